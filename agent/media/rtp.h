@@ -1,0 +1,33 @@
+// RTP packets (RFC 3550): a fixed 12-byte header, optional CSRCs, an optional header extension
+// (parsed and kept opaque) and optional padding. ParseRtp rejects anything malformed with a reason.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace callsim::agent {
+
+struct RtpPacket {
+  bool marker = false;
+  uint8_t payload_type = 0;  // 7 bits
+  uint16_t sequence = 0;
+  uint32_t timestamp = 0;
+  uint32_t ssrc = 0;
+  std::vector<uint32_t> csrcs;  // at most 15
+  // Header extension (X bit): profile-defined 16 bits and the extension words, kept verbatim.
+  bool has_extension = false;
+  uint16_t extension_profile = 0;
+  std::vector<uint8_t> extension_data;  // a multiple of 4 bytes
+  std::vector<uint8_t> payload;
+};
+
+// Serializes without padding. Precondition: csrcs.size() <= 15, extension_data.size() % 4 == 0.
+std::vector<uint8_t> SerializeRtp(const RtpPacket& packet);
+
+// Parses `bytes` into `out`. Returns false and sets `error` (if non-null) when the packet is not
+// valid RTP version 2 or its lengths (CSRC count, extension length, padding) do not fit.
+bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error);
+
+}  // namespace callsim::agent

@@ -1,0 +1,22 @@
+// A one-way packet path. Send() hands bytes to the path; the receiver set with SetReceiver() is
+// called when (and if) they arrive. SimLink (fakes/net) models delay, jitter, loss, reordering and
+// duplication in virtual time; a UDP link carries real packets.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace callsim::agent {
+
+using Packet = std::vector<uint8_t>;
+
+class Link {
+ public:
+  using Receiver = std::function<void(Packet packet)>;
+  virtual ~Link() = default;
+  virtual void Send(Packet packet) = 0;
+  virtual void SetReceiver(Receiver receiver) = 0;
+};
+
+}  // namespace callsim::agent
