@@ -41,7 +41,8 @@ class Codec {
   virtual void Conceal(Frame* out) = 0;
 };
 
-// A fresh codec instance (one direction's state).
+// A fresh codec instance (one direction's state). Returns nullptr for kOpus: Opus is not
+// implemented yet, so callers must check (or validate the codec name before building a call).
 std::unique_ptr<Codec> MakeCodec(CodecKind kind);
 
 }  // namespace callsim::agent

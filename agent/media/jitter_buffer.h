@@ -46,11 +46,32 @@ class JitterBuffer {
   size_t size() const { return packets_.size(); }
 
  private:
-  // ... implementation-defined members ...
+  // Maps a 32-bit RTP timestamp / 16-bit sequence number to the 64-bit value nearest the last one.
+  int64_t UnwrapTimestamp(uint32_t timestamp);
+  int64_t UnwrapSequence(uint16_t sequence);
+  // True when the slot at `timestamp` (before next_playout_ts_) was played from a packet.
+  bool WasConsumed(int64_t timestamp) const;
+  // True (and counted) when a packet's playout time has passed. Before playout starts, an earlier
+  // packet instead moves the start back.
+  bool RejectLate(int64_t timestamp);
+  // Drops packets whose playout time has passed without being played (off the frame grid).
+  void DropPassed();
+
   Codec& decoder_;
   JitterBufferConfig config_;
   JitterBufferStats stats_;
   std::map<int64_t, RtpPacket> packets_;  // keyed by unwrapped RTP timestamp
+  int64_t timestamp_step_;                // RTP timestamp units per frame
+  bool have_first_ = false;
+  bool playing_ = false;
+  int64_t first_arrival_us_ = 0;
+  int64_t next_playout_ts_ = 0;  // unwrapped timestamp of the frame the next Pull returns
+  int64_t last_timestamp_ = 0;   // unwrapped; the reference for unwrapping the next one
+  int64_t last_sequence_ = 0;
+  int64_t highest_sequence_ = 0;
+  // Bit i: the slot at next_playout_ts_ - (i + 1) * step was played from a packet (so a copy of
+  // that packet arriving now is a duplicate, not a late packet). A bound: 64 slots, 1.28 s.
+  uint64_t consumed_slots_ = 0;
 };
 
 }  // namespace callsim::agent

@@ -10,6 +10,7 @@
 #include "agent/media/codec.h"
 #include "agent/media/frame.h"
 #include "agent/media/jitter_buffer.h"
+#include "agent/media/rtp.h"
 #include "agent/runtime/link.h"
 #include "agent/runtime/scheduler.h"
 
@@ -64,6 +65,10 @@ class MediaEndpoint {
   uint16_t next_sequence_ = 0;
   uint32_t next_timestamp_ = 0;
   MediaEndpointStats stats_;
+  bool marker_pending_ = true;  // the first packet after Start() starts a talkspurt
+  // Reused every tick / packet so their buffers are allocated once, not per frame.
+  RtpPacket tx_packet_;
+  RtpPacket rx_packet_;
 };
 
 }  // namespace callsim::agent

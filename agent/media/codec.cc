@@ -1,0 +1,144 @@
+#include "agent/media/codec.h"
+
+#include <algorithm>
+#include <array>
+
+#include "agent/media/g711.h"
+#include "agent/media/resampler.h"
+
+namespace callsim::agent {
+namespace {
+
+constexpr uint8_t kPayloadTypePcmu = 0;
+constexpr uint8_t kPayloadTypeL16 = 96;
+constexpr size_t kL16PayloadBytes = kFrameSamples * 2;
+constexpr size_t kPcmuPayloadBytes = kNarrowbandFrameSamples;
+
+// Packet-loss concealment by fading repetition: the last good frame again at 0.7, then halving
+// each frame, then silence. Repeating longer than ~60 ms sounds worse than a gap (a buzz), and the
+// fade keeps the repetition from being mistaken for speech by VAD.
+constexpr std::array<int32_t, 3> kConcealGainsQ15 = {22938, 11469, 5734};  // 0.7, 0.35, 0.175
+
+// The gain for the `run`-th consecutive concealed frame (1-based); 0 once the fade is over.
+int32_t ConcealGainQ15(int run) {
+  return run <= static_cast<int>(kConcealGainsQ15.size()) ? kConcealGainsQ15[run - 1] : 0;
+}
+
+template <size_t N>
+void Scale(const std::array<int16_t, N>& in, int32_t gain_q15, std::span<int16_t, N> out) {
+  // |gain| < 1, so the result always fits in int16.
+  for (size_t i = 0; i < N; ++i) out[i] = static_cast<int16_t>((in[i] * gain_q15 + (1 << 14)) >> 15);
+}
+
+// Linear 16-bit PCM at 16 kHz, big-endian on the wire (RFC 3551 L16): lossless.
+class L16Codec final : public Codec {
+ public:
+  CodecKind kind() const override { return CodecKind::kL16; }
+  uint8_t payload_type() const override { return kPayloadTypeL16; }
+  uint32_t clock_rate_hz() const override { return kSampleRateHz; }
+
+  void Encode(const Frame& frame, std::vector<uint8_t>* payload) override {
+    payload->resize(kL16PayloadBytes);
+    uint8_t* bytes = payload->data();
+    for (int i = 0; i < kFrameSamples; ++i) {
+      const auto sample = static_cast<uint16_t>(frame.samples[i]);
+      bytes[2 * i] = static_cast<uint8_t>(sample >> 8);
+      bytes[2 * i + 1] = static_cast<uint8_t>(sample & 0xFF);
+    }
+  }
+
+  bool Decode(std::span<const uint8_t> payload, Frame* out) override {
+    if (payload.size() != kL16PayloadBytes) return false;
+    for (int i = 0; i < kFrameSamples; ++i) {
+      last_[i] = static_cast<int16_t>((payload[2 * i] << 8) | payload[2 * i + 1]);
+    }
+    out->samples = last_;
+    out->concealed = false;
+    conceal_run_ = 0;
+    return true;
+  }
+
+  void Conceal(Frame* out) override {
+    ++conceal_run_;
+    Scale(last_, ConcealGainQ15(conceal_run_), std::span(out->samples));
+    out->concealed = true;
+  }
+
+ private:
+  std::array<int16_t, kFrameSamples> last_{};  // the last decoded frame (silence before any)
+  int conceal_run_ = 0;                         // consecutive concealed frames so far
+};
+
+// G.711 mu-law at 8 kHz. Concealment works on the 8 kHz signal and goes through the interpolator,
+// so the upsampling filter stays continuous across lost frames.
+class PcmuCodec final : public Codec {
+ public:
+  CodecKind kind() const override { return CodecKind::kPcmu; }
+  uint8_t payload_type() const override { return kPayloadTypePcmu; }
+  uint32_t clock_rate_hz() const override { return kNarrowbandRateHz; }
+
+  void Encode(const Frame& frame, std::vector<uint8_t>* payload) override {
+    std::array<int16_t, kNarrowbandFrameSamples> narrow;
+    decimator_.Process(frame.samples, narrow);
+    payload->resize(kPcmuPayloadBytes);
+    std::transform(narrow.begin(), narrow.end(), payload->begin(), LinearToMulaw);
+  }
+
+  bool Decode(std::span<const uint8_t> payload, Frame* out) override {
+    if (payload.size() != kPcmuPayloadBytes) return false;
+    std::transform(payload.begin(), payload.end(), last_.begin(), MulawToLinear);
+    interpolator_.Process(last_, out->samples);
+    out->concealed = false;
+    conceal_run_ = 0;
+    return true;
+  }
+
+  void Conceal(Frame* out) override {
+    ++conceal_run_;
+    std::array<int16_t, kNarrowbandFrameSamples> narrow;
+    Scale(last_, ConcealGainQ15(conceal_run_), std::span(narrow));
+    interpolator_.Process(narrow, out->samples);
+    out->concealed = true;
+  }
+
+ private:
+  Decimator decimator_;        // encoder state
+  Interpolator interpolator_;  // decoder state
+  std::array<int16_t, kNarrowbandFrameSamples> last_{};  // the last decoded 8 kHz frame
+  int conceal_run_ = 0;
+};
+
+}  // namespace
+
+std::optional<CodecKind> ParseCodecKind(std::string_view name) {
+  if (name == "l16") return CodecKind::kL16;
+  if (name == "pcmu") return CodecKind::kPcmu;
+  if (name == "opus") return CodecKind::kOpus;
+  return std::nullopt;
+}
+
+std::string_view CodecName(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::kL16:
+      return "l16";
+    case CodecKind::kPcmu:
+      return "pcmu";
+    case CodecKind::kOpus:
+      return "opus";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Codec> MakeCodec(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::kL16:
+      return std::make_unique<L16Codec>();
+    case CodecKind::kPcmu:
+      return std::make_unique<PcmuCodec>();
+    case CodecKind::kOpus:
+      return nullptr;  // not implemented yet (see codec.h)
+  }
+  return nullptr;
+}
+
+}  // namespace callsim::agent

@@ -1,0 +1,437 @@
+#include "fakes/llm/rule_llm.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+
+#include "agent/text/words.h"
+
+namespace callsim::fakes {
+namespace {
+
+using Json = nlohmann::ordered_json;  // keeps the script's key order in the arguments
+
+// Bounds on tool-call arguments: aliases can make a small file expand into a huge (or cyclic) tree.
+constexpr int kMaxArgsDepth = 32;
+constexpr int kMaxArgsNodes = 10000;
+
+// Collects the first error with its position; every parse step returns false after it.
+struct ParseContext {
+  std::string name;
+  std::string error;
+  int args_nodes = 0;
+
+  bool Fail(const YAML::Mark& mark, std::string_view message) {
+    if (error.empty()) {
+      const int line = mark.is_null() ? 1 : mark.line + 1;  // yaml-cpp marks are 0-based
+      const int col = mark.is_null() ? 1 : mark.column + 1;
+      error = name + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " +
+              std::string(message);
+    }
+    return false;
+  }
+};
+
+bool IsOneOf(std::string_view key, std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (key == a) return true;
+  }
+  return false;
+}
+
+// Checks that `node` is a map with distinct string keys, each in `allowed` (empty: any key).
+// yaml-cpp 0.7 keeps duplicate keys silently (lookups see the first), so duplicates are found here.
+bool CheckMap(const YAML::Node& node, std::string_view what,
+              std::initializer_list<std::string_view> allowed, ParseContext& ctx) {
+  if (!node.IsMap()) return ctx.Fail(node.Mark(), std::string(what) + " must be a map");
+  std::vector<std::string> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const YAML::Node& key = it->first;
+    if (!key.IsScalar()) return ctx.Fail(key.Mark(), "a key must be a string");
+    const std::string& k = key.Scalar();
+    for (const std::string& s : seen) {
+      if (s == k) return ctx.Fail(key.Mark(), "duplicate key `" + k + "` in " + std::string(what));
+    }
+    if (allowed.size() > 0 && !IsOneOf(k, allowed)) {
+      return ctx.Fail(key.Mark(), "unknown key `" + k + "` in " + std::string(what));
+    }
+    seen.push_back(k);
+  }
+  return true;
+}
+
+bool ParseString(const YAML::Node& node, std::string_view what, std::string* out,
+                 ParseContext& ctx) {
+  if (!node.IsScalar()) return ctx.Fail(node.Mark(), std::string(what) + " must be a string");
+  *out = node.Scalar();
+  return true;
+}
+
+// A list of phrases, each normalized like the user text so that they can match it.
+bool ParsePhrases(const YAML::Node& node, std::string_view what, std::vector<std::string>* out,
+                  ParseContext& ctx) {
+  if (!node.IsSequence() || node.size() == 0) {
+    return ctx.Fail(node.Mark(), std::string(what) + " must be a non-empty list of strings");
+  }
+  for (const YAML::Node& item : node) {
+    std::string raw;
+    if (!ParseString(item, std::string(what) + " entry", &raw, ctx)) return false;
+    std::string phrase = agent::NormalizeText(raw);
+    if (phrase.empty()) return ctx.Fail(item.Mark(), "phrase `" + raw + "` has no words");
+    out->push_back(std::move(phrase));
+  }
+  return true;
+}
+
+bool ParseRegex(const YAML::Node& node, LlmCondition* out, ParseContext& ctx) {
+  if (!ParseString(node, "`matches`", &out->matches_source, ctx)) return false;
+  if (out->matches_source.empty()) return ctx.Fail(node.Mark(), "`matches` must not be empty");
+  try {
+    out->matches.emplace(out->matches_source,
+                         std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    return ctx.Fail(node.Mark(), "invalid regex `" + out->matches_source + "`: " + e.what());
+  }
+  return true;
+}
+
+bool ParseWhen(const YAML::Node& node, LlmCondition* out, ParseContext& ctx) {
+  if (!CheckMap(node, "`when`", {"contains_any", "contains_all", "matches", "after_tool"}, ctx)) {
+    return false;
+  }
+  if (node["contains_any"] && !ParsePhrases(node["contains_any"], "`contains_any`",
+                                            &out->contains_any, ctx)) {
+    return false;
+  }
+  if (node["contains_all"] && !ParsePhrases(node["contains_all"], "`contains_all`",
+                                            &out->contains_all, ctx)) {
+    return false;
+  }
+  if (node["matches"] && !ParseRegex(node["matches"], out, ctx)) return false;
+  if (node["after_tool"]) {
+    if (!ParseString(node["after_tool"], "`after_tool`", &out->after_tool, ctx)) return false;
+    if (out->after_tool.empty()) return ctx.Fail(node["after_tool"].Mark(), "empty tool name");
+  }
+  return true;
+}
+
+// A plain (unquoted) scalar resolved as YAML 1.2's core schema does; quoted ones stay strings.
+Json PlainScalarToJson(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  const char* begin = s.data() + (s[0] == '+' ? 1 : 0);  // from_chars rejects a leading '+'
+  const char* end = s.data() + s.size();
+  int64_t i = 0;
+  auto ir = std::from_chars(begin, end, i);
+  if (ir.ec == std::errc() && ir.ptr == end) return i;
+  double d = 0;
+  auto dr = std::from_chars(begin, end, d);  // locale-independent, unlike strtod
+  const bool number_syntax = s.find_first_of("0123456789") != std::string::npos &&
+                             s.find_first_not_of("+-.0123456789eE") == std::string::npos;
+  if (dr.ec == std::errc() && dr.ptr == end && number_syntax && std::isfinite(d)) return d;
+  return s;
+}
+
+bool ToJson(const YAML::Node& node, int depth, Json* out, ParseContext& ctx) {
+  if (depth > kMaxArgsDepth) return ctx.Fail(node.Mark(), "`args` nested too deeply");
+  if (++ctx.args_nodes > kMaxArgsNodes) return ctx.Fail(node.Mark(), "`args` too large");
+  if (node.IsNull()) {
+    *out = nullptr;
+  } else if (node.IsScalar()) {
+    *out = node.Tag() == "?" ? PlainScalarToJson(node.Scalar()) : Json(node.Scalar());
+  } else if (node.IsSequence()) {
+    *out = Json::array();
+    for (const YAML::Node& item : node) {
+      Json v;
+      if (!ToJson(item, depth + 1, &v, ctx)) return false;
+      out->push_back(std::move(v));
+    }
+  } else {
+    if (!CheckMap(node, "`args`", {}, ctx)) return false;
+    *out = Json::object();
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      Json v;
+      if (!ToJson(it->second, depth + 1, &v, ctx)) return false;
+      (*out)[it->first.Scalar()] = std::move(v);
+    }
+  }
+  return true;
+}
+
+bool ParseToolCall(const YAML::Node& node, LlmToolCall* out, ParseContext& ctx) {
+  if (!CheckMap(node, "`tool_call`", {"name", "args"}, ctx)) return false;
+  if (!node["name"]) return ctx.Fail(node.Mark(), "`tool_call` needs a `name`");
+  if (!ParseString(node["name"], "`name`", &out->name, ctx)) return false;
+  if (out->name.empty()) return ctx.Fail(node["name"].Mark(), "empty tool name");
+  const YAML::Node args = node["args"];
+  if (!args) {
+    out->arguments_json = "{}";
+  } else if (args.IsScalar()) {
+    out->arguments_json = args.Scalar();  // verbatim, maybe deliberately malformed
+  } else if (args.IsMap() || args.IsSequence()) {
+    Json json;
+    if (!ToJson(args, 0, &json, ctx)) return false;
+    out->arguments_json = json.dump();  // compact: no spaces
+  } else {
+    return ctx.Fail(args.Mark(), "`args` must be a map, a list or a string");
+  }
+  return true;
+}
+
+bool ParseRule(const YAML::Node& node, LlmRule* out, ParseContext& ctx) {
+  if (!CheckMap(node, "a rule", {"when", "say", "tool_call"}, ctx)) return false;
+  out->line = node.Mark().line + 1;
+  if (node["when"]) {
+    out->when.emplace();
+    if (!ParseWhen(node["when"], &*out->when, ctx)) return false;
+  }
+  if (node["say"] && !ParseString(node["say"], "`say`", &out->say, ctx)) return false;
+  if (node["tool_call"]) {
+    out->tool_call.emplace();
+    if (!ParseToolCall(node["tool_call"], &*out->tool_call, ctx)) return false;
+  }
+  if (SplitLlmTokens(out->say).empty() && !out->tool_call) {
+    return ctx.Fail(node.Mark(), "a rule needs a non-empty `say`, a `tool_call` or both");
+  }
+  return true;
+}
+
+bool ParseRoot(const YAML::Node& root, LlmScript* out, ParseContext& ctx) {
+  if (!root.IsMap()) return ctx.Fail(root.Mark(), "the script must be a map with `rules`");
+  if (!CheckMap(root, "the script", {"rules"}, ctx)) return false;
+  const YAML::Node rules = root["rules"];
+  if (!rules) return ctx.Fail(root.Mark(), "the script needs `rules`");
+  if (!rules.IsSequence()) return ctx.Fail(rules.Mark(), "`rules` must be a list");
+  for (const YAML::Node& item : rules) {
+    LlmRule rule;
+    if (!ParseRule(item, &rule, ctx)) return false;
+    out->rules.push_back(std::move(rule));
+  }
+  return true;
+}
+
+// `phrase` occurs in `text` as whole words (both are normalized: words split by single spaces).
+bool ContainsPhrase(std::string_view text, std::string_view phrase) {
+  for (size_t pos = text.find(phrase); pos != std::string_view::npos;
+       pos = text.find(phrase, pos + 1)) {
+    const size_t end = pos + phrase.size();
+    const bool starts_word = pos == 0 || text[pos - 1] == ' ';
+    const bool ends_word = end == text.size() || text[end] == ' ';
+    if (starts_word && ends_word) return true;
+  }
+  return false;
+}
+
+bool ConditionHolds(const LlmCondition& c, std::string_view user_text,
+                    std::string_view answered_tool) {
+  if (!c.after_tool.empty() && c.after_tool != answered_tool) return false;
+  if (!c.contains_any.empty()) {
+    bool any = false;
+    for (const std::string& p : c.contains_any) any = any || ContainsPhrase(user_text, p);
+    if (!any) return false;
+  }
+  for (const std::string& p : c.contains_all) {
+    if (!ContainsPhrase(user_text, p)) return false;
+  }
+  if (c.matches && !std::regex_search(user_text.begin(), user_text.end(), *c.matches)) {
+    return false;
+  }
+  return true;
+}
+
+// What one stream still has to deliver. Shared by the stream object and its scheduled task (which
+// holds it weakly), so that a listener may destroy the stream from inside a callback.
+struct StreamState {
+  explicit StreamState(agent::Scheduler& s) : scheduler(s) {}
+  agent::Scheduler& scheduler;
+  agent::LlmListener listener;
+  std::vector<std::string> tokens;
+  std::optional<agent::ToolCallRequest> tool_call;
+  std::string error;  // non-empty: the only event is on_error
+  std::shared_ptr<std::string> last_tool_name;
+  int64_t first_event_us = 0;
+  double tokens_per_s = 0;
+  size_t next_event = 0;  // tokens first, then the tool call
+  agent::TaskId pending = agent::kNoTask;
+  bool stopped = false;
+};
+
+size_t EventCount(const StreamState& st) {
+  return st.tokens.size() + (st.tool_call ? 1 : 0);
+}
+
+int64_t EventTimeUs(const StreamState& st, size_t index) {
+  if (st.tokens_per_s <= 0) return st.first_event_us;
+  // From the first event, not from the previous one, so rounding never accumulates.
+  return st.first_event_us + std::llround(static_cast<double>(index) * 1e6 / st.tokens_per_s);
+}
+
+void RunEvent(const std::shared_ptr<StreamState>& st);
+
+void ScheduleNext(const std::shared_ptr<StreamState>& st) {
+  std::weak_ptr<StreamState> weak = st;
+  st->pending = st->scheduler.At(EventTimeUs(*st, st->next_event), [weak] {
+    if (std::shared_ptr<StreamState> locked = weak.lock()) RunEvent(locked);
+  });
+}
+
+// Delivers one event; `st` stays alive through the callback even if the stream is destroyed in it.
+void RunEvent(const std::shared_ptr<StreamState>& st) {
+  st->pending = agent::kNoTask;
+  if (st->stopped) return;
+  if (!st->error.empty()) {
+    st->stopped = true;
+    if (st->listener.on_error) st->listener.on_error(st->error);
+    return;
+  }
+  if (st->next_event < EventCount(*st)) {
+    const size_t i = st->next_event++;
+    if (i < st->tokens.size()) {
+      if (st->listener.on_token) st->listener.on_token(st->tokens[i]);
+    } else {
+      *st->last_tool_name = st->tool_call->name;
+      if (st->listener.on_tool_call) st->listener.on_tool_call(*st->tool_call);
+    }
+    if (st->stopped) return;  // cancelled from inside the callback
+    if (st->next_event < EventCount(*st)) {
+      ScheduleNext(st);
+      return;
+    }
+  }
+  st->stopped = true;
+  if (st->listener.on_done) st->listener.on_done();
+}
+
+class RuleLlmStream final : public agent::LlmStream {
+ public:
+  explicit RuleLlmStream(std::shared_ptr<StreamState> state) : state_(std::move(state)) {}
+  ~RuleLlmStream() override { Cancel(); }
+
+  void Cancel() override {
+    state_->stopped = true;
+    if (state_->pending != agent::kNoTask) {
+      state_->scheduler.Cancel(state_->pending);
+      state_->pending = agent::kNoTask;
+    }
+  }
+
+ private:
+  std::shared_ptr<StreamState> state_;
+};
+
+}  // namespace
+
+bool ParseLlmScript(const std::string& yaml_text, const std::string& name_for_errors,
+                    LlmScript* out, std::string* error) {
+  ParseContext ctx;
+  ctx.name = name_for_errors;
+  LlmScript script;
+  try {
+    const YAML::Node root = YAML::Load(yaml_text);
+    ParseRoot(root, &script, ctx);
+  } catch (const YAML::MarkedYAMLException& e) {
+    ctx.Fail(e.mark, e.msg);
+  } catch (const std::exception& e) {
+    ctx.Fail(YAML::Mark::null_mark(), e.what());
+  }
+  if (!ctx.error.empty()) {
+    *error = ctx.error;
+    return false;
+  }
+  *out = std::move(script);
+  return true;
+}
+
+bool LoadLlmScript(const std::string& path, LlmScript* out, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = path + ":1:1: cannot open: " + std::strerror(errno);
+    return false;
+  }
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() <= kMaxLlmScriptBytes) {
+    text.append(buf, n);
+  }
+  const bool read_error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (read_error) {
+    *error = path + ":1:1: read error";
+    return false;
+  }
+  if (text.size() > kMaxLlmScriptBytes) {
+    *error = path + ":1:1: larger than " + std::to_string(kMaxLlmScriptBytes) + " bytes";
+    return false;
+  }
+  return ParseLlmScript(text, path, out, error);
+}
+
+const LlmRule* MatchLlmRule(const LlmScript& script, const agent::LlmRequest& request,
+                            std::string_view last_tool_name) {
+  std::string user_text;
+  for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it) {
+    if (it->role == "user") {
+      user_text = agent::NormalizeText(it->content);
+      break;
+    }
+  }
+  const bool last_is_tool = !request.messages.empty() && request.messages.back().role == "tool";
+  const std::string_view answered_tool = last_is_tool ? last_tool_name : std::string_view();
+  for (const LlmRule& rule : script.rules) {
+    if (!rule.when || ConditionHolds(*rule.when, user_text, answered_tool)) return &rule;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SplitLlmTokens(std::string_view say) {
+  std::vector<std::string> tokens;
+  size_t i = 0;
+  while (i < say.size()) {
+    while (i < say.size() && std::isspace(static_cast<unsigned char>(say[i]))) ++i;
+    const size_t begin = i;
+    while (i < say.size() && !std::isspace(static_cast<unsigned char>(say[i]))) ++i;
+    if (i == begin) break;
+    std::string token = tokens.empty() ? std::string() : std::string(" ");
+    token.append(say.substr(begin, i - begin));
+    tokens.push_back(std::move(token));
+  }
+  return tokens;
+}
+
+RuleLlm::RuleLlm(agent::Scheduler& scheduler, agent::Rng rng, RuleLlmConfig config,
+                 LlmScript script)
+    : scheduler_(scheduler), rng_(rng), config_(config), script_(std::move(script)) {}
+
+std::unique_ptr<agent::LlmStream> RuleLlm::Start(const agent::LlmRequest& request,
+                                                 agent::LlmListener listener) {
+  agent::Rng stream_rng = rng_.Fork("stream/" + std::to_string(++streams_started_));
+  auto st = std::make_shared<StreamState>(scheduler_);
+  st->listener = std::move(listener);
+  st->last_tool_name = last_tool_name_;
+  st->tokens_per_s = config_.tokens_per_s;
+  st->first_event_us = scheduler_.NowUs() + config_.ttft.DrawUs(stream_rng);
+  if (const LlmRule* rule = MatchLlmRule(script_, request, *last_tool_name_)) {
+    st->tokens = SplitLlmTokens(rule->say);
+    if (rule->tool_call) {
+      st->tool_call = agent::ToolCallRequest{"call_" + std::to_string(++tool_calls_started_),
+                                             rule->tool_call->name,
+                                             rule->tool_call->arguments_json};
+    }
+  } else {
+    st->error = "no rule matched";
+  }
+  ScheduleNext(st);  // never call back from inside Start
+  return std::make_unique<RuleLlmStream>(std::move(st));
+}
+
+}  // namespace callsim::fakes

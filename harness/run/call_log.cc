@@ -1,0 +1,23 @@
+#include "harness/run/call_log.h"
+
+#include "agent/runtime/rng.h"
+
+namespace callsim::harness {
+
+void CallLog::Emit(int64_t t_us, std::string_view source, std::string_view kind,
+                   const nlohmann::json& detail) {
+  std::string detail_json = detail.is_null() ? "{}" : detail.dump();
+  const std::string line = std::to_string(t_us) + "|" + std::string(source) + "|" +
+                           std::string(kind) + "|" + detail_json + "\n";
+  hash_ = agent::Fnv1a64(line, hash_);
+  if (on_final_ && source == "agent" && kind == "stt_final") {
+    on_final_(detail.value("text", std::string()));
+  }
+  if (entries_.size() >= max_events_) {
+    ++dropped_;  // bounded: the hash still covers the event
+    return;
+  }
+  entries_.push_back(EventEntry{t_us, std::string(source), std::string(kind), std::move(detail_json)});
+}
+
+}  // namespace callsim::harness

@@ -1,0 +1,277 @@
+#include "harness/scenario/yaml_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace callsim::harness {
+namespace {
+
+constexpr size_t kMaxShownChars = 40;
+
+bool IsQuoted(const YAML::Node& node) {
+  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
+}
+
+bool IsPlainScalar(const YAML::Node& node) { return node.IsScalar() && !IsQuoted(node); }
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("?");
+}
+
+// YAML 1.2 core schema floats and ints, finite only; nullopt for anything else.
+std::optional<double> ParseDouble(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || s[0] == '+' || s[0] == '-' ? s.size() < 2 : false) return std::nullopt;
+  const std::string_view digits = s[0] == '-' ? s.substr(1) : s;
+  if (digits.empty() || !(std::isdigit(static_cast<unsigned char>(digits[0])) || digits[0] == '.')) {
+    return std::nullopt;  // rejects inf, nan and a doubled sign, which from_chars would accept
+  }
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+template <typename T>
+std::optional<T> ParseInteger(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  T v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string UnknownKeyMessage(std::string_view name, std::initializer_list<std::string_view> known) {
+  std::string message = "unknown key " + std::string(name);
+  for (std::string_view k : known) {
+    if (EditDistance(name, k) <= 2) return message + " (did you mean " + std::string(k) + "?)";
+  }
+  std::string list;
+  for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+  return message + (known.size() == 0 ? " (this map takes no keys)" : " (expected one of: " + list + ")");
+}
+
+}  // namespace
+
+ParseContext::ParseContext(std::string file, std::vector<AppliedOverride> overrides,
+                           std::vector<ScenarioError>* errors)
+    : file_(std::move(file)), overrides_(std::move(overrides)), errors_(errors) {}
+
+void ParseContext::Error(const std::string& path, const YAML::Mark& mark, std::string message) {
+  if (errors_->size() > kMaxErrors) return;
+  if (errors_->size() == kMaxErrors) {
+    errors_->push_back({{file_, 0, 0}, "", "too many errors; the rest are left out"});
+    return;
+  }
+  errors_->push_back({Locate(path, mark), path, std::move(message)});
+}
+
+SourceLocation ParseContext::Locate(const std::string& path, const YAML::Mark& mark) const {
+  auto same_or_under = [](const std::string& p, const std::string& parent) {
+    return p == parent || (p.size() > parent.size() && p.compare(0, parent.size(), parent) == 0 &&
+                           p[parent.size()] == '.');
+  };
+  // The last override that set this field or a parent of it supplied the bad value.
+  for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+    if (same_or_under(path, it->path)) return it->where;
+  }
+  if (!mark.is_null()) return {file_, mark.line + 1, mark.column + 1};
+  // A map the override created on its way down has no mark: blame the override below it.
+  for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+    if (same_or_under(it->path, path)) return it->where;
+  }
+  return {file_, 0, 0};
+}
+
+YAML::Mark Field::mark() const {
+  if (value.IsDefined() && !value.IsNull() && !value.Mark().is_null()) return value.Mark();
+  if (key.IsDefined() && !key.IsNull()) return key.Mark();
+  return value.Mark();
+}
+
+std::string Field::Child(std::string_view name) const {
+  return path.empty() ? std::string(name) : path + "." + std::string(name);
+}
+
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Scalar: break;
+  }
+  std::string text = node.Scalar();
+  if (text.size() > kMaxShownChars) text = text.substr(0, kMaxShownChars - 3) + "...";
+  return IsQuoted(node) ? "\"" + text + "\"" : text;
+}
+
+std::string NumberRange::ToString() const {
+  return "a number in " + std::string(lo_open ? "(" : "[") + FormatNumber(lo) + ", " +
+         FormatNumber(hi) + "]";
+}
+
+bool ReadNumber(ParseContext& ctx, const Field& f, const NumberRange& range, double* out) {
+  const std::optional<double> v =
+      IsPlainScalar(f.value) ? ParseDouble(f.value.Scalar()) : std::nullopt;
+  if (!v || !range.Contains(*v)) {
+    ctx.Error(f.path, f.mark(), "expected " + range.ToString() + ", got " + Describe(f.value));
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+bool ReadInt(ParseContext& ctx, const Field& f, int64_t lo, int64_t hi, int64_t* out) {
+  const std::optional<int64_t> v =
+      IsPlainScalar(f.value) ? ParseInteger<int64_t>(f.value.Scalar()) : std::nullopt;
+  if (!v || *v < lo || *v > hi) {
+    ctx.Error(f.path, f.mark(),
+              "expected a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                  "], got " + Describe(f.value));
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+bool ReadUint64(ParseContext& ctx, const Field& f, uint64_t* out) {
+  const std::optional<uint64_t> v =
+      IsPlainScalar(f.value) ? ParseInteger<uint64_t>(f.value.Scalar()) : std::nullopt;
+  if (!v) {
+    ctx.Error(f.path, f.mark(),
+              "expected a whole number in [0, " +
+                  std::to_string(std::numeric_limits<uint64_t>::max()) + "], got " +
+                  Describe(f.value));
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+bool ReadString(ParseContext& ctx, const Field& f, std::string* out) {
+  if (!f.value.IsScalar()) {
+    ctx.Error(f.path, f.mark(), "expected a string, got " + Describe(f.value));
+    return false;
+  }
+  *out = f.value.Scalar();
+  return true;
+}
+
+bool ReadBool(ParseContext& ctx, const Field& f, bool* out) {
+  const std::string text = IsPlainScalar(f.value) ? f.value.Scalar() : "";
+  if (text == "true" || text == "True" || text == "TRUE") {
+    *out = true;
+  } else if (text == "false" || text == "False" || text == "FALSE") {
+    *out = false;
+  } else {
+    ctx.Error(f.path, f.mark(), "expected true or false, got " + Describe(f.value));
+    return false;
+  }
+  return true;
+}
+
+bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::string_view> choices,
+                std::string* out) {
+  std::string text;
+  if (!ReadString(ctx, f, &text)) return false;
+  if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+    std::string list;
+    for (std::string_view c : choices) list += (list.empty() ? "" : " | ") + std::string(c);
+    ctx.Error(f.path, f.mark(), "expected " + list + ", got " + Describe(f.value));
+    return false;
+  }
+  *out = std::move(text);
+  return true;
+}
+
+MapReader::MapReader(ParseContext& ctx, const Field& field,
+                     std::initializer_list<std::string_view> known)
+    : ctx_(ctx), field_(field) {
+  const YAML::Node& v = field.value;
+  if (!v.IsDefined() || v.IsNull()) {
+    is_map_ = true;  // `key:` with nothing after it reads as an empty map
+    return;
+  }
+  if (!v.IsMap()) {
+    ctx.Error(field.path, field.mark(), "expected a map, got " + Describe(v));
+    return;
+  }
+  is_map_ = true;
+  std::vector<Field> seen;  // every plain key once, known or not, to find duplicates
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      ctx.Error(field.path, key.Mark(), "expected a string key, got " + Describe(key));
+      continue;
+    }
+    Field entry{field.Child(key.Scalar()), key, it->second};
+    const auto first = std::find_if(seen.begin(), seen.end(),
+                                    [&](const Field& s) { return s.path == entry.path; });
+    if (first != seen.end()) {
+      const SourceLocation at = ctx.Locate(first->path, first->key.Mark());
+      ctx.Error(entry.path, key.Mark(),
+                "duplicate key " + key.Scalar() +
+                    (at.line > 0 ? " (first at line " + std::to_string(at.line) + ")" : ""));
+      continue;
+    }
+    seen.push_back(entry);
+    if (std::find(known.begin(), known.end(), key.Scalar()) == known.end()) {
+      ctx.Error(entry.path, key.Mark(), UnknownKeyMessage(key.Scalar(), known));
+      continue;
+    }
+    entries_.push_back(std::move(entry));
+  }
+}
+
+std::optional<Field> MapReader::Get(std::string_view key) const {
+  const std::string path = field_.Child(key);
+  for (const Field& e : entries_) {
+    if (e.path == path) return e;
+  }
+  return std::nullopt;
+}
+
+bool MapReader::Require(std::string_view key) const {
+  if (!is_map_ || Has(key)) return true;  // a non-map was reported already
+  ctx_.Error(field_.Child(key), field_.mark(), "missing required key " + std::string(key));
+  return false;
+}
+
+void MapReader::Number(std::string_view key, const NumberRange& range, double* out) const {
+  if (std::optional<Field> f = Get(key)) ReadNumber(ctx_, *f, range, out);
+}
+
+void MapReader::String(std::string_view key, std::string* out) const {
+  if (std::optional<Field> f = Get(key)) ReadString(ctx_, *f, out);
+}
+
+void MapReader::Bool(std::string_view key, bool* out) const {
+  if (std::optional<Field> f = Get(key)) ReadBool(ctx_, *f, out);
+}
+
+void MapReader::Choice(std::string_view key, std::initializer_list<std::string_view> choices,
+                       std::string* out) const {
+  if (std::optional<Field> f = Get(key)) ReadChoice(ctx_, *f, choices, out);
+}
+
+}  // namespace callsim::harness

@@ -1,0 +1,109 @@
+// Reading a YAML tree into typed values with errors that say where and what: the building blocks
+// of the scenario loader. Nothing here throws on bad input; each reader appends an error to the
+// ParseContext and leaves its output untouched, so parsing goes on and reports every problem.
+// Internal to harness/scenario.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "harness/scenario/overrides.h"
+#include "harness/scenario/scenario_error.h"
+
+namespace callsim::harness {
+
+// Collects the errors of one load. Knows which fields --set overrides supplied, so an error in
+// an overridden field names the override instead of a file position.
+class ParseContext {
+ public:
+  // A bound on what one load reports: past it, one last error says the rest were left out.
+  static constexpr size_t kMaxErrors = 50;
+
+  ParseContext(std::string file, std::vector<AppliedOverride> overrides,
+               std::vector<ScenarioError>* errors);
+
+  // Appends an error about the field at `path`, found at `mark` (a null mark if unknown).
+  void Error(const std::string& path, const YAML::Mark& mark, std::string message);
+  SourceLocation Locate(const std::string& path, const YAML::Mark& mark) const;
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<AppliedOverride> overrides_;
+  std::vector<ScenarioError>* errors_;
+};
+
+// One value in the tree with its dotted path, and its key when it is a map entry.
+struct Field {
+  std::string path;
+  YAML::Node key;  // null node for list elements and the root
+  YAML::Node value;
+
+  // Where to point at: the value, unless it is empty (a null value's mark is unreliable).
+  YAML::Mark mark() const;
+  std::string Child(std::string_view name) const;
+};
+
+// How a value looks in a message: 1.5, "text" (quoted if it was quoted), null, a map, a list.
+std::string Describe(const YAML::Node& node);
+
+// A closed interval [lo, hi], or (lo, hi] when lo_open.
+struct NumberRange {
+  double lo;
+  double hi;
+  bool lo_open = false;
+
+  bool Contains(double v) const { return (lo_open ? v > lo : v >= lo) && v <= hi; }
+  // "a number in [0, 1]".
+  std::string ToString() const;
+};
+
+// Each reader returns false, appends an error and leaves `out` untouched when the value has the
+// wrong type or is out of range. Numbers must be plain (unquoted) YAML scalars: "40" is a string.
+bool ReadNumber(ParseContext& ctx, const Field& f, const NumberRange& range, double* out);
+bool ReadInt(ParseContext& ctx, const Field& f, int64_t lo, int64_t hi, int64_t* out);
+bool ReadUint64(ParseContext& ctx, const Field& f, uint64_t* out);
+// Any scalar reads as its text; null, maps and lists do not.
+bool ReadString(ParseContext& ctx, const Field& f, std::string* out);
+bool ReadBool(ParseContext& ctx, const Field& f, bool* out);
+// A string that must be one of `choices`.
+bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::string_view> choices,
+                std::string* out);
+
+// Reads a YAML map whose keys are known in advance. The constructor reports a value that is not a
+// map (null reads as an empty map), keys that are not plain strings, duplicate keys (yaml-cpp
+// keeps them silently) and unknown keys, listing the known ones.
+class MapReader {
+ public:
+  MapReader(ParseContext& ctx, const Field& field, std::initializer_list<std::string_view> known);
+
+  bool is_map() const { return is_map_; }
+  const Field& field() const { return field_; }
+  ParseContext& ctx() const { return ctx_; }
+  // The entry for `key` (one of the known keys), or nullopt when absent.
+  std::optional<Field> Get(std::string_view key) const;
+  bool Has(std::string_view key) const { return Get(key).has_value(); }
+  // Reports a missing key that must be present; returns false if it is missing.
+  bool Require(std::string_view key) const;
+
+  // Shorthands: read `key` into `out` when present. Absent keys leave the default in place.
+  void Number(std::string_view key, const NumberRange& range, double* out) const;
+  void String(std::string_view key, std::string* out) const;
+  void Bool(std::string_view key, bool* out) const;
+  void Choice(std::string_view key, std::initializer_list<std::string_view> choices,
+              std::string* out) const;
+
+ private:
+  ParseContext& ctx_;
+  Field field_;
+  bool is_map_ = false;
+  std::vector<Field> entries_;  // in file order; unknown and duplicate keys left out
+};
+
+}  // namespace callsim::harness

@@ -1,0 +1,72 @@
+// Plain rows of the run store (see shared/DESIGN.md, "Storage: SQLite"). Times of calls, turns and
+// events are virtual milliseconds since the run started; nothing here holds wall-clock time except
+// the run's started_at/finished_at metadata.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace callsim::harness {
+
+struct RunInfo {
+  int64_t run_id = 0;       // assigned by Store::BeginRun; ignored on input
+  std::string started_at;   // ISO-8601 UTC; empty on input lets the store stamp it (see StoreOptions)
+  std::string finished_at;  // set by Store::FinishRun; ignored on input
+  std::string status = "running";  // running | completed | failed | aborted; BeginRun writes running
+  uint64_t seed = 0;
+  std::string mode = "virtual";  // virtual | realtime
+  std::string scenario;          // as given to `callsim run`, so the replay line works
+  std::string config_json = "{}";
+  std::string event_log_hash;      // empty until FinishRun
+  std::optional<int> exit_code;    // nullopt until FinishRun
+};
+
+struct CallRow {
+  int64_t run_id = 0;
+  int64_t call_id = 0;
+  std::string scenario;
+  double started_ms = 0;
+  double ended_ms = 0;
+  std::string status = "completed";  // completed | failed | dropped
+  bool task_completed = false;
+  std::string failure_reason;  // empty when none (stored as NULL)
+};
+
+struct TurnRow {
+  int64_t run_id = 0;   // AddCall uses the call's run_id and call_id for every child row
+  int64_t call_id = 0;
+  int turn_index = 0;
+  std::string reference_text;
+  std::string hypothesis_text;
+  int64_t ref_words = 0;  // N
+  int64_t substitutions = 0;
+  int64_t deletions = 0;
+  int64_t insertions = 0;
+  std::optional<double> turn_latency_ms;  // nullopt when the agent never answered
+  bool barge_in = false;
+  std::optional<double> barge_in_stop_ms;  // set for barge-in turns whose stop was observed
+};
+
+// One checked expectation. A failed call has at least one row with passed == false.
+struct ExpectationRow {
+  int64_t run_id = 0;
+  int64_t call_id = 0;
+  int64_t seq = 0;  // position within the call; AddCall assigns it from the vector order
+  int turn_index = 0;
+  std::string kind;    // "agent_says", "tool_call", "agent_stops"...
+  bool passed = false;
+  std::string detail;  // why it failed (or what held), for people
+};
+
+struct EventRow {
+  int64_t run_id = 0;
+  int64_t call_id = 0;
+  int64_t seq = 0;  // order within the call, unique per call
+  double t_ms = 0;
+  std::string source;
+  std::string kind;
+  std::string detail_json = "{}";
+};
+
+}  // namespace callsim::harness

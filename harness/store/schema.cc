@@ -1,0 +1,138 @@
+#include "harness/store/schema.h"
+
+namespace callsim::harness {
+namespace {
+
+// Version 1. Timestamps of calls, turns and events are virtual milliseconds since the run
+// started; runs.started_at/finished_at are wall-clock metadata for people (ISO-8601 UTC).
+// Child rows reference their call so a call and its rows can only exist together.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  run_id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  started_at     TEXT,
+  finished_at    TEXT,
+  status         TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'aborted')),
+  seed           INTEGER NOT NULL,
+  mode           TEXT NOT NULL CHECK (mode IN ('virtual', 'realtime')),
+  scenario       TEXT NOT NULL,
+  config_json    TEXT NOT NULL,
+  event_log_hash TEXT,
+  exit_code      INTEGER
+);
+CREATE TABLE calls (
+  run_id         INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  call_id        INTEGER NOT NULL,
+  scenario       TEXT NOT NULL,
+  started_ms     REAL NOT NULL,
+  ended_ms       REAL NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('completed', 'failed', 'dropped')),
+  task_completed INTEGER NOT NULL CHECK (task_completed IN (0, 1)),
+  failure_reason TEXT,
+  PRIMARY KEY (run_id, call_id)
+);
+CREATE INDEX calls_by_status ON calls (run_id, status);
+CREATE TABLE turns (
+  run_id           INTEGER NOT NULL,
+  call_id          INTEGER NOT NULL,
+  turn_index       INTEGER NOT NULL,
+  reference_text   TEXT NOT NULL,
+  hypothesis_text  TEXT NOT NULL,
+  ref_words        INTEGER NOT NULL CHECK (ref_words >= 0),
+  substitutions    INTEGER NOT NULL CHECK (substitutions >= 0),
+  deletions        INTEGER NOT NULL CHECK (deletions >= 0),
+  insertions       INTEGER NOT NULL CHECK (insertions >= 0),
+  turn_latency_ms  REAL,
+  barge_in         INTEGER NOT NULL CHECK (barge_in IN (0, 1)),
+  barge_in_stop_ms REAL,
+  PRIMARY KEY (run_id, call_id, turn_index),
+  FOREIGN KEY (run_id, call_id) REFERENCES calls (run_id, call_id) ON DELETE CASCADE,
+  -- An alignment maps every reference word to a hit, a substitution or a deletion.
+  CHECK (substitutions + deletions <= ref_words)
+);
+CREATE TABLE expectations (
+  run_id     INTEGER NOT NULL,
+  call_id    INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  turn_index INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  passed     INTEGER NOT NULL CHECK (passed IN (0, 1)),
+  detail     TEXT NOT NULL,
+  PRIMARY KEY (run_id, call_id, seq),
+  FOREIGN KEY (run_id, call_id) REFERENCES calls (run_id, call_id) ON DELETE CASCADE
+);
+-- Reports list the first failures of a run; most expectations pass.
+CREATE INDEX expectations_failed ON expectations (run_id, call_id, seq) WHERE passed = 0;
+CREATE TABLE events (
+  run_id      INTEGER NOT NULL,
+  call_id     INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  t_ms        REAL NOT NULL,
+  source      TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, call_id, seq),
+  FOREIGN KEY (run_id, call_id) REFERENCES calls (run_id, call_id) ON DELETE CASCADE
+);
+CREATE INDEX events_by_kind ON events (run_id, kind);
+CREATE TABLE metrics (
+  run_id INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  value  REAL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE TABLE histograms (
+  run_id INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  name   TEXT NOT NULL,
+  data   BLOB NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+)sql";
+
+std::string TooNewMessage(const SqliteDb& db, int64_t found) {
+  return db.path() + ": database schema version " + std::to_string(found) +
+         " is newer than this build of callsim supports (" +
+         std::to_string(LatestSchemaVersion()) + "); use a newer callsim or another --db file";
+}
+
+}  // namespace
+
+const std::vector<Migration>& SchemaMigrations() {
+  static const std::vector<Migration> migrations = {
+      {1, kSchemaV1},
+  };
+  return migrations;
+}
+
+int LatestSchemaVersion() { return SchemaMigrations().back().version; }
+
+bool MigrateToLatest(SqliteDb& db, std::string* error) {
+  const int latest = LatestSchemaVersion();
+  int64_t version = db.QueryInt("PRAGMA user_version");
+  if (version == latest) return true;
+  if (version > latest) {
+    if (error) *error = TooNewMessage(db, version);
+    return false;
+  }
+  // IMMEDIATE takes the write lock now, so two processes opening a new file cannot both migrate.
+  db.Exec("BEGIN IMMEDIATE");
+  try {
+    version = db.QueryInt("PRAGMA user_version");
+    if (version > latest) {
+      db.Exec("ROLLBACK");
+      if (error) *error = TooNewMessage(db, version);
+      return false;
+    }
+    for (const Migration& m : SchemaMigrations()) {
+      if (m.version <= version) continue;
+      db.Exec(m.sql);
+      db.Exec("PRAGMA user_version = " + std::to_string(m.version));
+    }
+    db.Exec("COMMIT");
+  } catch (const StoreError&) {
+    db.RollbackQuietly();
+    throw;
+  }
+  return true;
+}
+
+}  // namespace callsim::harness

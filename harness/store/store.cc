@@ -1,0 +1,418 @@
+#include "harness/store/store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "harness/store/schema.h"
+#include "harness/store/sqlite_db.h"
+
+namespace callsim::harness {
+namespace {
+
+constexpr const char* kNowUtc = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+constexpr const char* kRunColumns =
+    "SELECT run_id, started_at, finished_at, status, seed, mode, scenario, config_json, "
+    "event_log_hash, exit_code FROM runs ";
+
+std::string InsertRunSql() {
+  return std::string("INSERT INTO runs (started_at, status, seed, mode, scenario, config_json) ") +
+         "VALUES (COALESCE(NULLIF(?1, ''), CASE WHEN ?2 THEN " + kNowUtc +
+         " END), 'running', ?3, ?4, ?5, ?6)";
+}
+
+std::string FinishRunSql() {
+  return std::string("UPDATE runs SET status = ?1, event_log_hash = ?2, exit_code = ?3, ") +
+         "finished_at = CASE WHEN ?4 THEN " + kNowUtc + " ELSE finished_at END WHERE run_id = ?5";
+}
+
+RunInfo ReadRun(const Statement& s) {
+  RunInfo r;
+  r.run_id = s.ColumnInt(0);
+  r.started_at = s.ColumnText(1);
+  r.finished_at = s.ColumnText(2);
+  r.status = s.ColumnText(3);
+  r.seed = static_cast<uint64_t>(s.ColumnInt(4));  // stored as the same 64 bits, signed
+  r.mode = s.ColumnText(5);
+  r.scenario = s.ColumnText(6);
+  r.config_json = s.ColumnText(7);
+  r.event_log_hash = s.ColumnText(8);
+  if (!s.ColumnIsNull(9)) r.exit_code = static_cast<int>(s.ColumnInt(9));
+  return r;
+}
+
+ExpectationRow ReadExpectation(const Statement& s) {
+  ExpectationRow e;
+  e.run_id = s.ColumnInt(0);
+  e.call_id = s.ColumnInt(1);
+  e.seq = s.ColumnInt(2);
+  e.turn_index = static_cast<int>(s.ColumnInt(3));
+  e.kind = s.ColumnText(4);
+  e.passed = s.ColumnInt(5) != 0;
+  e.detail = s.ColumnText(6);
+  return e;
+}
+
+void ConfigureConnection(SqliteDb& db, const StoreOptions& options) {
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  // journal_mode answers "memory" for :memory: databases, which cannot use WAL; that is fine.
+  db.QueryText("PRAGMA journal_mode = WAL");
+  db.Exec("PRAGMA synchronous = NORMAL");
+  db.Exec("PRAGMA foreign_keys = ON");
+}
+
+}  // namespace
+
+struct Store::Statements {
+  explicit Statements(SqliteDb& db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        savepoint(db, "SAVEPOINT call"),
+        release(db, "RELEASE call"),
+        rollback_to(db, "ROLLBACK TO call"),
+        insert_run(db, InsertRunSql()),
+        finish_run(db, FinishRunSql()),
+        insert_call(db,
+                    "INSERT INTO calls (run_id, call_id, scenario, started_ms, ended_ms, status, "
+                    "task_completed, failure_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                    "NULLIF(?8, ''))"),
+        insert_turn(db,
+                    "INSERT INTO turns (run_id, call_id, turn_index, reference_text, "
+                    "hypothesis_text, ref_words, substitutions, deletions, insertions, "
+                    "turn_latency_ms, barge_in, barge_in_stop_ms) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+        insert_expectation(db,
+                           "INSERT INTO expectations (run_id, call_id, seq, turn_index, kind, "
+                           "passed, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        insert_event(db,
+                     "INSERT INTO events (run_id, call_id, seq, t_ms, source, kind, detail_json) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        upsert_metric(db,
+                      "INSERT INTO metrics (run_id, name, value) VALUES (?1, ?2, ?3) "
+                      "ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value"),
+        upsert_histogram(db,
+                         "INSERT INTO histograms (run_id, name, data) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (run_id, name) DO UPDATE SET data = excluded.data"),
+        list_runs(db, std::string(kRunColumns) + "ORDER BY run_id"),
+        load_run(db, std::string(kRunColumns) + "WHERE run_id = ?1"),
+        latest_run(db, "SELECT max(run_id) FROM runs"),
+        load_calls(db,
+                   "SELECT run_id, call_id, scenario, started_ms, ended_ms, status, "
+                   "task_completed, failure_reason FROM calls WHERE run_id = ?1 ORDER BY call_id"),
+        load_turns(db,
+                   "SELECT run_id, call_id, turn_index, reference_text, hypothesis_text, "
+                   "ref_words, substitutions, deletions, insertions, turn_latency_ms, barge_in, "
+                   "barge_in_stop_ms FROM turns WHERE run_id = ?1 ORDER BY call_id, turn_index"),
+        load_expectations(db,
+                          "SELECT run_id, call_id, seq, turn_index, kind, passed, detail "
+                          "FROM expectations WHERE run_id = ?1 ORDER BY call_id, seq"),
+        load_failed(db,
+                    "SELECT run_id, call_id, seq, turn_index, kind, passed, detail "
+                    "FROM expectations WHERE run_id = ?1 AND passed = 0 "
+                    "ORDER BY call_id, seq LIMIT ?2"),
+        load_events(db,
+                    "SELECT run_id, call_id, seq, t_ms, source, kind, detail_json FROM events "
+                    "WHERE run_id = ?1 AND call_id = ?2 ORDER BY seq"),
+        load_metrics(db, "SELECT name, value FROM metrics WHERE run_id = ?1 ORDER BY name"),
+        load_histogram(db, "SELECT data FROM histograms WHERE run_id = ?1 AND name = ?2") {}
+
+  Statement begin, commit, savepoint, release, rollback_to;
+  Statement insert_run, finish_run, insert_call, insert_turn, insert_expectation, insert_event;
+  Statement upsert_metric, upsert_histogram;
+  Statement list_runs, load_run, latest_run, load_calls, load_turns, load_expectations;
+  Statement load_failed, load_events, load_metrics, load_histogram;
+};
+
+std::unique_ptr<Store> Store::Open(const std::string& path, std::string* error) {
+  return Open(path, StoreOptions{}, error);
+}
+
+std::unique_ptr<Store> Store::Open(const std::string& path, const StoreOptions& options,
+                                   std::string* error) {
+  try {
+    auto db = std::make_unique<SqliteDb>(path);
+    ConfigureConnection(*db, options);
+    if (!MigrateToLatest(*db, error)) return nullptr;
+    return std::unique_ptr<Store>(new Store(std::move(db), options));
+  } catch (const StoreError& e) {
+    if (error) *error = e.what();
+    return nullptr;
+  }
+}
+
+Store::Store(std::unique_ptr<SqliteDb> db, const StoreOptions& options)
+    : path_(db->path()),
+      options_(options),
+      db_(std::move(db)),
+      stmts_(std::make_unique<Statements>(*db_)) {
+  if (options_.batch_calls == 0) options_.batch_calls = 1;
+  pending_.reserve(options_.batch_calls);
+}
+
+Store::~Store() = default;
+
+int64_t Store::BeginRun(const RunInfo& run) {
+  Statement& s = stmts_->insert_run;
+  s.Bind(1, run.started_at)
+      .Bind(2, int64_t{options_.stamp_wall_time})
+      .Bind(3, static_cast<int64_t>(run.seed))
+      .Bind(4, run.mode)
+      .Bind(5, run.scenario)
+      .Bind(6, run.config_json);
+  s.Run();
+  return sqlite3_last_insert_rowid(db_->get());
+}
+
+void Store::AddCall(CallRow call, std::vector<TurnRow> turns,
+                    std::vector<ExpectationRow> expectations, std::vector<EventRow> events) {
+  pending_rows_ += turns.size() + expectations.size() + events.size();
+  pending_.push_back(
+      PendingCall{std::move(call), std::move(turns), std::move(expectations), std::move(events)});
+  if (pending_.size() >= options_.batch_calls || pending_rows_ >= options_.batch_rows) Flush();
+}
+
+void Store::Flush() {
+  if (pending_.empty()) return;
+  std::vector<PendingCall> batch;
+  batch.swap(pending_);  // the buffer is empty whatever happens below
+  pending_rows_ = 0;
+  pending_.reserve(options_.batch_calls);
+
+  std::optional<StoreError> first_error;
+  size_t rejected = 0;
+  try {
+    stmts_->begin.Run();
+    for (const PendingCall& p : batch) {
+      std::optional<StoreError> err = InsertCallOrSkip(p);
+      if (!err) continue;
+      if (rejected++ == 0) first_error = std::move(err);
+    }
+    stmts_->commit.Run();
+  } catch (const StoreError& e) {
+    db_->RollbackQuietly();
+    throw StoreError(std::string(e.what()) + " (" + std::to_string(batch.size()) +
+                         " buffered calls were not stored)",
+                     e.sqlite_code());
+  }
+  if (first_error) {
+    throw StoreError(std::to_string(rejected) + " of " + std::to_string(batch.size()) +
+                         " calls were rejected and not stored; first: " + first_error->what(),
+                     first_error->sqlite_code());
+  }
+}
+
+std::optional<StoreError> Store::InsertCallOrSkip(const PendingCall& p) {
+  stmts_->savepoint.Run();
+  try {
+    InsertCall(p);
+    stmts_->release.Run();
+    return std::nullopt;
+  } catch (const StoreError& e) {
+    // Errors like SQLITE_FULL end the whole transaction; only a call-level error is skippable.
+    if (db_->autocommit()) throw;
+    stmts_->rollback_to.Run();
+    stmts_->release.Run();
+    return StoreError("call " + std::to_string(p.call.call_id) + " of run " +
+                          std::to_string(p.call.run_id) + ": " + e.what(),
+                      e.sqlite_code());
+  }
+}
+
+void Store::InsertCall(const PendingCall& p) {
+  const CallRow& c = p.call;
+  Statement& s = stmts_->insert_call;
+  s.Bind(1, c.run_id)
+      .Bind(2, c.call_id)
+      .Bind(3, c.scenario)
+      .Bind(4, c.started_ms)
+      .Bind(5, c.ended_ms)
+      .Bind(6, c.status)
+      .Bind(7, int64_t{c.task_completed})
+      .Bind(8, c.failure_reason);
+  s.Run();
+  InsertChildren(p);
+}
+
+void Store::InsertChildren(const PendingCall& p) {
+  const int64_t run_id = p.call.run_id;
+  const int64_t call_id = p.call.call_id;
+  for (const TurnRow& t : p.turns) {
+    Statement& s = stmts_->insert_turn;
+    s.Bind(1, run_id).Bind(2, call_id).Bind(3, int64_t{t.turn_index});
+    s.Bind(4, t.reference_text).Bind(5, t.hypothesis_text).Bind(6, t.ref_words);
+    s.Bind(7, t.substitutions).Bind(8, t.deletions).Bind(9, t.insertions);
+    s.Bind(10, t.turn_latency_ms).Bind(11, int64_t{t.barge_in}).Bind(12, t.barge_in_stop_ms);
+    s.Run();
+  }
+  int64_t seq = 0;
+  for (const ExpectationRow& e : p.expectations) {
+    Statement& s = stmts_->insert_expectation;
+    s.Bind(1, run_id).Bind(2, call_id).Bind(3, seq++).Bind(4, int64_t{e.turn_index});
+    s.Bind(5, e.kind).Bind(6, int64_t{e.passed}).Bind(7, e.detail);
+    s.Run();
+  }
+  for (const EventRow& e : p.events) {
+    Statement& s = stmts_->insert_event;
+    s.Bind(1, run_id).Bind(2, call_id).Bind(3, e.seq).Bind(4, e.t_ms);
+    s.Bind(5, e.source).Bind(6, e.kind).Bind(7, e.detail_json);
+    s.Run();
+  }
+}
+
+void Store::SetMetric(int64_t run_id, const std::string& name, double value) {
+  stmts_->upsert_metric.Bind(1, run_id).Bind(2, name).Bind(3, value).Run();
+}
+
+void Store::SetHistogram(int64_t run_id, const std::string& name, const std::string& bytes) {
+  stmts_->upsert_histogram.Bind(1, run_id).Bind(2, name).BindBlob(3, bytes).Run();
+}
+
+void Store::FinishRun(int64_t run_id, const std::string& status,
+                      const std::string& event_log_hash, int exit_code) {
+  std::optional<StoreError> flush_error;
+  try {
+    Flush();
+  } catch (const StoreError& e) {
+    flush_error = e;
+  }
+  Statement& s = stmts_->finish_run;
+  s.Bind(1, status)
+      .Bind(2, event_log_hash)
+      .Bind(3, int64_t{exit_code})
+      .Bind(4, int64_t{options_.stamp_wall_time})
+      .Bind(5, run_id);
+  s.Run();
+  if (sqlite3_changes(db_->get()) == 0) {
+    throw StoreError("FinishRun: no run with id " + std::to_string(run_id) + " in " + path_,
+                     SQLITE_NOTFOUND);
+  }
+  if (flush_error) throw *flush_error;
+}
+
+std::vector<RunInfo> Store::ListRuns() const {
+  Statement& s = stmts_->list_runs;
+  std::vector<RunInfo> runs;
+  while (s.Step()) runs.push_back(ReadRun(s));
+  s.Reset();
+  return runs;
+}
+
+std::optional<RunInfo> Store::LoadRun(int64_t run_id) const {
+  Statement& s = stmts_->load_run;
+  s.Bind(1, run_id);
+  std::optional<RunInfo> run;
+  if (s.Step()) run = ReadRun(s);
+  s.Reset();
+  return run;
+}
+
+std::optional<int64_t> Store::LatestRunId() const {
+  Statement& s = stmts_->latest_run;
+  std::optional<int64_t> id;
+  if (s.Step() && !s.ColumnIsNull(0)) id = s.ColumnInt(0);
+  s.Reset();
+  return id;
+}
+
+std::vector<CallRow> Store::LoadCalls(int64_t run_id) const {
+  Statement& s = stmts_->load_calls;
+  s.Bind(1, run_id);
+  std::vector<CallRow> calls;
+  while (s.Step()) {
+    CallRow c;
+    c.run_id = s.ColumnInt(0);
+    c.call_id = s.ColumnInt(1);
+    c.scenario = s.ColumnText(2);
+    c.started_ms = s.ColumnDouble(3);
+    c.ended_ms = s.ColumnDouble(4);
+    c.status = s.ColumnText(5);
+    c.task_completed = s.ColumnInt(6) != 0;
+    c.failure_reason = s.ColumnText(7);
+    calls.push_back(std::move(c));
+  }
+  s.Reset();
+  return calls;
+}
+
+std::vector<TurnRow> Store::LoadTurns(int64_t run_id) const {
+  Statement& s = stmts_->load_turns;
+  s.Bind(1, run_id);
+  std::vector<TurnRow> turns;
+  while (s.Step()) {
+    TurnRow t;
+    t.run_id = s.ColumnInt(0);
+    t.call_id = s.ColumnInt(1);
+    t.turn_index = static_cast<int>(s.ColumnInt(2));
+    t.reference_text = s.ColumnText(3);
+    t.hypothesis_text = s.ColumnText(4);
+    t.ref_words = s.ColumnInt(5);
+    t.substitutions = s.ColumnInt(6);
+    t.deletions = s.ColumnInt(7);
+    t.insertions = s.ColumnInt(8);
+    t.turn_latency_ms = s.ColumnOptionalDouble(9);
+    t.barge_in = s.ColumnInt(10) != 0;
+    t.barge_in_stop_ms = s.ColumnOptionalDouble(11);
+    turns.push_back(std::move(t));
+  }
+  s.Reset();
+  return turns;
+}
+
+std::vector<ExpectationRow> Store::LoadExpectations(int64_t run_id) const {
+  Statement& s = stmts_->load_expectations;
+  s.Bind(1, run_id);
+  std::vector<ExpectationRow> rows;
+  while (s.Step()) rows.push_back(ReadExpectation(s));
+  s.Reset();
+  return rows;
+}
+
+std::vector<ExpectationRow> Store::LoadFailedExpectations(int64_t run_id, size_t limit) const {
+  Statement& s = stmts_->load_failed;
+  s.Bind(1, run_id).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<ExpectationRow> rows;
+  while (s.Step()) rows.push_back(ReadExpectation(s));
+  s.Reset();
+  return rows;
+}
+
+std::vector<EventRow> Store::LoadEvents(int64_t run_id, int64_t call_id) const {
+  Statement& s = stmts_->load_events;
+  s.Bind(1, run_id).Bind(2, call_id);
+  std::vector<EventRow> rows;
+  while (s.Step()) {
+    EventRow e;
+    e.run_id = s.ColumnInt(0);
+    e.call_id = s.ColumnInt(1);
+    e.seq = s.ColumnInt(2);
+    e.t_ms = s.ColumnDouble(3);
+    e.source = s.ColumnText(4);
+    e.kind = s.ColumnText(5);
+    e.detail_json = s.ColumnText(6);
+    rows.push_back(std::move(e));
+  }
+  s.Reset();
+  return rows;
+}
+
+std::map<std::string, double> Store::LoadMetrics(int64_t run_id) const {
+  Statement& s = stmts_->load_metrics;
+  s.Bind(1, run_id);
+  std::map<std::string, double> metrics;
+  while (s.Step()) metrics[s.ColumnText(0)] = s.ColumnDouble(1);
+  s.Reset();
+  return metrics;
+}
+
+std::optional<std::string> Store::LoadHistogram(int64_t run_id, const std::string& name) const {
+  Statement& s = stmts_->load_histogram;
+  s.Bind(1, run_id).Bind(2, name);
+  std::optional<std::string> data;
+  if (s.Step()) data = s.ColumnBlob(0);
+  s.Reset();
+  return data;
+}
+
+}  // namespace callsim::harness

@@ -1,0 +1,116 @@
+// The run store: one SQLite file (WAL mode) holding one or more runs with their calls, turns,
+// checked expectations, events, metrics and histograms. Finished calls are buffered and written in
+// batches, each call in one piece, so a run killed midway leaves a consistent database holding every
+// flushed call and a run row that still says 'running'. Reads see committed data only.
+//
+// Threading: one Store per thread; several processes may share a file (busy timeout applies).
+// Errors: Open reports through *error; every other method throws StoreError (and only that).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/store/rows.h"
+#include "harness/store/store_error.h"
+
+namespace callsim::harness {
+
+class SqliteDb;
+
+struct StoreOptions {
+  // AddCall commits when this many calls are buffered...
+  size_t batch_calls = 64;
+  // ...or when the buffered calls hold this many turn, expectation and event rows in total, so a
+  // batch of event-heavy calls stays bounded in memory too.
+  size_t batch_rows = 200000;
+  // How long a write waits for another connection's lock before failing with SQLITE_BUSY.
+  int busy_timeout_ms = 5000;
+  // Stamp runs.started_at (when RunInfo leaves it empty) and runs.finished_at with SQLite's UTC
+  // time. This metadata is for people and never feeds the simulation; turn it off for byte-identical
+  // databases.
+  bool stamp_wall_time = true;
+};
+
+class Store {
+ public:
+  // Opens or creates the database and migrates it to the latest schema. Returns nullptr and sets
+  // *error (if given) when the file cannot be opened, is not a database, or has a schema version
+  // newer than this build knows.
+  static std::unique_ptr<Store> Open(const std::string& path, std::string* error);
+  static std::unique_ptr<Store> Open(const std::string& path, const StoreOptions& options,
+                                     std::string* error);
+
+  // Does NOT flush: calls still buffered are lost, exactly as in a crash. Call Flush or FinishRun.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Inserts the run with status 'running' and commits at once. Returns the new run_id.
+  int64_t BeginRun(const RunInfo& run);
+
+  // Buffers one finished call with all its rows; the call's run_id and call_id are used for every
+  // child row, and expectations get seq = their position. Commits when the buffer reaches a bound
+  // of StoreOptions (then it may throw like Flush).
+  void AddCall(CallRow call, std::vector<TurnRow> turns, std::vector<ExpectationRow> expectations,
+               std::vector<EventRow> events);
+  // Commits the buffered calls in one transaction, each call whole or not at all. A call that
+  // violates the schema (a bad status, a duplicate id, an unknown run) is left out, the others are
+  // committed, and then StoreError names the call. If the transaction itself fails (busy, disk
+  // full) nothing is committed. Either way the buffer is empty afterwards, so it stays bounded.
+  void Flush();
+  size_t buffered_calls() const { return pending_.size(); }
+
+  // Written at once; a second value for the same name replaces the first.
+  void SetMetric(int64_t run_id, const std::string& name, double value);
+  void SetHistogram(int64_t run_id, const std::string& name, const std::string& bytes);
+
+  // Flushes, then records the outcome. `status` must be completed, failed or aborted. The run is
+  // finished even when the flush rejected a call; that error is thrown afterwards.
+  void FinishRun(int64_t run_id, const std::string& status, const std::string& event_log_hash,
+                 int exit_code);
+
+  // Reads, in a stable order (by run_id; by call_id, then turn_index or seq).
+  std::vector<RunInfo> ListRuns() const;
+  std::optional<RunInfo> LoadRun(int64_t run_id) const;
+  std::optional<int64_t> LatestRunId() const;
+  std::vector<CallRow> LoadCalls(int64_t run_id) const;
+  std::vector<TurnRow> LoadTurns(int64_t run_id) const;
+  std::vector<ExpectationRow> LoadExpectations(int64_t run_id) const;
+  // The first `limit` failed expectations by (call_id, seq), without reading the passed ones.
+  std::vector<ExpectationRow> LoadFailedExpectations(int64_t run_id, size_t limit) const;
+  std::vector<EventRow> LoadEvents(int64_t run_id, int64_t call_id) const;
+  std::map<std::string, double> LoadMetrics(int64_t run_id) const;  // NaN values read back as NaN
+  std::optional<std::string> LoadHistogram(int64_t run_id, const std::string& name) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct PendingCall {
+    CallRow call;
+    std::vector<TurnRow> turns;
+    std::vector<ExpectationRow> expectations;
+    std::vector<EventRow> events;
+  };
+  struct Statements;
+
+  Store(std::unique_ptr<SqliteDb> db, const StoreOptions& options);
+  void InsertCall(const PendingCall& pending);
+  void InsertChildren(const PendingCall& pending);
+  // Runs InsertCall under a savepoint; returns the error if the call was left out.
+  std::optional<StoreError> InsertCallOrSkip(const PendingCall& pending);
+
+  std::string path_;
+  StoreOptions options_;
+  std::unique_ptr<SqliteDb> db_;
+  // Prepared once at Open; const reads reuse them through the (const) pointer.
+  std::unique_ptr<Statements> stmts_;
+  std::vector<PendingCall> pending_;
+  size_t pending_rows_ = 0;
+};
+
+}  // namespace callsim::harness

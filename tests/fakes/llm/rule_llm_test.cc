@@ -1,0 +1,301 @@
+#include "fakes/llm/rule_llm.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "harness/runtime/sim_scheduler.h"
+
+namespace callsim::fakes {
+namespace {
+
+LlmScript MustParse(const std::string& yaml) {
+  LlmScript script;
+  std::string error;
+  EXPECT_TRUE(ParseLlmScript(yaml, "t.yaml", &script, &error)) << error;
+  return script;
+}
+
+std::string ParseError(const std::string& yaml) {
+  LlmScript script;
+  std::string error;
+  EXPECT_FALSE(ParseLlmScript(yaml, "t.yaml", &script, &error)) << yaml;
+  return error;
+}
+
+agent::LlmRequest UserSays(const std::string& text) {
+  return agent::LlmRequest{{{"system", "be brief"}, {"user", text}}};
+}
+
+const char kSupportScript[] = R"(rules:
+  - when: { after_tool: check_order_status }
+    say: "Your order has shipped."
+  - when: { contains_any: ["order", "status"], contains_all: ["number"] }
+    say: "Let me check that for you."
+    tool_call: { name: check_order_status, args: { order_id: "4567", rush: false } }
+  - when: { matches: "^refund( me)?$" }
+    say: Refunds take five days.
+  - when: { contains_any: ["order"] }
+    say: Which order?
+  - say: "Sorry, I didn't catch that."
+)";
+
+TEST(LlmScriptTest, ParsesRulesInOrder) {
+  const LlmScript s = MustParse(kSupportScript);
+  ASSERT_EQ(s.rules.size(), 5u);
+  EXPECT_EQ(s.rules[0].when->after_tool, "check_order_status");
+  EXPECT_EQ(s.rules[1].line, 4);
+  EXPECT_EQ(s.rules[1].when->contains_any, (std::vector<std::string>{"order", "status"}));
+  ASSERT_TRUE(s.rules[1].tool_call.has_value());
+  EXPECT_EQ(s.rules[1].tool_call->name, "check_order_status");
+  EXPECT_EQ(s.rules[1].tool_call->arguments_json, R"({"order_id":"4567","rush":false})");
+  EXPECT_EQ(s.rules[2].when->matches_source, "^refund( me)?$");
+  EXPECT_FALSE(s.rules[4].when.has_value());
+  EXPECT_EQ(s.rules[4].say, "Sorry, I didn't catch that.");
+}
+
+TEST(LlmScriptTest, ArgsScalarsAreTypedAndRawStringsVerbatim) {
+  const LlmScript s = MustParse(R"(rules:
+  - tool_call: { name: f, args: { n: 3, neg: -7, f: 1.5, b: true, q: "7", z: ~, l: [1, x], o: 0x1F } }
+  - tool_call: { name: g, args: '{"order_id": 45' }
+  - tool_call: { name: h }
+)");
+  ASSERT_EQ(s.rules.size(), 3u);
+  EXPECT_EQ(s.rules[0].tool_call->arguments_json,
+            R"({"n":3,"neg":-7,"f":1.5,"b":true,"q":"7","z":null,"l":[1,"x"],"o":"0x1F"})");
+  EXPECT_EQ(s.rules[1].tool_call->arguments_json, R"({"order_id": 45)");
+  EXPECT_EQ(s.rules[2].tool_call->arguments_json, "{}");
+}
+
+TEST(LlmScriptTest, UnknownKeyReportsLineAndColumn) {
+  const std::string error = ParseError("rules:\n  - say: hi\n    colour: red\n");
+  EXPECT_EQ(error, "t.yaml:3:5: unknown key `colour` in a rule");
+}
+
+TEST(LlmScriptTest, DuplicateKeysAreErrors) {
+  EXPECT_EQ(ParseError("rules:\n  - say: hi\n    say: ho\n"),
+            "t.yaml:3:5: duplicate key `say` in a rule");
+  EXPECT_EQ(ParseError("rules: []\nrules: []\n"), "t.yaml:2:1: duplicate key `rules` in the script");
+  EXPECT_EQ(ParseError("rules:\n  - tool_call: { name: f, args: { a: 1, b: 2, a: 3 } }\n"),
+            "t.yaml:2:46: duplicate key `a` in `args`");
+  EXPECT_EQ(ParseError("rules:\n  - when: { matches: x, 'matches': y }\n    say: hi\n"),
+            "t.yaml:2:27: duplicate key `matches` in `when`");
+}
+
+TEST(LlmScriptTest, WrongTypesAndBadValuesAreErrors) {
+  EXPECT_EQ(ParseError("rules:\n  - say: [a, b]\n"), "t.yaml:2:10: `say` must be a string");
+  EXPECT_EQ(ParseError("rules:\n  - when: { contains_any: order }\n    say: hi\n"),
+            "t.yaml:2:29: `contains_any` must be a non-empty list of strings");
+  EXPECT_EQ(ParseError("rules:\n  - when: { contains_all: [\"?!\"] }\n    say: hi\n"),
+            "t.yaml:2:30: phrase `?!` has no words");
+  EXPECT_EQ(ParseError("rules: {}\n"), "t.yaml:1:8: `rules` must be a list");
+  EXPECT_EQ(ParseError("rules:\n  - when: { after_tool: x }\n"),
+            "t.yaml:2:5: a rule needs a non-empty `say`, a `tool_call` or both");
+  EXPECT_EQ(ParseError("rules:\n  - tool_call: { args: {} }\n"),
+            "t.yaml:2:16: `tool_call` needs a `name`");
+  EXPECT_EQ(ParseError("- say: hi\n"), "t.yaml:1:1: the script must be a map with `rules`");
+  EXPECT_EQ(ParseError(""), "t.yaml:1:1: the script must be a map with `rules`");
+}
+
+TEST(LlmScriptTest, InvalidRegexIsAnError) {
+  const std::string error = ParseError("rules:\n  - when: { matches: \"(ab\" }\n    say: hi\n");
+  EXPECT_EQ(error.rfind("t.yaml:2:22: invalid regex `(ab`", 0), 0u) << error;
+}
+
+TEST(LlmScriptTest, YamlSyntaxErrorCarriesPosition) {
+  const std::string error = ParseError("rules:\n  - say: [a, b\n  - say: c\n");
+  EXPECT_EQ(error.rfind("t.yaml:3:", 0), 0u) << error;
+}
+
+TEST(LlmScriptTest, AliasCyclesInArgsAreBounded) {
+  const std::string error = ParseError("rules:\n  - tool_call: { name: f, args: &a [*a] }\n");
+  EXPECT_NE(error.find("nested too deeply"), std::string::npos) << error;
+}
+
+TEST(LlmScriptTest, LoadReadsFileAndNamesItInErrors) {
+  const std::string path = ::testing::TempDir() + "/rule_llm_test_script.yaml";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("rules:\n  - say: hi\n  - bogus: 1\n", f);
+  std::fclose(f);
+  LlmScript script;
+  std::string error;
+  EXPECT_FALSE(LoadLlmScript(path, &script, &error));
+  EXPECT_EQ(error, path + ":3:5: unknown key `bogus` in a rule");
+  EXPECT_FALSE(LoadLlmScript(path + ".missing", &script, &error));
+  EXPECT_EQ(error.rfind(path + ".missing:1:1: cannot open", 0), 0u) << error;
+  std::remove(path.c_str());
+}
+
+TEST(LlmMatchTest, FirstMatchingRuleWins) {
+  const LlmScript s = MustParse(kSupportScript);
+  auto match = [&](const std::string& text) -> int {
+    const LlmRule* r = MatchLlmRule(s, UserSays(text), "");
+    return r == nullptr ? -1 : static_cast<int>(r - s.rules.data());
+  };
+  EXPECT_EQ(match("Status of ORDER number 4567, please!"), 1);  // any + all hold
+  EXPECT_EQ(match("my order please"), 3);                        // no "number": rule 1 fails
+  EXPECT_EQ(match("Refund me."), 2);                             // regex on normalized text
+  EXPECT_EQ(match("refund me now"), 4);                          // anchored regex fails
+  EXPECT_EQ(match("the border number"), 4);                      // whole words only
+  EXPECT_EQ(match("hello"), 4);                                  // fallback
+}
+
+TEST(LlmMatchTest, UsesLastUserMessageAndAfterTool) {
+  const LlmScript s = MustParse(kSupportScript);
+  agent::LlmRequest req{{{"user", "refund"}, {"assistant", "ok"}, {"user", "which order"}}};
+  EXPECT_EQ(MatchLlmRule(s, req, ""), &s.rules[3]);
+  req.messages.push_back({"tool", R"({"status":"shipped"})"});
+  EXPECT_EQ(MatchLlmRule(s, req, "check_order_status"), &s.rules[0]);
+  EXPECT_EQ(MatchLlmRule(s, req, "other_tool"), &s.rules[3]);
+  req.messages.push_back({"assistant", "done"});  // last message no longer the tool result
+  EXPECT_EQ(MatchLlmRule(s, req, "check_order_status"), &s.rules[3]);
+}
+
+TEST(LlmMatchTest, NoFallbackMeansNoMatch) {
+  const LlmScript s = MustParse("rules:\n  - when: { contains_any: [yes] }\n    say: ok\n");
+  EXPECT_EQ(MatchLlmRule(s, UserSays("no"), ""), nullptr);
+  EXPECT_EQ(MatchLlmRule(s, agent::LlmRequest{}, ""), nullptr);
+}
+
+TEST(LlmTokensTest, SplitsWordsWithTheirPunctuation) {
+  EXPECT_EQ(SplitLlmTokens("  Let me check, please.\n Done!  "),
+            (std::vector<std::string>{"Let", " me", " check,", " please.", " Done!"}));
+  EXPECT_TRUE(SplitLlmTokens(" \t ").empty());
+}
+
+// Records every callback as "time_us kind:payload".
+struct Recorder {
+  harness::SimScheduler* sched;
+  std::vector<std::string> events;
+  agent::LlmListener Listener() {
+    auto add = [this](const std::string& e) {
+      events.push_back(std::to_string(sched->NowUs()) + " " + e);
+    };
+    return agent::LlmListener{
+        [add](const std::string& t) { add("token:" + t); },
+        [add](const agent::ToolCallRequest& c) {
+          add("tool:" + c.id + " " + c.name + " " + c.arguments_json);
+        },
+        [add] { add("done"); },
+        [add](const std::string& e) { add("error:" + e); }};
+  }
+};
+
+RuleLlmConfig FixedConfig() {
+  RuleLlmConfig config;
+  config.ttft = agent::LatencyModel{200, 200};  // p50 == p95: exactly 200 ms
+  config.tokens_per_s = 40;                     // 25 ms apart
+  return config;
+}
+
+TEST(RuleLlmTest, StreamsTokensAtTtftThenTokenRateThenToolCall) {
+  harness::SimScheduler sched;
+  sched.RunUntil(1000);
+  RuleLlm llm(sched, agent::Rng(7), FixedConfig(), MustParse(kSupportScript));
+  Recorder rec{&sched};
+  auto stream = llm.Start(UserSays("order number 4567 status"), rec.Listener());
+  EXPECT_TRUE(rec.events.empty());  // nothing synchronous
+  sched.RunAll();
+  EXPECT_EQ(rec.events, (std::vector<std::string>{
+                            "201000 token:Let", "226000 token: me", "251000 token: check",
+                            "276000 token: that", "301000 token: for", "326000 token: you.",
+                            R"(351000 tool:call_1 check_order_status {"order_id":"4567","rush":false})",
+                            "351000 done"}));
+}
+
+TEST(RuleLlmTest, AfterToolRuleAnswersTheDeliveredToolAndIdsCount) {
+  harness::SimScheduler sched;
+  RuleLlm llm(sched, agent::Rng(7), FixedConfig(), MustParse(kSupportScript));
+  Recorder rec{&sched};
+  agent::LlmRequest req = UserSays("order number 1 status");
+  auto s1 = llm.Start(req, rec.Listener());
+  sched.RunAll();
+  req.messages.push_back({"assistant", "Let me check that for you."});
+  req.messages.push_back({"tool", R"({"status":"shipped"})"});
+  rec.events.clear();
+  const int64_t t0 = sched.NowUs();
+  auto s2 = llm.Start(req, rec.Listener());
+  sched.RunAll();
+  const std::string base = std::to_string(t0 + 200000);
+  EXPECT_EQ(rec.events, (std::vector<std::string>{base + " token:Your",
+                                                  std::to_string(t0 + 225000) + " token: order",
+                                                  std::to_string(t0 + 250000) + " token: has",
+                                                  std::to_string(t0 + 275000) + " token: shipped.",
+                                                  std::to_string(t0 + 275000) + " done"}));
+  req.messages.pop_back();
+  rec.events.clear();
+  auto s3 = llm.Start(req, rec.Listener());
+  sched.RunAll();
+  ASSERT_FALSE(rec.events.empty());
+  EXPECT_NE(rec.events[rec.events.size() - 2].find("tool:call_2 "), std::string::npos);
+}
+
+TEST(RuleLlmTest, NoRuleMatchedIsAnError) {
+  harness::SimScheduler sched;
+  RuleLlm llm(sched, agent::Rng(1), FixedConfig(),
+              MustParse("rules:\n  - when: { contains_any: [yes] }\n    say: ok\n"));
+  Recorder rec{&sched};
+  auto stream = llm.Start(UserSays("no"), rec.Listener());
+  sched.RunAll();
+  EXPECT_EQ(rec.events, (std::vector<std::string>{"200000 error:no rule matched"}));
+}
+
+TEST(RuleLlmTest, CancelAndDestroyStopAllCallbacks) {
+  harness::SimScheduler sched;
+  RuleLlm llm(sched, agent::Rng(1), FixedConfig(), MustParse(kSupportScript));
+  Recorder rec{&sched};
+  auto stream = llm.Start(UserSays("order number 9"), rec.Listener());
+  sched.RunUntil(230000);
+  EXPECT_EQ(rec.events.size(), 2u);
+  stream->Cancel();
+  EXPECT_EQ(sched.pending(), 0u);
+  sched.RunAll();
+  EXPECT_EQ(rec.events.size(), 2u);
+
+  rec.events.clear();
+  auto other = llm.Start(UserSays("order number 9"), rec.Listener());
+  other.reset();
+  EXPECT_EQ(sched.pending(), 0u);
+  sched.RunAll();
+  EXPECT_TRUE(rec.events.empty());
+}
+
+TEST(RuleLlmTest, ListenerMayDestroyTheStreamFromACallback) {
+  harness::SimScheduler sched;
+  RuleLlm llm(sched, agent::Rng(1), FixedConfig(), MustParse(kSupportScript));
+  std::unique_ptr<agent::LlmStream> stream;
+  int tokens = 0;
+  agent::LlmListener listener;
+  listener.on_token = [&](const std::string&) {
+    if (++tokens == 3) stream.reset();
+  };
+  listener.on_done = [&] { ADD_FAILURE() << "done after destruction"; };
+  listener.on_tool_call = [&](const agent::ToolCallRequest&) { ADD_FAILURE() << "tool call"; };
+  stream = llm.Start(UserSays("order number 9"), listener);
+  sched.RunAll();
+  EXPECT_EQ(tokens, 3);
+}
+
+std::vector<std::string> RunTwoStreams(uint64_t seed) {
+  harness::SimScheduler sched;
+  RuleLlmConfig config;  // lognormal ttft
+  RuleLlm llm(sched, agent::Rng(seed), config, MustParse(kSupportScript));
+  Recorder rec{&sched};
+  auto a = llm.Start(UserSays("hello"), rec.Listener());
+  auto b = llm.Start(UserSays("order please"), rec.Listener());
+  sched.RunAll();
+  return rec.events;
+}
+
+TEST(RuleLlmTest, SameSeedSameTimes) {
+  const std::vector<std::string> first = RunTwoStreams(42);
+  EXPECT_EQ(first.size(), 9u);  // 5 tokens + done, 2 tokens + done
+  EXPECT_EQ(first, RunTwoStreams(42));
+  EXPECT_NE(first, RunTwoStreams(43));
+}
+
+}  // namespace
+}  // namespace callsim::fakes
