@@ -17,9 +17,11 @@ inline constexpr int kNarrowbandRateHz = kSampleRateHz / 2;
 inline constexpr int kNarrowbandFrameSamples = kFrameSamples / 2;  // 160 samples = 20 ms at 8 kHz
 
 inline constexpr int kResamplerTaps = 47;
-// Group delay of each direction, in 16 kHz samples. A decimate-then-interpolate round trip delays
-// the signal by 2 * 23 - 1 = 45 samples (the decimator keeps the odd-indexed input phase).
+// Group delay of each filter, in 16 kHz samples. 8 kHz sample m stands for 16 kHz sample 2m and
+// is centred on input 2m - 22 (the window ends on input 2m + 1, so each frame is used whole), so a
+// decimate-then-interpolate round trip delays the signal by exactly 22 + 23 = 45 samples.
 inline constexpr int kResamplerDelaySamples = (kResamplerTaps - 1) / 2;
+inline constexpr int kResamplerRoundTripDelaySamples = 2 * kResamplerDelaySamples - 1;
 
 // The low-pass in Q15 (sums to 32768: unity gain at DC). Its even- and odd-indexed taps each sum
 // to 16384, so each interpolation phase also has exactly unity DC gain and no 8 kHz image.

@@ -338,7 +338,7 @@ bool ParseLlmScript(const std::string& yaml_text, const std::string& name_for_er
   try {
     const YAML::Node root = YAML::Load(yaml_text);
     ParseRoot(root, &script, ctx);
-  } catch (const YAML::MarkedYAMLException& e) {
+  } catch (const YAML::Exception& e) {
     ctx.Fail(e.mark, e.msg);
   } catch (const std::exception& e) {
     ctx.Fail(YAML::Mark::null_mark(), e.what());

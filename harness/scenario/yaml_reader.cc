@@ -1,6 +1,7 @@
 #include "harness/scenario/yaml_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -25,10 +26,11 @@ std::string FormatNumber(double v) {
 // YAML 1.2 core schema floats and ints, finite only; nullopt for anything else.
 std::optional<double> ParseDouble(std::string_view s) {
   if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty() || s[0] == '+' || s[0] == '-' ? s.size() < 2 : false) return std::nullopt;
-  const std::string_view digits = s[0] == '-' ? s.substr(1) : s;
-  if (digits.empty() || !(std::isdigit(static_cast<unsigned char>(digits[0])) || digits[0] == '.')) {
-    return std::nullopt;  // rejects inf, nan and a doubled sign, which from_chars would accept
+  const size_t first = !s.empty() && s[0] == '-' ? 1 : 0;
+  // A digit or a point must follow the sign: this rejects inf, nan and a doubled sign, which
+  // from_chars would accept.
+  if (s.size() <= first || !(std::isdigit(static_cast<unsigned char>(s[first])) || s[first] == '.')) {
+    return std::nullopt;
   }
   double v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -63,7 +65,8 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 std::string UnknownKeyMessage(std::string_view name, std::initializer_list<std::string_view> known) {
   std::string message = "unknown key " + std::string(name);
   for (std::string_view k : known) {
-    if (EditDistance(name, k) <= 2) return message + " (did you mean " + std::string(k) + "?)";
+    const size_t limit = k.size() >= 6 ? 2 : k.size() >= 3 ? 1 : 0;  // no guesses for "p" or "r"
+    if (EditDistance(name, k) <= limit) return message + " (did you mean " + std::string(k) + "?)";
   }
   std::string list;
   for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
@@ -221,6 +224,7 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
   for (auto it = v.begin(); it != v.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
+      ++rejected_keys_;
       ctx.Error(field.path, key.Mark(), "expected a string key, got " + Describe(key));
       continue;
     }
@@ -232,10 +236,12 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
       ctx.Error(entry.path, key.Mark(),
                 "duplicate key " + key.Scalar() +
                     (at.line > 0 ? " (first at line " + std::to_string(at.line) + ")" : ""));
+      ++rejected_keys_;
       continue;
     }
     seen.push_back(entry);
     if (std::find(known.begin(), known.end(), key.Scalar()) == known.end()) {
+      ++rejected_keys_;
       ctx.Error(entry.path, key.Mark(), UnknownKeyMessage(key.Scalar(), known));
       continue;
     }

@@ -84,6 +84,9 @@ class MapReader {
   MapReader(ParseContext& ctx, const Field& field, std::initializer_list<std::string_view> known);
 
   bool is_map() const { return is_map_; }
+  // Keys reported as unknown, duplicate or not strings. Lets a caller skip a follow-on error
+  // ("nothing given") that a misspelt key already explains.
+  size_t rejected_keys() const { return rejected_keys_; }
   const Field& field() const { return field_; }
   ParseContext& ctx() const { return ctx_; }
   // The entry for `key` (one of the known keys), or nullopt when absent.
@@ -103,6 +106,7 @@ class MapReader {
   ParseContext& ctx_;
   Field field_;
   bool is_map_ = false;
+  size_t rejected_keys_ = 0;
   std::vector<Field> entries_;  // in file order; unknown and duplicate keys left out
 };
 

@@ -20,6 +20,8 @@ struct RunInfo {
   std::string config_json = "{}";
   std::string event_log_hash;      // empty until FinishRun
   std::optional<int> exit_code;    // nullopt until FinishRun
+
+  bool operator==(const RunInfo&) const = default;
 };
 
 struct CallRow {
@@ -31,6 +33,8 @@ struct CallRow {
   std::string status = "completed";  // completed | failed | dropped
   bool task_completed = false;
   std::string failure_reason;  // empty when none (stored as NULL)
+
+  bool operator==(const CallRow&) const = default;
 };
 
 struct TurnRow {
@@ -46,6 +50,8 @@ struct TurnRow {
   std::optional<double> turn_latency_ms;  // nullopt when the agent never answered
   bool barge_in = false;
   std::optional<double> barge_in_stop_ms;  // set for barge-in turns whose stop was observed
+
+  bool operator==(const TurnRow&) const = default;
 };
 
 // One checked expectation. A failed call has at least one row with passed == false.
@@ -57,6 +63,8 @@ struct ExpectationRow {
   std::string kind;    // "agent_says", "tool_call", "agent_stops"...
   bool passed = false;
   std::string detail;  // why it failed (or what held), for people
+
+  bool operator==(const ExpectationRow&) const = default;
 };
 
 struct EventRow {
@@ -67,6 +75,8 @@ struct EventRow {
   std::string source;
   std::string kind;
   std::string detail_json = "{}";
+
+  bool operator==(const EventRow&) const = default;
 };
 
 }  // namespace callsim::harness

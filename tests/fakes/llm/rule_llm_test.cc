@@ -79,17 +79,17 @@ TEST(LlmScriptTest, DuplicateKeysAreErrors) {
             "t.yaml:3:5: duplicate key `say` in a rule");
   EXPECT_EQ(ParseError("rules: []\nrules: []\n"), "t.yaml:2:1: duplicate key `rules` in the script");
   EXPECT_EQ(ParseError("rules:\n  - tool_call: { name: f, args: { a: 1, b: 2, a: 3 } }\n"),
-            "t.yaml:2:46: duplicate key `a` in `args`");
+            "t.yaml:2:47: duplicate key `a` in `args`");
   EXPECT_EQ(ParseError("rules:\n  - when: { matches: x, 'matches': y }\n    say: hi\n"),
-            "t.yaml:2:27: duplicate key `matches` in `when`");
+            "t.yaml:2:25: duplicate key `matches` in `when`");
 }
 
 TEST(LlmScriptTest, WrongTypesAndBadValuesAreErrors) {
   EXPECT_EQ(ParseError("rules:\n  - say: [a, b]\n"), "t.yaml:2:10: `say` must be a string");
   EXPECT_EQ(ParseError("rules:\n  - when: { contains_any: order }\n    say: hi\n"),
-            "t.yaml:2:29: `contains_any` must be a non-empty list of strings");
+            "t.yaml:2:27: `contains_any` must be a non-empty list of strings");
   EXPECT_EQ(ParseError("rules:\n  - when: { contains_all: [\"?!\"] }\n    say: hi\n"),
-            "t.yaml:2:30: phrase `?!` has no words");
+            "t.yaml:2:28: phrase `?!` has no words");
   EXPECT_EQ(ParseError("rules: {}\n"), "t.yaml:1:8: `rules` must be a list");
   EXPECT_EQ(ParseError("rules:\n  - when: { after_tool: x }\n"),
             "t.yaml:2:5: a rule needs a non-empty `say`, a `tool_call` or both");
@@ -168,6 +168,7 @@ TEST(LlmTokensTest, SplitsWordsWithTheirPunctuation) {
 
 // Records every callback as "time_us kind:payload".
 struct Recorder {
+  explicit Recorder(harness::SimScheduler* s) : sched(s) {}
   harness::SimScheduler* sched;
   std::vector<std::string> events;
   agent::LlmListener Listener() {

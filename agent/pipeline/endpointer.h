@@ -1,0 +1,68 @@
+// Silence endpointing: decides when the caller's turn is over. The turn ends delay_ms after the
+// VAD reported a stop (so after vad_stop_ms + delay_ms of silence in all) unless speech starts
+// again first, and at the latest max_turn_ms after the turn's first speech start, so a caller who
+// never stops talking still gets an answer. Timers run on the Scheduler, keyed to audio times, so
+// endpoints are exact and deterministic.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "agent/runtime/scheduler.h"
+
+namespace callsim::agent {
+
+struct EndpointerConfig {
+  // The VAD's stop hangover: when the VAD reports a stop this much silence has already passed.
+  double vad_stop_ms = 250;
+  double delay_ms = 300;
+  double max_turn_ms = 30000;
+};
+
+enum class EndpointReason { kSilence, kMaxTurn };
+
+struct Endpoint {
+  EndpointReason reason = EndpointReason::kSilence;
+  int64_t turn_start_us = 0;  // start of the turn's first speech
+  // End of the turn's last voiced audio; -1 when the caller was still speaking (kMaxTurn).
+  int64_t speech_end_us = -1;
+};
+
+const char* EndpointReasonName(EndpointReason reason);
+
+class Endpointer {
+ public:
+  using Callback = std::function<void(const Endpoint&)>;
+
+  // `on_endpoint` runs from a Scheduler task, after the endpointer has reset itself, so it may
+  // call any method (a new turn starts with the next OnSpeechStart).
+  Endpointer(Scheduler& scheduler, EndpointerConfig config, Callback on_endpoint);
+  ~Endpointer();  // cancels pending timers
+  Endpointer(const Endpointer&) = delete;
+  Endpointer& operator=(const Endpointer&) = delete;
+
+  // VAD start at audio time `start_us`: opens a turn, or continues the current one (cancelling a
+  // pending silence endpoint).
+  void OnSpeechStart(int64_t start_us);
+  // VAD stop; `speech_end_us` is the end of the last voiced frame. Ignored outside a turn.
+  void OnSpeechStop(int64_t speech_end_us);
+  // Forgets the current turn and cancels its timers.
+  void Reset();
+
+  bool in_turn() const { return in_turn_; }
+
+ private:
+  void Fire(EndpointReason reason);
+
+  Scheduler& scheduler_;
+  EndpointerConfig config_;
+  Callback on_endpoint_;
+  bool in_turn_ = false;
+  bool speaking_ = false;
+  int64_t turn_start_us_ = 0;
+  int64_t speech_end_us_ = -1;
+  TaskId silence_timer_ = kNoTask;
+  TaskId max_turn_timer_ = kNoTask;
+};
+
+}  // namespace callsim::agent

@@ -1,0 +1,176 @@
+#include "reports/summary.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace callsim::reports {
+namespace {
+
+using harness::CallRow;
+using harness::RunInfo;
+using harness::TurnRow;
+
+std::string Fixed(double value, int decimals) {
+  if (std::isnan(value)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+std::string Percent(double fraction) {
+  return std::isnan(fraction) ? "n/a" : Fixed(100.0 * fraction, 2) + "%";
+}
+
+// Quotes a word for a POSIX shell only when it needs it, so the common case stays readable.
+std::string ShellWord(const std::string& word) {
+  bool plain = !word.empty();
+  for (char c : word) {
+    constexpr std::string_view kSafe = "_./:=@%+,-";
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || kSafe.find(c) != kSafe.npos);
+  }
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string RunLines(const RunInfo& run) {
+  std::string out = "run " + std::to_string(run.run_id) + ": " + run.scenario + "\n";
+  out += "  seed " + std::to_string(run.seed) + "  mode " + run.mode + "  status " + run.status;
+  if (run.exit_code) out += "  exit " + std::to_string(*run.exit_code);
+  if (run.status == "running") out += "  (not finished: interrupted or still going)";
+  return out + "\n";
+}
+
+std::string CallLines(const std::vector<CallRow>& calls) {
+  size_t passed = 0, dropped = 0;
+  for (const CallRow& c : calls) {
+    if (c.status == "dropped") {
+      ++dropped;
+    } else if (c.task_completed) {
+      ++passed;
+    }
+  }
+  const size_t failed = calls.size() - passed - dropped;
+  std::string out = "calls: " + std::to_string(calls.size()) + " total, " +
+                    std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " +
+                    std::to_string(dropped) + " dropped\n";
+  double rate = calls.empty() ? std::nan("") : static_cast<double>(passed) / calls.size();
+  std::string shown = std::isnan(rate) ? "n/a" : Fixed(100.0 * rate, 1) + "%";
+  return out + "task completion: " + shown + "\n";
+}
+
+std::string LatencyLine(const std::map<std::string, double>& metrics,
+                        const std::vector<TurnRow>& turns) {
+  std::vector<double> latencies_ms;
+  for (const TurnRow& t : turns) {
+    if (t.turn_latency_ms) latencies_ms.push_back(*t.turn_latency_ms);
+  }
+  struct Quantile {
+    const char* label;
+    const char* metric;
+    double q;
+  };
+  static const Quantile kQuantiles[] = {{"p50", "turn_latency_p50_ms", 0.50},
+                                        {"p95", "turn_latency_p95_ms", 0.95},
+                                        {"p99", "turn_latency_p99_ms", 0.99},
+                                        {"max", "turn_latency_max_ms", 1.00}};
+  std::string out = "turn latency ms:";
+  bool from_metrics = false;
+  for (const Quantile& k : kQuantiles) {
+    auto it = metrics.find(k.metric);
+    double v = NearestRankPercentile(latencies_ms, k.q);
+    if (it != metrics.end()) {
+      v = it->second;
+      from_metrics = true;
+    }
+    out += std::string(" ") + k.label + " " + Fixed(v, 1);
+  }
+  out += from_metrics ? "  (run metrics)" : "  (" + std::to_string(latencies_ms.size()) + " turns)";
+  return out + "\n";
+}
+
+std::string WerLine(const std::vector<TurnRow>& turns) {
+  int64_t s = 0, d = 0, i = 0, n = 0;
+  for (const TurnRow& t : turns) {
+    s += t.substitutions;
+    d += t.deletions;
+    i += t.insertions;
+    n += t.ref_words;
+  }
+  return "WER: " + Percent(CorpusWer(turns)) + "  (S " + std::to_string(s) + " D " +
+         std::to_string(d) + " I " + std::to_string(i) + " N " + std::to_string(n) + ")\n";
+}
+
+std::string BargeInLine(const std::vector<TurnRow>& turns) {
+  size_t count = 0;
+  std::vector<double> stop_ms;
+  for (const TurnRow& t : turns) {
+    if (!t.barge_in) continue;
+    ++count;
+    if (t.barge_in_stop_ms) stop_ms.push_back(*t.barge_in_stop_ms);
+  }
+  std::string out = "barge-in: " + std::to_string(count);
+  if (count > 0) {
+    out += "  stop latency ms: p50 " + Fixed(NearestRankPercentile(stop_ms, 0.5), 1) + " max " +
+           Fixed(NearestRankPercentile(stop_ms, 1.0), 1);
+  }
+  return out + "\n";
+}
+
+std::string FailureLines(const harness::Store& store, const RunInfo& run, size_t limit) {
+  if (limit == 0) return "";
+  // One more than shown tells whether there are more.
+  auto failed = store.LoadFailedExpectations(run.run_id, limit + 1);
+  if (failed.empty()) return "";
+  std::string out = "failed expectations (seed " + std::to_string(run.seed) + "):\n";
+  for (size_t k = 0; k < failed.size() && k < limit; ++k) {
+    const harness::ExpectationRow& e = failed[k];
+    out += "  call " + std::to_string(e.call_id) + " turn " + std::to_string(e.turn_index) + " " +
+           e.kind + ": " + e.detail + "\n";
+  }
+  if (failed.size() > limit) out += "  ... more in the expectations table\n";
+  return out;
+}
+
+std::string ReplayLine(const RunInfo& run) {
+  std::string out = "replay: callsim run " + ShellWord(run.scenario) + " --seed " +
+                    std::to_string(run.seed);
+  // Overrides are part of what ran; without them the replay would be a different run.
+  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  if (config.is_object() && config.contains("set") && config["set"].is_array()) {
+    for (const nlohmann::json& item : config["set"]) {
+      if (item.is_string()) out += " --set " + ShellWord(item.get<std::string>());
+    }
+  }
+  return out + "\n";
+}
+
+}  // namespace
+
+std::string RenderSummary(const harness::Store& store, int64_t run_id,
+                          const SummaryOptions& options) {
+  std::optional<RunInfo> run = store.LoadRun(run_id);
+  if (!run) return "no run " + std::to_string(run_id) + " in " + store.path() + "\n";
+  const std::vector<CallRow> calls = store.LoadCalls(run_id);
+  const std::vector<TurnRow> turns = store.LoadTurns(run_id);
+  const std::map<std::string, double> metrics = store.LoadMetrics(run_id);
+
+  std::string out = RunLines(*run);
+  out += CallLines(calls);
+  out += LatencyLine(metrics, turns);
+  out += WerLine(turns);
+  out += BargeInLine(turns);
+  out += FailureLines(store, *run, options.max_failed_expectations);
+  out += ReplayLine(*run);
+  return out;
+}
+
+}  // namespace callsim::reports

@@ -1,0 +1,107 @@
+// The command-line contract: exit codes 0 / 99 / 2, error locations, and the wer command's output.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+struct Output {
+  int exit_code = -1;
+  std::string text;  // stdout and stderr together
+};
+
+Output RunCli(const std::string& args) {
+  const std::string cmd = std::string(CALLSIM_BINARY) + " " + args + " 2>&1";
+  Output out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.text.append(buf, n);
+  const int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/callsim_cli_" + std::to_string(getpid());
+    std::system(("mkdir -p " + dir_ + "/llm").c_str());
+    std::system(("cp " + std::string(CALLSIM_SOURCE_DIR) + "/scenarios/llm/support.yaml " + dir_ + "/llm/").c_str());
+    db_ = dir_ + "/runs.db";
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+  std::string db_;
+};
+
+const char* kScenario = R"(name: cli
+codec: l16
+fakes:
+  stt: { profile: perfect }
+  llm: { script: llm/support.yaml }
+turns:
+  - expect: [ { agent_says: { contains: "how can i help" } } ]
+  - user: "i want to check on my order"
+    expect: [ { turn_latency: { max_ms: LATENCY } } ]
+  - hangup: {}
+)";
+
+std::string WithLatency(const std::string& bound) {
+  std::string s = kScenario;
+  s.replace(s.find("LATENCY"), 7, bound);
+  return s;
+}
+
+TEST_F(Cli, MetExpectationsExitZeroAndPrintTheReplayLine) {
+  const std::string path = Write("ok.yaml", WithLatency("3000"));
+  const Output out = RunCli("run " + path + " --seed 5 --db " + db_);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_NE(out.text.find("--seed 5"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, ViolatedExpectationExits99) {
+  const std::string path = Write("slow.yaml", WithLatency("50"));
+  const Output out = RunCli("run " + path + " --seed 5 --db " + db_);
+  EXPECT_EQ(out.exit_code, 99) << out.text;
+  EXPECT_NE(out.text.find("turn_latency"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, InvalidScenarioExits2WithItsLocationAndRunsNothing) {
+  // Line 3, column 3: an unknown key under fakes.
+  const std::string path = Write("bad.yaml", "name: bad\nfakes:\n  sttt: { profile: perfect }\nturns:\n  - user: hi\n");
+  const Output out = RunCli("validate " + path);
+  EXPECT_EQ(out.exit_code, 2) << out.text;
+  EXPECT_NE(out.text.find(path + ":3:3:"), std::string::npos) << out.text;
+  const Output run = RunCli("run " + path + " --db " + db_);
+  EXPECT_EQ(run.exit_code, 2) << run.text;
+  EXPECT_NE(access(db_.c_str(), F_OK), 0) << "nothing may be written for invalid input";
+}
+
+TEST_F(Cli, BadSetOverrideExits2) {
+  const std::string path = Write("ok.yaml", WithLatency("3000"));
+  const Output out = RunCli("run " + path + " --set network.uplink.loss=1.5 --db " + db_);
+  EXPECT_EQ(out.exit_code, 2) << out.text;
+  EXPECT_NE(out.text.find("network.uplink.loss"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, WerCommandPrintsCountsLikeTheStore) {
+  const std::string ref = Write("ref.txt", "the cat sat on the mat\nhello world\n");
+  const std::string hyp = Write("hyp.txt", "the bat sat on mat\nhello, World!\n");
+  const Output out = RunCli("wer " + ref + " " + hyp);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  // Line 1: cat->bat (S), "the" deleted (D); line 2 normalizes to a match. N = 8.
+  EXPECT_NE(out.text.find("S=1 D=1 I=0 N=8 WER=0.2500"), std::string::npos) << out.text;
+}
+
+}  // namespace

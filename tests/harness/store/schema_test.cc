@@ -1,0 +1,134 @@
+#include "harness/store/schema.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "harness/store/store.h"
+
+namespace callsim::harness {
+namespace {
+
+class SchemaTempDir {
+ public:
+  SchemaTempDir() {
+    char tmpl[] = "/tmp/callsim_schema_test_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~SchemaTempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Reads one integer or text with a raw connection, independent of the code under test.
+std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+  std::string result;
+  if (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    result = text ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return result;
+}
+
+std::set<std::string> TableNames(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &stmt,
+                     nullptr);
+  std::set<std::string> names;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    names.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return names;
+}
+
+TEST(StoreSchemaTest, MigrationsAreOrderedFromOne) {
+  const auto& migrations = SchemaMigrations();
+  ASSERT_FALSE(migrations.empty());
+  for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i) + 1);
+  EXPECT_EQ(LatestSchemaVersion(), 1);
+}
+
+TEST(StoreSchemaTest, OpenCreatesSchemaAtVersionOneInWalMode) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("runs.db");
+  std::string error;
+  ASSERT_NE(Store::Open(path, &error), nullptr) << error;
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
+  std::set<std::string> tables = TableNames(path);
+  for (const char* t : {"runs", "calls", "turns", "expectations", "events", "metrics",
+                        "histograms"}) {
+    EXPECT_TRUE(tables.count(t)) << t;
+  }
+}
+
+TEST(StoreSchemaTest, ReopenIsIdempotentAndKeepsData) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("runs.db");
+  std::string error;
+  {
+    auto store = Store::Open(path, &error);
+    ASSERT_NE(store, nullptr) << error;
+    RunInfo run;
+    run.scenario = "s";
+    run.seed = 5;
+    store->BeginRun(run);
+  }
+  const std::string schema_before = RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master");
+  for (int i = 0; i < 2; ++i) {
+    auto store = Store::Open(path, &error);
+    ASSERT_NE(store, nullptr) << error;
+    ASSERT_EQ(store->ListRuns().size(), 1u);
+    EXPECT_EQ(store->ListRuns()[0].seed, 5u);
+  }
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
+}
+
+TEST(StoreSchemaTest, RefusesDatabaseFromNewerBuild) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("future.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE future (x); PRAGMA user_version = 999", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  std::string error;
+  EXPECT_EQ(Store::Open(path, &error), nullptr);
+  EXPECT_NE(error.find("999"), std::string::npos) << error;
+  EXPECT_NE(error.find("newer"), std::string::npos) << error;
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "999");  // left untouched
+  EXPECT_EQ(TableNames(path), std::set<std::string>{"future"});
+}
+
+TEST(StoreSchemaTest, RefusesFileThatIsNotADatabase) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("notes.txt");
+  std::ofstream(path) << "this is not an sqlite database, just some text that is long enough";
+  std::string error;
+  EXPECT_EQ(Store::Open(path, &error), nullptr);
+  EXPECT_NE(error.find("not a database"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace callsim::harness
