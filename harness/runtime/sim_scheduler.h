@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <functional>
 #include <queue>
-#include <unordered_set>
 #include <vector>
 
 #include "agent/runtime/scheduler.h"
@@ -20,30 +19,40 @@ class SimScheduler final : public agent::Scheduler {
 
   // Runs the next due task, advancing time to it. Returns false when no task is pending.
   bool RunOne();
-  // Runs tasks until none is pending or the next one is after `until_us` (time then stops at
-  // `until_us` if tasks remain). Returns the number of tasks run.
+  // Runs every task due at or before `until_us`, then sets the time to `until_us` (whether or not
+  // tasks remain). Returns the number of tasks run.
   uint64_t RunUntil(int64_t until_us);
   // Runs until no task is pending or `max_tasks` have run (a bound against runaway loops).
   uint64_t RunAll(uint64_t max_tasks = UINT64_MAX);
 
-  size_t pending() const { return queue_.size() - cancelled_.size(); }
+  // Tasks scheduled and neither run nor cancelled.
+  size_t pending() const { return slots_.size() - free_slots_.size(); }
   uint64_t tasks_run() const { return tasks_run_; }
 
  private:
+  // A task lives in a reusable slot; the queue holds only (time, sequence, slot). A queue entry
+  // whose sequence no longer matches its slot's was cancelled (the slot may have been reused).
+  struct Slot {
+    std::function<void()> task;
+    uint64_t seq = 0;  // 0: free
+  };
   struct Entry {
     int64_t when_us;
     uint64_t seq;
-    agent::TaskId id;
-    // std::priority_queue gives const access only; the task is moved out through mutable.
-    mutable std::function<void()> task;
+    uint32_t slot;
     bool operator>(const Entry& o) const {
       return when_us != o.when_us ? when_us > o.when_us : seq > o.seq;
     }
   };
+  static constexpr int kSlotBits = 24;  // up to 16M tasks pending at once
+
+  // Pops cancelled entries off the head; returns false when the queue is empty.
+  bool SkipCancelled();
+  void FreeSlot(uint32_t slot);
+
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
-  // Ids of queued tasks that were cancelled; dropped when they reach the head of the queue.
-  std::unordered_set<agent::TaskId> cancelled_;
-  std::unordered_set<agent::TaskId> queued_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
   int64_t now_us_ = 0;
   uint64_t next_seq_ = 1;
   uint64_t tasks_run_ = 0;
