@@ -76,17 +76,17 @@ std::string LatencyLine(const std::map<std::string, double>& metrics,
   struct Quantile {
     const char* label;
     const char* metric;
-    double q;
+    double q_percent;
   };
-  static const Quantile kQuantiles[] = {{"p50", "turn_latency_p50_ms", 0.50},
-                                        {"p95", "turn_latency_p95_ms", 0.95},
-                                        {"p99", "turn_latency_p99_ms", 0.99},
-                                        {"max", "turn_latency_max_ms", 1.00}};
+  static const Quantile kQuantiles[] = {{"p50", "turn_latency_p50_ms", 50},
+                                        {"p95", "turn_latency_p95_ms", 95},
+                                        {"p99", "turn_latency_p99_ms", 99},
+                                        {"max", "turn_latency_max_ms", 100}};
   std::string out = "turn latency ms:";
   bool from_metrics = false;
   for (const Quantile& k : kQuantiles) {
     auto it = metrics.find(k.metric);
-    double v = NearestRankPercentile(latencies_ms, k.q);
+    double v = NearestRankPercentile(latencies_ms, k.q_percent);
     if (it != metrics.end()) {
       v = it->second;
       from_metrics = true;
@@ -119,8 +119,8 @@ std::string BargeInLine(const std::vector<TurnRow>& turns) {
   }
   std::string out = "barge-in: " + std::to_string(count);
   if (count > 0) {
-    out += "  stop latency ms: p50 " + Fixed(NearestRankPercentile(stop_ms, 0.5), 1) + " max " +
-           Fixed(NearestRankPercentile(stop_ms, 1.0), 1);
+    out += "  stop latency ms: p50 " + Fixed(NearestRankPercentile(stop_ms, 50), 1) + " max " +
+           Fixed(NearestRankPercentile(stop_ms, 100), 1);
   }
   return out + "\n";
 }

@@ -27,7 +27,8 @@ int32_t ConcealGainQ15(int run) {
 template <size_t N>
 void Scale(const std::array<int16_t, N>& in, int32_t gain_q15, std::span<int16_t, N> out) {
   // |gain| < 1, so the result always fits in int16.
-  for (size_t i = 0; i < N; ++i) out[i] = static_cast<int16_t>((in[i] * gain_q15 + (1 << 14)) >> 15);
+  for (size_t i = 0; i < N; ++i)
+    out[i] = static_cast<int16_t>((in[i] * gain_q15 + (1 << 14)) >> 15);
 }
 
 // Linear 16-bit PCM at 16 kHz, big-endian on the wire (RFC 3551 L16): lossless.
@@ -66,7 +67,7 @@ class L16Codec final : public Codec {
 
  private:
   std::array<int16_t, kFrameSamples> last_{};  // the last decoded frame (silence before any)
-  int conceal_run_ = 0;                         // consecutive concealed frames so far
+  int conceal_run_ = 0;                        // consecutive concealed frames so far
 };
 
 // G.711 mu-law at 8 kHz. Concealment works on the 8 kHz signal and goes through the interpolator,
@@ -102,8 +103,8 @@ class PcmuCodec final : public Codec {
   }
 
  private:
-  Decimator decimator_;        // encoder state
-  Interpolator interpolator_;  // decoder state
+  Decimator decimator_;                                  // encoder state
+  Interpolator interpolator_;                            // decoder state
   std::array<int16_t, kNarrowbandFrameSamples> last_{};  // the last decoded 8 kHz frame
   int conceal_run_ = 0;
 };

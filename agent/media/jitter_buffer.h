@@ -69,8 +69,9 @@ class JitterBuffer {
   int64_t last_timestamp_ = 0;   // unwrapped; the reference for unwrapping the next one
   int64_t last_sequence_ = 0;
   int64_t highest_sequence_ = 0;
-  // Bit i: the slot at next_playout_ts_ - (i + 1) * step was played from a packet (so a copy of
-  // that packet arriving now is a duplicate, not a late packet). A bound: 64 slots, 1.28 s.
+  // Bit i: the slot at next_playout_ts_ - (i + 1) * step had its packet (played, or concealed
+  // after a decode error), so a copy arriving now is a duplicate, not a late packet. A bound:
+  // 64 slots, 1.28 s; older copies count as late.
   uint64_t consumed_slots_ = 0;
 };
 

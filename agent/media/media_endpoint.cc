@@ -1,5 +1,6 @@
 #include "agent/media/media_endpoint.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -39,6 +40,13 @@ void MediaEndpoint::Start() {
   if (tick_task_ != kNoTask) return;
   next_tick_us_ = scheduler_.NowUs();
   marker_pending_ = true;
+  if (last_send_us_ >= 0) {
+    // RTP timestamps follow the sampling clock through a pause (RFC 3550), in whole frames so
+    // they stay on the receiver's playout grid; otherwise the peer would drop everything as late.
+    const int64_t frames =
+        std::max<int64_t>(1, (next_tick_us_ - last_send_us_ + kFrameUs / 2) / kFrameUs);
+    next_timestamp_ += static_cast<uint32_t>((frames - 1) * encoder_->timestamp_step());
+  }
   tick_task_ = scheduler_.At(next_tick_us_, [this] { Tick(); });
 }
 
@@ -64,6 +72,7 @@ void MediaEndpoint::Tick() {
   next_timestamp_ += encoder_->timestamp_step();
   out_.Send(SerializeRtp(tx_packet_));
   ++stats_.packets_sent;
+  last_send_us_ = now_us;
 
   if (jitter_->Pull(now_us, &frame)) sink_(frame, now_us);
 }

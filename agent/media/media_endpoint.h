@@ -66,6 +66,7 @@ class MediaEndpoint {
   uint32_t next_timestamp_ = 0;
   MediaEndpointStats stats_;
   bool marker_pending_ = true;  // the first packet after Start() starts a talkspurt
+  int64_t last_send_us_ = -1;   // when the last packet was sent; -1 before the first
   // Reused every tick / packet so their buffers are allocated once, not per frame.
   RtpPacket tx_packet_;
   RtpPacket rx_packet_;

@@ -47,8 +47,8 @@ struct Layout {
 bool CheckExtension(std::span<const uint8_t> bytes, Layout* layout, std::string* error) {
   const size_t at = layout->extension_offset;
   if (at + kExtensionHeaderBytes > bytes.size()) {
-    return Fail(error, "RTP header extension header at byte " + Num(at) + " runs past the end of the " +
-                           Num(bytes.size()) + "-byte packet");
+    return Fail(error, "RTP header extension header at byte " + Num(at) +
+                           " runs past the end of the " + Num(bytes.size()) + "-byte packet");
   }
   const size_t words = ReadU16(bytes.data() + at + 2);
   layout->extension_bytes = 4 * words;
@@ -74,7 +74,8 @@ bool CheckPadding(std::span<const uint8_t> bytes, Layout* layout, std::string* e
 
 bool CheckLayout(std::span<const uint8_t> bytes, Layout* layout, std::string* error) {
   if (bytes.size() < kFixedHeaderBytes) {
-    return Fail(error, "RTP packet too short: " + Num(bytes.size()) + " bytes, the fixed header needs 12");
+    return Fail(error,
+                "RTP packet too short: " + Num(bytes.size()) + " bytes, the fixed header needs 12");
   }
   const uint8_t version = bytes[0] >> 6;
   if (version != kVersion) return Fail(error, "RTP version " + Num(version) + ", expected 2");
@@ -83,8 +84,9 @@ bool CheckLayout(std::span<const uint8_t> bytes, Layout* layout, std::string* er
   layout->csrc_count = bytes[0] & 0x0F;
   const size_t csrc_end = kFixedHeaderBytes + 4 * layout->csrc_count;
   if (csrc_end > bytes.size()) {
-    return Fail(error, "RTP CSRC list (" + Num(layout->csrc_count) + " entries) runs past the end of the " +
-                           Num(bytes.size()) + "-byte packet");
+    return Fail(error, "RTP CSRC list (" + Num(layout->csrc_count) +
+                           " entries) runs past the end of the " + Num(bytes.size()) +
+                           "-byte packet");
   }
   layout->extension_offset = csrc_end;
   layout->payload_offset = csrc_end;
@@ -106,7 +108,8 @@ std::vector<uint8_t> SerializeRtp(const RtpPacket& packet) {
   out.reserve(kFixedHeaderBytes + 4 * csrc_count +
               (packet.has_extension ? kExtensionHeaderBytes + 4 * extension_words : 0) +
               packet.payload.size());
-  out.push_back(static_cast<uint8_t>((kVersion << 6) | (packet.has_extension ? 0x10 : 0) | csrc_count));
+  out.push_back(
+      static_cast<uint8_t>((kVersion << 6) | (packet.has_extension ? 0x10 : 0) | csrc_count));
   out.push_back(static_cast<uint8_t>((packet.marker ? 0x80 : 0) | (packet.payload_type & 0x7F)));
   AppendU16(out, packet.sequence);
   AppendU32(out, packet.timestamp);
@@ -133,7 +136,8 @@ bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error
   out->timestamp = ReadU32(p + 4);
   out->ssrc = ReadU32(p + 8);
   out->csrcs.resize(layout.csrc_count);
-  for (size_t i = 0; i < layout.csrc_count; ++i) out->csrcs[i] = ReadU32(p + kFixedHeaderBytes + 4 * i);
+  for (size_t i = 0; i < layout.csrc_count; ++i)
+    out->csrcs[i] = ReadU32(p + kFixedHeaderBytes + 4 * i);
   out->has_extension = layout.has_extension;
   out->extension_profile = layout.has_extension ? ReadU16(p + layout.extension_offset) : 0;
   if (layout.has_extension) {

@@ -8,12 +8,13 @@ namespace {
 
 // Per-frame smoothing factors of the noise floor. Quick down: a quieter frame pulls the floor
 // most of the way within a few frames. Slow up: unvoiced frames raise it with a time constant of
-// about 2 s, so the floor follows noise that grows. Voiced frames raise it with about 20 s, far
-// slower than any utterance, so that noise which appears mid-call above the floor is absorbed
-// eventually instead of reading as speech for the rest of the call.
+// about 1 s, so the floor follows noise that grows. Voiced frames raise it with about 10 s, slower
+// than an utterance (whose pauses pull the floor back down), so that steady noise appearing
+// mid-call above the floor is absorbed within seconds instead of reading as speech for the rest
+// of the call.
 constexpr double kDownAlpha = 0.3;
-constexpr double kUnvoicedUpAlpha = 0.01;
-constexpr double kVoicedUpAlpha = 0.001;
+constexpr double kUnvoicedUpAlpha = 0.02;
+constexpr double kVoicedUpAlpha = 0.002;
 constexpr double kWarmupAlpha = 0.5;
 
 int FramesFor(double ms) {
@@ -47,6 +48,9 @@ void Vad::UpdateFloor(double level_dbfs, bool voiced) {
     alpha = voiced ? kVoicedUpAlpha : kUnvoicedUpAlpha;
   }
   floor_dbfs_ += alpha * (level_dbfs - floor_dbfs_);
+  // Below this the gate is threshold_dbfs anyway; the clamp only keeps a floor that fell during
+  // digital silence from needing a long climb when noise appears.
+  floor_dbfs_ = std::max(floor_dbfs_, config_.threshold_dbfs - config_.noise_margin_db);
 }
 
 VadEvent Vad::Process(const Frame& frame, int64_t frame_start_us) {

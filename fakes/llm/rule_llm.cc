@@ -47,14 +47,16 @@ bool IsOneOf(std::string_view key, std::initializer_list<std::string_view> allow
   return false;
 }
 
-// Checks that `node` is a map with distinct string keys, each in `allowed` (empty: any key).
-// yaml-cpp 0.7 keeps duplicate keys silently (lookups see the first), so duplicates are found here.
+// Checks that `node` is a map with distinct string keys, each in `allowed` (empty: any key, and
+// null values allowed). yaml-cpp 0.7 keeps duplicate keys silently (lookups see the first), so
+// duplicates are found here. A missing value is reported at its key: yaml-cpp marks a null value
+// at the token after it, often on the next line.
 bool CheckMap(const YAML::Node& node, std::string_view what,
               std::initializer_list<std::string_view> allowed, ParseContext& ctx) {
   if (!node.IsMap()) return ctx.Fail(node.Mark(), std::string(what) + " must be a map");
   std::vector<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // by value: the iterator yields a temporary pair
     if (!key.IsScalar()) return ctx.Fail(key.Mark(), "a key must be a string");
     const std::string& k = key.Scalar();
     for (const std::string& s : seen) {
@@ -62,6 +64,9 @@ bool CheckMap(const YAML::Node& node, std::string_view what,
     }
     if (allowed.size() > 0 && !IsOneOf(k, allowed)) {
       return ctx.Fail(key.Mark(), "unknown key `" + k + "` in " + std::string(what));
+    }
+    if (allowed.size() > 0 && it->second.IsNull()) {
+      return ctx.Fail(key.Mark(), "`" + k + "` has no value");
     }
     seen.push_back(k);
   }
@@ -107,12 +112,12 @@ bool ParseWhen(const YAML::Node& node, LlmCondition* out, ParseContext& ctx) {
   if (!CheckMap(node, "`when`", {"contains_any", "contains_all", "matches", "after_tool"}, ctx)) {
     return false;
   }
-  if (node["contains_any"] && !ParsePhrases(node["contains_any"], "`contains_any`",
-                                            &out->contains_any, ctx)) {
+  if (node["contains_any"] &&
+      !ParsePhrases(node["contains_any"], "`contains_any`", &out->contains_any, ctx)) {
     return false;
   }
-  if (node["contains_all"] && !ParsePhrases(node["contains_all"], "`contains_all`",
-                                            &out->contains_all, ctx)) {
+  if (node["contains_all"] &&
+      !ParsePhrases(node["contains_all"], "`contains_all`", &out->contains_all, ctx)) {
     return false;
   }
   if (node["matches"] && !ParseRegex(node["matches"], out, ctx)) return false;
@@ -161,7 +166,8 @@ bool ToJson(const YAML::Node& node, int depth, Json* out, ParseContext& ctx) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       Json v;
       if (!ToJson(it->second, depth + 1, &v, ctx)) return false;
-      (*out)[it->first.Scalar()] = std::move(v);
+      const std::string key = it->first.Scalar();
+      (*out)[key] = std::move(v);
     }
   }
   return true;
@@ -265,9 +271,7 @@ struct StreamState {
   bool stopped = false;
 };
 
-size_t EventCount(const StreamState& st) {
-  return st.tokens.size() + (st.tool_call ? 1 : 0);
-}
+size_t EventCount(const StreamState& st) { return st.tokens.size() + (st.tool_call ? 1 : 0); }
 
 int64_t EventTimeUs(const StreamState& st, size_t index) {
   if (st.tokens_per_s <= 0) return st.first_event_us;
@@ -423,9 +427,9 @@ std::unique_ptr<agent::LlmStream> RuleLlm::Start(const agent::LlmRequest& reques
   if (const LlmRule* rule = MatchLlmRule(script_, request, *last_tool_name_)) {
     st->tokens = SplitLlmTokens(rule->say);
     if (rule->tool_call) {
-      st->tool_call = agent::ToolCallRequest{"call_" + std::to_string(++tool_calls_started_),
-                                             rule->tool_call->name,
-                                             rule->tool_call->arguments_json};
+      st->tool_call =
+          agent::ToolCallRequest{"call_" + std::to_string(++tool_calls_started_),
+                                 rule->tool_call->name, rule->tool_call->arguments_json};
     }
   } else {
     st->error = "no rule matched";

@@ -13,8 +13,7 @@
 //       say: "Let me check that for you. Your order has shipped."
 //       tool_call:                              # optional; delivered after the text
 //         name: check_order_status
-//         args: { order_id: "4567" }            # a map or list becomes compact JSON; a string is
-//                                               # sent verbatim (to produce malformed JSON on purpose)
+//         args: { order_id: "4567", rush: true }  # a map or list: compact JSON (see below)
 //     - say: "Sorry, I didn't catch that."      # no `when`: always matches (a fallback)
 //
 // The first matching rule wins; with none, the stream ends with on_error("no rule matched").
@@ -24,6 +23,12 @@
 // case-insensitive, searched (not anchored: use ^ and $ to anchor) in the same normalized text.
 // Put `after_tool` rules first: a text-only rule would also match after the tool result, because
 // the last user message has not changed.
+//
+// `args` as a map or list becomes compact JSON in the script's key order; unquoted scalars are
+// typed as YAML 1.2's core schema says (null, true/false, integers, floats), quoted ones stay
+// strings. `args` as a string is sent verbatim, to produce malformed JSON on purpose:
+//   args: '{"order_id": 45'
+// Without `args` the arguments are "{}".
 //
 // A rule needs `say`, `tool_call` or both. Unknown keys, duplicate keys, wrong types and invalid
 // regexes are errors reported as "file:line:col: message" (1-based).

@@ -23,7 +23,7 @@ struct Aggregates {
   WerCounts wer;
   std::vector<double> turn_latency_ms;
   std::vector<double> barge_in_stop_ms;
-  LatencyHistogram turn_latency_hist;
+  Histogram turn_latency_hist;
   std::vector<uint64_t> call_hashes;  // by call_id
 };
 

@@ -37,7 +37,7 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
   }
 }
 
-// A list index: digits only. Huge values fail to parse and read as out of range.
+// A list index: digits only; nullopt for anything else and for values too large for size_t.
 std::optional<size_t> ParseIndex(const std::string& segment) {
   size_t index = 0;
   const char* end = segment.data() + segment.size();
@@ -51,6 +51,88 @@ bool AllDigits(const std::string& s) {
     if (c < '0' || c > '9') return false;
   }
   return !s.empty();
+}
+
+std::optional<YAML::Node> WithValue(const YAML::Node& node, const Override& o, size_t i,
+                                    const std::string& path, AppliedOverride* applied,
+                                    std::vector<ScenarioError>* errors);
+
+// WithValue for a list: o.path[i] must index an existing element.
+std::optional<YAML::Node> SequenceWithValue(const YAML::Node& node, const Override& o, size_t i,
+                                            const std::string& path, AppliedOverride* applied,
+                                            std::vector<ScenarioError>* errors) {
+  const std::string& segment = o.path[i];
+  if (!AllDigits(segment)) {
+    AddError(errors, o.text, path, "is a list; expected an index, got " + segment);
+    return std::nullopt;
+  }
+  const std::optional<size_t> index = ParseIndex(segment);  // nullopt: too large
+  if (!index || *index >= node.size()) {
+    AddError(errors, o.text, Join(path, segment),
+             "index " + segment + " out of range (" + path + " has " +
+                 std::to_string(node.size()) + " items, indexed from 0)");
+    return std::nullopt;
+  }
+  YAML::Node copy(YAML::NodeType::Sequence);
+  size_t j = 0;
+  for (auto it = node.begin(); it != node.end(); ++it, ++j) {
+    if (j != *index) {
+      copy.push_back(*it);
+      continue;
+    }
+    std::optional<YAML::Node> child =
+        WithValue(*it, o, i + 1, Join(path, std::to_string(j)), applied, errors);
+    if (!child) return std::nullopt;
+    copy.push_back(*child);
+  }
+  return copy;
+}
+
+// WithValue for a map (or null, read as an empty map): o.path[i] is added if missing.
+std::optional<YAML::Node> MapWithValue(const YAML::Node& node, const Override& o, size_t i,
+                                       const std::string& path, AppliedOverride* applied,
+                                       std::vector<ScenarioError>* errors) {
+  const std::string& segment = o.path[i];
+  YAML::Node copy(YAML::NodeType::Map);
+  bool found = false;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    // With duplicate keys (reported later), the first: the one yaml-cpp itself would read.
+    if (found || !it->first.IsScalar() || it->first.Scalar() != segment) {
+      copy.force_insert(it->first, it->second);
+      continue;
+    }
+    found = true;
+    std::optional<YAML::Node> child =
+        WithValue(it->second, o, i + 1, Join(path, segment), applied, errors);
+    if (!child) return std::nullopt;
+    copy.force_insert(it->first, *child);
+  }
+  if (!found) {
+    std::optional<YAML::Node> child = WithValue(YAML::Node(YAML::NodeType::Null), o, i + 1,
+                                                Join(path, segment), applied, errors);
+    if (!child) return std::nullopt;
+    copy.force_insert(segment, *child);
+  }
+  return copy;
+}
+
+// A copy of `node` (at canonical `path`) with the override's value at o.path[i..], sharing all
+// that is off the path with the original; nullopt (with an error) when the path cannot be
+// followed. Copying rather than editing in place matters because yaml-cpp shares aliased nodes.
+std::optional<YAML::Node> WithValue(const YAML::Node& node, const Override& o, size_t i,
+                                    const std::string& path, AppliedOverride* applied,
+                                    std::vector<ScenarioError>* errors) {
+  if (i == o.path.size()) {
+    applied->path = path;
+    return YAML::Clone(o.value);
+  }
+  if (!node.IsNull() && !node.Mark().is_null()) {
+    applied->copied_marks.emplace_back(path, node.Mark());
+  }
+  if (node.IsSequence()) return SequenceWithValue(node, o, i, path, applied, errors);
+  if (node.IsMap() || node.IsNull()) return MapWithValue(node, o, i, path, applied, errors);
+  AddError(errors, o.text, path, "is a scalar, so it has no field " + o.path[i]);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -85,50 +167,17 @@ std::optional<Override> ParseOverride(const std::string& text, std::vector<Scena
   return o;
 }
 
-std::optional<std::string> ApplyOverride(const Override& o, YAML::Node& root,
-                                         std::vector<ScenarioError>* errors) {
+std::optional<AppliedOverride> ApplyOverride(const Override& o, YAML::Node& root,
+                                             std::vector<ScenarioError>* errors) {
   if (!root.IsMap() && !root.IsNull()) {
     AddError(errors, o.text, "", "the scenario is not a map, so nothing can be set in it");
     return std::nullopt;
   }
-  // Failures happen only at existing lists and scalars, before anything is created, so a failed
-  // override leaves the tree unchanged. Node::reset rebinds `node` (operator= would overwrite).
-  YAML::Node node = root;
-  std::string done;
-  for (size_t i = 0; i < o.path.size(); ++i) {
-    const std::string& segment = o.path[i];
-    const bool last = i + 1 == o.path.size();
-    if (node.IsSequence()) {
-      const std::optional<size_t> index = ParseIndex(segment);
-      if (!AllDigits(segment)) {
-        AddError(errors, o.text, done, "is a list; expected an index, got " + segment);
-        return std::nullopt;
-      }
-      if (!index || *index >= node.size()) {
-        AddError(errors, o.text, Join(done, segment),
-                 "index " + segment + " out of range (" + done + " has " +
-                     std::to_string(node.size()) + " items, indexed from 0)");
-        return std::nullopt;
-      }
-      done = Join(done, std::to_string(*index));
-      if (last) {
-        node[*index] = YAML::Clone(o.value);
-      } else {
-        node.reset(node[*index]);
-      }
-    } else if (node.IsMap() || node.IsNull() || !node.IsDefined()) {
-      done = Join(done, segment);
-      if (last) {
-        node[segment] = YAML::Clone(o.value);
-      } else {
-        node.reset(node[segment]);
-      }
-    } else {
-      AddError(errors, o.text, done, "is a scalar, so it has no field " + segment);
-      return std::nullopt;
-    }
-  }
-  return done;
+  AppliedOverride applied{"", OverrideLocation(o.text), {}};
+  std::optional<YAML::Node> copy = WithValue(root, o, 0, "", &applied, errors);
+  if (!copy) return std::nullopt;
+  root = *copy;  // replaces the content of a bound node; binds an unbound one
+  return applied;
 }
 
 std::vector<AppliedOverride> ApplyOverrides(const std::vector<std::string>& texts, YAML::Node& root,
@@ -137,8 +186,9 @@ std::vector<AppliedOverride> ApplyOverrides(const std::vector<std::string>& text
   for (const std::string& text : texts) {
     std::optional<Override> o = ParseOverride(text, errors);
     if (!o) continue;
-    std::optional<std::string> path = ApplyOverride(*o, root, errors);
-    if (path) applied.push_back({std::move(*path), OverrideLocation(text)});
+    if (std::optional<AppliedOverride> a = ApplyOverride(*o, root, errors)) {
+      applied.push_back(std::move(*a));
+    }
   }
   return applied;
 }

@@ -1,6 +1,6 @@
-// An error found in a scenario or in a --set override, with where it was found and the dotted path
-// of the field (the same path --set takes, e.g. network.uplink.loss or turns.1.user), so the user can
-// fix it from the message alone.
+// An error found in a scenario or in a --set override, with where it was found and the dotted
+// path of the field (the path --set takes, e.g. network.uplink.loss or turns.1.user), so the user
+// can fix it from the message alone.
 #pragma once
 
 #include <string>

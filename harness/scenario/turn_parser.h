@@ -9,12 +9,9 @@
 
 namespace callsim::harness {
 
-// A bound: a scenario longer than this is almost certainly a mistake (or an attack on memory).
-inline constexpr size_t kMaxTurns = 10000;
-inline constexpr size_t kMaxExpectationsPerTurn = 100;
-
-// The turns in `field` (a non-empty list). Reports, besides type and range errors: an empty turn,
-// barge_in without user speech, agent_stops without barge_in, and turns after a hangup.
+// The turns in `field`, a list of 1 to limits::kMaxTurns. Reports, besides type and range errors:
+// an empty turn, barge_in without user speech, agent_stops without barge_in, and turns after a
+// hangup.
 std::vector<Turn> ParseTurns(ParseContext& ctx, const Field& field);
 
 }  // namespace callsim::harness

@@ -17,21 +17,14 @@ bool IsQuoted(const YAML::Node& node) {
 
 bool IsPlainScalar(const YAML::Node& node) { return node.IsScalar() && !IsQuoted(node); }
 
-std::string FormatNumber(double v) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc() ? std::string(buf, end) : std::string("?");
-}
-
 // YAML 1.2 core schema floats and ints, finite only; nullopt for anything else.
 std::optional<double> ParseDouble(std::string_view s) {
   if (!s.empty() && s[0] == '+') s.remove_prefix(1);
   const size_t first = !s.empty() && s[0] == '-' ? 1 : 0;
   // A digit or a point must follow the sign: this rejects inf, nan and a doubled sign, which
   // from_chars would accept.
-  if (s.size() <= first || !(std::isdigit(static_cast<unsigned char>(s[first])) || s[first] == '.')) {
-    return std::nullopt;
-  }
+  if (s.size() <= first) return std::nullopt;
+  if (!std::isdigit(static_cast<unsigned char>(s[first])) && s[first] != '.') return std::nullopt;
   double v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
@@ -62,47 +55,73 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string UnknownKeyMessage(std::string_view name, std::initializer_list<std::string_view> known) {
+std::string UnknownKeyMessage(std::string_view name,
+                              std::initializer_list<std::string_view> known) {
   std::string message = "unknown key " + std::string(name);
   for (std::string_view k : known) {
     const size_t limit = k.size() >= 6 ? 2 : k.size() >= 3 ? 1 : 0;  // no guesses for "p" or "r"
     if (EditDistance(name, k) <= limit) return message + " (did you mean " + std::string(k) + "?)";
   }
+  if (known.size() == 0) return message + " (this map takes no keys)";
   std::string list;
   for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-  return message + (known.size() == 0 ? " (this map takes no keys)" : " (expected one of: " + list + ")");
+  return message + " (expected one of: " + list + ")";
+}
+
+// True when `path` is `parent` or inside it; everything is inside the root "".
+bool IsSameOrUnder(const std::string& path, const std::string& parent) {
+  if (parent.empty() || path == parent) return true;
+  return path.size() > parent.size() && path.compare(0, parent.size(), parent) == 0 &&
+         path[parent.size()] == '.';
 }
 
 }  // namespace
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("?");
+}
 
 ParseContext::ParseContext(std::string file, std::vector<AppliedOverride> overrides,
                            std::vector<ScenarioError>* errors)
     : file_(std::move(file)), overrides_(std::move(overrides)), errors_(errors) {}
 
 void ParseContext::Error(const std::string& path, const YAML::Mark& mark, std::string message) {
-  if (errors_->size() > kMaxErrors) return;
-  if (errors_->size() == kMaxErrors) {
-    errors_->push_back({{file_, 0, 0}, "", "too many errors; the rest are left out"});
+  if (errors_->size() >= kMaxErrors) {
+    truncated_ = true;
     return;
   }
   errors_->push_back({Locate(path, mark), path, std::move(message)});
 }
 
 SourceLocation ParseContext::Locate(const std::string& path, const YAML::Mark& mark) const {
-  auto same_or_under = [](const std::string& p, const std::string& parent) {
-    return p == parent || (p.size() > parent.size() && p.compare(0, parent.size(), parent) == 0 &&
-                           p[parent.size()] == '.');
-  };
   // The last override that set this field or a parent of it supplied the bad value.
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
-    if (same_or_under(path, it->path)) return it->where;
+    if (IsSameOrUnder(path, it->path)) return it->where;
   }
-  if (!mark.is_null()) return {file_, mark.line + 1, mark.column + 1};
+  const YAML::Mark at = mark.is_null() ? CopiedMark(path) : mark;
+  if (!at.is_null()) return {file_, at.line + 1, at.column + 1};
   // A map the override created on its way down has no mark: blame the override below it.
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
-    if (same_or_under(it->path, path)) return it->where;
+    if (IsSameOrUnder(it->path, path)) return it->where;
   }
   return {file_, 0, 0};
+}
+
+YAML::Mark ParseContext::CopiedMark(const std::string& path) const {
+  // The nearest: an error about a missing key points at the enclosing map.
+  YAML::Mark best = YAML::Mark::null_mark();
+  std::optional<size_t> best_length;
+  for (const AppliedOverride& o : overrides_) {
+    for (const auto& [copied, copied_mark] : o.copied_marks) {
+      if (IsSameOrUnder(path, copied) && (!best_length || copied.size() > *best_length)) {
+        best = copied_mark;
+        best_length = copied.size();
+      }
+    }
+  }
+  return best;
 }
 
 YAML::Mark Field::mark() const {

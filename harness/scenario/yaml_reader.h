@@ -22,7 +22,7 @@ namespace callsim::harness {
 // an overridden field names the override instead of a file position.
 class ParseContext {
  public:
-  // A bound on what one load reports: past it, one last error says the rest were left out.
+  // A bound on what one load reports; errors past it are dropped and truncated() turns true.
   static constexpr size_t kMaxErrors = 50;
 
   ParseContext(std::string file, std::vector<AppliedOverride> overrides,
@@ -30,13 +30,20 @@ class ParseContext {
 
   // Appends an error about the field at `path`, found at `mark` (a null mark if unknown).
   void Error(const std::string& path, const YAML::Mark& mark, std::string message);
+  // Where to report a problem with the field at `path` seen at `mark`: the --set that supplied
+  // the field or a parent of it; else the mark (or, for a map or list an override copied, its
+  // original's); else the --set that created the field's children; else the file without a line.
   SourceLocation Locate(const std::string& path, const YAML::Mark& mark) const;
   const std::string& file() const { return file_; }
+  bool truncated() const { return truncated_; }
 
  private:
+  YAML::Mark CopiedMark(const std::string& path) const;
+
   std::string file_;
   std::vector<AppliedOverride> overrides_;
   std::vector<ScenarioError>* errors_;
+  bool truncated_ = false;
 };
 
 // One value in the tree with its dotted path, and its key when it is a map entry.
@@ -49,6 +56,9 @@ struct Field {
   YAML::Mark mark() const;
   std::string Child(std::string_view name) const;
 };
+
+// The shortest text that reads back as `v` (300, 0.05, 1e+06), independent of the locale.
+std::string FormatNumber(double v);
 
 // How a value looks in a message: 1.5, "text" (quoted if it was quoted), null, a map, a list.
 std::string Describe(const YAML::Node& node);

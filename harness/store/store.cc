@@ -148,7 +148,7 @@ Store::Store(std::unique_ptr<SqliteDb> db, const StoreOptions& options)
       db_(std::move(db)),
       stmts_(std::make_unique<Statements>(*db_)) {
   if (options_.batch_calls == 0) options_.batch_calls = 1;
-  pending_.reserve(options_.batch_calls);
+  pending_.reserve(std::min<size_t>(options_.batch_calls, 1024));
 }
 
 Store::~Store() = default;
@@ -178,7 +178,7 @@ void Store::Flush() {
   std::vector<PendingCall> batch;
   batch.swap(pending_);  // the buffer is empty whatever happens below
   pending_rows_ = 0;
-  pending_.reserve(options_.batch_calls);
+  pending_.reserve(std::min<size_t>(options_.batch_calls, 1024));
 
   std::optional<StoreError> first_error;
   size_t rejected = 0;

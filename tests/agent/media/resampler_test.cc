@@ -14,7 +14,8 @@ using Narrow = std::array<int16_t, kNarrowbandFrameSamples>;
 
 // A sine at 16 kHz, continuous across frames: sample n of the whole stream.
 int16_t Sine(double freq_hz, double amplitude, int n) {
-  return static_cast<int16_t>(std::lround(amplitude * std::sin(2 * std::numbers::pi * freq_hz * n / kSampleRateHz)));
+  return static_cast<int16_t>(
+      std::lround(amplitude * std::sin(2 * std::numbers::pi * freq_hz * n / kSampleRateHz)));
 }
 
 double Rms(const int16_t* samples, int count) {
@@ -102,12 +103,14 @@ ToneLevels MeasureTone(double freq_hz) {
   Wide out;
   ToneLevels levels{};
   for (int frame = 0; frame < 10; ++frame) {
-    for (int i = 0; i < kFrameSamples; ++i) in[i] = Sine(freq_hz, kAmplitude, frame * kFrameSamples + i);
+    for (int i = 0; i < kFrameSamples; ++i)
+      in[i] = Sine(freq_hz, kAmplitude, frame * kFrameSamples + i);
     decimator.Process(in, narrow);
     interpolator.Process(narrow, out);
   }
   // Mid-stream, so the measurement excludes the filters' start-up.
-  levels.narrow_db = 20 * std::log10(std::max(Rms(narrow.data(), kNarrowbandFrameSamples), 1e-3) / in_rms);
+  levels.narrow_db =
+      20 * std::log10(std::max(Rms(narrow.data(), kNarrowbandFrameSamples), 1e-3) / in_rms);
   levels.wide_db = 20 * std::log10(std::max(Rms(out.data(), kFrameSamples), 1e-3) / in_rms);
   return levels;
 }

@@ -58,7 +58,9 @@ TEST(LlmScriptTest, ParsesRulesInOrder) {
 
 TEST(LlmScriptTest, ArgsScalarsAreTypedAndRawStringsVerbatim) {
   const LlmScript s = MustParse(R"(rules:
-  - tool_call: { name: f, args: { n: 3, neg: -7, f: 1.5, b: true, q: "7", z: ~, l: [1, x], o: 0x1F } }
+  - tool_call:
+      name: f
+      args: { n: 3, neg: -7, f: 1.5, b: true, q: "7", z: ~, l: [1, x], o: 0x1F }
   - tool_call: { name: g, args: '{"order_id": 45' }
   - tool_call: { name: h }
 )");
@@ -77,7 +79,8 @@ TEST(LlmScriptTest, UnknownKeyReportsLineAndColumn) {
 TEST(LlmScriptTest, DuplicateKeysAreErrors) {
   EXPECT_EQ(ParseError("rules:\n  - say: hi\n    say: ho\n"),
             "t.yaml:3:5: duplicate key `say` in a rule");
-  EXPECT_EQ(ParseError("rules: []\nrules: []\n"), "t.yaml:2:1: duplicate key `rules` in the script");
+  EXPECT_EQ(ParseError("rules: []\nrules: []\n"),
+            "t.yaml:2:1: duplicate key `rules` in the script");
   EXPECT_EQ(ParseError("rules:\n  - tool_call: { name: f, args: { a: 1, b: 2, a: 3 } }\n"),
             "t.yaml:2:47: duplicate key `a` in `args`");
   EXPECT_EQ(ParseError("rules:\n  - when: { matches: x, 'matches': y }\n    say: hi\n"),
@@ -91,6 +94,7 @@ TEST(LlmScriptTest, WrongTypesAndBadValuesAreErrors) {
   EXPECT_EQ(ParseError("rules:\n  - when: { contains_all: [\"?!\"] }\n    say: hi\n"),
             "t.yaml:2:28: phrase `?!` has no words");
   EXPECT_EQ(ParseError("rules: {}\n"), "t.yaml:1:8: `rules` must be a list");
+  EXPECT_EQ(ParseError("rules:\n  - say:\n  - say: x\n"), "t.yaml:2:5: `say` has no value");
   EXPECT_EQ(ParseError("rules:\n  - when: { after_tool: x }\n"),
             "t.yaml:2:5: a rule needs a non-empty `say`, a `tool_call` or both");
   EXPECT_EQ(ParseError("rules:\n  - tool_call: { args: {} }\n"),
@@ -136,11 +140,11 @@ TEST(LlmMatchTest, FirstMatchingRuleWins) {
     return r == nullptr ? -1 : static_cast<int>(r - s.rules.data());
   };
   EXPECT_EQ(match("Status of ORDER number 4567, please!"), 1);  // any + all hold
-  EXPECT_EQ(match("my order please"), 3);                        // no "number": rule 1 fails
-  EXPECT_EQ(match("Refund me."), 2);                             // regex on normalized text
-  EXPECT_EQ(match("refund me now"), 4);                          // anchored regex fails
-  EXPECT_EQ(match("the border number"), 4);                      // whole words only
-  EXPECT_EQ(match("hello"), 4);                                  // fallback
+  EXPECT_EQ(match("my order please"), 3);                       // no "number": rule 1 fails
+  EXPECT_EQ(match("Refund me."), 2);                            // regex on normalized text
+  EXPECT_EQ(match("refund me now"), 4);                         // anchored regex fails
+  EXPECT_EQ(match("the border number"), 4);                     // whole words only
+  EXPECT_EQ(match("hello"), 4);                                 // fallback
 }
 
 TEST(LlmMatchTest, UsesLastUserMessageAndAfterTool) {
@@ -175,13 +179,12 @@ struct Recorder {
     auto add = [this](const std::string& e) {
       events.push_back(std::to_string(sched->NowUs()) + " " + e);
     };
-    return agent::LlmListener{
-        [add](const std::string& t) { add("token:" + t); },
-        [add](const agent::ToolCallRequest& c) {
-          add("tool:" + c.id + " " + c.name + " " + c.arguments_json);
-        },
-        [add] { add("done"); },
-        [add](const std::string& e) { add("error:" + e); }};
+    return agent::LlmListener{[add](const std::string& t) { add("token:" + t); },
+                              [add](const agent::ToolCallRequest& c) {
+                                add("tool:" + c.id + " " + c.name + " " + c.arguments_json);
+                              },
+                              [add] { add("done"); },
+                              [add](const std::string& e) { add("error:" + e); }};
   }
 };
 
@@ -200,11 +203,12 @@ TEST(RuleLlmTest, StreamsTokensAtTtftThenTokenRateThenToolCall) {
   auto stream = llm.Start(UserSays("order number 4567 status"), rec.Listener());
   EXPECT_TRUE(rec.events.empty());  // nothing synchronous
   sched.RunAll();
-  EXPECT_EQ(rec.events, (std::vector<std::string>{
-                            "201000 token:Let", "226000 token: me", "251000 token: check",
-                            "276000 token: that", "301000 token: for", "326000 token: you.",
-                            R"(351000 tool:call_1 check_order_status {"order_id":"4567","rush":false})",
-                            "351000 done"}));
+  EXPECT_EQ(rec.events,
+            (std::vector<std::string>{
+                "201000 token:Let", "226000 token: me", "251000 token: check", "276000 token: that",
+                "301000 token: for", "326000 token: you.",
+                R"(351000 tool:call_1 check_order_status {"order_id":"4567","rush":false})",
+                "351000 done"}));
 }
 
 TEST(RuleLlmTest, AfterToolRuleAnswersTheDeliveredToolAndIdsCount) {

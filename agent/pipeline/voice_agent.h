@@ -1,0 +1,184 @@
+// The reference voice agent for one call: VAD and endpointing on the caller's audio, then
+// STT -> LLM -> sentence chunker -> TTS, streamed, with barge-in. Sans-I/O: it is driven by caller
+// frames, output-frame pulls and provider callbacks, all on one Scheduler, and reports every state
+// transition and timing point to an EventSink (source "agent"). Every wait and queue is bounded
+// (AgentConfig), so the agent never stays silent or stuck forever. Per-frame calls do no
+// allocation and build no strings unless an event is actually emitted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/media/frame.h"
+#include "agent/pipeline/agent_config.h"
+#include "agent/pipeline/endpointer.h"
+#include "agent/pipeline/sentence_chunker.h"
+#include "agent/pipeline/vad.h"
+#include "agent/providers/llm.h"
+#include "agent/providers/stt.h"
+#include "agent/providers/tts.h"
+#include "agent/runtime/events.h"
+#include "agent/runtime/scheduler.h"
+
+namespace callsim::agent {
+
+enum class AgentState { kListening, kUserSpeaking, kThinking, kSpeaking, kEnded };
+
+// "listening", "user_speaking", "thinking", "speaking", "ended" (as in the "state" events).
+const char* AgentStateName(AgentState state);
+
+class VoiceAgent {
+ public:
+  // All references must outlive the agent. Nothing happens before Start().
+  VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& stt, LlmProvider& llm,
+             TtsProvider& tts, EventSink& events);
+  ~VoiceAgent();  // cancels its timers and provider streams: no callback reaches it afterwards
+  VoiceAgent(const VoiceAgent&) = delete;
+  VoiceAgent& operator=(const VoiceAgent&) = delete;
+
+  // The call was answered: opens the STT session, speaks the greeting, arms the max-call timer.
+  void Start();
+  // Every 20 ms: decoded caller audio starting at `frame_start_us` (same timeline as the
+  // Scheduler). Goes to STT (always, also while the agent speaks) and to the VAD. Ignored before
+  // Start() and after the call ended.
+  void OnCallerFrame(const Frame& frame, int64_t frame_start_us);
+  // Every 20 ms: the next frame of agent audio, or silence.
+  void NextOutputFrame(Frame* out);
+  // The caller hung up: cancels everything; state becomes ended.
+  void Hangup();
+
+  AgentState state() const { return state_; }
+  // The conversation (user and assistant messages, oldest first; the system prompt is not in it).
+  // An assistant message holds what was played: cut to the heard sentences after a barge-in.
+  const std::vector<ChatMessage>& history() const { return history_; }
+
+ private:
+  enum class ReplyKind { kGreeting, kAnswer, kApology };
+
+  // Times of one caller turn and its reply (-1: not reached).
+  struct TurnTiming {
+    int64_t speech_end_us = -1;  // audio time: end of the caller's last voiced frame
+    int64_t endpoint_us = -1;
+    int64_t final_us = -1;
+    int64_t llm_request_us = -1;
+    int64_t first_token_us = -1;
+    int64_t first_sentence_us = -1;
+    int64_t first_tts_request_us = -1;  // of the first sentence
+    int64_t first_tts_audio_us = -1;    // of the first sentence
+  };
+
+  // One sentence of a reply: its TTS stream and its audio, played in sentence order.
+  struct Segment {
+    std::string text;
+    std::unique_ptr<TtsStream> tts;
+    std::vector<Frame> frames;
+    size_t next_frame = 0;
+    bool done = false;
+    bool played_any = false;
+  };
+
+  struct Reply {
+    uint64_t id = 0;  // 0: no reply in progress; callbacks carry the id they were made for
+    ReplyKind kind = ReplyKind::kAnswer;
+    std::unique_ptr<LlmStream> llm;
+    bool llm_done = true;
+    std::vector<Segment> segments;
+    size_t play_index = 0;
+    int queued_frames = 0;
+    int64_t played_frames = 0;
+    int dropped_frames = 0;
+    int dropped_sentences = 0;
+    bool playing = false;  // its first frame has been played
+    TurnTiming timing;
+  };
+
+  // Caller side.
+  void OnVadStart(int64_t start_us, int64_t frame_start_us);
+  void OnVadStop(int64_t speech_end_us);
+  void MaybeConfirmBargeIn();
+  void BargeIn();
+  void BeginUserTurn(int64_t start_us, const char* reason);
+  void OnEndpoint(const Endpoint& endpoint);
+  void OpenStt();
+  bool ReopenStt();
+  void OnSttFinal(const std::string& text);
+
+  // Reply side.
+  void BeginReply(ReplyKind kind);
+  void SpeakFixedText(const std::string& text);
+  void StartAnswer();
+  void OnLlmToken(const std::string& token);
+  void OnLlmDone();
+  void AddSentence(std::string text);
+  void OnTtsAudio(size_t index, const Frame& frame);
+  bool PopReplyFrame(Frame* out);
+  void OnReplyStartedPlaying();
+  void EmitTurnSpans();
+  void FinishReply();
+  // Stops the reply in progress (if any), keeps what was heard in the history and returns it.
+  std::string CancelReply(const char* reason);
+  // The reply's sentences joined; with `played_only`, just those the caller heard (in part).
+  std::string ReplyText(bool played_only) const;
+
+  // Errors, bounds and bookkeeping.
+  void OnProviderError(const char* stage, const std::string& error);
+  void MarkProgress();
+  void ArmWatchdog();
+  void OnWatchdog();
+  const char* StalledStage() const;
+  void EndCall(const char* reason);
+  void AppendHistory(const char* role, const std::string& text);
+  void SetState(AgentState to, const char* reason);
+  void Emit(std::string_view kind, const nlohmann::json& detail);
+  void RetireReplyStreams();
+  void ScheduleReap();
+  bool reply_active() const { return reply_.id != 0; }
+
+  Scheduler& scheduler_;
+  AgentConfig config_;
+  SttProvider& stt_provider_;
+  LlmProvider& llm_provider_;
+  TtsProvider& tts_provider_;
+  EventSink& events_;
+  Vad vad_;
+  Endpointer endpointer_;
+  SentenceChunker chunker_;
+
+  AgentState state_ = AgentState::kListening;
+  bool started_ = false;
+  std::vector<ChatMessage> history_;
+
+  std::unique_ptr<SttSession> stt_;
+  uint64_t stt_generation_ = 0;  // callbacks of older sessions are ignored
+  int stt_reopens_ = 0;
+  int pending_finals_ = 0;  // Finalize() calls whose final has not arrived yet
+  TurnTiming turn_;
+
+  Reply reply_;
+  uint64_t next_reply_id_ = 1;
+
+  // Caller speech that started over the agent and is not yet long enough to be a barge-in.
+  bool barge_candidate_ = false;
+  int64_t barge_start_us_ = 0;
+  int64_t barge_voiced_us_ = 0;
+  int64_t barge_in_min_us_;
+
+  TaskId max_call_timer_ = kNoTask;
+  TaskId watchdog_timer_ = kNoTask;
+  int64_t last_progress_us_ = 0;
+  int64_t provider_timeout_us_;
+
+  // Provider objects are never destroyed inside their own callbacks: they are cancelled, parked
+  // here and destroyed by a task on the next scheduler turn.
+  std::vector<std::unique_ptr<LlmStream>> retired_llm_;
+  std::vector<std::unique_ptr<TtsStream>> retired_tts_;
+  std::vector<std::unique_ptr<SttSession>> retired_stt_;
+  TaskId reap_task_ = kNoTask;
+};
+
+}  // namespace callsim::agent

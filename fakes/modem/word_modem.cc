@@ -1,0 +1,169 @@
+// The encoder half of the word modem (the decoder is in modem_decoder.cc).
+#include "fakes/modem/word_modem.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "agent/text/words.h"
+#include "fakes/modem/modem_symbols.h"
+#include "fakes/modem/vocabulary.h"
+
+namespace callsim::fakes {
+namespace {
+
+using namespace modem;
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kSamplesPerMs = agent::kSampleRateHz / 1000.0;
+static_assert(kBurstSamples == kWordBurstMs * agent::kSampleRateHz / 1000);
+
+// Speakers pause at punctuation, so the word rhythm runs faster than the overall rate: with a
+// comma or sentence end every ~10 words, 90% of the nominal period per word comes out at the
+// nominal rate overall.
+constexpr double kRhythmShare = 0.9;
+constexpr double kMinGapMs = 60;  // the decoder needs a quiet moment between bursts
+constexpr double kMinWordsPerMinute = 40;
+constexpr double kMaxWordsPerMinute = 600;
+// Speech energy falls across a word; a decline of a quarter is audible to VAD, harmless to tones.
+constexpr double kEnvelopeDecline = 0.25;
+
+enum class Pause { kWord, kClause, kSentence };
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+Pause PunctuationPause(std::string_view text, size_t i) {
+  const char c = text[i];
+  const bool next_alnum = i + 1 < text.size() && IsAlnum(text[i + 1]);
+  if (c == '!' || c == '?') return Pause::kSentence;
+  if (c == '.') return next_alnum ? Pause::kWord : Pause::kSentence;  // "3.5" is not a sentence end
+  if (c == ',' || c == ';' || c == ':') return Pause::kClause;
+  if (c == '-') {
+    const bool spaced = (i > 0 && (text[i - 1] == ' ' || text[i - 1] == '-')) ||
+                        (i + 1 < text.size() && (text[i + 1] == ' ' || text[i + 1] == '-'));
+    return spaced ? Pause::kClause : Pause::kWord;  // "twenty-one" runs on
+  }
+  return Pause::kWord;
+}
+
+// The pause after each of the `word_count` words, from the punctuation between them. Words are
+// found with agent::NormalizeWords' rule; if the counts disagree, every pause is a word gap.
+std::vector<Pause> PausesAfterWords(std::string_view text, size_t word_count) {
+  std::vector<Pause> pauses(word_count, Pause::kWord);
+  int64_t word = -1;
+  bool in_word = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool word_char =
+        IsAlnum(c) || (c == '\'' && in_word && i + 1 < text.size() && IsAlnum(text[i + 1]));
+    if (word_char) {
+      if (!in_word) ++word;
+      in_word = true;
+      continue;
+    }
+    in_word = false;
+    if (word < 0 || static_cast<size_t>(word) >= word_count) continue;
+    pauses[word] = std::max(pauses[word], PunctuationPause(text, i));
+  }
+  if (static_cast<size_t>(word + 1) != word_count)
+    std::fill(pauses.begin(), pauses.end(), Pause::kWord);
+  return pauses;
+}
+
+// Gap lengths in samples after each word but the last, drawing from `variation` if given.
+std::vector<int64_t> GapSamples(const std::vector<Pause>& pauses, const VoiceProfile& voice,
+                                agent::Rng* variation) {
+  const double wpm = std::clamp(voice.words_per_minute, kMinWordsPerMinute, kMaxWordsPerMinute);
+  const double word_gap_ms = 60000.0 / wpm * kRhythmShare - kWordBurstMs;
+  const double rate = variation ? std::clamp(variation->Normal(1.0, 0.06), 0.85, 1.15) : 1.0;
+  std::vector<int64_t> gaps;
+  for (size_t i = 0; i + 1 < pauses.size(); ++i) {
+    double gap_ms = word_gap_ms;
+    if (pauses[i] == Pause::kClause) gap_ms = voice.comma_pause_ms;
+    if (pauses[i] == Pause::kSentence) gap_ms = voice.sentence_pause_ms;
+    if (variation) gap_ms *= rate * std::clamp(variation->Normal(1.0, 0.2), 0.6, 1.4);
+    gaps.push_back(std::llround(std::max(gap_ms, kMinGapMs) * kSamplesPerMs));
+  }
+  return gaps;
+}
+
+// Waveform pieces shared by every burst, computed once: the 8 tones over one symbol (each symbol
+// starts at phase 0; its ramps make that click-free) and the burst's amplitude envelope.
+struct BurstTables {
+  std::array<std::array<float, kSymbolSamples>, kToneCount> tones;
+  std::array<float, kBurstSamples> envelope;
+  double envelope_rms;  // RMS of envelope, to set the level
+};
+
+const BurstTables& Tables() {
+  static const BurstTables* const tables = [] {
+    auto* t = new BurstTables();
+    for (int k = 0; k < kToneCount; ++k) {
+      const double hz = k < 4 ? kLowTonesHz[k] : kHighTonesHz[k - 4];
+      for (int n = 0; n < kSymbolSamples; ++n) {
+        t->tones[k][n] = static_cast<float>(std::sin(2 * kPi * hz * n / agent::kSampleRateHz));
+      }
+    }
+    double sum_squares = 0;
+    for (int n = 0; n < kBurstSamples; ++n) {
+      const int edge = std::min(n % kSymbolSamples, kSymbolSamples - 1 - n % kSymbolSamples);
+      const double ramp = edge >= kEdgeRampSamples
+                              ? 1.0
+                              : 0.5 - 0.5 * std::cos(kPi * (edge + 0.5) / kEdgeRampSamples);
+      const double contour = 1.0 - kEnvelopeDecline * n / kBurstSamples;
+      t->envelope[n] = static_cast<float>(ramp * contour);
+      sum_squares += t->envelope[n] * t->envelope[n];
+    }
+    t->envelope_rms = std::sqrt(sum_squares / kBurstSamples);
+    return t;
+  }();
+  return *tables;
+}
+
+void WriteBurst(int vocab_index, double level_dbfs, int16_t* out) {
+  const BurstTables& t = Tables();
+  // Two tones of amplitude a have power a^2; the envelope scales that by its mean square.
+  const double rms = 32768.0 * std::pow(10.0, level_dbfs / 20.0);
+  const float amplitude = static_cast<float>(rms / t.envelope_rms);
+  const std::array<int, kSymbolsPerWord> symbols = SymbolsOf(vocab_index);
+  for (int s = 0; s < kSymbolsPerWord; ++s) {
+    const auto& low = t.tones[LowTone(symbols[s])];
+    const auto& high = t.tones[4 + HighTone(symbols[s])];
+    const float* envelope = t.envelope.data() + s * kSymbolSamples;
+    int16_t* dst = out + s * kSymbolSamples;
+    for (int n = 0; n < kSymbolSamples; ++n) {
+      const float v = std::clamp(amplitude * envelope[n] * (low[n] + high[n]), -32768.0f, 32767.0f);
+      dst[n] = static_cast<int16_t>(v < 0 ? v - 0.5f : v + 0.5f);  // round half away from zero
+    }
+  }
+}
+
+}  // namespace
+
+ModemAudio EncodeSpeech(std::string_view text, const VoiceProfile& voice, agent::Rng* variation) {
+  ModemAudio audio;
+  std::vector<std::string> words = agent::NormalizeWords(text);
+  if (words.empty()) return audio;
+  const std::vector<int64_t> gaps =
+      GapSamples(PausesAfterWords(text, words.size()), voice, variation);
+
+  int64_t total = static_cast<int64_t>(words.size()) * kBurstSamples;
+  for (int64_t gap : gaps) total += gap;
+  audio.samples.assign(static_cast<size_t>(total), 0);
+  audio.words.reserve(words.size());
+
+  const Vocabulary& vocabulary = Vocabulary::Builtin();
+  int64_t cursor = 0;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const int index = vocabulary.IndexOf(words[i]);
+    WriteBurst(index, voice.level_dbfs, audio.samples.data() + cursor);
+    audio.words.push_back({std::move(words[i]), index, cursor, cursor + kBurstSamples});
+    cursor += kBurstSamples;
+    if (i < gaps.size()) cursor += gaps[i];
+  }
+  return audio;
+}
+
+}  // namespace callsim::fakes

@@ -1,0 +1,160 @@
+#include "fakes/stt/modem_stt.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fakes/modem/vocabulary.h"
+#include "fakes/modem/word_modem.h"
+
+namespace callsim::fakes {
+namespace {
+
+// Interims are superseded by later ones, so when too many wait, the oldest is dropped: the bound
+// keeps a session's memory flat even if its scheduler stalls.
+constexpr size_t kMaxPendingInterims = 32;
+
+class ModemSttSession final : public agent::SttSession {
+ public:
+  ModemSttSession(agent::Scheduler& scheduler, agent::Rng rng, const ModemSttConfig& config,
+                  agent::SttListener listener)
+      : scheduler_(scheduler),
+        rng_(rng),
+        config_(config),
+        listener_(std::make_shared<const agent::SttListener>(std::move(listener))) {}
+
+  ~ModemSttSession() override {
+    for (const Pending& p : pending_) scheduler_.Cancel(p.id);
+  }
+
+  void PushAudio(const agent::Frame& frame) override {
+    decoder_.Push(frame);
+    if (Recognize(decoder_.TakeWords())) ScheduleInterim();
+  }
+
+  void Finalize() override {
+    decoder_.Flush();
+    Recognize(decoder_.TakeWords());
+    std::string text = Transcript();
+    transcript_.clear();
+    Schedule(config_.final_latency.DrawUs(rng_), /*final=*/true, std::move(text));
+  }
+
+ private:
+  struct Pending {
+    agent::TaskId id;
+    uint64_t seq;  // the task's own key: its id is not known inside the task
+    bool final;
+  };
+
+  // Appends what the recognizer "heard" of each decoded word. Returns true if the transcript grew.
+  bool Recognize(const std::vector<DecodedWord>& words) {
+    const Vocabulary& vocabulary = Vocabulary::Builtin();
+    bool grew = false;
+    for (const DecodedWord& w : words) {
+      // Always three draws per word, whatever the outcome, so profiles share one random stream.
+      const double error_draw = rng_.Uniform();
+      const double kind_draw = rng_.Uniform();
+      const int other = 1 + static_cast<int>(rng_.UniformInt(vocabulary.size() - 2));
+      const double p = config_.profile.ErrorProbability(w.snr_db, w.concealed_share, w.confidence);
+      const bool error = error_draw < p;
+      if (error && kind_draw < config_.profile.deletion_share) continue;
+      int index = w.vocab_index;
+      if (error || index == kUnknownWordIndex) {
+        // A substitution (or an unknown word, which a recognizer hears as some other word).
+        index = (index != kUnknownWordIndex && other >= index) ? other + 1 : other;
+      }
+      transcript_.push_back(index);
+      grew = true;
+    }
+    return grew;
+  }
+
+  std::string Transcript() const {
+    const Vocabulary& vocabulary = Vocabulary::Builtin();
+    std::string text;
+    for (int index : transcript_) {
+      if (!text.empty()) text.push_back(' ');
+      text += vocabulary.WordAt(index);
+    }
+    return text;
+  }
+
+  void ScheduleInterim() {
+    size_t interims = 0;
+    for (const Pending& p : pending_) interims += p.final ? 0 : 1;
+    if (interims >= kMaxPendingInterims) {
+      auto oldest =
+          std::find_if(pending_.begin(), pending_.end(), [](const Pending& p) { return !p.final; });
+      scheduler_.Cancel(oldest->id);
+      pending_.erase(oldest);
+    }
+    Schedule(config_.interim_latency.DrawUs(rng_), /*final=*/false, Transcript());
+  }
+
+  // Delivery times never go backwards, so callbacks arrive in the order they were scheduled (a
+  // late interim never overwrites a newer one, nor lands after the final that includes it).
+  void Schedule(int64_t delay_us, bool final, std::string text) {
+    const int64_t due_us = std::max(scheduler_.NowUs() + delay_us, last_due_us_);
+    last_due_us_ = due_us;
+    const uint64_t seq = next_seq_++;
+    const agent::TaskId id = scheduler_.At(
+        due_us, [this, seq, final, text = std::move(text)] { Deliver(seq, final, text); });
+    pending_.push_back({id, seq, final});
+  }
+
+  void Deliver(uint64_t seq, bool final, const std::string& text) {
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [seq](const Pending& p) { return p.seq == seq; });
+    if (it != pending_.end()) pending_.erase(it);
+    // The callback may destroy this session: keep the listener alive and touch nothing after.
+    const std::shared_ptr<const agent::SttListener> listener = listener_;
+    const auto& callback = final ? listener->on_final : listener->on_interim;
+    if (callback) callback(text);
+  }
+
+  agent::Scheduler& scheduler_;
+  agent::Rng rng_;
+  const ModemSttConfig config_;
+  const std::shared_ptr<const agent::SttListener> listener_;
+  ModemDecoder decoder_;
+  std::vector<int> transcript_;   // vocabulary indices heard since the last final
+  std::vector<Pending> pending_;  // in due order
+  uint64_t next_seq_ = 0;
+  int64_t last_due_us_ = 0;
+};
+
+}  // namespace
+
+double SttRobustnessProfile::ErrorProbability(double snr_db, double concealed_share,
+                                              double confidence) const {
+  const double scale_db = std::max(snr_scale_db, 1e-3);
+  const double noise = noise_weight / (1.0 + std::exp((snr_db - snr_mid_db) / scale_db));
+  const double p = floor_error + (1.0 - floor_error) * noise +
+                   concealed_weight * std::clamp(concealed_share, 0.0, 1.0) +
+                   low_confidence_weight * (1.0 - std::clamp(confidence, 0.0, 1.0));
+  return std::clamp(p, 0.0, max_error);
+}
+
+SttRobustnessProfile SttRobustnessProfile::Default() { return SttRobustnessProfile{}; }
+
+SttRobustnessProfile SttRobustnessProfile::Perfect() {
+  SttRobustnessProfile p;
+  p.floor_error = 0;
+  p.noise_weight = 0;
+  p.concealed_weight = 0;
+  p.low_confidence_weight = 0;
+  return p;
+}
+
+ModemStt::ModemStt(agent::Scheduler& scheduler, agent::Rng rng, ModemSttConfig config)
+    : scheduler_(scheduler), rng_(rng), config_(std::move(config)) {}
+
+std::unique_ptr<agent::SttSession> ModemStt::Open(agent::SttListener listener) {
+  agent::Rng session_rng = rng_.Fork("session/" + std::to_string(next_session_++));
+  return std::make_unique<ModemSttSession>(scheduler_, session_rng, config_, std::move(listener));
+}
+
+}  // namespace callsim::fakes

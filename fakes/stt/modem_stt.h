@@ -1,0 +1,66 @@
+// A fake streaming STT that understands the word modem. It decodes the caller's audio as it
+// arrives and turns each word's measured quality (SNR, concealed share, decoding confidence) into
+// an error probability with a calibrated curve, so its mistakes come from what happened to the
+// audio. Everything random is drawn from a seeded Rng in a fixed order: a run replays exactly.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "agent/providers/stt.h"
+#include "agent/runtime/rng.h"
+#include "agent/runtime/scheduler.h"
+
+namespace callsim::fakes {
+
+// How a recognizer's word error rate depends on the quality of each word's audio:
+//   p(error) = floor + (1 - floor) * noise_weight / (1 + exp((snr_db - snr_mid_db) / snr_scale_db))
+//            + concealed_weight * concealed_share + low_confidence_weight * (1 - confidence)
+// clamped to [0, max_error]. An error is a deletion with probability deletion_share, otherwise a
+// substitution by another vocabulary word. Words the modem itself got wrong are wrong on top.
+struct SttRobustnessProfile {
+  double floor_error = 0.03;  // a clean line
+  double noise_weight = 1.0;
+  double snr_mid_db = 4;    // half the words lost at this SNR
+  double snr_scale_db = 3;  // steepness: 10 dB -> ~15%, 0 dB -> ~80%
+  // 5% random loss conceals ~5% of samples (+2 points here) and lowers confidence (+1 to 2
+  // points); the modem's own failures add about 1 more: a few points in all.
+  double concealed_weight = 0.4;
+  double low_confidence_weight = 0.1;
+  double deletion_share = 0.2;
+  double max_error = 0.98;
+
+  double ErrorProbability(double snr_db, double concealed_share, double confidence) const;
+
+  // Resembles a good production STT: ~3% WER clean, ~15% at 10 dB SNR, steeply worse below.
+  static SttRobustnessProfile Default();
+  // Never adds errors (the modem's own failures and unknown words still show).
+  static SttRobustnessProfile Perfect();
+};
+
+struct ModemSttConfig {
+  agent::LatencyModel final_latency{100, 250};  // from Finalize() to on_final
+  agent::LatencyModel interim_latency{40, 80};  // from a word's end to its interim
+  SttRobustnessProfile profile = SttRobustnessProfile::Default();
+};
+
+// Sessions: PushAudio decodes each frame at once. Each decoded word draws, in order, its error
+// (3 draws, always) and, if the transcript changed, an interim latency; the interim carries every
+// word since the last final. Finalize() finishes a word in progress, draws the final latency and
+// delivers exactly one on_final with every word since the last final. Callbacks are delivered in
+// the order they were scheduled. Destroying a session cancels its pending callbacks. Session N
+// draws from rng.Fork("session/N").
+class ModemStt final : public agent::SttProvider {
+ public:
+  ModemStt(agent::Scheduler& scheduler, agent::Rng rng, ModemSttConfig config);
+
+  std::unique_ptr<agent::SttSession> Open(agent::SttListener listener) override;
+
+ private:
+  agent::Scheduler& scheduler_;
+  agent::Rng rng_;
+  ModemSttConfig config_;
+  uint64_t next_session_ = 0;
+};
+
+}  // namespace callsim::fakes

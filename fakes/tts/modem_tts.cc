@@ -1,0 +1,86 @@
+#include "fakes/tts/modem_tts.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+namespace callsim::fakes {
+namespace {
+
+constexpr int kFramesPerChunk = 5;
+constexpr double kChunkAudioUs = kFramesPerChunk * agent::kFrameUs;
+
+// Shared by the stream and its scheduled task, so a callback that destroys the stream leaves the
+// task something valid to look at.
+struct StreamState {
+  explicit StreamState(agent::Scheduler& s) : scheduler(s) {}
+  agent::Scheduler& scheduler;
+  agent::TtsListener listener;
+  std::vector<int16_t> audio;
+  size_t next_sample = 0;
+  int64_t chunk_interval_us = 0;
+  agent::TaskId task = agent::kNoTask;
+  bool stopped = false;  // cancelled, or done
+};
+
+void DeliverChunk(std::shared_ptr<StreamState> state);
+
+void ScheduleChunk(const std::shared_ptr<StreamState>& state, int64_t delay_us) {
+  state->task = state->scheduler.After(delay_us, [state] { DeliverChunk(state); });
+}
+
+void DeliverChunk(std::shared_ptr<StreamState> state) {
+  StreamState& s = *state;
+  s.task = agent::kNoTask;
+  for (int i = 0; i < kFramesPerChunk && s.next_sample < s.audio.size(); ++i) {
+    agent::Frame frame;
+    const size_t n = std::min<size_t>(agent::kFrameSamples, s.audio.size() - s.next_sample);
+    std::memcpy(frame.samples.data(), s.audio.data() + s.next_sample, n * sizeof(int16_t));
+    s.next_sample += n;
+    if (s.listener.on_audio) s.listener.on_audio(frame);
+    if (s.stopped) return;  // cancelled from inside the callback
+  }
+  if (s.next_sample < s.audio.size()) {
+    ScheduleChunk(state, s.chunk_interval_us);
+    return;
+  }
+  s.stopped = true;
+  if (s.listener.on_done) s.listener.on_done();
+}
+
+class ModemTtsStream final : public agent::TtsStream {
+ public:
+  explicit ModemTtsStream(std::shared_ptr<StreamState> state) : state_(std::move(state)) {}
+  ~ModemTtsStream() override { Cancel(); }
+
+  void Cancel() override {
+    if (state_->stopped) return;
+    state_->stopped = true;
+    state_->scheduler.Cancel(state_->task);
+  }
+
+ private:
+  std::shared_ptr<StreamState> state_;
+};
+
+}  // namespace
+
+ModemTts::ModemTts(agent::Scheduler& scheduler, agent::Rng rng, ModemTtsConfig config)
+    : scheduler_(scheduler), rng_(rng), config_(std::move(config)) {}
+
+std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
+                                                       agent::TtsListener listener) {
+  agent::Rng rng = rng_.Fork("stream/" + std::to_string(next_stream_++));
+  const int64_t ttfb_us = config_.ttfb.DrawUs(rng);
+  auto state = std::make_shared<StreamState>(scheduler_);
+  state->listener = std::move(listener);
+  state->audio = EncodeSpeech(text, config_.voice, &rng).samples;
+  const double factor = std::clamp(config_.realtime_factor, 0.1, 1000.0);
+  state->chunk_interval_us = std::llround(kChunkAudioUs / factor);
+  ScheduleChunk(state, ttfb_us);
+  return std::make_unique<ModemTtsStream>(std::move(state));
+}
+
+}  // namespace callsim::fakes

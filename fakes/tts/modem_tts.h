@@ -1,0 +1,42 @@
+// A fake streaming TTS that speaks the word modem: the text becomes modem audio (see
+// fakes/modem/word_modem.h), delivered after a drawn time to first byte as 20 ms frames, in
+// chunks of 100 ms of audio, faster than real time. Deterministic from its seeded Rng.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "agent/providers/tts.h"
+#include "agent/runtime/rng.h"
+#include "agent/runtime/scheduler.h"
+#include "fakes/modem/word_modem.h"
+
+namespace callsim::fakes {
+
+struct ModemTtsConfig {
+  agent::LatencyModel ttfb{120, 250};  // from Synthesize() to the first frame
+  double realtime_factor = 4;          // audio seconds delivered per second; clamped to [0.1, 1000]
+  VoiceProfile voice;
+};
+
+// Stream N draws from rng.Fork("stream/N"): first its time to first byte, then the voice's timing
+// variation (see EncodeSpeech). Frames come 5 at a time (100 ms of audio) every
+// 100 ms / realtime_factor; the last frame is zero-padded; on_done follows the last frame in the
+// same task (or comes after the ttfb when the text has no words). Cancel() or destroying the
+// stream stops all callbacks, even from inside one.
+class ModemTts final : public agent::TtsProvider {
+ public:
+  ModemTts(agent::Scheduler& scheduler, agent::Rng rng, ModemTtsConfig config);
+
+  std::unique_ptr<agent::TtsStream> Synthesize(const std::string& text,
+                                               agent::TtsListener listener) override;
+
+ private:
+  agent::Scheduler& scheduler_;
+  agent::Rng rng_;
+  ModemTtsConfig config_;
+  uint64_t next_stream_ = 0;
+};
+
+}  // namespace callsim::fakes

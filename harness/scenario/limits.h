@@ -1,0 +1,31 @@
+// Every bound the scenario loader enforces, in one place: value ranges and the largest lists it
+// accepts. Upper bounds are generous; they exist so that a typo cannot become a day-long wait or an
+// out-of-memory, and the loader names the bound in its error.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "harness/scenario/yaml_reader.h"
+
+namespace callsim::harness::limits {
+
+inline constexpr NumberRange kProbability{0, 1};
+inline constexpr NumberRange kLinkDelayMs{0, 60'000};
+inline constexpr NumberRange kTimeMs{0, 86'400'000};
+inline constexpr NumberRange kPositiveTimeMs{0, 86'400'000, true};
+inline constexpr NumberRange kPipelineMs{0, 60'000};  // VAD, endpointing, jitter buffer
+inline constexpr NumberRange kLatencyMs{0, 600'000};
+inline constexpr NumberRange kPositiveLatencyMs{0, 600'000, true};
+inline constexpr NumberRange kSnrDb{-20, 100};
+inline constexpr NumberRange kDbfs{-120, 0};
+inline constexpr NumberRange kWordsPerMinute{0, 1000, true};
+inline constexpr NumberRange kTokensPerS{0, 1'000'000, true};
+inline constexpr NumberRange kRatePerS{0, 1'000'000};
+
+inline constexpr int64_t kMaxCallers = 1'000'000;
+inline constexpr size_t kMaxOutages = 1000;
+inline constexpr size_t kMaxTurns = 10000;
+inline constexpr size_t kMaxExpectationsPerTurn = 100;
+
+}  // namespace callsim::harness::limits

@@ -1,0 +1,89 @@
+#include "agent/pipeline/endpointer.h"
+
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/runtime/sim_scheduler.h"
+
+namespace callsim::agent {
+namespace {
+
+constexpr int64_t kMs = 1000;
+
+struct Fired {
+  int64_t at_us;
+  Endpoint endpoint;
+};
+
+class EndpointerTest : public ::testing::Test {
+ protected:
+  EndpointerTest()
+      : endpointer_(scheduler_, EndpointerConfig{250, 300, 5000},
+                    [this](const Endpoint& e) { fired_.push_back({scheduler_.NowUs(), e}); }) {}
+
+  // Runs the scheduler up to `t_ms`, then calls `f` at that time.
+  template <typename F>
+  void At(int64_t t_ms, F f) {
+    scheduler_.RunUntil(t_ms * kMs);
+    f();
+  }
+
+  harness::SimScheduler scheduler_;
+  std::vector<Fired> fired_;
+  Endpointer endpointer_;
+};
+
+TEST_F(EndpointerTest, SilenceEndpointAtStopPlusDelay) {
+  At(60, [&] { endpointer_.OnSpeechStart(0); });
+  At(1260, [&] { endpointer_.OnSpeechStop(1000 * kMs); });  // the VAD needs 260 ms to decide
+  scheduler_.RunUntil(10000 * kMs);
+  ASSERT_EQ(fired_.size(), 1u);
+  EXPECT_EQ(fired_[0].at_us, 1550 * kMs);  // 1000 + 250 + 300
+  EXPECT_EQ(fired_[0].endpoint.reason, EndpointReason::kSilence);
+  EXPECT_EQ(fired_[0].endpoint.turn_start_us, 0);
+  EXPECT_EQ(fired_[0].endpoint.speech_end_us, 1000 * kMs);
+  EXPECT_FALSE(endpointer_.in_turn());
+}
+
+TEST_F(EndpointerTest, SpeechResumingBeforeTheEndpointContinuesTheTurn) {
+  At(60, [&] { endpointer_.OnSpeechStart(0); });
+  At(1260, [&] { endpointer_.OnSpeechStop(1000 * kMs); });
+  At(1500, [&] { endpointer_.OnSpeechStart(1440 * kMs); });  // before 1550
+  At(2260, [&] { endpointer_.OnSpeechStop(2000 * kMs); });
+  scheduler_.RunUntil(10000 * kMs);
+  ASSERT_EQ(fired_.size(), 1u);
+  EXPECT_EQ(fired_[0].at_us, 2550 * kMs);
+  EXPECT_EQ(fired_[0].endpoint.turn_start_us, 0);
+}
+
+TEST_F(EndpointerTest, MaxTurnBoundsACallerWhoNeverStops) {
+  At(60, [&] { endpointer_.OnSpeechStart(0); });
+  scheduler_.RunUntil(20000 * kMs);
+  ASSERT_EQ(fired_.size(), 1u);
+  EXPECT_EQ(fired_[0].at_us, 5000 * kMs);
+  EXPECT_EQ(fired_[0].endpoint.reason, EndpointReason::kMaxTurn);
+  EXPECT_EQ(fired_[0].endpoint.speech_end_us, -1);
+}
+
+TEST_F(EndpointerTest, ResetCancelsAndStopOutsideATurnIsIgnored) {
+  At(0, [&] { endpointer_.OnSpeechStop(0); });
+  At(60, [&] { endpointer_.OnSpeechStart(0); });
+  At(1260, [&] { endpointer_.OnSpeechStop(1000 * kMs); });
+  At(1300, [&] { endpointer_.Reset(); });
+  scheduler_.RunUntil(20000 * kMs);
+  EXPECT_TRUE(fired_.empty());
+  EXPECT_EQ(scheduler_.pending(), 0u);
+}
+
+TEST_F(EndpointerTest, LateStopFiresImmediately) {
+  // Frames delivered late (a deep jitter buffer): the deadline has passed, fire now.
+  At(60, [&] { endpointer_.OnSpeechStart(0); });
+  At(1700, [&] { endpointer_.OnSpeechStop(1000 * kMs); });
+  scheduler_.RunUntil(10000 * kMs);
+  ASSERT_EQ(fired_.size(), 1u);
+  EXPECT_EQ(fired_[0].at_us, 1700 * kMs);
+}
+
+}  // namespace
+}  // namespace callsim::agent

@@ -1,0 +1,149 @@
+#include "fakes/tts/modem_tts.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fakes/modem/word_modem.h"
+#include "fakes/stt/modem_stt.h"
+#include "harness/runtime/sim_scheduler.h"
+
+namespace callsim::fakes {
+namespace {
+
+struct Received {
+  std::vector<int64_t> frame_times_us;
+  std::vector<int16_t> samples;
+  int done = 0;
+  int64_t done_us = -1;
+};
+
+agent::TtsListener Listen(Received* r, harness::SimScheduler* scheduler) {
+  return {[r, scheduler](const agent::Frame& f) {
+            r->frame_times_us.push_back(scheduler->NowUs());
+            r->samples.insert(r->samples.end(), f.samples.begin(), f.samples.end());
+          },
+          [r, scheduler] {
+            ++r->done;
+            r->done_us = scheduler->NowUs();
+          },
+          [](const std::string& e) { ADD_FAILURE() << e; }};
+}
+
+const std::string kText = "Your order shipped on Monday, and it should arrive by Friday.";
+
+TEST(ModemTtsTest, DeliversTheModemAudioAfterTheDrawnTtfb) {
+  harness::SimScheduler scheduler;
+  ModemTtsConfig config;
+  ModemTts tts(scheduler, agent::Rng(1), config);
+  Received r;
+  auto stream = tts.Synthesize(kText, Listen(&r, &scheduler));
+  scheduler.RunAll();
+
+  // Stream 0 draws from Fork("stream/0"): its ttfb first, then the voice's timing variation.
+  agent::Rng rng = agent::Rng(1).Fork("stream/0");
+  const int64_t ttfb_us = config.ttfb.DrawUs(rng);
+  const ModemAudio audio = EncodeSpeech(kText, config.voice, &rng);
+  const size_t frames = (audio.samples.size() + agent::kFrameSamples - 1) / agent::kFrameSamples;
+  ASSERT_EQ(r.frame_times_us.size(), frames);
+  ASSERT_EQ(r.samples.size(), frames * agent::kFrameSamples);
+  EXPECT_TRUE(std::equal(audio.samples.begin(), audio.samples.end(), r.samples.begin()));
+  for (size_t i = audio.samples.size(); i < r.samples.size(); ++i) EXPECT_EQ(r.samples[i], 0);
+  EXPECT_EQ(r.frame_times_us.front(), ttfb_us);
+  EXPECT_EQ(r.done, 1);
+  EXPECT_EQ(r.done_us, r.frame_times_us.back());
+}
+
+TEST(ModemTtsTest, DeliversFasterThanRealTimeInChunks) {
+  harness::SimScheduler scheduler;
+  ModemTtsConfig config;
+  config.realtime_factor = 4;
+  ModemTts tts(scheduler, agent::Rng(2), config);
+  Received r;
+  auto stream = tts.Synthesize(kText, Listen(&r, &scheduler));
+  scheduler.RunAll();
+  ASSERT_GT(r.frame_times_us.size(), 10u);
+  for (size_t i = 1; i < r.frame_times_us.size(); ++i) {
+    // Five frames (100 ms of audio) at once, every 25 ms.
+    EXPECT_EQ(r.frame_times_us[i] - r.frame_times_us[i - 1], i % 5 == 0 ? 25'000 : 0) << i;
+  }
+}
+
+TEST(ModemTtsTest, CancelStopsDelivery) {
+  harness::SimScheduler scheduler;
+  ModemTts tts(scheduler, agent::Rng(3), ModemTtsConfig{});
+  Received r;
+  auto stream = tts.Synthesize(kText, Listen(&r, &scheduler));
+  while (r.frame_times_us.empty() && scheduler.RunOne()) {
+  }
+  ASSERT_EQ(r.frame_times_us.size(), 5u);
+  stream->Cancel();
+  scheduler.RunAll();
+  EXPECT_EQ(r.frame_times_us.size(), 5u);
+  EXPECT_EQ(r.done, 0);
+  stream->Cancel();  // twice is harmless
+}
+
+TEST(ModemTtsTest, CancelOrDestroyFromInsideACallbackStopsAtOnce) {
+  harness::SimScheduler scheduler;
+  ModemTts tts(scheduler, agent::Rng(4), ModemTtsConfig{});
+  std::unique_ptr<agent::TtsStream> cancelled, destroyed;
+  int cancelled_frames = 0, destroyed_frames = 0, done = 0;
+  cancelled = tts.Synthesize(kText, {[&](const agent::Frame&) {
+                                       if (++cancelled_frames == 2) cancelled->Cancel();
+                                     },
+                                     [&] { ++done; }, nullptr});
+  destroyed = tts.Synthesize(kText, {[&](const agent::Frame&) {
+                                       if (++destroyed_frames == 7) destroyed.reset();
+                                     },
+                                     [&] { ++done; }, nullptr});
+  scheduler.RunAll();
+  EXPECT_EQ(cancelled_frames, 2);
+  EXPECT_EQ(destroyed_frames, 7);
+  EXPECT_EQ(done, 0);
+}
+
+TEST(ModemTtsTest, NoWordsMeansDoneAfterTtfb) {
+  harness::SimScheduler scheduler;
+  ModemTtsConfig config;
+  ModemTts tts(scheduler, agent::Rng(5), config);
+  Received r;
+  auto stream = tts.Synthesize("...", Listen(&r, &scheduler));
+  scheduler.RunAll();
+  agent::Rng rng = agent::Rng(5).Fork("stream/0");
+  EXPECT_TRUE(r.frame_times_us.empty());
+  EXPECT_EQ(r.done, 1);
+  EXPECT_EQ(r.done_us, config.ttfb.DrawUs(rng));
+}
+
+TEST(ModemTtsTest, EachStreamDrawsItsOwnTtfb) {
+  harness::SimScheduler scheduler;
+  ModemTts tts(scheduler, agent::Rng(6), ModemTtsConfig{});
+  std::vector<Received> r(4);
+  std::vector<std::unique_ptr<agent::TtsStream>> streams;
+  for (Received& x : r) streams.push_back(tts.Synthesize("hello", Listen(&x, &scheduler)));
+  scheduler.RunAll();
+  bool differ = false;
+  for (size_t i = 1; i < r.size(); ++i)
+    differ = differ || r[i].frame_times_us[0] != r[0].frame_times_us[0];
+  EXPECT_TRUE(differ);
+}
+
+TEST(ModemTtsTest, TheFakeSttUnderstandsTheFakeTts) {
+  harness::SimScheduler scheduler;
+  ModemTts tts(scheduler, agent::Rng(7), ModemTtsConfig{});
+  ModemSttConfig stt_config;
+  stt_config.profile = SttRobustnessProfile::Perfect();
+  ModemStt stt(scheduler, agent::Rng(8), stt_config);
+  std::string final_text;
+  auto session = stt.Open({nullptr, [&](const std::string& t) { final_text = t; }, nullptr});
+  auto stream = tts.Synthesize(kText, {[&](const agent::Frame& f) { session->PushAudio(f); },
+                                       [&] { session->Finalize(); }, nullptr});
+  scheduler.RunAll();
+  EXPECT_EQ(final_text, "your order shipped on monday and it should arrive by friday");
+}
+
+}  // namespace
+}  // namespace callsim::fakes
