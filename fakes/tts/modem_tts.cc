@@ -67,6 +67,15 @@ class ModemTtsStream final : public agent::TtsStream {
 
 }  // namespace
 
+int64_t TrailingPauseSamples(std::string_view text, const VoiceProfile& voice) {
+  const size_t last = text.find_last_not_of(" \t\r\n\"')");
+  const char end = last == std::string_view::npos ? ' ' : text[last];
+  double pause_ms = kMinTrailingPauseMs;
+  if (end == '.' || end == '?' || end == '!') pause_ms = voice.sentence_pause_ms;
+  if (end == ',' || end == ';' || end == ':') pause_ms = voice.comma_pause_ms;
+  return std::llround(pause_ms * agent::kSampleRateHz / 1000.0);
+}
+
 ModemTts::ModemTts(agent::Scheduler& scheduler, agent::Rng rng, ModemTtsConfig config)
     : scheduler_(scheduler), rng_(rng), config_(std::move(config)) {}
 
@@ -77,6 +86,9 @@ std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
   auto state = std::make_shared<StreamState>(scheduler_);
   state->listener = std::move(listener);
   state->audio = EncodeSpeech(text, config_.voice, &rng).samples;
+  if (!state->audio.empty()) {
+    state->audio.resize(state->audio.size() + TrailingPauseSamples(text, config_.voice), 0);
+  }
   const double factor = std::clamp(config_.realtime_factor, 0.1, 1000.0);
   state->chunk_interval_us = std::llround(kChunkAudioUs / factor);
   ScheduleChunk(state, ttfb_us);

@@ -14,6 +14,12 @@
 
 namespace callsim::fakes {
 
+// Speech ends with the pause its last punctuation calls for (a sentence pause after ".?!", a
+// clause pause after ",;:", else at least kMinTrailingPauseMs), as a real TTS's output does: the
+// agent plays sentences back to back, and without it two sentences would run into one another.
+inline constexpr double kMinTrailingPauseMs = 150;
+int64_t TrailingPauseSamples(std::string_view text, const VoiceProfile& voice);
+
 struct ModemTtsConfig {
   agent::LatencyModel ttfb{120, 250};  // from Synthesize() to the first frame
   double realtime_factor = 4;          // audio seconds delivered per second; clamped to [0.1, 1000]

@@ -11,8 +11,6 @@ namespace {
 
 constexpr int64_t kUs = 1;
 constexpr int64_t kMs = 1000 * kUs;
-// A silence this long after agent speech means the agent has stopped (for barge-in).
-constexpr int64_t kStoppedSilenceUs = 200 * kMs;
 
 int64_t SamplesToUs(size_t samples) {
   return static_cast<int64_t>(samples) * agent::kMicrosPerSecond / agent::kSampleRateHz;
@@ -99,8 +97,10 @@ void Caller::BeginSpeaking(int index) {
   if (turn.barge_in) {
     if (reply_turn_ >= 0) FinalizeTurn(reply_turn_);  // the interrupted reply is what was heard so far
     barge_turn_ = index;
-    barge_agent_was_speaking_ =
-        ear_.last_active_us() >= 0 && scheduler_.NowUs() - ear_.last_active_us() < kStoppedSilenceUs;
+    // The reply is in progress unless the caller has already heard it end (sentence pauses and
+    // word gaps are part of speaking).
+    barge_agent_was_speaking_ = ear_.last_active_us() >= 0 &&
+        scheduler_.NowUs() - ear_.last_active_us() < MsToUs(scenario_.caller.reply_end_silence_ms);
     barge_stop_known_ = false;
   }
   fakes::VoiceProfile voice;
@@ -145,9 +145,6 @@ void Caller::MixNoise(agent::Frame* out) {
 void Caller::OnUtteranceEnd(int64_t end_us) {
   outcomes_[turn_].utterance_end_us = end_us;
   Emit("utterance_end", {{"turn", turn_}});
-  if (barge_turn_ == turn_ && !barge_stop_known_) {
-    barge_stop_known_ = true;  // the agent was still talking when the caller finished
-  }
   reply_turn_ = turn_;
   phase_ = Phase::kWaitReplyOnset;
   timer_ = scheduler_.At(end_us + MsToUs(scenario_.caller.reply_timeout_ms), [this] { OnReplyTimeout(); });
@@ -164,8 +161,12 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
       heard += w;
     }
   }
-  if (phase_ == Phase::kSpeaking && barge_turn_ == turn_ && !barge_stop_known_) TrackBargeIn(activity);
-  if (phase_ == Phase::kWaitReplyOnset && activity.any) {
+  const bool tracking_barge_in = barge_turn_ == turn_ && !barge_stop_known_ &&
+      (phase_ == Phase::kSpeaking || phase_ == Phase::kWaitReplyOnset);
+  if (tracking_barge_in) {
+    // Until the interrupted reply has fallen silent, what the ear hears is its tail, not a reply.
+    TrackBargeIn(activity, frame_start_us);
+  } else if (phase_ == Phase::kWaitReplyOnset && activity.any) {
     const TurnOutcome& o = outcomes_[turn_];
     OnReplyOnset(std::max(activity.first_active_us, o.utterance_end_us.value_or(0)));
   } else if (phase_ == Phase::kInReply && !activity.any) {
@@ -174,7 +175,9 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   }
 }
 
-void Caller::TrackBargeIn(const EarActivity& activity) {
+// The agent has stopped when the caller hears the same silence that ends a reply; the stop is the
+// last sample before it. An agent that talks on through its whole reply "stops" at its end.
+void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
   TurnOutcome& o = outcomes_[turn_];
   if (!o.utterance_start_us) return;
   if (!barge_agent_was_speaking_) {
@@ -182,8 +185,8 @@ void Caller::TrackBargeIn(const EarActivity& activity) {
     Emit("barge_in_no_agent_speech", {{"turn", turn_}});
     return;
   }
-  const int64_t now = scheduler_.NowUs();
-  if (!activity.any && now + agent::kFrameUs - ear_.last_active_us() >= kStoppedSilenceUs) {
+  const int64_t silent_us = frame_start_us + agent::kFrameUs - ear_.last_active_us();
+  if (!activity.any && silent_us >= MsToUs(scenario_.caller.reply_end_silence_ms)) {
     barge_stop_known_ = true;
     o.barge_in_stop_ms = std::max(0.0, UsToMs(ear_.last_active_us() - *o.utterance_start_us));
     Emit("agent_stopped", {{"turn", turn_}, {"stop_ms", *o.barge_in_stop_ms}});
@@ -251,7 +254,7 @@ void Caller::CheckExpectations(int index) {
                      FormatMs(e.within_ms) + ")");
         } else {
           Record(index, "agent_stops", false,
-                 barge_agent_was_speaking_ ? "the agent kept talking through the barge-in"
+                 barge_agent_was_speaking_ ? "the agent had not stopped when the call ended"
                                            : "the agent was not speaking when the caller barged in");
         }
         break;

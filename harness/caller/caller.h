@@ -75,7 +75,7 @@ class Caller {
   void OnReplyEnd();
   void OnReplyTimeout();
   void FinalizeTurn(int index);
-  void TrackBargeIn(const EarActivity& activity);
+  void TrackBargeIn(const EarActivity& activity, int64_t frame_start_us);
   void CheckExpectations(int index);
   void Record(int index, const std::string& kind, bool passed, const std::string& detail);
   void Emit(std::string_view kind, const nlohmann::json& detail);

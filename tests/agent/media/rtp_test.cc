@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <vector>
 
 namespace callsim::agent {
@@ -128,6 +129,9 @@ struct Malformed {
   Bytes bytes;
   const char* reason;  // a phrase the error must contain
 };
+
+// gtest prints a parameter it cannot format as raw bytes; name the case instead.
+void PrintTo(const Malformed& m, std::ostream* os) { *os << m.name; }
 
 class RtpMalformedTest : public testing::TestWithParam<Malformed> {};
 

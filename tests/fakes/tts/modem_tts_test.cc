@@ -46,7 +46,11 @@ TEST(ModemTtsTest, DeliversTheModemAudioAfterTheDrawnTtfb) {
   agent::Rng rng = agent::Rng(1).Fork("stream/0");
   const int64_t ttfb_us = config.ttfb.DrawUs(rng);
   const ModemAudio audio = EncodeSpeech(kText, config.voice, &rng);
-  const size_t frames = (audio.samples.size() + agent::kFrameSamples - 1) / agent::kFrameSamples;
+  // The text ends with a full stop: the audio is followed by a sentence pause of silence.
+  const size_t pause_samples = static_cast<size_t>(config.voice.sentence_pause_ms * 16);
+  EXPECT_EQ(TrailingPauseSamples(kText, config.voice), static_cast<int64_t>(pause_samples));
+  const size_t total = audio.samples.size() + pause_samples;
+  const size_t frames = (total + agent::kFrameSamples - 1) / agent::kFrameSamples;
   ASSERT_EQ(r.frame_times_us.size(), frames);
   ASSERT_EQ(r.samples.size(), frames * agent::kFrameSamples);
   EXPECT_TRUE(std::equal(audio.samples.begin(), audio.samples.end(), r.samples.begin()));
@@ -54,6 +58,14 @@ TEST(ModemTtsTest, DeliversTheModemAudioAfterTheDrawnTtfb) {
   EXPECT_EQ(r.frame_times_us.front(), ttfb_us);
   EXPECT_EQ(r.done, 1);
   EXPECT_EQ(r.done_us, r.frame_times_us.back());
+}
+
+TEST(ModemTtsTest, TrailingPauseFollowsTheLastPunctuation) {
+  const VoiceProfile voice;
+  EXPECT_EQ(TrailingPauseSamples("Is that all?", voice), 500 * 16);
+  EXPECT_EQ(TrailingPauseSamples("First, \"quoted.\" ", voice), 500 * 16);
+  EXPECT_EQ(TrailingPauseSamples("well,", voice), 300 * 16);
+  EXPECT_EQ(TrailingPauseSamples("cut mid sentence", voice), 150 * 16);
 }
 
 TEST(ModemTtsTest, DeliversFasterThanRealTimeInChunks) {

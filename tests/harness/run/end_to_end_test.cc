@@ -175,8 +175,10 @@ turns:
 load: { callers: 5, arrival: { rate_per_s: 1 } }
 )";
 
-// Stop latency = uplink delay and jitter buffer (~80-100 ms) + the agent's minimum barge-in speech
-// (200 ms) + downlink delay and the caller's jitter buffer (~80-100 ms): about 400 ms; assert 600.
+// The agent stops sending about uplink delay + jitter buffer (~80-100 ms) + its minimum barge-in
+// speech (200 ms) after the caller starts; that audio then takes the downlink delay + the caller's
+// jitter buffer (~80-100 ms) to arrive: about 400 ms. The last *audible* sample can be up to a word
+// gap (140 ms) earlier. The bound asserted is 600 ms; below 150 ms the path was not measured.
 TEST_F(EndToEnd, BargeInStopsAgentAudioAtTheCallersEarWithinBound) {
   const RunResult r = Run(kBargeIn, 41);
   EXPECT_EQ(r.calls_passed, 5) << "seed 41";
@@ -186,7 +188,7 @@ TEST_F(EndToEnd, BargeInStopsAgentAudioAtTheCallersEarWithinBound) {
     if (!t.barge_in) continue;
     ++barge_ins;
     ASSERT_TRUE(t.barge_in_stop_ms) << "seed 41";
-    EXPECT_GT(*t.barge_in_stop_ms, 250);
+    EXPECT_GT(*t.barge_in_stop_ms, 150);
     EXPECT_LT(*t.barge_in_stop_ms, 600);
   }
   EXPECT_EQ(barge_ins, 5);
