@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/media/codec.h"
 #include "agent/runtime/rng.h"
+#include "harness/measure/threshold.h"
 
 namespace callsim::harness {
 
@@ -45,19 +47,43 @@ struct LinkSpec {
   double delay_ms = 20;
   double jitter_ms = 0;
   LossSpec loss;
+  // How the jitter around delay_ms is drawn: normal (stddev jitter_ms), uniform (+/- jitter_ms),
+  // exponential (mean jitter_ms, only ever later) or pareto (shape 2.5 with mean jitter_ms: rare
+  // long spikes, as on congested Wi-Fi and mobile links).
+  std::string jitter_distribution = "normal";
   double reorder = 0;    // probability a packet is reordered
   double duplicate = 0;  // probability a packet is duplicated
   std::vector<OutageSpec> outages;
 };
 
+// Background noise in the caller's microphone, mixed at `snr_db` measured on the actual signals
+// (speech power over noise power while the caller speaks).
 struct NoiseSpec {
-  std::string type = "none";  // none | white
+  std::string type = "none";  // none | white | pink | babble | file
   double snr_db = 30;
+  std::string file;  // type file: a WAV or FLAC path (resolved like the LLM script), looped
+  int talkers = 4;   // type babble: how many other modem talkers
+};
+
+// The agent's own voice leaking back into the caller's microphone (a speakerphone, a hybrid).
+struct EchoSpec {
+  bool enabled = false;
+  double return_loss_db = 20;  // echo level below the agent's voice as heard
+  double delay_ms = 40;        // acoustic / hybrid delay after the caller hears it
+};
+
+// Seeded per-caller variation: each caller draws its own speaking rate and pause scale.
+struct VariationSpec {
+  double rate = 0;    // stddev of the speaking rate, as a share of words_per_minute
+  double pauses = 0;  // stddev of the pause-length scale, as a share
 };
 
 struct CallerSpec {
   NoiseSpec noise;
+  EchoSpec echo;
   double words_per_minute = 150;
+  VariationSpec variation;
+  std::string repeat_phrase = "sorry, could you say that again";  // what a `repeat` turn says
   double reply_timeout_ms = 10000;      // how long the caller waits for the agent to answer
   double reply_end_silence_ms = 900;    // agent silence that tells the caller the reply is over
 };
@@ -74,9 +100,21 @@ struct AgentSpec {
   double max_call_ms = 300000;
 };
 
+// A provider's capacity, shared by every call of a run, so latency and failures grow with load:
+// at most max_concurrent requests run at once, up to `queue` more wait (each at most
+// queue_timeout_ms), beyond that a request fails at once; rate_limit_per_s (0: none) rejects
+// requests over the rate with a rate-limit error, like an HTTP 429.
+struct CapacitySpec {
+  int max_concurrent = 0;  // 0: unlimited
+  int queue = 0;
+  double queue_timeout_ms = 5000;
+  double rate_limit_per_s = 0;
+};
+
 struct SttSpec {
   std::string profile = "default";  // default | perfect
   agent::LatencyModel final_latency{100, 250};
+  CapacitySpec capacity;
 };
 
 struct LlmSpec {
@@ -85,10 +123,12 @@ struct LlmSpec {
   std::string script;
   agent::LatencyModel ttft{300, 700};
   double tokens_per_s = 50;
+  CapacitySpec capacity;
 };
 
 struct TtsSpec {
   agent::LatencyModel ttfb{120, 250};
+  CapacitySpec capacity;
 };
 
 struct FakesSpec {
@@ -98,30 +138,91 @@ struct FakesSpec {
 };
 
 struct Expectation {
-  enum Kind { kAgentSays, kTurnLatency, kAgentStops };
+  enum Kind { kAgentSays, kTurnLatency, kAgentStops, kToolCall, kNoReply, kCallEnds, kAgentRepeats };
   Kind kind = kAgentSays;
-  std::string contains;  // kAgentSays: a phrase the agent's reply must contain
+  std::string contains;  // kAgentSays: a phrase the agent's reply must contain (whole words)
+  std::string matches;   // kAgentSays: or an ECMAScript regex searched in the normalized reply
   double max_ms = 0;     // kTurnLatency: the turn latency must not exceed this
-  double within_ms = 0;  // kAgentStops: barge-in stop latency must not exceed this
+  double within_ms = 0;  // kAgentStops: barge-in stop latency bound; kNoReply: the silent window
+  std::string tool_name;       // kToolCall: the tool the agent must call in this turn
+  std::string tool_args_json;  // kToolCall: a JSON object whose fields the call's arguments contain
+  std::string ends_by;         // kCallEnds: caller | agent | transfer
   SourceLocation where;
 };
 
 struct BargeIn {
   double after_agent_speech_ms = 0;  // the caller starts talking this long into the agent's reply
+  std::string when_agent_says;       // or: as soon as the caller hears this phrase (whole words)
+};
+
+// A piece of an utterance: words, then a pause inside the utterance (a clause pause that a hasty
+// endpointer may mistake for the end of the turn). Written inline: "my number is [pause 900] four".
+struct SpeechSegment {
+  std::string text;
+  double pause_after_ms = 0;
 };
 
 struct Turn {
-  std::string user;  // what the caller says; empty: no speech this turn (e.g. the greeting)
-  std::optional<BargeIn> barge_in;  // only with `user`
-  bool hangup = false;              // the caller hangs up after this turn (always the last turn)
+  enum class Action {
+    kWait,      // say nothing; wait for the agent (the greeting, or an unprompted reply)
+    kSay,       // speak `user` through the word modem
+    kPlayFile,  // play `audio_file` (WAV or FLAC, resampled) as the caller's voice
+    kDtmf,      // press `dtmf` keys (RFC 4733 telephone events)
+    kSilence,   // stay silent for silence_ms, then go on without waiting for a reply
+    kRepeat,    // ask the agent to repeat itself (caller.repeat_phrase)
+    kHangup,    // hang up (always the last turn)
+  };
+  Action action = Action::kWait;
+  std::string user;  // kSay: the words, pause markers removed (the WER reference)
+  std::vector<SpeechSegment> segments;  // kSay: `user` split at its pause markers
+  std::string audio_file;               // kPlayFile: resolved path
+  std::string audio_transcript;         // kPlayFile: what the file says, if known (WER reference)
+  std::string dtmf;                     // kDtmf: digits 0-9, *, #, A-D
+  double silence_ms = 0;                // kSilence
+  // When the caller starts: after the previous reply ends (reply), or once the agent has a tool
+  // result for the previous request (tool_result, reference agent only).
+  std::string wait_for = "reply";
+  std::optional<BargeIn> barge_in;  // only with kSay, kPlayFile or kRepeat
+  bool hangup = false;              // == (action == kHangup); kept for readability
   double pause_before_ms = 0;
   std::vector<Expectation> expect;
   SourceLocation where;
 };
 
+// One phase of call arrivals. constant: evenly spaced at rate_per_s; ramp: the rate goes linearly
+// from rate_per_s to to_rate_per_s; poisson: exponential gaps with mean 1/rate_per_s (seeded).
+struct LoadPhase {
+  enum Kind { kConstant, kRamp, kPoisson };
+  Kind kind = kConstant;
+  double rate_per_s = 0;
+  double to_rate_per_s = 0;  // kRamp
+  double duration_s = 0;
+  SourceLocation where;
+};
+
+struct Scenario;
+
+// A weighted share of the calls that run another scenario file (its own line, caller, agent,
+// fakes and turns; its load and thresholds are ignored).
+struct MixEntry {
+  std::string scenario_path;  // resolved
+  double weight = 1;
+  std::shared_ptr<const Scenario> scenario;  // loaded by the loader
+};
+
 struct LoadSpec {
-  int callers = 1;
-  double rate_per_s = 0;  // call arrivals per second; 0: all callers start at t = 0
+  int callers = 1;        // total calls (arrivals stop after this many, or when the phases end)
+  double rate_per_s = 0;  // shorthand for one constant phase; 0 and no phases: all start at t = 0
+  std::vector<LoadPhase> phases;
+  double duration_s = 0;  // a bound on the run's virtual time; 0: until every call has ended
+  std::vector<MixEntry> mix;  // empty: every call runs this scenario
+};
+
+// thresholds: { turn_latency: ["p(95)<1200"] }: one entry per expression.
+struct Threshold {
+  std::string metric;
+  ThresholdExpr expr;
+  SourceLocation where;
 };
 
 struct Scenario {
@@ -135,6 +236,7 @@ struct Scenario {
   FakesSpec fakes;
   std::vector<Turn> turns;  // at least one
   LoadSpec load;
+  std::vector<Threshold> thresholds;
   std::optional<uint64_t> seed;  // the default seed; --seed wins over it
 };
 

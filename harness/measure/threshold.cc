@@ -1,0 +1,189 @@
+#include "harness/measure/threshold.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace callsim::harness {
+namespace {
+
+struct AggregateName {
+  std::string_view prefix;
+  ThresholdAggregate aggregate;
+};
+
+constexpr AggregateName kAggregates[] = {
+    {"avg", ThresholdAggregate::kAvg},     {"min", ThresholdAggregate::kMin},
+    {"max", ThresholdAggregate::kMax},     {"med", ThresholdAggregate::kMed},
+    {"value", ThresholdAggregate::kValue}, {"rate", ThresholdAggregate::kRate},
+    {"count", ThresholdAggregate::kCount},
+};
+
+bool Applies(ThresholdAggregate a, const MetricInfo& m) {
+  switch (a) {
+    case ThresholdAggregate::kPercentile:
+    case ThresholdAggregate::kAvg:
+    case ThresholdAggregate::kMin:
+    case ThresholdAggregate::kMax:
+    case ThresholdAggregate::kMed: return m.trend;
+    case ThresholdAggregate::kValue: return m.value;
+    case ThresholdAggregate::kRate: return m.rate;
+    case ThresholdAggregate::kCount: return m.count || m.trend;
+  }
+  return false;
+}
+
+std::string Accepted(const MetricInfo& m) {
+  std::string s;
+  auto add = [&](std::string_view what) {
+    if (!s.empty()) s += ", ";
+    s += what;
+  };
+  if (m.trend) add("p(N), avg, min, max, med, count");
+  if (m.value) add("value");
+  if (m.rate) add("rate");
+  if (m.count && !m.trend) add("count");
+  return s;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+bool ParseNumber(std::string_view s, double* out) {
+  s = Trim(s);
+  if (s.empty()) return false;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && ptr == end && std::isfinite(*out);
+}
+
+// Splits "lhs<op>rhs"; the operator is the first of <=, >=, ==, !=, <, > found.
+bool SplitOp(std::string_view text, std::string_view* lhs, ThresholdOp* op, std::string_view* rhs) {
+  const size_t pos = text.find_first_of("<>=!");
+  if (pos == std::string_view::npos) return false;
+  const bool two = pos + 1 < text.size() && text[pos + 1] == '=';
+  const char c = text[pos];
+  if (c == '<') *op = two ? ThresholdOp::kLe : ThresholdOp::kLt;
+  else if (c == '>') *op = two ? ThresholdOp::kGe : ThresholdOp::kGt;
+  else if (c == '=' && two) *op = ThresholdOp::kEq;
+  else if (c == '!' && two) *op = ThresholdOp::kNe;
+  else return false;
+  *lhs = Trim(text.substr(0, pos));
+  *rhs = text.substr(pos + (two ? 2 : 1));
+  return true;
+}
+
+bool ParseAggregate(std::string_view lhs, ThresholdExpr* out) {
+  if (lhs.size() > 3 && lhs.substr(0, 2) == "p(" && lhs.back() == ')') {
+    double q = 0;
+    if (!ParseNumber(lhs.substr(2, lhs.size() - 3), &q) || q <= 0 || q > 100) return false;
+    out->aggregate = ThresholdAggregate::kPercentile;
+    out->percentile = q;
+    return true;
+  }
+  for (const AggregateName& a : kAggregates) {
+    if (lhs == a.prefix) {
+      out->aggregate = a.aggregate;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+const std::vector<MetricInfo>& KnownMetrics() {
+  static const std::vector<MetricInfo> kMetrics = {
+      {"turn_latency", true, false, false, false, "voice-to-voice latency at the caller's ear, ms"},
+      {"barge_in_stop", true, false, false, false, "barge-in start to the last agent sample heard, ms"},
+      {"endpointing", true, false, false, false, "the agent's endpointing delay per turn, ms"},
+      {"stt_final", true, false, false, false, "endpoint to final transcript, ms"},
+      {"llm_ttft", true, false, false, false, "LLM request to first token, ms"},
+      {"first_sentence", true, false, false, false, "LLM request to the first complete sentence, ms"},
+      {"tts_ttfb", true, false, false, false, "TTS request to first audio, ms"},
+      {"wer", false, true, false, false, "corpus word error rate of the agent's transcripts"},
+      {"heard_wer", false, true, false, false, "word error rate of what the caller heard"},
+      {"silence_ratio", false, true, false, false, "share of call time in dead air over 2 s"},
+      {"task_completion", false, false, true, false, "share of calls whose expectations all held"},
+      {"dropped_calls", false, false, true, true, "calls that did not end normally"},
+      {"false_barge_ins", false, false, true, true, "agent stopped although the caller did not speak"},
+      {"agent_cut_ins", false, false, true, true, "agent began while the caller's utterance was unfinished"},
+  };
+  return kMetrics;
+}
+
+const MetricInfo* FindMetric(std::string_view name) {
+  for (const MetricInfo& m : KnownMetrics()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string KnownMetricNames() {
+  std::string s;
+  for (const MetricInfo& m : KnownMetrics()) {
+    if (!s.empty()) s += ", ";
+    s += m.name;
+  }
+  return s;
+}
+
+bool ParseThresholdExpr(std::string_view text, const MetricInfo& metric, ThresholdExpr* out,
+                        std::string* error) {
+  ThresholdExpr expr;
+  expr.text = std::string(Trim(text));
+  std::string_view lhs, rhs;
+  if (!SplitOp(expr.text, &lhs, &expr.op, &rhs) || !ParseAggregate(lhs, &expr)) {
+    *error = "expected AGGREGATE OP NUMBER such as \"p(95)<1200\" (aggregates for " +
+             std::string(metric.name) + ": " + Accepted(metric) + "), got \"" + expr.text + "\"";
+    return false;
+  }
+  if (!ParseNumber(rhs, &expr.bound)) {
+    *error = "expected a number after the operator in \"" + expr.text + "\"";
+    return false;
+  }
+  if (!Applies(expr.aggregate, metric)) {
+    *error = "\"" + std::string(lhs) + "\" does not apply to " + std::string(metric.name) +
+             " (it takes " + Accepted(metric) + ")";
+    return false;
+  }
+  *out = std::move(expr);
+  return true;
+}
+
+bool ThresholdHolds(const ThresholdExpr& expr, double observed) {
+  if (std::isnan(observed)) return false;  // no data never passes a threshold
+  switch (expr.op) {
+    case ThresholdOp::kLt: return observed < expr.bound;
+    case ThresholdOp::kLe: return observed <= expr.bound;
+    case ThresholdOp::kGt: return observed > expr.bound;
+    case ThresholdOp::kGe: return observed >= expr.bound;
+    case ThresholdOp::kEq: return observed == expr.bound;
+    case ThresholdOp::kNe: return observed != expr.bound;
+  }
+  return false;
+}
+
+std::string ObservedMetricName(std::string_view metric, const ThresholdExpr& expr) {
+  const std::string m(metric);
+  switch (expr.aggregate) {
+    case ThresholdAggregate::kPercentile: {
+      char q[32];
+      std::snprintf(q, sizeof q, "%g", expr.percentile);
+      return m + "_p" + q + "_ms";
+    }
+    case ThresholdAggregate::kAvg: return m + "_avg_ms";
+    case ThresholdAggregate::kMin: return m + "_min_ms";
+    case ThresholdAggregate::kMax: return m + "_max_ms";
+    case ThresholdAggregate::kMed: return m + "_p50_ms";
+    case ThresholdAggregate::kValue: return m;
+    case ThresholdAggregate::kRate: return m + "_rate";
+    case ThresholdAggregate::kCount: return m + "_count";
+  }
+  return m;
+}
+
+}  // namespace callsim::harness
