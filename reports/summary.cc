@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/threshold_lines.h"
+
 namespace callsim::reports {
 namespace {
 
@@ -125,6 +127,17 @@ std::string BargeInLine(const std::vector<TurnRow>& turns) {
   return out + "\n";
 }
 
+std::string ThresholdLines(const harness::Store& store, int64_t run_id) {
+  const std::vector<harness::ThresholdRow> rows = store.LoadThresholds(run_id);
+  if (rows.empty()) return "";
+  size_t passed = 0;
+  for (const harness::ThresholdRow& t : rows) passed += t.passed ? 1 : 0;
+  std::string out = "thresholds: " + std::to_string(passed) + " of " + std::to_string(rows.size()) +
+                    " passed\n";
+  for (const harness::ThresholdRow& t : rows) out += "  " + ThresholdLine(t) + "\n";
+  return out;
+}
+
 std::string FailureLines(const harness::Store& store, const RunInfo& run, size_t limit) {
   if (limit == 0) return "";
   // One more than shown tells whether there are more.
@@ -168,6 +181,7 @@ std::string RenderSummary(const harness::Store& store, int64_t run_id,
   out += LatencyLine(metrics, turns);
   out += WerLine(turns);
   out += BargeInLine(turns);
+  out += ThresholdLines(store, run_id);
   out += FailureLines(store, *run, options.max_failed_expectations);
   out += ReplayLine(*run);
   return out;

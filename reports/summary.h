@@ -1,6 +1,7 @@
 // The terminal summary of one run, for people: what ran (scenario, seed, mode, status), how the
-// calls went, turn latency percentiles, corpus WER, barge-in, the first failed expectations, and
-// the command that replays the run. Everything is read from the store; nothing is recomputed
+// calls went, turn latency percentiles, corpus WER, barge-in, the run's thresholds (one line each,
+// "✓ turn_latency p(95)<1200  observed 1143.2" or "✗ ...", when the thresholds table has rows for
+// it), the first failed expectations, and the command that replays the run. Everything is read from the store; nothing is recomputed
 // from the simulation.
 #pragma once
 

@@ -264,6 +264,8 @@ struct StreamState {
   std::optional<agent::ToolCallRequest> tool_call;
   std::string error;  // non-empty: the only event is on_error
   std::shared_ptr<std::string> last_tool_name;
+  CapacityTicket ticket;  // the stream's slot, held until done, error or cancel
+  int64_t ttft_us = 0;
   int64_t first_event_us = 0;
   double tokens_per_s = 0;
   size_t next_event = 0;  // tokens first, then the tool call
@@ -288,12 +290,19 @@ void ScheduleNext(const std::shared_ptr<StreamState>& st) {
   });
 }
 
+// The stream got its slot (or needs none): the first event comes one time to first token later.
+void BeginStream(const std::shared_ptr<StreamState>& st) {
+  st->first_event_us = st->scheduler.NowUs() + st->ttft_us;
+  ScheduleNext(st);
+}
+
 // Delivers one event; `st` stays alive through the callback even if the stream is destroyed in it.
 void RunEvent(const std::shared_ptr<StreamState>& st) {
   st->pending = agent::kNoTask;
   if (st->stopped) return;
   if (!st->error.empty()) {
     st->stopped = true;
+    st->ticket.Release();
     if (st->listener.on_error) st->listener.on_error(st->error);
     return;
   }
@@ -312,7 +321,24 @@ void RunEvent(const std::shared_ptr<StreamState>& st) {
     }
   }
   st->stopped = true;
+  st->ticket.Release();
   if (st->listener.on_done) st->listener.on_done();
+}
+
+// Asks the limiter for a slot; a refusal becomes the stream's only event.
+void AcquireSlot(const std::shared_ptr<StreamState>& st, CapacityLimiter& limiter) {
+  std::weak_ptr<StreamState> weak = st;
+  st->ticket = limiter.Acquire(
+      [weak] {
+        if (std::shared_ptr<StreamState> locked = weak.lock()) BeginStream(locked);
+      },
+      [weak](const std::string& error) {
+        std::shared_ptr<StreamState> locked = weak.lock();
+        if (!locked || locked->stopped) return;
+        locked->stopped = true;
+        if (locked->listener.on_error) locked->listener.on_error(error);
+      });
+  if (st->ticket.granted()) BeginStream(st);
 }
 
 class RuleLlmStream final : public agent::LlmStream {
@@ -322,6 +348,7 @@ class RuleLlmStream final : public agent::LlmStream {
 
   void Cancel() override {
     state_->stopped = true;
+    state_->ticket.Release();
     if (state_->pending != agent::kNoTask) {
       state_->scheduler.Cancel(state_->pending);
       state_->pending = agent::kNoTask;
@@ -423,7 +450,7 @@ std::unique_ptr<agent::LlmStream> RuleLlm::Start(const agent::LlmRequest& reques
   st->listener = std::move(listener);
   st->last_tool_name = last_tool_name_;
   st->tokens_per_s = config_.tokens_per_s;
-  st->first_event_us = scheduler_.NowUs() + config_.ttft.DrawUs(stream_rng);
+  st->ttft_us = config_.ttft.DrawUs(stream_rng);
   if (const LlmRule* rule = MatchLlmRule(script_, request, *last_tool_name_)) {
     st->tokens = SplitLlmTokens(rule->say);
     if (rule->tool_call) {
@@ -434,7 +461,12 @@ std::unique_ptr<agent::LlmStream> RuleLlm::Start(const agent::LlmRequest& reques
   } else {
     st->error = "no rule matched";
   }
-  ScheduleNext(st);  // never call back from inside Start
+  // Never call back from inside Start: both paths only schedule.
+  if (config_.capacity) {
+    AcquireSlot(st, *config_.capacity);
+  } else {
+    BeginStream(st);
+  }
   return std::make_unique<RuleLlmStream>(std::move(st));
 }
 

@@ -45,6 +45,7 @@
 #include "agent/providers/llm.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "fakes/capacity/capacity_limiter.h"
 
 namespace callsim::fakes {
 
@@ -94,11 +95,16 @@ std::vector<std::string> SplitLlmTokens(std::string_view say);
 struct RuleLlmConfig {
   agent::LatencyModel ttft{300, 700};  // request to first token (or tool call, or error)
   double tokens_per_s = 50;            // later tokens, evenly spaced; <= 0 sends all at once
+  // Shared by every call of a run (nullptr: unlimited). A stream holds a slot from Start until
+  // its done, error or cancel; its time to first token counts from when it got the slot. A
+  // refused stream's only event is on_error with the limiter's error.
+  std::shared_ptr<CapacityLimiter> capacity;
 };
 
-// Token i (0-based) arrives at start + ttft + round(i * 1e6 / tokens_per_s) us; a tool call takes
-// the next slot after the text (or the first slot when there is no text), and on_done follows the
-// last event in the same task. Each Start forks the Rng by "stream/<n>" (n = 1, 2, ...), so a
+// Token i (0-based) arrives at start + ttft + round(i * 1e6 / tokens_per_s) us (start: when Start
+// was called, or when the stream got its capacity slot); a tool call takes the next slot after the
+// text (or the first slot when there is no text), and on_done follows the last event in the same
+// task. Each Start forks the Rng by "stream/<n>" (n = 1, 2, ...), so a
 // stream's draws do not depend on other streams. Tool call ids are "call_<n>", n counting the
 // tool calls this provider has started, from 1.
 //

@@ -18,6 +18,33 @@ std::string CheckRange(const std::string& field, double value, double lo, double
 
 int64_t MsToUs(double ms) { return static_cast<int64_t>(std::llround(ms * 1000.0)); }
 
+constexpr double kTwoPi = 6.283185307179586476925286766559;
+constexpr double kParetoShape = 2.5;
+// Lomax scale for a mean of one jitter_ms: mean = scale / (shape - 1).
+constexpr double kParetoScale = kParetoShape - 1;
+
+struct JitterName {
+  JitterDistribution distribution;
+  std::string_view name;
+};
+constexpr JitterName kJitterNames[] = {
+    {JitterDistribution::kNormal, "normal"},
+    {JitterDistribution::kUniform, "uniform"},
+    {JitterDistribution::kExponential, "exponential"},
+    {JitterDistribution::kPareto, "pareto"},
+};
+
+// The most jitter a distribution may add, in units of jitter_ms (see JitterDistribution).
+double MaxJitterScale(JitterDistribution distribution) {
+  switch (distribution) {
+    case JitterDistribution::kNormal: return 4;
+    case JitterDistribution::kUniform: return 1;
+    case JitterDistribution::kExponential: return 10;
+    case JitterDistribution::kPareto: return 20;
+  }
+  return 0;
+}
+
 std::string ValidateOutages(const std::vector<Outage>& outages) {
   for (size_t i = 0; i < outages.size(); ++i) {
     const std::string prefix = "outages[" + std::to_string(i) + "].";
@@ -32,6 +59,20 @@ std::string ValidateOutages(const std::vector<Outage>& outages) {
 
 }  // namespace
 
+std::optional<JitterDistribution> ParseJitterDistribution(std::string_view name) {
+  for (const JitterName& entry : kJitterNames) {
+    if (entry.name == name) return entry.distribution;
+  }
+  return std::nullopt;
+}
+
+std::string_view JitterDistributionName(JitterDistribution distribution) {
+  for (const JitterName& entry : kJitterNames) {
+    if (entry.distribution == distribution) return entry.name;
+  }
+  return "?";
+}
+
 std::string ValidateSimLinkConfig(const SimLinkConfig& config) {
   if (std::string error = ValidateLossConfig(config.loss); !error.empty()) return "loss." + error;
   const std::pair<const char*, std::pair<double, double>> checks[] = {
@@ -44,6 +85,10 @@ std::string ValidateSimLinkConfig(const SimLinkConfig& config) {
   for (const auto& [field, value_and_max] : checks) {
     std::string error = CheckRange(field, value_and_max.first, 0, value_and_max.second);
     if (!error.empty()) return error;
+  }
+  if (JitterDistributionName(config.jitter_distribution) == "?") {
+    return "jitter_distribution must be normal, uniform, exponential or pareto (got " +
+           std::to_string(static_cast<int>(config.jitter_distribution)) + ")";
   }
   if (config.max_in_flight < 1 || config.max_in_flight > kMaxInFlightLimit) {
     return "max_in_flight must be in [1, " + std::to_string(kMaxInFlightLimit) + "] (got " +
@@ -109,16 +154,28 @@ void SimLink::Send(agent::Packet packet) {
 SimLink::Draws SimLink::Draw() {
   Draws draws;
   draws.lost = loss_model_.Lose(rng_);  // draws 1-2
-  if (config_.jitter_ms > 0) {          // draws 3-4
-    draws.jitter_ms = rng_.Normal(0, config_.jitter_ms);
-  } else {
-    rng_.NextU64();
-    rng_.NextU64();
-    draws.jitter_ms = 0;
-  }
+  const double u1 = rng_.Uniform();     // draws 3-4, always both
+  const double u2 = rng_.Uniform();
+  draws.jitter_ms = config_.jitter_ms > 0 ? JitterMs(u1, u2) : 0;
   draws.u_reorder = rng_.Uniform();    // draw 5
   draws.u_duplicate = rng_.Uniform();  // draw 6
   return draws;
+}
+
+// Inverse CDFs of the draws in [0, 1); 1 - u1 is in (0, 1], so every logarithm is finite.
+double SimLink::JitterMs(double u1, double u2) const {
+  const double scale_ms = config_.jitter_ms;
+  switch (config_.jitter_distribution) {
+    case JitterDistribution::kNormal:
+      return scale_ms * std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(kTwoPi * u2);
+    case JitterDistribution::kUniform:
+      return scale_ms * (2.0 * u1 - 1.0);
+    case JitterDistribution::kExponential:
+      return -scale_ms * std::log(1.0 - u1);
+    case JitterDistribution::kPareto:
+      return scale_ms * kParetoScale * (std::pow(1.0 - u1, -1.0 / kParetoShape) - 1.0);
+  }
+  return 0;
 }
 
 bool SimLink::InOutage(int64_t now_us) {
@@ -133,7 +190,8 @@ bool SimLink::InOutage(int64_t now_us) {
 }
 
 int64_t SimLink::DelayUs(double jitter_ms) const {
-  const double max_ms = config_.delay_ms + 4 * config_.jitter_ms;
+  const double max_ms =
+      config_.delay_ms + MaxJitterScale(config_.jitter_distribution) * config_.jitter_ms;
   const double ms = std::max(0.0, std::min(config_.delay_ms + jitter_ms, max_ms));
   return MsToUs(ms);
 }

@@ -27,11 +27,14 @@ class ModemSttSession final : public agent::SttSession {
 
   ~ModemSttSession() override {
     for (const Pending& p : pending_) scheduler_.Cancel(p.id);
+    // Leave the queue before giving slots back, so no slot is granted to this session.
+    waiting_.clear();
+    pending_.clear();
   }
 
   void PushAudio(const agent::Frame& frame) override {
     decoder_.Push(frame);
-    if (Recognize(decoder_.TakeWords())) ScheduleInterim();
+    if (Recognize(decoder_.TakeWords()) && waiting_.empty()) ScheduleInterim();
   }
 
   void Finalize() override {
@@ -39,7 +42,20 @@ class ModemSttSession final : public agent::SttSession {
     Recognize(decoder_.TakeWords());
     std::string text = Transcript();
     transcript_.clear();
-    Schedule(config_.final_latency.DrawUs(rng_), /*final=*/true, std::move(text));
+    const int64_t delay_us = config_.final_latency.DrawUs(rng_);
+    if (!config_.capacity) {
+      Schedule(delay_us, /*final=*/true, std::move(text));
+      return;
+    }
+    const uint64_t key = next_request_++;
+    CapacityTicket ticket = config_.capacity->Acquire(
+        [this, key, delay_us, text] { OnGranted(key, delay_us, text); },
+        [this, key](const std::string& error) { OnRefused(key, error); });
+    if (ticket.granted()) {
+      Schedule(delay_us, /*final=*/true, std::move(text), std::move(ticket));
+    } else {
+      waiting_.push_back({key, std::move(ticket)});
+    }
   }
 
  private:
@@ -47,7 +63,31 @@ class ModemSttSession final : public agent::SttSession {
     agent::TaskId id;
     uint64_t seq;  // the task's own key: its id is not known inside the task
     bool final;
+    CapacityTicket ticket;  // a final's slot, given back when it is delivered
   };
+  // A final waiting for a capacity slot.
+  struct Waiting {
+    uint64_t key;
+    CapacityTicket ticket;
+  };
+
+  void OnGranted(uint64_t key, int64_t delay_us, const std::string& text) {
+    auto it = std::find_if(waiting_.begin(), waiting_.end(),
+                           [key](const Waiting& w) { return w.key == key; });
+    if (it == waiting_.end()) return;
+    CapacityTicket ticket = std::move(it->ticket);
+    waiting_.erase(it);
+    Schedule(delay_us, /*final=*/true, text, std::move(ticket));
+  }
+
+  void OnRefused(uint64_t key, const std::string& error) {
+    auto it = std::find_if(waiting_.begin(), waiting_.end(),
+                           [key](const Waiting& w) { return w.key == key; });
+    if (it != waiting_.end()) waiting_.erase(it);
+    // The callback may destroy this session: keep the listener alive and touch nothing after.
+    const std::shared_ptr<const agent::SttListener> listener = listener_;
+    if (listener->on_error) listener->on_error(error);
+  }
 
   // Appends what the recognizer "heard" of each decoded word. Returns true if the transcript grew.
   bool Recognize(const std::vector<DecodedWord>& words) {
@@ -96,19 +136,25 @@ class ModemSttSession final : public agent::SttSession {
 
   // Delivery times never go backwards, so callbacks arrive in the order they were scheduled (a
   // late interim never overwrites a newer one, nor lands after the final that includes it).
-  void Schedule(int64_t delay_us, bool final, std::string text) {
+  void Schedule(int64_t delay_us, bool final, std::string text, CapacityTicket ticket = {}) {
     const int64_t due_us = std::max(scheduler_.NowUs() + delay_us, last_due_us_);
     last_due_us_ = due_us;
     const uint64_t seq = next_seq_++;
     const agent::TaskId id = scheduler_.At(
         due_us, [this, seq, final, text = std::move(text)] { Deliver(seq, final, text); });
-    pending_.push_back({id, seq, final});
+    pending_.push_back({id, seq, final, std::move(ticket)});
   }
 
   void Deliver(uint64_t seq, bool final, const std::string& text) {
     auto it = std::find_if(pending_.begin(), pending_.end(),
                            [seq](const Pending& p) { return p.seq == seq; });
-    if (it != pending_.end()) pending_.erase(it);
+    CapacityTicket slot;
+    if (it != pending_.end()) {
+      slot = std::move(it->ticket);
+      pending_.erase(it);
+    }
+    // Given back after the erase: it may grant a waiting final of this very session.
+    slot.Release();
     // The callback may destroy this session: keep the listener alive and touch nothing after.
     const std::shared_ptr<const agent::SttListener> listener = listener_;
     const auto& callback = final ? listener->on_final : listener->on_interim;
@@ -122,7 +168,9 @@ class ModemSttSession final : public agent::SttSession {
   ModemDecoder decoder_;
   std::vector<int> transcript_;   // vocabulary indices heard since the last final
   std::vector<Pending> pending_;  // in due order
+  std::vector<Waiting> waiting_;  // in request order
   uint64_t next_seq_ = 0;
+  uint64_t next_request_ = 0;
   int64_t last_due_us_ = 0;
 };
 

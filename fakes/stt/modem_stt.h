@@ -10,6 +10,7 @@
 #include "agent/providers/stt.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "fakes/capacity/capacity_limiter.h"
 
 namespace callsim::fakes {
 
@@ -42,6 +43,12 @@ struct ModemSttConfig {
   agent::LatencyModel final_latency{100, 250};  // from Finalize() to on_final
   agent::LatencyModel interim_latency{40, 80};  // from a word's end to its interim
   SttRobustnessProfile profile = SttRobustnessProfile::Default();
+  // Shared by every call of a run (nullptr: unlimited). Each Finalize is one request: it holds a
+  // slot until its final is delivered, and its final latency counts from when it got the slot. A
+  // refused request delivers on_error (with the limiter's error) instead of its final. While a
+  // final waits for a slot, no interim is sent (it would overtake the final); the words go into
+  // the next interim or final.
+  std::shared_ptr<CapacityLimiter> capacity;
 };
 
 // Sessions: PushAudio decodes each frame at once. Each decoded word draws, in order, its error

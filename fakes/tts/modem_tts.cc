@@ -20,7 +20,9 @@ struct StreamState {
   agent::TtsListener listener;
   std::vector<int16_t> audio;
   size_t next_sample = 0;
+  int64_t ttfb_us = 0;
   int64_t chunk_interval_us = 0;
+  CapacityTicket ticket;  // the stream's slot, held until the last frame or a cancel
   agent::TaskId task = agent::kNoTask;
   bool stopped = false;  // cancelled, or done
 };
@@ -47,7 +49,25 @@ void DeliverChunk(std::shared_ptr<StreamState> state) {
     return;
   }
   s.stopped = true;
+  s.ticket.Release();
   if (s.listener.on_done) s.listener.on_done();
+}
+
+// Asks the limiter for a slot; the first chunk comes a ttfb after the grant, a refusal becomes
+// the stream's only event. The callbacks hold the state weakly: the ticket lives inside it.
+void AcquireSlot(const std::shared_ptr<StreamState>& state, CapacityLimiter& limiter) {
+  std::weak_ptr<StreamState> weak = state;
+  state->ticket = limiter.Acquire(
+      [weak] {
+        if (std::shared_ptr<StreamState> locked = weak.lock()) ScheduleChunk(locked, locked->ttfb_us);
+      },
+      [weak](const std::string& error) {
+        std::shared_ptr<StreamState> locked = weak.lock();
+        if (!locked || locked->stopped) return;
+        locked->stopped = true;
+        if (locked->listener.on_error) locked->listener.on_error(error);
+      });
+  if (state->ticket.granted()) ScheduleChunk(state, state->ttfb_us);
 }
 
 class ModemTtsStream final : public agent::TtsStream {
@@ -56,6 +76,7 @@ class ModemTtsStream final : public agent::TtsStream {
   ~ModemTtsStream() override { Cancel(); }
 
   void Cancel() override {
+    state_->ticket.Release();
     if (state_->stopped) return;
     state_->stopped = true;
     state_->scheduler.Cancel(state_->task);
@@ -82,8 +103,8 @@ ModemTts::ModemTts(agent::Scheduler& scheduler, agent::Rng rng, ModemTtsConfig c
 std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
                                                        agent::TtsListener listener) {
   agent::Rng rng = rng_.Fork("stream/" + std::to_string(next_stream_++));
-  const int64_t ttfb_us = config_.ttfb.DrawUs(rng);
   auto state = std::make_shared<StreamState>(scheduler_);
+  state->ttfb_us = config_.ttfb.DrawUs(rng);
   state->listener = std::move(listener);
   state->audio = EncodeSpeech(text, config_.voice, &rng).samples;
   if (!state->audio.empty()) {
@@ -91,7 +112,11 @@ std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
   }
   const double factor = std::clamp(config_.realtime_factor, 0.1, 1000.0);
   state->chunk_interval_us = std::llround(kChunkAudioUs / factor);
-  ScheduleChunk(state, ttfb_us);
+  if (config_.capacity) {
+    AcquireSlot(state, *config_.capacity);
+  } else {
+    ScheduleChunk(state, state->ttfb_us);
+  }
   return std::make_unique<ModemTtsStream>(std::move(state));
 }
 

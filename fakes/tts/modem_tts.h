@@ -10,6 +10,7 @@
 #include "agent/providers/tts.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "fakes/capacity/capacity_limiter.h"
 #include "fakes/modem/word_modem.h"
 
 namespace callsim::fakes {
@@ -24,6 +25,10 @@ struct ModemTtsConfig {
   agent::LatencyModel ttfb{120, 250};  // from Synthesize() to the first frame
   double realtime_factor = 4;          // audio seconds delivered per second; clamped to [0.1, 1000]
   VoiceProfile voice;
+  // Shared by every call of a run (nullptr: unlimited). A stream holds a slot from Synthesize
+  // until its last frame is delivered or it is cancelled; its ttfb counts from when it got the
+  // slot. A refused stream's only event is on_error with the limiter's error.
+  std::shared_ptr<CapacityLimiter> capacity;
 };
 
 // Stream N draws from rng.Fork("stream/N"): first its time to first byte, then the voice's timing

@@ -111,6 +111,7 @@ const std::vector<MetricInfo>& KnownMetrics() {
       {"dropped_calls", false, false, true, true, "calls that did not end normally"},
       {"false_barge_ins", false, false, true, true, "agent stopped although the caller did not speak"},
       {"agent_cut_ins", false, false, true, true, "agent began while the caller's utterance was unfinished"},
+      {"call_errors", false, false, true, true, "calls dropped or with a provider error"},
   };
   return kMetrics;
 }
@@ -184,6 +185,57 @@ std::string ObservedMetricName(std::string_view metric, const ThresholdExpr& exp
     case ThresholdAggregate::kCount: return m + "_count";
   }
   return m;
+}
+
+namespace {
+
+// Reads the aggregate out of the suffix after "<metric>_"; false when it is not one of ours.
+bool ParseObservedSuffix(std::string_view suffix, ObservedMetric* out) {
+  constexpr std::string_view kMs = "_ms";
+  if (suffix == "count") {
+    out->aggregate = ThresholdAggregate::kCount;
+    return true;
+  }
+  if (suffix == "rate") {
+    out->aggregate = ThresholdAggregate::kRate;
+    return true;
+  }
+  if (suffix.size() <= kMs.size() || suffix.substr(suffix.size() - kMs.size()) != kMs) return false;
+  const std::string_view stem = suffix.substr(0, suffix.size() - kMs.size());
+  if (stem == "avg") out->aggregate = ThresholdAggregate::kAvg;
+  else if (stem == "min") out->aggregate = ThresholdAggregate::kMin;
+  else if (stem == "max") out->aggregate = ThresholdAggregate::kMax;
+  else if (stem.size() > 1 && stem[0] == 'p') {
+    double q = 0;
+    if (stem.find(' ') != std::string_view::npos) return false;  // ParseNumber would trim them
+    if (!ParseNumber(stem.substr(1), &q) || q <= 0 || q > 100) return false;
+    out->aggregate = ThresholdAggregate::kPercentile;
+    out->percentile = q;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseObservedMetricName(std::string_view name, ObservedMetric* out) {
+  for (const MetricInfo& m : KnownMetrics()) {
+    if (name.size() < m.name.size() || name.substr(0, m.name.size()) != m.name) continue;
+    ObservedMetric parsed;
+    parsed.metric = &m;
+    if (name.size() == m.name.size()) {
+      if (!m.value) continue;
+      *out = parsed;
+      return true;
+    }
+    if (name[m.name.size()] != '_') continue;
+    if (!ParseObservedSuffix(name.substr(m.name.size() + 1), &parsed)) continue;
+    if (!Applies(parsed.aggregate, m)) continue;
+    *out = parsed;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace callsim::harness

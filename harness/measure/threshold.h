@@ -52,4 +52,18 @@ bool ThresholdHolds(const ThresholdExpr& expr, double observed);
 // "dropped_calls_count". Percentiles with a fraction keep it: "turn_latency_p99.9_ms".
 std::string ObservedMetricName(std::string_view metric, const ThresholdExpr& expr);
 
+// The inverse of ObservedMetricName: what a run-metric name holds. "turn_latency_p97.5_ms" is
+// {turn_latency, kPercentile, 97.5}; "turn_latency_avg_ms" {.., kAvg}; "turn_latency_count"
+// {.., kCount}; "wer" {wer, kValue}; "task_completion_rate" {task_completion, kRate};
+// "dropped_calls_count" {dropped_calls, kCount}. (kMed is never produced: ObservedMetricName
+// names it as the 50th percentile.)
+struct ObservedMetric {
+  const MetricInfo* metric = nullptr;
+  ThresholdAggregate aggregate = ThresholdAggregate::kValue;
+  double percentile = 0;  // kPercentile: in (0, 100]
+};
+// Returns false, leaving *out unchanged, for a name no threshold can produce: an unknown metric,
+// an aggregate the metric does not take, or a malformed percentile.
+bool ParseObservedMetricName(std::string_view name, ObservedMetric* out);
+
 }  // namespace callsim::harness

@@ -1,18 +1,47 @@
-// Runs a scenario in virtual time: schedules the callers' arrivals, runs every call to its end on
-// one SimScheduler, stores each finished call as it ends, and then the run's aggregates, histograms
-// and event-log hash. The same scenario and seed give identical rows and the same hash.
+// Runs a scenario's load in virtual time: calls arrive on the schedule of load.h, each runs the
+// scenario its mix pick names, all share the run's provider capacity limiters, and every call
+// runs to its end on one SimScheduler. Each finished call is stored as it ends (the Store batches
+// them), then the run's aggregates, histograms and event-log hash. The same plan and seed give
+// identical rows and the same hash.
+//
+// Bounds: at most RunOptions::max_active_calls calls run at once (an arrival beyond is stored as
+// dropped); the run's virtual time ends at load.duration_s when set (calls still running are
+// stored as dropped, "run duration reached") and in any case after the last arrival plus the
+// longest max_call_ms plus 120 s ("run time limit"); an abort keeps every finished call.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "fakes/capacity/capacity_limiter.h"
 #include "fakes/llm/rule_llm.h"
+#include "harness/run/progress.h"
 #include "harness/scenario/scenario.h"
 #include "harness/store/store.h"
 
 namespace callsim::harness {
+
+// A scenario a call can run, with its LLM script (loaded once per run, shared by its calls).
+struct PlannedScenario {
+  const Scenario* scenario = nullptr;
+  std::shared_ptr<const fakes::LlmScript> script;
+};
+
+// What a run runs. `main` gives the load, the thresholds, the provider capacity and the run's
+// name; `scenarios` are what calls run: the main scenario alone when its load has no mix, else
+// one per mix entry, in mix order (entry i of load.mix is scenarios[i]).
+struct RunPlan {
+  const Scenario* main = nullptr;
+  std::vector<PlannedScenario> scenarios;
+};
+
+// Builds the plan for `main` (which must outlive it), loading each LLM script once (scenarios
+// naming the same script file share it). Returns false with "file:line:col: message" in *error
+// when a script is missing or invalid.
+bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error);
 
 struct RunOptions {
   uint64_t seed = 1;
@@ -20,18 +49,31 @@ struct RunOptions {
   std::vector<std::string> overrides;   // the --set values, recorded with the run
   // Set from a signal handler to stop the run: finished calls are kept, the run is marked aborted.
   const std::atomic<bool>* abort = nullptr;
+  // Bound on calls running at once; an arrival beyond it is stored as dropped at once.
+  int max_active_calls = 100000;
+  // Called every progress_interval_s of virtual time and once at the end (finished = true).
+  ProgressFn progress;
+  double progress_interval_s = 1;
 };
 
 struct RunResult {
   int64_t run_id = 0;
   std::string status;  // completed | aborted
   std::string event_log_hash;
-  int calls = 0;
+  int calls = 0;          // stored calls (every call that arrived)
   int calls_passed = 0;
+  int calls_dropped = 0;
+  int peak_active_calls = 0;
+  int64_t virtual_end_us = 0;  // the run's virtual time when it ended
+  fakes::CapacityStats stt_capacity, llm_capacity, tts_capacity;  // zero when unlimited
   int exit_code = 0;  // 0 all passed, 99 an expectation failed, 1 aborted
 };
 
 // Throws StoreError if the store fails.
+RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& store);
+
+// The plan of one scenario without a mix, whose script is at hand. Throws std::invalid_argument
+// if the scenario has a mix (use MakeRunPlan).
 RunResult RunScenario(const Scenario& scenario, const fakes::LlmScript& script,
                       const RunOptions& options, Store& store);
 

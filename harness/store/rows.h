@@ -3,6 +3,7 @@
 // the run's started_at/finished_at metadata.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,6 +78,53 @@ struct EventRow {
   std::string detail_json = "{}";
 
   bool operator==(const EventRow&) const = default;
+};
+
+// One threshold of a run, checked against the run's metrics (schema version 2).
+struct ThresholdRow {
+  int64_t run_id = 0;
+  int64_t seq = 0;              // position in the scenario's thresholds; SetThresholds assigns it
+  std::string metric;           // "turn_latency"
+  std::string expression;       // "p(95)<1200"
+  std::string observed_metric;  // the metrics-table name it was read from: "turn_latency_p95_ms"
+  double observed = 0;          // NaN when the run had no data for it (stored as NULL)
+  bool passed = false;
+
+  // NaN-aware: two rows with NaN observed values are equal.
+  bool operator==(const ThresholdRow& o) const {
+    const bool same_observed =
+        observed == o.observed || (std::isnan(observed) && std::isnan(o.observed));
+    return run_id == o.run_id && seq == o.seq && metric == o.metric &&
+           expression == o.expression && observed_metric == o.observed_metric &&
+           same_observed && passed == o.passed;
+  }
+};
+
+// A concurrency sweep: one run per level in the same database (schema version 2).
+struct SweepRow {
+  int64_t sweep_id = 0;     // assigned by Store::BeginSweep; ignored on input
+  std::string name;
+  std::string scenario;     // the scenario file each level ran
+  std::string parameter;    // the --set path the levels went to: "load.callers"
+  uint64_t seed = 0;        // every level ran with this seed
+  std::string plan_json = "{}";
+  std::string status = "running";  // running | completed | aborted | failed
+  std::optional<double> knee;      // the highest level L such that every level <= L met the SLO
+  std::string started_at;   // ISO-8601 UTC, stamped like runs.started_at; empty on input
+  std::string finished_at;  // set by FinishSweep
+
+  bool operator==(const SweepRow&) const = default;
+};
+
+struct SweepLevelRow {
+  int64_t sweep_id = 0;
+  int64_t seq = 0;          // position in the plan's levels
+  double level = 0;
+  int64_t run_id = 0;
+  bool slo_met = false;
+  std::string slo_json = "[]";  // the level's SLO results: [{metric, expression, observed, passed}]
+
+  bool operator==(const SweepLevelRow&) const = default;
 };
 
 }  // namespace callsim::harness

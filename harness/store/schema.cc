@@ -88,6 +88,43 @@ CREATE TABLE histograms (
 );
 )sql";
 
+// Version 2: threshold verdicts per run (observed NULL: the run had no data for the metric), and
+// concurrency sweeps, one run per level; a level row goes when its sweep or its run is deleted.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE thresholds (
+  run_id          INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL,
+  metric          TEXT NOT NULL,
+  expression      TEXT NOT NULL,
+  observed_metric TEXT NOT NULL,
+  observed        REAL,
+  passed          INTEGER NOT NULL CHECK (passed IN (0, 1)),
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE sweeps (
+  sweep_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+  name        TEXT NOT NULL,
+  scenario    TEXT NOT NULL,
+  parameter   TEXT NOT NULL,
+  seed        INTEGER NOT NULL,
+  plan_json   TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('running', 'completed', 'aborted', 'failed')),
+  knee        REAL,
+  started_at  TEXT,
+  finished_at TEXT
+);
+CREATE TABLE sweep_levels (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps (sweep_id) ON DELETE CASCADE,
+  seq      INTEGER NOT NULL,
+  level    REAL NOT NULL,
+  run_id   INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  slo_met  INTEGER NOT NULL CHECK (slo_met IN (0, 1)),
+  slo_json TEXT NOT NULL,
+  PRIMARY KEY (sweep_id, seq)
+);
+CREATE INDEX sweep_levels_by_run ON sweep_levels (run_id);
+)sql";
+
 std::string TooNewMessage(const SqliteDb& db, int64_t found) {
   return db.path() + ": database schema version " + std::to_string(found) +
          " is newer than this build of callsim supports (" +
@@ -99,6 +136,7 @@ std::string TooNewMessage(const SqliteDb& db, int64_t found) {
 const std::vector<Migration>& SchemaMigrations() {
   static const std::vector<Migration> migrations = {
       {1, kSchemaV1},
+      {2, kSchemaV2},
   };
   return migrations;
 }

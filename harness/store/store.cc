@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 
@@ -26,6 +27,36 @@ std::string InsertRunSql() {
 std::string FinishRunSql() {
   return std::string("UPDATE runs SET status = ?1, event_log_hash = ?2, exit_code = ?3, ") +
          "finished_at = CASE WHEN ?4 THEN " + kNowUtc + " ELSE finished_at END WHERE run_id = ?5";
+}
+
+std::string InsertSweepSql() {
+  return std::string("INSERT INTO sweeps (name, scenario, parameter, seed, plan_json, status, ") +
+         "started_at) VALUES (?1, ?2, ?3, ?4, ?5, 'running', CASE WHEN ?6 THEN " + kNowUtc +
+         " END)";
+}
+
+std::string FinishSweepSql() {
+  return std::string("UPDATE sweeps SET status = ?1, knee = ?2, ") +
+         "finished_at = CASE WHEN ?3 THEN " + kNowUtc + " ELSE finished_at END WHERE sweep_id = ?4";
+}
+
+constexpr const char* kSweepColumns =
+    "SELECT sweep_id, name, scenario, parameter, seed, plan_json, status, knee, started_at, "
+    "finished_at FROM sweeps ";
+
+SweepRow ReadSweep(const Statement& s) {
+  SweepRow r;
+  r.sweep_id = s.ColumnInt(0);
+  r.name = s.ColumnText(1);
+  r.scenario = s.ColumnText(2);
+  r.parameter = s.ColumnText(3);
+  r.seed = static_cast<uint64_t>(s.ColumnInt(4));
+  r.plan_json = s.ColumnText(5);
+  r.status = s.ColumnText(6);
+  r.knee = s.ColumnOptionalDouble(7);
+  r.started_at = s.ColumnText(8);
+  r.finished_at = s.ColumnText(9);
+  return r;
 }
 
 RunInfo ReadRun(const Statement& s) {
@@ -116,13 +147,34 @@ struct Store::Statements {
                     "SELECT run_id, call_id, seq, t_ms, source, kind, detail_json FROM events "
                     "WHERE run_id = ?1 AND call_id = ?2 ORDER BY seq"),
         load_metrics(db, "SELECT name, value FROM metrics WHERE run_id = ?1 ORDER BY name"),
-        load_histogram(db, "SELECT data FROM histograms WHERE run_id = ?1 AND name = ?2") {}
+        load_histogram(db, "SELECT data FROM histograms WHERE run_id = ?1 AND name = ?2"),
+        delete_thresholds(db, "DELETE FROM thresholds WHERE run_id = ?1"),
+        insert_threshold(db,
+                         "INSERT INTO thresholds (run_id, seq, metric, expression, "
+                         "observed_metric, observed, passed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        load_thresholds(db,
+                        "SELECT run_id, seq, metric, expression, observed_metric, observed, passed "
+                        "FROM thresholds WHERE run_id = ?1 ORDER BY seq"),
+        insert_sweep(db, InsertSweepSql()),
+        finish_sweep(db, FinishSweepSql()),
+        upsert_sweep_level(db,
+                           "INSERT OR REPLACE INTO sweep_levels (sweep_id, seq, level, run_id, "
+                           "slo_met, slo_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        list_sweeps(db, std::string(kSweepColumns) + "ORDER BY sweep_id"),
+        load_sweep(db, std::string(kSweepColumns) + "WHERE sweep_id = ?1"),
+        latest_sweep(db, "SELECT max(sweep_id) FROM sweeps"),
+        load_sweep_levels(db,
+                          "SELECT sweep_id, seq, level, run_id, slo_met, slo_json FROM "
+                          "sweep_levels WHERE sweep_id = ?1 ORDER BY seq") {}
 
   Statement begin, commit, savepoint, release, rollback_to;
   Statement insert_run, finish_run, insert_call, insert_turn, insert_expectation, insert_event;
   Statement upsert_metric, upsert_histogram;
   Statement list_runs, load_run, latest_run, load_calls, load_turns, load_expectations;
   Statement load_failed, load_events, load_metrics, load_histogram;
+  Statement delete_thresholds, insert_threshold, load_thresholds;
+  Statement insert_sweep, finish_sweep, upsert_sweep_level, list_sweeps, load_sweep, latest_sweep;
+  Statement load_sweep_levels;
 };
 
 std::unique_ptr<Store> Store::Open(const std::string& path, std::string* error) {
@@ -269,6 +321,70 @@ void Store::SetHistogram(int64_t run_id, const std::string& name, const std::str
   stmts_->upsert_histogram.Bind(1, run_id).Bind(2, name).BindBlob(3, bytes).Run();
 }
 
+template <typename Body>
+void Store::InTransaction(Body&& body) {
+  stmts_->begin.Run();
+  try {
+    body();
+    stmts_->commit.Run();
+  } catch (const StoreError&) {
+    db_->RollbackQuietly();
+    throw;
+  }
+}
+
+void Store::SetMetrics(int64_t run_id, const std::map<std::string, double>& metrics) {
+  InTransaction([&] {
+    for (const auto& [name, value] : metrics) {
+      stmts_->upsert_metric.Bind(1, run_id).Bind(2, name).Bind(3, value).Run();
+    }
+  });
+}
+
+void Store::SetThresholds(int64_t run_id, const std::vector<ThresholdRow>& rows) {
+  InTransaction([&] {
+    stmts_->delete_thresholds.Bind(1, run_id).Run();
+    int64_t seq = 0;
+    for (const ThresholdRow& t : rows) {
+      std::optional<double> observed;
+      if (!std::isnan(t.observed)) observed = t.observed;
+      Statement& s = stmts_->insert_threshold;
+      s.Bind(1, run_id).Bind(2, seq++).Bind(3, t.metric).Bind(4, t.expression);
+      s.Bind(5, t.observed_metric).Bind(6, observed).Bind(7, int64_t{t.passed});
+      s.Run();
+    }
+  });
+}
+
+int64_t Store::BeginSweep(const SweepRow& sweep) {
+  Statement& s = stmts_->insert_sweep;
+  s.Bind(1, sweep.name)
+      .Bind(2, sweep.scenario)
+      .Bind(3, sweep.parameter)
+      .Bind(4, static_cast<int64_t>(sweep.seed))
+      .Bind(5, sweep.plan_json)
+      .Bind(6, int64_t{options_.stamp_wall_time});
+  s.Run();
+  return sqlite3_last_insert_rowid(db_->get());
+}
+
+void Store::AddSweepLevel(const SweepLevelRow& level) {
+  Statement& s = stmts_->upsert_sweep_level;
+  s.Bind(1, level.sweep_id).Bind(2, level.seq).Bind(3, level.level).Bind(4, level.run_id);
+  s.Bind(5, int64_t{level.slo_met}).Bind(6, level.slo_json);
+  s.Run();
+}
+
+void Store::FinishSweep(int64_t sweep_id, const std::string& status, std::optional<double> knee) {
+  Statement& s = stmts_->finish_sweep;
+  s.Bind(1, status).Bind(2, knee).Bind(3, int64_t{options_.stamp_wall_time}).Bind(4, sweep_id);
+  s.Run();
+  if (sqlite3_changes(db_->get()) == 0) {
+    throw StoreError("FinishSweep: no sweep with id " + std::to_string(sweep_id) + " in " + path_,
+                     SQLITE_NOTFOUND);
+  }
+}
+
 void Store::FinishRun(int64_t run_id, const std::string& status,
                       const std::string& event_log_hash, int exit_code) {
   std::optional<StoreError> flush_error;
@@ -413,6 +529,68 @@ std::optional<std::string> Store::LoadHistogram(int64_t run_id, const std::strin
   if (s.Step()) data = s.ColumnBlob(0);
   s.Reset();
   return data;
+}
+
+std::vector<ThresholdRow> Store::LoadThresholds(int64_t run_id) const {
+  Statement& s = stmts_->load_thresholds;
+  s.Bind(1, run_id);
+  std::vector<ThresholdRow> rows;
+  while (s.Step()) {
+    ThresholdRow t;
+    t.run_id = s.ColumnInt(0);
+    t.seq = s.ColumnInt(1);
+    t.metric = s.ColumnText(2);
+    t.expression = s.ColumnText(3);
+    t.observed_metric = s.ColumnText(4);
+    t.observed = s.ColumnDouble(5);  // NULL reads as NaN
+    t.passed = s.ColumnInt(6) != 0;
+    rows.push_back(std::move(t));
+  }
+  s.Reset();
+  return rows;
+}
+
+std::vector<SweepRow> Store::ListSweeps() const {
+  Statement& s = stmts_->list_sweeps;
+  std::vector<SweepRow> sweeps;
+  while (s.Step()) sweeps.push_back(ReadSweep(s));
+  s.Reset();
+  return sweeps;
+}
+
+std::optional<SweepRow> Store::LoadSweep(int64_t sweep_id) const {
+  Statement& s = stmts_->load_sweep;
+  s.Bind(1, sweep_id);
+  std::optional<SweepRow> sweep;
+  if (s.Step()) sweep = ReadSweep(s);
+  s.Reset();
+  return sweep;
+}
+
+std::optional<int64_t> Store::LatestSweepId() const {
+  Statement& s = stmts_->latest_sweep;
+  std::optional<int64_t> id;
+  if (s.Step() && !s.ColumnIsNull(0)) id = s.ColumnInt(0);
+  s.Reset();
+  return id;
+}
+
+std::vector<SweepLevelRow> Store::LoadSweepLevels(int64_t sweep_id) const {
+  Statement& s = stmts_->load_sweep_levels;
+  s.Bind(1, sweep_id);
+  std::vector<SweepLevelRow> rows;
+  while (s.Step()) {
+    SweepLevelRow l;
+    l.sweep_id = s.ColumnInt(0);
+    l.seq = s.ColumnInt(1);
+    l.level = s.ColumnDouble(2);
+    l.run_id = s.ColumnInt(3);
+    l.slo_met = s.ColumnInt(4) != 0;
+    l.slo_json = s.ColumnText(5);
+    rows.push_back(std::move(l));
+  }
+  s.Reset();
+  return rows;
 }
 
 }  // namespace callsim::harness

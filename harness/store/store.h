@@ -68,6 +68,22 @@ class Store {
   // Written at once; a second value for the same name replaces the first.
   void SetMetric(int64_t run_id, const std::string& name, double value);
   void SetHistogram(int64_t run_id, const std::string& name, const std::string& bytes);
+  // The same for many, in one transaction (all or none). NaN values are stored as NULL.
+  void SetMetrics(int64_t run_id, const std::map<std::string, double>& metrics);
+
+  // Replaces the run's threshold rows with `rows` in one transaction; each row's run_id is
+  // ignored and its seq becomes its position.
+  void SetThresholds(int64_t run_id, const std::vector<ThresholdRow>& rows);
+
+  // Sweeps. BeginSweep inserts the sweep with status 'running' (started_at stamped as for runs)
+  // and commits at once; it returns the new sweep_id.
+  int64_t BeginSweep(const SweepRow& sweep);
+  // Inserts one level (replacing a row with the same sweep_id and seq). Throws StoreError for an
+  // unknown sweep or run.
+  void AddSweepLevel(const SweepLevelRow& level);
+  // `status` must be completed, aborted or failed; `knee` nullopt when no level qualified.
+  // Throws StoreError when there is no such sweep.
+  void FinishSweep(int64_t sweep_id, const std::string& status, std::optional<double> knee);
 
   // Flushes, then records the outcome. `status` must be completed, failed or aborted. The run is
   // finished even when the flush rejected a call; that error is thrown afterwards.
@@ -86,6 +102,11 @@ class Store {
   std::vector<EventRow> LoadEvents(int64_t run_id, int64_t call_id) const;
   std::map<std::string, double> LoadMetrics(int64_t run_id) const;  // NaN values read back as NaN
   std::optional<std::string> LoadHistogram(int64_t run_id, const std::string& name) const;
+  std::vector<ThresholdRow> LoadThresholds(int64_t run_id) const;  // by seq
+  std::vector<SweepRow> ListSweeps() const;                         // by sweep_id
+  std::optional<SweepRow> LoadSweep(int64_t sweep_id) const;
+  std::optional<int64_t> LatestSweepId() const;
+  std::vector<SweepLevelRow> LoadSweepLevels(int64_t sweep_id) const;  // by seq
 
   const std::string& path() const { return path_; }
 
@@ -103,6 +124,9 @@ class Store {
   void InsertChildren(const PendingCall& pending);
   // Runs InsertCall under a savepoint; returns the error if the call was left out.
   std::optional<StoreError> InsertCallOrSkip(const PendingCall& pending);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows if it throws.
+  template <typename Body>
+  void InTransaction(Body&& body);
 
   std::string path_;
   StoreOptions options_;

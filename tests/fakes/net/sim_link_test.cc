@@ -379,5 +379,169 @@ TEST(SimLinkTest, ValidateNamesTheBadField) {
   EXPECT_NE(ValidateSimLinkConfig(config).find("delay_ms"), std::string::npos);
 }
 
+// Percentile by nearest rank of a copy (q in [0, 1]).
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  const size_t rank = static_cast<size_t>(std::ceil(q * v.size()));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+// One-way delays of 100k packets a second apart (FIFO never holds one back), delay 40, jitter 10.
+std::vector<double> SparseDelays(JitterDistribution distribution, uint64_t seed = kSeed) {
+  SimLinkConfig config;
+  config.delay_ms = 40;
+  config.jitter_ms = 10;
+  config.jitter_distribution = distribution;
+  Bench bench(config, seed);
+  bench.SendEvery(100'000, agent::kMicrosPerSecond);
+  EXPECT_EQ(bench.arrivals.size(), 100'000u);
+  return bench.DelaysMs(agent::kMicrosPerSecond);
+}
+
+double ShareAbove(const std::vector<double>& v, double bound) {
+  return static_cast<double>(std::count_if(v.begin(), v.end(), [&](double x) { return x > bound; })) /
+         v.size();
+}
+
+TEST(SimLinkJitterTest, ParseAcceptsExactlyTheScenarioNames) {
+  for (JitterDistribution d : {JitterDistribution::kNormal, JitterDistribution::kUniform,
+                               JitterDistribution::kExponential, JitterDistribution::kPareto}) {
+    EXPECT_EQ(ParseJitterDistribution(JitterDistributionName(d)), d);
+  }
+  EXPECT_EQ(ParseJitterDistribution("pareto"), JitterDistribution::kPareto);
+  EXPECT_EQ(ParseJitterDistribution("exponential"), JitterDistribution::kExponential);
+  EXPECT_EQ(ParseJitterDistribution("Normal"), std::nullopt);
+  EXPECT_EQ(ParseJitterDistribution(""), std::nullopt);
+  EXPECT_EQ(ParseJitterDistribution("gaussian"), std::nullopt);
+  EXPECT_EQ(JitterDistributionName(static_cast<JitterDistribution>(9)), "?");
+
+  SimLinkConfig config;
+  config.jitter_distribution = static_cast<JitterDistribution>(9);
+  EXPECT_EQ(ValidateSimLinkConfig(config),
+            "jitter_distribution must be normal, uniform, exponential or pareto (got 9)");
+}
+
+TEST(SimLinkJitterTest, NormalMatchesTheStddevAndTail) {
+  const std::vector<double> d = SparseDelays(JitterDistribution::kNormal);
+  // Standard errors: mean 0.03 ms, stddev 0.02 ms.
+  EXPECT_NEAR(Mean(d), 40, 0.15) << "seed " << kSeed;
+  EXPECT_NEAR(StdDev(d), 10, 0.15) << "seed " << kSeed;
+  // p99.9 of Normal(40, 10) is 70.9 ms; clamped at 4 sigma.
+  EXPECT_NEAR(Percentile(d, 0.999), 70.9, 1.5) << "seed " << kSeed;
+  EXPECT_LE(*std::max_element(d.begin(), d.end()), 80);
+}
+
+TEST(SimLinkJitterTest, UniformStaysWithinPlusMinusJitter) {
+  const std::vector<double> d = SparseDelays(JitterDistribution::kUniform);
+  EXPECT_GE(*std::min_element(d.begin(), d.end()), 30);
+  EXPECT_LE(*std::max_element(d.begin(), d.end()), 50);
+  EXPECT_LT(*std::min_element(d.begin(), d.end()), 30.01);  // and fills the range
+  EXPECT_GT(*std::max_element(d.begin(), d.end()), 49.99);
+  EXPECT_NEAR(Mean(d), 40, 0.1) << "seed " << kSeed;
+  EXPECT_NEAR(StdDev(d), 10 / std::sqrt(3.0), 0.1) << "seed " << kSeed;  // 5.77 ms
+  EXPECT_NEAR(ShareAbove(d, 45), 0.25, 0.01) << "seed " << kSeed;
+}
+
+TEST(SimLinkJitterTest, ExponentialIsOnlyLaterWithTheMeanJitter) {
+  const std::vector<double> d = SparseDelays(JitterDistribution::kExponential);
+  EXPECT_GE(*std::min_element(d.begin(), d.end()), 40);
+  // Mean jitter 10 ms within 3% (standard error 0.3%).
+  EXPECT_NEAR(Mean(d) - 40, 10, 0.3) << "seed " << kSeed;
+  EXPECT_NEAR(ShareAbove(d, 50), std::exp(-1.0), 0.01) << "seed " << kSeed;
+  // p99 = mean * ln 100 = 46.1 ms of jitter.
+  EXPECT_NEAR(Percentile(d, 0.99) - 40, 46.05, 2.0) << "seed " << kSeed;
+  EXPECT_LE(*std::max_element(d.begin(), d.end()), 40 + 10 * 10);
+}
+
+TEST(SimLinkJitterTest, ParetoHasRareLongSpikes) {
+  const std::vector<double> d = SparseDelays(JitterDistribution::kPareto);
+  const std::vector<double> normal = SparseDelays(JitterDistribution::kNormal);
+  EXPECT_GE(*std::min_element(d.begin(), d.end()), 40);
+  // Lomax(shape 2.5, scale 15 ms) clamped at 200 ms: mean 9.82 ms (standard error 0.07 ms),
+  // median 4.79 ms, P(jitter > 50 ms) = (1 + 50/15)^-2.5 = 2.56%.
+  EXPECT_NEAR(Mean(d) - 40, 9.82, 0.3) << "seed " << kSeed;
+  EXPECT_NEAR(Percentile(d, 0.5) - 40, 4.79, 0.2) << "seed " << kSeed;
+  EXPECT_NEAR(ShareAbove(d, 90), 0.0256, 0.002) << "seed " << kSeed;
+  // The tail: p99.9 reaches the clamp (P(jitter > 200 ms) = 0.13%), far beyond normal's 70.9 ms.
+  EXPECT_LE(*std::max_element(d.begin(), d.end()), 40 + 20 * 10);
+  EXPECT_GT(Percentile(d, 0.999), 200);
+  EXPECT_GT(Percentile(d, 0.999), 2.5 * Percentile(normal, 0.999));
+}
+
+// Pins the documented draw order: per packet six uniforms, the jitter from draws 3-4 with the
+// same values Rng's own distributions give for them.
+TEST(SimLinkJitterTest, JitterComesFromDrawsThreeAndFour) {
+  for (JitterDistribution dist : {JitterDistribution::kNormal, JitterDistribution::kExponential,
+                                  JitterDistribution::kPareto, JitterDistribution::kUniform}) {
+    SimLinkConfig config;
+    config.delay_ms = 40;
+    config.jitter_ms = 10;
+    config.jitter_distribution = dist;
+    Bench bench(config);
+    bench.SendEvery(500, agent::kMicrosPerSecond);
+    const std::vector<double> delays = bench.DelaysMs(agent::kMicrosPerSecond);
+    agent::Rng replay(kSeed);
+    for (size_t i = 0; i < delays.size(); ++i) {
+      replay.Uniform();
+      replay.Uniform();
+      // Rng's own inverse CDFs on draw 3 (read through a copy), then draws 3-4 consumed.
+      agent::Rng peek = replay;
+      double jitter = 0;
+      switch (dist) {
+        case JitterDistribution::kNormal: jitter = peek.Normal(0, 10); break;
+        case JitterDistribution::kUniform: jitter = peek.Uniform(-10, 10); break;
+        case JitterDistribution::kExponential: jitter = peek.Exponential(10); break;
+        case JitterDistribution::kPareto: jitter = peek.Pareto(15, 2.5) - 15; break;
+      }
+      replay.Uniform();
+      replay.Uniform();
+      replay.Uniform();
+      replay.Uniform();
+      const double max_jitter = dist == JitterDistribution::kNormal ? 40 : 200;
+      const double expected = std::clamp(40 + jitter, 0.0, 40 + max_jitter);
+      ASSERT_NEAR(delays[i], expected, 0.0011) << JitterDistributionName(dist) << " packet " << i;
+    }
+  }
+}
+
+TEST(SimLinkJitterTest, EveryDistributionKeepsFifoAndReplays) {
+  for (JitterDistribution dist : {JitterDistribution::kNormal, JitterDistribution::kUniform,
+                                  JitterDistribution::kExponential, JitterDistribution::kPareto}) {
+    SimLinkConfig config = EverythingOn();
+    config.reorder = 0;
+    config.duplicate = 0;
+    config.outages.clear();
+    config.jitter_distribution = dist;
+    Bench first(config), again(config), other(config, kSeed + 1);
+    for (Bench* bench : {&first, &again, &other}) bench->SendEvery(20'000, kFrameUs);
+    ASSERT_GT(first.arrivals.size(), 18'000u) << JitterDistributionName(dist);
+    for (size_t i = 1; i < first.arrivals.size(); ++i) {
+      ASSERT_GT(SeqOf(first.arrivals[i].bytes), SeqOf(first.arrivals[i - 1].bytes))
+          << JitterDistributionName(dist) << " arrival " << i;
+      ASSERT_GE(first.arrivals[i].t_us, first.arrivals[i - 1].t_us);
+    }
+    EXPECT_EQ(first.arrivals, again.arrivals) << JitterDistributionName(dist);
+    EXPECT_NE(first.arrivals, other.arrivals) << JitterDistributionName(dist);
+    ExpectConserved(*first.link);
+  }
+}
+
+TEST(SimLinkJitterTest, DistributionChangesOnlyTheDelays) {
+  // Same seed, another distribution: the same packets are lost (the draws behind loss don't shift).
+  SimLinkConfig normal = EverythingOn();
+  normal.reorder = 0;
+  normal.duplicate = 0;
+  SimLinkConfig pareto = normal;
+  pareto.jitter_distribution = JitterDistribution::kPareto;
+  Bench a(normal), b(pareto);
+  a.SendEvery(5'000, kFrameUs);
+  b.SendEvery(5'000, kFrameUs);
+  std::vector<uint32_t> seq_a, seq_b;
+  for (const Arrival& x : a.arrivals) seq_a.push_back(SeqOf(x.bytes));
+  for (const Arrival& x : b.arrivals) seq_b.push_back(SeqOf(x.bytes));
+  EXPECT_EQ(seq_a, seq_b);
+  EXPECT_NE(a.arrivals, b.arrivals);
+}
+
 }  // namespace
 }  // namespace callsim::fakes

@@ -1,0 +1,89 @@
+// The caller's microphone: what the agent receives is the caller's own voice, plus background
+// noise mixed at the scenario's SNR as measured on the actual signals, plus an echo of the agent's
+// voice as the caller heard it. Deterministic from its Rng; no allocation per frame (babble noise
+// encodes a talker's next utterance every few seconds).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/media/frame.h"
+#include "agent/runtime/rng.h"
+#include "harness/caller/noise_source.h"
+#include "harness/scenario/scenario.h"
+
+namespace callsim::harness {
+
+inline constexpr double kMaxEchoDelayMs = 2000;     // bounds the echo ring buffer (64 KB)
+inline constexpr double kSpeechFloorDbfs = -60;     // quieter frames inside speech are not speech
+inline constexpr double kNoisePriorSeconds = 1;     // weight of the source's nominal unit power
+
+// Noise level. The gain for each frame makes speech power / noise power = noise.snr_db, where
+//   speech power = mean square of the voice over the frames passed with `speaking` true whose RMS
+//                  is at least kSpeechFloorDbfs (gaps between words are not speech), so far;
+//                  voice_level_dbfs until the first such frame;
+//   noise power  = the source's mean square so far over those same frames (so babble that happens
+//                  to be loud while the caller talks counts as loud), starting from its nominal 1
+//                  with the weight of kNoisePriorSeconds.
+// Both are running means over the whole call, so the gain settles within the first utterances and
+// then barely moves: the noise does not pump with the voice. Noise keeps playing while the caller
+// is silent.
+//
+// Echo: mouth sample n (counted from the first Mix) gets ear sample n - delay_ms * 16 (counted from
+// the first OnEar), scaled by -return_loss_db. The ear and the mouth are taken to start together;
+// call OnEar for a 20 ms tick before Mix for it, or with delay_ms < 20 the echo of that tick is lost.
+// Ear audio older than the delay is overwritten (a ring of delay + 40 ms).
+class MicMixer {
+ public:
+  // `noise.file` is an already resolved path. Draws only from `rng` (and streams forked from it).
+  // On bad settings (an unreadable noise file, an unknown noise type, an echo delay outside
+  // [0, kMaxEchoDelayMs]) ok() is false and Mix adds nothing.
+  MicMixer(const NoiseSpec& noise, const EchoSpec& echo, double voice_level_dbfs, agent::Rng rng);
+  ~MicMixer();
+  MicMixer(MicMixer&&) noexcept;
+  MicMixer& operator=(MicMixer&&) noexcept;
+
+  // Every 20 ms, the frame the caller hears (for the echo path), in order.
+  void OnEar(const agent::Frame& heard);
+  // Every 20 ms: `mouth` holds the caller's own voice (zeros when silent); `speaking` says whether
+  // the caller is producing speech in this frame. Adds noise and echo in place (saturating).
+  void Mix(agent::Frame* mouth, bool speaking);
+
+  // For reports and tests: the SNR achieved so far (speech power over the power of the noise
+  // actually added, both over the speech frames defined above), in dB; NaN before any speech,
+  // +infinity without noise.
+  double measured_snr_db() const;
+  // The noise gain the next frame gets if it is not speech (unit-RMS source -> int16 units); 0
+  // without noise.
+  double noise_gain() const;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }  // "" when ok()
+
+ private:
+  void AddEcho(std::array<float, agent::kFrameSamples>& mix) const;
+
+  std::string error_;
+  std::unique_ptr<NoiseSource> noise_;
+  double snr_power_ratio_ = 1;       // 10^(snr_db / 10)
+  double nominal_speech_power_ = 0;  // from voice_level_dbfs, in int16 units squared
+  // Running sums over the speech frames, in int16 units squared (noise_source_energy_: unit).
+  double speech_energy_ = 0;
+  double added_noise_energy_ = 0;
+  double noise_source_energy_ = 0;
+  int64_t speech_samples_ = 0;
+
+  bool echo_on_ = false;
+  float echo_gain_ = 0;
+  int64_t echo_delay_samples_ = 0;
+  std::vector<int16_t> ear_ring_;  // ear sample k lives at k % size
+  int64_t ear_samples_ = 0;        // ear samples heard so far
+  int64_t mouth_samples_ = 0;      // mouth samples mixed so far
+
+  std::array<float, agent::kFrameSamples> noise_frame_{};
+};
+
+}  // namespace callsim::harness

@@ -1,0 +1,373 @@
+#include "harness/caller/noise_source.h"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cmath>
+#include <map>
+#include <mutex>
+
+#include "agent/media/frame.h"
+#include "fakes/modem/vocabulary.h"
+#include "fakes/modem/word_modem.h"
+
+namespace callsim::harness {
+namespace {
+
+// ---- white ----
+
+// Four 16-bit uniforms from one 64-bit draw: mean 4 * 32767.5, variance 4 * (65536^2 - 1) / 12.
+constexpr double kFourUniformMean = 4 * 32767.5;
+const double kFourUniformScale = 1.0 / std::sqrt(4 * (65536.0 * 65536.0 - 1) / 12.0);
+
+inline float WhiteSample(agent::Rng& rng) {
+  const uint64_t bits = rng.NextU64();
+  const uint32_t sum = static_cast<uint32_t>((bits & 0xffff) + ((bits >> 16) & 0xffff) +
+                                             ((bits >> 32) & 0xffff) + (bits >> 48));
+  return static_cast<float>((sum - kFourUniformMean) * kFourUniformScale);
+}
+
+class WhiteNoise final : public NoiseSource {
+ public:
+  explicit WhiteNoise(agent::Rng rng) : rng_(rng) {}
+  void Render(float* out, int count) override {
+    for (int i = 0; i < count; ++i) out[i] = WhiteSample(rng_);
+  }
+
+ private:
+  agent::Rng rng_;
+};
+
+// ---- pink ----
+
+// Paul Kellet's refined filter (music-dsp archive, "pink noise filter"): six one-pole sections,
+// a direct path and a one-sample delayed path, summing to -3 dB/octave within 0.05 dB.
+constexpr int kPinkPoles = 6;
+constexpr std::array<double, kPinkPoles> kPinkPole = {0.99886, 0.99332, 0.96900,
+                                                      0.86650, 0.55000, -0.7616};
+constexpr std::array<double, kPinkPoles> kPinkGain = {0.0555179, 0.0750759, 0.1538520,
+                                                      0.3104856, 0.5329522, -0.0168980};
+constexpr double kPinkDirect = 0.5362;
+constexpr double kPinkDelayed = 0.115926;
+
+// The filter's output power for unit-variance white input: the sum of its squared impulse
+// response h[n] = sum_i g_i a_i^n + direct (n = 0) + delayed (n = 1), in closed form.
+double PinkPowerGain() {
+  double power = 0, h0 = 0, h1 = 0;
+  for (int i = 0; i < kPinkPoles; ++i) {
+    h0 += kPinkGain[i];
+    h1 += kPinkGain[i] * kPinkPole[i];
+    for (int j = 0; j < kPinkPoles; ++j) {
+      power += kPinkGain[i] * kPinkGain[j] / (1 - kPinkPole[i] * kPinkPole[j]);
+    }
+  }
+  // Replace the poles-only terms at n = 0 and 1 with the full ones.
+  power += (h0 + kPinkDirect) * (h0 + kPinkDirect) - h0 * h0;
+  power += (h1 + kPinkDelayed) * (h1 + kPinkDelayed) - h1 * h1;
+  return power;
+}
+
+class PinkNoise final : public NoiseSource {
+ public:
+  explicit PinkNoise(agent::Rng rng) : rng_(rng), scale_(1.0 / std::sqrt(PinkPowerGain())) {}
+  void Render(float* out, int count) override {
+    for (int i = 0; i < count; ++i) {
+      const double white = WhiteSample(rng_);
+      double sum = kPinkDirect * white + delayed_;
+      for (int k = 0; k < kPinkPoles; ++k) {
+        state_[k] = kPinkPole[k] * state_[k] + kPinkGain[k] * white;
+        sum += state_[k];
+      }
+      delayed_ = kPinkDelayed * white;
+      out[i] = static_cast<float>(sum * scale_);
+    }
+  }
+
+ private:
+  agent::Rng rng_;
+  double scale_;
+  std::array<double, kPinkPoles> state_{};
+  double delayed_ = 0;
+};
+
+// ---- babble ----
+
+constexpr int kBurstSamples = fakes::kWordBurstMs * agent::kSampleRateHz / 1000;
+constexpr double kSamplesPerMs = agent::kSampleRateHz / 1000.0;
+
+class BabbleNoise final : public NoiseSource {
+ public:
+  BabbleNoise(int talkers, agent::Rng rng);
+  void Render(float* out, int count) override;
+  void set_scale(float scale) { scale_ = scale; }
+
+ private:
+  // One voice. Its utterance is kept as the word bursts back to back plus their start times, not
+  // as the whole waveform: the gaps between words are silence, and memory is per call.
+  struct Talker {
+    explicit Talker(agent::Rng r) : rng(r) {}
+    agent::Rng rng;
+    fakes::VoiceProfile voice;
+    std::vector<int16_t> bursts;  // capacity kMaxBabbleUtteranceWords bursts, never more
+    std::array<int64_t, kMaxBabbleUtteranceWords> word_start{};  // samples from utterance start
+    int words = 0;
+    int next_word = 0;    // the first word whose burst has not ended
+    int64_t length = 0;   // utterance plus the pause after it
+    int64_t position = 0;
+    std::string text;
+  };
+
+  void NextUtterance(Talker& talker);
+  void RenderTalker(Talker& talker, float* out, int count);
+
+  std::vector<Talker> talkers_;
+  float scale_ = 1;
+};
+
+BabbleNoise::BabbleNoise(int talkers, agent::Rng rng) {
+  talkers_.reserve(static_cast<size_t>(talkers));
+  for (int i = 0; i < talkers; ++i) {
+    Talker& t = talkers_.emplace_back(rng.Fork("talker/" + std::to_string(i)));
+    t.voice.words_per_minute = t.rng.Uniform(130, 190);
+    t.voice.level_dbfs = -20 - t.rng.Uniform(0, 6);
+    t.bursts.reserve(static_cast<size_t>(kMaxBabbleUtteranceWords) * kBurstSamples);
+    NextUtterance(t);
+    // Join the first utterance at a random point, so the talkers are not in step at the start.
+    t.position = static_cast<int64_t>(t.rng.UniformInt(static_cast<uint64_t>(t.length)));
+    while (t.next_word < t.words && t.word_start[t.next_word] + kBurstSamples <= t.position) {
+      ++t.next_word;
+    }
+  }
+}
+
+void BabbleNoise::NextUtterance(Talker& t) {
+  const fakes::Vocabulary& vocabulary = fakes::Vocabulary::Builtin();
+  const int word_count = 2 + static_cast<int>(t.rng.UniformInt(kMaxBabbleUtteranceWords - 1));
+  t.text.clear();
+  for (int w = 0; w < word_count; ++w) {
+    const int index = 1 + static_cast<int>(t.rng.UniformInt(vocabulary.size() - 1));
+    t.text += vocabulary.WordAt(index);
+    if (w + 1 < word_count && t.rng.Bernoulli(0.15)) t.text += ',';
+    t.text += ' ';
+  }
+  const fakes::ModemAudio audio = fakes::EncodeSpeech(t.text, t.voice, &t.rng);
+  // A vocabulary word never splits into two, but if one did, the bound still holds.
+  t.words = std::min<int>(static_cast<int>(audio.words.size()), kMaxBabbleUtteranceWords);
+  t.bursts.resize(static_cast<size_t>(t.words) * kBurstSamples);
+  for (int w = 0; w < t.words; ++w) {
+    const fakes::WordTiming& timing = audio.words[static_cast<size_t>(w)];
+    assert(timing.end_sample - timing.start_sample == kBurstSamples);
+    std::copy_n(audio.samples.begin() + timing.start_sample, kBurstSamples,
+                t.bursts.begin() + static_cast<std::ptrdiff_t>(w) * kBurstSamples);
+    t.word_start[w] = timing.start_sample;
+  }
+  const int64_t speech = t.words > 0 ? t.word_start[t.words - 1] + kBurstSamples : 0;
+  t.length = speech + std::llround(t.rng.Uniform(300, 2000) * kSamplesPerMs);
+  t.position = 0;
+  t.next_word = 0;
+}
+
+void BabbleNoise::Render(float* out, int count) {
+  std::fill_n(out, count, 0.0f);
+  for (Talker& t : talkers_) RenderTalker(t, out, count);
+}
+
+void BabbleNoise::RenderTalker(Talker& t, float* out, int count) {
+  int done = 0;
+  while (done < count) {
+    if (t.position >= t.length) {
+      NextUtterance(t);
+      continue;
+    }
+    const int64_t room = count - done;
+    if (t.next_word < t.words && t.position >= t.word_start[t.next_word]) {
+      const int64_t offset = t.position - t.word_start[t.next_word];
+      const int take = static_cast<int>(std::min(room, kBurstSamples - offset));
+      const int16_t* src = t.bursts.data() + t.next_word * kBurstSamples + offset;
+      for (int i = 0; i < take; ++i) out[done + i] += scale_ * src[i];
+      if (offset + take == kBurstSamples) ++t.next_word;
+      t.position += take;
+      done += take;
+    } else {
+      const int64_t next = t.next_word < t.words ? t.word_start[t.next_word] : t.length;
+      const int take = static_cast<int>(std::min(room, next - t.position));
+      t.position += take;
+      done += take;
+    }
+  }
+}
+
+// RMS of the next `seconds` of `source` (which it consumes).
+double MeasureRms(NoiseSource& source, double seconds) {
+  std::array<float, agent::kFrameSamples> frame;
+  const int frames = static_cast<int>(std::ceil(seconds * 1000 / agent::kFrameMs));
+  double sum = 0;
+  for (int f = 0; f < frames; ++f) {
+    source.Render(frame.data(), agent::kFrameSamples);
+    for (float v : frame) sum += static_cast<double>(v) * v;
+  }
+  return std::sqrt(sum / (static_cast<double>(frames) * agent::kFrameSamples));
+}
+
+// ---- file ----
+
+class FileNoise final : public NoiseSource {
+ public:
+  FileNoise(std::shared_ptr<const NoiseClip> clip, agent::Rng rng)
+      : clip_(std::move(clip)),
+        position_(static_cast<size_t>(rng.UniformInt(clip_->samples.size()))) {}
+  void Render(float* out, int count) override {
+    const std::vector<float>& samples = clip_->samples;
+    int done = 0;
+    while (done < count) {
+      const size_t take = std::min<size_t>(static_cast<size_t>(count - done), samples.size() - position_);
+      std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>(position_), take, out + done);
+      done += static_cast<int>(take);
+      position_ += take;
+      if (position_ == samples.size()) position_ = 0;
+    }
+  }
+
+ private:
+  std::shared_ptr<const NoiseClip> clip_;
+  size_t position_;
+};
+
+struct SndfileCloser {
+  void operator()(SNDFILE* file) const { sf_close(file); }
+};
+
+// The channel mean of interleaved frames.
+std::vector<float> MixDown(const std::vector<float>& interleaved, int channels) {
+  const size_t frames = interleaved.size() / static_cast<size_t>(channels);
+  std::vector<float> mono(frames);
+  for (size_t i = 0; i < frames; ++i) {
+    float sum = 0;
+    for (int c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
+    mono[i] = sum / static_cast<float>(channels);
+  }
+  return mono;
+}
+
+// "" on success; `mono` becomes 16 kHz.
+std::string ResampleTo16k(int rate_hz, std::vector<float>* mono) {
+  if (rate_hz == agent::kSampleRateHz) return "";
+  const double ratio = static_cast<double>(agent::kSampleRateHz) / rate_hz;
+  std::vector<float> out(static_cast<size_t>(std::ceil(mono->size() * ratio)) + 64);
+  size_t produced = 0;
+  const soxr_error_t error = soxr_oneshot(rate_hz, agent::kSampleRateHz, 1, mono->data(), mono->size(),
+                                          nullptr, out.data(), out.size(), &produced, nullptr,
+                                          nullptr, nullptr);
+  if (error) return std::string("cannot resample: ") + error;
+  out.resize(produced);
+  *mono = std::move(out);
+  return "";
+}
+
+std::shared_ptr<const NoiseClip> CachedNoiseClip(const std::string& path, std::string* error) {
+  static std::mutex mutex;
+  static auto* cache = new std::map<std::string, std::weak_ptr<const NoiseClip>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache->find(path); it != cache->end()) {
+    if (std::shared_ptr<const NoiseClip> clip = it->second.lock()) return clip;
+  }
+  std::shared_ptr<const NoiseClip> clip = LoadNoiseClip(path, error);
+  if (!clip) return nullptr;
+  // Forget clips nobody plays any more, so the cache holds at most the files in use.
+  std::erase_if(*cache, [](const auto& entry) { return entry.second.expired(); });
+  (*cache)[path] = clip;
+  return clip;
+}
+
+}  // namespace
+
+std::unique_ptr<NoiseSource> MakeWhiteNoise(agent::Rng rng) { return std::make_unique<WhiteNoise>(rng); }
+
+std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng) { return std::make_unique<PinkNoise>(rng); }
+
+std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng) {
+  assert(talkers >= 1 && talkers <= kMaxBabbleTalkers);
+  auto babble = std::make_unique<BabbleNoise>(talkers, rng);
+  // Measure a copy, so the audio played from the start is the audio measured.
+  BabbleNoise probe = *babble;
+  const double rms = MeasureRms(probe, kBabbleNormalizeSeconds);
+  // Every talker starts somewhere in its first utterance and pauses at most 2 s, so some speech
+  // falls into the window; guard anyway.
+  babble->set_scale(rms > 0 ? static_cast<float>(1.0 / rms) : 1.0f);
+  return babble;
+}
+
+std::shared_ptr<const NoiseClip> LoadNoiseClip(const std::string& path, std::string* error) {
+  const std::string where = "noise file " + path + ": ";
+  SF_INFO info{};
+  std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file) {
+    *error = where + "cannot open: " + sf_strerror(nullptr);
+    return nullptr;
+  }
+  if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000 || info.frames < 1) {
+    *error = where + "no audio (" + std::to_string(info.frames) + " frames, " +
+             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) + " Hz)";
+    return nullptr;
+  }
+  if (static_cast<double>(info.frames) / info.samplerate > kMaxNoiseFileSeconds) {
+    *error = where + "longer than " + std::to_string(static_cast<int>(kMaxNoiseFileSeconds)) + " s";
+    return nullptr;
+  }
+  std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
+  const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
+  if (read < 1) {
+    *error = where + "cannot decode: " + sf_strerror(file.get());
+    return nullptr;
+  }
+  interleaved.resize(static_cast<size_t>(read) * static_cast<size_t>(info.channels));
+  auto clip = std::make_shared<NoiseClip>();
+  clip->source_rate_hz = info.samplerate;
+  clip->source_channels = info.channels;
+  clip->samples = MixDown(interleaved, info.channels);
+  if (std::string message = ResampleTo16k(info.samplerate, &clip->samples); !message.empty()) {
+    *error = where + message;
+    return nullptr;
+  }
+  double sum = 0;
+  for (float v : clip->samples) sum += static_cast<double>(v) * v;
+  const double rms = clip->samples.empty() ? 0 : std::sqrt(sum / clip->samples.size());
+  if (!(rms > 1e-7)) {
+    *error = where + "silent";
+    return nullptr;
+  }
+  for (float& v : clip->samples) v = static_cast<float>(v / rms);
+  return clip;
+}
+
+std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip, agent::Rng rng) {
+  assert(clip && !clip->samples.empty());
+  return std::make_unique<FileNoise>(std::move(clip), rng);
+}
+
+std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng rng,
+                                             std::string* error) {
+  error->clear();
+  if (spec.type == "none") return nullptr;
+  if (spec.type == "white") return MakeWhiteNoise(rng);
+  if (spec.type == "pink") return MakePinkNoise(rng);
+  if (spec.type == "babble") {
+    if (spec.talkers < 1 || spec.talkers > kMaxBabbleTalkers) {
+      *error = "noise.talkers must be in [1, " + std::to_string(kMaxBabbleTalkers) + "] (got " +
+               std::to_string(spec.talkers) + ")";
+      return nullptr;
+    }
+    return MakeBabbleNoise(spec.talkers, rng);
+  }
+  if (spec.type == "file") {
+    std::shared_ptr<const NoiseClip> clip = CachedNoiseClip(spec.file, error);
+    return clip ? MakeFileNoise(std::move(clip), rng) : nullptr;
+  }
+  *error = "noise.type must be none, white, pink, babble or file (got \"" + spec.type + "\")";
+  return nullptr;
+}
+
+}  // namespace callsim::harness

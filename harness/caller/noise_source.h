@@ -1,0 +1,69 @@
+// Background noise for the caller's microphone: white, pink, babble (other word-modem talkers) and
+// recorded files. Every source renders 16 kHz audio with a long-run RMS of about 1 (the MicMixer
+// applies the gain), is deterministic from the Rng it is given, and renders without allocating,
+// except babble, which encodes a talker's next utterance when the last one runs out.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/runtime/rng.h"
+#include "harness/scenario/scenario.h"
+
+namespace callsim::harness {
+
+class NoiseSource {
+ public:
+  virtual ~NoiseSource() = default;
+  // Writes the next `count` samples (count >= 0) to `out`, continuing where the last call ended.
+  virtual void Render(float* out, int count) = 0;
+};
+
+// Sum of four uniforms per sample (close to Gaussian, no logarithms), exactly unit variance.
+std::unique_ptr<NoiseSource> MakeWhiteNoise(agent::Rng rng);
+
+// White noise through Paul Kellet's refined pink filter: -3 dB/octave from about 3 Hz to 8 kHz.
+// Normalized by the filter's exact power gain, not a measurement, because a second of pink noise
+// is dominated by its lowest frequencies and measures a different RMS every time.
+std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng);
+
+inline constexpr int kMaxBabbleTalkers = 16;
+inline constexpr int kMaxBabbleUtteranceWords = 8;
+// How much of the start a babble measures to normalize itself (a second varies by several dB).
+inline constexpr double kBabbleNormalizeSeconds = 5;
+
+// "Other people talking": `talkers` (1..kMaxBabbleTalkers) independent word-modem voices, each
+// speaking utterances of 2..kMaxBabbleUtteranceWords random vocabulary words through
+// fakes::EncodeSpeech at its own pace (130-190 words a minute) and level (0 to -6 dB), with a
+// pause of 0.3-2 s between utterances; each starts at a random point of its first utterance. A
+// speech recognizer hears some of these words, which is the point. Normalized by the RMS of its
+// first kBabbleNormalizeSeconds. Memory: about 7 KB per word of each talker's current utterance.
+std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng);
+
+inline constexpr double kMaxNoiseFileSeconds = 600;
+
+// A noise recording decoded (libsndfile), mixed down to mono (channel mean), resampled to 16 kHz
+// (libsoxr) and scaled to unit RMS over the whole file. Immutable, so callers share one copy.
+struct NoiseClip {
+  std::vector<float> samples;  // 16 kHz mono, RMS 1, at least one sample
+  int source_rate_hz = 0;
+  int source_channels = 0;
+};
+
+// Reads a WAV, FLAC or any other format libsndfile knows. nullptr with *error set, naming the
+// file, when it cannot be opened or decoded, is empty or silent, or is longer than
+// kMaxNoiseFileSeconds.
+std::shared_ptr<const NoiseClip> LoadNoiseClip(const std::string& path, std::string* error);
+
+// Loops `clip` (not null), starting at a random sample.
+std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip, agent::Rng rng);
+
+// The source `spec` describes (type white, pink, babble or file; snr_db is the mixer's business).
+// "none" gives nullptr with *error empty; an unknown type, a talker count out of range or an
+// unreadable file gives nullptr with *error set. Files are loaded once per path while any source
+// still plays them (a process-wide cache), so a thousand callers share one decoded copy.
+std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng rng,
+                                             std::string* error);
+
+}  // namespace callsim::harness

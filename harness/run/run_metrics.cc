@@ -1,0 +1,268 @@
+#include "harness/run/run_metrics.h"
+
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "harness/run/call_timeline.h"
+
+namespace callsim::harness {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// The percentiles every trend metric stores; any other is answered from the histogram.
+constexpr double kStoredPercentiles[] = {50, 90, 95, 99, 99.9};
+
+double UsToMs(double us) { return us / 1000.0; }
+
+double Ratio(int64_t numerator, int64_t denominator) {
+  return denominator > 0 ? static_cast<double>(numerator) / static_cast<double>(denominator)
+                         : kNaN;
+}
+
+// Latencies are whole microseconds in the simulation, so this loses nothing.
+void RecordMs(Histogram& h, double ms) {
+  if (std::isfinite(ms)) h.Record(std::llround(ms * 1000.0));
+}
+
+// A trend aggregate from its histogram; NaN without samples (except the count).
+double TrendObserved(const Histogram& h, const ObservedMetric& m) {
+  if (m.aggregate == ThresholdAggregate::kCount) return static_cast<double>(h.count());
+  if (h.count() == 0) return kNaN;
+  switch (m.aggregate) {
+    case ThresholdAggregate::kPercentile:
+      return UsToMs(static_cast<double>(h.ValueAtPercentile(m.percentile)));
+    case ThresholdAggregate::kMed: return UsToMs(static_cast<double>(h.ValueAtPercentile(50)));
+    case ThresholdAggregate::kAvg: return UsToMs(h.Mean());
+    case ThresholdAggregate::kMin: return UsToMs(static_cast<double>(h.min()));
+    case ThresholdAggregate::kMax: return UsToMs(static_cast<double>(h.max()));
+    default: return kNaN;
+  }
+}
+
+std::string TrendName(std::string_view metric, ThresholdAggregate aggregate, double q = 0) {
+  ThresholdExpr expr;
+  expr.aggregate = aggregate;
+  expr.percentile = q;
+  return ObservedMetricName(metric, expr);
+}
+
+void PutIfKnown(std::map<std::string, double>& out, const std::string& name, double value) {
+  if (!std::isnan(value)) out[name] = value;
+}
+
+}  // namespace
+
+void RunMetrics::AddCall(const CallRecord& record) {
+  ++calls_;
+  if (record.task_completed) ++passed_;
+  if (record.status == "dropped") ++dropped_;
+  AddTurns(record);
+  AddTimeline(record);
+}
+
+void RunMetrics::AddTurns(const CallRecord& r) {
+  Histogram& turn_latency = trends_[0];
+  Histogram& barge_in_stop = trends_[1];
+  for (const TurnOutcome& o : r.outcomes) {
+    if (o.has_user) {
+      // Scored exactly as the turns table scores it (runner.cc, MakeTurnRows).
+      const size_t index = static_cast<size_t>(o.turn_index);
+      const std::string& hypothesis = index < r.hypotheses.size() ? r.hypotheses[index] : "";
+      wer_ += ComputeWer(o.reference_text, hypothesis);
+      ++wer_turns_;
+      if (o.turn_latency_ms) RecordMs(turn_latency, *o.turn_latency_ms);
+    }
+    if (o.barge_in_stop_ms) RecordMs(barge_in_stop, *o.barge_in_stop_ms);
+  }
+}
+
+void RunMetrics::AddTimeline(const CallRecord& r) {
+  const CallTimeline t = BuildCallTimeline(r.events, r.started_us, r.ended_us);
+  for (const TurnSpans& s : t.spans) {
+    RecordMs(trends_[2], s.endpointing_ms);
+    RecordMs(trends_[3], s.stt_final_ms);
+    RecordMs(trends_[4], s.llm_ttft_ms);
+    RecordMs(trends_[5], s.first_sentence_ms);
+    RecordMs(trends_[6], s.tts_ttfb_ms);
+  }
+  std::vector<bool> paired(t.replies.size(), false);
+  for (const TurnOutcome& o : r.outcomes) {
+    if (!o.reply_onset_us) continue;
+    const int index = FindHeardReply(t, *o.reply_onset_us);
+    if (index < 0 || paired[static_cast<size_t>(index)]) continue;
+    const AgentReply& reply = t.replies[static_cast<size_t>(index)];
+    paired[static_cast<size_t>(index)] = true;
+    if (reply.interrupted || !reply.ended || reply.text.empty()) continue;
+    heard_wer_ += ComputeWer(reply.text, o.heard_text);
+    ++heard_replies_;
+  }
+  agent_replies_ += static_cast<int64_t>(t.replies.size());
+  barge_in_events_ += static_cast<int64_t>(t.barge_in_us.size());
+  false_barge_ins_ += CountFalseBargeIns(t);
+  user_utterances_ += static_cast<int64_t>(t.caller_speech.size());
+  agent_cut_ins_ += CountAgentCutIns(t);
+  dead_air_us_ += DeadAirUs(t, kDeadAirMinUs);
+  call_time_us_ += t.call_end_us - t.call_start_us;
+  provider_errors_ += t.provider_errors;
+  if (r.status == "dropped" || t.provider_errors > 0) ++call_errors_;
+}
+
+double RunMetrics::RunningP95TurnLatencyMs() const {
+  const Histogram& h = trends_[0];
+  return h.count() == 0 ? kNaN : UsToMs(static_cast<double>(h.ValueAtPercentile(95)));
+}
+
+const Histogram* RunMetrics::Trend(std::string_view metric) const {
+  for (size_t i = 0; i < kTrendNames.size(); ++i) {
+    if (kTrendNames[i] == metric) return &trends_[i];
+  }
+  return nullptr;
+}
+
+std::map<std::string, double> RunMetrics::Scalars() const {
+  std::map<std::string, double> m;
+  auto put = [&m](const std::string& name, double value) { PutIfKnown(m, name, value); };
+  auto count = [](int64_t n) { return static_cast<double>(n); };
+  put("calls_total", count(calls_));
+  put("calls_passed", count(passed_));
+  put("task_completion_rate", Ratio(passed_, calls_));
+  put("dropped_calls_count", count(dropped_));
+  put("calls_dropped", count(dropped_));
+  put("dropped_calls_rate", Ratio(dropped_, calls_));
+  put("wer", wer_turns_ > 0 ? wer_.Rate() : kNaN);
+  put("ref_words", count(wer_.ref_words));
+  put("heard_wer", heard_replies_ > 0 ? heard_wer_.Rate() : kNaN);
+  put("heard_ref_words", count(heard_wer_.ref_words));
+  put("heard_replies", count(heard_replies_));
+  put("silence_ratio", Ratio(dead_air_us_, call_time_us_));
+  put("dead_air_ms", UsToMs(static_cast<double>(dead_air_us_)));
+  put("call_time_ms", UsToMs(static_cast<double>(call_time_us_)));
+  put("agent_replies", count(agent_replies_));
+  put("barge_in_events", count(barge_in_events_));
+  put("false_barge_ins_count", count(false_barge_ins_));
+  put("false_barge_ins_rate", Ratio(false_barge_ins_, agent_replies_));
+  put("user_utterances", count(user_utterances_));
+  put("agent_cut_ins_count", count(agent_cut_ins_));
+  put("agent_cut_ins_rate", Ratio(agent_cut_ins_, user_utterances_));
+  put("provider_errors_count", count(provider_errors_));
+  put("call_errors_count", count(call_errors_));
+  put("call_errors_rate", Ratio(call_errors_, calls_));
+  AddTrendScalars(&m);
+  return m;
+}
+
+void RunMetrics::AddTrendScalars(std::map<std::string, double>* out) const {
+  for (size_t i = 0; i < kTrendNames.size(); ++i) {
+    const std::string_view name = kTrendNames[i];
+    const Histogram& h = trends_[i];
+    (*out)[TrendName(name, ThresholdAggregate::kCount)] = static_cast<double>(h.count());
+    if (h.count() == 0) continue;
+    for (double q : kStoredPercentiles) {
+      (*out)[TrendName(name, ThresholdAggregate::kPercentile, q)] =
+          UsToMs(static_cast<double>(h.ValueAtPercentile(q)));
+    }
+    (*out)[TrendName(name, ThresholdAggregate::kMin)] = UsToMs(static_cast<double>(h.min()));
+    (*out)[TrendName(name, ThresholdAggregate::kMax)] = UsToMs(static_cast<double>(h.max()));
+    (*out)[TrendName(name, ThresholdAggregate::kAvg)] = UsToMs(h.Mean());
+  }
+}
+
+void RunMetrics::Store(harness::Store& store, int64_t run_id) const {
+  store.SetMetrics(run_id, Scalars());
+  for (size_t i = 0; i < kTrendNames.size(); ++i) {
+    if (trends_[i].count() == 0) continue;
+    store.SetHistogram(run_id, std::string(kTrendNames[i]) + "_us", trends_[i].Serialize());
+  }
+}
+
+double RunMetrics::Observed(const std::string& metric_name) const {
+  ObservedMetric parsed;
+  if (ParseObservedMetricName(metric_name, &parsed) && parsed.metric->trend) {
+    const Histogram* h = Trend(parsed.metric->name);
+    return h ? TrendObserved(*h, parsed) : kNaN;
+  }
+  const std::map<std::string, double> scalars = Scalars();
+  auto it = scalars.find(metric_name);
+  return it == scalars.end() ? kNaN : it->second;
+}
+
+std::vector<ThresholdResult> RunMetrics::Evaluate(const std::vector<Threshold>& thresholds) const {
+  std::vector<ThresholdResult> results;
+  results.reserve(thresholds.size());
+  for (const Threshold& t : thresholds) {
+    ThresholdResult r;
+    r.metric = t.metric;
+    r.expression = t.expr.text;
+    r.observed_metric = ObservedMetricName(t.metric, t.expr);
+    r.observed = Observed(r.observed_metric);
+    r.passed = ThresholdHolds(t.expr, r.observed);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+std::vector<ThresholdResult> EvaluateStoredThresholds(const Store& store, int64_t run_id,
+                                                      const std::vector<Threshold>& thresholds) {
+  const std::map<std::string, double> metrics = store.LoadMetrics(run_id);
+  std::map<std::string, std::optional<Histogram>> histograms;  // loaded once per metric
+  auto histogram = [&](const std::string& metric) -> const std::optional<Histogram>& {
+    auto [it, inserted] = histograms.try_emplace(metric);
+    if (!inserted) return it->second;
+    if (std::optional<std::string> data = store.LoadHistogram(run_id, metric + "_us")) {
+      Histogram h;
+      if (Histogram::Deserialize(*data, &h)) it->second = std::move(h);
+    }
+    return it->second;
+  };
+  std::vector<ThresholdResult> results;
+  for (const Threshold& t : thresholds) {
+    ThresholdResult r;
+    r.metric = t.metric;
+    r.expression = t.expr.text;
+    r.observed_metric = ObservedMetricName(t.metric, t.expr);
+    r.observed = kNaN;
+    ObservedMetric parsed;
+    if (auto it = metrics.find(r.observed_metric); it != metrics.end()) {
+      r.observed = it->second;
+    } else if (ParseObservedMetricName(r.observed_metric, &parsed) && parsed.metric->trend) {
+      if (const std::optional<Histogram>& h = histogram(t.metric)) r.observed = TrendObserved(*h, parsed);
+    }
+    r.passed = ThresholdHolds(t.expr, r.observed);
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+void StoreThresholdResults(Store& store, int64_t run_id,
+                           const std::vector<ThresholdResult>& results) {
+  std::vector<ThresholdRow> rows;
+  rows.reserve(results.size());
+  for (const ThresholdResult& r : results) {
+    ThresholdRow row;
+    row.run_id = run_id;
+    row.metric = r.metric;
+    row.expression = r.expression;
+    row.observed_metric = r.observed_metric;
+    row.observed = r.observed;
+    row.passed = r.passed;
+    rows.push_back(std::move(row));
+  }
+  store.SetThresholds(run_id, rows);
+}
+
+std::vector<ThresholdResult> GateRunThresholds(Store& store, int64_t run_id,
+                                               const std::vector<Threshold>& thresholds) {
+  std::vector<ThresholdResult> results = EvaluateStoredThresholds(store, run_id, thresholds);
+  StoreThresholdResults(store, run_id, results);
+  return results;
+}
+
+bool AllPassed(const std::vector<ThresholdResult>& results) {
+  for (const ThresholdResult& r : results) {
+    if (!r.passed) return false;
+  }
+  return true;
+}
+
+}  // namespace callsim::harness

@@ -1,0 +1,64 @@
+// A concurrency sweep: the same scenario run once per level of a plan (sweep_plan.h), every level
+// a full run in the same database, each judged against the plan's SLO from its stored metrics,
+// and the knee reported: the highest level L such that L and every level below it met the SLO.
+// (A level that misses and a higher one that meets again does not move the knee up: capacity
+// that holds only at some loads is not capacity.) Every level runs with the same seed, so levels
+// differ by their load only. The sweep and its levels are stored (sweeps, sweep_levels) as they
+// go; a sweep that stops early keeps the levels that finished.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/run/run_metrics.h"
+#include "harness/run/runner.h"
+#include "harness/run/sweep_plan.h"
+#include "harness/store/store.h"
+
+namespace callsim::harness {
+
+struct SweepLevelResult {
+  double level = 0;
+  int64_t run_id = 0;
+  std::string run_status;  // the level run's status: completed | aborted
+  bool slo_met = false;    // the run completed and every SLO threshold held
+  std::vector<ThresholdResult> results;  // the SLO, in plan order
+  // From the run's metrics, where present: calls_total, turn_latency_p50_ms, turn_latency_p95_ms,
+  // turn_latency_p99_ms, call_errors_rate, dropped_calls_rate, task_completion_rate.
+  std::map<std::string, double> key_metrics;
+};
+
+struct SweepResult {
+  std::vector<SweepLevelResult> levels;  // the levels that ran, in plan (increasing) order
+  std::optional<double> knee;            // nullopt when the lowest level already missed
+  int64_t sweep_id = 0;
+  std::string status;  // completed | aborted (a level run was aborted)
+};
+
+// Runs one level: loads the scenario with `overrides` (the plan's set, then parameter=level), runs
+// it with `seed` into the sweep's store, and returns the RunResult (run_id, status). Input errors
+// should have been caught before the sweep (CheckSweepLevels); it may throw, and then the sweep
+// is marked failed and the exception passes on.
+using RunLevelFn =
+    std::function<RunResult(const std::vector<std::string>& overrides, uint64_t seed)>;
+// Told about each level as soon as it is judged (for progress lines).
+using SweepLevelFn = std::function<void(const SweepLevelResult& level)>;
+
+// Runs the plan's levels in order, stopping after a level whose run was aborted, or after the
+// first level that misses when plan.stop_on_failure is set. Throws StoreError if the store fails.
+SweepResult RunSweep(const SweepPlan& plan, uint64_t seed, Store& store,
+                     const RunLevelFn& run_level, const SweepLevelFn& on_level = nullptr);
+
+// The knee of levels in increasing order: the last level of the unbroken run of met SLOs from the
+// lowest level; nullopt when the first level missed (or there are none).
+std::optional<double> FindKnee(const std::vector<SweepLevelResult>& levels);
+
+// The `callsim sweep` exit code: 0 when the sweep completed and found a knee, 99 when it
+// completed and even the lowest level missed the SLO, 1 when it was aborted.
+int SweepExitCode(const SweepResult& result);
+
+}  // namespace callsim::harness
