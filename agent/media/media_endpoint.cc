@@ -1,6 +1,7 @@
 #include "agent/media/media_endpoint.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -64,17 +65,66 @@ void MediaEndpoint::Tick() {
   tick_task_ = scheduler_.At(next_tick_us_, [this] { Tick(); });
 
   Frame frame;  // silence unless the source fills it
-  source_(&frame);
-  encoder_->Encode(frame, &tx_packet_.payload);
-  tx_packet_.marker = std::exchange(marker_pending_, false);
-  tx_packet_.sequence = next_sequence_++;
-  tx_packet_.timestamp = next_timestamp_;
+  source_(&frame);  // also while a key is pressed: the source keeps its own clock
+  if (dtmf_active_ || !dtmf_queue_.empty()) {
+    SendDtmfTick();
+  } else {
+    encoder_->Encode(frame, &tx_packet_.payload);
+    tx_packet_.payload_type = encoder_->payload_type();
+    SendPacket(std::exchange(marker_pending_, false), next_timestamp_);
+  }
   next_timestamp_ += encoder_->timestamp_step();
-  out_.Send(SerializeRtp(tx_packet_));
-  ++stats_.packets_sent;
   last_send_us_ = now_us;
 
   if (jitter_->Pull(now_us, &frame)) sink_(frame, now_us);
+}
+
+void MediaEndpoint::SendPacket(bool marker, uint32_t timestamp) {
+  tx_packet_.marker = marker;
+  tx_packet_.sequence = next_sequence_++;
+  tx_packet_.timestamp = timestamp;
+  out_.Send(SerializeRtp(tx_packet_));
+  ++stats_.packets_sent;
+}
+
+void MediaEndpoint::SendDtmf(char key, int duration_ms) {
+  const std::optional<uint8_t> code = DtmfEventCode(key);
+  if (!code || dtmf_queue_.size() >= kMaxQueuedDtmfKeys) {
+    ++stats_.dtmf_dropped;
+    return;
+  }
+  const int max_frames = static_cast<int>(0xffff / encoder_->timestamp_step());
+  const int frames = std::clamp((duration_ms + kFrameMs / 2) / kFrameMs, 1, max_frames);
+  dtmf_queue_.push_back(DtmfPress{*code, frames});
+}
+
+// One tick of the key being pressed (RFC 4733 section 2.5.1): every packet of an event carries
+// its start timestamp; the duration covers the event up to the end of this tick's frame.
+void MediaEndpoint::SendDtmfTick() {
+  if (!dtmf_active_) {
+    dtmf_current_ = dtmf_queue_.front();
+    dtmf_queue_.pop_front();
+    dtmf_active_ = true;
+    dtmf_frame_ = 0;
+    dtmf_start_timestamp_ = next_timestamp_;
+  }
+  TelephoneEvent event;
+  event.event = dtmf_current_.event;
+  event.duration = static_cast<uint16_t>((dtmf_frame_ + 1) * encoder_->timestamp_step());
+  event.end = dtmf_frame_ + 1 == dtmf_current_.frames;
+  const std::array<uint8_t, kTelephoneEventBytes> payload = SerializeTelephoneEvent(event);
+  tx_packet_.payload.assign(payload.begin(), payload.end());
+  tx_packet_.payload_type = config_.dtmf_payload_type;
+  const int copies = event.end ? 3 : 1;  // the end packet is repeated against loss
+  for (int i = 0; i < copies; ++i) {
+    SendPacket(dtmf_frame_ == 0 && i == 0, dtmf_start_timestamp_);
+    ++stats_.dtmf_packets_sent;
+  }
+  ++dtmf_frame_;
+  if (event.end) {
+    dtmf_active_ = false;
+    marker_pending_ = true;  // the audio after the key starts a new talkspurt
+  }
 }
 
 void MediaEndpoint::OnPacket(Packet packet) {
@@ -83,7 +133,29 @@ void MediaEndpoint::OnPacket(Packet packet) {
     ++stats_.malformed_packets;
     return;
   }
+  if (rx_packet_.payload_type == config_.dtmf_payload_type) {
+    OnTelephoneEvent(scheduler_.NowUs());
+    return;
+  }
   jitter_->Insert(rx_packet_, scheduler_.NowUs());
+}
+
+void MediaEndpoint::OnTelephoneEvent(int64_t now_us) {
+  TelephoneEvent event;
+  if (!ParseTelephoneEvent(rx_packet_.payload, &event, nullptr)) {
+    ++stats_.malformed_packets;
+    return;
+  }
+  ++stats_.dtmf_packets_received;
+  const char key = DtmfKey(event.event);
+  if (key == '\0') return;  // another kind of telephone event (flash, tones): not a key
+  const size_t known = std::min(recent_dtmf_count_, kRecentDtmfEvents);
+  for (size_t i = 0; i < known; ++i) {
+    if (recent_dtmf_timestamps_[i] == rx_packet_.timestamp) return;  // a repeat of a known event
+  }
+  recent_dtmf_timestamps_[recent_dtmf_count_++ % kRecentDtmfEvents] = rx_packet_.timestamp;
+  ++stats_.dtmf_keys_received;
+  if (dtmf_sink_) dtmf_sink_(key, now_us);
 }
 
 MediaEndpointStats MediaEndpoint::stats() const {

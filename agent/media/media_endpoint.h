@@ -1,9 +1,13 @@
 // One side of a call's media: every 20 ms it takes the next outgoing frame from its source, encodes
 // and packetizes it and sends it on the outgoing Link; and it pulls the next received frame from its
 // jitter buffer and hands it to its sink. Used by the reference agent and by simulated callers alike.
+// DTMF keys travel as RFC 4733 telephone events in the same RTP stream (same SSRC and sequence
+// space), replacing the audio packets while a key is held.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 
@@ -11,6 +15,7 @@
 #include "agent/media/frame.h"
 #include "agent/media/jitter_buffer.h"
 #include "agent/media/rtp.h"
+#include "agent/media/telephone_event.h"
 #include "agent/runtime/link.h"
 #include "agent/runtime/scheduler.h"
 
@@ -20,12 +25,20 @@ struct MediaEndpointConfig {
   CodecKind codec = CodecKind::kL16;
   uint32_t ssrc = 1;
   JitterBufferConfig jitter;
+  uint8_t dtmf_payload_type = kTelephoneEventPayloadType;
 };
+
+// A bound on DTMF keys waiting to be sent; more are dropped (MediaEndpointStats::dtmf_dropped).
+inline constexpr size_t kMaxQueuedDtmfKeys = 32;
 
 struct MediaEndpointStats {
   uint64_t packets_sent = 0;
   uint64_t packets_received = 0;
-  uint64_t malformed_packets = 0;  // failed RTP parsing; dropped
+  uint64_t malformed_packets = 0;  // failed RTP parsing (or a bad telephone-event payload); dropped
+  uint64_t dtmf_packets_sent = 0;
+  uint64_t dtmf_dropped = 0;          // SendDtmf keys refused: not a DTMF key, or the queue was full
+  uint64_t dtmf_packets_received = 0;
+  uint64_t dtmf_keys_received = 0;    // distinct events reported to the DtmfSink
   JitterBufferStats jitter;
 };
 
@@ -35,6 +48,9 @@ class MediaEndpoint {
   using Source = std::function<void(Frame* out)>;
   // Receives the next played-out frame; `frame_start_us` is when its first sample is heard.
   using Sink = std::function<void(const Frame& frame, int64_t frame_start_us)>;
+  // A DTMF key the peer pressed ('0'-'9', '*', '#', 'A'-'D'), once per event, when its first
+  // packet arrives (`arrival_us`).
+  using DtmfSink = std::function<void(char key, int64_t arrival_us)>;
 
   // `out` carries our packets to the peer; packets from the peer are given to OnPacket().
   MediaEndpoint(Scheduler& scheduler, Link& out, MediaEndpointConfig config, Source source, Sink sink);
@@ -47,10 +63,28 @@ class MediaEndpoint {
   // Incoming packet from the peer's link (bytes as on the wire).
   void OnPacket(Packet packet);
 
+  // Presses `key` for `duration_ms` (rounded to whole 20 ms frames, at least one, at most what
+  // the 16-bit duration field holds), starting at the next tick, or after the keys already
+  // queued. While it lasts the source's audio is discarded and event packets go out instead:
+  // one per tick with the event's start timestamp and a growing duration (the first with the
+  // marker bit), the last one sent three times with the end bit. RTP timestamps keep running, so
+  // audio resumes on its grid. A character that is not a DTMF key, or a key beyond
+  // kMaxQueuedDtmfKeys waiting, is dropped and counted.
+  void SendDtmf(char key, int duration_ms);
+  // Where received keys go (none by default: they are counted and dropped).
+  void set_dtmf_sink(DtmfSink sink) { dtmf_sink_ = std::move(sink); }
+
   MediaEndpointStats stats() const;
 
  private:
+  struct DtmfPress {
+    uint8_t event;
+    int frames;
+  };
   void Tick();
+  void SendPacket(bool marker, uint32_t timestamp);
+  void SendDtmfTick();
+  void OnTelephoneEvent(int64_t now_us);
 
   Scheduler& scheduler_;
   Link& out_;
@@ -70,6 +104,19 @@ class MediaEndpoint {
   // Reused every tick / packet so their buffers are allocated once, not per frame.
   RtpPacket tx_packet_;
   RtpPacket rx_packet_;
+
+  // DTMF sending: the key being sent (dtmf_frame_ < its frames) and those waiting.
+  DtmfSink dtmf_sink_;
+  std::deque<DtmfPress> dtmf_queue_;
+  bool dtmf_active_ = false;
+  DtmfPress dtmf_current_{};
+  int dtmf_frame_ = 0;
+  uint32_t dtmf_start_timestamp_ = 0;
+  // DTMF receiving: start timestamps of the latest events, to report each event once although
+  // its packets repeat (and may arrive duplicated or reordered).
+  static constexpr size_t kRecentDtmfEvents = 8;
+  std::array<uint32_t, kRecentDtmfEvents> recent_dtmf_timestamps_{};
+  size_t recent_dtmf_count_ = 0;
 };
 
 }  // namespace callsim::agent

@@ -36,6 +36,11 @@ struct AgentConfig {
   int max_sentence_chars = 300;
   // The STT session is reopened after an error at most this often per call; beyond, the call ends.
   int max_stt_reopens = 3;
+
+  // DTMF keys collect until '#' or this long without a key; then they are the caller's message.
+  double dtmf_timeout_ms = 2000;
+  // Bound on keys collected for one message; later keys are dropped (with a "dtmf_dropped" event).
+  int max_dtmf_keys = 32;
 };
 
 }  // namespace callsim::agent

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "agent/pipeline/repeat_request.h"
+
 namespace callsim::agent {
 namespace {
 
@@ -62,6 +64,7 @@ VoiceAgent::VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& st
       provider_timeout_us_(MsToUs(config_.provider_timeout_ms)) {}
 
 VoiceAgent::~VoiceAgent() {
+  if (dtmf_timer_ != kNoTask) scheduler_.Cancel(dtmf_timer_);
   if (max_call_timer_ != kNoTask) scheduler_.Cancel(max_call_timer_);
   if (watchdog_timer_ != kNoTask) scheduler_.Cancel(watchdog_timer_);
   if (reap_task_ != kNoTask) scheduler_.Cancel(reap_task_);
@@ -212,11 +215,66 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
   // A turn the caller resumed is merged into one user message and answered at its last endpoint,
   // even if the words after the resumption were only noise (an empty final).
   if (!history_.empty() && history_.back().role == "user") {
-    StartAnswer();
+    Respond();
     return;
   }
   Emit("empty_final", json::object());
   SetState(AgentState::kListening, "empty_final");
+}
+
+void VoiceAgent::OnDtmf(char key, int64_t t_us) {
+  if (!started_ || state_ == AgentState::kEnded) return;
+  Emit("dtmf", {{"key", std::string(1, key)}});
+  last_dtmf_us_ = t_us;
+  if (key == '#') {
+    FlushDtmf("terminator");
+    return;
+  }
+  if (dtmf_keys_.size() < static_cast<size_t>(std::max(0, config_.max_dtmf_keys))) {
+    dtmf_keys_.push_back(key);
+  } else {
+    Emit("dtmf_dropped", {{"max_dtmf_keys", config_.max_dtmf_keys}});
+  }
+  if (dtmf_timer_ != kNoTask) scheduler_.Cancel(dtmf_timer_);
+  dtmf_timer_ = scheduler_.After(MsToUs(config_.dtmf_timeout_ms), [this] {
+    dtmf_timer_ = kNoTask;
+    FlushDtmf("timeout");
+  });
+}
+
+void VoiceAgent::FlushDtmf(const char* reason) {
+  if (dtmf_timer_ != kNoTask) scheduler_.Cancel(dtmf_timer_);
+  dtmf_timer_ = kNoTask;
+  const std::string text = "DTMF: " + (dtmf_keys_.empty() ? std::string("#") : dtmf_keys_);
+  dtmf_keys_.clear();
+  Emit("dtmf_input", {{"text", text}, {"reason", reason}});
+  if (state_ == AgentState::kUserSpeaking || pending_finals_ > 0) {
+    AppendHistory("user", text);  // answered with the speech turn it belongs to
+    return;
+  }
+  CancelReply("dtmf");  // a key press interrupts what the agent was saying or about to say
+  AppendHistory("user", text);
+  const int64_t now_us = scheduler_.NowUs();
+  turn_ = TurnTiming{};
+  turn_.speech_end_us = last_dtmf_us_;
+  turn_.endpoint_us = now_us;
+  turn_.final_us = now_us;
+  SetState(AgentState::kThinking, "dtmf");
+  Respond();
+}
+
+void VoiceAgent::Respond() {
+  if (IsRepeatRequest(history_.back().content)) {
+    for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+      if (it->role != "assistant") continue;
+      const std::string text = it->content;  // the history grows below
+      Emit("repeat", {{"text", text}});
+      BeginReply(ReplyKind::kAnswer);
+      SpeakFixedText(text);
+      return;
+    }
+  }
+  StartAnswer();
 }
 
 // ---- reply side -----------------------------------------------------------------------------
@@ -257,11 +315,7 @@ void VoiceAgent::StartAnswer() {
     if (id == reply_.id) OnLlmToken(token);
   };
   listener.on_tool_call = [this, id](const ToolCallRequest& call) {
-    if (id != reply_.id) return;
-    MarkProgress();
-    // Tools are not executed in this version: the proposal is recorded, nothing more.
-    Emit("tool_call_proposed",
-         {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
+    if (id == reply_.id) OnToolCall(call);
   };
   listener.on_done = [this, id] {
     if (id == reply_.id) OnLlmDone();
@@ -278,6 +332,23 @@ void VoiceAgent::StartAnswer() {
     stream->Cancel();
     retired_llm_.push_back(std::move(stream));
     ScheduleReap();
+  }
+}
+
+// Only the call-control tools are executed in this version; other proposals are recorded.
+void VoiceAgent::OnToolCall(const ToolCallRequest& call) {
+  MarkProgress();
+  Emit("tool_call_proposed",
+       {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
+  if (call.name == kEndCallTool) {
+    reply_.after = AfterReply::kHangup;
+  } else if (call.name == kTransferCallTool) {
+    reply_.after = AfterReply::kTransfer;
+    // Untrusted model output: a target that is not a string in a JSON object is left empty.
+    const json args = json::parse(call.arguments_json, nullptr, /*allow_exceptions=*/false);
+    if (args.is_object() && args.contains("target") && args["target"].is_string()) {
+      reply_.transfer_target = args["target"].get<std::string>();
+    }
   }
 }
 
@@ -429,10 +500,16 @@ void VoiceAgent::FinishReply() {
   } else {
     Emit("empty_reply", {{"kind", kind}});
   }
+  const AfterReply after = reply_.after;
+  const std::string transfer_target = std::move(reply_.transfer_target);
   RetireReplyStreams();
   reply_ = Reply{};
   chunker_.Reset();
   if (HasText(text)) AppendHistory("assistant", text);
+  if (after != AfterReply::kContinue) {
+    EndByAgent(after, transfer_target);
+    return;
+  }
   if (barge_candidate_) {  // the caller started talking in the reply's last moments
     barge_candidate_ = false;
     BeginUserTurn(barge_start_us_, "vad_start");
@@ -544,12 +621,26 @@ void VoiceAgent::EndCall(const char* reason) {
   ScheduleReap();
   if (max_call_timer_ != kNoTask) scheduler_.Cancel(max_call_timer_);
   if (watchdog_timer_ != kNoTask) scheduler_.Cancel(watchdog_timer_);
+  if (dtmf_timer_ != kNoTask) scheduler_.Cancel(dtmf_timer_);
   max_call_timer_ = kNoTask;
   watchdog_timer_ = kNoTask;
+  dtmf_timer_ = kNoTask;
+  dtmf_keys_.clear();
   SetState(AgentState::kEnded, reason);
 }
 
 void VoiceAgent::Hangup() { EndCall("hangup"); }
+
+void VoiceAgent::EndByAgent(AfterReply how, const std::string& transfer_target) {
+  const bool transfer = how == AfterReply::kTransfer;
+  if (transfer) {
+    Emit("transfer", {{"target", transfer_target}});
+  } else {
+    Emit("agent_hangup", json::object());
+  }
+  EndCall(transfer ? "transfer" : "agent_hangup");
+  if (on_call_end_) on_call_end_(transfer ? "transfer" : "agent");
+}
 
 void VoiceAgent::AppendHistory(const char* role, const std::string& text) {
   const std::string_view role_view(role);

@@ -4,9 +4,14 @@
 // transition and timing point to an EventSink (source "agent"). Every wait and queue is bounded
 // (AgentConfig), so the agent never stays silent or stuck forever. Per-frame calls do no
 // allocation and build no strings unless an event is actually emitted.
+//
+// Beyond speech: DTMF keys become a user message ("DTMF: 1234"); the call-control tools end_call
+// and transfer_call end the call once the reply that proposed them has played; and a caller asking
+// for a repeat ("say that again") hears the last assistant message again without an LLM request.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,11 +34,18 @@ namespace callsim::agent {
 
 enum class AgentState { kListening, kUserSpeaking, kThinking, kSpeaking, kEnded };
 
+// The tools the agent executes itself: the model proposes them like any tool.
+inline constexpr std::string_view kEndCallTool = "end_call";            // args: none
+inline constexpr std::string_view kTransferCallTool = "transfer_call";  // args: {"target": "..."}
+
 // "listening", "user_speaking", "thinking", "speaking", "ended" (as in the "state" events).
 const char* AgentStateName(AgentState state);
 
 class VoiceAgent {
  public:
+  // How the agent ended the call: "agent" (it hung up) or "transfer".
+  using CallEndFn = std::function<void(const std::string& how)>;
+
   // All references must outlive the agent. Nothing happens before Start().
   VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& stt, LlmProvider& llm,
              TtsProvider& tts, EventSink& events);
@@ -51,6 +63,17 @@ class VoiceAgent {
   void NextOutputFrame(Frame* out);
   // The caller hung up: cancels everything; state becomes ended.
   void Hangup();
+  // A DTMF key the caller pressed (from the media endpoint's telephone events), at `t_us`. Emits
+  // "dtmf". Keys collect until '#' (not part of the message; alone it gives "DTMF: #") or
+  // dtmf_timeout_ms without a key; then "DTMF: <keys>" is a user message, emitted as
+  // "dtmf_input" and answered like a final transcript: it interrupts a reply in progress, and
+  // while the caller is speaking it joins that turn's message. Ignored outside the call.
+  void OnDtmf(char key, int64_t t_us);
+  // Called once when the agent ends the call itself (end_call or transfer_call, after the reply
+  // that proposed it has played; the agent is then ended). It runs inside NextOutputFrame, so
+  // it must not destroy the agent; schedule the teardown instead. A reply cut off by a barge-in
+  // or an error drops its pending end: the call goes on.
+  void set_on_call_end(CallEndFn fn) { on_call_end_ = std::move(fn); }
 
   AgentState state() const { return state_; }
   // The conversation (user and assistant messages, oldest first; the system prompt is not in it).
@@ -82,9 +105,14 @@ class VoiceAgent {
     bool played_any = false;
   };
 
+  // What happens once a reply has played: nothing, or the call ends (end_call, transfer_call).
+  enum class AfterReply { kContinue, kHangup, kTransfer };
+
   struct Reply {
     uint64_t id = 0;  // 0: no reply in progress; callbacks carry the id they were made for
     ReplyKind kind = ReplyKind::kAnswer;
+    AfterReply after = AfterReply::kContinue;
+    std::string transfer_target;
     std::unique_ptr<LlmStream> llm;
     bool llm_done = true;
     std::vector<Segment> segments;
@@ -107,11 +135,15 @@ class VoiceAgent {
   void OpenStt();
   bool ReopenStt();
   void OnSttFinal(const std::string& text);
+  void FlushDtmf(const char* reason);
+  // Answers the user message at the end of the history: a replay for a repeat request, else the LLM.
+  void Respond();
 
   // Reply side.
   void BeginReply(ReplyKind kind);
   void SpeakFixedText(const std::string& text);
   void StartAnswer();
+  void OnToolCall(const ToolCallRequest& call);
   void OnLlmToken(const std::string& token);
   void OnLlmDone();
   void AddSentence(std::string text);
@@ -132,6 +164,7 @@ class VoiceAgent {
   void OnWatchdog();
   const char* StalledStage() const;
   void EndCall(const char* reason);
+  void EndByAgent(AfterReply how, const std::string& transfer_target);
   void AppendHistory(const char* role, const std::string& text);
   void SetState(AgentState to, const char* reason);
   void Emit(std::string_view kind, const nlohmann::json& detail);
@@ -167,6 +200,12 @@ class VoiceAgent {
   int64_t barge_start_us_ = 0;
   int64_t barge_voiced_us_ = 0;
   int64_t barge_in_min_us_;
+
+  // DTMF keys collected for the next message.
+  std::string dtmf_keys_;
+  int64_t last_dtmf_us_ = -1;
+  TaskId dtmf_timer_ = kNoTask;
+  CallEndFn on_call_end_;
 
   TaskId max_call_timer_ = kNoTask;
   TaskId watchdog_timer_ = kNoTask;

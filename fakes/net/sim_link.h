@@ -23,16 +23,18 @@ struct Outage {
   double duration_ms = 0;
 };
 
-// How the jitter added to delay_ms is drawn (jitter_ms is its scale; 0 means no jitter):
-//   kNormal:      Normal(0, jitter_ms): earlier or later; delay clamped to [0, delay_ms + 4 * jitter_ms].
-//   kUniform:     uniform in [-jitter_ms, +jitter_ms); clamped to [0, delay_ms + jitter_ms].
-//   kExponential: Exponential with mean jitter_ms, only ever later; clamped at delay_ms + 10 * jitter_ms
-//                 (a 4.5e-5 tail, so the mean stays jitter_ms within 0.01%).
-//   kPareto:      Pareto shape 2.5 with mean jitter_ms, only ever later: rare long spikes, as on
-//                 congested Wi-Fi and mobile links. It is the Pareto shifted to start at 0 (type II,
-//                 Lomax, scale 1.5 * jitter_ms), so delay_ms stays the floor as with kExponential;
-//                 median 0.48 * jitter_ms, p99 8.6 * jitter_ms. Clamped at delay_ms + 20 * jitter_ms,
-//                 which cuts 0.13% of draws and lowers the mean by 1.8%.
+// How the jitter added to delay_ms is drawn (jitter_ms is its scale; 0 means no jitter), and the
+// bounds the delay is clamped to:
+//   kNormal:      Normal(0, jitter_ms), earlier or later; [0, delay_ms + 4 * jitter_ms].
+//   kUniform:     uniform in [-jitter_ms, +jitter_ms); [0, delay_ms + jitter_ms].
+//   kExponential: Exponential with mean jitter_ms, only ever later; [delay_ms, delay_ms + 10 *
+//                 jitter_ms] (a 4.5e-5 tail: the mean stays jitter_ms within 0.01%).
+//   kPareto:      Pareto with shape 2.5 and mean jitter_ms, only ever later: rare long spikes, as
+//                 on congested Wi-Fi and mobile links. It is the Pareto shifted to start at 0
+//                 (type II, Lomax, scale 1.5 * jitter_ms), so delay_ms stays the floor as with
+//                 kExponential; median 0.48 * jitter_ms, p99 8.6 * jitter_ms. Clamped to
+//                 [delay_ms, delay_ms + 20 * jitter_ms], which cuts 0.13% of the draws and lowers
+//                 the mean by 1.8%.
 enum class JitterDistribution { kNormal, kUniform, kExponential, kPareto };
 
 // "normal", "uniform", "exponential" or "pareto" (exactly, as in scenario.h); nullopt otherwise.
@@ -78,17 +80,19 @@ struct SimLinkStats {
 //   1-2. the loss model (LossModel::Lose: u_loss, u_move),
 //   3-4. the jitter, u1 then u2, whatever the distribution and even when jitter_ms is 0:
 //        kNormal uses both (Box-Muller: jitter_ms * sqrt(-2 ln(1 - u1)) * cos(2 pi u2), the same
-//        values as Rng::Normal); kUniform, kExponential and kPareto use only u1 (inverse CDF),
+//        values as Rng::Normal); kUniform, kExponential and kPareto use only u1 (inverse CDF:
+//        the same values as Rng::Uniform(-j, j), Rng::Exponential(j), Rng::Pareto(1.5 j, 2.5) -
+//        1.5 j would give for it),
 //   5.   reorder, 6. duplicate.
 // So changing one setting (say the loss rate) never shifts the draws behind any other decision:
 // sweeps compare like with like. Decisions are then made in this order: outage window, loss,
 // room on the wire, delay, reorder, duplicate. The loss model steps for every packet, including
 // those sent during an outage.
 //
-// Delay: delay_ms + the jitter, clamped to its distribution's bounds (see JitterDistribution). The
-// path is FIFO: a packet is delivered no earlier than the last in-order packet before it. A reordered
-// packet is delivered reorder_gap_ms after its in-order time and does not hold back later packets.
-// A duplicate arrives kDuplicateGapMs after its original and does not hold back later packets.
+// Delay: delay_ms + the jitter, clamped to its distribution's bounds (see JitterDistribution).
+// The path is FIFO: a packet is delivered no earlier than the last in-order packet before it. A
+// reordered packet is delivered reorder_gap_ms after its in-order time and does not hold back
+// later packets. A duplicate arrives kDuplicateGapMs after its original and does not hold back later packets.
 //
 // Delivery is a task on the Scheduler; the link owns the bytes until then (no allocation per packet
 // beyond the scheduler's queue, except a duplicate's copy). Not thread-safe, like the Scheduler.

@@ -16,12 +16,39 @@ double DbfsToPower(double dbfs) {
   return rms * rms;
 }
 
-const double kSpeechFloorPower = DbfsToPower(kSpeechFloorDbfs);
+const double kSpeechFloorEnergy = DbfsToPower(kSpeechFloorDbfs) * agent::kFrameSamples;
 const double kNoisePriorSamples = kNoisePriorSeconds * agent::kSampleRateHz;
 
-int16_t Saturate(float v) {
-  v = std::clamp(v, -32768.0f, 32767.0f);
-  return static_cast<int16_t>(v < 0 ? v - 0.5f : v + 0.5f);  // round half away from zero
+// Written so that the compiler vectorizes the loops (fixed trip count, lanes, no branches).
+int64_t VoiceEnergy(const agent::Frame& frame) {
+  int64_t sum = 0;
+  for (int16_t s : frame.samples) sum += static_cast<int32_t>(s) * s;
+  return sum;
+}
+
+double NoiseEnergy(const std::array<float, agent::kFrameSamples>& x) {
+  constexpr int kLanes = 8;
+  static_assert(agent::kFrameSamples % kLanes == 0);
+  std::array<float, kLanes> lanes{};
+  for (int i = 0; i < agent::kFrameSamples; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lanes[k] += x[i + k] * x[i + k];
+  }
+  double sum = 0;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+// Rounds half up and clamps to int16, in integers (which the compiler vectorizes, unlike a float
+// clamp). |mix| < 2^31 holds: voice and echo are int16, the gain is at most kMaxNoiseGain and
+// unit-RMS noise samples stay within +-1000 (see NoiseSource).
+void Saturate(const std::array<float, agent::kFrameSamples>& mix, agent::Frame* out) {
+  for (int i = 0; i < agent::kFrameSamples; ++i) {
+    // Truncation rounds half up wherever the sum is positive, i.e. wherever no clamp follows.
+    int32_t v = static_cast<int32_t>(mix[i] + 32768.5f) - 32768;
+    v = v < -32768 ? -32768 : v;
+    v = v > 32767 ? 32767 : v;
+    out->samples[i] = static_cast<int16_t>(v);
+  }
 }
 
 std::string ValidateEcho(const EchoSpec& echo) {
@@ -31,7 +58,8 @@ std::string ValidateEcho(const EchoSpec& echo) {
            "] (got " + std::to_string(echo.delay_ms) + ")";
   }
   if (!(echo.return_loss_db >= 0 && echo.return_loss_db <= kMaxReturnLossDb)) {
-    return "echo.return_loss_db must be in [0, 200] (got " + std::to_string(echo.return_loss_db) + ")";
+    return "echo.return_loss_db must be in [0, 200] (got " + std::to_string(echo.return_loss_db) +
+           ")";
   }
   return "";
 }
@@ -62,62 +90,79 @@ MicMixer& MicMixer::operator=(MicMixer&&) noexcept = default;
 
 void MicMixer::OnEar(const agent::Frame& heard) {
   if (!echo_on_) return;
-  const size_t size = ear_ring_.size();
-  size_t at = static_cast<size_t>(ear_samples_ % static_cast<int64_t>(size));
-  for (int16_t sample : heard.samples) {
-    ear_ring_[at] = sample;
-    if (++at == size) at = 0;
+  const int64_t size = static_cast<int64_t>(ear_ring_.size());
+  const int64_t start = std::max(ear_end_, mouth_samples_);
+  // Silence for the ticks the ear missed, so that no audio from a lap ago comes back.
+  const int64_t gap_from = std::max(ear_end_, start - size);
+  WriteRing(gap_from, nullptr, start - gap_from);
+  WriteRing(start, heard.samples.data(), agent::kFrameSamples);
+  ear_end_ = start + agent::kFrameSamples;
+}
+
+void MicMixer::WriteRing(int64_t from, const int16_t* samples, int64_t count) {
+  const int64_t size = static_cast<int64_t>(ear_ring_.size());
+  while (count > 0) {  // at most two runs: up to the ring's end, then from its start
+    const int64_t at = from % size;
+    const int64_t run = std::min(count, size - at);
+    int16_t* dst = ear_ring_.data() + at;
+    if (samples) {
+      std::copy_n(samples, run, dst);
+      samples += run;
+    } else {
+      std::fill_n(dst, run, int16_t{0});
+    }
+    from += run;
+    count -= run;
   }
-  ear_samples_ += agent::kFrameSamples;
 }
 
 void MicMixer::Mix(agent::Frame* mouth, bool speaking) {
   if (!ok()) return;
-  std::array<float, agent::kFrameSamples> mix;
-  double voice_energy = 0;
-  for (int i = 0; i < agent::kFrameSamples; ++i) {
-    mix[i] = mouth->samples[i];
-    voice_energy += static_cast<double>(mouth->samples[i]) * mouth->samples[i];
-  }
-  const bool speech = speaking && voice_energy >= kSpeechFloorPower * agent::kFrameSamples;
+  const double voice_energy = static_cast<double>(VoiceEnergy(*mouth));
+  const bool speech = speaking && voice_energy >= kSpeechFloorEnergy;
   if (speech) {
     speech_energy_ += voice_energy;
     speech_samples_ += agent::kFrameSamples;
   }
+  std::array<float, agent::kFrameSamples> mix;
+  for (int i = 0; i < agent::kFrameSamples; ++i) mix[i] = mouth->samples[i];
   if (noise_) {
     noise_->Render(noise_frame_.data(), agent::kFrameSamples);
-    double noise_energy = 0;
-    for (float v : noise_frame_) noise_energy += static_cast<double>(v) * v;
+    const double noise_energy = NoiseEnergy(noise_frame_);
     if (speech) noise_source_energy_ += noise_energy;
     const float gain = static_cast<float>(noise_gain());
     if (speech) added_noise_energy_ += static_cast<double>(gain) * gain * noise_energy;
     for (int i = 0; i < agent::kFrameSamples; ++i) mix[i] += gain * noise_frame_[i];
   }
   if (echo_on_) AddEcho(mix);
-  for (int i = 0; i < agent::kFrameSamples; ++i) mouth->samples[i] = Saturate(mix[i]);
+  Saturate(mix, mouth);
   mouth_samples_ += agent::kFrameSamples;
 }
 
 void MicMixer::AddEcho(std::array<float, agent::kFrameSamples>& mix) const {
   const int64_t size = static_cast<int64_t>(ear_ring_.size());
   const int64_t first = mouth_samples_ - echo_delay_samples_;  // ear sample for mix[0]
-  // Only ear samples already heard and not yet overwritten.
-  const int64_t lo = std::max({first, int64_t{0}, ear_samples_ - size});
-  const int64_t hi = std::min(first + agent::kFrameSamples, ear_samples_);
-  size_t at = lo < hi ? static_cast<size_t>(lo % size) : 0;
-  for (int64_t k = lo; k < hi; ++k) {
-    mix[static_cast<size_t>(k - first)] += echo_gain_ * ear_ring_[at];
-    if (++at == ear_ring_.size()) at = 0;
+  // Only ear samples already written and not yet overwritten: [lo, hi).
+  int64_t lo = std::max({first, int64_t{0}, ear_end_ - size});
+  const int64_t hi = std::min(first + agent::kFrameSamples, ear_end_);
+  while (lo < hi) {  // at most two runs: up to the ring's end, then from its start
+    const int64_t at = lo % size;
+    const int64_t run = std::min(hi - lo, size - at);
+    float* dst = mix.data() + (lo - first);
+    const int16_t* src = ear_ring_.data() + at;
+    for (int64_t i = 0; i < run; ++i) dst[i] += echo_gain_ * src[i];
+    lo += run;
   }
 }
 
 double MicMixer::noise_gain() const {
   if (!noise_) return 0;
-  const double speech_power =
-      speech_samples_ > 0 ? speech_energy_ / static_cast<double>(speech_samples_) : nominal_speech_power_;
+  const double speech_power = speech_samples_ > 0
+                                  ? speech_energy_ / static_cast<double>(speech_samples_)
+                                  : nominal_speech_power_;
   const double source_power = (noise_source_energy_ + kNoisePriorSamples) /
                               (static_cast<double>(speech_samples_) + kNoisePriorSamples);
-  return std::sqrt(speech_power / (snr_power_ratio_ * source_power));
+  return std::min(kMaxNoiseGain, std::sqrt(speech_power / (snr_power_ratio_ * source_power)));
 }
 
 double MicMixer::measured_snr_db() const {

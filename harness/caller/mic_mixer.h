@@ -20,6 +20,8 @@ namespace callsim::harness {
 inline constexpr double kMaxEchoDelayMs = 2000;     // bounds the echo ring buffer (64 KB)
 inline constexpr double kSpeechFloorDbfs = -60;     // quieter frames inside speech are not speech
 inline constexpr double kNoisePriorSeconds = 1;     // weight of the source's nominal unit power
+// Noise RMS at most 20 dB over full scale (already all clipping): keeps the mix far from overflow.
+inline constexpr double kMaxNoiseGain = 327680;
 
 // Noise level. The gain for each frame makes speech power / noise power = noise.snr_db, where
 //   speech power = mean square of the voice over the frames passed with `speaking` true whose RMS
@@ -32,10 +34,11 @@ inline constexpr double kNoisePriorSeconds = 1;     // weight of the source's no
 // then barely moves: the noise does not pump with the voice. Noise keeps playing while the caller
 // is silent.
 //
-// Echo: mouth sample n (counted from the first Mix) gets ear sample n - delay_ms * 16 (counted from
-// the first OnEar), scaled by -return_loss_db. The ear and the mouth are taken to start together;
-// call OnEar for a 20 ms tick before Mix for it, or with delay_ms < 20 the echo of that tick is lost.
-// Ear audio older than the delay is overwritten (a ring of delay + 40 ms).
+// Echo: the ear frame passed to OnEar is taken to play at the same time as the mouth frame of the
+// next Mix (so call OnEar for a 20 ms tick before Mix for it; the other order adds 20 ms), and
+// comes back in the mouth delay_ms later, return_loss_db down. The ear may start later than the
+// mouth, skip ticks (silence) or deliver two frames in one tick (they play back to back); audio
+// that gets more than 40 ms ahead of the echo delay is overwritten (a ring of delay + 40 ms).
 class MicMixer {
  public:
   // `noise.file` is an already resolved path. Draws only from `rng` (and streams forked from it).
@@ -65,6 +68,8 @@ class MicMixer {
 
  private:
   void AddEcho(std::array<float, agent::kFrameSamples>& mix) const;
+  // Writes `count` samples (zeros when `samples` is null) at ear position `from` onwards.
+  void WriteRing(int64_t from, const int16_t* samples, int64_t count);
 
   std::string error_;
   std::unique_ptr<NoiseSource> noise_;
@@ -79,9 +84,10 @@ class MicMixer {
   bool echo_on_ = false;
   float echo_gain_ = 0;
   int64_t echo_delay_samples_ = 0;
-  std::vector<int16_t> ear_ring_;  // ear sample k lives at k % size
-  int64_t ear_samples_ = 0;        // ear samples heard so far
-  int64_t mouth_samples_ = 0;      // mouth samples mixed so far
+  // Ear audio by mouth-sample time: the ear sample that plays with mouth sample k is at k % size.
+  std::vector<int16_t> ear_ring_;
+  int64_t ear_end_ = 0;        // one past the latest ear sample written
+  int64_t mouth_samples_ = 0;  // mouth samples mixed so far
 
   std::array<float, agent::kFrameSamples> noise_frame_{};
 };

@@ -13,17 +13,23 @@
 
 namespace callsim::harness {
 
+// A bound on unit-RMS samples (a 60 dB crest factor): file clips are clamped to it at load.
+inline constexpr float kMaxNoiseSample = 1000;
+
 class NoiseSource {
  public:
   virtual ~NoiseSource() = default;
   // Writes the next `count` samples (count >= 0) to `out`, continuing where the last call ended.
+  // Every sample is within +-kMaxNoiseSample.
   virtual void Render(float* out, int count) = 0;
 };
 
 // Sum of four uniforms per sample (close to Gaussian, no logarithms), exactly unit variance.
+// Two samples per Rng draw.
 std::unique_ptr<NoiseSource> MakeWhiteNoise(agent::Rng rng);
 
-// White noise through Paul Kellet's refined pink filter: -3 dB/octave from about 3 Hz to 8 kHz.
+// White noise through Paul Kellet's economy pink filter: -3 dB/octave (+-0.5 dB) from about 3 Hz
+// to 8 kHz.
 // Normalized by the filter's exact power gain, not a measurement, because a second of pink noise
 // is dominated by its lowest frequencies and measures a different RMS every time.
 std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng);
@@ -44,7 +50,8 @@ std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng);
 inline constexpr double kMaxNoiseFileSeconds = 600;
 
 // A noise recording decoded (libsndfile), mixed down to mono (channel mean), resampled to 16 kHz
-// (libsoxr) and scaled to unit RMS over the whole file. Immutable, so callers share one copy.
+// (libsoxr), scaled to unit RMS over the whole file and clamped to +-kMaxNoiseSample. Immutable,
+// so callers share one copy.
 struct NoiseClip {
   std::vector<float> samples;  // 16 kHz mono, RMS 1, at least one sample
   int source_rate_hz = 0;

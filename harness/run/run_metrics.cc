@@ -62,8 +62,8 @@ void RunMetrics::AddCall(const CallRecord& record) {
 }
 
 void RunMetrics::AddTurns(const CallRecord& r) {
-  Histogram& turn_latency = trends_[0];
-  Histogram& barge_in_stop = trends_[1];
+  Histogram& turn_latency = trends_[kTurnLatency];
+  Histogram& barge_in_stop = trends_[kBargeInStop];
   for (const TurnOutcome& o : r.outcomes) {
     if (o.has_user) {
       // Scored exactly as the turns table scores it (runner.cc, MakeTurnRows).
@@ -80,11 +80,11 @@ void RunMetrics::AddTurns(const CallRecord& r) {
 void RunMetrics::AddTimeline(const CallRecord& r) {
   const CallTimeline t = BuildCallTimeline(r.events, r.started_us, r.ended_us);
   for (const TurnSpans& s : t.spans) {
-    RecordMs(trends_[2], s.endpointing_ms);
-    RecordMs(trends_[3], s.stt_final_ms);
-    RecordMs(trends_[4], s.llm_ttft_ms);
-    RecordMs(trends_[5], s.first_sentence_ms);
-    RecordMs(trends_[6], s.tts_ttfb_ms);
+    RecordMs(trends_[kEndpointing], s.endpointing_ms);
+    RecordMs(trends_[kSttFinal], s.stt_final_ms);
+    RecordMs(trends_[kLlmTtft], s.llm_ttft_ms);
+    RecordMs(trends_[kFirstSentence], s.first_sentence_ms);
+    RecordMs(trends_[kTtsTtfb], s.tts_ttfb_ms);
   }
   std::vector<bool> paired(t.replies.size(), false);
   for (const TurnOutcome& o : r.outcomes) {
@@ -109,7 +109,7 @@ void RunMetrics::AddTimeline(const CallRecord& r) {
 }
 
 double RunMetrics::RunningP95TurnLatencyMs() const {
-  const Histogram& h = trends_[0];
+  const Histogram& h = trends_[kTurnLatency];
   return h.count() == 0 ? kNaN : UsToMs(static_cast<double>(h.ValueAtPercentile(95)));
 }
 

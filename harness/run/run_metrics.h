@@ -98,6 +98,10 @@ class RunMetrics {
   int64_t calls_passed() const { return passed_; }
 
  private:
+  // Positions in kTrendNames and trends_.
+  enum Trend { kTurnLatency, kBargeInStop, kEndpointing, kSttFinal, kLlmTtft, kFirstSentence,
+               kTtsTtfb };
+
   void AddTurns(const CallRecord& record);
   void AddTimeline(const CallRecord& record);
   void AddTrendScalars(std::map<std::string, double>* out) const;

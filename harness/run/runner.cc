@@ -1,12 +1,18 @@
 #include "harness/run/runner.h"
 
+#include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
-#include <memory>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <type_traits>
 
 #include "harness/measure/histogram.h"
 #include "harness/measure/percentile.h"
 #include "harness/measure/wer.h"
+#include "harness/run/load.h"
 #include "harness/run/sim_call.h"
 #include "harness/runtime/sim_scheduler.h"
 
@@ -14,6 +20,10 @@ namespace callsim::harness {
 namespace {
 
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
+
+// ==== RUN METRICS: from here to "end RUN METRICS", harness/run/run_metrics.h (RunMetrics) takes
+// over: it receives each finished call (OnCall), serves the running p95 for progress reports
+// (RunningTurnLatencyP95Ms) and stores the aggregates and histograms at the end (StoreMetrics).
 
 // Everything the run keeps about its calls between their end and the run's end.
 struct Aggregates {
@@ -24,83 +34,27 @@ struct Aggregates {
   std::vector<double> turn_latency_ms;
   std::vector<double> barge_in_stop_ms;
   Histogram turn_latency_hist;
-  std::vector<uint64_t> call_hashes;  // by call_id
 };
 
-std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
-  std::vector<TurnRow> rows;
-  for (const TurnOutcome& o : r.outcomes) {
-    if (!o.has_user) continue;
-    TurnRow t;
-    t.turn_index = o.turn_index;
-    t.reference_text = o.reference_text;
-    t.hypothesis_text = r.hypotheses[static_cast<size_t>(o.turn_index)];
-    const WerCounts w = ComputeWer(t.reference_text, t.hypothesis_text);
-    t.ref_words = w.ref_words;
-    t.substitutions = w.substitutions;
-    t.deletions = w.deletions;
-    t.insertions = w.insertions;
-    t.turn_latency_ms = o.turn_latency_ms;
-    t.barge_in = o.barge_in;
-    t.barge_in_stop_ms = o.barge_in_stop_ms;
-    rows.push_back(std::move(t));
+void AddTurn(const TurnRow& t, Aggregates& agg) {
+  agg.wer += WerCounts{static_cast<int>(t.substitutions), static_cast<int>(t.deletions),
+                       static_cast<int>(t.insertions), static_cast<int>(t.ref_words)};
+  if (t.turn_latency_ms) {
+    agg.turn_latency_ms.push_back(*t.turn_latency_ms);
+    agg.turn_latency_hist.Record(static_cast<int64_t>(*t.turn_latency_ms * 1000.0));
   }
-  return rows;
+  if (t.barge_in_stop_ms) agg.barge_in_stop_ms.push_back(*t.barge_in_stop_ms);
 }
 
-void StoreCall(CallRecord r, int64_t run_id, Store& store, Aggregates& agg) {
-  CallRow call;
-  call.run_id = run_id;
-  call.call_id = r.call_id;
-  call.scenario = r.scenario;
-  call.started_ms = UsToMs(r.started_us);
-  call.ended_ms = UsToMs(r.ended_us);
-  call.status = r.status;
-  call.task_completed = r.task_completed;
-  call.failure_reason = r.failure_reason;
-
-  std::vector<TurnRow> turns = MakeTurnRows(r);
-  for (const TurnRow& t : turns) {
-    agg.wer += WerCounts{static_cast<int>(t.substitutions), static_cast<int>(t.deletions),
-                         static_cast<int>(t.insertions), static_cast<int>(t.ref_words)};
-    if (t.turn_latency_ms) {
-      agg.turn_latency_ms.push_back(*t.turn_latency_ms);
-      agg.turn_latency_hist.Record(static_cast<int64_t>(*t.turn_latency_ms * 1000.0));
-    }
-    if (t.barge_in_stop_ms) agg.barge_in_stop_ms.push_back(*t.barge_in_stop_ms);
-  }
-  std::vector<ExpectationRow> expectations;
-  for (const ExpectationResult& e : r.expectations) {
-    ExpectationRow row;
-    row.turn_index = e.turn_index;
-    row.kind = e.kind;
-    row.passed = e.passed;
-    row.detail = e.detail;
-    expectations.push_back(std::move(row));
-  }
-  std::vector<EventRow> events;
-  events.reserve(r.events.size());
-  for (size_t i = 0; i < r.events.size(); ++i) {
-    EventEntry& e = r.events[i];
-    events.push_back(EventRow{run_id, r.call_id, static_cast<int64_t>(i), UsToMs(e.t_us),
-                              std::move(e.source), std::move(e.kind), std::move(e.detail_json)});
-  }
+void AddCall(const CallRow& call, Aggregates& agg) {
   ++agg.calls;
-  if (r.task_completed) ++agg.passed;
-  if (r.status == "dropped") ++agg.dropped;
-  agg.call_hashes[static_cast<size_t>(r.call_id)] = r.event_hash;
-  store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events));
+  if (call.task_completed) ++agg.passed;
+  if (call.status == "dropped") ++agg.dropped;
 }
 
-std::string RunHash(const std::vector<uint64_t>& call_hashes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t id = 0; id < call_hashes.size(); ++id) {
-    const std::string part = std::to_string(id) + ":" + std::to_string(call_hashes[id]) + ";";
-    h = agent::Fnv1a64(part, h);
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
-  return buf;
+double RunningTurnLatencyP95Ms(const Aggregates& agg) {
+  if (agg.turn_latency_hist.count() == 0) return std::numeric_limits<double>::quiet_NaN();
+  return static_cast<double>(agg.turn_latency_hist.ValueAtPercentile(95)) / 1000.0;
 }
 
 void StoreMetrics(int64_t run_id, Aggregates& agg, Store& store) {
@@ -125,71 +79,378 @@ void StoreMetrics(int64_t run_id, Aggregates& agg, Store& store) {
     store.SetMetric(run_id, "barge_in_stop_max_ms", NearestRankPercentile(agg.barge_in_stop_ms, 100));
   }
 }
+// ==== end RUN METRICS
+
+std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
+  std::vector<TurnRow> rows;
+  for (const TurnOutcome& o : r.outcomes) {
+    if (!o.has_user) continue;
+    TurnRow t;
+    t.turn_index = o.turn_index;
+    t.reference_text = o.reference_text;
+    t.hypothesis_text = r.hypotheses[static_cast<size_t>(o.turn_index)];
+    const WerCounts w = ComputeWer(t.reference_text, t.hypothesis_text);
+    t.ref_words = w.ref_words;
+    t.substitutions = w.substitutions;
+    t.deletions = w.deletions;
+    t.insertions = w.insertions;
+    t.turn_latency_ms = o.turn_latency_ms;
+    t.barge_in = o.barge_in;
+    t.barge_in_stop_ms = o.barge_in_stop_ms;
+    rows.push_back(std::move(t));
+  }
+  return rows;
+}
+
+// Turns a finished call into its rows, counts it, and hands the rows to the store's batch.
+void StoreCall(CallRecord r, int64_t run_id, Store& store, Aggregates& agg) {
+  CallRow call;
+  call.run_id = run_id;
+  call.call_id = r.call_id;
+  call.scenario = r.scenario;
+  call.started_ms = UsToMs(r.started_us);
+  call.ended_ms = UsToMs(r.ended_us);
+  call.status = r.status;
+  call.task_completed = r.task_completed;
+  call.failure_reason = r.failure_reason;
+
+  std::vector<TurnRow> turns = MakeTurnRows(r);
+  for (const TurnRow& t : turns) AddTurn(t, agg);
+  AddCall(call, agg);
+  std::vector<ExpectationRow> expectations;
+  for (const ExpectationResult& e : r.expectations) {
+    ExpectationRow row;
+    row.turn_index = e.turn_index;
+    row.kind = e.kind;
+    row.passed = e.passed;
+    row.detail = e.detail;
+    expectations.push_back(std::move(row));
+  }
+  std::vector<EventRow> events;
+  events.reserve(r.events.size());
+  for (size_t i = 0; i < r.events.size(); ++i) {
+    EventEntry& e = r.events[i];
+    events.push_back(EventRow{run_id, r.call_id, static_cast<int64_t>(i), UsToMs(e.t_us),
+                              std::move(e.source), std::move(e.kind), std::move(e.detail_json)});
+  }
+  store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events));
+}
+
+std::string RunHash(const std::vector<uint64_t>& call_hashes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t id = 0; id < call_hashes.size(); ++id) {
+    const std::string part = std::to_string(id) + ":" + std::to_string(call_hashes[id]) + ";";
+    h = agent::Fnv1a64(part, h);
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
+  return buf;
+}
 
 std::string ConfigJson(const Scenario& s, const RunOptions& options) {
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
                       {"codec", std::string(agent::CodecName(s.codec))},
                       {"callers", s.load.callers}, {"set", options.overrides}};
+  if (!s.load.mix.empty()) {
+    nlohmann::json mix = nlohmann::json::array();
+    for (const MixEntry& e : s.load.mix) mix.push_back({{"scenario", e.scenario_path}, {"weight", e.weight}});
+    j["mix"] = std::move(mix);
+  }
   return j.dump();
+}
+
+std::shared_ptr<fakes::CapacityLimiter> MakeLimiter(agent::Scheduler& scheduler, const CapacitySpec& c) {
+  return fakes::MakeCapacityLimiter(scheduler, c.max_concurrent, c.queue, c.queue_timeout_ms,
+                                    c.rate_limit_per_s);
+}
+
+void StoreCapacityMetrics(int64_t run_id, const char* provider, const fakes::CapacityLimiter* limiter,
+                          Store& store) {
+  if (limiter == nullptr) return;
+  const fakes::CapacityStats& s = limiter->stats();
+  const std::string p = std::string(provider) + "_capacity_";
+  store.SetMetric(run_id, p + "requests", static_cast<double>(s.requests));
+  store.SetMetric(run_id, p + "queued", static_cast<double>(s.queued));
+  store.SetMetric(run_id, p + "queue_timeouts", static_cast<double>(s.queue_timeouts));
+  store.SetMetric(run_id, p + "over_capacity", static_cast<double>(s.over_capacity));
+  store.SetMetric(run_id, p + "rate_limited", static_cast<double>(s.rate_limited));
+  store.SetMetric(run_id, p + "peak_in_service", s.peak_in_service);
+  store.SetMetric(run_id, p + "max_wait_ms", UsToMs(s.max_wait_us));
+  store.SetMetric(run_id, p + "mean_wait_ms",
+                  s.granted ? UsToMs(s.total_wait_us) / static_cast<double>(s.granted) : 0.0);
+}
+
+fakes::CapacityStats StatsOf(const std::shared_ptr<fakes::CapacityLimiter>& limiter) {
+  return limiter ? limiter->stats() : fakes::CapacityStats{};
+}
+
+// TRANSITION: SimCall is to take the run's limiters (a `const fakes::ProviderLimiters&` after
+// run_rng). Until sim_call.h does, calls are built without them and run unlimited; once it does,
+// replace this with a plain std::make_unique<SimCall>(..., limiters, ...).
+template <typename Call = SimCall>
+std::unique_ptr<Call> NewSimCall(agent::Scheduler& scheduler, const PlannedScenario& planned, int id,
+                                 const agent::Rng& run_rng, const fakes::ProviderLimiters& limiters,
+                                 typename Call::FinishedFn on_finished) {
+  if constexpr (std::is_constructible_v<Call, agent::Scheduler&, const Scenario&,
+                                        const fakes::LlmScript&, int, const agent::Rng&,
+                                        const fakes::ProviderLimiters&, typename Call::FinishedFn>) {
+    return std::make_unique<Call>(scheduler, *planned.scenario, *planned.script, id, run_rng,
+                                  limiters, std::move(on_finished));
+  } else {
+    return std::make_unique<Call>(scheduler, *planned.scenario, *planned.script, id, run_rng,
+                                  std::move(on_finished));
+  }
+}
+
+// One run: owns the scheduler, the limiters and the live calls; members are declared so that the
+// calls go first (they reference the scheduler and hold tickets of the limiters).
+class LoadRun {
+ public:
+  LoadRun(const RunPlan& plan, const RunOptions& options, Store& store, int64_t run_id)
+      : plan_(plan), load_(plan.main->load), options_(options), store_(store), run_id_(run_id),
+        run_rng_(options.seed) {
+    const FakesSpec& fakes = plan.main->fakes;
+    limiters_.stt = MakeLimiter(scheduler_, fakes.stt.capacity);
+    limiters_.llm = MakeLimiter(scheduler_, fakes.llm.capacity);
+    limiters_.tts = MakeLimiter(scheduler_, fakes.tts.capacity);
+  }
+
+  RunResult Execute();
+
+ private:
+  void ScheduleArrival(size_t index);
+  void Arrive(int id);
+  void Reject(int id, const Scenario& scenario);
+  void OnFinished(CallRecord record);
+  bool RunLoop();
+  void EndRemaining(const std::string& reason);
+  int64_t EndBoundUs() const;
+  void Report(bool finished);
+
+  const RunPlan& plan_;
+  const LoadSpec& load_;
+  const RunOptions& options_;
+  Store& store_;
+  const int64_t run_id_;
+  SimScheduler scheduler_;
+  const agent::Rng run_rng_;
+  fakes::ProviderLimiters limiters_;
+  std::vector<int64_t> arrivals_us_;
+  Aggregates agg_;
+  std::vector<uint64_t> call_hashes_;  // by call id
+  int64_t call_us_sum_ = 0;            // summed length of the calls done
+  size_t next_arrival_ = 0;
+  int active_ = 0;
+  int peak_active_ = 0;
+  int64_t end_us_ = 0;
+  bool stop_ = false;
+  int64_t next_progress_us_ = 0;
+  std::vector<std::unique_ptr<SimCall>> calls_;  // by call id; reset once stored
+};
+
+RunResult LoadRun::Execute() {
+  arrivals_us_ = ArrivalTimesUs(load_, run_rng_);
+  call_hashes_.assign(arrivals_us_.size(), 0);
+  calls_.resize(arrivals_us_.size());
+  end_us_ = EndBoundUs();
+  scheduler_.At(end_us_, [this] { stop_ = true; });
+  next_progress_us_ = std::llround(std::max(0.001, options_.progress_interval_s) * 1e6);
+  ScheduleArrival(0);
+  const bool aborted = RunLoop();
+  const bool at_duration = stop_ && load_.duration_s > 0 &&
+                           end_us_ == std::llround(load_.duration_s * 1e6);
+  EndRemaining(aborted ? "run aborted" : at_duration ? "run duration reached" : "run time limit");
+
+  RunResult result;
+  result.run_id = run_id_;
+  StoreMetrics(run_id_, agg_, store_);
+  StoreCapacityMetrics(run_id_, "stt", limiters_.stt.get(), store_);
+  StoreCapacityMetrics(run_id_, "llm", limiters_.llm.get(), store_);
+  StoreCapacityMetrics(run_id_, "tts", limiters_.tts.get(), store_);
+  result.event_log_hash = RunHash(call_hashes_);
+  result.calls = agg_.calls;
+  result.calls_passed = agg_.passed;
+  result.calls_dropped = agg_.dropped;
+  result.peak_active_calls = peak_active_;
+  result.virtual_end_us = scheduler_.NowUs();
+  result.stt_capacity = StatsOf(limiters_.stt);
+  result.llm_capacity = StatsOf(limiters_.llm);
+  result.tts_capacity = StatsOf(limiters_.tts);
+  result.status = aborted ? "aborted" : "completed";
+  result.exit_code = aborted ? 1 : (agg_.passed == agg_.calls ? 0 : 99);
+  store_.FinishRun(run_id_, result.status, result.event_log_hash, result.exit_code);
+  Report(/*finished=*/true);
+  return result;
+}
+
+// load.duration_s when set, and in any case the last arrival plus the longest call bound of any
+// scenario the calls run, plus slack for the calls' own end handling.
+int64_t LoadRun::EndBoundUs() const {
+  double max_call_ms = 0;
+  for (const PlannedScenario& p : plan_.scenarios) {
+    max_call_ms = std::max(max_call_ms, p.scenario->agent.max_call_ms);
+  }
+  const int64_t last_arrival_us = arrivals_us_.empty() ? 0 : arrivals_us_.back();
+  int64_t end_us = last_arrival_us + std::llround(max_call_ms * 1000.0) + 120 * agent::kMicrosPerSecond;
+  if (load_.duration_s > 0) end_us = std::min<int64_t>(end_us, std::llround(load_.duration_s * 1e6));
+  return end_us;
+}
+
+// One arrival pending at a time: the next is scheduled when this one fires.
+void LoadRun::ScheduleArrival(size_t index) {
+  if (index >= arrivals_us_.size()) return;
+  scheduler_.At(arrivals_us_[index], [this, index] {
+    next_arrival_ = index + 1;
+    Arrive(static_cast<int>(index));
+    ScheduleArrival(index + 1);
+  });
+}
+
+void LoadRun::Arrive(int id) {
+  const int pick = PickMixEntry(load_.mix, run_rng_, id);
+  const PlannedScenario& planned = plan_.scenarios[static_cast<size_t>(std::max(0, pick))];
+  if (active_ >= options_.max_active_calls) {
+    Reject(id, *planned.scenario);
+    return;
+  }
+  calls_[static_cast<size_t>(id)] = NewSimCall(scheduler_, planned, id, run_rng_, limiters_,
+                                               [this](CallRecord r) { OnFinished(std::move(r)); });
+  ++active_;
+  peak_active_ = std::max(peak_active_, active_);
+  calls_[static_cast<size_t>(id)]->Start();
+}
+
+// The bound on active calls: the arrival is stored as dropped without running.
+void LoadRun::Reject(int id, const Scenario& scenario) {
+  CallRecord r;
+  r.call_id = id;
+  r.scenario = scenario.name;
+  r.started_us = r.ended_us = scheduler_.NowUs();
+  r.status = "dropped";
+  r.failure_reason = "active call limit reached (" + std::to_string(options_.max_active_calls) + ")";
+  r.event_hash = agent::Fnv1a64(r.failure_reason);
+  call_hashes_[static_cast<size_t>(id)] = r.event_hash;
+  StoreCall(std::move(r), run_id_, store_, agg_);
+}
+
+void LoadRun::OnFinished(CallRecord record) {
+  const size_t id = static_cast<size_t>(record.call_id);
+  call_us_sum_ += record.ended_us - record.started_us;
+  call_hashes_[id] = record.event_hash;
+  StoreCall(std::move(record), run_id_, store_, agg_);
+  calls_[id].reset();
+  --active_;
+}
+
+// Runs tasks until every call has arrived and ended, the end bound, or an abort (returns true).
+bool LoadRun::RunLoop() {
+  while (!stop_ && (next_arrival_ < arrivals_us_.size() || active_ > 0)) {
+    if (!scheduler_.RunOne()) break;
+    if (options_.progress && scheduler_.NowUs() >= next_progress_us_) Report(false);
+    if (options_.abort && (scheduler_.tasks_run() & 1023) == 0 && options_.abort->load()) return true;
+  }
+  return false;
+}
+
+// Calls still running end now, in call-id order, and their records are stored as dropped.
+void LoadRun::EndRemaining(const std::string& reason) {
+  for (std::unique_ptr<SimCall>& call : calls_) {
+    if (call && !call->ended()) call->End(reason, "dropped");
+  }
+  scheduler_.RunUntil(scheduler_.NowUs());  // delivers the records (each from a task due now)
+}
+
+void LoadRun::Report(bool finished) {
+  const int64_t now_us = scheduler_.NowUs();
+  const int64_t interval_us = std::llround(std::max(0.001, options_.progress_interval_s) * 1e6);
+  next_progress_us_ = (now_us / interval_us + 1) * interval_us;
+  if (!options_.progress) return;
+  RunProgress p;
+  p.virtual_us = now_us;
+  p.calls_total = static_cast<int>(arrivals_us_.size());
+  p.calls_started = static_cast<int>(next_arrival_);
+  p.calls_done = agg_.calls;
+  p.calls_active = active_;
+  p.turn_latency_p95_ms = RunningTurnLatencyP95Ms(agg_);
+  if (agg_.calls > 0 && !arrivals_us_.empty()) {
+    const int64_t mean_call_us = call_us_sum_ / agg_.calls;
+    p.estimated_end_us = std::min(end_us_, std::max(now_us, arrivals_us_.back() + mean_call_us));
+  }
+  p.finished = finished;
+  options_.progress(p);
 }
 
 }  // namespace
 
-RunResult RunScenario(const Scenario& scenario, const fakes::LlmScript& script,
-                      const RunOptions& options, Store& store) {
+bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error) {
+  RunPlan out;
+  out.main = &main;
+  std::map<std::string, std::shared_ptr<const fakes::LlmScript>> by_path;  // lookups only
+  auto add = [&](const Scenario& s) {
+    const std::string& path = s.fakes.llm.script;
+    if (path.empty()) {
+      *error = s.source_path + ": fakes.llm.script: the fake LLM needs a script (see scenarios/README.md)";
+      return false;
+    }
+    std::shared_ptr<const fakes::LlmScript>& script = by_path[path];
+    if (!script) {
+      auto loaded = std::make_shared<fakes::LlmScript>();
+      if (!fakes::LoadLlmScript(path, loaded.get(), error)) return false;
+      script = std::move(loaded);
+    }
+    out.scenarios.push_back(PlannedScenario{&s, script});
+    return true;
+  };
+  if (main.load.mix.empty()) {
+    if (!add(main)) return false;
+  } else {
+    bool any_weight = false;
+    for (size_t i = 0; i < main.load.mix.size(); ++i) {
+      const MixEntry& entry = main.load.mix[i];
+      if (!entry.scenario) {
+        *error = main.source_path + ": load.mix." + std::to_string(i) + ": " + entry.scenario_path +
+                 " was not loaded";
+        return false;
+      }
+      any_weight = any_weight || entry.weight > 0;
+      if (!add(*entry.scenario)) return false;
+    }
+    if (!any_weight) {
+      *error = main.source_path + ": load.mix: no entry has a positive weight";
+      return false;
+    }
+  }
+  *plan = std::move(out);
+  return true;
+}
+
+RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& store) {
+  const Scenario& main = *plan.main;
+  const size_t expected = main.load.mix.empty() ? 1 : main.load.mix.size();
+  if (plan.scenarios.size() != expected) {
+    throw std::invalid_argument("RunPlan: " + std::to_string(plan.scenarios.size()) +
+                                " scenarios for " + std::to_string(expected) + " (see MakeRunPlan)");
+  }
   RunInfo info;
   info.seed = options.seed;
   info.mode = "virtual";
   info.scenario = options.scenario_arg;
-  info.config_json = ConfigJson(scenario, options);
-  RunResult result;
-  result.run_id = store.BeginRun(info);
+  info.config_json = ConfigJson(main, options);
+  const int64_t run_id = store.BeginRun(info);
+  LoadRun run(plan, options, store, run_id);
+  return run.Execute();
+}
 
-  SimScheduler scheduler;
-  const agent::Rng run_rng(options.seed);
-  const int callers = scenario.load.callers;
-  Aggregates agg;
-  agg.call_hashes.assign(static_cast<size_t>(callers), 0);
-  std::vector<std::unique_ptr<SimCall>> calls(static_cast<size_t>(callers));
-  int64_t last_arrival_us = 0;
-  for (int id = 0; id < callers; ++id) {
-    const int64_t arrival_us = scenario.load.rate_per_s > 0
-        ? static_cast<int64_t>(id * 1e6 / scenario.load.rate_per_s) : 0;
-    last_arrival_us = std::max(last_arrival_us, arrival_us);
-    scheduler.At(arrival_us, [&, id] {
-      calls[id] = std::make_unique<SimCall>(scheduler, scenario, script, id, run_rng,
-          [&, id](CallRecord record) {
-            StoreCall(std::move(record), result.run_id, store, agg);
-            calls[id].reset();
-          });
-      calls[id]->Start();
-    });
+RunResult RunScenario(const Scenario& scenario, const fakes::LlmScript& script,
+                      const RunOptions& options, Store& store) {
+  if (!scenario.load.mix.empty()) {
+    throw std::invalid_argument("RunScenario: " + scenario.name + " has a mix: use MakeRunPlan");
   }
-
-  // Bounds: the run ends by this virtual time, whatever the calls do.
-  const int64_t limit_us = last_arrival_us +
-      static_cast<int64_t>(scenario.agent.max_call_ms * 1000.0) + 120 * agent::kMicrosPerSecond;
-  bool aborted = false;
-  while (scheduler.NowUs() <= limit_us && scheduler.RunOne()) {
-    if (options.abort && (scheduler.tasks_run() & 1023) == 0 && options.abort->load()) {
-      aborted = true;
-      break;
-    }
-  }
-  // Calls still running at the limit (or at an abort) end now; their records are stored as dropped.
-  for (auto& call : calls) {
-    if (call && !call->ended()) call->End(aborted ? "run aborted" : "run time limit", "dropped");
-  }
-  scheduler.RunUntil(scheduler.NowUs());
-
-  StoreMetrics(result.run_id, agg, store);
-  result.event_log_hash = RunHash(agg.call_hashes);
-  result.calls = agg.calls;
-  result.calls_passed = agg.passed;
-  result.status = aborted ? "aborted" : "completed";
-  result.exit_code = aborted ? 1 : (agg.passed == agg.calls ? 0 : 99);
-  store.FinishRun(result.run_id, result.status, result.event_log_hash, result.exit_code);
-  return result;
+  RunPlan plan;
+  plan.main = &scenario;
+  plan.scenarios.push_back(
+      PlannedScenario{&scenario, std::make_shared<const fakes::LlmScript>(script)});
+  return RunScenario(plan, options, store);
 }
 
 }  // namespace callsim::harness

@@ -273,7 +273,10 @@ void ReadPlan(PlanContext& ctx, const YAML::Node& root, SweepPlan* plan) {
   if (!root.IsMap()) return;
   std::map<std::string, const Entry*> by_key;
   for (const Entry& e : entries) by_key[e.key] = &e;
-  auto get = [&](const char* key) { auto it = by_key.find(key); return it == by_key.end() ? nullptr : it->second; };
+  auto get = [&by_key](const char* key) -> const Entry* {
+    auto it = by_key.find(key);
+    return it == by_key.end() ? nullptr : it->second;
+  };
   if (const Entry* e = get("parameter")) ReadParameter(ctx, *e, plan);
   if (const Entry* e = get("name")) ReadString(ctx, *e, &plan->name);
   for (const char* required : {"scenario", "levels", "slo"}) {

@@ -9,10 +9,16 @@
 
 #include "harness/scenario/overrides.h"
 #include "harness/scenario/scenario_parser.h"
+#include "harness/scenario/schema_check.h"
+#include "harness/scenario/yaml_json.h"
 #include "harness/scenario/yaml_reader.h"
 
 namespace callsim::harness {
 namespace {
+
+// What one load reports at most (its mixed-in files' errors included), so a broken file gives a
+// readable list rather than a wall.
+constexpr size_t kMaxReportedErrors = 50;
 
 SourceLocation At(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null()) return {file, 0, 0};
@@ -50,10 +56,99 @@ std::string BaseDir(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
-}  // namespace
+// One list from the schema's findings and the typed parser's errors, without saying anything
+// twice. The schema's per-value findings (type, range, enum, unknown or missing key, list size)
+// come first and win: a typed error at or under the path of one is the same problem. The typed
+// parser's errors come next. The schema's deferred findings (patterns, rules across fields) come
+// last and only where the typed parser said nothing at or under their path: for those, the
+// typed message (which names the offending key) is the better one, and the schema's is a net.
+std::vector<ScenarioError> Merge(const ParseContext& ctx, const std::vector<SchemaFinding>& findings,
+                                 std::vector<ScenarioError> typed) {
+  std::vector<ScenarioError> out;
+  for (const SchemaFinding& f : findings) {
+    if (!f.deferred) out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+  }
+  const size_t schema_count = out.size();
+  for (ScenarioError& e : typed) {
+    const auto first = out.begin();
+    const bool same = std::any_of(first, first + static_cast<std::ptrdiff_t>(schema_count),
+                                  [&](const ScenarioError& s) { return IsSameOrUnder(e.path, s.path); });
+    if (!same) out.push_back(std::move(e));
+  }
+  for (const SchemaFinding& f : findings) {
+    const bool explained = std::any_of(out.begin(), out.end(), [&](const ScenarioError& e) {
+      return IsSameOrUnder(e.path, f.path);
+    });
+    if (f.deferred && !explained) out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+  }
+  return out;
+}
 
-LoadResult LoadScenarioText(const std::string& yaml_text, const std::string& path,
-                            const std::vector<std::string>& set_overrides) {
+// The schema's findings on `root`, or a single error (appended to *errors) when the tree is too
+// large or deep to convert; nullopt then, and nothing else should be checked.
+std::optional<std::vector<SchemaFinding>> CheckSchema(const ParseContext& ctx, const YAML::Node& root,
+                                                      YamlIndex* index,
+                                                      std::vector<ScenarioError>* errors) {
+  nlohmann::json doc;
+  std::string error, error_path;
+  if (!YamlToJson(root, "", {.clamp_to_int64 = true}, &doc, index, &error, &error_path)) {
+    const auto at = index->find(error_path);
+    errors->push_back({ctx.Locate(error_path, at == index->end() ? YAML::Mark::null_mark()
+                                                                 : at->second.mark()),
+                       error_path, error});
+    return std::nullopt;
+  }
+  if (doc.is_null()) doc = nlohmann::json::object();  // an empty file is an empty scenario
+  return CheckScenarioSchema(doc, index);
+}
+
+LoadResult LoadText(const std::string& yaml_text, const std::string& path,
+                    const std::vector<std::string>& set_overrides, bool nested);
+LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set_overrides,
+                    bool nested);
+
+// Loads each mix entry's scenario (mixed-in files cannot mix in turn). Their errors keep their
+// own file:line:col and go to *nested_errors; a mixed-in file with a mix of its own is an error
+// at the entry.
+void LoadMix(const ParseContext& ctx, const YamlIndex& index, Scenario* s,
+             std::vector<ScenarioError>* errors, std::vector<ScenarioError>* nested_errors) {
+  for (size_t i = 0; i < s->load.mix.size(); ++i) {
+    MixEntry& entry = s->load.mix[i];
+    if (entry.scenario_path.empty()) continue;  // not resolved: reported already
+    LoadResult r = LoadFile(entry.scenario_path, {}, true);
+    nested_errors->insert(nested_errors->end(), r.errors.begin(), r.errors.end());
+    if (!r.ok()) continue;
+    if (!r.scenario->load.mix.empty()) {
+      const std::string at = "load.mix." + std::to_string(i) + ".scenario";
+      const auto field = index.find(at);
+      errors->push_back({ctx.Locate(at, field == index.end() ? YAML::Mark::null_mark()
+                                                             : field->second.mark()),
+                         at,
+                         entry.scenario_path +
+                             " has a load.mix of its own; mixes do not nest (list its scenarios "
+                             "here instead)"});
+      continue;
+    }
+    entry.scenario = std::make_shared<const Scenario>(std::move(*r.scenario));
+  }
+}
+
+// Sorts the file's own errors, then the mixed-in files' (each already sorted), at most
+// kMaxReportedErrors in all plus a last line saying so when more were left out.
+std::vector<ScenarioError> Report(const std::string& path, std::vector<ScenarioError> own,
+                                  const std::vector<ScenarioError>& nested, bool truncated) {
+  SortErrors(&own);
+  own.insert(own.end(), nested.begin(), nested.end());
+  if (own.size() > kMaxReportedErrors) {
+    own.resize(kMaxReportedErrors);
+    truncated = true;
+  }
+  if (truncated) own.push_back({{path, 0, 0}, "", "too many errors; the rest are left out"});
+  return own;
+}
+
+LoadResult LoadText(const std::string& yaml_text, const std::string& path,
+                    const std::vector<std::string>& set_overrides, bool nested) {
   LoadResult result;
   if (yaml_text.size() > kMaxScenarioBytes) {
     result.errors.push_back({{path, 0, 0}, "",
@@ -64,27 +159,33 @@ LoadResult LoadScenarioText(const std::string& yaml_text, const std::string& pat
   std::optional<YAML::Node> root = ParseYaml(yaml_text, path, &result.errors);
   if (!root) return result;
   std::vector<AppliedOverride> applied = ApplyOverrides(set_overrides, *root, &result.errors);
-  ParseContext ctx(path, std::move(applied), &result.errors);
+  std::vector<ScenarioError> typed;
+  ParseContext ctx(path, std::move(applied), &typed);
+  YamlIndex index;
+  const std::optional<std::vector<SchemaFinding>> findings =
+      CheckSchema(ctx, *root, &index, &result.errors);
+  if (!findings) return result;
   Scenario scenario;
   try {
     scenario = ParseScenario(ctx, *root, BaseDir(path));
   } catch (const YAML::Exception& e) {  // not expected: the readers avoid throwing calls
-    result.errors.push_back({At(path, e.mark), "", "cannot read the scenario: " + e.msg});
+    typed.push_back({At(path, e.mark), "", "cannot read the scenario: " + e.msg});
   }
-  if (result.errors.empty()) {
+  std::vector<ScenarioError> own = Merge(ctx, *findings, std::move(typed));
+  own.insert(own.begin(), result.errors.begin(), result.errors.end());  // --set errors
+  std::vector<ScenarioError> nested_errors;
+  if (!nested) LoadMix(ctx, index, &scenario, &own, &nested_errors);
+  if (own.empty() && nested_errors.empty()) {
     scenario.source_path = path;
     result.scenario = std::move(scenario);
     return result;
   }
-  SortErrors(&result.errors);
-  if (ctx.truncated()) {
-    result.errors.push_back({{path, 0, 0}, "", "too many errors; the rest are left out"});
-  }
+  result.errors = Report(path, std::move(own), nested_errors, ctx.truncated());
   return result;
 }
 
-LoadResult LoadScenarioFile(const std::string& path,
-                            const std::vector<std::string>& set_overrides) {
+LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set_overrides,
+                    bool nested) {
   LoadResult result;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -108,7 +209,19 @@ LoadResult LoadScenarioFile(const std::string& path,
     result.errors.push_back({{path, 0, 0}, "", "cannot read the scenario"});
     return result;
   }
-  return LoadScenarioText(text, path, set_overrides);
+  return LoadText(text, path, set_overrides, nested);
+}
+
+}  // namespace
+
+LoadResult LoadScenarioText(const std::string& yaml_text, const std::string& path,
+                            const std::vector<std::string>& set_overrides) {
+  return LoadText(yaml_text, path, set_overrides, false);
+}
+
+LoadResult LoadScenarioFile(const std::string& path,
+                            const std::vector<std::string>& set_overrides) {
+  return LoadFile(path, set_overrides, false);
 }
 
 }  // namespace callsim::harness

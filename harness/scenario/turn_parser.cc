@@ -1,130 +1,147 @@
 #include "harness/scenario/turn_parser.h"
 
-#include <cctype>
-
+#include "harness/scenario/expectation_parser.h"
 #include "harness/scenario/limits.h"
+#include "harness/scenario/utterance.h"
 
 namespace callsim::harness {
 namespace {
 
 using namespace limits;  // the ranges read best unqualified
+using Action = Turn::Action;
 
-bool HasWord(const std::string& text) {
-  for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c))) return true;
-  }
-  return false;
-}
+struct ActionKey {
+  std::string_view key;
+  Action action;
+};
 
-// A string with at least one word in it: `user` and `contains` are matched on words.
-void ReadWords(ParseContext& ctx, const Field& f, std::string* out) {
-  if (ReadString(ctx, f, out) && !HasWord(*out)) {
-    ctx.Error(f.path, f.mark(), "expected some words, got " + Describe(f.value));
-  }
-}
+constexpr ActionKey kActions[] = {
+    {"user", Action::kSay},        {"play", Action::kPlayFile}, {"dtmf", Action::kDtmf},
+    {"silence", Action::kSilence}, {"repeat", Action::kRepeat}, {"hangup", Action::kHangup},
+};
 
-// The one key of an expectation item, e.g. `agent_says: { contains: ... }`.
-void ParseExpectationBody(ParseContext& ctx, const Field& f, bool has_barge_in, Expectation* e) {
-  if (f.key.Scalar() == "agent_says") {
-    e->kind = Expectation::kAgentSays;
-    MapReader m(ctx, f, {"contains"});
-    if (m.Require("contains")) ReadWords(ctx, *m.Get("contains"), &e->contains);
-  } else if (f.key.Scalar() == "turn_latency") {
-    e->kind = Expectation::kTurnLatency;
-    MapReader m(ctx, f, {"max_ms"});
-    if (m.Require("max_ms")) m.Number("max_ms", kPositiveTimeMs, &e->max_ms);
-  } else {
-    e->kind = Expectation::kAgentStops;
-    MapReader m(ctx, f, {"within_ms"});
-    if (m.Require("within_ms")) m.Number("within_ms", kPositiveTimeMs, &e->within_ms);
-    if (!has_barge_in) {
-      ctx.Error(f.path, f.key.Mark(),
-                "agent_stops needs barge_in in the same turn (there is nothing to stop)");
-    }
-  }
-}
+constexpr std::string_view kActionList = "user, play, dtmf, silence, repeat, hangup";
 
-std::optional<Expectation> ParseExpectation(ParseContext& ctx, const Field& f, bool has_barge_in) {
-  MapReader m(ctx, f, {"agent_says", "turn_latency", "agent_stops"});
-  std::vector<Field> bodies;
-  for (std::string_view kind : {"agent_says", "turn_latency", "agent_stops"}) {
-    if (std::optional<Field> body = m.Get(kind)) bodies.push_back(*body);
-  }
-  if (bodies.size() != 1) {
-    if (m.is_map() && (!bodies.empty() || m.rejected_keys() == 0)) {
-      ctx.Error(f.path, f.mark(),
-                "expected one of agent_says, turn_latency, agent_stops per list item, got " +
-                    std::to_string(bodies.size()));
-    }
-    return std::nullopt;
-  }
-  Expectation e;
-  e.where = ctx.Locate(bodies[0].path, bodies[0].key.Mark());
-  ParseExpectationBody(ctx, bodies[0], has_barge_in, &e);
-  return e;
-}
-
-std::vector<Expectation> ParseExpectations(ParseContext& ctx, const Field& f, bool has_barge_in) {
-  std::vector<Expectation> out;
-  if (!f.value.IsSequence()) {
-    ctx.Error(f.path, f.mark(), "expected a list of expectations, got " + Describe(f.value));
-    return out;
-  }
-  if (f.value.size() > kMaxExpectationsPerTurn) {
-    ctx.Error(f.path, f.mark(),
-              "expected at most " + std::to_string(kMaxExpectationsPerTurn) +
-                  " expectations, got " + std::to_string(f.value.size()));
-    return out;
-  }
-  size_t index = 0;
-  for (auto it = f.value.begin(); it != f.value.end(); ++it, ++index) {
-    const Field item{f.Child(std::to_string(index)), YAML::Node(), *it};
-    if (std::optional<Expectation> e = ParseExpectation(ctx, item, has_barge_in)) {
-      out.push_back(std::move(*e));
-    }
-  }
-  return out;
-}
-
-// `hangup: {}` as in the docs; also `hangup:` (null) and true / false.
-void ParseHangup(ParseContext& ctx, const Field& f, bool* out) {
-  if (f.value.IsNull() || f.value.IsMap()) {
-    MapReader m(ctx, f, {});  // reports any key inside the braces
-    *out = m.is_map() && m.rejected_keys() == 0;
+void ParseSay(ParseContext& ctx, const Field& f, Turn* t) {
+  std::string text;
+  if (!ReadWords(ctx, f, &text)) return;
+  Utterance u;
+  std::string error;
+  if (!ParseUtterance(text, &u, &error)) {
+    ctx.Error(f.path, f.mark(), error);
     return;
   }
-  ReadBool(ctx, f, out);
+  t->user = std::move(u.words);
+  t->segments = std::move(u.segments);
 }
 
-Turn ParseTurn(ParseContext& ctx, const Field& f) {
+void ParsePlay(ParseContext& ctx, const Field& f, const std::string& base_dir, Turn* t) {
+  MapReader m(ctx, f, {"file", "transcript"});
+  if (m.Require("file")) ReadExistingFile(ctx, *m.Get("file"), base_dir, {".wav", ".flac"}, &t->audio_file);
+  m.String("transcript", &t->audio_transcript);
+}
+
+void ParseDtmf(ParseContext& ctx, const Field& f, Turn* t) {
+  std::string keys;
+  if (!ReadString(ctx, f, &keys)) return;
+  const bool valid = !keys.empty() && keys.size() <= kMaxDtmfKeys &&
+                     keys.find_first_not_of("0123456789*#ABCD") == std::string::npos;
+  if (!valid) {
+    ctx.Error(f.path, f.mark(),
+              "expected 1 to " + std::to_string(kMaxDtmfKeys) +
+                  " telephone keys (0-9, *, #, A-D), got " + Describe(f.value));
+    return;
+  }
+  t->dtmf = std::move(keys);
+}
+
+// `repeat: {}` and `hangup: {}`; `repeat:` (null) too.
+void ParseEmptyMap(ParseContext& ctx, const Field& f) {
+  if (!f.value.IsNull()) MapReader(ctx, f, {});  // reports a non-map and any key in it
+}
+
+void ParseAction(ParseContext& ctx, const Field& f, const std::string& base_dir, Turn* t) {
+  switch (t->action) {
+    case Action::kSay: ParseSay(ctx, f, t); break;
+    case Action::kPlayFile: ParsePlay(ctx, f, base_dir, t); break;
+    case Action::kDtmf: ParseDtmf(ctx, f, t); break;
+    case Action::kSilence: {
+      MapReader m(ctx, f, {"ms"});
+      if (m.Require("ms")) m.Number("ms", kPositiveTimeMs, &t->silence_ms);
+      break;
+    }
+    case Action::kRepeat:
+    case Action::kHangup: ParseEmptyMap(ctx, f); break;
+    case Action::kWait: break;
+  }
+}
+
+// Picks the turn's action; more than one is reported at the second.
+void ParseActions(const MapReader& m, const std::string& base_dir, Turn* t) {
+  std::optional<Field> first;
+  for (const ActionKey& a : kActions) {
+    const std::optional<Field> f = m.Get(a.key);
+    if (!f) continue;
+    if (first) {
+      m.ctx().Error(f->path, f->key.Mark(),
+                    "a turn has at most one action (" + std::string(kActionList) +
+                        "); this one already has " + first->key.Scalar());
+      continue;
+    }
+    first = f;
+    t->action = a.action;
+  }
+  if (first) ParseAction(m.ctx(), *first, base_dir, t);
+  t->hangup = t->action == Action::kHangup;
+}
+
+void ParseBargeIn(ParseContext& ctx, const Field& f, Turn* t) {
+  MapReader b(ctx, f, {"after_agent_speech_ms", "when_agent_says"});
+  const std::optional<Field> after = b.Get("after_agent_speech_ms");
+  const std::optional<Field> when = b.Get("when_agent_says");
+  BargeIn barge;
+  if (after && when) {
+    ctx.Error(when->path, when->key.Mark(),
+              "barge_in takes exactly one of after_agent_speech_ms and when_agent_says, not both");
+  } else if (after) {
+    ReadNumber(ctx, *after, kTimeMs, &barge.after_agent_speech_ms);
+  } else if (when) {
+    ReadWords(ctx, *when, &barge.when_agent_says);
+  } else if (b.is_map() && b.rejected_keys() == 0) {
+    ctx.Error(f.path, f.mark(),
+              "barge_in takes exactly one of after_agent_speech_ms and when_agent_says");
+  }
+  t->barge_in = barge;
+  if (t->action != Action::kSay && t->action != Action::kPlayFile && t->action != Action::kRepeat) {
+    ctx.Error(f.path, f.key.Mark(),
+              "barge_in needs user, play or repeat in the same turn (what the caller says over "
+              "the agent)");
+  }
+}
+
+Turn ParseTurn(ParseContext& ctx, const Field& f, const std::string& base_dir) {
   Turn t;
   t.where = ctx.Locate(f.path, f.mark());
-  MapReader m(ctx, f, {"user", "barge_in", "hangup", "pause_before_ms", "expect"});
+  MapReader m(ctx, f, {"user", "play", "dtmf", "silence", "repeat", "hangup", "pause_before_ms",
+                       "wait_for", "barge_in", "expect"});
   if (!m.is_map()) return t;
-  if (std::optional<Field> user = m.Get("user")) ReadWords(ctx, *user, &t.user);
-  if (std::optional<Field> barge = m.Get("barge_in")) {
-    MapReader b(ctx, *barge, {"after_agent_speech_ms"});
-    t.barge_in.emplace();
-    b.Number("after_agent_speech_ms", kTimeMs, &t.barge_in->after_agent_speech_ms);
-    if (!m.Has("user")) {
-      ctx.Error(barge->path, barge->key.Mark(),
-                "barge_in needs user in the same turn (the words said over the agent)");
-    }
-  }
-  if (std::optional<Field> hangup = m.Get("hangup")) ParseHangup(ctx, *hangup, &t.hangup);
+  ParseActions(m, base_dir, &t);
   m.Number("pause_before_ms", kTimeMs, &t.pause_before_ms);
+  m.Choice("wait_for", {"reply", "tool_result"}, &t.wait_for);
+  if (std::optional<Field> barge = m.Get("barge_in")) ParseBargeIn(ctx, *barge, &t);
   if (std::optional<Field> expect = m.Get("expect")) {
-    t.expect = ParseExpectations(ctx, *expect, t.barge_in.has_value());
+    t.expect = ParseExpectations(ctx, *expect, t.action, t.barge_in.has_value());
   }
-  if (!m.Has("user") && !m.Has("expect") && !m.Has("hangup") && m.rejected_keys() == 0) {
-    ctx.Error(f.path, f.mark(), "empty turn: give it user, expect or hangup");
+  if (t.action == Action::kWait && !m.Has("expect") && m.rejected_keys() == 0) {
+    ctx.Error(f.path, f.mark(),
+              "empty turn: give it an action (" + std::string(kActionList) + ") or expect");
   }
   return t;
 }
 
 }  // namespace
 
-std::vector<Turn> ParseTurns(ParseContext& ctx, const Field& f) {
+std::vector<Turn> ParseTurns(ParseContext& ctx, const Field& f, const std::string& base_dir) {
   std::vector<Turn> turns;
   if (!f.value.IsSequence() || f.value.size() == 0 || f.value.size() > kMaxTurns) {
     ctx.Error(f.path, f.mark(),
@@ -136,7 +153,7 @@ std::vector<Turn> ParseTurns(ParseContext& ctx, const Field& f) {
   size_t index = 0;
   for (auto it = f.value.begin(); it != f.value.end(); ++it, ++index) {
     fields.push_back(Field{f.Child(std::to_string(index)), YAML::Node(), *it});
-    turns.push_back(ParseTurn(ctx, fields.back()));
+    turns.push_back(ParseTurn(ctx, fields.back(), base_dir));
   }
   for (size_t i = 0; i + 1 < turns.size(); ++i) {
     if (!turns[i].hangup) continue;

@@ -1,7 +1,9 @@
-// Typed parsing of a scenario's `turns`: what the caller says, when it barges in or hangs up, and
-// the expectations judged on each turn. Internal to harness/scenario.
+// Typed parsing of a scenario's `turns`: what the caller does in each (say words, play a file,
+// press keys, stay silent, ask for a repeat, hang up, or just wait), when it barges in, and the
+// expectations judged on each turn. Internal to harness/scenario.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "harness/scenario/scenario.h"
@@ -9,9 +11,10 @@
 
 namespace callsim::harness {
 
-// The turns in `field`, a list of 1 to limits::kMaxTurns. Reports, besides type and range errors:
-// an empty turn, barge_in without user speech, agent_stops without barge_in, and turns after a
-// hangup.
-std::vector<Turn> ParseTurns(ParseContext& ctx, const Field& field);
+// The turns in `field`, a list of 1 to limits::kMaxTurns. Relative play.file paths resolve
+// against `base_dir`. Reports, besides type and range errors: more than one action in a turn, a
+// turn with neither an action nor expect, a bad pause marker, a missing audio file, DTMF keys
+// outside 0-9 * # A-D, barge_in without user / play / repeat, and turns after a hangup.
+std::vector<Turn> ParseTurns(ParseContext& ctx, const Field& field, const std::string& base_dir);
 
 }  // namespace callsim::harness

@@ -4,32 +4,13 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 namespace callsim::harness {
 namespace {
 
 constexpr size_t kMaxShownChars = 40;
-
-bool IsQuoted(const YAML::Node& node) {
-  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
-}
-
-bool IsPlainScalar(const YAML::Node& node) { return node.IsScalar() && !IsQuoted(node); }
-
-// YAML 1.2 core schema floats and ints, finite only; nullopt for anything else.
-std::optional<double> ParseDouble(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  const size_t first = !s.empty() && s[0] == '-' ? 1 : 0;
-  // A digit or a point must follow the sign: this rejects inf, nan and a doubled sign, which
-  // from_chars would accept.
-  if (s.size() <= first) return std::nullopt;
-  if (!std::isdigit(static_cast<unsigned char>(s[first])) && s[first] != '.') return std::nullopt;
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
 
 template <typename T>
 std::optional<T> ParseInteger(std::string_view s) {
@@ -55,27 +36,75 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string UnknownKeyMessage(std::string_view name,
-                              std::initializer_list<std::string_view> known) {
-  std::string message = "unknown key " + std::string(name);
+std::optional<std::string_view> CloseMatch(std::string_view name,
+                                           const std::vector<std::string_view>& known) {
   for (std::string_view k : known) {
     const size_t limit = k.size() >= 6 ? 2 : k.size() >= 3 ? 1 : 0;  // no guesses for "p" or "r"
-    if (EditDistance(name, k) <= limit) return message + " (did you mean " + std::string(k) + "?)";
+    if (EditDistance(name, k) <= limit) return k;
   }
-  if (known.size() == 0) return message + " (this map takes no keys)";
-  std::string list;
-  for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-  return message + " (expected one of: " + list + ")";
+  return std::nullopt;
 }
 
-// True when `path` is `parent` or inside it; everything is inside the root "".
+std::string JoinNames(const std::vector<std::string_view>& names) {
+  std::string list;
+  for (std::string_view k : names) list += (list.empty() ? "" : ", ") + std::string(k);
+  return list;
+}
+
+std::string Lowercase(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool IsQuoted(const YAML::Node& node) {
+  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
+}
+
+bool IsPlainScalar(const YAML::Node& node) { return node.IsScalar() && !IsQuoted(node); }
+
+std::optional<double> ParseYamlDouble(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  const size_t first = !s.empty() && s[0] == '-' ? 1 : 0;
+  // A digit or a point must follow the sign: this rejects inf, nan and a doubled sign, which
+  // from_chars would accept.
+  if (s.size() <= first) return std::nullopt;
+  if (!std::isdigit(static_cast<unsigned char>(s[first])) && s[first] != '.') return std::nullopt;
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> ParseYamlInt64(std::string_view s) { return ParseInteger<int64_t>(s); }
+
+std::optional<uint64_t> ParseYamlUint64(std::string_view s) { return ParseInteger<uint64_t>(s); }
+
+std::optional<bool> ParseYamlBool(std::string_view s) {
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  return std::nullopt;
+}
+
 bool IsSameOrUnder(const std::string& path, const std::string& parent) {
   if (parent.empty() || path == parent) return true;
   return path.size() > parent.size() && path.compare(0, parent.size(), parent) == 0 &&
          path[parent.size()] == '.';
 }
 
-}  // namespace
+std::string UnknownKeyMessage(std::string_view name, const std::vector<std::string_view>& known,
+                              std::string_view noun) {
+  std::string message = "unknown " + std::string(noun) + " " + std::string(name);
+  const std::optional<std::string_view> close = CloseMatch(name, known);
+  if (noun != "key") {
+    if (close) message += " (did you mean " + std::string(*close) + "?)";
+    return message + "; known " + std::string(noun) + "s: " + JoinNames(known);
+  }
+  if (close) return message + " (did you mean " + std::string(*close) + "?)";
+  if (known.empty()) return message + " (this map takes no keys)";
+  return message + " (expected one of: " + JoinNames(known) + ")";
+}
 
 std::string FormatNumber(double v) {
   char buf[32];
@@ -154,7 +183,7 @@ std::string NumberRange::ToString() const {
 
 bool ReadNumber(ParseContext& ctx, const Field& f, const NumberRange& range, double* out) {
   const std::optional<double> v =
-      IsPlainScalar(f.value) ? ParseDouble(f.value.Scalar()) : std::nullopt;
+      IsPlainScalar(f.value) ? ParseYamlDouble(f.value.Scalar()) : std::nullopt;
   if (!v || !range.Contains(*v)) {
     ctx.Error(f.path, f.mark(), "expected " + range.ToString() + ", got " + Describe(f.value));
     return false;
@@ -165,7 +194,7 @@ bool ReadNumber(ParseContext& ctx, const Field& f, const NumberRange& range, dou
 
 bool ReadInt(ParseContext& ctx, const Field& f, int64_t lo, int64_t hi, int64_t* out) {
   const std::optional<int64_t> v =
-      IsPlainScalar(f.value) ? ParseInteger<int64_t>(f.value.Scalar()) : std::nullopt;
+      IsPlainScalar(f.value) ? ParseYamlInt64(f.value.Scalar()) : std::nullopt;
   if (!v || *v < lo || *v > hi) {
     ctx.Error(f.path, f.mark(),
               "expected a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
@@ -178,7 +207,7 @@ bool ReadInt(ParseContext& ctx, const Field& f, int64_t lo, int64_t hi, int64_t*
 
 bool ReadUint64(ParseContext& ctx, const Field& f, uint64_t* out) {
   const std::optional<uint64_t> v =
-      IsPlainScalar(f.value) ? ParseInteger<uint64_t>(f.value.Scalar()) : std::nullopt;
+      IsPlainScalar(f.value) ? ParseYamlUint64(f.value.Scalar()) : std::nullopt;
   if (!v) {
     ctx.Error(f.path, f.mark(),
               "expected a whole number in [0, " +
@@ -199,16 +228,30 @@ bool ReadString(ParseContext& ctx, const Field& f, std::string* out) {
   return true;
 }
 
+bool HasWord(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+bool ReadWords(ParseContext& ctx, const Field& f, std::string* out) {
+  std::string text;
+  if (!ReadString(ctx, f, &text)) return false;
+  if (!HasWord(text)) {
+    ctx.Error(f.path, f.mark(), "expected some words, got " + Describe(f.value));
+    return false;
+  }
+  *out = std::move(text);
+  return true;
+}
+
 bool ReadBool(ParseContext& ctx, const Field& f, bool* out) {
-  const std::string text = IsPlainScalar(f.value) ? f.value.Scalar() : "";
-  if (text == "true" || text == "True" || text == "TRUE") {
-    *out = true;
-  } else if (text == "false" || text == "False" || text == "FALSE") {
-    *out = false;
-  } else {
+  const std::optional<bool> v =
+      IsPlainScalar(f.value) ? ParseYamlBool(f.value.Scalar()) : std::nullopt;
+  if (!v) {
     ctx.Error(f.path, f.mark(), "expected true or false, got " + Describe(f.value));
     return false;
   }
+  *out = *v;
   return true;
 }
 
@@ -226,8 +269,34 @@ bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::st
   return true;
 }
 
+bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
+                      std::initializer_list<std::string_view> extensions, std::string* out) {
+  std::string given;
+  if (!ReadString(ctx, f, &given)) return false;
+  std::filesystem::path path(given);
+  const std::string extension = Lowercase(path.extension().string());
+  if (extensions.size() > 0 &&
+      std::find(extensions.begin(), extensions.end(), extension) == extensions.end()) {
+    std::string list;
+    for (std::string_view e : extensions) list += (list.empty() ? "" : " or ") + std::string(e);
+    ctx.Error(f.path, f.mark(), "expected a " + list + " file, got " + Describe(f.value));
+    return false;
+  }
+  if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  if (given.empty() || !std::filesystem::is_regular_file(path, ec)) {
+    ctx.Error(f.path, f.key.Mark(),
+              "no such file: " + path.string() +
+                  " (relative paths start at the scenario's folder)");
+    return false;
+  }
+  *out = path.string();
+  return true;
+}
+
 MapReader::MapReader(ParseContext& ctx, const Field& field,
-                     std::initializer_list<std::string_view> known)
+                     const std::vector<std::string_view>& known, std::string_view noun)
     : ctx_(ctx), field_(field) {
   const YAML::Node& v = field.value;
   if (!v.IsDefined() || v.IsNull()) {
@@ -261,7 +330,7 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
     seen.push_back(entry);
     if (std::find(known.begin(), known.end(), key.Scalar()) == known.end()) {
       ++rejected_keys_;
-      ctx.Error(entry.path, key.Mark(), UnknownKeyMessage(key.Scalar(), known));
+      ctx.Error(entry.path, key.Mark(), UnknownKeyMessage(key.Scalar(), known, noun));
       continue;
     }
     entries_.push_back(std::move(entry));

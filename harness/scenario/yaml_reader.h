@@ -22,8 +22,10 @@ namespace callsim::harness {
 // an overridden field names the override instead of a file position.
 class ParseContext {
  public:
-  // A bound on what one load reports; errors past it are dropped and truncated() turns true.
-  static constexpr size_t kMaxErrors = 50;
+  // A bound on what one context collects (memory); errors past it are dropped and truncated()
+  // turns true. The loader reports fewer (kMaxReportedErrors in loader.cc) after merging these
+  // with the schema's findings, so this only has to be comfortably larger.
+  static constexpr size_t kMaxErrors = 1000;
 
   ParseContext(std::string file, std::vector<AppliedOverride> overrides,
                std::vector<ScenarioError>* errors);
@@ -60,6 +62,25 @@ struct Field {
 // The shortest text that reads back as `v` (300, 0.05, 1e+06), independent of the locale.
 std::string FormatNumber(double v);
 
+// How a scalar reads. Quoted scalars are always strings; a plain one is a number when it follows
+// YAML 1.2 core syntax for finite numbers (1e3, .5, +0.25; not .inf, 0x10 or 1_0).
+bool IsQuoted(const YAML::Node& node);
+bool IsPlainScalar(const YAML::Node& node);
+std::optional<double> ParseYamlDouble(std::string_view s);
+std::optional<int64_t> ParseYamlInt64(std::string_view s);
+std::optional<uint64_t> ParseYamlUint64(std::string_view s);
+// true / True / TRUE and false / False / FALSE; nullopt for anything else.
+std::optional<bool> ParseYamlBool(std::string_view s);
+
+// True when dotted `path` is `parent` or inside it; everything is inside the root "".
+bool IsSameOrUnder(const std::string& path, const std::string& parent);
+
+// "unknown key losss (did you mean loss?)" or "unknown key colour (expected one of: a, b)".
+// With noun "metric": "unknown metric p95 (known metrics: turn_latency, ...)", always listing
+// them, with a "did you mean" first when one is close.
+std::string UnknownKeyMessage(std::string_view name, const std::vector<std::string_view>& known,
+                              std::string_view noun = "key");
+
 // How a value looks in a message: 1.5, "text" (quoted if it was quoted), null, a map, a list.
 std::string Describe(const YAML::Node& node);
 
@@ -81,17 +102,30 @@ bool ReadInt(ParseContext& ctx, const Field& f, int64_t lo, int64_t hi, int64_t*
 bool ReadUint64(ParseContext& ctx, const Field& f, uint64_t* out);
 // Any scalar reads as its text; null, maps and lists do not.
 bool ReadString(ParseContext& ctx, const Field& f, std::string* out);
+// True when `text` has a letter or a digit: phrases are spoken and matched as words.
+bool HasWord(std::string_view text);
+// A string with at least one word in it.
+bool ReadWords(ParseContext& ctx, const Field& f, std::string* out);
 bool ReadBool(ParseContext& ctx, const Field& f, bool* out);
 // A string that must be one of `choices`.
 bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::string_view> choices,
                 std::string* out);
+// A path to an existing regular file, relative paths resolved against `base_dir` (the scenario's
+// folder). With `extensions` (lowercase, with the dot), the name must end in one of them, in any
+// case. Writes the resolved, lexically normal path.
+bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
+                      std::initializer_list<std::string_view> extensions, std::string* out);
 
 // Reads a YAML map whose keys are known in advance. The constructor reports a value that is not a
 // map (null reads as an empty map), keys that are not plain strings, duplicate keys (yaml-cpp
 // keeps them silently) and unknown keys, listing the known ones.
 class MapReader {
  public:
-  MapReader(ParseContext& ctx, const Field& field, std::initializer_list<std::string_view> known);
+  MapReader(ParseContext& ctx, const Field& field, std::initializer_list<std::string_view> known)
+      : MapReader(ctx, field, std::vector<std::string_view>(known)) {}
+  // `noun` names the keys in the unknown-key message (see UnknownKeyMessage).
+  MapReader(ParseContext& ctx, const Field& field, const std::vector<std::string_view>& known,
+            std::string_view noun = "key");
 
   bool is_map() const { return is_map_; }
   // Keys reported as unknown, duplicate or not strings. Lets a caller skip a follow-on error
@@ -101,6 +135,8 @@ class MapReader {
   ParseContext& ctx() const { return ctx_; }
   // The entry for `key` (one of the known keys), or nullopt when absent.
   std::optional<Field> Get(std::string_view key) const;
+  // The known keys present, in file order.
+  const std::vector<Field>& entries() const { return entries_; }
   bool Has(std::string_view key) const { return Get(key).has_value(); }
   // Reports a missing key that must be present; returns false if it is missing.
   bool Require(std::string_view key) const;

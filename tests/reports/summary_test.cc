@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -155,6 +156,28 @@ TEST_F(SummaryTest, ReplayLineCarriesOverridesAndQuotesForTheShell) {
   EXPECT_TRUE(Contains(out, "replay: callsim run 'my scenarios/it'\\''s.yaml' --seed 42 "
                             "--set network.uplink.loss=0.05 --set codec=opus\n"))
       << out;
+}
+
+TEST_F(SummaryTest, ShowsALinePerThresholdBeforeTheReplayLine) {
+  const int64_t run_id = MakeRun();
+  store_->SetThresholds(
+      run_id, {{.metric = "turn_latency", .expression = "p(95)<1200",
+                .observed_metric = "turn_latency_p95_ms", .observed = 1143.24, .passed = true},
+               {.metric = "wer", .expression = "value<0.08", .observed_metric = "wer",
+                .observed = 0.09123, .passed = false},
+               {.metric = "dropped_calls", .expression = "count==0",
+                .observed_metric = "dropped_calls_count", .observed = 1, .passed = false},
+               {.metric = "heard_wer", .expression = "value<0.1", .observed_metric = "heard_wer",
+                .observed = std::nan(""), .passed = false}});
+  const std::string out = RenderSummary(*store_, run_id);
+  EXPECT_TRUE(Contains(out, "thresholds: 1 of 4 passed\n"
+                            "  \u2713 turn_latency p(95)<1200  observed 1143.2\n"
+                            "  \u2717 wer value<0.08  observed 0.09123\n"
+                            "  \u2717 dropped_calls count==0  observed 1\n"
+                            "  \u2717 heard_wer value<0.1  observed no data\n"
+                            "failed expectations"))
+      << out;
+  EXPECT_FALSE(Contains(RenderSummary(*store_, Begin("other")), "thresholds:"));
 }
 
 }  // namespace

@@ -185,6 +185,46 @@ TEST(MicMixerTest, EchoReturnsDelayedAndAttenuated) {
   EXPECT_TRUE(std::isnan(mixer.measured_snr_db()));
 }
 
+// With a whole-frame delay and no return loss, mouth frame f is ear frame f - delay exactly.
+TEST(MicMixerTest, EchoFollowsTheEarWhenItStartsLateOrSkipsTicks) {
+  EchoSpec echo;
+  echo.enabled = true;
+  echo.delay_ms = 40;
+  echo.return_loss_db = 0;
+  MicMixer mixer(NoiseSpec{}, echo, -20, agent::Rng(kSeed));
+  auto heard = [](int f) { return (f >= 30 && f < 40) || (f >= 45 && f < 50); };
+  for (int f = 0; f < 60; ++f) {
+    if (heard(f)) {
+      agent::Frame ear;
+      ear.samples.fill(static_cast<int16_t>(100 + f));
+      mixer.OnEar(ear);
+    }
+    agent::Frame out;
+    mixer.Mix(&out, false);
+    const int16_t expected = heard(f - 2) ? static_cast<int16_t>(100 + f - 2) : 0;
+    ASSERT_EQ(out.samples[0], expected) << "frame " << f;
+    ASSERT_EQ(out.samples[kN - 1], expected) << "frame " << f;
+  }
+}
+
+TEST(MicMixerTest, EarAfterMixInATickAddsOneFrameOfDelay) {
+  EchoSpec echo;
+  echo.enabled = true;
+  echo.delay_ms = 40;
+  echo.return_loss_db = 0;
+  MicMixer mixer(NoiseSpec{}, echo, -20, agent::Rng(kSeed));
+  std::vector<int16_t> mouth;
+  for (int f = 0; f < 10; ++f) {
+    agent::Frame out;
+    mixer.Mix(&out, false);
+    mouth.push_back(out.samples[0]);
+    agent::Frame ear;
+    ear.samples.fill(static_cast<int16_t>(f == 2 ? 500 : 0));
+    mixer.OnEar(ear);
+  }
+  EXPECT_EQ(mouth, (std::vector<int16_t>{0, 0, 0, 0, 0, 500, 0, 0, 0, 0}));
+}
+
 TEST(MicMixerTest, ShortEchoDelayAndVoiceAndNoiseTogether) {
   EchoSpec echo;
   echo.enabled = true;

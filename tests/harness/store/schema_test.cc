@@ -62,19 +62,19 @@ TEST(StoreSchemaTest, MigrationsAreOrderedFromOne) {
   const auto& migrations = SchemaMigrations();
   ASSERT_FALSE(migrations.empty());
   for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i) + 1);
-  EXPECT_EQ(LatestSchemaVersion(), 1);
+  EXPECT_EQ(LatestSchemaVersion(), 2);
 }
 
-TEST(StoreSchemaTest, OpenCreatesSchemaAtVersionOneInWalMode) {
+TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
   SchemaTempDir dir;
   const std::string path = dir.File("runs.db");
   std::string error;
   ASSERT_NE(Store::Open(path, &error), nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "2");
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   std::set<std::string> tables = TableNames(path);
   for (const char* t : {"runs", "calls", "turns", "expectations", "events", "metrics",
-                        "histograms"}) {
+                        "histograms", "thresholds", "sweeps", "sweep_levels"}) {
     EXPECT_TRUE(tables.count(t)) << t;
   }
 }
@@ -98,8 +98,54 @@ TEST(StoreSchemaTest, ReopenIsIdempotentAndKeepsData) {
     ASSERT_EQ(store->ListRuns().size(), 1u);
     EXPECT_EQ(store->ListRuns()[0].seed, 5u);
   }
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "2");
   EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
+}
+
+// A database written by a build that knew only version 1 (its exact schema, from migration 1),
+// with a finished run in it.
+void WriteVersionOneDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string v1(SchemaMigrations()[0].sql);
+  ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  const char* fill =
+      "PRAGMA user_version = 1;"
+      "INSERT INTO runs (status, seed, mode, scenario, config_json, event_log_hash, exit_code) "
+      "VALUES ('completed', 7, 'virtual', 'old.yaml', '{}', 'abc', 0);"
+      "INSERT INTO metrics (run_id, name, value) VALUES (1, 'turn_latency_p95_ms', 1234.5);";
+  ASSERT_EQ(sqlite3_exec(db, fill, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST(StoreSchemaTest, UpgradesAVersionOneDatabaseKeepingItsRuns) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("v1.db");
+  WriteVersionOneDatabase(path);
+  ASSERT_EQ(RawQuery(path, "PRAGMA user_version"), "1");
+  ASSERT_EQ(TableNames(path).count("thresholds"), 0u);
+
+  std::string error;
+  auto store = Store::Open(path, &error);
+  ASSERT_NE(store, nullptr) << error;
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "2");
+  for (const char* t : {"thresholds", "sweeps", "sweep_levels"}) {
+    EXPECT_TRUE(TableNames(path).count(t)) << t;
+  }
+  // The old run is intact and the new tables work against it.
+  ASSERT_EQ(store->ListRuns().size(), 1u);
+  EXPECT_EQ(store->ListRuns()[0].scenario, "old.yaml");
+  EXPECT_EQ(store->LoadMetrics(1).at("turn_latency_p95_ms"), 1234.5);
+  store->SetThresholds(1, {ThresholdRow{.metric = "turn_latency", .expression = "p(95)<1200",
+                                        .observed_metric = "turn_latency_p95_ms",
+                                        .observed = 1234.5, .passed = false}});
+  ASSERT_EQ(store->LoadThresholds(1).size(), 1u);
+  EXPECT_FALSE(store->LoadThresholds(1)[0].passed);
+  // Opening again changes nothing more.
+  const std::string schema = RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master");
+  store.reset();
+  ASSERT_NE(Store::Open(path, &error), nullptr) << error;
+  EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema);
 }
 
 TEST(StoreSchemaTest, RefusesDatabaseFromNewerBuild) {

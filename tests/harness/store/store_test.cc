@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cmath>
+#include <map>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -414,6 +416,91 @@ TEST(StoreTest, KeepsRunsApartInOneFile) {
   EXPECT_TRUE(store->LoadMetrics(first).empty());
   EXPECT_EQ(store->LatestRunId(), second);
   EXPECT_EQ(store->ListRuns().size(), 2u);
+}
+
+TEST(StoreTest, ThresholdRowsRoundTripAndReplaceTheRunsEarlierOnes) {
+  StoreTempDir dir;
+  auto store = OpenOrDie(dir.File("runs.db"));
+  const int64_t run_id = store->BeginRun(MakeRun());
+  const int64_t other = store->BeginRun(MakeRun());
+  std::vector<ThresholdRow> rows = {
+      {.metric = "turn_latency", .expression = "p(95)<1200", .observed_metric = "turn_latency_p95_ms",
+       .observed = 1143.25, .passed = true},
+      {.metric = "heard_wer", .expression = "value<0.1", .observed_metric = "heard_wer",
+       .observed = std::nan(""), .passed = false},  // no data: NULL, read back as NaN
+      {.metric = "dropped_calls", .expression = "count==0", .observed_metric = "dropped_calls_count",
+       .observed = 2, .passed = false},
+  };
+  store->SetThresholds(run_id, rows);
+  store->SetThresholds(other, {rows[0]});
+  std::vector<ThresholdRow> want = rows;
+  for (size_t i = 0; i < want.size(); ++i) {
+    want[i].run_id = run_id;
+    want[i].seq = static_cast<int64_t>(i);
+  }
+  EXPECT_EQ(store->LoadThresholds(run_id), want);
+  EXPECT_TRUE(std::isnan(store->LoadThresholds(run_id)[1].observed));
+  // Setting again replaces, it does not append; other runs keep theirs.
+  store->SetThresholds(run_id, {rows[2]});
+  ASSERT_EQ(store->LoadThresholds(run_id).size(), 1u);
+  EXPECT_EQ(store->LoadThresholds(run_id)[0].expression, "count==0");
+  EXPECT_EQ(store->LoadThresholds(run_id)[0].seq, 0);
+  EXPECT_EQ(store->LoadThresholds(other).size(), 1u);
+  EXPECT_THROW(store->SetThresholds(run_id + 100, rows), StoreError);  // no such run
+  EXPECT_EQ(store->LoadThresholds(run_id).size(), 1u);                 // all or nothing
+}
+
+TEST(StoreTest, SetMetricsWritesManyAtOnceWithNaNAsNull) {
+  StoreTempDir dir;
+  auto store = OpenOrDie(dir.File("runs.db"));
+  const int64_t run_id = store->BeginRun(MakeRun());
+  store->SetMetric(run_id, "wer", 0.5);
+  store->SetMetrics(run_id, {{"wer", 0.25}, {"calls_total", 20}, {"heard_wer", std::nan("")}});
+  const std::map<std::string, double> m = store->LoadMetrics(run_id);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.at("wer"), 0.25);
+  EXPECT_EQ(m.at("calls_total"), 20);
+  EXPECT_TRUE(std::isnan(m.at("heard_wer")));
+}
+
+TEST(StoreTest, SweepsAndTheirLevelsRoundTrip) {
+  StoreTempDir dir;
+  StoreOptions options;
+  options.stamp_wall_time = false;
+  auto store = OpenOrDie(dir.File("runs.db"), options);
+  const int64_t run_a = store->BeginRun(MakeRun());
+  const int64_t run_b = store->BeginRun(MakeRun());
+  SweepRow sweep;
+  sweep.name = "llm_capacity";
+  sweep.scenario = "scenarios/order_status.yaml";
+  sweep.parameter = "load.callers";
+  sweep.seed = 0xfedcba9876543210ULL;
+  sweep.plan_json = R"({"levels":[10,50]})";
+  const int64_t sweep_id = store->BeginSweep(sweep);
+  EXPECT_EQ(store->LatestSweepId(), sweep_id);
+  std::optional<SweepRow> running = store->LoadSweep(sweep_id);
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->status, "running");
+  EXPECT_FALSE(running->knee);
+
+  const SweepLevelRow level_a{sweep_id, 0, 10, run_a, true, R"([{"passed":true}])"};
+  const SweepLevelRow level_b{sweep_id, 1, 50, run_b, false, "[]"};
+  store->AddSweepLevel(level_a);
+  store->AddSweepLevel(level_b);
+  store->FinishSweep(sweep_id, "completed", 10.0);
+  EXPECT_EQ(store->LoadSweepLevels(sweep_id), (std::vector<SweepLevelRow>{level_a, level_b}));
+  SweepRow want = sweep;
+  want.sweep_id = sweep_id;
+  want.status = "completed";
+  want.knee = 10.0;
+  EXPECT_EQ(store->LoadSweep(sweep_id), want);
+  EXPECT_EQ(store->ListSweeps(), std::vector<SweepRow>{want});
+
+  EXPECT_THROW(store->FinishSweep(sweep_id + 1, "completed", std::nullopt), StoreError);
+  EXPECT_THROW(store->FinishSweep(sweep_id, "finished", std::nullopt), StoreError);  // bad status
+  EXPECT_THROW(store->AddSweepLevel(SweepLevelRow{sweep_id, 2, 90, run_b + 50, true, "[]"}),
+               StoreError);  // no such run
+  EXPECT_FALSE(store->LoadSweep(sweep_id + 1));
 }
 
 }  // namespace

@@ -1,0 +1,42 @@
+// The voice one simulated caller speaks with: the scenario's speaking rate and pauses, scaled by
+// this caller's own seeded draws (caller.variation), and the builder of its `say` utterances,
+// whose inline [pause N] markers become silence inside one utterance.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "agent/runtime/rng.h"
+#include "fakes/modem/word_modem.h"
+#include "harness/scenario/scenario.h"
+
+namespace callsim::harness {
+
+inline constexpr double kMinRateFactor = 0.5;
+inline constexpr double kMaxRateFactor = 1.5;
+inline constexpr double kMinPauseScale = 0.3;
+inline constexpr double kMaxPauseScale = 3;
+
+struct CallerVoice {
+  fakes::VoiceProfile profile;  // words_per_minute and the comma / sentence pauses already scaled
+  double rate_factor = 1;       // applied to words_per_minute
+  double pause_scale = 1;       // applied to the profile's pauses and to [pause N] markers
+};
+
+// Draws, in this order, rate_factor ~ Normal(1, variation.rate) clamped to [kMinRateFactor,
+// kMaxRateFactor] and pause_scale ~ Normal(1, variation.pauses) clamped to [kMinPauseScale,
+// kMaxPauseScale]; both draws are always made, so a zero stddev gives exactly 1.
+CallerVoice DrawCallerVoice(const CallerSpec& spec, agent::Rng& rng);
+
+struct Utterance {
+  std::vector<int16_t> samples;  // 16 kHz; empty when no segment has words
+  size_t speech_begin = 0;       // the first sample of speech, after any leading pause
+};
+
+// Each segment through the word modem (fakes::EncodeSpeech with `variation`, in order), then its
+// pause_after_ms * pause_scale of silence; a pause after the last words is not part of the
+// utterance, which ends at its last spoken sample.
+Utterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
+                          agent::Rng* variation);
+
+}  // namespace callsim::harness

@@ -1,0 +1,180 @@
+#include "harness/caller/expectation_checks.h"
+
+#include <cstdio>
+#include <regex>
+
+#include "agent/text/words.h"
+#include "harness/measure/wer.h"
+
+namespace callsim::harness {
+namespace {
+
+std::string FormatMs(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f ms", ms);
+  return buf;
+}
+
+std::string Quote(const std::string& text) { return "\"" + text + "\""; }
+
+// Appends why the evidence may be incomplete to a failure.
+Verdict Judged(bool passed, std::string detail, const TurnEvidence& evidence) {
+  if (!passed && !evidence.call_ended_reason.empty()) {
+    detail += " (the call ended before the turn completed: " + evidence.call_ended_reason + ")";
+  }
+  return Verdict{passed, std::move(detail)};
+}
+
+Verdict JudgeAgentSays(const Expectation& e, const TurnEvidence& evidence) {
+  bool passed = true;
+  std::string expected;
+  if (!e.contains.empty()) {
+    passed = ContainsPhrase(evidence.heard_text, e.contains);
+    expected = Quote(e.contains);
+  }
+  if (!e.matches.empty()) {
+    if (!expected.empty()) expected += " and ";
+    expected += "a match for /" + e.matches + "/";
+    try {
+      const std::regex re(e.matches, std::regex::ECMAScript | std::regex::icase);
+      passed = passed && std::regex_search(agent::NormalizeText(evidence.heard_text), re);
+    } catch (const std::regex_error& error) {
+      return Verdict{false, "invalid regex /" + e.matches + "/: " + error.what()};
+    }
+  }
+  return Judged(passed, "expected " + expected + ", heard " + Quote(evidence.heard_text), evidence);
+}
+
+Verdict JudgeTurnLatency(const Expectation& e, const TurnEvidence& evidence) {
+  if (!evidence.turn_latency_ms) return Judged(false, "no reply heard", evidence);
+  return Judged(*evidence.turn_latency_ms <= e.max_ms,
+                FormatMs(*evidence.turn_latency_ms) + " (bound " + FormatMs(e.max_ms) + ")",
+                evidence);
+}
+
+Verdict JudgeAgentStops(const Expectation& e, const TurnEvidence& evidence) {
+  if (evidence.barge_in_stop_ms) {
+    return Judged(*evidence.barge_in_stop_ms <= e.within_ms,
+                  "stopped " + FormatMs(*evidence.barge_in_stop_ms) + " after the barge-in (bound " +
+                      FormatMs(e.within_ms) + ")",
+                  evidence);
+  }
+  return Judged(false,
+                evidence.barge_agent_was_speaking
+                    ? "the agent had not stopped when the call ended"
+                    : "the agent was not speaking when the caller barged in",
+                evidence);
+}
+
+Verdict JudgeToolCall(const Expectation& e, const TurnEvidence& evidence) {
+  nlohmann::json expected_args = nlohmann::json::object();
+  if (!e.tool_args_json.empty()) {
+    expected_args = nlohmann::json::parse(e.tool_args_json, nullptr, /*allow_exceptions=*/false);
+    if (expected_args.is_discarded()) {
+      return Verdict{false, "the expected arguments are not JSON: " + e.tool_args_json};
+    }
+  }
+  std::string seen;
+  for (const AgentToolCall& call : evidence.tool_calls) {
+    if (!seen.empty()) seen += "; ";
+    seen += call.name + " " + call.arguments_json;
+    if (call.name != e.tool_name) continue;
+    const nlohmann::json args =
+        nlohmann::json::parse(call.arguments_json, nullptr, /*allow_exceptions=*/false);
+    if (!args.is_discarded() && ArgumentsContain(args, expected_args)) {
+      return Verdict{true, "the agent called " + call.name + " " + call.arguments_json};
+    }
+  }
+  return Judged(false,
+                "expected a call of " + e.tool_name + " with " + expected_args.dump() +
+                    ", the agent called " + (seen.empty() ? std::string("no tool") : seen),
+                evidence);
+}
+
+Verdict JudgeNoReply(const Expectation& e, const TurnEvidence& evidence) {
+  const std::string window = FormatMs(e.within_ms);
+  if (evidence.listen_from_us && evidence.reply_onset_us) {
+    const double after_ms = static_cast<double>(*evidence.reply_onset_us - *evidence.listen_from_us) / 1000.0;
+    if (after_ms < e.within_ms) {
+      return Verdict{false, "the agent spoke " + FormatMs(after_ms) +
+                                " after the caller's action ended (silent window " + window + ")"};
+    }
+  }
+  return Verdict{true, "no agent audio within " + window};
+}
+
+Verdict JudgeAgentRepeats(const TurnEvidence& evidence) {
+  if (evidence.previous_heard_text.empty()) {
+    return Verdict{false, "no earlier reply was heard to compare with"};
+  }
+  if (evidence.heard_text.empty()) return Judged(false, "no reply heard", evidence);
+  const double wer = ComputeWer(evidence.previous_heard_text, evidence.heard_text).Rate();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "WER %.3f against the previous reply (bound %.2f): ", wer,
+                kRepeatMaxWer);
+  return Judged(wer <= kRepeatMaxWer,
+                buf + Quote(evidence.heard_text) + " vs " + Quote(evidence.previous_heard_text),
+                evidence);
+}
+
+}  // namespace
+
+const char* CallEndedByName(CallEndedBy by) {
+  switch (by) {
+    case CallEndedBy::kCaller: return "caller";
+    case CallEndedBy::kAgent: return "agent";
+    case CallEndedBy::kTransfer: return "transfer";
+    case CallEndedBy::kOther: return "other";
+  }
+  return "other";
+}
+
+const char* ExpectationKindName(Expectation::Kind kind) {
+  switch (kind) {
+    case Expectation::kAgentSays: return "agent_says";
+    case Expectation::kTurnLatency: return "turn_latency";
+    case Expectation::kAgentStops: return "agent_stops";
+    case Expectation::kToolCall: return "tool_call";
+    case Expectation::kNoReply: return "no_reply";
+    case Expectation::kCallEnds: return "call_ends";
+    case Expectation::kAgentRepeats: return "agent_repeats";
+  }
+  return "unknown";
+}
+
+Verdict JudgeExpectation(const Expectation& e, const TurnEvidence& evidence) {
+  switch (e.kind) {
+    case Expectation::kAgentSays: return JudgeAgentSays(e, evidence);
+    case Expectation::kTurnLatency: return JudgeTurnLatency(e, evidence);
+    case Expectation::kAgentStops: return JudgeAgentStops(e, evidence);
+    case Expectation::kToolCall: return JudgeToolCall(e, evidence);
+    case Expectation::kNoReply: return JudgeNoReply(e, evidence);
+    case Expectation::kAgentRepeats: return JudgeAgentRepeats(evidence);
+    case Expectation::kCallEnds: break;
+  }
+  return Verdict{false, "call_ends is judged when the call ends"};
+}
+
+Verdict JudgeCallEnds(const Expectation& e, CallEndedBy by, const std::string& reason) {
+  const std::string how = CallEndedByName(by);
+  return Verdict{how == e.ends_by,
+                 "the call ended by " + how + " (" + reason + "), expected by " + e.ends_by};
+}
+
+bool ContainsPhrase(std::string_view heard, std::string_view phrase) {
+  const std::string h = " " + agent::NormalizeText(heard) + " ";
+  const std::string p = " " + agent::NormalizeText(phrase) + " ";
+  return h.find(p) != std::string::npos;
+}
+
+bool ArgumentsContain(const nlohmann::json& actual, const nlohmann::json& expected) {
+  if (!expected.is_object()) return actual == expected;
+  if (!actual.is_object()) return false;
+  for (auto it = expected.begin(); it != expected.end(); ++it) {
+    const auto found = actual.find(it.key());
+    if (found == actual.end() || !ArgumentsContain(*found, it.value())) return false;
+  }
+  return true;
+}
+
+}  // namespace callsim::harness

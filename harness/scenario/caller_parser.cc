@@ -1,0 +1,68 @@
+#include "harness/scenario/caller_parser.h"
+
+#include "harness/scenario/limits.h"
+
+namespace callsim::harness {
+namespace {
+
+using namespace limits;  // the ranges read best unqualified
+
+void ParseNoise(ParseContext& ctx, const Field& f, const std::string& base_dir, NoiseSpec* out) {
+  MapReader n(ctx, f, {"type", "snr_db", "file", "talkers"});
+  n.Choice("type", {"none", "white", "pink", "babble", "file"}, &out->type);
+  n.Number("snr_db", kSnrDb, &out->snr_db);
+  const std::optional<Field> type = n.Get("type");
+  const std::string written_type = type && type->value.IsScalar() ? type->value.Scalar() : "none";
+  if (const std::optional<Field> file = n.Get("file")) {
+    if (written_type == "file") {
+      ReadExistingFile(ctx, *file, base_dir, {".wav", ".flac"}, &out->file);
+    } else {
+      ctx.Error(file->path, file->key.Mark(), "file applies only to type file");
+    }
+  } else if (written_type == "file") {
+    ctx.Error(f.Child("file"), f.mark(),
+              "missing required key file (type file plays a WAV or FLAC recording)");
+  }
+  if (const std::optional<Field> talkers = n.Get("talkers")) {
+    int64_t count = 0;
+    if (written_type != "babble") {
+      ctx.Error(talkers->path, talkers->key.Mark(), "talkers applies only to type babble");
+    } else if (ReadInt(ctx, *talkers, kMinTalkers, kMaxTalkers, &count)) {
+      out->talkers = static_cast<int>(count);
+    }
+  }
+}
+
+void ParseEcho(ParseContext& ctx, const Field& f, EchoSpec* out) {
+  if (f.value.IsNull()) {  // MapReader would take it as {}; the schema says a map
+    ctx.Error(f.path, f.mark(), "expected a map (echo: {} for the defaults), got null");
+    return;
+  }
+  MapReader e(ctx, f, {"return_loss_db", "delay_ms"});
+  if (!e.is_map()) return;
+  out->enabled = true;
+  e.Number("return_loss_db", kReturnLossDb, &out->return_loss_db);
+  e.Number("delay_ms", kEchoDelayMs, &out->delay_ms);
+}
+
+}  // namespace
+
+void ParseCaller(ParseContext& ctx, const Field& f, const std::string& base_dir, CallerSpec* out) {
+  MapReader m(ctx, f, {"noise", "echo", "words_per_minute", "variation", "repeat_phrase",
+                       "reply_timeout_ms", "reply_end_silence_ms"});
+  if (std::optional<Field> noise = m.Get("noise")) ParseNoise(ctx, *noise, base_dir, &out->noise);
+  if (std::optional<Field> echo = m.Get("echo")) ParseEcho(ctx, *echo, &out->echo);
+  m.Number("words_per_minute", kWordsPerMinute, &out->words_per_minute);
+  if (std::optional<Field> variation = m.Get("variation")) {
+    MapReader v(ctx, *variation, {"rate", "pauses"});
+    v.Number("rate", kVariation, &out->variation.rate);
+    v.Number("pauses", kVariation, &out->variation.pauses);
+  }
+  if (std::optional<Field> phrase = m.Get("repeat_phrase")) {
+    ReadWords(ctx, *phrase, &out->repeat_phrase);
+  }
+  m.Number("reply_timeout_ms", kPositiveTimeMs, &out->reply_timeout_ms);
+  m.Number("reply_end_silence_ms", kPipelineMs, &out->reply_end_silence_ms);
+}
+
+}  // namespace callsim::harness

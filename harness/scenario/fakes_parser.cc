@@ -1,0 +1,80 @@
+#include "harness/scenario/fakes_parser.h"
+
+#include "harness/scenario/limits.h"
+
+namespace callsim::harness {
+namespace {
+
+using namespace limits;  // the ranges read best unqualified
+
+// { p50, p95, max } in ms. A key left out keeps its default, so the check that p50 <= p95 <= max
+// names defaults when they are what conflicts.
+void ParseLatency(ParseContext& ctx, const Field& f, agent::LatencyModel* out) {
+  MapReader m(ctx, f, {"p50", "p95", "max"});
+  agent::LatencyModel model = *out;
+  m.Number("p50", kLatencyMs, &model.p50_ms);
+  m.Number("p95", kLatencyMs, &model.p95_ms);
+  m.Number("max", kPositiveLatencyMs, &model.max_ms);
+  auto check = [&](std::string_view low_key, double low, std::string_view high_key, double high) {
+    if (high >= low) return true;
+    const std::optional<Field> at = m.Has(high_key) ? m.Get(high_key) : m.Get(low_key);
+    auto show = [&](std::string_view key, double v) {
+      return std::string(key) + " (" + (m.Has(key) ? "" : "default ") + FormatNumber(v) + ")";
+    };
+    ctx.Error(at ? at->path : f.Child(high_key), at ? at->mark() : f.mark(),
+              "expected " + show(high_key, high) + " >= " + show(low_key, low));
+    return false;
+  };
+  if (check("p50", model.p50_ms, "p95", model.p95_ms) &&
+      check("p95", model.p95_ms, "max", model.max_ms)) {
+    *out = model;
+  }
+}
+
+void ParseCapacity(ParseContext& ctx, const Field& f, CapacitySpec* out) {
+  MapReader m(ctx, f, {"max_concurrent", "queue", "queue_timeout_ms", "rate_limit_per_s"});
+  CapacitySpec c = *out;
+  int64_t count = 0;
+  if (auto v = m.Get("max_concurrent"); v && ReadInt(ctx, *v, 0, kMaxCapacity, &count)) {
+    c.max_concurrent = static_cast<int>(count);
+  }
+  if (auto v = m.Get("queue"); v && ReadInt(ctx, *v, 0, kMaxCapacity, &count)) {
+    c.queue = static_cast<int>(count);
+  }
+  m.Number("queue_timeout_ms", kTimeMs, &c.queue_timeout_ms);
+  m.Number("rate_limit_per_s", kRatePerS, &c.rate_limit_per_s);
+  if (c.queue > 0 && c.max_concurrent == 0) {
+    const Field queue = *m.Get("queue");
+    ctx.Error(queue.path, queue.key.Mark(),
+              "queue " + std::to_string(c.queue) +
+                  " needs max_concurrent > 0 (with unlimited concurrency nothing ever waits)");
+    return;
+  }
+  *out = c;
+}
+
+}  // namespace
+
+void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out) {
+  MapReader m(ctx, f, {"stt", "llm", "tts"});
+  if (std::optional<Field> stt = m.Get("stt")) {
+    MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity"});
+    s.Choice("profile", {"default", "perfect"}, &out->stt.profile);
+    if (auto l = s.Get("final_latency_ms")) ParseLatency(ctx, *l, &out->stt.final_latency);
+    if (auto c = s.Get("capacity")) ParseCapacity(ctx, *c, &out->stt.capacity);
+  }
+  if (std::optional<Field> llm = m.Get("llm")) {
+    MapReader l(ctx, *llm, {"script", "ttft_ms", "tokens_per_s", "capacity"});
+    if (auto script = l.Get("script")) ReadExistingFile(ctx, *script, base_dir, {}, &out->llm.script);
+    if (auto ttft = l.Get("ttft_ms")) ParseLatency(ctx, *ttft, &out->llm.ttft);
+    l.Number("tokens_per_s", kTokensPerS, &out->llm.tokens_per_s);
+    if (auto c = l.Get("capacity")) ParseCapacity(ctx, *c, &out->llm.capacity);
+  }
+  if (std::optional<Field> tts = m.Get("tts")) {
+    MapReader t(ctx, *tts, {"ttfb_ms", "capacity"});
+    if (auto ttfb = t.Get("ttfb_ms")) ParseLatency(ctx, *ttfb, &out->tts.ttfb);
+    if (auto c = t.Get("capacity")) ParseCapacity(ctx, *c, &out->tts.capacity);
+  }
+}
+
+}  // namespace callsim::harness
