@@ -73,6 +73,10 @@ std::string_view JitterDistributionName(JitterDistribution distribution) {
   return "?";
 }
 
+double MaxJitterMs(JitterDistribution distribution, double jitter_ms) {
+  return MaxJitterScale(distribution) * jitter_ms;
+}
+
 std::string ValidateSimLinkConfig(const SimLinkConfig& config) {
   if (std::string error = ValidateLossConfig(config.loss); !error.empty()) return "loss." + error;
   const std::pair<const char*, std::pair<double, double>> checks[] = {
@@ -191,7 +195,7 @@ bool SimLink::InOutage(int64_t now_us) {
 
 int64_t SimLink::DelayUs(double jitter_ms) const {
   const double max_ms =
-      config_.delay_ms + MaxJitterScale(config_.jitter_distribution) * config_.jitter_ms;
+      config_.delay_ms + MaxJitterMs(config_.jitter_distribution, config_.jitter_ms);
   const double ms = std::max(0.0, std::min(config_.delay_ms + jitter_ms, max_ms));
   return MsToUs(ms);
 }

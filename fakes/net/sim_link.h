@@ -41,6 +41,8 @@ enum class JitterDistribution { kNormal, kUniform, kExponential, kPareto };
 std::optional<JitterDistribution> ParseJitterDistribution(std::string_view name);
 // The name ParseJitterDistribution accepts; "?" for a value outside the enum.
 std::string_view JitterDistributionName(JitterDistribution distribution);
+// The most a distribution adds to delay_ms: 4, 1, 10 or 20 times jitter_ms (its clamp above).
+double MaxJitterMs(JitterDistribution distribution, double jitter_ms);
 
 struct SimLinkConfig {
   double delay_ms = 0;          // one-way base delay
@@ -92,7 +94,8 @@ struct SimLinkStats {
 // Delay: delay_ms + the jitter, clamped to its distribution's bounds (see JitterDistribution).
 // The path is FIFO: a packet is delivered no earlier than the last in-order packet before it. A
 // reordered packet is delivered reorder_gap_ms after its in-order time and does not hold back
-// later packets. A duplicate arrives kDuplicateGapMs after its original and does not hold back later packets.
+// later packets. A duplicate arrives kDuplicateGapMs after its original and does not hold back
+// later packets.
 //
 // Delivery is a task on the Scheduler; the link owns the bytes until then (no allocation per packet
 // beyond the scheduler's queue, except a duplicate's copy). Not thread-safe, like the Scheduler.

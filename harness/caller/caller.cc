@@ -1,16 +1,12 @@
 #include "harness/caller/caller.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
-
-#include "agent/text/words.h"
 
 namespace callsim::harness {
 namespace {
 
-constexpr int64_t kUs = 1;
-constexpr int64_t kMs = 1000 * kUs;
+using Action = Turn::Action;
 
 int64_t SamplesToUs(size_t samples) {
   return static_cast<int64_t>(samples) * agent::kMicrosPerSecond / agent::kSampleRateHz;
@@ -20,18 +16,58 @@ int64_t MsToUs(double ms) { return static_cast<int64_t>(std::llround(ms * 1000.0
 
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 
-// Whole-word phrase containment on normalized text.
-bool ContainsPhrase(const std::string& heard, const std::string& phrase) {
-  const std::string h = " " + agent::NormalizeText(heard) + " ";
-  const std::string p = " " + agent::NormalizeText(phrase) + " ";
-  return h.find(p) != std::string::npos;
-}
-
 std::string FormatMs(double ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f ms", ms);
   return buf;
 }
+
+const char* ActionName(Action action) {
+  switch (action) {
+    case Action::kWait: return "wait";
+    case Action::kSay: return "say";
+    case Action::kPlayFile: return "play_file";
+    case Action::kDtmf: return "dtmf";
+    case Action::kSilence: return "silence";
+    case Action::kRepeat: return "repeat";
+    case Action::kHangup: return "hangup";
+  }
+  return "wait";
+}
+
+// The longest no_reply window of the turn; 0 without one.
+double NoReplyWindowMs(const Turn& turn) {
+  double window_ms = 0;
+  for (const Expectation& e : turn.expect) {
+    if (e.kind == Expectation::kNoReply) window_ms = std::max(window_ms, e.within_ms);
+  }
+  return window_ms;
+}
+
+// The turn expects the agent to end the call: the caller waits for it after the reply.
+bool ExpectsAgentEnd(const Turn& turn) {
+  for (const Expectation& e : turn.expect) {
+    if (e.kind == Expectation::kCallEnds && e.ends_by != "caller") return true;
+  }
+  return false;
+}
+
+bool HasTurnExpectations(const Turn& turn) {
+  for (const Expectation& e : turn.expect) {
+    if (e.kind != Expectation::kCallEnds) return true;
+  }
+  return false;
+}
+
+std::string StringField(const nlohmann::json& detail, const char* key) {
+  const auto it = detail.find(key);
+  if (it == detail.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+CallerVoice DrawVoice(const CallerSpec& spec, agent::Rng rng) { return DrawCallerVoice(spec, rng); }
+
+const agent::Frame kSilentFrame{};
 
 }  // namespace
 
@@ -40,25 +76,50 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
     : scheduler_(scheduler),
       scenario_(scenario),
       voice_rng_(rng.Fork("voice")),
-      noise_rng_(rng.Fork("noise")),
       events_(events),
-      on_hangup_(std::move(on_hangup)) {
+      on_hangup_(std::move(on_hangup)),
+      voice_(DrawVoice(scenario.caller, rng.Fork("variation"))),
+      mic_(scenario.caller.noise, scenario.caller.echo, voice_.profile.level_dbfs, rng.Fork("mic")) {
   const size_t n = scenario_.turns.size();
   outcomes_.resize(n);
   finalized_.assign(n, false);
+  listen_from_us_.assign(n, std::nullopt);
+  clips_.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    outcomes_[i].turn_index = static_cast<int>(i);
-    outcomes_[i].reference_text = scenario_.turns[i].user;
-    outcomes_[i].has_user = !scenario_.turns[i].user.empty();
-    outcomes_[i].barge_in = scenario_.turns[i].barge_in.has_value();
+    const Turn& turn = scenario_.turns[i];
+    const Action action = ActionOf(static_cast<int>(i));
+    TurnOutcome& o = outcomes_[i];
+    o.turn_index = static_cast<int>(i);
+    o.action = ActionName(action);
+    o.barge_in = turn.barge_in.has_value();
+    if (action == Action::kSay) o.reference_text = turn.user;
+    if (action == Action::kRepeat) o.reference_text = scenario_.caller.repeat_phrase;
+    if (action == Action::kPlayFile) o.reference_text = turn.audio_transcript;
+    o.has_user = !o.reference_text.empty();
+    if (action != Action::kPlayFile) continue;
+    std::string error;
+    clips_[i] = LoadSpeechFile(turn.audio_file, &error);
+    if (!clips_[i] && setup_error_.empty()) setup_error_ = "turn " + std::to_string(i) + ": " + error;
   }
-  if (scenario_.caller.noise.type == "white") {
-    const double level_dbfs = fakes::VoiceProfile{}.level_dbfs;
-    noise_rms_ = 32768.0 * std::pow(10.0, (level_dbfs - scenario_.caller.noise.snr_db) / 20.0);
-  }
+  if (!mic_.ok() && setup_error_.empty()) setup_error_ = "caller microphone: " + mic_.error();
 }
 
-void Caller::Start() { StartTurn(0); }
+// A scenario from a loader that predates Turn::action says only `user` and `hangup`.
+Action Caller::ActionOf(int index) const {
+  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  if (turn.action != Action::kWait) return turn.action;
+  if (turn.hangup) return Action::kHangup;
+  return turn.user.empty() ? Action::kWait : Action::kSay;
+}
+
+void Caller::Start() {
+  Emit("caller_voice", {{"rate_factor", voice_.rate_factor},
+                        {"pause_scale", voice_.pause_scale},
+                        {"words_per_minute", voice_.profile.words_per_minute}});
+  StartTurn(0);
+}
+
+// ---- script ---------------------------------------------------------------------------------
 
 void Caller::StartTurn(int index) {
   if (finished_) return;
@@ -67,130 +128,177 @@ void Caller::StartTurn(int index) {
     return;
   }
   turn_ = index;
-  const Turn& turn = scenario_.turns[index];
-  const int64_t pause_us = MsToUs(turn.pause_before_ms);
-  if (turn.hangup) {
-    phase_ = Phase::kPausing;
-    timer_ = scheduler_.After(pause_us, [this] { Hangup("caller hung up"); });
-  } else if (turn.user.empty()) {
-    // Nothing to say: wait for the agent (the greeting, or an unprompted reply).
-    reply_turn_ = index;
-    phase_ = Phase::kWaitReplyOnset;
-    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] { OnReplyTimeout(); });
-  } else if (turn.barge_in) {
-    // Called at the onset of the reply being interrupted: speak over it after the given time.
-    int64_t at = scheduler_.NowUs();
-    if (reply_turn_ >= 0 && outcomes_[reply_turn_].reply_onset_us) at = *outcomes_[reply_turn_].reply_onset_us;
-    at += MsToUs(turn.barge_in->after_agent_speech_ms);
-    phase_ = Phase::kPausing;
-    timer_ = scheduler_.At(at, [this, index] { BeginSpeaking(index); });
-  } else {
-    phase_ = Phase::kPausing;
-    timer_ = scheduler_.After(pause_us, [this, index] { BeginSpeaking(index); });
-  }
-}
-
-void Caller::BeginSpeaking(int index) {
-  timer_ = agent::kNoTask;
-  if (finished_) return;
-  const Turn& turn = scenario_.turns[index];
+  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
   if (turn.barge_in) {
-    if (reply_turn_ >= 0) FinalizeTurn(reply_turn_);  // the interrupted reply is what was heard so far
-    barge_turn_ = index;
-    // The reply is in progress unless the caller has already heard it end (sentence pauses and
-    // word gaps are part of speaking).
-    barge_agent_was_speaking_ = ear_.last_active_us() >= 0 &&
-        scheduler_.NowUs() - ear_.last_active_us() < MsToUs(scenario_.caller.reply_end_silence_ms);
-    barge_stop_known_ = false;
-  }
-  fakes::VoiceProfile voice;
-  voice.words_per_minute = scenario_.caller.words_per_minute;
-  utterance_ = fakes::EncodeSpeech(turn.user, voice, &voice_rng_).samples;
-  utterance_pos_ = 0;
-  utterance_started_ = false;
-  current_user_turn_ = index;
-  phase_ = Phase::kSpeaking;
-}
-
-void Caller::NextOutputFrame(agent::Frame* out) {
-  out->samples.fill(0);
-  out->concealed = false;
-  if (phase_ == Phase::kSpeaking && utterance_pos_ < utterance_.size()) {
-    const int64_t now = scheduler_.NowUs();
-    const size_t n = std::min<size_t>(agent::kFrameSamples, utterance_.size() - utterance_pos_);
-    std::copy_n(utterance_.begin() + static_cast<std::ptrdiff_t>(utterance_pos_), n, out->samples.begin());
-    if (!utterance_started_) {
-      utterance_started_ = true;
-      outcomes_[turn_].utterance_start_us = now;
-      Emit("utterance_start", {{"turn", turn_}, {"barge_in", outcomes_[turn_].barge_in}});
-    }
-    utterance_pos_ += n;
-    if (utterance_pos_ == utterance_.size()) OnUtteranceEnd(now + SamplesToUs(n));
-  }
-  if (noise_rms_ > 0) MixNoise(out);
-}
-
-void Caller::MixNoise(agent::Frame* out) {
-  // Sum of four 16-bit uniforms: mean 2, variance 1/3; cheap and close to Gaussian.
-  const double scale = noise_rms_ * std::sqrt(3.0);
-  for (int i = 0; i < agent::kFrameSamples; ++i) {
-    const uint64_t bits = noise_rng_.NextU64();
-    double sum = 0;
-    for (int k = 0; k < 4; ++k) sum += static_cast<double>((bits >> (16 * k)) & 0xffff) / 65536.0;
-    const double v = out->samples[i] + (sum - 2.0) * scale;
-    out->samples[i] = static_cast<int16_t>(std::clamp(v, -32768.0, 32767.0));
-  }
-}
-
-void Caller::OnUtteranceEnd(int64_t end_us) {
-  outcomes_[turn_].utterance_end_us = end_us;
-  Emit("utterance_end", {{"turn", turn_}});
-  reply_turn_ = turn_;
-  phase_ = Phase::kWaitReplyOnset;
-  timer_ = scheduler_.At(end_us + MsToUs(scenario_.caller.reply_timeout_ms), [this] { OnReplyTimeout(); });
-}
-
-void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
-  if (finished_) return;
-  const EarActivity activity = ear_.Hear(frame, frame_start_us);
-  std::vector<std::string> words = ear_.TakeWords();
-  if (!words.empty() && reply_turn_ >= 0 && !finalized_[reply_turn_]) {
-    std::string& heard = outcomes_[reply_turn_].heard_text;
-    for (const std::string& w : words) {
-      if (!heard.empty()) heard.push_back(' ');
-      heard += w;
-    }
-  }
-  const bool tracking_barge_in = barge_turn_ == turn_ && !barge_stop_known_ &&
-      (phase_ == Phase::kSpeaking || phase_ == Phase::kWaitReplyOnset);
-  if (tracking_barge_in) {
-    // Until the interrupted reply has fallen silent, what the ear hears is its tail, not a reply.
-    TrackBargeIn(activity, frame_start_us);
-  } else if (phase_ == Phase::kWaitReplyOnset && activity.any) {
-    const TurnOutcome& o = outcomes_[turn_];
-    OnReplyOnset(std::max(activity.first_active_us, o.utterance_end_us.value_or(0)));
-  } else if (phase_ == Phase::kInReply && !activity.any) {
-    const int64_t silent_us = frame_start_us + agent::kFrameUs - ear_.last_active_us();
-    if (silent_us >= MsToUs(scenario_.caller.reply_end_silence_ms)) OnReplyEnd();
-  }
-}
-
-// The agent has stopped when the caller hears the same silence that ends a reply; the stop is the
-// last sample before it. An agent that talks on through its whole reply "stops" at its end.
-void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
-  TurnOutcome& o = outcomes_[turn_];
-  if (!o.utterance_start_us) return;
-  if (!barge_agent_was_speaking_) {
-    barge_stop_known_ = true;
-    Emit("barge_in_no_agent_speech", {{"turn", turn_}});
+    ArmBargeIn(index);
     return;
   }
-  const int64_t silent_us = frame_start_us + agent::kFrameUs - ear_.last_active_us();
-  if (!activity.any && silent_us >= MsToUs(scenario_.caller.reply_end_silence_ms)) {
-    barge_stop_known_ = true;
-    o.barge_in_stop_ms = std::max(0.0, UsToMs(ear_.last_active_us() - *o.utterance_start_us));
-    Emit("agent_stopped", {{"turn", turn_}, {"stop_ms", *o.barge_in_stop_ms}});
+  if (turn.wait_for == "tool_result" && tool_results_seen_ <= tool_results_at_request_) {
+    // Bounded like a reply: without a tool result the caller goes on after reply_timeout_ms.
+    phase_ = Phase::kWaitForTool;
+    wait_started_us_ = scheduler_.NowUs();
+    Emit("wait_for", {{"turn", index}, {"what", "tool_result"}});
+    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
+      timer_ = agent::kNoTask;
+      Emit("wait_for_timeout", {{"turn", index},
+                                {"what", "tool_result"},
+                                {"waited_ms", scenario_.caller.reply_timeout_ms}});
+      ScheduleAction(index);
+    });
+    return;
   }
+  ScheduleAction(index);
+}
+
+void Caller::ScheduleAction(int index) {
+  const double pause_ms = scenario_.turns[static_cast<size_t>(index)].pause_before_ms;
+  if (ActionOf(index) == Action::kWait || pause_ms <= 0) {
+    BeginAction(index);  // now, not from a task that would run after this tick's mouth frame
+    return;
+  }
+  phase_ = Phase::kPausing;
+  timer_ = scheduler_.After(MsToUs(pause_ms), [this, index] { BeginAction(index); });
+}
+
+// Barge-in turns start at the onset of the reply they interrupt: after a delay into it, or once
+// the ear has decoded a phrase of it (bounded: the reply's end or reply_timeout_ms).
+void Caller::ArmBargeIn(int index) {
+  const BargeIn& barge = *scenario_.turns[static_cast<size_t>(index)].barge_in;
+  const bool reply_in_progress = reply_turn_ >= 0 && !finalized_[reply_turn_] &&
+                                 outcomes_[reply_turn_].reply_onset_us.has_value();
+  if (!barge.when_agent_says.empty() && reply_in_progress) {
+    phase_ = Phase::kAwaitPhrase;
+    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
+      Emit("barge_in_phrase_not_heard", {{"turn", index}, {"why", "timeout"}});
+      BeginAction(index);
+    });
+    return;
+  }
+  int64_t at = reply_in_progress ? *outcomes_[reply_turn_].reply_onset_us : scheduler_.NowUs();
+  if (barge.when_agent_says.empty()) at += MsToUs(barge.after_agent_speech_ms);
+  phase_ = Phase::kPausing;
+  timer_ = scheduler_.At(at, [this, index] { BeginAction(index); });
+}
+
+void Caller::BeginAction(int index) {
+  timer_ = agent::kNoTask;
+  if (finished_) return;
+  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  if (turn.barge_in) PrepareBargeIn(index);
+  switch (ActionOf(index)) {
+    case Action::kHangup: Hangup("caller hung up"); return;
+    case Action::kWait: StartReplyWait(index, scheduler_.NowUs()); return;
+    case Action::kSilence: StartSilence(index); return;
+    case Action::kDtmf:
+      current_user_turn_ = index;
+      tool_results_at_request_ = tool_results_seen_;
+      outcomes_[index].utterance_start_us = scheduler_.NowUs();
+      Emit("dtmf_start", {{"turn", index}, {"keys", turn.dtmf}});
+      phase_ = Phase::kPressing;
+      PressKey(index, 0);
+      return;
+    case Action::kSay:
+    case Action::kPlayFile:
+    case Action::kRepeat: StartSpeaking(index); return;
+  }
+}
+
+void Caller::PrepareBargeIn(int index) {
+  if (reply_turn_ >= 0) FinalizeTurn(reply_turn_);  // the interrupted reply is what was heard so far
+  barge_turn_ = index;
+  // The reply is in progress unless the caller has already heard it end (sentence pauses and
+  // word gaps are part of speaking).
+  barge_agent_was_speaking_ = ear_.last_active_us() >= 0 &&
+      scheduler_.NowUs() - ear_.last_active_us() < MsToUs(scenario_.caller.reply_end_silence_ms);
+  barge_stop_known_ = false;
+}
+
+void Caller::StartSpeaking(int index) {
+  current_user_turn_ = index;
+  tool_results_at_request_ = tool_results_seen_;
+  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Action action = ActionOf(index);
+  speech_begin_ = 0;
+  if (action == Action::kPlayFile) {
+    const std::shared_ptr<const SpeechClip>& clip = clips_[static_cast<size_t>(index)];
+    utterance_ = clip ? std::shared_ptr<const std::vector<int16_t>>(clip, &clip->samples)
+                      : std::make_shared<const std::vector<int16_t>>();
+  } else {
+    std::vector<SpeechSegment> segments = turn.segments;
+    if (action == Action::kRepeat) segments = {SpeechSegment{scenario_.caller.repeat_phrase, 0}};
+    if (segments.empty()) segments = {SpeechSegment{turn.user, 0}};
+    Utterance u = EncodeUtterance(segments, voice_, &voice_rng_);
+    speech_begin_ = u.speech_begin;
+    utterance_ = std::make_shared<const std::vector<int16_t>>(std::move(u.samples));
+  }
+  utterance_pos_ = 0;
+  utterance_started_ = false;
+  phase_ = Phase::kSpeaking;
+  if (utterance_->empty()) OnActionEnd(scheduler_.NowUs());  // nothing to say
+}
+
+// Key `key` of the turn's keys: held kDtmfKeyMs, then kDtmfGapMs before the next.
+void Caller::PressKey(int index, size_t key) {
+  timer_ = agent::kNoTask;
+  if (finished_) return;
+  const std::string& keys = scenario_.turns[static_cast<size_t>(index)].dtmf;
+  if (key >= keys.size()) {
+    OnActionEnd(scheduler_.NowUs());
+    return;
+  }
+  if (send_dtmf_) send_dtmf_(keys[key], kDtmfKeyMs);
+  if (key + 1 < keys.size()) {
+    timer_ = scheduler_.After(MsToUs(kDtmfKeyMs + kDtmfGapMs),
+                              [this, index, key] { PressKey(index, key + 1); });
+  } else {
+    timer_ = scheduler_.After(MsToUs(kDtmfKeyMs), [this] {
+      timer_ = agent::kNoTask;
+      if (!finished_) OnActionEnd(scheduler_.NowUs());
+    });
+  }
+}
+
+// The silence is the caller's action; a no_reply window in the turn keeps it open that long.
+void Caller::StartSilence(int index) {
+  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  reply_turn_ = index;
+  listen_from_us_[index] = scheduler_.NowUs();
+  phase_ = Phase::kSilent;
+  const double silent_ms = std::max(turn.silence_ms, NoReplyWindowMs(turn));
+  timer_ = scheduler_.After(MsToUs(silent_ms), [this, index] {
+    timer_ = agent::kNoTask;
+    if (finished_) return;
+    FinalizeTurn(index);
+    NextTurn();
+  });
+}
+
+void Caller::OnActionEnd(int64_t end_us) {
+  TurnOutcome& o = outcomes_[turn_];
+  if (!o.utterance_start_us) o.utterance_start_us = end_us;
+  o.utterance_end_us = end_us;
+  Emit(ActionOf(turn_) == Action::kDtmf ? "dtmf_end" : "utterance_end", {{"turn", turn_}});
+  StartReplyWait(turn_, end_us);
+}
+
+// Waits for the agent's reply from `listen_from_us`: at most reply_timeout_ms, or, when the turn
+// expects no reply, for its silent window (then the caller goes on).
+void Caller::StartReplyWait(int index, int64_t listen_from_us) {
+  reply_turn_ = index;
+  listen_from_us_[index] = listen_from_us;
+  phase_ = Phase::kWaitReplyOnset;
+  const double window_ms = NoReplyWindowMs(scenario_.turns[static_cast<size_t>(index)]);
+  if (window_ms > 0) {
+    timer_ = scheduler_.At(listen_from_us + MsToUs(window_ms), [this] {
+      timer_ = agent::kNoTask;
+      if (finished_) return;
+      FinalizeTurn(turn_);
+      NextTurn();
+    });
+    return;
+  }
+  timer_ = scheduler_.At(listen_from_us + MsToUs(scenario_.caller.reply_timeout_ms),
+                         [this] { OnReplyTimeout(); });
 }
 
 void Caller::OnReplyOnset(int64_t onset_us) {
@@ -199,7 +307,7 @@ void Caller::OnReplyOnset(int64_t onset_us) {
   TurnOutcome& o = outcomes_[turn_];
   o.reply_onset_us = onset_us;
   nlohmann::json detail = {{"turn", turn_}};
-  if (o.has_user && o.utterance_end_us) {
+  if (o.utterance_end_us) {
     o.turn_latency_ms = UsToMs(onset_us - *o.utterance_end_us);
     detail["latency_ms"] = *o.turn_latency_ms;
   }
@@ -212,54 +320,200 @@ void Caller::OnReplyOnset(int64_t onset_us) {
 void Caller::OnReplyEnd() {
   Emit("reply_end", {{"turn", reply_turn_}, {"heard", outcomes_[reply_turn_].heard_text}});
   FinalizeTurn(reply_turn_);
-  StartTurn(turn_ + 1);
+  if (!ExpectsAgentEnd(scenario_.turns[static_cast<size_t>(turn_)])) {
+    NextTurn();
+    return;
+  }
+  // The agent should hang up or transfer now; give it as long as a reply, then go on.
+  phase_ = Phase::kAwaitAgentEnd;
+  timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] {
+    timer_ = agent::kNoTask;
+    Emit("agent_end_timeout", {{"turn", turn_}});
+    NextTurn();
+  });
 }
 
 void Caller::OnReplyTimeout() {
   timer_ = agent::kNoTask;
   if (finished_) return;
   Emit("reply_timeout", {{"turn", turn_}});
-  Record(turn_, "reply", false,
-         "no reply within " + FormatMs(scenario_.caller.reply_timeout_ms));
+  Record(turn_, "reply", false, "no reply within " + FormatMs(scenario_.caller.reply_timeout_ms));
   FinalizeTurn(turn_);
-  StartTurn(turn_ + 1);
+  NextTurn();
 }
 
-void Caller::FinalizeTurn(int index) {
+void Caller::NextTurn() { StartTurn(turn_ + 1); }
+
+void Caller::Hangup(const std::string& reason) {
+  if (finished_) return;
+  Emit("hangup", {{"reason", reason}});
+  Finish(reason, CallEndedBy::kCaller);
+  if (on_hangup_) on_hangup_(reason);
+}
+
+// ---- mouth and ear --------------------------------------------------------------------------
+
+void Caller::NextOutputFrame(agent::Frame* out) {
+  out->samples.fill(0);
+  out->concealed = false;
+  bool speaking = false;
+  if (phase_ == Phase::kSpeaking && utterance_pos_ < utterance_->size()) {
+    speaking = true;
+    const int64_t now = scheduler_.NowUs();
+    const size_t n = std::min<size_t>(agent::kFrameSamples, utterance_->size() - utterance_pos_);
+    std::copy_n(utterance_->begin() + static_cast<std::ptrdiff_t>(utterance_pos_), n, out->samples.begin());
+    if (!utterance_started_ && utterance_pos_ + n > speech_begin_) {
+      utterance_started_ = true;
+      const size_t lead = speech_begin_ > utterance_pos_ ? speech_begin_ - utterance_pos_ : 0;
+      outcomes_[turn_].utterance_start_us = now + SamplesToUs(lead);
+      Emit("utterance_start", {{"turn", turn_}, {"barge_in", outcomes_[turn_].barge_in}});
+    }
+    utterance_pos_ += n;
+    if (utterance_pos_ == utterance_->size()) OnActionEnd(now + SamplesToUs(n));
+  }
+  // The mixer's echo path counts ear frames from the call's start; ticks without one were silent.
+  while (ear_frames_ < mouth_frames_) FeedEchoPath(nullptr);
+  mic_.Mix(out, speaking);
+  ++mouth_frames_;
+}
+
+void Caller::FeedEchoPath(const agent::Frame* heard) {
+  mic_.OnEar(heard ? *heard : kSilentFrame);
+  ++ear_frames_;
+}
+
+void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
+  if (finished_ || turn_ < 0) return;
+  while (ear_frames_ + 1 < mouth_frames_) FeedEchoPath(nullptr);
+  FeedEchoPath(&frame);
+  const EarActivity activity = ear_.Hear(frame, frame_start_us);
+  const std::vector<std::string> words = ear_.TakeWords();
+  if (!words.empty()) AppendHeard(words);
+  if (phase_ == Phase::kAwaitPhrase) {
+    const std::string& phrase = scenario_.turns[static_cast<size_t>(turn_)].barge_in->when_agent_says;
+    const bool heard = !words.empty() && ContainsPhrase(outcomes_[reply_turn_].heard_text, phrase);
+    if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
+      scheduler_.Cancel(timer_);
+      if (heard) Emit("barge_in_phrase_heard", {{"turn", turn_}});
+      if (!heard) Emit("barge_in_phrase_not_heard", {{"turn", turn_}, {"why", "reply ended"}});
+      BeginAction(turn_);
+    }
+    return;
+  }
+  const int64_t listen_from_us = listen_from_us_[turn_].value_or(0);
+  const bool tracking_barge_in = barge_turn_ == turn_ && !barge_stop_known_ &&
+      (phase_ == Phase::kSpeaking || phase_ == Phase::kWaitReplyOnset);
+  if (tracking_barge_in) {
+    // Until the interrupted reply has fallen silent, what the ear hears is its tail, not a reply.
+    TrackBargeIn(activity, frame_start_us);
+  } else if (phase_ == Phase::kWaitReplyOnset && activity.any) {
+    OnReplyOnset(std::max(activity.first_active_us, listen_from_us));
+  } else if (phase_ == Phase::kSilent && activity.any && !outcomes_[turn_].reply_onset_us) {
+    outcomes_[turn_].reply_onset_us = std::max(activity.first_active_us, listen_from_us);
+    Emit("reply_onset", {{"turn", turn_}, {"during", "silence"}});
+  } else if (phase_ == Phase::kInReply && !activity.any && ReplySilentFor(frame_start_us)) {
+    OnReplyEnd();
+  }
+}
+
+void Caller::AppendHeard(const std::vector<std::string>& words) {
+  if (reply_turn_ < 0 || finalized_[reply_turn_]) return;
+  std::string& heard = outcomes_[reply_turn_].heard_text;
+  for (const std::string& w : words) {
+    if (!heard.empty()) heard.push_back(' ');
+    heard += w;
+  }
+}
+
+// The agent has been silent at the ear for reply_end_silence_ms by the end of this frame.
+bool Caller::ReplySilentFor(int64_t frame_start_us) const {
+  const int64_t silent_us = frame_start_us + agent::kFrameUs - ear_.last_active_us();
+  return ear_.last_active_us() >= 0 && silent_us >= MsToUs(scenario_.caller.reply_end_silence_ms);
+}
+
+// The agent has stopped when the caller hears the same silence that ends a reply; the stop is the
+// last sample before it. An agent that talks on through its whole reply "stops" at its end.
+void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
+  TurnOutcome& o = outcomes_[turn_];
+  if (!o.utterance_start_us) return;
+  if (!barge_agent_was_speaking_) {
+    barge_stop_known_ = true;
+    Emit("barge_in_no_agent_speech", {{"turn", turn_}});
+    return;
+  }
+  if (!activity.any && ReplySilentFor(frame_start_us)) {
+    barge_stop_known_ = true;
+    o.barge_in_stop_ms = std::max(0.0, UsToMs(ear_.last_active_us() - *o.utterance_start_us));
+    Emit("agent_stopped", {{"turn", turn_}, {"stop_ms", *o.barge_in_stop_ms}});
+  }
+}
+
+// ---- agent events and judging ---------------------------------------------------------------
+
+void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
+  if (finished_) return;
+  if (kind == "tool_result") {
+    ++tool_results_seen_;
+    if (phase_ != Phase::kWaitForTool) return;
+    scheduler_.Cancel(timer_);
+    timer_ = agent::kNoTask;
+    Emit("wait_for_done", {{"turn", turn_}, {"waited_ms", UsToMs(scheduler_.NowUs() - wait_started_us_)}});
+    ScheduleAction(turn_);
+    return;
+  }
+  if (kind != "tool_call_proposed" && kind != "tool_call") return;
+  const int index = EventTurn();
+  if (index < 0) return;
+  std::vector<AgentToolCall>& calls = outcomes_[index].tool_calls;
+  AgentToolCall call{StringField(detail, "id"), StringField(detail, "name"),
+                     StringField(detail, "arguments")};
+  const bool known = !call.id.empty() && std::any_of(calls.begin(), calls.end(), [&](const AgentToolCall& c) {
+    return c.id == call.id;  // executed after it was proposed
+  });
+  if (!known && calls.size() < kMaxToolCallsPerTurn) calls.push_back(std::move(call));
+}
+
+// The turn an agent event belongs to: the one whose reply is awaited or being heard, else the
+// one being driven.
+int Caller::EventTurn() const {
+  if (reply_turn_ >= 0 && !finalized_[reply_turn_]) return reply_turn_;
+  return turn_;
+}
+
+void Caller::FinalizeTurn(int index, const std::string& call_ended_reason) {
   if (index < 0 || finalized_[index]) return;
   finalized_[index] = true;
-  CheckExpectations(index);
+  CheckExpectations(index, call_ended_reason);
 }
 
-void Caller::CheckExpectations(int index) {
-  const TurnOutcome& o = outcomes_[index];
-  for (const Expectation& e : scenario_.turns[index].expect) {
-    switch (e.kind) {
-      case Expectation::kAgentSays:
-        Record(index, "agent_says", ContainsPhrase(o.heard_text, e.contains),
-               "expected \"" + e.contains + "\", heard \"" + o.heard_text + "\"");
-        break;
-      case Expectation::kTurnLatency:
-        if (o.turn_latency_ms) {
-          Record(index, "turn_latency", *o.turn_latency_ms <= e.max_ms,
-                 FormatMs(*o.turn_latency_ms) + " (bound " + FormatMs(e.max_ms) + ")");
-        } else {
-          Record(index, "turn_latency", false, "no reply heard");
-        }
-        break;
-      case Expectation::kAgentStops:
-        if (o.barge_in_stop_ms) {
-          Record(index, "agent_stops", *o.barge_in_stop_ms <= e.within_ms,
-                 "stopped " + FormatMs(*o.barge_in_stop_ms) + " after the barge-in (bound " +
-                     FormatMs(e.within_ms) + ")");
-        } else {
-          Record(index, "agent_stops", false,
-                 barge_agent_was_speaking_ ? "the agent had not stopped when the call ended"
-                                           : "the agent was not speaking when the caller barged in");
-        }
-        break;
-    }
+void Caller::CheckExpectations(int index, const std::string& call_ended_reason) {
+  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  if (!HasTurnExpectations(turn)) return;
+  const TurnEvidence evidence = EvidenceFor(index, call_ended_reason);
+  for (const Expectation& e : turn.expect) {
+    if (e.kind == Expectation::kCallEnds) continue;  // judged when the call ends
+    const Verdict v = JudgeExpectation(e, evidence);
+    Record(index, ExpectationKindName(e.kind), v.passed, v.detail);
   }
+}
+
+TurnEvidence Caller::EvidenceFor(int index, const std::string& call_ended_reason) const {
+  const TurnOutcome& o = outcomes_[index];
+  TurnEvidence evidence;
+  evidence.heard_text = o.heard_text;
+  evidence.turn_latency_ms = o.turn_latency_ms;
+  evidence.barge_in_stop_ms = o.barge_in_stop_ms;
+  evidence.barge_agent_was_speaking = barge_turn_ == index && barge_agent_was_speaking_;
+  evidence.listen_from_us = listen_from_us_[index];
+  evidence.reply_onset_us = o.reply_onset_us;
+  evidence.tool_calls = o.tool_calls;
+  for (int j = index - 1; j >= 0; --j) {
+    if (outcomes_[j].heard_text.empty()) continue;
+    evidence.previous_heard_text = outcomes_[j].heard_text;
+    break;
+  }
+  evidence.call_ended_reason = call_ended_reason;
+  return evidence;
 }
 
 void Caller::Record(int index, const std::string& kind, bool passed, const std::string& detail) {
@@ -271,14 +525,7 @@ void Caller::Emit(std::string_view kind, const nlohmann::json& detail) {
   events_.Emit(scheduler_.NowUs(), "caller", kind, detail);
 }
 
-void Caller::Hangup(const std::string& reason) {
-  if (finished_) return;
-  Emit("hangup", {{"reason", reason}});
-  Finish(reason);
-  if (on_hangup_) on_hangup_(reason);
-}
-
-void Caller::Finish(const std::string& reason) {
+void Caller::Finish(const std::string& reason, CallEndedBy by) {
   if (finished_) return;
   finished_ = true;
   phase_ = Phase::kDone;
@@ -286,9 +533,21 @@ void Caller::Finish(const std::string& reason) {
   timer_ = agent::kNoTask;
   for (size_t i = 0; i < outcomes_.size(); ++i) {
     if (finalized_[i]) continue;
+    if (static_cast<int>(i) <= turn_) {
+      FinalizeTurn(static_cast<int>(i), reason);  // judged on what was observed so far
+      continue;
+    }
     finalized_[i] = true;
-    if (scenario_.turns[i].expect.empty()) continue;
-    Record(static_cast<int>(i), "reply", false, "call ended (" + reason + ") before the turn completed");
+    if (HasTurnExpectations(scenario_.turns[i])) {
+      Record(static_cast<int>(i), "reply", false, "call ended (" + reason + ") before the turn started");
+    }
+  }
+  for (size_t i = 0; i < scenario_.turns.size(); ++i) {
+    for (const Expectation& e : scenario_.turns[i].expect) {
+      if (e.kind != Expectation::kCallEnds) continue;
+      const Verdict v = JudgeCallEnds(e, by, reason);
+      Record(static_cast<int>(i), "call_ends", v.passed, v.detail);
+    }
   }
 }
 

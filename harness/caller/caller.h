@@ -1,28 +1,45 @@
-// A simulated caller: it follows a scenario's turns, speaking each utterance through the word modem
-// (plus background noise) and listening to the agent with its own "ear" (a modem decoder and an
-// energy detector on the audio it actually hears). It measures the ground truth of every turn:
-// turn latency at its ear, barge-in stop latency, and what it heard; and it checks expectations.
+// A simulated caller: it follows a scenario's turns (say words, play a recording, press DTMF
+// keys, stay silent, ask for a repeat, wait, hang up), speaking through the word modem into its
+// microphone (noise and echo from the MicMixer) and listening to the agent with its own "ear" (a
+// modem decoder and an energy detector on the audio it actually hears). It measures the ground
+// truth of every turn (turn latency at its ear, barge-in stop latency, what it heard), watches
+// the agent's tool events, and judges the scenario's expectations.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "agent/media/frame.h"
 #include "agent/runtime/events.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
-#include "fakes/modem/word_modem.h"
+#include "harness/caller/caller_voice.h"
 #include "harness/caller/ear.h"
+#include "harness/caller/expectation_checks.h"
+#include "harness/caller/mic_mixer.h"
+#include "harness/caller/speech_file.h"
 #include "harness/scenario/scenario.h"
 
 namespace callsim::harness {
 
+// DTMF timing: each key is held this long, with this gap before the next one.
+inline constexpr int kDtmfKeyMs = 100;
+inline constexpr int kDtmfGapMs = 100;
+// A bound on the agent tool calls remembered per turn.
+inline constexpr size_t kMaxToolCallsPerTurn = 32;
+
 struct ExpectationResult {
   int turn_index = 0;
-  std::string kind;  // agent_says, turn_latency, agent_stops, reply
+  // agent_says, turn_latency, agent_stops, tool_call, no_reply, call_ends, agent_repeats, or
+  // "reply" (no reply within caller.reply_timeout_ms, or the call ended before the turn started)
+  std::string kind;
   bool passed = false;
   std::string detail;
 };
@@ -30,65 +47,122 @@ struct ExpectationResult {
 // What the caller measured for one scenario turn.
 struct TurnOutcome {
   int turn_index = 0;
+  std::string action;  // wait, say, play_file, dtmf, silence, repeat, hangup
+  // The caller spoke words with a known reference (say, repeat, play_file with a transcript):
+  // the turn is scored for WER against the agent's transcript.
   bool has_user = false;
   std::string reference_text;  // what the caller said
   bool barge_in = false;
+  // The caller's action (speech, a recording, key presses): its first and last sample.
   std::optional<int64_t> utterance_start_us;
   std::optional<int64_t> utterance_end_us;
   std::optional<int64_t> reply_onset_us;          // first sample of the agent's reply at the ear
   std::optional<double> turn_latency_ms;          // reply onset - utterance end
   std::optional<double> barge_in_stop_ms;         // last interrupted sample at the ear - utterance start
   std::string heard_text;                         // the reply as the ear decoded it
+  std::vector<AgentToolCall> tool_calls;          // the agent's tool events during the turn
 };
 
 class Caller {
  public:
   // Called once when the caller hangs up (or gives up); `reason` says why.
   using HangupFn = std::function<void(const std::string& reason)>;
+  // Presses a DTMF key for `duration_ms` (the caller's media endpoint sends it).
+  using DtmfFn = std::function<void(char key, int duration_ms)>;
 
+  // `scenario` must outlive the caller. Draws everything from streams forked from `rng`:
+  // "voice" (utterance timing), "variation" (this caller's rate and pauses), "mic" (noise).
+  // Recordings for play_file turns are loaded here; see setup_error().
   Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng rng,
          agent::EventSink& events, HangupFn on_hangup);
 
+  // Where DTMF keys go; without one, dtmf turns press nothing (but keep their timing).
+  void set_dtmf_sender(DtmfFn fn) { send_dtmf_ = std::move(fn); }
+  // Non-empty when the caller cannot take part (the microphone's noise or echo settings, or a
+  // play_file recording, failed): the call should fail at its start with this reason.
+  const std::string& setup_error() const { return setup_error_; }
+
   // Starts following the script at the scheduler's current time.
   void Start();
-  // Mouth: the next 20 ms the caller's microphone picks up (speech plus noise).
+  // Mouth: the next 20 ms the caller's microphone picks up (voice, noise, echo).
   void NextOutputFrame(agent::Frame* out);
   // Ear: the next 20 ms the caller hears; `frame_start_us` is when its first sample plays.
   void OnEarFrame(const agent::Frame& frame, int64_t frame_start_us);
-  // The call ended (either side): unfinished turns fail with `reason`; idempotent.
-  void Finish(const std::string& reason);
+  // An event the agent reported (source "agent"): tool calls ("tool_call_proposed", "tool_call")
+  // are attributed to the turn in progress (the turn whose reply is awaited or heard, else the
+  // turn being driven); "tool_result" releases a turn that waits for one. Others are ignored.
+  void OnAgentEvent(std::string_view kind, const nlohmann::json& detail);
+  // The call ended (either side), `by` whom: the turns still open are judged on what was
+  // observed so far, turns not yet started fail with `reason`, and call_ends expectations are
+  // judged. Idempotent.
+  void Finish(const std::string& reason, CallEndedBy by = CallEndedBy::kOther);
 
-  // The latest scenario turn whose utterance has started (-1 before any): agent transcripts are
-  // attributed to it.
+  // The latest scenario turn whose action (speech, recording, keys) has started (-1 before any):
+  // agent transcripts are attributed to it.
   int current_user_turn() const { return current_user_turn_; }
   const std::vector<TurnOutcome>& outcomes() const { return outcomes_; }
   const std::vector<ExpectationResult>& expectations() const { return expectations_; }
   bool finished() const { return finished_; }
+  const CallerVoice& voice() const { return voice_; }
 
  private:
-  enum class Phase { kIdle, kPausing, kSpeaking, kWaitReplyOnset, kInReply, kDone };
+  enum class Phase {
+    kIdle,
+    kWaitForTool,     // wait_for: tool_result, before the turn's action
+    kPausing,         // pause_before_ms, or a barge-in's timer
+    kAwaitPhrase,     // barge_in.when_agent_says: listening for the phrase
+    kSpeaking,        // the mouth plays the utterance
+    kPressing,        // DTMF keys
+    kSilent,          // a silence turn
+    kWaitReplyOnset,  // after the action (or a no_reply window)
+    kInReply,
+    kAwaitAgentEnd,   // call_ends by agent / transfer: the reply is over, the agent should end
+    kDone,
+  };
 
+  // Script.
   void StartTurn(int index);
-  void BeginSpeaking(int index);
-  void OnUtteranceEnd(int64_t end_us);
+  void ScheduleAction(int index);
+  void ArmBargeIn(int index);
+  void BeginAction(int index);
+  void PrepareBargeIn(int index);
+  void StartSpeaking(int index);
+  void PressKey(int index, size_t key);
+  void StartSilence(int index);
+  void OnActionEnd(int64_t end_us);
+  void StartReplyWait(int index, int64_t listen_from_us);
   void OnReplyOnset(int64_t onset_us);
   void OnReplyEnd();
   void OnReplyTimeout();
-  void FinalizeTurn(int index);
+  void NextTurn();
+  void Hangup(const std::string& reason);
+  Turn::Action ActionOf(int index) const;
+
+  // Ear.
+  void AppendHeard(const std::vector<std::string>& words);
   void TrackBargeIn(const EarActivity& activity, int64_t frame_start_us);
-  void CheckExpectations(int index);
+  bool ReplySilentFor(int64_t frame_start_us) const;
+  void FeedEchoPath(const agent::Frame* heard);
+
+  // Judging.
+  void FinalizeTurn(int index, const std::string& call_ended_reason = "");
+  void CheckExpectations(int index, const std::string& call_ended_reason);
+  TurnEvidence EvidenceFor(int index, const std::string& call_ended_reason) const;
   void Record(int index, const std::string& kind, bool passed, const std::string& detail);
   void Emit(std::string_view kind, const nlohmann::json& detail);
-  void MixNoise(agent::Frame* out);
-  void Hangup(const std::string& reason);
+  int EventTurn() const;
 
   agent::Scheduler& scheduler_;
   const Scenario& scenario_;
   agent::Rng voice_rng_;
-  agent::Rng noise_rng_;
   agent::EventSink& events_;
   HangupFn on_hangup_;
+  DtmfFn send_dtmf_;
+  CallerVoice voice_;
+  MicMixer mic_;
   Ear ear_;
+  std::string setup_error_;
+  std::vector<std::shared_ptr<const SpeechClip>> clips_;  // by turn: play_file recordings
 
   Phase phase_ = Phase::kIdle;
   int turn_ = -1;               // the turn being driven
@@ -97,17 +171,27 @@ class Caller {
   std::vector<TurnOutcome> outcomes_;
   std::vector<ExpectationResult> expectations_;
   std::vector<bool> finalized_;
+  std::vector<std::optional<int64_t>> listen_from_us_;  // by turn: when its silent window opened
 
-  // Mouth.
-  std::vector<int16_t> utterance_;
+  // Mouth: the utterance playing (a clip shared with other callers, or this turn's own).
+  std::shared_ptr<const std::vector<int16_t>> utterance_;
   size_t utterance_pos_ = 0;
+  size_t speech_begin_ = 0;
   bool utterance_started_ = false;
-  double noise_rms_ = 0;
+  // Frames passed to the microphone mixer on each side, to keep its echo path aligned.
+  int64_t mouth_frames_ = 0;
+  int64_t ear_frames_ = 0;
 
   // Barge-in measurement: the interrupted reply's tail at the ear.
   int barge_turn_ = -1;
   bool barge_agent_was_speaking_ = false;
   bool barge_stop_known_ = false;
+
+  // wait_for tool_result: results seen in the call, and how many there were when the caller last
+  // made a request (spoke, played or pressed keys).
+  int tool_results_seen_ = 0;
+  int tool_results_at_request_ = 0;
+  int64_t wait_started_us_ = 0;
 
   agent::TaskId timer_ = agent::kNoTask;
   bool finished_ = false;

@@ -90,13 +90,8 @@ MicMixer& MicMixer::operator=(MicMixer&&) noexcept = default;
 
 void MicMixer::OnEar(const agent::Frame& heard) {
   if (!echo_on_) return;
-  const int64_t size = static_cast<int64_t>(ear_ring_.size());
-  const int64_t start = std::max(ear_end_, mouth_samples_);
-  // Silence for the ticks the ear missed, so that no audio from a lap ago comes back.
-  const int64_t gap_from = std::max(ear_end_, start - size);
-  WriteRing(gap_from, nullptr, start - gap_from);
-  WriteRing(start, heard.samples.data(), agent::kFrameSamples);
-  ear_end_ = start + agent::kFrameSamples;
+  WriteRing(ear_end_, heard.samples.data(), agent::kFrameSamples);
+  ear_end_ += agent::kFrameSamples;
 }
 
 void MicMixer::WriteRing(int64_t from, const int16_t* samples, int64_t count) {
@@ -104,13 +99,8 @@ void MicMixer::WriteRing(int64_t from, const int16_t* samples, int64_t count) {
   while (count > 0) {  // at most two runs: up to the ring's end, then from its start
     const int64_t at = from % size;
     const int64_t run = std::min(count, size - at);
-    int16_t* dst = ear_ring_.data() + at;
-    if (samples) {
-      std::copy_n(samples, run, dst);
-      samples += run;
-    } else {
-      std::fill_n(dst, run, int16_t{0});
-    }
+    std::copy_n(samples, run, ear_ring_.data() + at);
+    samples += run;
     from += run;
     count -= run;
   }

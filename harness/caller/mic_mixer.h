@@ -1,7 +1,7 @@
 // The caller's microphone: what the agent receives is the caller's own voice, plus background
 // noise mixed at the scenario's SNR as measured on the actual signals, plus an echo of the agent's
 // voice as the caller heard it. Deterministic from its Rng; no allocation per frame (babble noise
-// encodes a talker's next utterance every few seconds).
+// encodes each talker's next word as it starts, a few times a second).
 #pragma once
 
 #include <array>
@@ -17,9 +17,9 @@
 
 namespace callsim::harness {
 
-inline constexpr double kMaxEchoDelayMs = 2000;     // bounds the echo ring buffer (64 KB)
-inline constexpr double kSpeechFloorDbfs = -60;     // quieter frames inside speech are not speech
-inline constexpr double kNoisePriorSeconds = 1;     // weight of the source's nominal unit power
+inline constexpr double kMaxEchoDelayMs = 2000;  // bounds the echo ring buffer (64 KB)
+inline constexpr double kSpeechFloorDbfs = -60;  // quieter frames inside speech are not speech
+inline constexpr double kNoisePriorSeconds = 1;  // weight of the source's nominal unit power
 // Noise RMS at most 20 dB over full scale (already all clipping): keeps the mix far from overflow.
 inline constexpr double kMaxNoiseGain = 327680;
 
@@ -34,11 +34,12 @@ inline constexpr double kMaxNoiseGain = 327680;
 // then barely moves: the noise does not pump with the voice. Noise keeps playing while the caller
 // is silent.
 //
-// Echo: the ear frame passed to OnEar is taken to play at the same time as the mouth frame of the
-// next Mix (so call OnEar for a 20 ms tick before Mix for it; the other order adds 20 ms), and
-// comes back in the mouth delay_ms later, return_loss_db down. The ear may start later than the
-// mouth, skip ticks (silence) or deliver two frames in one tick (they play back to back); audio
-// that gets more than 40 ms ahead of the echo delay is overwritten (a ring of delay + 40 ms).
+// Echo: ear frame k (counting OnEar calls from the first) plays at the same time as mouth frame k
+// (counting Mix calls from the first), and comes back in the mouth delay_ms later, return_loss_db
+// down. So if the ear starts later than the mouth or misses a tick, pass silent frames for it to
+// keep the counts aligned. Either call may come first within a tick; with delay_ms under 20, the
+// part of an ear frame not yet passed when its echo is due is dropped. Ear audio more than 40 ms
+// ahead of what the mouth needs is overwritten and dropped (a ring of delay + 40 ms).
 class MicMixer {
  public:
   // `noise.file` is an already resolved path. Draws only from `rng` (and streams forked from it).
@@ -68,7 +69,7 @@ class MicMixer {
 
  private:
   void AddEcho(std::array<float, agent::kFrameSamples>& mix) const;
-  // Writes `count` samples (zeros when `samples` is null) at ear position `from` onwards.
+  // Writes `count` ear samples at ear position `from` onwards.
   void WriteRing(int64_t from, const int16_t* samples, int64_t count);
 
   std::string error_;
@@ -84,9 +85,9 @@ class MicMixer {
   bool echo_on_ = false;
   float echo_gain_ = 0;
   int64_t echo_delay_samples_ = 0;
-  // Ear audio by mouth-sample time: the ear sample that plays with mouth sample k is at k % size.
+  // Ear sample k (which plays with mouth sample k) is at k % size.
   std::vector<int16_t> ear_ring_;
-  int64_t ear_end_ = 0;        // one past the latest ear sample written
+  int64_t ear_end_ = 0;        // ear samples passed so far
   int64_t mouth_samples_ = 0;  // mouth samples mixed so far
 
   std::array<float, agent::kFrameSamples> noise_frame_{};

@@ -122,8 +122,12 @@ class PinkNoise final : public NoiseSource {
 
 // ---- babble ----
 
-constexpr int kBurstSamples = fakes::kWordBurstMs * agent::kSampleRateHz / 1000;
 constexpr double kSamplesPerMs = agent::kSampleRateHz / 1000.0;
+// The word modem's own pacing rules: gaps between bursts of at least 60 ms (the decoder needs a
+// quiet moment), a longer pause at a comma.
+constexpr double kMinWordGapMs = 60;
+constexpr double kCommaPauseMs = 300;
+constexpr double kCommaProbability = 0.15;
 
 class BabbleNoise final : public NoiseSource {
  public:
@@ -132,22 +136,20 @@ class BabbleNoise final : public NoiseSource {
   void set_scale(float scale) { scale_ = scale; }
 
  private:
-  // One voice. Its utterance is kept as the word bursts back to back plus their start times, not
-  // as the whole waveform: the gaps between words are silence, and memory is per call.
+  // One voice. It holds only the word it is saying (encoded when the word starts), not the whole
+  // utterance: memory is per call, and a caller may hear sixteen talkers.
   struct Talker {
     explicit Talker(agent::Rng r) : rng(r) {}
     agent::Rng rng;
     fakes::VoiceProfile voice;
-    std::vector<int16_t> bursts;  // capacity kMaxBabbleUtteranceWords bursts, never more
-    std::array<int64_t, kMaxBabbleUtteranceWords> word_start{};  // samples from utterance start
-    int words = 0;
-    int next_word = 0;    // the first word whose burst has not ended
-    int64_t length = 0;   // utterance plus the pause after it
-    int64_t position = 0;
-    std::string text;
+    int words_left = 0;           // in the current utterance, after the one being said
+    std::vector<int16_t> burst;   // the word being said
+    size_t burst_position = 0;    // == burst.size(): between words
+    int64_t silence_samples = 0;  // before the next word
   };
 
-  void NextUtterance(Talker& talker);
+  void NextWord(Talker& talker);
+  void EndWord(Talker& talker);
   void RenderTalker(Talker& talker, float* out, int count);
 
   std::vector<Talker> talkers_;
@@ -160,41 +162,38 @@ BabbleNoise::BabbleNoise(int talkers, agent::Rng rng) {
     Talker& t = talkers_.emplace_back(rng.Fork("talker/" + std::to_string(i)));
     t.voice.words_per_minute = t.rng.Uniform(130, 190);
     t.voice.level_dbfs = -20 - t.rng.Uniform(0, 6);
-    t.bursts.reserve(static_cast<size_t>(kMaxBabbleUtteranceWords) * kBurstSamples);
-    NextUtterance(t);
-    // Join the first utterance at a random point, so the talkers are not in step at the start.
-    t.position = static_cast<int64_t>(t.rng.UniformInt(static_cast<uint64_t>(t.length)));
-    while (t.next_word < t.words && t.word_start[t.next_word] + kBurstSamples <= t.position) {
-      ++t.next_word;
-    }
+    // Join somewhere in an utterance or the pause before one, so the talkers are not in step.
+    t.words_left = static_cast<int>(t.rng.UniformInt(kMaxBabbleUtteranceWords));
+    t.silence_samples = std::llround(t.rng.Uniform(0, 2000) * kSamplesPerMs);
   }
 }
 
-void BabbleNoise::NextUtterance(Talker& t) {
+// Starts the next word, and a new utterance of 2..kMaxBabbleUtteranceWords words if the last one
+// is over. The word is any vocabulary word but <unk>.
+void BabbleNoise::NextWord(Talker& t) {
+  if (t.words_left == 0) {
+    t.words_left = 2 + static_cast<int>(t.rng.UniformInt(kMaxBabbleUtteranceWords - 1));
+  }
+  --t.words_left;
   const fakes::Vocabulary& vocabulary = fakes::Vocabulary::Builtin();
-  const int word_count = 2 + static_cast<int>(t.rng.UniformInt(kMaxBabbleUtteranceWords - 1));
-  t.text.clear();
-  for (int w = 0; w < word_count; ++w) {
-    const int index = 1 + static_cast<int>(t.rng.UniformInt(vocabulary.size() - 1));
-    t.text += vocabulary.WordAt(index);
-    if (w + 1 < word_count && t.rng.Bernoulli(0.15)) t.text += ',';
-    t.text += ' ';
+  const int index = 1 + static_cast<int>(t.rng.UniformInt(vocabulary.size() - 1));
+  t.burst = fakes::EncodeSpeech(vocabulary.WordAt(index), t.voice, nullptr).samples;
+  t.burst_position = 0;
+}
+
+// The silence after a word: a word gap at the talker's pace (varied by +-30%), a comma pause, or
+// the pause between utterances.
+void BabbleNoise::EndWord(Talker& t) {
+  double gap_ms;
+  if (t.words_left == 0) {
+    gap_ms = t.rng.Uniform(300, 2000);
+  } else if (t.rng.Bernoulli(kCommaProbability)) {
+    gap_ms = kCommaPauseMs * t.rng.Uniform(0.7, 1.3);
+  } else {
+    const double word_gap_ms = 60000.0 / t.voice.words_per_minute - fakes::kWordBurstMs;
+    gap_ms = std::max(kMinWordGapMs, word_gap_ms * t.rng.Uniform(0.7, 1.3));
   }
-  const fakes::ModemAudio audio = fakes::EncodeSpeech(t.text, t.voice, &t.rng);
-  // A vocabulary word never splits into two, but if one did, the bound still holds.
-  t.words = std::min<int>(static_cast<int>(audio.words.size()), kMaxBabbleUtteranceWords);
-  t.bursts.resize(static_cast<size_t>(t.words) * kBurstSamples);
-  for (int w = 0; w < t.words; ++w) {
-    const fakes::WordTiming& timing = audio.words[static_cast<size_t>(w)];
-    assert(timing.end_sample - timing.start_sample == kBurstSamples);
-    std::copy_n(audio.samples.begin() + timing.start_sample, kBurstSamples,
-                t.bursts.begin() + static_cast<std::ptrdiff_t>(w) * kBurstSamples);
-    t.word_start[w] = timing.start_sample;
-  }
-  const int64_t speech = t.words > 0 ? t.word_start[t.words - 1] + kBurstSamples : 0;
-  t.length = speech + std::llround(t.rng.Uniform(300, 2000) * kSamplesPerMs);
-  t.position = 0;
-  t.next_word = 0;
+  t.silence_samples = std::llround(gap_ms * kSamplesPerMs);
 }
 
 void BabbleNoise::Render(float* out, int count) {
@@ -205,25 +204,20 @@ void BabbleNoise::Render(float* out, int count) {
 void BabbleNoise::RenderTalker(Talker& t, float* out, int count) {
   int done = 0;
   while (done < count) {
-    if (t.position >= t.length) {
-      NextUtterance(t);
+    if (t.silence_samples > 0) {
+      const int take = static_cast<int>(std::min<int64_t>(count - done, t.silence_samples));
+      t.silence_samples -= take;
+      done += take;
       continue;
     }
-    const int64_t room = count - done;
-    if (t.next_word < t.words && t.position >= t.word_start[t.next_word]) {
-      const int64_t offset = t.position - t.word_start[t.next_word];
-      const int take = static_cast<int>(std::min(room, kBurstSamples - offset));
-      const int16_t* src = t.bursts.data() + t.next_word * kBurstSamples + offset;
-      for (int i = 0; i < take; ++i) out[done + i] += scale_ * src[i];
-      if (offset + take == kBurstSamples) ++t.next_word;
-      t.position += take;
-      done += take;
-    } else {
-      const int64_t next = t.next_word < t.words ? t.word_start[t.next_word] : t.length;
-      const int take = static_cast<int>(std::min(room, next - t.position));
-      t.position += take;
-      done += take;
-    }
+    if (t.burst_position == t.burst.size()) NextWord(t);
+    const int take = static_cast<int>(
+        std::min<size_t>(static_cast<size_t>(count - done), t.burst.size() - t.burst_position));
+    const int16_t* src = t.burst.data() + t.burst_position;
+    for (int i = 0; i < take; ++i) out[done + i] += scale_ * src[i];
+    t.burst_position += static_cast<size_t>(take);
+    done += take;
+    if (t.burst_position == t.burst.size()) EndWord(t);
   }
 }
 
@@ -250,7 +244,8 @@ class FileNoise final : public NoiseSource {
     const std::vector<float>& samples = clip_->samples;
     int done = 0;
     while (done < count) {
-      const size_t take = std::min<size_t>(static_cast<size_t>(count - done), samples.size() - position_);
+      const size_t take =
+          std::min<size_t>(static_cast<size_t>(count - done), samples.size() - position_);
       std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>(position_), take, out + done);
       done += static_cast<int>(take);
       position_ += take;
@@ -285,9 +280,9 @@ std::string ResampleTo16k(int rate_hz, std::vector<float>* mono) {
   const double ratio = static_cast<double>(agent::kSampleRateHz) / rate_hz;
   std::vector<float> out(static_cast<size_t>(std::ceil(mono->size() * ratio)) + 64);
   size_t produced = 0;
-  const soxr_error_t error = soxr_oneshot(rate_hz, agent::kSampleRateHz, 1, mono->data(), mono->size(),
-                                          nullptr, out.data(), out.size(), &produced, nullptr,
-                                          nullptr, nullptr);
+  const soxr_error_t error =
+      soxr_oneshot(rate_hz, agent::kSampleRateHz, 1, mono->data(), mono->size(), nullptr,
+                   out.data(), out.size(), &produced, nullptr, nullptr, nullptr);
   if (error) return std::string("cannot resample: ") + error;
   out.resize(produced);
   *mono = std::move(out);
@@ -311,9 +306,13 @@ std::shared_ptr<const NoiseClip> CachedNoiseClip(const std::string& path, std::s
 
 }  // namespace
 
-std::unique_ptr<NoiseSource> MakeWhiteNoise(agent::Rng rng) { return std::make_unique<WhiteNoise>(rng); }
+std::unique_ptr<NoiseSource> MakeWhiteNoise(agent::Rng rng) {
+  return std::make_unique<WhiteNoise>(rng);
+}
 
-std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng) { return std::make_unique<PinkNoise>(rng); }
+std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng) {
+  return std::make_unique<PinkNoise>(rng);
+}
 
 std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng) {
   assert(talkers >= 1 && talkers <= kMaxBabbleTalkers);
@@ -337,14 +336,16 @@ std::shared_ptr<const NoiseClip> LoadNoiseClip(const std::string& path, std::str
   }
   if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000 || info.frames < 1) {
     *error = where + "no audio (" + std::to_string(info.frames) + " frames, " +
-             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) + " Hz)";
+             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) +
+             " Hz)";
     return nullptr;
   }
   if (static_cast<double>(info.frames) / info.samplerate > kMaxNoiseFileSeconds) {
     *error = where + "longer than " + std::to_string(static_cast<int>(kMaxNoiseFileSeconds)) + " s";
     return nullptr;
   }
-  std::vector<float> interleaved(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
+  std::vector<float> interleaved(static_cast<size_t>(info.frames) *
+                                 static_cast<size_t>(info.channels));
   const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
   if (read < 1) {
     *error = where + "cannot decode: " + sf_strerror(file.get());

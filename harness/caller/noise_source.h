@@ -1,7 +1,7 @@
 // Background noise for the caller's microphone: white, pink, babble (other word-modem talkers) and
 // recorded files. Every source renders 16 kHz audio with a long-run RMS of about 1 (the MicMixer
 // applies the gain), is deterministic from the Rng it is given, and renders without allocating,
-// except babble, which encodes a talker's next utterance when the last one runs out.
+// except babble, which encodes each talker's next word when the last one ends.
 #pragma once
 
 #include <memory>
@@ -29,22 +29,22 @@ class NoiseSource {
 std::unique_ptr<NoiseSource> MakeWhiteNoise(agent::Rng rng);
 
 // White noise through Paul Kellet's economy pink filter: -3 dB/octave (+-0.5 dB) from about 3 Hz
-// to 8 kHz.
-// Normalized by the filter's exact power gain, not a measurement, because a second of pink noise
-// is dominated by its lowest frequencies and measures a different RMS every time.
+// to 8 kHz. Normalized by the filter's exact power gain, not a measurement, because a second of
+// pink noise is dominated by its lowest frequencies and measures a different RMS every time.
 std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng);
 
 inline constexpr int kMaxBabbleTalkers = 16;
-inline constexpr int kMaxBabbleUtteranceWords = 8;
+inline constexpr int kMaxBabbleUtteranceWords = 12;
 // How much of the start a babble measures to normalize itself (a second varies by several dB).
 inline constexpr double kBabbleNormalizeSeconds = 5;
 
 // "Other people talking": `talkers` (1..kMaxBabbleTalkers) independent word-modem voices, each
-// speaking utterances of 2..kMaxBabbleUtteranceWords random vocabulary words through
-// fakes::EncodeSpeech at its own pace (130-190 words a minute) and level (0 to -6 dB), with a
-// pause of 0.3-2 s between utterances; each starts at a random point of its first utterance. A
-// speech recognizer hears some of these words, which is the point. Normalized by the RMS of its
-// first kBabbleNormalizeSeconds. Memory: about 7 KB per word of each talker's current utterance.
+// at its own pace (130-190 words a minute) and level (0 to -6 dB), saying utterances of
+// 2..kMaxBabbleUtteranceWords random vocabulary words (each word encoded with fakes::EncodeSpeech
+// as it starts; word gaps and comma pauses paced like the modem's own) with a pause of 0.3-2 s
+// between utterances; each joins at a random point. A speech recognizer hears some of these words,
+// which is the point. Normalized by the RMS of its first kBabbleNormalizeSeconds. Memory: one
+// word burst (7 KB) per talker.
 std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng);
 
 inline constexpr double kMaxNoiseFileSeconds = 600;

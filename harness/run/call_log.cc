@@ -10,14 +10,12 @@ void CallLog::Emit(int64_t t_us, std::string_view source, std::string_view kind,
   const std::string line = std::to_string(t_us) + "|" + std::string(source) + "|" +
                            std::string(kind) + "|" + detail_json + "\n";
   hash_ = agent::Fnv1a64(line, hash_);
-  if (on_final_ && source == "agent" && kind == "stt_final") {
-    on_final_(detail.value("text", std::string()));
-  }
   if (entries_.size() >= max_events_) {
     ++dropped_;  // bounded: the hash still covers the event
-    return;
+  } else {
+    entries_.push_back(EventEntry{t_us, std::string(source), std::string(kind), std::move(detail_json)});
   }
-  entries_.push_back(EventEntry{t_us, std::string(source), std::string(kind), std::move(detail_json)});
+  for (size_t i = 0; i < observers_.size(); ++i) observers_[i](t_us, source, kind, detail);
 }
 
 }  // namespace callsim::harness

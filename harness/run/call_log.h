@@ -1,6 +1,7 @@
 // The event log of one simulated call: every event from the agent, the caller and the fakes, in
-// the order they happened, plus a running hash of the log. It also hands the agent's final
-// transcripts to whoever attributes them to the caller's turns.
+// the order they happened, plus a running hash of the log. Observers see each event as it is
+// logged (the call uses them to attribute the agent's transcripts and tool events to the caller's
+// turns).
 #pragma once
 
 #include <cstdint>
@@ -21,15 +22,16 @@ struct EventEntry {
 
 class CallLog final : public agent::EventSink {
  public:
-  // Called for each agent "stt_final" event with its text.
-  using FinalFn = std::function<void(const std::string& text)>;
+  // Sees every event, after it is logged; it may emit further events (logged after this one).
+  using Observer = std::function<void(int64_t t_us, std::string_view source, std::string_view kind,
+                                      const nlohmann::json& detail)>;
 
   explicit CallLog(size_t max_events) : max_events_(max_events) {}
 
   void Emit(int64_t t_us, std::string_view source, std::string_view kind,
             const nlohmann::json& detail) override;
 
-  void set_on_final(FinalFn fn) { on_final_ = std::move(fn); }
+  void AddObserver(Observer fn) { observers_.push_back(std::move(fn)); }
   const std::vector<EventEntry>& entries() const { return entries_; }
   std::vector<EventEntry> TakeEntries() { return std::move(entries_); }
   // FNV-1a over every event (kept, or dropped at the bound), in order.
@@ -41,7 +43,7 @@ class CallLog final : public agent::EventSink {
   std::vector<EventEntry> entries_;
   uint64_t hash_ = 0xcbf29ce484222325ULL;
   uint64_t dropped_ = 0;
-  FinalFn on_final_;
+  std::vector<Observer> observers_;
 };
 
 }  // namespace callsim::harness

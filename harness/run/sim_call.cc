@@ -12,23 +12,29 @@ std::string Key(int call_id, const char* what) {
   return "call/" + std::to_string(call_id) + "/" + what;
 }
 
-fakes::ModemSttConfig MakeSttConfig(const SttSpec& spec) {
+fakes::ModemSttConfig MakeSttConfig(const SttSpec& spec,
+                                    std::shared_ptr<fakes::CapacityLimiter> capacity) {
   fakes::ModemSttConfig config;
+  config.capacity = std::move(capacity);
   config.final_latency = spec.final_latency;
   config.profile = spec.profile == "perfect" ? fakes::SttRobustnessProfile::Perfect()
                                              : fakes::SttRobustnessProfile::Default();
   return config;
 }
 
-fakes::RuleLlmConfig MakeLlmConfig(const LlmSpec& spec) {
+fakes::RuleLlmConfig MakeLlmConfig(const LlmSpec& spec,
+                                   std::shared_ptr<fakes::CapacityLimiter> capacity) {
   fakes::RuleLlmConfig config;
+  config.capacity = std::move(capacity);
   config.ttft = spec.ttft;
   config.tokens_per_s = spec.tokens_per_s;
   return config;
 }
 
-fakes::ModemTtsConfig MakeTtsConfig(const TtsSpec& spec) {
+fakes::ModemTtsConfig MakeTtsConfig(const TtsSpec& spec,
+                                    std::shared_ptr<fakes::CapacityLimiter> capacity) {
   fakes::ModemTtsConfig config;
+  config.capacity = std::move(capacity);
   config.ttfb = spec.ttfb;
   return config;
 }
@@ -78,27 +84,30 @@ fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec) {
 
 SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
                  int call_id, const agent::Rng& run_rng, FinishedFn on_finished)
+    : SimCall(scheduler, scenario, script, call_id, run_rng, fakes::ProviderLimiters{},
+              std::move(on_finished)) {}
+
+SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
+                 int call_id, const agent::Rng& run_rng, const fakes::ProviderLimiters& limiters,
+                 FinishedFn on_finished)
     : scheduler_(scheduler),
       scenario_(scenario),
       call_id_(call_id),
       on_finished_(std::move(on_finished)),
       log_(kMaxEventsPerCall),
       hypotheses_(scenario.turns.size()),
-      stt_(scheduler, run_rng.Fork(Key(call_id, "stt")), MakeSttConfig(scenario.fakes.stt)),
-      llm_(scheduler, run_rng.Fork(Key(call_id, "llm")), MakeLlmConfig(scenario.fakes.llm), script),
-      tts_(scheduler, run_rng.Fork(Key(call_id, "tts")), MakeTtsConfig(scenario.fakes.tts)),
+      stt_(scheduler, run_rng.Fork(Key(call_id, "stt")), MakeSttConfig(scenario.fakes.stt, limiters.stt)),
+      llm_(scheduler, run_rng.Fork(Key(call_id, "llm")), MakeLlmConfig(scenario.fakes.llm, limiters.llm),
+           script),
+      tts_(scheduler, run_rng.Fork(Key(call_id, "tts")), MakeTtsConfig(scenario.fakes.tts, limiters.tts)),
       uplink_(scheduler, run_rng.Fork(Key(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
       downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")), MakeLinkConfig(scenario.downlink)),
       agent_(scheduler, MakeAgentConfig(scenario.agent), stt_, llm_, tts_, log_),
       caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
-              [this](const std::string& reason) { End(reason, "completed"); }) {
-  log_.set_on_final([this](const std::string& text) {
-    const int turn = caller_.current_user_turn();
-    if (turn < 0 || text.empty()) return;
-    std::string& hyp = hypotheses_[static_cast<size_t>(turn)];
-    if (!hyp.empty()) hyp.push_back(' ');
-    hyp += text;
-  });
+              [this](const std::string& reason) { EndWith(reason, "completed", CallEndedBy::kCaller); }) {
+  log_.AddObserver([this](int64_t, std::string_view source, std::string_view kind,
+                          const nlohmann::json& detail) { OnLogEvent(source, kind, detail); });
+  agent_.set_on_call_end([this](const std::string& how) { OnAgentEndedCall(how); });
   const uint32_t ssrc_base = static_cast<uint32_t>(call_id) * 2 + 1;
   caller_media_ = std::make_unique<agent::MediaEndpoint>(
       scheduler, uplink_, MakeMediaConfig(scenario, ssrc_base),
@@ -108,15 +117,56 @@ SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fa
       scheduler, downlink_, MakeMediaConfig(scenario, ssrc_base + 1),
       [this](agent::Frame* out) { agent_.NextOutputFrame(out); },
       [this](const agent::Frame& f, int64_t t) { agent_.OnCallerFrame(f, t); });
+  caller_.set_dtmf_sender([this](char key, int ms) { caller_media_->SendDtmf(key, ms); });
+  agent_media_->set_dtmf_sink([this](char key, int64_t t_us) { agent_.OnDtmf(key, t_us); });
   uplink_.SetReceiver([this](agent::Packet p) { agent_media_->OnPacket(std::move(p)); });
   downlink_.SetReceiver([this](agent::Packet p) { caller_media_->OnPacket(std::move(p)); });
 }
 
-SimCall::~SimCall() { scheduler_.Cancel(max_duration_task_); }
+SimCall::~SimCall() {
+  scheduler_.Cancel(max_duration_task_);
+  scheduler_.Cancel(agent_end_task_);
+}
+
+// The agent's events the caller needs: every final transcript of a caller turn joins that turn's
+// hypothesis (a turn the caller resumed arrives in pieces), and tool events go to the caller.
+void SimCall::OnLogEvent(std::string_view source, std::string_view kind, const nlohmann::json& detail) {
+  if (source != "agent") return;
+  if (kind != "stt_final") {
+    caller_.OnAgentEvent(kind, detail);
+    return;
+  }
+  const int turn = caller_.current_user_turn();
+  const auto text = detail.find("text");
+  if (turn < 0 || text == detail.end() || !text->is_string() || text->get_ref<const std::string&>().empty()) {
+    return;
+  }
+  std::string& hyp = hypotheses_[static_cast<size_t>(turn)];
+  if (!hyp.empty()) hyp.push_back(' ');
+  hyp += text->get_ref<const std::string&>();
+}
+
+// The agent hung up or transferred after its last reply: the signal travels the downlink like
+// the media, so the caller still hears what was already on its way (network and jitter buffer).
+void SimCall::OnAgentEndedCall(const std::string& how) {
+  if (ended_ || agent_end_task_ != agent::kNoTask) return;
+  const bool transfer = how == "transfer";
+  const double drain_ms = scenario_.downlink.delay_ms + 2 * scenario_.downlink.jitter_ms +
+                          scenario_.agent.jitter_target_ms + agent::kFrameMs;
+  agent_end_task_ = scheduler_.After(static_cast<int64_t>(drain_ms * 1000.0), [this, transfer] {
+    agent_end_task_ = agent::kNoTask;
+    EndWith(transfer ? "agent transferred the call" : "agent hung up", "completed",
+            transfer ? CallEndedBy::kTransfer : CallEndedBy::kAgent);
+  });
+}
 
 void SimCall::Start() {
   started_us_ = scheduler_.NowUs();
   log_.Emit(started_us_, "call", "start", {{"call_id", call_id_}});
+  if (!caller_.setup_error().empty()) {
+    EndWith(caller_.setup_error(), "failed", CallEndedBy::kOther);
+    return;
+  }
   agent_media_->Start();
   caller_media_->Start();
   agent_.Start();
@@ -129,23 +179,31 @@ void SimCall::Start() {
 }
 
 void SimCall::End(const std::string& reason, const std::string& status) {
+  EndWith(reason, status, CallEndedBy::kOther);
+}
+
+void SimCall::EndWith(const std::string& reason, const std::string& status, CallEndedBy by) {
   if (ended_) return;
   ended_ = true;
   scheduler_.Cancel(max_duration_task_);
+  scheduler_.Cancel(agent_end_task_);
   max_duration_task_ = agent::kNoTask;
-  caller_.Finish(reason);
+  agent_end_task_ = agent::kNoTask;
+  caller_.Finish(reason, by);
   agent_.Hangup();
   caller_media_->Stop();
   agent_media_->Stop();
-  log_.Emit(scheduler_.NowUs(), "call", "end", {{"reason", reason}, {"status", status}});
-  CallRecord record = BuildRecord(reason, status);
+  log_.Emit(scheduler_.NowUs(), "call", "end",
+            {{"reason", reason}, {"status", status}, {"by", CallEndedByName(by)}});
+  CallRecord record = BuildRecord(reason, status, by);
   // Hand the record over from a fresh task that holds its own copy of the callback: the owner may
   // destroy this call from inside it.
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
 }
 
-CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& status) {
+CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& status, CallEndedBy by) {
   CallRecord r;
+  r.ended_by = CallEndedByName(by);
   r.call_id = call_id_;
   r.scenario = scenario_.name;
   r.started_us = started_us_;

@@ -2,6 +2,11 @@
 // MediaEndpoint (codec, RTP, jitter buffer), joined by an uplink and a downlink SimLink, with the
 // fake STT, LLM and TTS behind the agent. Every random draw comes from streams forked from the run
 // seed by "call/<id>/...", so adding a caller never changes another caller's call.
+//
+// The call ends when the caller hangs up, when the agent hangs up or transfers (end_call,
+// transfer_call: after the audio already sent has reached the caller), at the maximum duration,
+// or when the owner ends it. DTMF keys go from the caller's endpoint to the agent as RFC 4733
+// events; the agent's transcripts and tool events reach the caller through the call's log.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +19,7 @@
 #include "agent/pipeline/voice_agent.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "fakes/capacity/capacity_limiter.h"
 #include "fakes/llm/rule_llm.h"
 #include "fakes/net/sim_link.h"
 #include "fakes/stt/modem_stt.h"
@@ -31,6 +37,7 @@ struct CallRecord {
   int64_t started_us = 0;
   int64_t ended_us = 0;
   std::string status;  // completed | failed | dropped
+  std::string ended_by;  // caller | agent | transfer | other (limits, setup errors, the owner)
   bool task_completed = false;
   std::string failure_reason;
   std::vector<TurnOutcome> outcomes;
@@ -46,12 +53,18 @@ class SimCall {
  public:
   using FinishedFn = std::function<void(CallRecord record)>;
 
+  // The fakes share the run's `limiters` (a null limiter: that provider is unlimited).
+  SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
+          int call_id, const agent::Rng& run_rng, const fakes::ProviderLimiters& limiters,
+          FinishedFn on_finished);
+  // Unlimited providers.
   SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
           int call_id, const agent::Rng& run_rng, FinishedFn on_finished);
   ~SimCall();
   SimCall(const SimCall&) = delete;
   SimCall& operator=(const SimCall&) = delete;
 
+  // Starts the call; a caller that cannot take part (setup_error) ends it at once as failed.
   void Start();
   // Ends the call now (run limit, abort). `status` is the call's stored status.
   void End(const std::string& reason, const std::string& status);
@@ -59,7 +72,10 @@ class SimCall {
   int call_id() const { return call_id_; }
 
  private:
-  CallRecord BuildRecord(const std::string& reason, const std::string& status);
+  void EndWith(const std::string& reason, const std::string& status, CallEndedBy by);
+  void OnAgentEndedCall(const std::string& how);
+  void OnLogEvent(std::string_view source, std::string_view kind, const nlohmann::json& detail);
+  CallRecord BuildRecord(const std::string& reason, const std::string& status, CallEndedBy by);
 
   agent::Scheduler& scheduler_;
   const Scenario& scenario_;
@@ -80,6 +96,7 @@ class SimCall {
 
   int64_t started_us_ = 0;
   agent::TaskId max_duration_task_ = agent::kNoTask;
+  agent::TaskId agent_end_task_ = agent::kNoTask;  // the agent ended the call: the line drains
   bool ended_ = false;
 };
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 #include <yaml-cpp/yaml.h>
 
@@ -43,11 +44,19 @@ std::optional<YAML::Node> ParseYaml(const std::string& text, const std::string& 
   return docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs[0];
 }
 
-void SortErrors(std::vector<ScenarioError>* errors) {
+// By line and column; errors without a line first, those about --set overrides in the order the
+// overrides were given.
+void SortErrors(const std::vector<std::string>& set_overrides, std::vector<ScenarioError>* errors) {
+  auto rank = [&](const ScenarioError& e) {
+    for (size_t i = 0; i < set_overrides.size(); ++i) {
+      if (e.where.file == OverrideLocation(set_overrides[i]).file) return i;
+    }
+    return set_overrides.size();
+  };
   std::stable_sort(errors->begin(), errors->end(),
-                   [](const ScenarioError& a, const ScenarioError& b) {
-                     return std::pair(a.where.line, a.where.column) <
-                            std::pair(b.where.line, b.where.column);
+                   [&](const ScenarioError& a, const ScenarioError& b) {
+                     return std::tuple(a.where.line, a.where.column, rank(a)) <
+                            std::tuple(b.where.line, b.where.column, rank(b));
                    });
 }
 
@@ -135,9 +144,11 @@ void LoadMix(const ParseContext& ctx, const YamlIndex& index, Scenario* s,
 
 // Sorts the file's own errors, then the mixed-in files' (each already sorted), at most
 // kMaxReportedErrors in all plus a last line saying so when more were left out.
-std::vector<ScenarioError> Report(const std::string& path, std::vector<ScenarioError> own,
+std::vector<ScenarioError> Report(const std::string& path,
+                                  const std::vector<std::string>& set_overrides,
+                                  std::vector<ScenarioError> own,
                                   const std::vector<ScenarioError>& nested, bool truncated) {
-  SortErrors(&own);
+  SortErrors(set_overrides, &own);
   own.insert(own.end(), nested.begin(), nested.end());
   if (own.size() > kMaxReportedErrors) {
     own.resize(kMaxReportedErrors);
@@ -180,7 +191,7 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
     result.scenario = std::move(scenario);
     return result;
   }
-  result.errors = Report(path, std::move(own), nested_errors, ctx.truncated());
+  result.errors = Report(path, set_overrides, std::move(own), nested_errors, ctx.truncated());
   return result;
 }
 

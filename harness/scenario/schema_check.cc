@@ -181,9 +181,13 @@ class Translator {
   std::vector<SchemaFinding> FailedRules(const std::vector<std::string>& segments) const;
 
  private:
-  SchemaFinding At(const std::string& path, std::string message, bool key_mark = false) const;
-  Item Make(Kind kind, const std::string& path, std::string message, bool key_mark = false) const {
-    return Item{At(path, std::move(message), key_mark), kind};
+  // A finding about `path`, pointing at the node at `mark_path` (default: `path`); at its key
+  // rather than its value with `key_mark`.
+  SchemaFinding At(const std::string& path, std::string message, bool key_mark = false,
+                   const std::string* mark_path = nullptr) const;
+  Item Make(Kind kind, const std::string& path, std::string message, bool key_mark = false,
+            const std::string* mark_path = nullptr) const {
+    return Item{At(path, std::move(message), key_mark, mark_path), kind};
   }
   std::string Got(const std::string& path, const Json* value) const;
   std::optional<Item> TranslateKeys(const std::string& description,
@@ -211,17 +215,21 @@ std::vector<std::string> PropertyNames(const OrderedJson& s) {
 
 double Num(const OrderedJson& s, const char* key) { return s[key].get<double>(); }
 
-// "a number in [0, 1]", "a whole number in [1, 16]", "a number >= 0", "a whole number".
+// "a number in [0, 1]", "a whole number in [1, 16]", "a number >= 0", "a whole number": the
+// words of NumberRange::ToString and ReadInt, so both parsers say the same.
 std::string RangeText(const OrderedJson& s, bool integer) {
   const std::string what = integer ? "a whole number" : "a number";
+  auto format = [&](double v) {
+    return integer ? std::to_string(static_cast<int64_t>(v)) : FormatNumber(v);
+  };
   const bool open = s.contains("exclusiveMinimum");
   const bool has_lo = open || s.contains("minimum");
   const double lo = open ? Num(s, "exclusiveMinimum") : has_lo ? Num(s, "minimum") : 0;
   if (has_lo && s.contains("maximum")) {
-    return what + " in " + (open ? "(" : "[") + FormatNumber(lo) + ", " +
-           FormatNumber(Num(s, "maximum")) + "]";
+    return what + " in " + (open ? "(" : "[") + format(lo) + ", " + format(Num(s, "maximum")) +
+           "]";
   }
-  if (has_lo) return what + (open ? " > " : " >= ") + FormatNumber(lo);
+  if (has_lo) return what + (open ? " > " : " >= ") + format(lo);
   return what;
 }
 
@@ -270,13 +278,11 @@ std::string Expected(const OrderedJson& s) {
   return types.empty() ? "a valid value" : Join(types, " or ");
 }
 
-// What the keys of the map at `path` are called in messages.
-std::string_view KeyNoun(const std::string& path) { return path == "thresholds" ? "metric" : "key"; }
-
-SchemaFinding Translator::At(const std::string& path, std::string message, bool key_mark) const {
+SchemaFinding Translator::At(const std::string& path, std::string message, bool key_mark,
+                            const std::string* mark_path) const {
   SchemaFinding f{path, YAML::Mark::null_mark(), std::move(message), false};
   if (!index_) return f;
-  if (auto it = index_->find(path); it != index_->end()) {
+  if (auto it = index_->find(mark_path ? *mark_path : path); it != index_->end()) {
     f.mark = key_mark && it->second.key.IsDefined() && !it->second.key.IsNull()
                  ? it->second.key.Mark()
                  : it->second.mark();
@@ -298,18 +304,17 @@ std::optional<Item> Translator::TranslateKeys(const std::string& d,
                                                        const std::vector<std::string>& segments,
                                                        const OrderedJson& s) const {
   const std::string path = Dotted(segments);
-  const size_t quote = d.find('\'');
+  // The key is the last quoted word: "...: 'losss'." and "Missing required property 'name'."
   const size_t end = d.rfind('\'');
-  const std::string key =
-      quote != std::string::npos && end > quote ? d.substr(quote + 1, end - quote - 1) : "";
+  const size_t quote = end == std::string::npos || end == 0 ? std::string::npos : d.rfind('\'', end - 1);
+  const std::string key = quote != std::string::npos ? d.substr(quote + 1, end - quote - 1) : "";
   if (StartsWith(d, "Missing required property")) {
-    return Make(Kind::kKey, ChildPath(path, key), "missing required key " + key);
+    return Make(Kind::kKey, ChildPath(path, key), "missing required key " + key, false, &path);
   }
   if (StartsWith(d, "Object contains a property that could not be validated")) {
     const std::vector<std::string> names = PropertyNames(s);
     const std::vector<std::string_view> known(names.begin(), names.end());
-    return Make(Kind::kKey, ChildPath(path, key), UnknownKeyMessage(key, known, KeyNoun(path)),
-                true);
+    return Make(Kind::kKey, ChildPath(path, key), UnknownKeyMessage(key, known), true);
   }
   return std::nullopt;
 }

@@ -402,9 +402,9 @@ std::string_view ScenarioSchemaText() {
       }
     },
     "thresholds": {
-      "description": "Pass/fail criteria on run metrics, in k6's grammar: metric -> list of expressions such as \"p(95)<1200\", \"value<0.08\", \"rate>0.9\".",
+      "description": "Pass/fail criteria on run metrics, in k6's grammar: metric -> list of expressions such as \"p(95)<1200\", \"value<0.08\", \"rate>0.9\". The metrics are callsim's catalogue (harness/measure/threshold.h); the loader rejects any other name.",
       "type": "object",
-      "additionalProperties": false,
+      "additionalProperties": { "$ref": "#/definitions/threshold_list" },
       "properties": {
         "turn_latency": {
           "description": "Voice-to-voice latency at the caller's ear, ms: p(N), avg, min, max, med, count.",
@@ -460,6 +460,10 @@ std::string_view ScenarioSchemaText() {
         },
         "agent_cut_ins": {
           "description": "The agent began while the caller's utterance was unfinished: rate, count.",
+          "$ref": "#/definitions/threshold_list"
+        },
+        "call_errors": {
+          "description": "Calls dropped or with a provider error: rate, count.",
           "$ref": "#/definitions/threshold_list"
         }
       }

@@ -88,7 +88,7 @@ nlohmann::json ScalarToJson(const YAML::Node& node) {
 bool YamlToJson(const YAML::Node& root, const std::string& path, const YamlToJsonOptions& options,
                 nlohmann::json* out, YamlIndex* index, std::string* error,
                 std::string* error_path) {
-  Converter c{options, index};
+  Converter c{options, index, 0, {}, {}};
   if (c.Convert(Field{path, YAML::Node(), root}, 0, out)) return true;
   *error = c.error;
   *error_path = c.error_path;

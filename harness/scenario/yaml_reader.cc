@@ -107,6 +107,8 @@ std::string UnknownKeyMessage(std::string_view name, const std::vector<std::stri
 }
 
 std::string FormatNumber(double v) {
+  // Whole numbers in full (1000000, not 1e+06): bounds read best that way.
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return ec == std::errc() ? std::string(buf, end) : std::string("?");

@@ -59,7 +59,8 @@ struct Field {
   std::string Child(std::string_view name) const;
 };
 
-// The shortest text that reads back as `v` (300, 0.05, 1e+06), independent of the locale.
+// The shortest text that reads back as `v` (300, 0.05, 1000000, 1.5e+20), independent of the
+// locale; whole numbers below 1e15 in full.
 std::string FormatNumber(double v);
 
 // How a scalar reads. Quoted scalars are always strings; a plain one is a number when it follows

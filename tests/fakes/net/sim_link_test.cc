@@ -399,8 +399,8 @@ std::vector<double> SparseDelays(JitterDistribution distribution, uint64_t seed 
 }
 
 double ShareAbove(const std::vector<double>& v, double bound) {
-  return static_cast<double>(std::count_if(v.begin(), v.end(), [&](double x) { return x > bound; })) /
-         v.size();
+  const auto above = std::count_if(v.begin(), v.end(), [&](double x) { return x > bound; });
+  return static_cast<double>(above) / v.size();
 }
 
 TEST(SimLinkJitterTest, ParseAcceptsExactlyTheScenarioNames) {
@@ -414,6 +414,10 @@ TEST(SimLinkJitterTest, ParseAcceptsExactlyTheScenarioNames) {
   EXPECT_EQ(ParseJitterDistribution(""), std::nullopt);
   EXPECT_EQ(ParseJitterDistribution("gaussian"), std::nullopt);
   EXPECT_EQ(JitterDistributionName(static_cast<JitterDistribution>(9)), "?");
+  EXPECT_EQ(MaxJitterMs(JitterDistribution::kNormal, 10), 40);
+  EXPECT_EQ(MaxJitterMs(JitterDistribution::kUniform, 10), 10);
+  EXPECT_EQ(MaxJitterMs(JitterDistribution::kExponential, 10), 100);
+  EXPECT_EQ(MaxJitterMs(JitterDistribution::kPareto, 10), 200);
 
   SimLinkConfig config;
   config.jitter_distribution = static_cast<JitterDistribution>(9);

@@ -1,5 +1,6 @@
 #include "harness/caller/mic_mixer.h"
 
+#include <gtest/gtest.h>
 #include <sndfile.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "fakes/modem/word_modem.h"
 
@@ -19,7 +18,9 @@ constexpr uint64_t kSeed = 9090;
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kN = agent::kFrameSamples;
 
-double Dbfs(double energy, double samples) { return 10 * std::log10(energy / samples / (32768.0 * 32768.0)); }
+double Dbfs(double energy, double samples) {
+  return 10 * std::log10(energy / samples / (32768.0 * 32768.0));
+}
 
 double Energy(const agent::Frame& f) {
   double sum = 0;
@@ -50,7 +51,8 @@ VoiceTrack MakeVoice(double level_dbfs, int utterances) {
     const std::vector<int16_t> samples = fakes::EncodeSpeech(kText, voice, &variation).samples;
     for (size_t at = 0; at < samples.size(); at += kN) {
       agent::Frame frame;
-      std::copy_n(samples.begin() + at, std::min<size_t>(kN, samples.size() - at), frame.samples.begin());
+      std::copy_n(samples.begin() + at, std::min<size_t>(kN, samples.size() - at),
+                  frame.samples.begin());
       track.frames.push_back(frame);
       track.speaking.push_back(true);
     }
@@ -90,7 +92,7 @@ TEST_P(MicMixerSnrTest, HitsTheTargetOnTheActualSignals) {
   MicMixer mixer(noise, EchoSpec{}, -20, agent::Rng(kSeed));
   ASSERT_TRUE(mixer.ok()) << mixer.error();
   EXPECT_TRUE(std::isnan(mixer.measured_snr_db()));
-  const VoiceTrack track = MakeVoice(-20, 6);  // about 30 s, 24 s of it speech
+  const VoiceTrack track = MakeVoice(-20, 6);  // six utterances of about 10 s
   const double snr_db = RunAndMeasureSnrDb(mixer, track);
   EXPECT_NEAR(snr_db, noise.snr_db, 0.5) << noise.type << ", seed " << kSeed;
   EXPECT_NEAR(mixer.measured_snr_db(), noise.snr_db, 0.5) << noise.type << ", seed " << kSeed;
@@ -98,9 +100,9 @@ TEST_P(MicMixerSnrTest, HitsTheTargetOnTheActualSignals) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, MicMixerSnrTest,
-                         ::testing::Values(SnrCase{"white", 10}, SnrCase{"white", 20}, SnrCase{"pink", 10},
-                                           SnrCase{"pink", 20}, SnrCase{"babble", 10},
-                                           SnrCase{"babble", 20}),
+                         ::testing::Values(SnrCase{"white", 10}, SnrCase{"white", 20},
+                                           SnrCase{"pink", 10}, SnrCase{"pink", 20},
+                                           SnrCase{"babble", 10}, SnrCase{"babble", 20}),
                          [](const auto& info) {
                            return std::string(info.param.type) + "_" +
                                   std::to_string(static_cast<int>(info.param.snr_db)) + "dB";
@@ -161,7 +163,8 @@ TEST(MicMixerTest, EchoReturnsDelayedAndAttenuated) {
     agent::Frame ear;
     if (f >= 10 && f < 30) {
       for (int i = 0; i < kN; ++i) {
-        ear.samples[i] = static_cast<int16_t>(std::lround(amplitude * std::sin(2 * kPi * 1000 * (f * kN + i) / 16000)));
+        ear.samples[i] = static_cast<int16_t>(
+            std::lround(amplitude * std::sin(2 * kPi * 1000 * (f * kN + i) / 16000)));
       }
     }
     mixer.OnEar(ear);
@@ -172,7 +175,8 @@ TEST(MicMixerTest, EchoReturnsDelayedAndAttenuated) {
   }
   const int delay = 60 * 16;
   const auto first = std::find_if(mouth.begin(), mouth.end(), [](int16_t s) { return s != 0; });
-  const auto first_heard = std::find_if(heard.begin(), heard.end(), [](int16_t s) { return s != 0; });
+  const auto first_heard =
+      std::find_if(heard.begin(), heard.end(), [](int16_t s) { return s != 0; });
   EXPECT_EQ(first - mouth.begin(), first_heard - heard.begin() + delay);
   double heard_energy = 0, echo_energy = 0;
   for (size_t n = 10 * kN; n < 30 * kN; ++n) {
@@ -185,44 +189,45 @@ TEST(MicMixerTest, EchoReturnsDelayedAndAttenuated) {
   EXPECT_TRUE(std::isnan(mixer.measured_snr_db()));
 }
 
-// With a whole-frame delay and no return loss, mouth frame f is ear frame f - delay exactly.
-TEST(MicMixerTest, EchoFollowsTheEarWhenItStartsLateOrSkipsTicks) {
+// With a whole-frame delay and no return loss, the echo is the ear frame exactly.
+MicMixer LosslessEcho40Ms() {
   EchoSpec echo;
   echo.enabled = true;
   echo.delay_ms = 40;
   echo.return_loss_db = 0;
-  MicMixer mixer(NoiseSpec{}, echo, -20, agent::Rng(kSeed));
-  auto heard = [](int f) { return (f >= 30 && f < 40) || (f >= 45 && f < 50); };
-  for (int f = 0; f < 60; ++f) {
-    if (heard(f)) {
-      agent::Frame ear;
-      ear.samples.fill(static_cast<int16_t>(100 + f));
-      mixer.OnEar(ear);
-    }
-    agent::Frame out;
-    mixer.Mix(&out, false);
-    const int16_t expected = heard(f - 2) ? static_cast<int16_t>(100 + f - 2) : 0;
-    ASSERT_EQ(out.samples[0], expected) << "frame " << f;
-    ASSERT_EQ(out.samples[kN - 1], expected) << "frame " << f;
-  }
+  return MicMixer(NoiseSpec{}, echo, -20, agent::Rng(kSeed));
 }
 
-TEST(MicMixerTest, EarAfterMixInATickAddsOneFrameOfDelay) {
-  EchoSpec echo;
-  echo.enabled = true;
-  echo.delay_ms = 40;
-  echo.return_loss_db = 0;
-  MicMixer mixer(NoiseSpec{}, echo, -20, agent::Rng(kSeed));
+agent::Frame Filled(int value) {
+  agent::Frame frame;
+  frame.samples.fill(static_cast<int16_t>(value));
+  return frame;
+}
+
+TEST(MicMixerTest, EarFrameKPairsWithMouthFrameKWhicheverComesFirst) {
+  MicMixer mixer = LosslessEcho40Ms();
   std::vector<int16_t> mouth;
   for (int f = 0; f < 10; ++f) {
     agent::Frame out;
+    mixer.Mix(&out, false);  // the mouth frame first, then the ear frame of the same tick
+    mouth.push_back(out.samples[0]);
+    EXPECT_EQ(out.samples[kN - 1], out.samples[0]);
+    mixer.OnEar(Filled(f == 2 ? 500 : 0));
+  }
+  EXPECT_EQ(mouth, (std::vector<int16_t>{0, 0, 0, 0, 500, 0, 0, 0, 0, 0}));
+}
+
+TEST(MicMixerTest, EarAudioTooFarAheadIsDroppedNotReplayed) {
+  MicMixer mixer = LosslessEcho40Ms();                     // the ring holds 4 frames
+  for (int f = 0; f < 6; ++f) mixer.OnEar(Filled(1 + f));  // ear frames 0..5 before any mouth
+  std::vector<int16_t> mouth;
+  for (int f = 0; f < 9; ++f) {
+    agent::Frame out;
     mixer.Mix(&out, false);
     mouth.push_back(out.samples[0]);
-    agent::Frame ear;
-    ear.samples.fill(static_cast<int16_t>(f == 2 ? 500 : 0));
-    mixer.OnEar(ear);
   }
-  EXPECT_EQ(mouth, (std::vector<int16_t>{0, 0, 0, 0, 0, 500, 0, 0, 0, 0}));
+  // Mouth frame f echoes ear frame f - 2; ear frames 0 and 1 were overwritten.
+  EXPECT_EQ(mouth, (std::vector<int16_t>{0, 0, 0, 0, 3, 4, 5, 6, 0}));
 }
 
 TEST(MicMixerTest, ShortEchoDelayAndVoiceAndNoiseTogether) {
@@ -234,7 +239,7 @@ TEST(MicMixerTest, ShortEchoDelayAndVoiceAndNoiseTogether) {
   agent::Frame ear, out;
   ear.samples.fill(20000);  // echo: 20000 * 0.501 = 10024
   for (int f = 0; f < 3; ++f) {
-    mixer.OnEar(ear);  // OnEar first: a delay under one frame still works
+    mixer.OnEar(ear);          // OnEar first: a delay under one frame still works
     out.samples.fill(-10000);  // the voice
     mixer.Mix(&out, true);
     // The first 80 mouth samples precede anything heard.
@@ -279,7 +284,8 @@ TEST(MicMixerTest, BadSettingsAreReportedAndMixAddsNothing) {
   noise.file = "/nonexistent/callsim/noise.wav";
   MicMixer missing(noise, EchoSpec{}, -20, agent::Rng(kSeed));
   EXPECT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("noise file /nonexistent/callsim/noise.wav: cannot open"), std::string::npos)
+  EXPECT_NE(missing.error().find("noise file /nonexistent/callsim/noise.wav: cannot open"),
+            std::string::npos)
       << missing.error();
   agent::Frame frame;
   frame.samples[3] = 1234;
@@ -292,7 +298,8 @@ TEST(MicMixerTest, BadSettingsAreReportedAndMixAddsNothing) {
   echo.delay_ms = 5000;
   MicMixer too_long(NoiseSpec{}, echo, -20, agent::Rng(kSeed));
   EXPECT_FALSE(too_long.ok());
-  EXPECT_NE(too_long.error().find("echo.delay_ms must be in [0, 2000]"), std::string::npos) << too_long.error();
+  EXPECT_NE(too_long.error().find("echo.delay_ms must be in [0, 2000]"), std::string::npos)
+      << too_long.error();
 
   NoiseSpec unknown;
   unknown.type = "brown";

@@ -1,5 +1,6 @@
 #include "harness/caller/noise_source.h"
 
+#include <gtest/gtest.h>
 #include <sndfile.h>
 #include <unistd.h>
 
@@ -7,12 +8,11 @@
 #include <cmath>
 #include <complex>
 #include <cstdint>
-#include <numeric>
 #include <cstdio>
+#include <filesystem>
+#include <numeric>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "agent/media/frame.h"
 #include "fakes/modem/word_modem.h"
@@ -27,7 +27,8 @@ std::vector<float> RenderSeconds(NoiseSource& source, double seconds) {
   std::vector<float> out(static_cast<size_t>(seconds * agent::kSampleRateHz));
   // In frames, as the mixer calls it, with a ragged last call.
   for (size_t at = 0; at < out.size(); at += agent::kFrameSamples) {
-    source.Render(out.data() + at, static_cast<int>(std::min<size_t>(agent::kFrameSamples, out.size() - at)));
+    source.Render(out.data() + at,
+                  static_cast<int>(std::min<size_t>(agent::kFrameSamples, out.size() - at)));
   }
   return out;
 }
@@ -61,7 +62,8 @@ void Fft(std::vector<std::complex<double>>& a) {
   }
 }
 
-// Welch power spectrum (Hann window, 4096-point segments, half overlap); bin k is k * 16000 / 4096 Hz.
+// Welch power spectrum (Hann window, 4096-point segments, half overlap); bin k is k * 16000 / 4096
+// Hz.
 std::vector<double> WelchPsd(const std::vector<float>& x) {
   constexpr size_t kN = 4096;
   std::vector<double> psd(kN / 2, 0);
@@ -84,7 +86,8 @@ double OctaveSlopeDb(const std::vector<float>& x) {
   for (double lo = 62.5; lo < 4000; lo *= 2) {
     double sum = 0;
     int bins = 0;
-    for (size_t k = static_cast<size_t>(std::ceil(lo / bin_hz)); k * bin_hz < 2 * lo; ++k, ++bins) sum += psd[k];
+    for (size_t k = static_cast<size_t>(std::ceil(lo / bin_hz)); k * bin_hz < 2 * lo; ++k, ++bins)
+      sum += psd[k];
     xs.push_back(std::log2(lo));
     ys.push_back(10 * std::log10(sum / bins));
   }
@@ -123,7 +126,8 @@ TEST(NoiseSourceTest, SameSeedSameSamplesOtherSeedOther) {
     auto b = MakeNoiseSource(spec, agent::Rng(kSeed), &error);
     auto c = MakeNoiseSource(spec, agent::Rng(kSeed + 1), &error);
     ASSERT_TRUE(a && b && c) << type << ": " << error;
-    const std::vector<float> xa = RenderSeconds(*a, 3), xb = RenderSeconds(*b, 3), xc = RenderSeconds(*c, 3);
+    const std::vector<float> xa = RenderSeconds(*a, 3), xb = RenderSeconds(*b, 3),
+                             xc = RenderSeconds(*c, 3);
     EXPECT_EQ(xa, xb) << type;
     EXPECT_NE(xa, xc) << type;
   }
@@ -179,10 +183,15 @@ TEST(NoiseSourceTest, FourTalkerBabbleStillCarriesSomeWords) {
 class NoiseFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = "/tmp/noise_source_test_" + std::to_string(getpid());
-    ASSERT_EQ(system(("mkdir -p " + dir_).c_str()), 0);
+    dir_ =
+        (std::filesystem::temp_directory_path() / ("noise_source_test_" + std::to_string(getpid())))
+            .string();
+    std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { [[maybe_unused]] int rc = system(("rm -rf " + dir_).c_str()); }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 
   // 8 kHz stereo, 16-bit: left a 1 kHz sine, right a 300 Hz sine, both at amplitude 0.4.
   std::string WriteStereoWav(double seconds) {
@@ -210,7 +219,8 @@ class NoiseFileTest : public ::testing::Test {
 // Power of `x` at `hz` (16 kHz), by correlation with a complex tone over a whole number of periods.
 double TonePower(const std::vector<float>& x, size_t begin, size_t n, double hz) {
   std::complex<double> sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(x[begin + i]) * std::polar(1.0, -2 * kPi * hz * i / 16000);
+  for (size_t i = 0; i < n; ++i)
+    sum += static_cast<double>(x[begin + i]) * std::polar(1.0, -2 * kPi * hz * i / 16000);
   return std::norm(sum) * 4 / (static_cast<double>(n) * n);  // squared amplitude
 }
 
@@ -227,7 +237,7 @@ TEST_F(NoiseFileTest, WavIsMixedDownResampledNormalizedAndLooped) {
   const double p1000 = TonePower(clip->samples, 2000, 8000, 1000);
   const double p300 = TonePower(clip->samples, 2000, 8000, 300);
   EXPECT_NEAR(10 * std::log10(p1000 / p300), 0, 0.2);
-  EXPECT_NEAR(p1000 / 2 + p300 / 2, 1.0, 0.02);  // sine power is amplitude^2 / 2
+  EXPECT_NEAR(p1000 / 2 + p300 / 2, 1.0, 0.02);                 // sine power is amplitude^2 / 2
   EXPECT_LT(TonePower(clip->samples, 2000, 8000, 2000), 1e-4);  // resampled, no imaging at 2 kHz
 
   // Looped from a seeded random offset: period = the clip.
@@ -235,7 +245,8 @@ TEST_F(NoiseFileTest, WavIsMixedDownResampledNormalizedAndLooped) {
   const std::vector<float> x = RenderSeconds(*a, 3.5);
   const size_t period = clip->samples.size();
   for (size_t i = 0; i + period < x.size(); i += 97) ASSERT_EQ(x[i], x[i + period]) << i;
-  const auto offset = std::search(clip->samples.begin(), clip->samples.end(), x.begin(), x.begin() + 64);
+  const auto offset =
+      std::search(clip->samples.begin(), clip->samples.end(), x.begin(), x.begin() + 64);
   ASSERT_NE(offset, clip->samples.end());
   auto b = MakeFileNoise(clip, agent::Rng(kSeed + 1));
   const std::vector<float> y = RenderSeconds(*b, 0.1);
@@ -260,7 +271,8 @@ TEST_F(NoiseFileTest, NoiseSpecFileTypeLoadsThroughTheCache) {
 TEST_F(NoiseFileTest, UnreadableFilesGiveAnErrorNamingThem) {
   std::string error;
   EXPECT_EQ(LoadNoiseClip(dir_ + "/missing.wav", &error), nullptr);
-  EXPECT_NE(error.find("noise file " + dir_ + "/missing.wav: cannot open"), std::string::npos) << error;
+  EXPECT_NE(error.find("noise file " + dir_ + "/missing.wav: cannot open"), std::string::npos)
+      << error;
 
   const std::string text = dir_ + "/not_audio.wav";
   FILE* f = fopen(text.c_str(), "w");

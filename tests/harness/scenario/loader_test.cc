@@ -248,10 +248,10 @@ TEST(ScenarioLoaderErrorTest, UnknownKeyAnywhere) {
             "s.yaml:6:5: network.uplink.losss: unknown key losss (did you mean loss?)");
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "colour: blue\n"),
             "s.yaml:4:1: colour: unknown key colour (expected one of: name, codec, network, "
-            "caller, agent, fakes, turns, load, seed)");
-  EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\n    expect: [ { tool_call: { name: x } } ]\n"),
-            "s.yaml:4:17: turns.0.expect.0.tool_call: unknown key tool_call (expected one of: "
-            "agent_says, turn_latency, agent_stops)");
+            "caller, agent, fakes, turns, load, thresholds, seed)");
+  EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\n    expect: [ { tool: { name: x } } ]\n"),
+            "s.yaml:4:17: turns.0.expect.0.tool: unknown key tool (expected one of: agent_says, "
+            "turn_latency, agent_stops, tool_call, no_reply, call_ends, agent_repeats)");
 }
 
 TEST(ScenarioLoaderErrorTest, MissingNameAndTurns) {
@@ -272,9 +272,11 @@ TEST(ScenarioLoaderErrorTest, EmptyTurnsList) {
 
 TEST(ScenarioLoaderErrorTest, EmptyTurn) {
   EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\n  - {}\n"),
-            "s.yaml:4:5: turns.1: empty turn: give it user, expect or hangup");
+            "s.yaml:4:5: turns.1: empty turn: give it an action (user, play, dtmf, silence, "
+            "repeat, hangup) or expect");
   EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\n  - pause_before_ms: 100\n"),
-            "s.yaml:4:5: turns.1: empty turn: give it user, expect or hangup");
+            "s.yaml:4:5: turns.1: empty turn: give it an action (user, play, dtmf, silence, "
+            "repeat, hangup) or expect");
 }
 
 TEST(ScenarioLoaderErrorTest, DuplicateKeys) {
@@ -294,8 +296,8 @@ TEST(ScenarioLoaderErrorTest, AgentStopsNeedsBargeIn) {
 TEST(ScenarioLoaderErrorTest, BargeInNeedsUser) {
   EXPECT_EQ(OnlyError("name: t\nturns:\n  - barge_in: { after_agent_speech_ms: 100 }\n"
                       "    expect: [ { agent_says: { contains: hi } } ]\n"),
-            "s.yaml:3:5: turns.0.barge_in: barge_in needs user in the same turn (the words said "
-            "over the agent)");
+            "s.yaml:3:5: turns.0.barge_in: barge_in needs user, play or repeat in the same turn "
+            "(what the caller says over the agent)");
 }
 
 TEST(ScenarioLoaderErrorTest, TurnAfterHangup) {
@@ -318,7 +320,7 @@ TEST(ScenarioLoaderErrorTest, Codecs) {
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "codec: opus\n"),
             "s.yaml:4:8: codec: codec opus is not supported yet (use l16 or pcmu)");
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "codec: g729\n"),
-            "s.yaml:4:8: codec: expected l16 | pcmu, got g729");
+            "s.yaml:4:8: codec: expected l16 | pcmu | opus, got g729");
 }
 
 TEST(ScenarioLoaderErrorTest, LossParameterOfTheOtherModel) {

@@ -18,7 +18,7 @@ turns:
   - expect: [ { agent_says: { contains: "how can i help" } } ]
   - user: "where is my order"
   - user: "thanks"
-    hangup: {}
+    pause_before_ms: 100
 load: { callers: 2 }
 )";
 
