@@ -36,9 +36,9 @@ struct MediaEndpointStats {
   uint64_t packets_received = 0;
   uint64_t malformed_packets = 0;  // failed RTP parsing (or a bad telephone-event payload); dropped
   uint64_t dtmf_packets_sent = 0;
-  uint64_t dtmf_dropped = 0;          // SendDtmf keys refused: not a DTMF key, or the queue was full
+  uint64_t dtmf_dropped = 0;  // SendDtmf keys refused: not a DTMF key, or the queue was full
   uint64_t dtmf_packets_received = 0;
-  uint64_t dtmf_keys_received = 0;    // distinct events reported to the DtmfSink
+  uint64_t dtmf_keys_received = 0;  // distinct events reported to the DtmfSink
   JitterBufferStats jitter;
 };
 

@@ -15,11 +15,12 @@ std::array<uint8_t, kTelephoneEventBytes> SerializeTelephoneEvent(const Telephon
           static_cast<uint8_t>(event.duration >> 8), static_cast<uint8_t>(event.duration)};
 }
 
-bool ParseTelephoneEvent(std::span<const uint8_t> payload, TelephoneEvent* out, std::string* error) {
+bool ParseTelephoneEvent(std::span<const uint8_t> payload, TelephoneEvent* out,
+                         std::string* error) {
   if (payload.size() != kTelephoneEventBytes) {
     if (error != nullptr) {
-      *error = "telephone-event payload of " + std::to_string(payload.size()) + " bytes (expected " +
-               std::to_string(kTelephoneEventBytes) + ")";
+      *error = "telephone-event payload of " + std::to_string(payload.size()) +
+               " bytes (expected " + std::to_string(kTelephoneEventBytes) + ")";
     }
     return false;
   }

@@ -21,8 +21,8 @@ inline constexpr uint8_t kDefaultTelephoneEventVolume = 10;
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
 // |     event     |E|R| volume    |          duration             |
 struct TelephoneEvent {
-  uint8_t event = 0;     // 0-9 digits, 10 '*', 11 '#', 12-15 'A'-'D'; higher codes are other events
-  bool end = false;      // E: the last packet(s) of the event
+  uint8_t event = 0;  // 0-9 digits, 10 '*', 11 '#', 12-15 'A'-'D'; higher codes are other events
+  bool end = false;   // E: the last packet(s) of the event
   uint8_t volume = kDefaultTelephoneEventVolume;  // 0..63, power in -dBm0; higher bits are dropped
   uint16_t duration = 0;  // in RTP timestamp units, from the event's start timestamp
 };

@@ -136,7 +136,8 @@ class VoiceAgent {
   bool ReopenStt();
   void OnSttFinal(const std::string& text);
   void FlushDtmf(const char* reason);
-  // Answers the user message at the end of the history: a replay for a repeat request, else the LLM.
+  // Answers the user message at the end of the history: a replay for a repeat request, else
+  // the LLM.
   void Respond();
 
   // Reply side.

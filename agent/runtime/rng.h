@@ -19,7 +19,18 @@ class Rng {
 
   uint64_t seed() const { return seed_; }
 
-  uint64_t NextU64();
+  // Inline: per-sample noise calls it millions of times a second.
+  uint64_t NextU64() {
+    const uint64_t result = Rotl(state_[1] * 5, 7) * 9;
+    const uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = Rotl(state_[3], 45);
+    return result;
+  }
   // Uniform in [0, 1), 53 bits.
   double Uniform();
   // Uniform in [lo, hi).
@@ -38,6 +49,8 @@ class Rng {
   double Pareto(double scale, double shape);
 
  private:
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
   uint64_t seed_;
   std::array<uint64_t, 4> state_;
 };

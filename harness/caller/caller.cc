@@ -79,7 +79,8 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
       events_(events),
       on_hangup_(std::move(on_hangup)),
       voice_(DrawVoice(scenario.caller, rng.Fork("variation"))),
-      mic_(scenario.caller.noise, scenario.caller.echo, voice_.profile.level_dbfs, rng.Fork("mic")) {
+      mic_(scenario.caller.noise, scenario.caller.echo, voice_.profile.level_dbfs,
+           rng.Fork("mic")) {
   const size_t n = scenario_.turns.size();
   outcomes_.resize(n);
   finalized_.assign(n, false);
@@ -99,7 +100,9 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
     if (action != Action::kPlayFile) continue;
     std::string error;
     clips_[i] = LoadSpeechFile(turn.audio_file, &error);
-    if (!clips_[i] && setup_error_.empty()) setup_error_ = "turn " + std::to_string(i) + ": " + error;
+    if (!clips_[i] && setup_error_.empty()) {
+      setup_error_ = "turn " + std::to_string(i) + ": " + error;
+    }
   }
   if (!mic_.ok() && setup_error_.empty()) setup_error_ = "caller microphone: " + mic_.error();
 }
@@ -204,11 +207,13 @@ void Caller::BeginAction(int index) {
 }
 
 void Caller::PrepareBargeIn(int index) {
-  if (reply_turn_ >= 0) FinalizeTurn(reply_turn_);  // the interrupted reply is what was heard so far
+  // The interrupted reply is what was heard so far.
+  if (reply_turn_ >= 0) FinalizeTurn(reply_turn_);
   barge_turn_ = index;
   // The reply is in progress unless the caller has already heard it end (sentence pauses and
   // word gaps are part of speaking).
-  barge_agent_was_speaking_ = ear_.last_active_us() >= 0 &&
+  barge_agent_was_speaking_ =
+      ear_.last_active_us() >= 0 &&
       scheduler_.NowUs() - ear_.last_active_us() < MsToUs(scenario_.caller.reply_end_silence_ms);
   barge_stop_known_ = false;
 }
@@ -314,7 +319,9 @@ void Caller::OnReplyOnset(int64_t onset_us) {
   Emit("reply_onset", detail);
   phase_ = Phase::kInReply;
   const size_t next = static_cast<size_t>(turn_) + 1;
-  if (next < scenario_.turns.size() && scenario_.turns[next].barge_in) StartTurn(static_cast<int>(next));
+  if (next < scenario_.turns.size() && scenario_.turns[next].barge_in) {
+    StartTurn(static_cast<int>(next));
+  }
 }
 
 void Caller::OnReplyEnd() {
@@ -361,7 +368,8 @@ void Caller::NextOutputFrame(agent::Frame* out) {
     speaking = true;
     const int64_t now = scheduler_.NowUs();
     const size_t n = std::min<size_t>(agent::kFrameSamples, utterance_->size() - utterance_pos_);
-    std::copy_n(utterance_->begin() + static_cast<std::ptrdiff_t>(utterance_pos_), n, out->samples.begin());
+    std::copy_n(utterance_->begin() + static_cast<std::ptrdiff_t>(utterance_pos_), n,
+                out->samples.begin());
     if (!utterance_started_ && utterance_pos_ + n > speech_begin_) {
       utterance_started_ = true;
       const size_t lead = speech_begin_ > utterance_pos_ ? speech_begin_ - utterance_pos_ : 0;
@@ -390,7 +398,8 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   const std::vector<std::string> words = ear_.TakeWords();
   if (!words.empty()) AppendHeard(words);
   if (phase_ == Phase::kAwaitPhrase) {
-    const std::string& phrase = scenario_.turns[static_cast<size_t>(turn_)].barge_in->when_agent_says;
+    const std::string& phrase =
+        scenario_.turns[static_cast<size_t>(turn_)].barge_in->when_agent_says;
     const bool heard = !words.empty() && ContainsPhrase(outcomes_[reply_turn_].heard_text, phrase);
     if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
       scheduler_.Cancel(timer_);
@@ -402,7 +411,7 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   }
   const int64_t listen_from_us = listen_from_us_[turn_].value_or(0);
   const bool tracking_barge_in = barge_turn_ == turn_ && !barge_stop_known_ &&
-      (phase_ == Phase::kSpeaking || phase_ == Phase::kWaitReplyOnset);
+                                 (phase_ == Phase::kSpeaking || phase_ == Phase::kWaitReplyOnset);
   if (tracking_barge_in) {
     // Until the interrupted reply has fallen silent, what the ear hears is its tail, not a reply.
     TrackBargeIn(activity, frame_start_us);
@@ -455,10 +464,15 @@ void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
   if (kind == "tool_result") {
     ++tool_results_seen_;
     if (phase_ != Phase::kWaitForTool) return;
+    // Go on from a task of its own: this runs inside the agent's Emit, and the next action may
+    // end the call.
     scheduler_.Cancel(timer_);
-    timer_ = agent::kNoTask;
-    Emit("wait_for_done", {{"turn", turn_}, {"waited_ms", UsToMs(scheduler_.NowUs() - wait_started_us_)}});
-    ScheduleAction(turn_);
+    timer_ = scheduler_.After(0, [this] {
+      timer_ = agent::kNoTask;
+      Emit("wait_for_done",
+           {{"turn", turn_}, {"waited_ms", UsToMs(scheduler_.NowUs() - wait_started_us_)}});
+      ScheduleAction(turn_);
+    });
     return;
   }
   if (kind != "tool_call_proposed" && kind != "tool_call") return;
@@ -467,9 +481,10 @@ void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
   std::vector<AgentToolCall>& calls = outcomes_[index].tool_calls;
   AgentToolCall call{StringField(detail, "id"), StringField(detail, "name"),
                      StringField(detail, "arguments")};
-  const bool known = !call.id.empty() && std::any_of(calls.begin(), calls.end(), [&](const AgentToolCall& c) {
-    return c.id == call.id;  // executed after it was proposed
-  });
+  const bool known =
+      !call.id.empty() && std::any_of(calls.begin(), calls.end(), [&](const AgentToolCall& c) {
+        return c.id == call.id;  // executed after it was proposed
+      });
   if (!known && calls.size() < kMaxToolCallsPerTurn) calls.push_back(std::move(call));
 }
 
@@ -539,7 +554,8 @@ void Caller::Finish(const std::string& reason, CallEndedBy by) {
     }
     finalized_[i] = true;
     if (HasTurnExpectations(scenario_.turns[i])) {
-      Record(static_cast<int>(i), "reply", false, "call ended (" + reason + ") before the turn started");
+      Record(static_cast<int>(i), "reply", false,
+             "call ended (" + reason + ") before the turn started");
     }
   }
   for (size_t i = 0; i < scenario_.turns.size(); ++i) {

@@ -9,12 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "agent/media/frame.h"
 #include "agent/runtime/events.h"
@@ -56,11 +55,11 @@ struct TurnOutcome {
   // The caller's action (speech, a recording, key presses): its first and last sample.
   std::optional<int64_t> utterance_start_us;
   std::optional<int64_t> utterance_end_us;
-  std::optional<int64_t> reply_onset_us;          // first sample of the agent's reply at the ear
-  std::optional<double> turn_latency_ms;          // reply onset - utterance end
-  std::optional<double> barge_in_stop_ms;         // last interrupted sample at the ear - utterance start
-  std::string heard_text;                         // the reply as the ear decoded it
-  std::vector<AgentToolCall> tool_calls;          // the agent's tool events during the turn
+  std::optional<int64_t> reply_onset_us;   // first sample of the agent's reply at the ear
+  std::optional<double> turn_latency_ms;   // reply onset - utterance end
+  std::optional<double> barge_in_stop_ms;  // last interrupted sample at the ear - utterance start
+  std::string heard_text;                  // the reply as the ear decoded it
+  std::vector<AgentToolCall> tool_calls;   // the agent's tool events during the turn
 };
 
 class Caller {
@@ -116,7 +115,7 @@ class Caller {
     kSilent,          // a silence turn
     kWaitReplyOnset,  // after the action (or a no_reply window)
     kInReply,
-    kAwaitAgentEnd,   // call_ends by agent / transfer: the reply is over, the agent should end
+    kAwaitAgentEnd,  // call_ends by agent / transfer: the reply is over, the agent should end
     kDone,
   };
 
@@ -165,8 +164,8 @@ class Caller {
   std::vector<std::shared_ptr<const SpeechClip>> clips_;  // by turn: play_file recordings
 
   Phase phase_ = Phase::kIdle;
-  int turn_ = -1;               // the turn being driven
-  int reply_turn_ = -1;         // the turn whose reply the ear is collecting
+  int turn_ = -1;        // the turn being driven
+  int reply_turn_ = -1;  // the turn whose reply the ear is collecting
   int current_user_turn_ = -1;
   std::vector<TurnOutcome> outcomes_;
   std::vector<ExpectationResult> expectations_;

@@ -7,8 +7,10 @@ namespace callsim::harness {
 
 CallerVoice DrawCallerVoice(const CallerSpec& spec, agent::Rng& rng) {
   CallerVoice voice;
-  voice.rate_factor = std::clamp(rng.Normal(1, spec.variation.rate), kMinRateFactor, kMaxRateFactor);
-  voice.pause_scale = std::clamp(rng.Normal(1, spec.variation.pauses), kMinPauseScale, kMaxPauseScale);
+  voice.rate_factor =
+      std::clamp(rng.Normal(1, spec.variation.rate), kMinRateFactor, kMaxRateFactor);
+  voice.pause_scale =
+      std::clamp(rng.Normal(1, spec.variation.pauses), kMinPauseScale, kMaxPauseScale);
   voice.profile.words_per_minute = spec.words_per_minute * voice.rate_factor;
   voice.profile.comma_pause_ms *= voice.pause_scale;
   voice.profile.sentence_pause_ms *= voice.pause_scale;
@@ -21,7 +23,8 @@ Utterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const Call
   bool spoke = false;
   int64_t pause_samples = 0;  // silence owed before the next words
   for (const SpeechSegment& segment : segments) {
-    const std::vector<int16_t> words = fakes::EncodeSpeech(segment.text, voice.profile, variation).samples;
+    const std::vector<int16_t> words =
+        fakes::EncodeSpeech(segment.text, voice.profile, variation).samples;
     if (!words.empty()) {
       u.samples.insert(u.samples.end(), static_cast<size_t>(pause_samples), 0);
       if (!spoke) u.speech_begin = u.samples.size();

@@ -55,8 +55,8 @@ Verdict JudgeTurnLatency(const Expectation& e, const TurnEvidence& evidence) {
 Verdict JudgeAgentStops(const Expectation& e, const TurnEvidence& evidence) {
   if (evidence.barge_in_stop_ms) {
     return Judged(*evidence.barge_in_stop_ms <= e.within_ms,
-                  "stopped " + FormatMs(*evidence.barge_in_stop_ms) + " after the barge-in (bound " +
-                      FormatMs(e.within_ms) + ")",
+                  "stopped " + FormatMs(*evidence.barge_in_stop_ms) +
+                      " after the barge-in (bound " + FormatMs(e.within_ms) + ")",
                   evidence);
   }
   return Judged(false,
@@ -94,7 +94,8 @@ Verdict JudgeToolCall(const Expectation& e, const TurnEvidence& evidence) {
 Verdict JudgeNoReply(const Expectation& e, const TurnEvidence& evidence) {
   const std::string window = FormatMs(e.within_ms);
   if (evidence.listen_from_us && evidence.reply_onset_us) {
-    const double after_ms = static_cast<double>(*evidence.reply_onset_us - *evidence.listen_from_us) / 1000.0;
+    const double after_ms =
+        static_cast<double>(*evidence.reply_onset_us - *evidence.listen_from_us) / 1000.0;
     if (after_ms < e.within_ms) {
       return Verdict{false, "the agent spoke " + FormatMs(after_ms) +
                                 " after the caller's action ended (silent window " + window + ")"};

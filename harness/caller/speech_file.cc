@@ -36,7 +36,8 @@ std::string ReadMono(SNDFILE* file, const SF_INFO& info, std::vector<float>* mon
 std::string ResampleTo16k(int rate_hz, std::vector<float>* mono) {
   if (rate_hz == agent::kSampleRateHz) return "";
   const double ratio = static_cast<double>(agent::kSampleRateHz) / rate_hz;
-  std::vector<float> out(static_cast<size_t>(std::ceil(static_cast<double>(mono->size()) * ratio)) + 64);
+  std::vector<float> out(static_cast<size_t>(std::ceil(static_cast<double>(mono->size()) * ratio)) +
+                         64);
   size_t produced = 0;
   const soxr_error_t error =
       soxr_oneshot(rate_hz, agent::kSampleRateHz, 1, mono->data(), mono->size(), nullptr,
@@ -59,11 +60,13 @@ std::shared_ptr<const SpeechClip> DecodeSpeechFile(const std::string& path, std:
   }
   if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000 || info.frames < 1) {
     *error = where + "no audio (" + std::to_string(info.frames) + " frames, " +
-             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) + " Hz)";
+             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) +
+             " Hz)";
     return nullptr;
   }
   if (static_cast<double>(info.frames) / info.samplerate > kMaxSpeechFileSeconds) {
-    *error = where + "longer than " + std::to_string(static_cast<int>(kMaxSpeechFileSeconds)) + " s";
+    *error =
+        where + "longer than " + std::to_string(static_cast<int>(kMaxSpeechFileSeconds)) + " s";
     return nullptr;
   }
   std::vector<float> mono;

@@ -13,7 +13,8 @@ void CallLog::Emit(int64_t t_us, std::string_view source, std::string_view kind,
   if (entries_.size() >= max_events_) {
     ++dropped_;  // bounded: the hash still covers the event
   } else {
-    entries_.push_back(EventEntry{t_us, std::string(source), std::string(kind), std::move(detail_json)});
+    entries_.push_back(
+        EventEntry{t_us, std::string(source), std::string(kind), std::move(detail_json)});
   }
   for (size_t i = 0; i < observers_.size(); ++i) observers_[i](t_us, source, kind, detail);
 }

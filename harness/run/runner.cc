@@ -7,7 +7,6 @@
 #include <limits>
 #include <map>
 #include <stdexcept>
-#include <type_traits>
 
 #include "harness/measure/histogram.h"
 #include "harness/measure/percentile.h"
@@ -184,24 +183,6 @@ fakes::CapacityStats StatsOf(const std::shared_ptr<fakes::CapacityLimiter>& limi
   return limiter ? limiter->stats() : fakes::CapacityStats{};
 }
 
-// TRANSITION: SimCall is to take the run's limiters (a `const fakes::ProviderLimiters&` after
-// run_rng). Until sim_call.h does, calls are built without them and run unlimited; once it does,
-// replace this with a plain std::make_unique<SimCall>(..., limiters, ...).
-template <typename Call = SimCall>
-std::unique_ptr<Call> NewSimCall(agent::Scheduler& scheduler, const PlannedScenario& planned, int id,
-                                 const agent::Rng& run_rng, const fakes::ProviderLimiters& limiters,
-                                 typename Call::FinishedFn on_finished) {
-  if constexpr (std::is_constructible_v<Call, agent::Scheduler&, const Scenario&,
-                                        const fakes::LlmScript&, int, const agent::Rng&,
-                                        const fakes::ProviderLimiters&, typename Call::FinishedFn>) {
-    return std::make_unique<Call>(scheduler, *planned.scenario, *planned.script, id, run_rng,
-                                  limiters, std::move(on_finished));
-  } else {
-    return std::make_unique<Call>(scheduler, *planned.scenario, *planned.script, id, run_rng,
-                                  std::move(on_finished));
-  }
-}
-
 // One run: owns the scheduler, the limiters and the live calls; members are declared so that the
 // calls go first (they reference the scheduler and hold tickets of the limiters).
 class LoadRun {
@@ -313,8 +294,9 @@ void LoadRun::Arrive(int id) {
     Reject(id, *planned.scenario);
     return;
   }
-  calls_[static_cast<size_t>(id)] = NewSimCall(scheduler_, planned, id, run_rng_, limiters_,
-                                               [this](CallRecord r) { OnFinished(std::move(r)); });
+  calls_[static_cast<size_t>(id)] = std::make_unique<SimCall>(
+      scheduler_, *planned.scenario, *planned.script, id, run_rng_, limiters_,
+      [this](CallRecord r) { OnFinished(std::move(r)); });
   ++active_;
   peak_active_ = std::max(peak_active_, active_);
   calls_[static_cast<size_t>(id)]->Start();
@@ -327,6 +309,7 @@ void LoadRun::Reject(int id, const Scenario& scenario) {
   r.scenario = scenario.name;
   r.started_us = r.ended_us = scheduler_.NowUs();
   r.status = "dropped";
+  r.ended_by = "other";
   r.failure_reason = "active call limit reached (" + std::to_string(options_.max_active_calls) + ")";
   r.event_hash = agent::Fnv1a64(r.failure_reason);
   call_hashes_[static_cast<size_t>(id)] = r.event_hash;

@@ -82,29 +82,35 @@ fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec) {
   return config;
 }
 
-SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
-                 int call_id, const agent::Rng& run_rng, FinishedFn on_finished)
+SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
+                 const fakes::LlmScript& script, int call_id, const agent::Rng& run_rng,
+                 FinishedFn on_finished)
     : SimCall(scheduler, scenario, script, call_id, run_rng, fakes::ProviderLimiters{},
               std::move(on_finished)) {}
 
-SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
-                 int call_id, const agent::Rng& run_rng, const fakes::ProviderLimiters& limiters,
-                 FinishedFn on_finished)
+SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
+                 const fakes::LlmScript& script, int call_id, const agent::Rng& run_rng,
+                 const fakes::ProviderLimiters& limiters, FinishedFn on_finished)
     : scheduler_(scheduler),
       scenario_(scenario),
       call_id_(call_id),
       on_finished_(std::move(on_finished)),
       log_(kMaxEventsPerCall),
       hypotheses_(scenario.turns.size()),
-      stt_(scheduler, run_rng.Fork(Key(call_id, "stt")), MakeSttConfig(scenario.fakes.stt, limiters.stt)),
-      llm_(scheduler, run_rng.Fork(Key(call_id, "llm")), MakeLlmConfig(scenario.fakes.llm, limiters.llm),
-           script),
-      tts_(scheduler, run_rng.Fork(Key(call_id, "tts")), MakeTtsConfig(scenario.fakes.tts, limiters.tts)),
+      stt_(scheduler, run_rng.Fork(Key(call_id, "stt")),
+           MakeSttConfig(scenario.fakes.stt, limiters.stt)),
+      llm_(scheduler, run_rng.Fork(Key(call_id, "llm")),
+           MakeLlmConfig(scenario.fakes.llm, limiters.llm), script),
+      tts_(scheduler, run_rng.Fork(Key(call_id, "tts")),
+           MakeTtsConfig(scenario.fakes.tts, limiters.tts)),
       uplink_(scheduler, run_rng.Fork(Key(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
-      downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")), MakeLinkConfig(scenario.downlink)),
+      downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")),
+                MakeLinkConfig(scenario.downlink)),
       agent_(scheduler, MakeAgentConfig(scenario.agent), stt_, llm_, tts_, log_),
       caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
-              [this](const std::string& reason) { EndWith(reason, "completed", CallEndedBy::kCaller); }) {
+              [this](const std::string& reason) {
+                EndWith(reason, "completed", CallEndedBy::kCaller);
+              }) {
   log_.AddObserver([this](int64_t, std::string_view source, std::string_view kind,
                           const nlohmann::json& detail) { OnLogEvent(source, kind, detail); });
   agent_.set_on_call_end([this](const std::string& how) { OnAgentEndedCall(how); });
@@ -130,7 +136,8 @@ SimCall::~SimCall() {
 
 // The agent's events the caller needs: every final transcript of a caller turn joins that turn's
 // hypothesis (a turn the caller resumed arrives in pieces), and tool events go to the caller.
-void SimCall::OnLogEvent(std::string_view source, std::string_view kind, const nlohmann::json& detail) {
+void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
+                         const nlohmann::json& detail) {
   if (source != "agent") return;
   if (kind != "stt_final") {
     caller_.OnAgentEvent(kind, detail);
@@ -138,7 +145,8 @@ void SimCall::OnLogEvent(std::string_view source, std::string_view kind, const n
   }
   const int turn = caller_.current_user_turn();
   const auto text = detail.find("text");
-  if (turn < 0 || text == detail.end() || !text->is_string() || text->get_ref<const std::string&>().empty()) {
+  if (turn < 0 || text == detail.end() || !text->is_string() ||
+      text->get_ref<const std::string&>().empty()) {
     return;
   }
   std::string& hyp = hypotheses_[static_cast<size_t>(turn)];
@@ -171,7 +179,8 @@ void SimCall::Start() {
   caller_media_->Start();
   agent_.Start();
   caller_.Start();
-  const int64_t max_us = static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
+  const int64_t max_us =
+      static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
   max_duration_task_ = scheduler_.After(max_us, [this] {
     max_duration_task_ = agent::kNoTask;
     End("maximum call duration reached", "failed");
@@ -201,7 +210,8 @@ void SimCall::EndWith(const std::string& reason, const std::string& status, Call
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
 }
 
-CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& status, CallEndedBy by) {
+CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& status,
+                                CallEndedBy by) {
   CallRecord r;
   r.ended_by = CallEndedByName(by);
   r.call_id = call_id_;

@@ -36,7 +36,7 @@ struct CallRecord {
   std::string scenario;
   int64_t started_us = 0;
   int64_t ended_us = 0;
-  std::string status;  // completed | failed | dropped
+  std::string status;    // completed | failed | dropped
   std::string ended_by;  // caller | agent | transfer | other (limits, setup errors, the owner)
   bool task_completed = false;
   std::string failure_reason;

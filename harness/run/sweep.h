@@ -24,12 +24,12 @@ namespace callsim::harness {
 struct SweepLevelResult {
   double level = 0;
   int64_t run_id = 0;
-  std::string run_status;  // the level run's status: completed | aborted
-  bool slo_met = false;    // the run completed and every SLO threshold held
+  bool slo_met = false;  // the run completed and every SLO threshold held
   std::vector<ThresholdResult> results;  // the SLO, in plan order
   // From the run's metrics, where present: calls_total, turn_latency_p50_ms, turn_latency_p95_ms,
   // turn_latency_p99_ms, call_errors_rate, dropped_calls_rate, task_completion_rate.
   std::map<std::string, double> key_metrics;
+  std::string run_status;  // the level run's status: completed | aborted
 };
 
 struct SweepResult {

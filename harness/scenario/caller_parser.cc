@@ -48,8 +48,9 @@ void ParseEcho(ParseContext& ctx, const Field& f, EchoSpec* out) {
 }  // namespace
 
 void ParseCaller(ParseContext& ctx, const Field& f, const std::string& base_dir, CallerSpec* out) {
-  MapReader m(ctx, f, {"noise", "echo", "words_per_minute", "variation", "repeat_phrase",
-                       "reply_timeout_ms", "reply_end_silence_ms"});
+  MapReader m(ctx, f,
+              {"noise", "echo", "words_per_minute", "variation", "repeat_phrase",
+               "reply_timeout_ms", "reply_end_silence_ms"});
   if (std::optional<Field> noise = m.Get("noise")) ParseNoise(ctx, *noise, base_dir, &out->noise);
   if (std::optional<Field> echo = m.Get("echo")) ParseEcho(ctx, *echo, &out->echo);
   m.Number("words_per_minute", kWordsPerMinute, &out->words_per_minute);

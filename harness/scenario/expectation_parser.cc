@@ -16,9 +16,9 @@ struct Kind {
 };
 
 constexpr Kind kKinds[] = {
-    {"agent_says", Expectation::kAgentSays},   {"turn_latency", Expectation::kTurnLatency},
-    {"agent_stops", Expectation::kAgentStops}, {"tool_call", Expectation::kToolCall},
-    {"no_reply", Expectation::kNoReply},       {"call_ends", Expectation::kCallEnds},
+    {"agent_says", Expectation::kAgentSays},       {"turn_latency", Expectation::kTurnLatency},
+    {"agent_stops", Expectation::kAgentStops},     {"tool_call", Expectation::kToolCall},
+    {"no_reply", Expectation::kNoReply},           {"call_ends", Expectation::kCallEnds},
     {"agent_repeats", Expectation::kAgentRepeats},
 };
 
@@ -82,7 +82,8 @@ void ParseToolCall(ParseContext& ctx, const Field& f, Expectation* e) {
   const std::optional<Field> args = m.Get("args");
   if (!args) return;
   if (!args->value.IsMap()) {
-    ctx.Error(args->path, args->mark(), "expected a map of arguments, got " + Describe(args->value));
+    ctx.Error(args->path, args->mark(),
+              "expected a map of arguments, got " + Describe(args->value));
     return;
   }
   nlohmann::json json;
@@ -136,8 +137,8 @@ void ParseBody(ParseContext& ctx, const Field& f, Turn::Action action, bool has_
   }
 }
 
-std::optional<Expectation> ParseExpectation(ParseContext& ctx, const Field& f,
-                                            Turn::Action action, bool has_barge_in) {
+std::optional<Expectation> ParseExpectation(ParseContext& ctx, const Field& f, Turn::Action action,
+                                            bool has_barge_in) {
   MapReader m(ctx, f, KindKeys());
   if (m.entries().size() != 1) {
     if (m.is_map() && (!m.entries().empty() || m.rejected_keys() == 0)) {

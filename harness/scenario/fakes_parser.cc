@@ -65,7 +65,8 @@ void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, 
   }
   if (std::optional<Field> llm = m.Get("llm")) {
     MapReader l(ctx, *llm, {"script", "ttft_ms", "tokens_per_s", "capacity"});
-    if (auto script = l.Get("script")) ReadExistingFile(ctx, *script, base_dir, {}, &out->llm.script);
+    if (auto script = l.Get("script"))
+      ReadExistingFile(ctx, *script, base_dir, {}, &out->llm.script);
     if (auto ttft = l.Get("ttft_ms")) ParseLatency(ctx, *ttft, &out->llm.ttft);
     l.Number("tokens_per_s", kTokensPerS, &out->llm.tokens_per_s);
     if (auto c = l.Get("capacity")) ParseCapacity(ctx, *c, &out->llm.capacity);

@@ -71,7 +71,8 @@ std::string BaseDir(const std::string& path) {
 // parser's errors come next. The schema's deferred findings (patterns, rules across fields) come
 // last and only where the typed parser said nothing at or under their path: for those, the
 // typed message (which names the offending key) is the better one, and the schema's is a net.
-std::vector<ScenarioError> Merge(const ParseContext& ctx, const std::vector<SchemaFinding>& findings,
+std::vector<ScenarioError> Merge(const ParseContext& ctx,
+                                 const std::vector<SchemaFinding>& findings,
                                  std::vector<ScenarioError> typed) {
   std::vector<ScenarioError> out;
   for (const SchemaFinding& f : findings) {
@@ -80,8 +81,9 @@ std::vector<ScenarioError> Merge(const ParseContext& ctx, const std::vector<Sche
   const size_t schema_count = out.size();
   for (ScenarioError& e : typed) {
     const auto first = out.begin();
-    const bool same = std::any_of(first, first + static_cast<std::ptrdiff_t>(schema_count),
-                                  [&](const ScenarioError& s) { return IsSameOrUnder(e.path, s.path); });
+    const bool same =
+        std::any_of(first, first + static_cast<std::ptrdiff_t>(schema_count),
+                    [&](const ScenarioError& s) { return IsSameOrUnder(e.path, s.path); });
     if (!same) out.push_back(std::move(e));
   }
   for (const SchemaFinding& f : findings) {
@@ -95,16 +97,16 @@ std::vector<ScenarioError> Merge(const ParseContext& ctx, const std::vector<Sche
 
 // The schema's findings on `root`, or a single error (appended to *errors) when the tree is too
 // large or deep to convert; nullopt then, and nothing else should be checked.
-std::optional<std::vector<SchemaFinding>> CheckSchema(const ParseContext& ctx, const YAML::Node& root,
-                                                      YamlIndex* index,
+std::optional<std::vector<SchemaFinding>> CheckSchema(const ParseContext& ctx,
+                                                      const YAML::Node& root, YamlIndex* index,
                                                       std::vector<ScenarioError>* errors) {
   nlohmann::json doc;
   std::string error, error_path;
   if (!YamlToJson(root, "", {.clamp_to_int64 = true}, &doc, index, &error, &error_path)) {
     const auto at = index->find(error_path);
-    errors->push_back({ctx.Locate(error_path, at == index->end() ? YAML::Mark::null_mark()
-                                                                 : at->second.mark()),
-                       error_path, error});
+    errors->push_back(
+        {ctx.Locate(error_path, at == index->end() ? YAML::Mark::null_mark() : at->second.mark()),
+         error_path, error});
     return std::nullopt;
   }
   if (doc.is_null()) doc = nlohmann::json::object();  // an empty file is an empty scenario
@@ -130,12 +132,12 @@ void LoadMix(const ParseContext& ctx, const YamlIndex& index, Scenario* s,
     if (!r.scenario->load.mix.empty()) {
       const std::string at = "load.mix." + std::to_string(i) + ".scenario";
       const auto field = index.find(at);
-      errors->push_back({ctx.Locate(at, field == index.end() ? YAML::Mark::null_mark()
-                                                             : field->second.mark()),
-                         at,
-                         entry.scenario_path +
-                             " has a load.mix of its own; mixes do not nest (list its scenarios "
-                             "here instead)"});
+      errors->push_back(
+          {ctx.Locate(at, field == index.end() ? YAML::Mark::null_mark() : field->second.mark()),
+           at,
+           entry.scenario_path +
+               " has a load.mix of its own; mixes do not nest (list its scenarios "
+               "here instead)"});
       continue;
     }
     entry.scenario = std::make_shared<const Scenario>(std::move(*r.scenario));
@@ -162,9 +164,10 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
                     const std::vector<std::string>& set_overrides, bool nested) {
   LoadResult result;
   if (yaml_text.size() > kMaxScenarioBytes) {
-    result.errors.push_back({{path, 0, 0}, "",
-                             "the scenario is larger than " + std::to_string(kMaxScenarioBytes) +
-                                 " bytes"});
+    result.errors.push_back(
+        {{path, 0, 0},
+         "",
+         "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"});
     return result;
   }
   std::optional<YAML::Node> root = ParseYaml(yaml_text, path, &result.errors);
@@ -200,7 +203,8 @@ LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set
   LoadResult result;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    result.errors.push_back({{path, 0, 0}, "",
+    result.errors.push_back({{path, 0, 0},
+                             "",
                              std::filesystem::exists(path, ec)
                                  ? "cannot read the scenario: not a regular file"
                                  : "cannot read the scenario: no such file"});
@@ -208,10 +212,11 @@ LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set
   }
   const uintmax_t size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxScenarioBytes) {
-    result.errors.push_back({{path, 0, 0}, "",
-                             ec ? "cannot read the scenario: " + ec.message()
-                                : "the scenario is larger than " +
-                                      std::to_string(kMaxScenarioBytes) + " bytes"});
+    result.errors.push_back(
+        {{path, 0, 0},
+         "",
+         ec ? "cannot read the scenario: " + ec.message()
+            : "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"});
     return result;
   }
   std::ifstream in(path, std::ios::binary);

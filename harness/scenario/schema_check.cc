@@ -100,7 +100,8 @@ const CompiledSchema& Compiled() {
 std::vector<std::string> Segments(const std::vector<std::string>& context) {
   std::vector<std::string> out;
   for (const std::string& c : context) {
-    if (c.size() >= 2 && c.front() == '[' && c.back() == ']') out.push_back(c.substr(1, c.size() - 2));
+    if (c.size() >= 2 && c.front() == '[' && c.back() == ']')
+      out.push_back(c.substr(1, c.size() - 2));
   }
   return out;
 }
@@ -191,8 +192,8 @@ class Translator {
   }
   std::string Got(const std::string& path, const Json* value) const;
   std::optional<Item> TranslateKeys(const std::string& description,
-                                             const std::vector<std::string>& segments,
-                                             const OrderedJson& s) const;
+                                    const std::vector<std::string>& segments,
+                                    const OrderedJson& s) const;
 
   const OrderedJson& schema_;
   const Json& doc_;
@@ -226,8 +227,7 @@ std::string RangeText(const OrderedJson& s, bool integer) {
   const bool has_lo = open || s.contains("minimum");
   const double lo = open ? Num(s, "exclusiveMinimum") : has_lo ? Num(s, "minimum") : 0;
   if (has_lo && s.contains("maximum")) {
-    return what + " in " + (open ? "(" : "[") + format(lo) + ", " + format(Num(s, "maximum")) +
-           "]";
+    return what + " in " + (open ? "(" : "[") + format(lo) + ", " + format(Num(s, "maximum")) + "]";
   }
   if (has_lo) return what + (open ? " > " : " >= ") + format(lo);
   return what;
@@ -242,8 +242,10 @@ std::string ListText(const OrderedJson& s) {
     return "a list of " + std::to_string(s["minItems"].get<int64_t>()) + " to " +
            std::to_string(s["maxItems"].get<int64_t>()) + " " + title;
   }
-  if (has_max) return "a list of at most " + std::to_string(s["maxItems"].get<int64_t>()) + " " + title;
-  if (has_min) return "a list of at least " + std::to_string(s["minItems"].get<int64_t>()) + " " + title;
+  if (has_max)
+    return "a list of at most " + std::to_string(s["maxItems"].get<int64_t>()) + " " + title;
+  if (has_min)
+    return "a list of at least " + std::to_string(s["minItems"].get<int64_t>()) + " " + title;
   return "a list of " + title;
 }
 
@@ -279,7 +281,7 @@ std::string Expected(const OrderedJson& s) {
 }
 
 SchemaFinding Translator::At(const std::string& path, std::string message, bool key_mark,
-                            const std::string* mark_path) const {
+                             const std::string* mark_path) const {
   SchemaFinding f{path, YAML::Mark::null_mark(), std::move(message), false};
   if (!index_) return f;
   if (auto it = index_->find(mark_path ? *mark_path : path); it != index_->end()) {
@@ -301,12 +303,13 @@ std::string Translator::Got(const std::string& path, const Json* value) const {
 }
 
 std::optional<Item> Translator::TranslateKeys(const std::string& d,
-                                                       const std::vector<std::string>& segments,
-                                                       const OrderedJson& s) const {
+                                              const std::vector<std::string>& segments,
+                                              const OrderedJson& s) const {
   const std::string path = Dotted(segments);
   // The key is the last quoted word: "...: 'losss'." and "Missing required property 'name'."
   const size_t end = d.rfind('\'');
-  const size_t quote = end == std::string::npos || end == 0 ? std::string::npos : d.rfind('\'', end - 1);
+  const size_t quote =
+      end == std::string::npos || end == 0 ? std::string::npos : d.rfind('\'', end - 1);
   const std::string key = quote != std::string::npos ? d.substr(quote + 1, end - quote - 1) : "";
   if (StartsWith(d, "Missing required property")) {
     return Make(Kind::kKey, ChildPath(path, key), "missing required key " + key, false, &path);
@@ -336,9 +339,10 @@ std::optional<Item> Translator::Translate(const valijson::ValidationResults::Err
   if (!s || !value) return Make(Kind::kOther, path, d);
   if (std::optional<Item> keys = TranslateKeys(d, segments, *s)) return keys;
   const std::string got = ", got " + Got(path, value);
-  const std::string size = std::to_string(value->is_string() ? value->get<std::string>().size()
-                                                              : value->size());
-  if (StartsWith(d, "Value type not permitted") || StartsWith(d, "Failed to match against any enum")) {
+  const std::string size =
+      std::to_string(value->is_string() ? value->get<std::string>().size() : value->size());
+  if (StartsWith(d, "Value type not permitted") ||
+      StartsWith(d, "Failed to match against any enum")) {
     return Make(Kind::kType, path, "expected " + Expected(*s) + got);
   }
   if (StartsWith(d, "Expected number")) {
@@ -362,8 +366,7 @@ std::optional<Item> Translator::Translate(const valijson::ValidationResults::Err
   }
   if (StartsWith(d, "Failed to match regex")) {
     Item item = Make(Kind::kOther, path,
-                     "expected " + s->value("description", std::string("text")) + " (pattern " +
-                         s->value("pattern", std::string()) + ")" + got);
+                     "expected text matching " + s->value("pattern", std::string()) + got);
     item.finding.deferred = true;
     return item;
   }
@@ -401,7 +404,8 @@ std::vector<SchemaFinding> Tidy(std::vector<Item> items) {
     if (item.kind == Kind::kType) type_errors.insert(item.finding.path);
     if (item.kind == Kind::kKey && StartsWith(item.finding.message, "unknown ")) {
       const size_t dot = item.finding.path.rfind('.');
-      maps_with_unknown_keys.insert(dot == std::string::npos ? "" : item.finding.path.substr(0, dot));
+      maps_with_unknown_keys.insert(dot == std::string::npos ? ""
+                                                             : item.finding.path.substr(0, dot));
     }
   }
   std::vector<SchemaFinding> out;
@@ -438,7 +442,8 @@ std::vector<SchemaFinding> CheckScenarioSchema(const Json& doc, const YamlIndex*
     if (StartsWithAny(e.description, kRuleFailures)) rule_sites.insert(Segments(e.context));
   }
   for (const std::vector<std::string>& site : rule_sites) {
-    for (SchemaFinding& f : translator.FailedRules(site)) items.push_back({std::move(f), Kind::kOther});
+    for (SchemaFinding& f : translator.FailedRules(site))
+      items.push_back({std::move(f), Kind::kOther});
   }
   return Tidy(std::move(items));
 }

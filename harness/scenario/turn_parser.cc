@@ -37,7 +37,8 @@ void ParseSay(ParseContext& ctx, const Field& f, Turn* t) {
 
 void ParsePlay(ParseContext& ctx, const Field& f, const std::string& base_dir, Turn* t) {
   MapReader m(ctx, f, {"file", "transcript"});
-  if (m.Require("file")) ReadExistingFile(ctx, *m.Get("file"), base_dir, {".wav", ".flac"}, &t->audio_file);
+  if (m.Require("file"))
+    ReadExistingFile(ctx, *m.Get("file"), base_dir, {".wav", ".flac"}, &t->audio_file);
   m.String("transcript", &t->audio_transcript);
 }
 
@@ -122,8 +123,9 @@ void ParseBargeIn(ParseContext& ctx, const Field& f, Turn* t) {
 Turn ParseTurn(ParseContext& ctx, const Field& f, const std::string& base_dir) {
   Turn t;
   t.where = ctx.Locate(f.path, f.mark());
-  MapReader m(ctx, f, {"user", "play", "dtmf", "silence", "repeat", "hangup", "pause_before_ms",
-                       "wait_for", "barge_in", "expect"});
+  MapReader m(ctx, f,
+              {"user", "play", "dtmf", "silence", "repeat", "hangup", "pause_before_ms", "wait_for",
+               "barge_in", "expect"});
   if (!m.is_map()) return t;
   ParseActions(m, base_dir, &t);
   m.Number("pause_before_ms", kTimeMs, &t.pause_before_ms);

@@ -28,8 +28,8 @@ bool ParseMarker(std::string_view inside, double* pause_ms, std::string* error) 
   }
   const std::optional<double> ms = ParseYamlDouble(Trim(body.substr(kPause.size())));
   if (!ms || !limits::kPauseMarkerMs.Contains(*ms)) {
-    *error = "bad pause " + shown + ": expected " + limits::kPauseMarkerMs.ToString() +
-             " ms (" + std::string(kHowToWrite) + ")";
+    *error = "bad pause " + shown + ": expected " + limits::kPauseMarkerMs.ToString() + " ms (" +
+             std::string(kHowToWrite) + ")";
     return false;
   }
   *pause_ms = *ms;
@@ -68,8 +68,7 @@ bool ParseUtterance(std::string_view text, Utterance* out, std::string* error) {
     const size_t open = text.find_first_of("[]", start);
     if (open == std::string_view::npos) break;
     const size_t close = text.find(']', open);
-    if (text[open] == ']' || close == std::string_view::npos ||
-        text.find('[', open + 1) < close) {
+    if (text[open] == ']' || close == std::string_view::npos || text.find('[', open + 1) < close) {
       *error = "unmatched " + std::string(1, text[open]) + " (" + std::string(kHowToWrite) + ")";
       return false;
     }

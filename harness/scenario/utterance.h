@@ -12,7 +12,7 @@
 namespace callsim::harness {
 
 struct Utterance {
-  std::string words;  // the text without markers: the WER reference
+  std::string words;                    // the text without markers: the WER reference
   std::vector<SpeechSegment> segments;  // at least one; only the last has pause_after_ms == 0
 };
 

@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "harness/scenario/yaml_reader.h"
 

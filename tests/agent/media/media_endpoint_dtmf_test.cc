@@ -52,9 +52,7 @@ class MediaEndpointDtmfTest : public testing::Test {
     MediaEndpointConfig config{.codec = codec, .ssrc = 0xA, .jitter = {.target_delay_ms = 40}};
     a_ = std::make_unique<MediaEndpoint>(
         scheduler_, a_to_b_, config,
-        [this](Frame* out) {
-          out->samples.fill(static_cast<int16_t>(1000 + sent_frames_++));
-        },
+        [this](Frame* out) { out->samples.fill(static_cast<int16_t>(1000 + sent_frames_++)); },
         [](const Frame&, int64_t) {});
     config.ssrc = 0xB;
     b_ = std::make_unique<MediaEndpoint>(
@@ -167,7 +165,7 @@ TEST_F(MediaEndpointDtmfTest, OneKeyPerEventDespiteDuplicatesAndLostPackets) {
   scheduler_.RunUntil(400 * kMs);
   ASSERT_EQ(keys_.size(), 2u);
   EXPECT_EQ(keys_[0].key, '9');
-  EXPECT_EQ(keys_[0].t_us, (80 + 30) * kMs);   // the first end packet, at the fifth tick
+  EXPECT_EQ(keys_[0].t_us, (80 + 30) * kMs);  // the first end packet, at the fifth tick
   EXPECT_EQ(keys_[1].t_us, (180 + 30) * kMs);
   EXPECT_EQ(b_->stats().dtmf_packets_received, 12u);  // 2 events x 3 end packets x 2 copies
 }

@@ -18,7 +18,9 @@ TEST(TelephoneEventTest, SerializesTheRfc4733Layout) {
 
 TEST(TelephoneEventTest, ParsesWhatItSerializesAndIgnoresTheReservedBit) {
   for (uint8_t code = 0; code < 16; ++code) {
-    const TelephoneEvent in{.event = code, .end = code % 2 == 0, .volume = code,
+    const TelephoneEvent in{.event = code,
+                            .end = code % 2 == 0,
+                            .volume = code,
                             .duration = static_cast<uint16_t>(160 * code)};
     const auto bytes = SerializeTelephoneEvent(in);
     TelephoneEvent out;

@@ -12,8 +12,8 @@ TEST(RepeatRequestTest, RecognizesThePhrasesAsWholeWords) {
   EXPECT_TRUE(IsRepeatRequest("come again?"));
   EXPECT_TRUE(IsRepeatRequest("Pardon."));
   EXPECT_FALSE(IsRepeatRequest("i want to check on my order"));
-  EXPECT_FALSE(IsRepeatRequest("repeated"));       // not the word "repeat"
-  EXPECT_FALSE(IsRepeatRequest("say that"));       // half a phrase
+  EXPECT_FALSE(IsRepeatRequest("repeated"));        // not the word "repeat"
+  EXPECT_FALSE(IsRepeatRequest("say that"));        // half a phrase
   EXPECT_TRUE(IsRepeatRequest("say that, again"));  // punctuation is not a word
   EXPECT_FALSE(IsRepeatRequest("say again that"));
   EXPECT_FALSE(IsRepeatRequest(""));

@@ -168,7 +168,8 @@ TEST_F(VoiceAgentCallsTest, DtmfInterruptsTheReplyInProgress) {
 
 TEST_F(VoiceAgentCallsTest, EndCallToolHangsUpAfterTheReplyHasPlayed) {
   stt_.finals = {"that's all, bye"};
-  llm_.scripts = {LlmScript{{{100, "Goodbye."}}, 150, -1, {ToolCallRequest{"c1", "end_call", "{}"}}}};
+  llm_.scripts = {
+      LlmScript{{{100, "Goodbye."}}, 150, -1, {ToolCallRequest{"c1", "end_call", "{}"}}}};
   caller_ = {{1000 * kMs, 1500 * kMs}};
   Build();
   scheduler_.RunUntil(6000 * kMs);
@@ -176,8 +177,8 @@ TEST_F(VoiceAgentCallsTest, EndCallToolHangsUpAfterTheReplyHasPlayed) {
   ASSERT_EQ(call_ends_, (std::vector<std::string>{"agent"}));
   const RecordedEvent& hangup = Event("agent_hangup");
   EXPECT_EQ(Event("tool_call_proposed").detail["name"], "end_call");
-  EXPECT_GT(hangup.t_us, Event("speech_end", 1).t_us - 1);  // after the goodbye ended
-  EXPECT_GE(hangup.t_us, last_audio_us_);                    // nothing plays after it
+  EXPECT_GT(hangup.t_us, Event("speech_end", 1).t_us - 1);     // after the goodbye ended
+  EXPECT_GE(hangup.t_us, last_audio_us_);                      // nothing plays after it
   EXPECT_EQ(Event("speech_end", 1).detail["played_ms"], 500);  // the whole goodbye
   EXPECT_EQ(agent_->state(), AgentState::kEnded);
   EXPECT_EQ(events_.StatePath().back(), "ended");
@@ -206,7 +207,8 @@ TEST_F(VoiceAgentCallsTest, TransferToolEndsWithItsTarget) {
 
 TEST_F(VoiceAgentCallsTest, TransferWithMalformedArgumentsHasNoTarget) {
   stt_.finals = {"billing please"};
-  llm_.scripts = {LlmScript{{}, 150, -1, {ToolCallRequest{"c1", "transfer_call", R"({"target": 4)"}}}};
+  llm_.scripts = {
+      LlmScript{{}, 150, -1, {ToolCallRequest{"c1", "transfer_call", R"({"target": 4)"}}}};
   caller_ = {{1000 * kMs, 1500 * kMs}};
   Build();
   scheduler_.RunUntil(6000 * kMs);
@@ -217,7 +219,8 @@ TEST_F(VoiceAgentCallsTest, TransferWithMalformedArgumentsHasNoTarget) {
 TEST_F(VoiceAgentCallsTest, BargeInOverTheGoodbyeKeepsTheCallGoing) {
   stt_.finals = {"bye", "wait, one more thing"};
   llm_.scripts = {
-      LlmScript{{{100, "Goodbye. Have a nice day."}}, 150, -1, {ToolCallRequest{"c1", "end_call", "{}"}}},
+      LlmScript{
+          {{100, "Goodbye. Have a nice day."}}, 150, -1, {ToolCallRequest{"c1", "end_call", "{}"}}},
       LlmScript{{{100, "Sure."}}, 150}};
   tts_.frames_per_request = 50;
   caller_ = {{1000 * kMs, 1500 * kMs}};

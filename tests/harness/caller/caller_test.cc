@@ -81,7 +81,9 @@ class CallerTest : public ::testing::Test {
     caller_ = std::make_unique<Caller>(scheduler_, scenario_, agent::Rng(kSeed), events_,
                                        [this](const std::string& reason) { hangup_ = reason; });
     ASSERT_EQ(caller_->setup_error(), "");
-    caller_->set_dtmf_sender([this](char key, int ms) { keys_.push_back({key, ms, scheduler_.NowUs()}); });
+    caller_->set_dtmf_sender([this](char key, int ms) {
+      keys_.push_back({key, ms, scheduler_.NowUs()});
+    });
     events_.hook = [this](const Event& e) { OnCallerEvent(e); };
     caller_->Start();
     Tick(0);
@@ -124,7 +126,9 @@ class CallerTest : public ::testing::Test {
     });
   }
 
-  const TurnOutcome& Outcome(int turn) const { return caller_->outcomes().at(static_cast<size_t>(turn)); }
+  const TurnOutcome& Outcome(int turn) const {
+    return caller_->outcomes().at(static_cast<size_t>(turn));
+  }
   std::vector<ExpectationResult> Results(const std::string& kind) const {
     std::vector<ExpectationResult> out;
     for (const ExpectationResult& r : caller_->expectations()) {
@@ -269,7 +273,8 @@ TEST_F(CallerTest, NoReplyFailsWithHowSoonTheAgentSpoke) {
   const auto r = Results("no_reply");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].passed);
-  const double after_ms = static_cast<double>(*Outcome(0).reply_onset_us - *Outcome(0).utterance_end_us) / kMs;
+  const double after_ms =
+      static_cast<double>(*Outcome(0).reply_onset_us - *Outcome(0).utterance_end_us) / kMs;
   EXPECT_GE(after_ms, 400);
   EXPECT_LT(after_ms, 430);
   EXPECT_NE(r[0].detail.find("the agent spoke 4"), std::string::npos) << r[0].detail;
@@ -294,9 +299,11 @@ TEST_F(CallerTest, ToolCallsDuringTheTurnAreMatchedOnArgumentSubsets) {
     if (e.kind == "utterance_end" && e.detail["turn"] == 0) {
       scheduler_.After(100 * kMs, [this] {
         caller_->OnAgentEvent("tool_call_proposed",
-                              {{"id", "call_1"}, {"name", "check_order_status"},
+                              {{"id", "call_1"},
+                               {"name", "check_order_status"},
                                {"arguments", R"({"order_id":"4567","include_items":true})"}});
-        caller_->OnAgentEvent("tool_call", {{"id", "call_1"}, {"name", "check_order_status"},
+        caller_->OnAgentEvent("tool_call", {{"id", "call_1"},
+                                            {"name", "check_order_status"},
                                             {"arguments", R"({"order_id":"4567"})"}});
       });
     }
@@ -321,7 +328,9 @@ TEST_F(CallerTest, WaitForToolResultHoldsTheNextTurnUntilTheResult) {
   Run();
   EXPECT_EQ(events_.Count("wait_for"), 1);
   EXPECT_EQ(events_.Count("wait_for_done"), 1);
-  EXPECT_EQ(*Outcome(1).utterance_start_us, 5000 * kMs);
+  // The caller goes on from a task of its own: at the next frame at the latest.
+  EXPECT_GE(*Outcome(1).utterance_start_us, 5000 * kMs);
+  EXPECT_LE(*Outcome(1).utterance_start_us, 5000 * kMs + agent::kFrameUs);
   EXPECT_EQ(Failures(), 0);
 }
 
@@ -408,7 +417,8 @@ TEST_F(CallerTest, CallEndsIsJudgedWhenTheCallEnds) {
   events_.hook = [this](const Event& e) {
     OnCallerEvent(e);
     if (e.kind == "reply_onset") {
-      scheduler_.After(2500 * kMs, [this] { caller_->Finish("agent hung up", CallEndedBy::kAgent); });
+      scheduler_.After(2500 * kMs,
+                       [this] { caller_->Finish("agent hung up", CallEndedBy::kAgent); });
     }
   };
   Run();
@@ -474,7 +484,8 @@ TEST_F(CallerTest, PlayFilePlaysTheRecordingAsItsVoice) {
   const TurnOutcome& o = Outcome(0);
   EXPECT_TRUE(o.has_user);
   EXPECT_EQ(o.reference_text, "i want to check on my order");
-  EXPECT_EQ(*o.utterance_end_us - *o.utterance_start_us, static_cast<int64_t>(speech.size()) * kMs / 16);
+  EXPECT_EQ(*o.utterance_end_us - *o.utterance_start_us,
+            static_cast<int64_t>(speech.size()) * kMs / 16);
   EXPECT_EQ(Mouth(*o.utterance_start_us, *o.utterance_end_us), speech);
   EXPECT_EQ(o.heard_text, "okay");
 }
@@ -484,7 +495,8 @@ TEST_F(CallerTest, SetupErrorsNameWhatFailed) {
   play.audio_file = "/nonexistent/hello.wav";
   scenario_.turns = {play, Act(Action::kHangup)};
   Caller missing(scheduler_, scenario_, agent::Rng(1), events_, nullptr);
-  EXPECT_EQ(missing.setup_error().rfind("turn 0: audio file /nonexistent/hello.wav: cannot open", 0), 0u)
+  EXPECT_EQ(
+      missing.setup_error().rfind("turn 0: audio file /nonexistent/hello.wav: cannot open", 0), 0u)
       << missing.setup_error();
   scenario_.turns = {Say("hi")};
   scenario_.caller.noise.type = "bogus";

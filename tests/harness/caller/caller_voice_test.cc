@@ -58,9 +58,9 @@ TEST(CallerVoiceTest, UtteranceJoinsSegmentsWithScaledPauses) {
   voice.pause_scale = 1.5;
   const auto one = fakes::EncodeSpeech("my number is", voice.profile, nullptr).samples;
   const auto two = fakes::EncodeSpeech("four five", voice.profile, nullptr).samples;
-  const Utterance u = EncodeUtterance(
-      {{"my number is", 900}, {"four five", 400}}, voice, nullptr);  // the last pause is dropped
-  constexpr size_t kGap = 900 * 3 / 2 * 16;  // 1350 ms at 16 kHz
+  const Utterance u = EncodeUtterance({{"my number is", 900}, {"four five", 400}}, voice,
+                                      nullptr);  // the last pause is dropped
+  constexpr size_t kGap = 900 * 3 / 2 * 16;      // 1350 ms at 16 kHz
   ASSERT_EQ(u.samples.size(), one.size() + kGap + two.size());
   EXPECT_EQ(u.speech_begin, 0u);
   EXPECT_TRUE(std::equal(one.begin(), one.end(), u.samples.begin()));

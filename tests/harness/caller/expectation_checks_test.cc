@@ -32,8 +32,9 @@ TEST(ExpectationChecksTest, ToolCallNeedsTheNameAndTheArguments) {
   e.tool_name = "check_order_status";
   e.tool_args_json = R"({"order_id":"4567"})";
   TurnEvidence evidence;
-  EXPECT_EQ(JudgeExpectation(e, evidence).detail,
-            R"(expected a call of check_order_status with {"order_id":"4567"}, the agent called no tool)");
+  EXPECT_EQ(
+      JudgeExpectation(e, evidence).detail,
+      R"(expected a call of check_order_status with {"order_id":"4567"}, the agent called no tool)");
   evidence.tool_calls = {{"c1", "lookup", R"({"order_id":"4567"})"},
                          {"c2", "check_order_status", R"({"order_id": 45)"},  // not JSON
                          {"c3", "check_order_status", R"({"order_id":"1"})"}};
@@ -74,7 +75,8 @@ TEST(ExpectationChecksTest, AgentSaysContainsAndMatches) {
   evidence.call_ended_reason = "agent hung up";
   e.matches.clear();
   EXPECT_EQ(JudgeExpectation(e, evidence).detail,
-            "expected \"your order\", heard \"\" (the call ended before the turn completed: agent hung up)");
+            "expected \"your order\", heard \"\" (the call ended before the turn completed: agent "
+            "hung up)");
 }
 
 TEST(ExpectationChecksTest, NoReplyWindowIsHalfOpen) {
@@ -86,7 +88,8 @@ TEST(ExpectationChecksTest, NoReplyWindowIsHalfOpen) {
   evidence.reply_onset_us = 11'999'000;
   const Verdict spoke = JudgeExpectation(e, evidence);
   EXPECT_FALSE(spoke.passed);
-  EXPECT_EQ(spoke.detail, "the agent spoke 1999 ms after the caller's action ended (silent window 2000 ms)");
+  EXPECT_EQ(spoke.detail,
+            "the agent spoke 1999 ms after the caller's action ended (silent window 2000 ms)");
   evidence.reply_onset_us = 12'000'000;
   EXPECT_TRUE(JudgeExpectation(e, evidence).passed);
 }
@@ -127,7 +130,8 @@ TEST(ExpectationChecksTest, LatencyAndStops) {
   EXPECT_FALSE(JudgeExpectation(latency, evidence).passed);
   Expectation stops = Make(Expectation::kAgentStops);
   stops.within_ms = 300;
-  EXPECT_EQ(JudgeExpectation(stops, evidence).detail, "the agent was not speaking when the caller barged in");
+  EXPECT_EQ(JudgeExpectation(stops, evidence).detail,
+            "the agent was not speaking when the caller barged in");
   evidence.barge_in_stop_ms = 250;
   EXPECT_TRUE(JudgeExpectation(stops, evidence).passed);
 }

@@ -42,7 +42,8 @@ TEST_F(SpeechFileTest, StereoEightKilohertzIsMixedDownAndResampled) {
   // Left: a tone at full 0.5 scale; right: silence. The mono mix is half as loud.
   std::vector<int16_t> stereo;
   for (int i = 0; i < 8000; ++i) {
-    stereo.push_back(static_cast<int16_t>(16384 * std::sin(2 * 3.14159265358979 * 500 * i / 8000.0)));
+    stereo.push_back(
+        static_cast<int16_t>(16384 * std::sin(2 * 3.14159265358979 * 500 * i / 8000.0)));
     stereo.push_back(0);
   }
   const std::string path = Path("b.flac");
@@ -54,7 +55,9 @@ TEST_F(SpeechFileTest, StereoEightKilohertzIsMixedDownAndResampled) {
   EXPECT_EQ(clip->source_rate_hz, 8000);
   EXPECT_NEAR(static_cast<double>(clip->samples.size()), 16000, 2);
   int peak = 0;
-  for (size_t i = 1000; i < 15000; ++i) peak = std::max(peak, std::abs(static_cast<int>(clip->samples[i])));
+  for (size_t i = 1000; i < 15000; ++i) {
+    peak = std::max(peak, std::abs(static_cast<int>(clip->samples[i])));
+  }
   EXPECT_NEAR(peak, 8192, 100);
 }
 

@@ -45,9 +45,10 @@ inline std::vector<int16_t> To8k(const std::vector<int16_t>& samples) {
   agent::Decimator decimator;
   std::vector<int16_t> out(samples.size() / 2);
   for (size_t f = 0; f + agent::kFrameSamples <= samples.size(); f += agent::kFrameSamples) {
-    decimator.Process(std::span<const int16_t, agent::kFrameSamples>(samples.data() + f, agent::kFrameSamples),
-                      std::span<int16_t, agent::kNarrowbandFrameSamples>(out.data() + f / 2,
-                                                                         agent::kNarrowbandFrameSamples));
+    decimator.Process(
+        std::span<const int16_t, agent::kFrameSamples>(samples.data() + f, agent::kFrameSamples),
+        std::span<int16_t, agent::kNarrowbandFrameSamples>(out.data() + f / 2,
+                                                           agent::kNarrowbandFrameSamples));
   }
   return out;
 }

@@ -194,5 +194,50 @@ TEST_F(EndToEnd, BargeInStopsAgentAudioAtTheCallersEarWithinBound) {
   EXPECT_EQ(barge_ins, 5);
 }
 
+// The caller's actions and expectations written in YAML, through the loader, the runner and the
+// store, over PCMU: DTMF, a tool call with argument subsets, a repeat, a silence the agent must
+// not fill, and an agent that ends the call with end_call.
+const char* kActions = R"(
+name: actions
+codec: pcmu
+network:
+  uplink:   { delay_ms: 40, jitter_ms: 5 }
+  downlink: { delay_ms: 40, jitter_ms: 5 }
+fakes:
+  stt: { profile: perfect }
+  llm: { script: llm/actions.yaml }
+turns:
+  - expect: [ { agent_says: { contains: "how can i help" } } ]
+  - dtmf: "1234"
+    expect: [ { agent_says: { matches: "you entered one two three four" } } ]
+  - user: "what is the status of my order"
+    expect: [ { tool_call: { name: check_order_status, args: { order_id: "4567" } } } ]
+  - repeat: {}
+    expect: [ { agent_repeats: {} } ]
+  - silence: { ms: 2000 }
+    expect: [ { no_reply: { within_ms: 1500 } } ]
+  - user: "thank you, goodbye"
+    expect: [ { agent_says: { contains: "have a nice day" } }, { call_ends: { by: agent } } ]
+load: { callers: 3, arrival: { rate_per_s: 1 } }
+)";
+
+TEST_F(EndToEnd, CallerActionsAndAgentHangupPassThroughTheStore) {
+  const RunResult r = Run(kActions, 51);
+  EXPECT_EQ(r.calls, 3);
+  EXPECT_EQ(r.calls_passed, 3) << "seed 51";
+  for (const CallRow& call : store_->LoadCalls(r.run_id)) {
+    EXPECT_EQ(call.status, "completed");
+    EXPECT_TRUE(call.task_completed) << call.failure_reason;
+    int agent_hangups = 0, dtmf_keys = 0;
+    for (const EventRow& e : store_->LoadEvents(r.run_id, call.call_id)) {
+      agent_hangups += e.source == "agent" && e.kind == "agent_hangup";
+      dtmf_keys += e.source == "agent" && e.kind == "dtmf";
+    }
+    EXPECT_EQ(agent_hangups, 1);
+    EXPECT_EQ(dtmf_keys, 4);
+  }
+  EXPECT_EQ(Metric(r.run_id, "wer"), 0.0);  // the spoken turns, including the repeat request
+}
+
 }  // namespace
 }  // namespace callsim::harness

@@ -17,14 +17,14 @@ constexpr const char* kMinimal = "name: t\nturns:\n  - user: hello there\n";
 
 TEST(CallerParserTest, EveryFieldParses) {
   const Scenario s = MustLoad(std::string(kMinimal) +
-      "caller:\n"
-      "  noise: { type: babble, snr_db: 12, talkers: 6 }\n"
-      "  echo: { return_loss_db: 35, delay_ms: 120 }\n"
-      "  words_per_minute: 180\n"
-      "  variation: { rate: 0.1, pauses: 0.2 }\n"
-      "  repeat_phrase: \"pardon?\"\n"
-      "  reply_timeout_ms: 8000\n"
-      "  reply_end_silence_ms: 700\n");
+                              "caller:\n"
+                              "  noise: { type: babble, snr_db: 12, talkers: 6 }\n"
+                              "  echo: { return_loss_db: 35, delay_ms: 120 }\n"
+                              "  words_per_minute: 180\n"
+                              "  variation: { rate: 0.1, pauses: 0.2 }\n"
+                              "  repeat_phrase: \"pardon?\"\n"
+                              "  reply_timeout_ms: 8000\n"
+                              "  reply_end_silence_ms: 700\n");
   EXPECT_EQ(s.caller.noise.type, "babble");
   EXPECT_EQ(s.caller.noise.snr_db, 12);
   EXPECT_EQ(s.caller.noise.talkers, 6);
@@ -55,8 +55,9 @@ TEST(CallerParserTest, DefaultsAndEmptyEcho) {
 TEST(CallerParserTest, NoiseFileResolvesAgainstTheScenarioFolder) {
   TempDir dir;
   const std::string noise = dir.Write("noise/cafe.wav", "RIFF");
-  const std::string path = dir.Write("s.yaml", std::string(kMinimal) +
-                                                   "caller: { noise: { type: file, file: noise/cafe.wav, snr_db: 5 } }\n");
+  const std::string path = dir.Write(
+      "s.yaml", std::string(kMinimal) +
+                    "caller: { noise: { type: file, file: noise/cafe.wav, snr_db: 5 } }\n");
   const LoadResult r = LoadScenarioFile(path);
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].ToString());
   EXPECT_EQ(r.scenario->caller.noise.type, "file");
@@ -67,14 +68,17 @@ TEST(CallerParserErrorTest, NoiseRules) {
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: file } }\n"),
             "s.yaml:4:18: caller.noise.file: missing required key file (type file plays a WAV or "
             "FLAC recording)");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: white, file: a.wav } }\n"),
-            "s.yaml:4:33: caller.noise.file: file applies only to type file");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: white, file: a.wav } }\n"),
+      "s.yaml:4:33: caller.noise.file: file applies only to type file");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: pink, talkers: 3 } }\n"),
             "s.yaml:4:32: caller.noise.talkers: talkers applies only to type babble");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: babble, talkers: 17 } }\n"),
-            "s.yaml:4:43: caller.noise.talkers: expected a whole number in [1, 16], got 17");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: brown } }\n"),
-            "s.yaml:4:26: caller.noise.type: expected none | white | pink | babble | file, got brown");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: babble, talkers: 17 } }\n"),
+      "s.yaml:4:43: caller.noise.talkers: expected a whole number in [1, 16], got 17");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: brown } }\n"),
+      "s.yaml:4:26: caller.noise.type: expected none | white | pink | babble | file, got brown");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: file, file: x.mp3 } }\n"),
             "s.yaml:4:38: caller.noise.file: expected a .wav or .flac file, got x.mp3");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { noise: { type: file, file: x.wav } }\n"),

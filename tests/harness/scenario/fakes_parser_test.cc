@@ -15,10 +15,11 @@ constexpr const char* kMinimal = "name: t\nturns:\n  - user: hello there\n";
 
 TEST(FakesParserTest, CapacityOnEveryProvider) {
   const Scenario s = MustLoad(std::string(kMinimal) +
-      "fakes:\n"
-      "  stt: { capacity: { max_concurrent: 8, queue: 16, queue_timeout_ms: 2000, rate_limit_per_s: 40 } }\n"
-      "  llm: { capacity: { max_concurrent: 30 } }\n"
-      "  tts: { capacity: { rate_limit_per_s: 2.5 } }\n");
+                              "fakes:\n"
+                              "  stt: { capacity: { max_concurrent: 8, queue: 16, "
+                              "queue_timeout_ms: 2000, rate_limit_per_s: 40 } }\n"
+                              "  llm: { capacity: { max_concurrent: 30 } }\n"
+                              "  tts: { capacity: { rate_limit_per_s: 2.5 } }\n");
   EXPECT_EQ(s.fakes.stt.capacity.max_concurrent, 8);
   EXPECT_EQ(s.fakes.stt.capacity.queue, 16);
   EXPECT_EQ(s.fakes.stt.capacity.queue_timeout_ms, 2000);
@@ -38,15 +39,18 @@ TEST(FakesParserErrorTest, CapacityErrors) {
                         "fakes:\n  llm:\n    capacity: { queue: 3, max_concurrent: 0 }\n"),
             "s.yaml:6:17: fakes.llm.capacity.queue: queue 3 needs max_concurrent > 0 (with "
             "unlimited concurrency nothing ever waits)");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  stt:\n    capacity: { max_concurrent: 1.5 }\n"),
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
+                        "fakes:\n  stt:\n    capacity: { max_concurrent: 1.5 }\n"),
             "s.yaml:6:33: fakes.stt.capacity.max_concurrent: expected a whole number in [0, "
             "1000000], got 1.5");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  tts:\n    capacity: { queue_timeout_ms: -1 }\n"),
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
+                        "fakes:\n  tts:\n    capacity: { queue_timeout_ms: -1 }\n"),
             "s.yaml:6:35: fakes.tts.capacity.queue_timeout_ms: expected a number in [0, 86400000], "
             "got -1");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  tts:\n    capacity: { max_concurent: 1 }\n"),
-            "s.yaml:6:17: fakes.tts.capacity.max_concurent: unknown key max_concurent (did you "
-            "mean max_concurrent?)");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kMinimal) + "fakes:\n  tts:\n    capacity: { max_concurent: 1 }\n"),
+      "s.yaml:6:17: fakes.tts.capacity.max_concurent: unknown key max_concurent (did you "
+      "mean max_concurrent?)");
 }
 
 }  // namespace

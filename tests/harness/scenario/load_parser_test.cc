@@ -48,24 +48,30 @@ TEST(LoadParserTest, ArrivalShorthandAndPhases) {
 }
 
 TEST(LoadParserErrorTest, ArrivalErrors) {
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
-                        "load:\n  arrival: { rate_per_s: 1, phases: [ { poisson: { rate_per_s: 1, duration_s: 5 } } ] }\n"),
-            "s.yaml:5:29: load.arrival.phases: arrival takes exactly one of rate_per_s and phases, "
-            "not both (rate_per_s is shorthand for one constant phase)");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kMinimal) + "load:\n  arrival: { rate_per_s: 1, phases: [ { poisson: "
+                                          "{ rate_per_s: 1, duration_s: 5 } } ] }\n"),
+      "s.yaml:5:29: load.arrival.phases: arrival takes exactly one of rate_per_s and phases, "
+      "not both (rate_per_s is shorthand for one constant phase)");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "load:\n  arrival: {}\n"),
             "s.yaml:5:12: load.arrival: arrival takes exactly one of rate_per_s and phases");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
-                        "load:\n  arrival:\n    phases:\n      - { constant: { rate_per_s: 1, duration_s: 5 }, poisson: { rate_per_s: 1, duration_s: 5 } }\n"),
+                        "load:\n  arrival:\n    phases:\n      - { constant: { rate_per_s: 1, "
+                        "duration_s: 5 }, poisson: { rate_per_s: 1, duration_s: 5 } }\n"),
             "s.yaml:7:9: load.arrival.phases.0: expected one of constant, ramp, poisson per list "
             "item, got 2");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
-                        "load:\n  arrival:\n    phases:\n      - ramp: { from_rate_per_s: 1, duration_s: 5 }\n"),
-            "s.yaml:7:15: load.arrival.phases.0.ramp.to_rate_per_s: missing required key "
-            "to_rate_per_s");
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
-                        "load:\n  arrival:\n    phases:\n      - constant: { rate_per_s: 1, duration_s: 0 }\n"),
-            "s.yaml:7:48: load.arrival.phases.0.constant.duration_s: expected a number in (0, "
-            "86400], got 0");
+  EXPECT_EQ(
+      OnlyErrorOf(
+          std::string(kMinimal) +
+          "load:\n  arrival:\n    phases:\n      - ramp: { from_rate_per_s: 1, duration_s: 5 }\n"),
+      "s.yaml:7:15: load.arrival.phases.0.ramp.to_rate_per_s: missing required key "
+      "to_rate_per_s");
+  EXPECT_EQ(
+      OnlyErrorOf(
+          std::string(kMinimal) +
+          "load:\n  arrival:\n    phases:\n      - constant: { rate_per_s: 1, duration_s: 0 }\n"),
+      "s.yaml:7:48: load.arrival.phases.0.constant.duration_s: expected a number in (0, "
+      "86400], got 0");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
                         "load:\n  arrival:\n    phases:\n      - burst: { rate_per_s: 1 }\n"),
             "s.yaml:7:9: load.arrival.phases.0.burst: unknown key burst (expected one of: "
@@ -106,9 +112,11 @@ TEST(LoadParserErrorTest, ThresholdErrors) {
                 KnownMetricNames());
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "thresholds:\n  turn_latncy: [\"p(95)<1\"]\n"),
             "s.yaml:5:3: thresholds.turn_latncy: unknown metric turn_latncy (did you mean "
-            "turn_latency?); known metrics: " + KnownMetricNames());
-  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "thresholds:\n  wer: [\"value<0.1\", \"p(95)<0.1\"]\n"),
-            "s.yaml:5:22: thresholds.wer.1: \"p(95)\" does not apply to wer (it takes value)");
+            "turn_latency?); known metrics: " +
+                KnownMetricNames());
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kMinimal) + "thresholds:\n  wer: [\"value<0.1\", \"p(95)<0.1\"]\n"),
+      "s.yaml:5:22: thresholds.wer.1: \"p(95)\" does not apply to wer (it takes value)");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "thresholds:\n  turn_latency: [\"p95<1200\"]\n"),
             "s.yaml:5:18: thresholds.turn_latency.0: expected AGGREGATE OP NUMBER such as "
             "\"p(95)<1200\" (aggregates for turn_latency: p(N), avg, min, max, med, count), got "
@@ -132,7 +140,8 @@ class MixTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_.Write("llm/support.yaml", "rules: []\n");
-    dir_.Write("calls/a.yaml", "name: a\nfakes: { llm: { script: ../llm/support.yaml } }\nturns:\n  - user: hi\n");
+    dir_.Write("calls/a.yaml",
+               "name: a\nfakes: { llm: { script: ../llm/support.yaml } }\nturns:\n  - user: hi\n");
     dir_.Write("calls/b.yaml", "name: b\ncodec: pcmu\nturns:\n  - user: bye\n  - hangup: {}\n");
   }
   std::string Top(const std::string& mix) const {
@@ -142,7 +151,8 @@ class MixTest : public ::testing::Test {
 };
 
 TEST_F(MixTest, EntriesAreLoadedWithTheirWeights) {
-  const std::string top = Top("    - { scenario: calls/a.yaml, weight: 3 }\n    - { scenario: calls/b.yaml }\n");
+  const std::string top =
+      Top("    - { scenario: calls/a.yaml, weight: 3 }\n    - { scenario: calls/b.yaml }\n");
   const LoadResult r = LoadScenarioFile(top);
   for (const ScenarioError& e : r.errors) ADD_FAILURE() << e.ToString();
   ASSERT_TRUE(r.ok());
@@ -163,22 +173,26 @@ TEST_F(MixTest, EntriesAreLoadedWithTheirWeights) {
 }
 
 TEST_F(MixTest, ErrorsInsideAMixedInFileNameThatFile) {
-  const std::string bad = dir_.Write("calls/bad.yaml", "name: bad\nturns:\n  - user: hi\n    wait_for: never\n");
-  const std::string top = Top("    - { scenario: calls/a.yaml }\n    - { scenario: calls/bad.yaml }\n");
+  const std::string bad =
+      dir_.Write("calls/bad.yaml", "name: bad\nturns:\n  - user: hi\n    wait_for: never\n");
+  const std::string top =
+      Top("    - { scenario: calls/a.yaml }\n    - { scenario: calls/bad.yaml }\n");
   const LoadResult r = LoadScenarioFile(top);
-  EXPECT_EQ(ErrorStrings(r), std::vector<std::string>{
-                                 bad + ":4:15: turns.0.wait_for: expected reply | tool_result, got never"});
+  EXPECT_EQ(ErrorStrings(r),
+            std::vector<std::string>{
+                bad + ":4:15: turns.0.wait_for: expected reply | tool_result, got never"});
 }
 
 TEST_F(MixTest, MixesDoNotNest) {
   dir_.Write("calls/inner.yaml", "name: inner\nload:\n  mix: [ { scenario: a.yaml } ]\n");
-  const std::string top = Top("    - { scenario: calls/a.yaml }\n    - { scenario: calls/inner.yaml }\n");
+  const std::string top =
+      Top("    - { scenario: calls/a.yaml }\n    - { scenario: calls/inner.yaml }\n");
   const LoadResult r = LoadScenarioFile(top);
   EXPECT_EQ(ErrorStrings(r),
-            std::vector<std::string>{top + ":6:19: load.mix.1.scenario: " +
-                                     (dir_.path() / "calls/inner.yaml").string() +
-                                     " has a load.mix of its own; mixes do not nest (list its "
-                                     "scenarios here instead)"});
+            std::vector<std::string>{
+                top + ":6:19: load.mix.1.scenario: " + (dir_.path() / "calls/inner.yaml").string() +
+                " has a load.mix of its own; mixes do not nest (list its "
+                "scenarios here instead)"});
 }
 
 TEST_F(MixTest, MixErrorsInTheTopFile) {
@@ -191,11 +205,14 @@ TEST_F(MixTest, MixErrorsInTheTopFile) {
   EXPECT_EQ(ErrorStrings(LoadScenarioFile(top)),
             std::vector<std::string>{top + ":5:41: load.mix.0.weight: expected a number in (0, "
                                            "1000000], got 0"});
-  top = dir_.Write("top.yaml", "name: top\nturns: [ { user: hi } ]\nload: { mix: [ { scenario: calls/a.yaml } ] }\n");
-  EXPECT_EQ(ErrorStrings(LoadScenarioFile(top)),
-            std::vector<std::string>{top + ":2:1: turns: turns is not allowed with load.mix: every "
-                                           "call runs one of the mixed scenarios, so these turns "
-                                           "would never run (move them into a scenario of the mix)"});
+  top = dir_.Write(
+      "top.yaml",
+      "name: top\nturns: [ { user: hi } ]\nload: { mix: [ { scenario: calls/a.yaml } ] }\n");
+  EXPECT_EQ(
+      ErrorStrings(LoadScenarioFile(top)),
+      std::vector<std::string>{top + ":2:1: turns: turns is not allowed with load.mix: every "
+                                     "call runs one of the mixed scenarios, so these turns "
+                                     "would never run (move them into a scenario of the mix)"});
   top = dir_.Write("top.yaml", "name: top\nload: { callers: 3 }\n");
   EXPECT_EQ(ErrorStrings(LoadScenarioFile(top)),
             std::vector<std::string>{top + ":1:1: turns: missing required key turns"});

@@ -208,15 +208,16 @@ TEST(ScenarioLoaderErrorTest, StringWhereNumberExpected) {
 }
 
 TEST(ScenarioLoaderErrorTest, NumbersFollowYamlCoreSyntax) {
-  const LoadResult ok = Load(std::string(kMinimal) +
-                             "network: { uplink: { delay_ms: 1e3, jitter_ms: .5, loss: +0.25 } }\n");
+  const LoadResult ok =
+      Load(std::string(kMinimal) +
+           "network: { uplink: { delay_ms: 1e3, jitter_ms: .5, loss: +0.25 } }\n");
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok.scenario->uplink.delay_ms, 1000);
   EXPECT_EQ(ok.scenario->uplink.jitter_ms, 0.5);
   EXPECT_EQ(ok.scenario->uplink.loss.loss, 0.25);
   for (const char* bad : {".inf", ".nan", "1_0", "0x10", "--1", "1.2.3", "'5'"}) {
-    const LoadResult r = Load(std::string(kMinimal) + "network: { uplink: { delay_ms: " + bad +
-                              " } }\n");
+    const LoadResult r =
+        Load(std::string(kMinimal) + "network: { uplink: { delay_ms: " + bad + " } }\n");
     ASSERT_EQ(r.errors.size(), 1u) << bad;
     EXPECT_EQ(r.errors[0].path, "network.uplink.delay_ms") << bad;
   }
@@ -235,9 +236,9 @@ TEST(ScenarioLoaderErrorTest, CallersBelowOne) {
 }
 
 TEST(ScenarioLoaderErrorTest, P95BelowP50) {
-  EXPECT_EQ(OnlyError(std::string(kMinimal) +
-                      "fakes:\n  llm:\n    ttft_ms: { p50: 800, p95: 700 }\n"),
-            "s.yaml:6:31: fakes.llm.ttft_ms.p95: expected p95 (700) >= p50 (800)");
+  EXPECT_EQ(
+      OnlyError(std::string(kMinimal) + "fakes:\n  llm:\n    ttft_ms: { p50: 800, p95: 700 }\n"),
+      "s.yaml:6:31: fakes.llm.ttft_ms.p95: expected p95 (700) >= p50 (800)");
   // p95 left out: its default (250) is what conflicts, and the message says so.
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "fakes:\n  tts: { ttfb_ms: { p50: 300 } }\n"),
             "s.yaml:5:26: fakes.tts.ttfb_ms.p50: expected p95 (default 250) >= p50 (300)");
@@ -282,8 +283,9 @@ TEST(ScenarioLoaderErrorTest, EmptyTurn) {
 TEST(ScenarioLoaderErrorTest, DuplicateKeys) {
   EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\nname: u\n"),
             "s.yaml:4:1: name: duplicate key name (first at line 1)");
-  EXPECT_EQ(OnlyError(std::string(kMinimal) + "network:\n  uplink: { delay_ms: 10, delay_ms: 20 }\n"),
-            "s.yaml:5:27: network.uplink.delay_ms: duplicate key delay_ms (first at line 5)");
+  EXPECT_EQ(
+      OnlyError(std::string(kMinimal) + "network:\n  uplink: { delay_ms: 10, delay_ms: 20 }\n"),
+      "s.yaml:5:27: network.uplink.delay_ms: duplicate key delay_ms (first at line 5)");
 }
 
 TEST(ScenarioLoaderErrorTest, AgentStopsNeedsBargeIn) {
@@ -327,8 +329,7 @@ TEST(ScenarioLoaderErrorTest, LossParameterOfTheOtherModel) {
   EXPECT_EQ(OnlyError(std::string(kMinimal) +
                       "network: { uplink: { loss: { model: bernoulli, rate: 0.1, p: 0.2 } } }\n"),
             "s.yaml:4:59: network.uplink.loss.p: p applies only to model gilbert");
-  EXPECT_EQ(OnlyError(std::string(kMinimal) +
-                      "network: { uplink: { loss: { model: markov } } }\n"),
+  EXPECT_EQ(OnlyError(std::string(kMinimal) + "network: { uplink: { loss: { model: markov } } }\n"),
             "s.yaml:4:37: network.uplink.loss.model: expected none | bernoulli | gilbert, got "
             "markov");
 }

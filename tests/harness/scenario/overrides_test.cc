@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/measure/threshold.h"
 #include "harness/scenario/loader.h"
 #include "tests/harness/scenario/temp_dir.h"
+#include "tests/harness/scenario/test_util.h"
 
 namespace callsim::harness {
 namespace {
@@ -39,11 +41,10 @@ std::vector<std::string> ErrorStrings(const LoadResult& r) {
 }
 
 TEST(ScenarioOverridesTest, ContractPaths) {
-  const Scenario s = MustLoad({"codec=pcmu", "network.uplink.delay_ms=75",
-                               "network.uplink.jitter_ms=12", "network.downlink.delay_ms=33",
-                               "network.downlink.jitter_ms=4", "network.downlink.loss=0.07",
-                               "caller.noise.snr_db=5", "caller.noise.type=none",
-                               "load.callers=250"});
+  const Scenario s = MustLoad(
+      {"codec=pcmu", "network.uplink.delay_ms=75", "network.uplink.jitter_ms=12",
+       "network.downlink.delay_ms=33", "network.downlink.jitter_ms=4", "network.downlink.loss=0.07",
+       "caller.noise.snr_db=5", "caller.noise.type=none", "load.callers=250"});
   EXPECT_EQ(s.codec, agent::CodecKind::kPcmu);
   EXPECT_EQ(s.uplink.delay_ms, 75);
   EXPECT_EQ(s.uplink.jitter_ms, 12);
@@ -72,9 +73,9 @@ TEST(ScenarioOverridesTest, LossAsNumberAndAsGilbertMap) {
 }
 
 TEST(ScenarioOverridesTest, ListElementsByIndexAndLaterWins) {
-  const Scenario s = MustLoad({"turns.1.user=where is my refund", "load.callers=3",
-                               "load.callers=4", "turns.0.pause_before_ms=250",
-                               "load.arrival.rate_per_s=2.5"});
+  const Scenario s =
+      MustLoad({"turns.1.user=where is my refund", "load.callers=3", "load.callers=4",
+                "turns.0.pause_before_ms=250", "load.arrival.rate_per_s=2.5"});
   ASSERT_EQ(s.turns.size(), 3u);
   EXPECT_EQ(s.turns[1].user, "where is my refund");
   EXPECT_EQ(s.turns[0].pause_before_ms, 250);
@@ -101,9 +102,9 @@ TEST(ScenarioOverridesTest, MalformedOverridesAreReported) {
 }
 
 TEST(ScenarioOverridesTest, TypedErrorsNameTheOverride) {
-  const LoadResult r = LoadWith({"network.uplink.losss=0.1", "network.uplink.loss=1.5",
-                                 "network.downlink.loss={model: gilbert, p: 2}",
-                                 "caller.noise.snr_db=loud"});
+  const LoadResult r =
+      LoadWith({"network.uplink.losss=0.1", "network.uplink.loss=1.5",
+                "network.downlink.loss={model: gilbert, p: 2}", "caller.noise.snr_db=loud"});
   EXPECT_EQ(ErrorStrings(r),
             (std::vector<std::string>{
                 "--set network.uplink.losss=0.1: network.uplink.losss: unknown key losss (did "
@@ -122,8 +123,8 @@ TEST(ScenarioOverridesTest, ErrorsNotCausedByAnOverrideKeepTheirFilePosition) {
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].ToString(),
             "--set codec=opus: codec: codec opus is not supported yet (use l16 or pcmu)");
-  const LoadResult r2 = LoadScenarioText(std::string(kScenario) + "seed: -1\n", "s.yaml",
-                                         {"load.callers=3"});
+  const LoadResult r2 =
+      LoadScenarioText(std::string(kScenario) + "seed: -1\n", "s.yaml", {"load.callers=3"});
   ASSERT_EQ(r2.errors.size(), 1u);
   EXPECT_EQ(r2.errors[0].where.line, 13);
   EXPECT_EQ(r2.errors[0].where.column, 7);
@@ -187,11 +188,71 @@ TEST(ScenarioOverridesTest, CopiedNodesKeepTheirFilePositions) {
                                      "duration_ms"});
 }
 
+TEST(ScenarioOverridesTest, NewFieldsAreReachable) {
+  const Scenario s =
+      MustLoad({"caller.echo.return_loss_db=30", "fakes.llm.capacity.max_concurrent=5",
+                "fakes.stt.capacity={max_concurrent: 2, queue: 4}",
+                "network.uplink.jitter_distribution=pareto", "caller.noise.type=babble",
+                "caller.noise.talkers=8", "caller.variation.rate=0.2", "load.duration_s=120",
+                "thresholds.wer=[\"value<0.1\"]", "seed=7"});
+  EXPECT_TRUE(s.caller.echo.enabled);
+  EXPECT_EQ(s.caller.echo.return_loss_db, 30);
+  EXPECT_EQ(s.caller.echo.delay_ms, 40);
+  EXPECT_EQ(s.fakes.llm.capacity.max_concurrent, 5);
+  EXPECT_EQ(s.fakes.stt.capacity.max_concurrent, 2);
+  EXPECT_EQ(s.fakes.stt.capacity.queue, 4);
+  EXPECT_EQ(s.uplink.jitter_distribution, "pareto");
+  EXPECT_EQ(s.downlink.jitter_distribution, "normal");
+  EXPECT_EQ(s.caller.noise.talkers, 8);
+  EXPECT_DOUBLE_EQ(s.caller.variation.rate, 0.2);
+  EXPECT_EQ(s.load.duration_s, 120);
+  ASSERT_EQ(s.thresholds.size(), 1u);
+  EXPECT_EQ(s.thresholds[0].metric, "wer");
+  EXPECT_EQ(s.thresholds[0].where.file, "--set thresholds.wer=[\"value<0.1\"]");
+  EXPECT_EQ(s.seed, std::optional<uint64_t>(7));
+}
+
+TEST(ScenarioOverridesTest, PhasesAndTurnActionsByIndex) {
+  const LoadResult r = LoadScenarioText(
+      "name: t\nturns:\n  - user: hi\nload:\n  arrival:\n    phases:\n"
+      "      - constant: { rate_per_s: 1, duration_s: 60 }\n"
+      "      - ramp: { from_rate_per_s: 1, to_rate_per_s: 5, duration_s: 60 }\n",
+      "s.yaml",
+      {"load.arrival.phases.0.constant.rate_per_s=3", "load.arrival.phases.1.ramp.to_rate_per_s=9",
+       "turns.0.user=my number is [pause 700] four five"});
+  ASSERT_TRUE(r.ok()) << testing::ErrorStrings(r)[0];
+  EXPECT_EQ(r.scenario->load.phases[0].rate_per_s, 3);
+  EXPECT_EQ(r.scenario->load.phases[1].to_rate_per_s, 9);
+  EXPECT_EQ(r.scenario->turns[0].user, "my number is four five");
+  ASSERT_EQ(r.scenario->turns[0].segments.size(), 2u);
+  EXPECT_EQ(r.scenario->turns[0].segments[0].pause_after_ms, 700);
+}
+
+TEST(ScenarioOverridesTest, ErrorsInNewFieldsNameTheOverride) {
+  const LoadResult r =
+      LoadWith({"caller.echo.return_loss_db=90", "fakes.llm.capacity.queue=2",
+                "network.downlink.jitter_distribution=gamma", "thresholds.latency=[\"p(95)<1\"]"});
+  EXPECT_EQ(ErrorStrings(r),
+            (std::vector<std::string>{
+                "--set caller.echo.return_loss_db=90: caller.echo.return_loss_db: expected a "
+                "number in [0, 80], got 90",
+                "--set fakes.llm.capacity.queue=2: fakes.llm.capacity.queue: queue 2 needs "
+                "max_concurrent > 0 (with unlimited concurrency nothing ever waits)",
+                "--set network.downlink.jitter_distribution=gamma: "
+                "network.downlink.jitter_distribution: expected normal | uniform | exponential | "
+                "pareto, got gamma",
+                "--set thresholds.latency=[\"p(95)<1\"]: thresholds.latency: unknown metric "
+                "latency; known metrics: " +
+                    KnownMetricNames(),
+            }));
+}
+
 TEST(ScenarioLlmScriptPathTest, RelativePathsResolveAgainstTheScenarioFolder) {
   testing::TempDir dir;
   const std::string script = dir.Write("suite/llm/support.yaml", "turns: []\n");
-  const std::string scenario = dir.Write(
-      "suite/s.yaml", "name: t\nturns:\n  - user: hi\nfakes:\n  llm: { script: llm/support.yaml }\n");
+  const std::string scenario =
+      dir.Write("suite/s.yaml",
+                "name: t\nturns:\n  - user: hi\nfakes:\n  llm: { script: llm/support.yaml }\n");
   const LoadResult r = LoadScenarioFile(scenario);
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].ToString());
   EXPECT_EQ(r.scenario->fakes.llm.script, script);
@@ -219,20 +280,21 @@ TEST(ScenarioLlmScriptPathTest, MissingScriptIsReportedAtTheScriptKey) {
       "s.yaml", "name: t\nturns:\n  - user: hi\nfakes:\n  llm:\n    script: llm/nope.yaml\n");
   const LoadResult r = LoadScenarioFile(scenario);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].ToString(),
-            scenario + ":6:5: fakes.llm.script: no such file: " +
-                (dir.path() / "llm/nope.yaml").string() +
-                " (relative paths start at the scenario's folder)");
+  EXPECT_EQ(r.errors[0].ToString(), scenario + ":6:5: fakes.llm.script: no such file: " +
+                                        (dir.path() / "llm/nope.yaml").string() +
+                                        " (relative paths start at the scenario's folder)");
   // LoadScenarioText resolves against the folder of the path it is given.
-  const LoadResult r2 = LoadScenarioText("name: t\nturns: [ {user: hi} ]\nfakes: { llm: { script: x.yaml } }\n",
-                                         (dir.path() / "s.yaml").string());
+  const LoadResult r2 =
+      LoadScenarioText("name: t\nturns: [ {user: hi} ]\nfakes: { llm: { script: x.yaml } }\n",
+                       (dir.path() / "s.yaml").string());
   ASSERT_EQ(r2.errors.size(), 1u);
   EXPECT_EQ(r2.errors[0].where.line, 3);
   EXPECT_EQ(r2.errors[0].where.column, 17);
   dir.Write("x.yaml", "turns: []\n");
-  EXPECT_TRUE(LoadScenarioText("name: t\nturns: [ {user: hi} ]\nfakes: { llm: { script: x.yaml } }\n",
-                               (dir.path() / "s.yaml").string())
-                  .ok());
+  EXPECT_TRUE(
+      LoadScenarioText("name: t\nturns: [ {user: hi} ]\nfakes: { llm: { script: x.yaml } }\n",
+                       (dir.path() / "s.yaml").string())
+          .ok());
 }
 
 }  // namespace

@@ -24,16 +24,17 @@ TEST(TurnParserTest, EveryActionParsesToItsKind) {
   TempDir dir;
   dir.Write("audio/hello.wav", "RIFF");
   dir.Write("audio/ok.FLAC", "fLaC");
-  const std::string path = dir.Write("s.yaml", std::string(kHead) +
-      "  - expect: [ { agent_says: { contains: \"how can i help\" } } ]\n"
-      "  - user: \"my number is [pause 900] four five [pause 1200.5] six\"\n"
-      "  - play: { file: audio/hello.wav, transcript: \"hello there\" }\n"
-      "  - play: { file: audio/ok.FLAC }\n"
-      "  - dtmf: \"0123456789*#ABCD\"\n"
-      "  - silence: { ms: 2000 }\n"
-      "  - repeat: {}\n"
-      "  - repeat:\n"
-      "  - hangup: {}\n");
+  const std::string path = dir.Write(
+      "s.yaml", std::string(kHead) +
+                    "  - expect: [ { agent_says: { contains: \"how can i help\" } } ]\n"
+                    "  - user: \"my number is [pause 900] four five [pause 1200.5] six\"\n"
+                    "  - play: { file: audio/hello.wav, transcript: \"hello there\" }\n"
+                    "  - play: { file: audio/ok.FLAC }\n"
+                    "  - dtmf: \"0123456789*#ABCD\"\n"
+                    "  - silence: { ms: 2000 }\n"
+                    "  - repeat: {}\n"
+                    "  - repeat:\n"
+                    "  - hangup: {}\n");
   const LoadResult r = LoadScenarioFile(path);
   for (const ScenarioError& e : r.errors) ADD_FAILURE() << e.ToString();
   ASSERT_TRUE(r.ok());
@@ -66,7 +67,8 @@ TEST(TurnParserTest, EveryActionParsesToItsKind) {
 }
 
 TEST(TurnParserTest, TextWithoutMarkersIsOneSegmentKeptAsWritten) {
-  const Scenario s = MustLoad(std::string(kHead) + "  - user: \"hi,  i want to check on my order\"\n");
+  const Scenario s =
+      MustLoad(std::string(kHead) + "  - user: \"hi,  i want to check on my order\"\n");
   ASSERT_EQ(s.turns[0].segments.size(), 1u);
   EXPECT_EQ(s.turns[0].user, "hi,  i want to check on my order");
   EXPECT_EQ(s.turns[0].segments[0].text, s.turns[0].user);
@@ -75,14 +77,14 @@ TEST(TurnParserTest, TextWithoutMarkersIsOneSegmentKeptAsWritten) {
 
 TEST(TurnParserTest, WaitForPauseAndBargeInForms) {
   const Scenario s = MustLoad(std::string(kHead) +
-      "  - user: hi\n"
-      "    wait_for: tool_result\n"
-      "    pause_before_ms: 250\n"
-      "  - user: stop\n"
-      "    barge_in: { after_agent_speech_ms: 800 }\n"
-      "  - repeat: {}\n"
-      "    barge_in: { when_agent_says: \"delivery day\" }\n"
-      "  - user: ok\n");
+                              "  - user: hi\n"
+                              "    wait_for: tool_result\n"
+                              "    pause_before_ms: 250\n"
+                              "  - user: stop\n"
+                              "    barge_in: { after_agent_speech_ms: 800 }\n"
+                              "  - repeat: {}\n"
+                              "    barge_in: { when_agent_says: \"delivery day\" }\n"
+                              "  - user: ok\n");
   EXPECT_EQ(s.turns[0].wait_for, "tool_result");
   EXPECT_EQ(s.turns[0].pause_before_ms, 250);
   EXPECT_FALSE(s.turns[0].barge_in.has_value());
@@ -96,20 +98,21 @@ TEST(TurnParserTest, WaitForPauseAndBargeInForms) {
 
 TEST(TurnParserTest, EveryExpectationKind) {
   const Scenario s = MustLoad(std::string(kHead) +
-      "  - user: \"order four five six seven\"\n"
-      "    expect:\n"
-      "      - agent_says: { contains: \"shipped\" }\n"
-      "      - agent_says: { matches: \"order (number )?\\\\d+\" }\n"
-      "      - turn_latency: { max_ms: 1200 }\n"
-      "      - tool_call: { name: check_order_status, args: { order_id: \"4567\", n: 2, f: [1, true] } }\n"
-      "      - tool_call: { name: transfer }\n"
-      "      - no_reply: { within_ms: 3000 }\n"
-      "      - call_ends: { by: transfer }\n"
-      "  - user: wait\n"
-      "    barge_in: { after_agent_speech_ms: 500 }\n"
-      "    expect: [ { agent_stops: { within_ms: 300 } } ]\n"
-      "  - repeat: {}\n"
-      "    expect: [ { agent_repeats: {} }, { agent_repeats: } ]\n");
+                              "  - user: \"order four five six seven\"\n"
+                              "    expect:\n"
+                              "      - agent_says: { contains: \"shipped\" }\n"
+                              "      - agent_says: { matches: \"order (number )?\\\\d+\" }\n"
+                              "      - turn_latency: { max_ms: 1200 }\n"
+                              "      - tool_call: { name: check_order_status, args: { order_id: "
+                              "\"4567\", n: 2, f: [1, true] } }\n"
+                              "      - tool_call: { name: transfer }\n"
+                              "      - no_reply: { within_ms: 3000 }\n"
+                              "      - call_ends: { by: transfer }\n"
+                              "  - user: wait\n"
+                              "    barge_in: { after_agent_speech_ms: 500 }\n"
+                              "    expect: [ { agent_stops: { within_ms: 300 } } ]\n"
+                              "  - repeat: {}\n"
+                              "    expect: [ { agent_repeats: {} }, { agent_repeats: } ]\n");
   const std::vector<Expectation>& e = s.turns[0].expect;
   ASSERT_EQ(e.size(), 7u);
   EXPECT_EQ(e[0].kind, Expectation::kAgentSays);
@@ -227,15 +230,18 @@ TEST(TurnParserErrorTest, BargeInForms) {
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - user: hi\n    barge_in: {}\n"),
             "s.yaml:4:15: turns.0.barge_in: barge_in takes exactly one of after_agent_speech_ms "
             "and when_agent_says");
-  EXPECT_EQ(OnlyErrorOf(std::string(kHead) +
-                        "  - user: hi\n    barge_in: { after_agent_speech_ms: 5, when_agent_says: ok }\n"),
+  EXPECT_EQ(OnlyErrorOf(
+                std::string(kHead) +
+                "  - user: hi\n    barge_in: { after_agent_speech_ms: 5, when_agent_says: ok }\n"),
             "s.yaml:4:43: turns.0.barge_in.when_agent_says: barge_in takes exactly one of "
             "after_agent_speech_ms and when_agent_says, not both");
-  EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - dtmf: \"1\"\n    barge_in: { when_agent_says: ok }\n"),
-            "s.yaml:4:5: turns.0.barge_in: barge_in needs user, play or repeat in the same turn "
-            "(what the caller says over the agent)");
-  EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - user: hi\n    barge_in: { when_agent_says: \"?!\" }\n"),
-            "s.yaml:4:34: turns.0.barge_in.when_agent_says: expected some words, got \"?!\"");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kHead) + "  - dtmf: \"1\"\n    barge_in: { when_agent_says: ok }\n"),
+      "s.yaml:4:5: turns.0.barge_in: barge_in needs user, play or repeat in the same turn "
+      "(what the caller says over the agent)");
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kHead) + "  - user: hi\n    barge_in: { when_agent_says: \"?!\" }\n"),
+      "s.yaml:4:34: turns.0.barge_in.when_agent_says: expected some words, got \"?!\"");
 }
 
 TEST(TurnParserErrorTest, AgentSaysForms) {
@@ -252,10 +258,12 @@ TEST(TurnParserErrorTest, AgentSaysForms) {
 }
 
 TEST(TurnParserErrorTest, ExpectationsOnTheWrongTurn) {
-  EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - user: hi\n    expect: [ { agent_repeats: {} } ]\n"),
-            "s.yaml:4:17: turns.0.expect.0.agent_repeats: agent_repeats needs repeat in the same "
-            "turn (the agent repeats itself only when asked)");
-  EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - repeat: {}\n    expect: [ { agent_stops: { within_ms: 5 } } ]\n"),
+  EXPECT_EQ(
+      OnlyErrorOf(std::string(kHead) + "  - user: hi\n    expect: [ { agent_repeats: {} } ]\n"),
+      "s.yaml:4:17: turns.0.expect.0.agent_repeats: agent_repeats needs repeat in the same "
+      "turn (the agent repeats itself only when asked)");
+  EXPECT_EQ(OnlyErrorOf(std::string(kHead) +
+                        "  - repeat: {}\n    expect: [ { agent_stops: { within_ms: 5 } } ]\n"),
             "s.yaml:4:17: turns.0.expect.0.agent_stops: agent_stops needs barge_in in the same "
             "turn (there is nothing to stop)");
 }
@@ -272,9 +280,10 @@ TEST(TurnParserErrorTest, ToolCallAndCallEndsShapes) {
   EXPECT_EQ(OnlyErrorOf(head + "      - no_reply: { within_ms: -1 }\n"),
             "s.yaml:5:32: turns.0.expect.0.no_reply.within_ms: expected a number in (0, 86400000], "
             "got -1");
-  EXPECT_EQ(OnlyErrorOf(head + "      - { no_reply: { within_ms: 5 }, call_ends: { by: agent } }\n"),
-            "s.yaml:5:9: turns.0.expect.0: expected one of agent_says, turn_latency, agent_stops, "
-            "tool_call, no_reply, call_ends, agent_repeats per list item, got 2");
+  EXPECT_EQ(
+      OnlyErrorOf(head + "      - { no_reply: { within_ms: 5 }, call_ends: { by: agent } }\n"),
+      "s.yaml:5:9: turns.0.expect.0: expected one of agent_says, turn_latency, agent_stops, "
+      "tool_call, no_reply, call_ends, agent_repeats per list item, got 2");
 }
 
 }  // namespace
