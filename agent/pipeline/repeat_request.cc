@@ -9,7 +9,9 @@ namespace callsim::agent {
 bool IsRepeatRequest(std::string_view user_text) {
   static constexpr std::string_view kPhrases[] = {" repeat ", " say that again ", " say it again ",
                                                   " come again ", " pardon "};
-  const std::string padded = " " + NormalizeText(user_text) + " ";
+  std::string padded(1, ' ');  // whole words are found as padded substrings
+  padded += NormalizeText(user_text);
+  padded += ' ';
   for (std::string_view phrase : kPhrases) {
     if (padded.find(phrase) != std::string::npos) return true;
   }

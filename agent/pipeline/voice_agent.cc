@@ -253,6 +253,7 @@ void VoiceAgent::FlushDtmf(const char* reason) {
     return;
   }
   CancelReply("dtmf");  // a key press interrupts what the agent was saying or about to say
+  barge_candidate_ = false;
   AppendHistory("user", text);
   const int64_t now_us = scheduler_.NowUs();
   turn_ = TurnTiming{};

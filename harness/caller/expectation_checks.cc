@@ -17,6 +17,14 @@ std::string FormatMs(double ms) {
 
 std::string Quote(const std::string& text) { return "\"" + text + "\""; }
 
+// " w1 w2 ... wn ": whole words are found as padded substrings.
+std::string PaddedWords(std::string_view text) {
+  std::string padded(1, ' ');
+  padded += agent::NormalizeText(text);
+  padded += ' ';
+  return padded;
+}
+
 // Appends why the evidence may be incomplete to a failure.
 Verdict Judged(bool passed, std::string detail, const TurnEvidence& evidence) {
   if (!passed && !evidence.call_ended_reason.empty()) {
@@ -163,9 +171,7 @@ Verdict JudgeCallEnds(const Expectation& e, CallEndedBy by, const std::string& r
 }
 
 bool ContainsPhrase(std::string_view heard, std::string_view phrase) {
-  const std::string h = " " + agent::NormalizeText(heard) + " ";
-  const std::string p = " " + agent::NormalizeText(phrase) + " ";
-  return h.find(p) != std::string::npos;
+  return PaddedWords(heard).find(PaddedWords(phrase)) != std::string::npos;
 }
 
 bool ArgumentsContain(const nlohmann::json& actual, const nlohmann::json& expected) {

@@ -23,7 +23,7 @@ ProgressPrinter::ProgressPrinter(std::FILE* out, bool live)
     : out_(out), live_(live), min_interval_s_(live ? 0.1 : 5.0) {}
 
 double ProgressPrinter::EtaS(const RunProgress& p, double wall_s) const {
-  if (p.finished) return 0;
+  if (p.finished) return -1;  // the run is over: no estimate to show
   if (!have_origin_ || p.estimated_end_us < 0) return -1;
   const double wall_elapsed_s = wall_s - origin_wall_s_;
   const double virtual_elapsed_s = static_cast<double>(p.virtual_us - origin_virtual_us_) / 1e6;

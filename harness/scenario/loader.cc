@@ -110,7 +110,12 @@ std::optional<std::vector<SchemaFinding>> CheckSchema(const ParseContext& ctx,
     return std::nullopt;
   }
   if (doc.is_null()) doc = nlohmann::json::object();  // an empty file is an empty scenario
-  return CheckScenarioSchema(doc, index);
+  try {
+    return CheckScenarioSchema(doc, index);
+  } catch (const std::exception& e) {  // not expected: the schema is compiled in and tested
+    errors->push_back({{ctx.file(), 0, 0}, "", std::string("cannot check the schema: ") + e.what()});
+    return std::nullopt;
+  }
 }
 
 LoadResult LoadText(const std::string& yaml_text, const std::string& path,

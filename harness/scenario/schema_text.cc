@@ -760,8 +760,15 @@ std::string_view ScenarioSchemaText() {
         "dtmf": {
           "description": "Press these telephone keys (RFC 4733 events): 0-9, *, #, A-D.",
           "type": "string",
-          "pattern": "^[0-9*#A-D]+$",
-          "maxLength": 100
+          "minLength": 1,
+          "maxLength": 100,
+          "allOf": [
+            {
+              "description": "Telephone keys are 0-9, *, #, A-D.",
+              "$comment": "Not a pattern such as ^[0-9*#A-D]+$: std::regex (in valijson) recurses once per repetition and overflows the stack on long input.",
+              "not": { "pattern": "[^0-9*#A-D]" }
+            }
+          ]
         },
         "silence": {
           "description": "Stay silent, then go on without waiting for a reply.",

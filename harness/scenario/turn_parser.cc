@@ -134,7 +134,9 @@ Turn ParseTurn(ParseContext& ctx, const Field& f, const std::string& base_dir) {
   if (std::optional<Field> expect = m.Get("expect")) {
     t.expect = ParseExpectations(ctx, *expect, t.action, t.barge_in.has_value());
   }
-  if (t.action == Action::kWait && !m.Has("expect") && m.rejected_keys() == 0) {
+  // A barge_in without an action was reported above, and explains this too.
+  if (t.action == Action::kWait && !m.Has("expect") && !m.Has("barge_in") &&
+      m.rejected_keys() == 0) {
     ctx.Error(f.path, f.mark(),
               "empty turn: give it an action (" + std::string(kActionList) + ") or expect");
   }

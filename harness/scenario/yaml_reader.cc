@@ -131,6 +131,13 @@ SourceLocation ParseContext::Locate(const std::string& path, const YAML::Mark& m
   for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
     if (IsSameOrUnder(path, it->path)) return it->where;
   }
+  // A map an override created on its way down was not in the file: its mark (yaml-cpp gives
+  // built nodes line 0, column 0) means nothing, so blame the override.
+  for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+    const bool copied = std::any_of(it->copied_marks.begin(), it->copied_marks.end(),
+                                    [&](const auto& c) { return c.first == path; });
+    if (!path.empty() && IsSameOrUnder(it->path, path) && !copied) return it->where;
+  }
   const YAML::Mark at = mark.is_null() ? CopiedMark(path) : mark;
   if (!at.is_null()) return {file_, at.line + 1, at.column + 1};
   // A map the override created on its way down has no mark: blame the override below it.

@@ -138,7 +138,7 @@ std::vector<MixEntry> Mix(std::vector<double> weights) {
   return mix;
 }
 
-TEST(MixTest, SharesFollowTheWeights) {
+TEST(MixPickTest, SharesFollowTheWeights) {
   const std::vector<MixEntry> mix = Mix({3, 1, 0});
   int counts[3] = {0, 0, 0};
   for (int id = 0; id < 20000; ++id) {
@@ -152,7 +152,7 @@ TEST(MixTest, SharesFollowTheWeights) {
   EXPECT_EQ(counts[2], 0) << "a zero weight is never picked";
 }
 
-TEST(MixTest, PicksDependOnTheCallAloneSoAddingCallersChangesNoEarlierPick) {
+TEST(MixPickTest, PicksDependOnTheCallAloneSoAddingCallersChangesNoEarlierPick) {
   const std::vector<MixEntry> mix = Mix({1, 1});
   std::vector<int> small, large;
   for (int id = 0; id < 100; ++id) small.push_back(PickMixEntry(mix, kRunRng, id));
@@ -164,7 +164,7 @@ TEST(MixTest, PicksDependOnTheCallAloneSoAddingCallersChangesNoEarlierPick) {
   EXPECT_GT(differ, 20);
 }
 
-TEST(MixTest, NoMixRunsTheMainScenario) {
+TEST(MixPickTest, NoMixRunsTheMainScenario) {
   EXPECT_EQ(PickMixEntry({}, kRunRng, 0), -1);
   EXPECT_EQ(PickMixEntry(Mix({0, 0}), kRunRng, 0), -1);
 }

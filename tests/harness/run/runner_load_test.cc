@@ -35,6 +35,11 @@ std::string CallYaml(const std::string& name, const std::string& fakes_extra,
          "  - hangup: {}\n" + load;
 }
 
+// The top file of a mix: its calls run the mixed-in scenarios; it gives the load and capacity.
+std::string MixMainYaml(const std::string& llm_capacity, const std::string& load) {
+  return "name: main\n" + (llm_capacity.empty() ? "" : "fakes:\n  llm: { " + llm_capacity + " }\n") + load;
+}
+
 class RunnerLoad : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -103,9 +108,9 @@ TEST_F(RunnerLoad, ASmallLlmCapacityRaisesTurnLatency) {
   const std::string load = "load: { callers: 20, arrival: { rate_per_s: 10 } }\n";
   const RunResult free_run = Run(CallYaml("free", "", load), 5);
   const RunResult tight_run = Run(
-      CallYaml("tight", ", capacity: { max_concurrent: 2, queue: 100, queue_timeout_ms: 60000 }", load), 5);
+      CallYaml("tight", ", capacity: { max_concurrent: 4, queue: 100, queue_timeout_ms: 60000 }", load), 5);
   EXPECT_EQ(free_run.llm_capacity.requests, 0u) << "unlimited: no limiter";
-  EXPECT_EQ(tight_run.llm_capacity.peak_in_service, 2);
+  EXPECT_EQ(tight_run.llm_capacity.peak_in_service, 4);
   EXPECT_GT(tight_run.llm_capacity.queued, 0u);
   EXPECT_EQ(tight_run.llm_capacity.queue_timeouts + tight_run.llm_capacity.over_capacity, 0u);
   const double free_p95 = Metric(free_run.run_id, "turn_latency_p95_ms");
@@ -152,7 +157,7 @@ TEST_F(RunnerLoad, TheMixPicksEachCallsScenarioByWeight) {
   const std::string b = Write("b.yaml", CallYaml("mix_b", "", ""));
   const std::string load = "load:\n  callers: 24\n  mix:\n    - { scenario: " + a +
                            ", weight: 3 }\n    - { scenario: " + b + ", weight: 1 }\n";
-  const RunResult r = Run(CallYaml("main", "", load), 9);
+  const RunResult r = Run(MixMainYaml("", load), 9);
   const std::vector<CallRow> calls = store_->LoadCalls(r.run_id);
   ASSERT_EQ(calls.size(), 24u);
   int b_calls = 0;
@@ -214,7 +219,7 @@ TEST_F(RunnerLoad, ALoadedRunReplaysFromItsSeed) {
                            "      - poisson: { rate_per_s: 8, duration_s: 10 }\n"
                            "  mix:\n    - { scenario: " + a + " }\n    - { scenario: " + b + " }\n";
   const std::string yaml =
-      CallYaml("main", ", capacity: { max_concurrent: 2, queue: 3, queue_timeout_ms: 2000 }", load);
+      MixMainYaml("capacity: { max_concurrent: 2, queue: 3, queue_timeout_ms: 2000 }", load);
   const RunResult x = Run(yaml, 17), y = Run(yaml, 17), z = Run(yaml, 18);
   EXPECT_EQ(x.event_log_hash, y.event_log_hash);
   EXPECT_NE(x.event_log_hash, z.event_log_hash);

@@ -247,6 +247,16 @@ TEST(ScenarioOverridesTest, ErrorsInNewFieldsNameTheOverride) {
             }));
 }
 
+TEST(ScenarioOverridesTest, ErrorsInMapsAnOverrideCreatedNameTheOverride) {
+  // load.arrival.phases is not in the file: --set creates maps down to the value, and the error
+  // about the (map, not list) phases it made blames the override, not line 1.
+  const LoadResult r = LoadWith({"load.arrival.phases.0.constant.rate_per_s=3"});
+  EXPECT_EQ(ErrorStrings(r),
+            std::vector<std::string>{"--set load.arrival.phases.0.constant.rate_per_s=3: "
+                                     "load.arrival.phases: expected a list of 1 to 1000 phases, "
+                                     "got a map"});
+}
+
 TEST(ScenarioLlmScriptPathTest, RelativePathsResolveAgainstTheScenarioFolder) {
   testing::TempDir dir;
   const std::string script = dir.Write("suite/llm/support.yaml", "turns: []\n");

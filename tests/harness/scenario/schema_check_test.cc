@@ -119,8 +119,10 @@ TEST(ScenarioSchemaTest, RulesAcrossFieldsAreDeferredFindingsNamedByTheirDescrip
                                "max_concurrent > 0 (with unlimited concurrency nothing ever "
                                "waits)."});
   EXPECT_EQ(Findings(Doc(R"({"name": "t", "turns": [{"dtmf": "12x"}]})")),
-            std::vector<std::string>{"(deferred) turns.0.dtmf: expected text matching "
-                                     "^[0-9*#A-D]+$, got \"12x\""});
+            std::vector<std::string>{"(deferred) turns.0.dtmf: Telephone keys are 0-9, *, #, A-D."});
+  EXPECT_EQ(Findings(Doc(R"({"name": "t", "turns": [{"user": "?!"}]})")),
+            std::vector<std::string>{"(deferred) turns.0.user: expected text matching "
+                                     "[A-Za-z0-9], got \"?!\""});
 }
 
 TEST(ScenarioSchemaTest, ABigUnsignedSeedConforms) {

@@ -201,13 +201,23 @@ TEST(TurnParserErrorTest, DtmfKeys) {
             "s.yaml:3:11: turns.0.dtmf: expected 1 to 100 telephone keys (0-9, *, #, A-D), got "
             "\"12e#\"");
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - dtmf: \"\"\n"),
-            "s.yaml:3:11: turns.0.dtmf: expected 1 to 100 telephone keys (0-9, *, #, A-D), got "
-            "\"\"");
+            "s.yaml:3:11: turns.0.dtmf: expected a non-empty string, got \"\"");
   // A plain 1234 is a number in YAML: the schema says what it expected.
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - dtmf: 1234\n"),
-            "s.yaml:3:11: turns.0.dtmf: expected a string, got 1234");
+            "s.yaml:3:11: turns.0.dtmf: expected a non-empty string, got 1234");
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - dtmf: \"" + std::string(101, '1') + "\"\n"),
             "s.yaml:3:11: turns.0.dtmf: expected at most 100 characters, got 101");
+}
+
+TEST(TurnParserErrorTest, HugeStringsGiveOneErrorAndNoCrash) {
+  // A pattern such as ^[0-9]+$ makes std::regex recurse once per character: this input would
+  // overflow the stack. The schema avoids such patterns; this keeps it that way.
+  const std::string keys(300000, '1');
+  EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - dtmf: \"" + keys + "\"\n"),
+            "s.yaml:3:11: turns.0.dtmf: expected at most 100 characters, got 300000");
+  std::string words;
+  for (int i = 0; i < 50000; ++i) words += "hello ";
+  EXPECT_EQ(testing::LoadAs(std::string(kHead) + "  - user: \"" + words + "[pause]\"\n").errors.size(), 1u);
 }
 
 TEST(TurnParserErrorTest, SilenceRepeatHangupShapes) {
@@ -227,6 +237,10 @@ TEST(TurnParserErrorTest, WaitForChoices) {
 }
 
 TEST(TurnParserErrorTest, BargeInForms) {
+  // Alone, barge_in is not also an "empty turn": one problem, one error.
+  EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - barge_in: { when_agent_says: ok }\n"),
+            "s.yaml:3:5: turns.0.barge_in: barge_in needs user, play or repeat in the same turn "
+            "(what the caller says over the agent)");
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - user: hi\n    barge_in: {}\n"),
             "s.yaml:4:15: turns.0.barge_in: barge_in takes exactly one of after_agent_speech_ms "
             "and when_agent_says");

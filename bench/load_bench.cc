@@ -1,0 +1,71 @@
+// The load engine at scale: 1,000 callers of the bundled order_status conversation (L16) in one
+// virtual-time run, arriving 100 per second (all within the first 10 s), so about 1,000 calls
+// are active at once. Reports simulated call-seconds per wall-second (budget: 1,000), the peak
+// RSS, and the RSS growth per concurrently active call (budget: 1 MiB).
+// Run it alone, since peak RSS is the process's high-water mark:
+//   build/callsim_bench --benchmark_filter=Load1000
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "harness/run/runner.h"
+#include "harness/scenario/loader.h"
+
+namespace {
+
+using namespace callsim;
+
+// Peak resident set size of this process so far, in bytes (Linux reports KiB).
+double PeakRssBytes() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024.0;
+}
+
+void BM_Load1000(benchmark::State& state) {
+  const std::string path = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/order_status.yaml";
+  harness::LoadResult loaded =
+      harness::LoadScenarioFile(path, {"load.callers=1000", "load.arrival.rate_per_s=100"});
+  if (!loaded.scenario) {
+    state.SkipWithError(loaded.errors.empty() ? "load failed" : loaded.errors[0].ToString().c_str());
+    return;
+  }
+  harness::RunPlan plan;
+  std::string error;
+  if (!harness::MakeRunPlan(*loaded.scenario, &plan, &error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  const std::string db = "/tmp/callsim_load_bench_" + std::to_string(getpid()) + ".db";
+  double simulated_s = 0;
+  double rss_growth = 0;
+  int peak_active = 0;
+  int calls = 0;
+  for (auto _ : state) {
+    std::unique_ptr<harness::Store> store = harness::Store::Open(db, &error);
+    const double rss_before = PeakRssBytes();
+    harness::RunOptions options;
+    options.seed = 7;
+    options.scenario_arg = "order_status.yaml";
+    const harness::RunResult result = harness::RunScenario(plan, options, *store);
+    rss_growth = PeakRssBytes() - rss_before;
+    peak_active = result.peak_active_calls;
+    calls = result.calls;
+    for (const harness::CallRow& c : store->LoadCalls(result.run_id)) {
+      simulated_s += (c.ended_ms - c.started_ms) / 1000.0;
+    }
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
+  state.counters["call_s_per_wall_s"] = benchmark::Counter(simulated_s, benchmark::Counter::kIsRate);
+  state.counters["calls"] = calls;
+  state.counters["peak_active_calls"] = peak_active;
+  state.counters["peak_rss_MiB"] = PeakRssBytes() / (1024.0 * 1024.0);
+  state.counters["rss_bytes_per_active_call"] = peak_active ? rss_growth / peak_active : 0;
+}
+
+BENCHMARK(BM_Load1000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
