@@ -104,9 +104,9 @@ struct RuleLlmConfig {
 // Token i (0-based) arrives at start + ttft + round(i * 1e6 / tokens_per_s) us (start: when Start
 // was called, or when the stream got its capacity slot); a tool call takes the next slot after the
 // text (or the first slot when there is no text), and on_done follows the last event in the same
-// task. Each Start forks the Rng by "stream/<n>" (n = 1, 2, ...), so a
-// stream's draws do not depend on other streams. Tool call ids are "call_<n>", n counting the
-// tool calls this provider has started, from 1.
+// task. Each Start forks the Rng by "stream/<n>" (n = 1, 2, ...), so a stream's draws do not
+// depend on other streams. Tool call ids are "call_<n>", n counting the tool calls this provider
+// has started, from 1.
 //
 // `after_tool` limitation: agent::ChatMessage carries no tool name, so the tool a "tool" message
 // answers is taken to be the last tool call this RuleLlm delivered. One RuleLlm should therefore

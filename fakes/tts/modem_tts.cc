@@ -50,6 +50,9 @@ void DeliverChunk(std::shared_ptr<StreamState> state) {
   }
   s.stopped = true;
   s.ticket.Release();
+  // The agent may keep the stream until its whole reply ends; the audio it already has should
+  // not be held twice meanwhile (a load of 1,000 calls feels it).
+  std::vector<int16_t>().swap(s.audio);
   if (s.listener.on_done) s.listener.on_done();
 }
 
@@ -80,6 +83,7 @@ class ModemTtsStream final : public agent::TtsStream {
     if (state_->stopped) return;
     state_->stopped = true;
     state_->scheduler.Cancel(state_->task);
+    std::vector<int16_t>().swap(state_->audio);  // safe inside on_audio: DeliverChunk stops reading
   }
 
  private:
@@ -106,9 +110,13 @@ std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
   auto state = std::make_shared<StreamState>(scheduler_);
   state->ttfb_us = config_.ttfb.DrawUs(rng);
   state->listener = std::move(listener);
-  state->audio = EncodeSpeech(text, config_.voice, &rng).samples;
-  if (!state->audio.empty()) {
-    state->audio.resize(state->audio.size() + TrailingPauseSamples(text, config_.voice), 0);
+  const std::vector<int16_t> speech = EncodeSpeech(text, config_.voice, &rng).samples;
+  if (!speech.empty()) {
+    // Exactly sized: growing the speech by its pause would double its capacity, per stream.
+    const size_t samples = speech.size() + static_cast<size_t>(TrailingPauseSamples(text, config_.voice));
+    state->audio.reserve(samples);
+    state->audio.assign(speech.begin(), speech.end());
+    state->audio.resize(samples, 0);
   }
   const double factor = std::clamp(config_.realtime_factor, 0.1, 1000.0);
   state->chunk_interval_us = std::llround(kChunkAudioUs / factor);

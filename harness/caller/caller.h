@@ -4,6 +4,24 @@
 // modem decoder and an energy detector on the audio it actually hears). It measures the ground
 // truth of every turn (turn latency at its ear, barge-in stop latency, what it heard), watches
 // the agent's tool events, and judges the scenario's expectations.
+//
+// How turns run (times at the caller's mouth and ear):
+//   say, repeat, play_file  speak the utterance after pause_before_ms ([pause N] inside it is
+//              silence within one utterance, not its end), then wait for the reply: its onset
+//              within reply_timeout_ms of the last sample (else a "reply" failure), its end once
+//              reply_end_silence_ms of silence is heard.
+//   dtmf       each key held kDtmfKeyMs, kDtmfGapMs between keys, then wait for the reply.
+//   silence    stay silent silence_ms (or the turn's longest no_reply window, if longer), go on.
+//   wait       wait for a reply from the turn's start.
+//   wait_for: tool_result  before the action, wait for an agent "tool_result" event since the
+//              caller's last request, at most reply_timeout_ms ("wait_for_timeout"), then go on.
+//   barge_in   starts at the onset of the previous turn's reply: after_agent_speech_ms into it,
+//              or as soon as the ear has decoded when_agent_says (whole words); if the reply
+//              ends first, or reply_timeout_ms passes, the caller speaks anyway.
+//   no_reply   replaces the reply wait by its silent window: the caller goes on when the window
+//              closes in silence; an agent that speaks in it fails it and is heard out.
+//   call_ends by agent or transfer: after the reply, the caller waits up to reply_timeout_ms for
+//              the agent to end the call before it goes on; call_ends is judged at the call's end.
 #pragma once
 
 #include <cstdint>

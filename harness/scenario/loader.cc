@@ -21,6 +21,15 @@ namespace {
 // readable list rather than a wall.
 constexpr size_t kMaxReportedErrors = 50;
 
+// An error about the whole file (no line, no field). Built field by field: brace-initializing the
+// nested aggregate trips GCC 12's -Wmaybe-uninitialized.
+ScenarioError FileError(const std::string& file, std::string message) {
+  ScenarioError e;
+  e.where.file = file;
+  e.message = std::move(message);
+  return e;
+}
+
 SourceLocation At(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null()) return {file, 0, 0};
   return {file, mark.line + 1, mark.column + 1};
@@ -113,7 +122,7 @@ std::optional<std::vector<SchemaFinding>> CheckSchema(const ParseContext& ctx,
   try {
     return CheckScenarioSchema(doc, index);
   } catch (const std::exception& e) {  // not expected: the schema is compiled in and tested
-    errors->push_back({{ctx.file(), 0, 0}, "", std::string("cannot check the schema: ") + e.what()});
+    errors->push_back(FileError(ctx.file(), std::string("cannot check the schema: ") + e.what()));
     return std::nullopt;
   }
 }
@@ -161,7 +170,7 @@ std::vector<ScenarioError> Report(const std::string& path,
     own.resize(kMaxReportedErrors);
     truncated = true;
   }
-  if (truncated) own.push_back({{path, 0, 0}, "", "too many errors; the rest are left out"});
+  if (truncated) own.push_back(FileError(path, "too many errors; the rest are left out"));
   return own;
 }
 
@@ -169,10 +178,8 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
                     const std::vector<std::string>& set_overrides, bool nested) {
   LoadResult result;
   if (yaml_text.size() > kMaxScenarioBytes) {
-    result.errors.push_back(
-        {{path, 0, 0},
-         "",
-         "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"});
+    result.errors.push_back(FileError(
+        path, "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"));
     return result;
   }
   std::optional<YAML::Node> root = ParseYaml(yaml_text, path, &result.errors);
@@ -208,26 +215,22 @@ LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set
   LoadResult result;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    result.errors.push_back({{path, 0, 0},
-                             "",
-                             std::filesystem::exists(path, ec)
-                                 ? "cannot read the scenario: not a regular file"
-                                 : "cannot read the scenario: no such file"});
+    result.errors.push_back(FileError(path, std::filesystem::exists(path, ec)
+                                                ? "cannot read the scenario: not a regular file"
+                                                : "cannot read the scenario: no such file"));
     return result;
   }
   const uintmax_t size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxScenarioBytes) {
-    result.errors.push_back(
-        {{path, 0, 0},
-         "",
-         ec ? "cannot read the scenario: " + ec.message()
-            : "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"});
+    result.errors.push_back(FileError(
+        path, ec ? "cannot read the scenario: " + ec.message()
+                 : "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"));
     return result;
   }
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad() || !in.is_open()) {
-    result.errors.push_back({{path, 0, 0}, "", "cannot read the scenario"});
+    result.errors.push_back(FileError(path, "cannot read the scenario"));
     return result;
   }
   return LoadText(text, path, set_overrides, nested);

@@ -195,7 +195,9 @@ TEST_F(RunnerLoad, ProgressIsReportedEverySecondOfVirtualTime) {
     const RunProgress& p = reports[i];
     // At most one report per virtual second, the first once a second has passed.
     EXPECT_GE(p.virtual_us, static_cast<int64_t>(i + 1) * 1000000) << i;
-    if (i > 0) EXPECT_GT(p.virtual_us / 1000000, reports[i - 1].virtual_us / 1000000) << i;
+    if (i > 0) {
+      EXPECT_GT(p.virtual_us / 1000000, reports[i - 1].virtual_us / 1000000) << i;
+    }
     EXPECT_FALSE(p.finished);
     EXPECT_EQ(p.calls_active, p.calls_started - p.calls_done) << i;
     // Calls arrive at 0, 1, ..., 5 s; one due exactly now may not have run yet.
