@@ -12,10 +12,13 @@
 
 #include "fakes/llm/rule_llm.h"
 #include "harness/measure/wer.h"
+#include "harness/run/progress.h"
 #include "harness/run/runner.h"
+#include "harness/run/sweep.h"
 #include "harness/scenario/loader.h"
 #include "harness/store/store.h"
 #include "reports/summary.h"
+#include "reports/sweep_report.h"
 
 namespace {
 
@@ -24,25 +27,21 @@ using namespace callsim;
 constexpr int kExitOk = 0;
 constexpr int kExitInternal = 1;
 constexpr int kExitInvalid = 2;
-constexpr int kExitFailed = 99;
 
 std::atomic<bool> g_abort{false};
 
 extern "C" void OnSignal(int) { g_abort.store(true); }
 
-// Loads a scenario and its LLM script; prints every error as file:line:col: message.
+// Loads a scenario (and its mix) and every LLM script it needs; prints every error as
+// file:line:col: message. `plan` points into `*scenario`.
 bool LoadAll(const std::string& path, const std::vector<std::string>& sets,
-             harness::Scenario* scenario, fakes::LlmScript* script) {
+             harness::Scenario* scenario, harness::RunPlan* plan) {
   harness::LoadResult loaded = harness::LoadScenarioFile(path, sets);
   for (const harness::ScenarioError& e : loaded.errors) std::cerr << e.ToString() << "\n";
   if (!loaded.scenario) return false;
   *scenario = std::move(*loaded.scenario);
-  if (scenario->fakes.llm.script.empty()) {
-    std::cerr << path << ": fakes.llm.script: the fake LLM needs a script (see scenarios/README.md)\n";
-    return false;
-  }
   std::string error;
-  if (!fakes::LoadLlmScript(scenario->fakes.llm.script, script, &error)) {
+  if (!harness::MakeRunPlan(*scenario, plan, &error)) {
     std::cerr << error << "\n";
     return false;
   }
@@ -53,8 +52,8 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
         int callers, std::vector<std::string> sets) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
-  fakes::LlmScript script;
-  if (!LoadAll(path, sets, &scenario, &script)) return kExitInvalid;
+  harness::RunPlan plan;
+  if (!LoadAll(path, sets, &scenario, &plan)) return kExitInvalid;
   std::string error;
   std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
   if (!store) {
@@ -66,9 +65,10 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   options.scenario_arg = path;
   options.overrides = sets;
   options.abort = &g_abort;
+  options.progress = harness::MakeStderrProgress();
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  const harness::RunResult result = harness::RunScenario(scenario, script, options, *store);
+  const harness::RunResult result = harness::RunScenario(plan, options, *store);
   std::cout << reports::RenderSummary(*store, result.run_id);
   return result.exit_code;
 }
@@ -77,8 +77,8 @@ int Validate(const std::vector<std::string>& paths) {
   int status = kExitOk;
   for (const std::string& path : paths) {
     harness::Scenario scenario;
-    fakes::LlmScript script;
-    if (LoadAll(path, {}, &scenario, &script)) {
+    harness::RunPlan plan;
+    if (LoadAll(path, {}, &scenario, &plan)) {
       std::cout << path << ": ok (" << scenario.turns.size() << " turns, " << scenario.load.callers
                 << " callers)\n";
     } else {
@@ -86,6 +86,44 @@ int Validate(const std::vector<std::string>& paths) {
     }
   }
   return status;
+}
+
+int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path) {
+  harness::SweepPlan plan;
+  std::vector<std::string> errors;
+  if (!harness::LoadSweepPlan(path, &plan, &errors) || !harness::CheckSweepLevels(plan, &errors)) {
+    for (const std::string& e : errors) std::cerr << e << "\n";
+    return kExitInvalid;
+  }
+  std::string error;
+  std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
+  if (!store) {
+    std::cerr << "callsim: cannot open " << db_path << ": " << error << "\n";
+    return kExitInvalid;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  auto run_level = [&](const std::vector<std::string>& overrides, uint64_t s) {
+    harness::Scenario scenario;
+    harness::RunPlan run_plan;
+    if (!LoadAll(plan.scenario_path, overrides, &scenario, &run_plan)) {
+      throw std::runtime_error("the scenario no longer loads with " + overrides.back());
+    }
+    harness::RunOptions o;
+    o.seed = s;
+    o.scenario_arg = plan.scenario_path;
+    o.overrides = overrides;
+    o.abort = &g_abort;
+    o.progress = harness::MakeStderrProgress();
+    return harness::RunScenario(run_plan, o, *store);
+  };
+  auto on_level = [](const harness::SweepLevelResult& l) {
+    std::cout << "level " << harness::FormatLevel(l.level) << ": run " << l.run_id
+              << (l.slo_met ? " met" : " missed") << " the SLO\n";
+  };
+  const harness::SweepResult r = harness::RunSweep(plan, seed.value_or(1), *store, run_level, on_level);
+  std::cout << reports::RenderSweepTable(*store, r.sweep_id);
+  return harness::SweepExitCode(r);
 }
 
 int Wer(const std::string& ref_path, const std::string& hyp_path) {
@@ -124,6 +162,12 @@ int main(int argc, char** argv) {
   CLI::App* validate = app.add_subcommand("validate", "check scenario files; nothing is run");
   validate->add_option("scenarios", validate_paths, "scenario YAML files")->required();
 
+  std::string sweep_path;
+  CLI::App* sweep = app.add_subcommand("sweep", "run a load at several levels and find the knee");
+  sweep->add_option("plan", sweep_path, "sweep plan YAML file")->required();
+  sweep->add_option("--seed", seed, "seed for every level (default 1)");
+  sweep->add_option("--db", db_path, "SQLite database to append the runs to")->capture_default_str();
+
   std::string ref_path, hyp_path;
   CLI::App* wer = app.add_subcommand("wer", "word error rate of HYP against REF, line by line");
   wer->add_option("ref", ref_path, "reference text file")->required();
@@ -138,6 +182,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return Run(run_path, seed, db_path, callers, sets);
     if (*validate) return Validate(validate_paths);
+    if (*sweep) return Sweep(sweep_path, seed, db_path);
     if (*wer) return Wer(ref_path, hyp_path);
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";

@@ -12,6 +12,7 @@
 #include "harness/measure/percentile.h"
 #include "harness/measure/wer.h"
 #include "harness/run/load.h"
+#include "harness/run/run_metrics.h"
 #include "harness/run/sim_call.h"
 #include "harness/runtime/sim_scheduler.h"
 
@@ -20,65 +21,6 @@ namespace {
 
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 
-// ==== RUN METRICS: from here to "end RUN METRICS", harness/run/run_metrics.h (RunMetrics) takes
-// over: it receives each finished call (OnCall), serves the running p95 for progress reports
-// (RunningTurnLatencyP95Ms) and stores the aggregates and histograms at the end (StoreMetrics).
-
-// Everything the run keeps about its calls between their end and the run's end.
-struct Aggregates {
-  int calls = 0;
-  int passed = 0;
-  int dropped = 0;
-  WerCounts wer;
-  std::vector<double> turn_latency_ms;
-  std::vector<double> barge_in_stop_ms;
-  Histogram turn_latency_hist;
-};
-
-void AddTurn(const TurnRow& t, Aggregates& agg) {
-  agg.wer += WerCounts{static_cast<int>(t.substitutions), static_cast<int>(t.deletions),
-                       static_cast<int>(t.insertions), static_cast<int>(t.ref_words)};
-  if (t.turn_latency_ms) {
-    agg.turn_latency_ms.push_back(*t.turn_latency_ms);
-    agg.turn_latency_hist.Record(static_cast<int64_t>(*t.turn_latency_ms * 1000.0));
-  }
-  if (t.barge_in_stop_ms) agg.barge_in_stop_ms.push_back(*t.barge_in_stop_ms);
-}
-
-void AddCall(const CallRow& call, Aggregates& agg) {
-  ++agg.calls;
-  if (call.task_completed) ++agg.passed;
-  if (call.status == "dropped") ++agg.dropped;
-}
-
-double RunningTurnLatencyP95Ms(const Aggregates& agg) {
-  if (agg.turn_latency_hist.count() == 0) return std::numeric_limits<double>::quiet_NaN();
-  return static_cast<double>(agg.turn_latency_hist.ValueAtPercentile(95)) / 1000.0;
-}
-
-void StoreMetrics(int64_t run_id, Aggregates& agg, Store& store) {
-  store.SetMetric(run_id, "calls_total", agg.calls);
-  store.SetMetric(run_id, "calls_passed", agg.passed);
-  store.SetMetric(run_id, "calls_dropped", agg.dropped);
-  store.SetMetric(run_id, "task_completion_rate", agg.calls ? static_cast<double>(agg.passed) / agg.calls : 0);
-  store.SetMetric(run_id, "wer", agg.wer.Rate());
-  store.SetMetric(run_id, "ref_words", agg.wer.ref_words);
-  if (!agg.turn_latency_ms.empty()) {
-    for (double q : {50.0, 90.0, 95.0, 99.0, 99.9}) {
-      char name[48];
-      std::snprintf(name, sizeof name, q == 99.9 ? "turn_latency_p%.1f_ms" : "turn_latency_p%.0f_ms", q);
-      store.SetMetric(run_id, name, NearestRankPercentile(agg.turn_latency_ms, q));
-    }
-    store.SetMetric(run_id, "turn_latency_max_ms", NearestRankPercentile(agg.turn_latency_ms, 100));
-    store.SetHistogram(run_id, "turn_latency_us", agg.turn_latency_hist.Serialize());
-  }
-  store.SetMetric(run_id, "barge_ins", static_cast<double>(agg.barge_in_stop_ms.size()));
-  if (!agg.barge_in_stop_ms.empty()) {
-    store.SetMetric(run_id, "barge_in_stop_p50_ms", NearestRankPercentile(agg.barge_in_stop_ms, 50));
-    store.SetMetric(run_id, "barge_in_stop_max_ms", NearestRankPercentile(agg.barge_in_stop_ms, 100));
-  }
-}
-// ==== end RUN METRICS
 
 std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
   std::vector<TurnRow> rows;
@@ -102,7 +44,7 @@ std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
 }
 
 // Turns a finished call into its rows, counts it, and hands the rows to the store's batch.
-void StoreCall(CallRecord r, int64_t run_id, Store& store, Aggregates& agg) {
+void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   CallRow call;
   call.run_id = run_id;
   call.call_id = r.call_id;
@@ -114,8 +56,6 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store, Aggregates& agg) {
   call.failure_reason = r.failure_reason;
 
   std::vector<TurnRow> turns = MakeTurnRows(r);
-  for (const TurnRow& t : turns) AddTurn(t, agg);
-  AddCall(call, agg);
   std::vector<ExpectationRow> expectations;
   for (const ExpectationResult& e : r.expectations) {
     ExpectationRow row;
@@ -217,7 +157,7 @@ class LoadRun {
   const agent::Rng run_rng_;
   fakes::ProviderLimiters limiters_;
   std::vector<int64_t> arrivals_us_;
-  Aggregates agg_;
+  RunMetrics metrics_;
   std::vector<uint64_t> call_hashes_;  // by call id
   int64_t call_us_sum_ = 0;            // summed length of the calls done
   size_t next_arrival_ = 0;
@@ -244,21 +184,28 @@ RunResult LoadRun::Execute() {
 
   RunResult result;
   result.run_id = run_id_;
-  StoreMetrics(run_id_, agg_, store_);
+  metrics_.Store(store_, run_id_);
+  const std::vector<ThresholdResult> gates = metrics_.Evaluate(plan_.main->thresholds);
+  StoreThresholdResults(store_, run_id_, gates);
   StoreCapacityMetrics(run_id_, "stt", limiters_.stt.get(), store_);
   StoreCapacityMetrics(run_id_, "llm", limiters_.llm.get(), store_);
   StoreCapacityMetrics(run_id_, "tts", limiters_.tts.get(), store_);
   result.event_log_hash = RunHash(call_hashes_);
-  result.calls = agg_.calls;
-  result.calls_passed = agg_.passed;
-  result.calls_dropped = agg_.dropped;
+  result.calls = static_cast<int>(metrics_.calls());
+  result.calls_passed = static_cast<int>(metrics_.calls_passed());
+  result.calls_dropped = static_cast<int>(metrics_.Observed("dropped_calls_count"));
+  result.thresholds = gates;
   result.peak_active_calls = peak_active_;
   result.virtual_end_us = scheduler_.NowUs();
   result.stt_capacity = StatsOf(limiters_.stt);
   result.llm_capacity = StatsOf(limiters_.llm);
   result.tts_capacity = StatsOf(limiters_.tts);
   result.status = aborted ? "aborted" : "completed";
-  result.exit_code = aborted ? 1 : (agg_.passed == agg_.calls ? 0 : 99);
+  // Like k6: when the scenario declares thresholds they alone gate the run (failed calls count
+  // through task_completion); without thresholds every call must pass.
+  const bool passed = plan_.main->thresholds.empty() ? result.calls_passed == result.calls
+                                                     : AllPassed(gates);
+  result.exit_code = aborted ? 1 : (passed ? 0 : 99);
   store_.FinishRun(run_id_, result.status, result.event_log_hash, result.exit_code);
   Report(/*finished=*/true);
   return result;
@@ -313,14 +260,16 @@ void LoadRun::Reject(int id, const Scenario& scenario) {
   r.failure_reason = "active call limit reached (" + std::to_string(options_.max_active_calls) + ")";
   r.event_hash = agent::Fnv1a64(r.failure_reason);
   call_hashes_[static_cast<size_t>(id)] = r.event_hash;
-  StoreCall(std::move(r), run_id_, store_, agg_);
+  metrics_.AddCall(r);  // before StoreCall moves the events away
+  StoreCall(std::move(r), run_id_, store_);
 }
 
 void LoadRun::OnFinished(CallRecord record) {
   const size_t id = static_cast<size_t>(record.call_id);
   call_us_sum_ += record.ended_us - record.started_us;
   call_hashes_[id] = record.event_hash;
-  StoreCall(std::move(record), run_id_, store_, agg_);
+  metrics_.AddCall(record);
+  StoreCall(std::move(record), run_id_, store_);
   calls_[id].reset();
   --active_;
 }
@@ -352,11 +301,11 @@ void LoadRun::Report(bool finished) {
   p.virtual_us = now_us;
   p.calls_total = static_cast<int>(arrivals_us_.size());
   p.calls_started = static_cast<int>(next_arrival_);
-  p.calls_done = agg_.calls;
+  p.calls_done = static_cast<int>(metrics_.calls());
   p.calls_active = active_;
-  p.turn_latency_p95_ms = RunningTurnLatencyP95Ms(agg_);
-  if (agg_.calls > 0 && !arrivals_us_.empty()) {
-    const int64_t mean_call_us = call_us_sum_ / agg_.calls;
+  p.turn_latency_p95_ms = metrics_.RunningP95TurnLatencyMs();
+  if (metrics_.calls() > 0 && !arrivals_us_.empty()) {
+    const int64_t mean_call_us = call_us_sum_ / metrics_.calls();
     p.estimated_end_us = std::min(end_us_, std::max(now_us, arrivals_us_.back() + mean_call_us));
   }
   p.finished = finished;

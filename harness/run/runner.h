@@ -19,6 +19,7 @@
 #include "fakes/capacity/capacity_limiter.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/run/progress.h"
+#include "harness/run/run_metrics.h"
 #include "harness/scenario/scenario.h"
 #include "harness/store/store.h"
 
@@ -66,7 +67,8 @@ struct RunResult {
   int peak_active_calls = 0;
   int64_t virtual_end_us = 0;  // the run's virtual time when it ended
   fakes::CapacityStats stt_capacity, llm_capacity, tts_capacity;  // zero when unlimited
-  int exit_code = 0;  // 0 all passed, 99 an expectation failed, 1 aborted
+  std::vector<ThresholdResult> thresholds;  // the main scenario's, evaluated and stored
+  int exit_code = 0;  // 0 passed (thresholds if any, else every call), 99 failed, 1 aborted
 };
 
 // Throws StoreError if the store fails.
