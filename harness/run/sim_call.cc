@@ -66,6 +66,9 @@ fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec) {
   fakes::SimLinkConfig config;
   config.delay_ms = spec.delay_ms;
   config.jitter_ms = spec.jitter_ms;
+  // The loader accepts only the names ParseJitterDistribution knows.
+  config.jitter_distribution =
+      fakes::ParseJitterDistribution(spec.jitter_distribution).value_or(fakes::JitterDistribution::kNormal);
   config.reorder = spec.reorder;
   config.duplicate = spec.duplicate;
   switch (spec.loss.model) {
@@ -159,7 +162,9 @@ void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
 void SimCall::OnAgentEndedCall(const std::string& how) {
   if (ended_ || agent_end_task_ != agent::kNoTask) return;
   const bool transfer = how == "transfer";
-  const double drain_ms = scenario_.downlink.delay_ms + 2 * scenario_.downlink.jitter_ms +
+  const double drain_ms = scenario_.downlink.delay_ms +
+                          fakes::MaxJitterMs(MakeLinkConfig(scenario_.downlink).jitter_distribution,
+                                             scenario_.downlink.jitter_ms) +
                           scenario_.agent.jitter_target_ms + agent::kFrameMs;
   agent_end_task_ = scheduler_.After(static_cast<int64_t>(drain_ms * 1000.0), [this, transfer] {
     agent_end_task_ = agent::kNoTask;

@@ -95,6 +95,40 @@ TEST_F(Cli, BadSetOverrideExits2) {
   EXPECT_NE(out.text.find("network.uplink.loss"), std::string::npos) << out.text;
 }
 
+// Thresholds gate the run (k6 semantics): a violated one exits 99 even when every call passed.
+TEST_F(Cli, ThresholdsGateTheExitCode) {
+  const std::string base = WithLatency("3000");
+  const std::string met = Write("met.yaml", base + "thresholds: { turn_latency: [\"p(95)<3000\"], task_completion: [\"rate>0.9\"] }\n");
+  const std::string missed = Write("missed.yaml", base + "thresholds: { turn_latency: [\"p(95)<100\"] }\n");
+  const Output ok = RunCli("run " + met + " --seed 3 --db " + db_);
+  EXPECT_EQ(ok.exit_code, 0) << ok.text;
+  EXPECT_NE(ok.text.find("thresholds: 2 of 2 passed"), std::string::npos) << ok.text;
+  const Output bad = RunCli("run " + missed + " --seed 3 --db " + db_);
+  EXPECT_EQ(bad.exit_code, 99) << bad.text;
+  EXPECT_NE(bad.text.find("turn_latency p(95)<100"), std::string::npos) << bad.text;
+  const Output unknown = RunCli("validate " + Write("unknown.yaml", base + "thresholds: { latencyy: [\"p(95)<1\"] }\n"));
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.text;
+}
+
+// The sweep's knee is the capacity planner's answer: more LLM capacity must move it up.
+TEST_F(Cli, SweepKneeMovesWithLlmCapacity) {
+  std::system(("cp " + std::string(CALLSIM_SOURCE_DIR) + "/scenarios/order_status.yaml " + dir_ + "/").c_str());
+  auto plan = [&](int capacity) {
+    return Write("plan" + std::to_string(capacity) + ".yaml",
+                 "name: cap\nscenario: order_status.yaml\nlevels: [10, 25, 50, 100]\nset:\n"
+                 "  - \"fakes.llm.capacity.max_concurrent=" + std::to_string(capacity) + "\"\n"
+                 "  - \"fakes.llm.capacity.queue=1000\"\n  - \"fakes.llm.capacity.queue_timeout_ms=10000\"\n"
+                 "  - \"load.arrival.rate_per_s=0\"\n"
+                 "slo: { turn_latency: [\"p(95)<2000\"], task_completion: [\"rate>0.9\"] }\n");
+  };
+  const Output low = RunCli("sweep " + plan(30) + " --seed 1 --db " + db_);
+  const Output high = RunCli("sweep " + plan(100) + " --seed 1 --db " + db_);
+  EXPECT_EQ(low.exit_code, 0) << low.text;
+  EXPECT_EQ(high.exit_code, 0) << high.text;
+  EXPECT_NE(low.text.find("knee: 25 "), std::string::npos) << low.text;
+  EXPECT_NE(high.text.find("knee: 100 "), std::string::npos) << high.text;
+}
+
 TEST_F(Cli, WerCommandPrintsCountsLikeTheStore) {
   const std::string ref = Write("ref.txt", "the cat sat on the mat\nhello world\n");
   const std::string hyp = Write("hyp.txt", "the bat sat on mat\nhello, World!\n");

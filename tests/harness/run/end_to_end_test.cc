@@ -7,6 +7,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "harness/measure/percentile.h"
 #include "harness/run/runner.h"
 #include "harness/scenario/loader.h"
 #include "harness/store/store.h"
@@ -151,6 +152,24 @@ TEST_F(EndToEnd, LossRaisesWerWithDefaultProfile) {
   const double wer_clean = Metric(clean.run_id, "wer");
   const double wer_lossy = Metric(lost.run_id, "wer");
   EXPECT_LT(wer_clean, 0.08) << "seed 31";
+  // The stored aggregates agree with the stored turns: corpus WER exactly, percentiles within 0.1%.
+  for (const RunResult* r : {&clean, &lost}) {
+    const auto turns = store_->LoadTurns(r->run_id);
+    int64_t errors = 0, words = 0;
+    std::vector<double> latencies;
+    for (const TurnRow& t : turns) {
+      errors += t.substitutions + t.deletions + t.insertions;
+      words += t.ref_words;
+      if (t.turn_latency_ms) latencies.push_back(*t.turn_latency_ms);
+    }
+    ASSERT_GT(words, 0);
+    EXPECT_DOUBLE_EQ(Metric(r->run_id, "wer"), static_cast<double>(errors) / static_cast<double>(words));
+    for (double q : {50.0, 95.0, 99.0}) {
+      const double exact = NearestRankPercentile(latencies, q);
+      const std::string name = "turn_latency_p" + std::to_string(static_cast<int>(q)) + "_ms";
+      EXPECT_NEAR(Metric(r->run_id, name), exact, exact * 0.001) << name;
+    }
+  }
   EXPECT_GT(wer_lossy, wer_clean + 0.05) << "seed 31";
 }
 
