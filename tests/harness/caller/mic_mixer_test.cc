@@ -1,6 +1,8 @@
 #include "harness/caller/mic_mixer.h"
 
 #include <gtest/gtest.h>
+
+#include <ostream>
 #include <sndfile.h>
 #include <unistd.h>
 
@@ -82,6 +84,9 @@ struct SnrCase {
   const char* type;
   double snr_db;
 };
+
+// gtest would print the parameter as raw bytes in test names; name the case instead.
+void PrintTo(const SnrCase& c, std::ostream* os) { *os << c.type << " at " << c.snr_db << " dB"; }
 
 class MicMixerSnrTest : public ::testing::TestWithParam<SnrCase> {};
 
