@@ -1,18 +1,14 @@
 #include "harness/caller/noise_source.h"
 
-#include <sndfile.h>
-#include <soxr.h>
-
 #include <algorithm>
 #include <array>
 #include <cassert>
 #include <cmath>
-#include <map>
-#include <mutex>
 
 #include "agent/media/frame.h"
 #include "fakes/modem/vocabulary.h"
 #include "fakes/modem/word_modem.h"
+#include "harness/caller/audio_file.h"
 
 namespace callsim::harness {
 namespace {
@@ -258,50 +254,8 @@ class FileNoise final : public NoiseSource {
   size_t position_;
 };
 
-struct SndfileCloser {
-  void operator()(SNDFILE* file) const { sf_close(file); }
-};
-
-// The channel mean of interleaved frames.
-std::vector<float> MixDown(const std::vector<float>& interleaved, int channels) {
-  const size_t frames = interleaved.size() / static_cast<size_t>(channels);
-  std::vector<float> mono(frames);
-  for (size_t i = 0; i < frames; ++i) {
-    float sum = 0;
-    for (int c = 0; c < channels; ++c) sum += interleaved[i * channels + c];
-    mono[i] = sum / static_cast<float>(channels);
-  }
-  return mono;
-}
-
-// "" on success; `mono` becomes 16 kHz.
-std::string ResampleTo16k(int rate_hz, std::vector<float>* mono) {
-  if (rate_hz == agent::kSampleRateHz) return "";
-  const double ratio = static_cast<double>(agent::kSampleRateHz) / rate_hz;
-  std::vector<float> out(static_cast<size_t>(std::ceil(mono->size() * ratio)) + 64);
-  size_t produced = 0;
-  const soxr_error_t error =
-      soxr_oneshot(rate_hz, agent::kSampleRateHz, 1, mono->data(), mono->size(), nullptr,
-                   out.data(), out.size(), &produced, nullptr, nullptr, nullptr);
-  if (error) return std::string("cannot resample: ") + error;
-  out.resize(produced);
-  *mono = std::move(out);
-  return "";
-}
-
 std::shared_ptr<const NoiseClip> CachedNoiseClip(const std::string& path, std::string* error) {
-  static std::mutex mutex;
-  static auto* cache = new std::map<std::string, std::weak_ptr<const NoiseClip>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto it = cache->find(path); it != cache->end()) {
-    if (std::shared_ptr<const NoiseClip> clip = it->second.lock()) return clip;
-  }
-  std::shared_ptr<const NoiseClip> clip = LoadNoiseClip(path, error);
-  if (!clip) return nullptr;
-  // Forget clips nobody plays any more, so the cache holds at most the files in use.
-  std::erase_if(*cache, [](const auto& entry) { return entry.second.expired(); });
-  (*cache)[path] = clip;
-  return clip;
+  return CachedClip<NoiseClip>(path, error, &LoadNoiseClip);
 }
 
 }  // namespace
@@ -328,38 +282,15 @@ std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng) {
 
 std::shared_ptr<const NoiseClip> LoadNoiseClip(const std::string& path, std::string* error) {
   const std::string where = "noise file " + path + ": ";
-  SF_INFO info{};
-  std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file) {
-    *error = where + "cannot open: " + sf_strerror(nullptr);
+  DecodedAudio audio;
+  if (!DecodeAudioFile(path, kMaxNoiseFileSeconds, &audio, error)) {
+    *error = where + *error;
     return nullptr;
   }
-  if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000 || info.frames < 1) {
-    *error = where + "no audio (" + std::to_string(info.frames) + " frames, " +
-             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) +
-             " Hz)";
-    return nullptr;
-  }
-  if (static_cast<double>(info.frames) / info.samplerate > kMaxNoiseFileSeconds) {
-    *error = where + "longer than " + std::to_string(static_cast<int>(kMaxNoiseFileSeconds)) + " s";
-    return nullptr;
-  }
-  std::vector<float> interleaved(static_cast<size_t>(info.frames) *
-                                 static_cast<size_t>(info.channels));
-  const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
-  if (read < 1) {
-    *error = where + "cannot decode: " + sf_strerror(file.get());
-    return nullptr;
-  }
-  interleaved.resize(static_cast<size_t>(read) * static_cast<size_t>(info.channels));
   auto clip = std::make_shared<NoiseClip>();
-  clip->source_rate_hz = info.samplerate;
-  clip->source_channels = info.channels;
-  clip->samples = MixDown(interleaved, info.channels);
-  if (std::string message = ResampleTo16k(info.samplerate, &clip->samples); !message.empty()) {
-    *error = where + message;
-    return nullptr;
-  }
+  clip->source_rate_hz = audio.source_rate_hz;
+  clip->source_channels = audio.source_channels;
+  clip->samples = std::move(audio.samples);
   double sum = 0;
   for (float v : clip->samples) sum += static_cast<double>(v) * v;
   const double rms = clip->samples.empty() ? 0 : std::sqrt(sum / clip->samples.size());
