@@ -1,6 +1,5 @@
 #include "reports/stats.h"
 
-#include "harness/measure/percentile.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,10 +17,6 @@ double CorpusWer(const std::vector<harness::TurnRow>& turns) {
   }
   if (ref_words <= 0) return std::numeric_limits<double>::quiet_NaN();
   return static_cast<double>(errors) / static_cast<double>(ref_words);
-}
-
-double NearestRankPercentile(std::vector<double> values, double q_percent) {
-  return harness::NearestRankPercentile(std::move(values), q_percent);
 }
 
 }  // namespace callsim::reports

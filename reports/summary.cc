@@ -10,12 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/measure/percentile.h"
 #include "reports/threshold_lines.h"
 
 namespace callsim::reports {
 namespace {
 
 using harness::CallRow;
+using harness::NearestRankPercentile;
 using harness::RunInfo;
 using harness::TurnRow;
 

@@ -8,8 +8,6 @@
 #include <map>
 #include <stdexcept>
 
-#include "harness/measure/histogram.h"
-#include "harness/measure/percentile.h"
 #include "harness/measure/wer.h"
 #include "harness/run/load.h"
 #include "harness/run/run_metrics.h"

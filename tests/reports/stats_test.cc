@@ -1,4 +1,5 @@
 #include "reports/stats.h"
+#include "harness/measure/percentile.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,8 @@
 
 namespace callsim::reports {
 namespace {
+
+using harness::NearestRankPercentile;
 
 harness::TurnRow Turn(int64_t n, int64_t s, int64_t d, int64_t i) {
   harness::TurnRow t;
