@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent/pipeline/vad.h"
+#include "agent/tools/tool_gate.h"
 
 namespace callsim::agent {
 
@@ -12,10 +13,23 @@ struct AgentConfig {
   VadConfig vad;
   // Silence after the VAD stop before the turn ends (total silence = vad.stop_ms + this).
   double endpoint_delay_ms = 300;
+  // When the words so far stop mid-sentence ("my number is"), the endpoint waits this long
+  // instead (>= endpoint_delay_ms): a clause pause is not the end of the turn.
+  double endpoint_max_delay_ms = 1500;
   // A caller who never stops talking still gets an endpoint this long after the turn began.
   double max_turn_ms = 30000;
   // Caller speech over the agent must be voiced this long before the agent stops (noise guard).
   double barge_in_min_ms = 200;
+  // ... and, when > 0, the STT must also have heard this many words of it (interim results).
+  int barge_in_min_words = 0;
+  // After a barge-in, if no words follow within this long (a cough, a door), the agent resumes
+  // the reply it was cut off in, from the sentence it was in. 0: never resume.
+  double false_interruption_timeout_ms = 2000;
+  // Echo guard: while the agent's voice plays, caller audio counts as voiced only if it is louder
+  // than the agent's recent output level minus this many dB. Echo comes back attenuated by the
+  // line's return loss (>= 20 dB on a decent line); a caller talking over the agent does not.
+  // 0 turns the guard off.
+  double echo_guard_db = 12;
   std::string greeting = "Hello, thanks for calling. How can I help you today?";
   std::string system_prompt = "You are a helpful support agent.";
   // Bound on received but unplayed TTS audio (3000 frames = 60 s); beyond it frames are dropped.
@@ -36,6 +50,29 @@ struct AgentConfig {
   int max_sentence_chars = 300;
   // The STT session is reopened after an error at most this often per call; beyond, the call ends.
   int max_stt_reopens = 3;
+
+  // A caller silent this long after the agent finished speaking is prompted (silence_prompt);
+  // after max_silence_prompts prompts without an answer the agent says silence_goodbye and ends
+  // the call. 0: no watchdog.
+  double silence_timeout_ms = 10000;
+  int max_silence_prompts = 2;
+  std::string silence_prompt = "Are you still there?";
+  std::string silence_goodbye = "I haven't heard from you, so I'll end the call now. Goodbye.";
+
+  // Tools behind guardrails (agent/tools/tool_gate.h). Runs need back ends (VoiceAgent::
+  // EnableTools); without them every run fails with "no_backend".
+  ToolGateConfig tools;
+  // Said once when a tool has run this long and nothing else is playing.
+  double tool_filler_after_ms = 1500;
+  std::string tool_filler = "One moment while I check that.";
+  // A destructive tool is confirmed first: "<confirm_prefix> <description>. <confirm_suffix>".
+  std::string confirm_prefix = "Just to confirm, you want me to";
+  std::string confirm_suffix = "Is that right?";
+  std::string declined_reply = "Okay, I won't do that.";
+  // Said (once per reply) when the guardrails block a tool call the model proposed.
+  std::string blocked_reply = "Sorry, I can't do that.";
+  // Said when a tool fails or times out (and no other tool of the step succeeded).
+  std::string tool_failed_reply = "Sorry, I can't reach that system right now.";
 
   // DTMF keys collect until '#' or this long without a key; then they are the caller's message.
   double dtmf_timeout_ms = 2000;

@@ -39,8 +39,17 @@ void Endpointer::OnSpeechStop(int64_t speech_end_us) {
   speech_end_us_ = speech_end_us;
   if (silence_timer_ != kNoTask) scheduler_.Cancel(silence_timer_);
   const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.delay_ms);
-  silence_timer_ =
-      scheduler_.At(speech_end_us + silence_us, [this] { Fire(EndpointReason::kSilence); });
+  silence_timer_ = scheduler_.At(speech_end_us + silence_us, [this] { OnMinDelay(); });
+}
+
+void Endpointer::OnMinDelay() {
+  silence_timer_ = kNoTask;
+  const double extra_ms = config_.max_delay_ms - config_.delay_ms;
+  if (extra_ms <= 0 || !sounds_unfinished_ || !sounds_unfinished_()) {
+    Fire(EndpointReason::kSilence);
+    return;
+  }
+  silence_timer_ = scheduler_.After(MsToUs(extra_ms), [this] { Fire(EndpointReason::kSilence); });
 }
 
 void Endpointer::Reset() {

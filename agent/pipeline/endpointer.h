@@ -1,8 +1,10 @@
 // Silence endpointing: decides when the caller's turn is over. The turn ends delay_ms after the
 // VAD reported a stop (so after vad_stop_ms + delay_ms of silence in all) unless speech starts
 // again first, and at the latest max_turn_ms after the turn's first speech start, so a caller who
-// never stops talking still gets an answer. Timers run on the Scheduler, keyed to audio times, so
-// endpoints are exact and deterministic.
+// never stops talking still gets an answer. When the minimum delay passes and the owner's
+// `sounds_unfinished` says the words so far stop mid-sentence ("my number is"), the endpointer
+// waits on to max_delay_ms instead: a clause pause is not the end of a turn. Timers run on the
+// Scheduler, keyed to audio times, so endpoints are exact and deterministic.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,8 @@ namespace callsim::agent {
 struct EndpointerConfig {
   // The VAD's stop hangover: when the VAD reports a stop this much silence has already passed.
   double vad_stop_ms = 250;
-  double delay_ms = 300;
+  double delay_ms = 300;      // the minimum delay: after it, a turn that sounds finished ends
+  double max_delay_ms = 1500;  // the delay for a turn that sounds unfinished (>= delay_ms)
   double max_turn_ms = 30000;
 };
 
@@ -33,6 +36,8 @@ const char* EndpointReasonName(EndpointReason reason);
 class Endpointer {
  public:
   using Callback = std::function<void(const Endpoint&)>;
+  // Asked when the minimum delay has passed: true to wait on to the maximum delay.
+  using UnfinishedFn = std::function<bool()>;
 
   // `on_endpoint` runs from a Scheduler task, after the endpointer has reset itself, so it may
   // call any method (a new turn starts with the next OnSpeechStart).
@@ -48,15 +53,18 @@ class Endpointer {
   void OnSpeechStop(int64_t speech_end_us);
   // Forgets the current turn and cancels its timers.
   void Reset();
+  void set_sounds_unfinished(UnfinishedFn fn) { sounds_unfinished_ = std::move(fn); }
 
   bool in_turn() const { return in_turn_; }
 
  private:
   void Fire(EndpointReason reason);
+  void OnMinDelay();
 
   Scheduler& scheduler_;
   EndpointerConfig config_;
   Callback on_endpoint_;
+  UnfinishedFn sounds_unfinished_;
   bool in_turn_ = false;
   bool speaking_ = false;
   int64_t turn_start_us_ = 0;

@@ -53,15 +53,15 @@ void Vad::UpdateFloor(double level_dbfs, bool voiced) {
   floor_dbfs_ = std::max(floor_dbfs_, config_.threshold_dbfs - config_.noise_margin_db);
 }
 
-VadEvent Vad::Process(const Frame& frame, int64_t frame_start_us) {
+VadEvent Vad::Process(const Frame& frame, int64_t frame_start_us, double echo_gate_dbfs) {
   ++frames_seen_;
   const double level = FrameLevelDbfs(frame);
   last_level_dbfs_ = level;
   const bool warming_up = frames_seen_ <= warmup_frames_;
   const double gate = std::max(config_.threshold_dbfs, floor_dbfs_ + config_.noise_margin_db);
-  const bool voiced = !warming_up && level > gate;
+  const bool voiced = !warming_up && level > gate && level > echo_gate_dbfs;
   last_voiced_ = voiced;
-  UpdateFloor(level, voiced);
+  if (warming_up || voiced || level <= gate) UpdateFloor(level, voiced);  // echo does not train it
 
   VadEvent event;
   if (!speaking_) {

@@ -44,7 +44,10 @@ class Vad {
 
   // Classifies the next frame, which starts at `frame_start_us` (frames must come in order, one
   // per 20 ms). Returns a start or stop when this frame completes one, otherwise kNone.
-  VadEvent Process(const Frame& frame, int64_t frame_start_us);
+  // `echo_gate_dbfs` raises the gate for this frame only (the agent's echo guard): a frame above
+  // the usual gate but not above it is unvoiced and does not train the noise floor.
+  VadEvent Process(const Frame& frame, int64_t frame_start_us,
+                   double echo_gate_dbfs = kSilenceDbfs);
 
   bool speaking() const { return speaking_; }
   double last_level_dbfs() const { return last_level_dbfs_; }

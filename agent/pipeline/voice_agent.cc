@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "agent/pipeline/repeat_request.h"
+#include "agent/pipeline/turn_completion.h"
+#include "agent/text/words.h"
 
 namespace callsim::agent {
 namespace {
@@ -27,12 +29,30 @@ bool HasText(const std::string& text) {
 }
 
 const char* ReplyKindName(int kind) {
-  static constexpr const char* kNames[] = {"greeting", "answer", "apology"};
+  static constexpr const char* kNames[] = {"greeting", "answer", "apology", "prompt", "resume"};
   return kNames[kind];
 }
 
 EndpointerConfig EndpointerConfigFor(const AgentConfig& config) {
-  return EndpointerConfig{config.vad.stop_ms, config.endpoint_delay_ms, config.max_turn_ms};
+  return EndpointerConfig{config.vad.stop_ms, config.endpoint_delay_ms,
+                          std::max(config.endpoint_delay_ms, config.endpoint_max_delay_ms),
+                          config.max_turn_ms};
+}
+
+// The caller's answer to a confirmation question: 1 yes, 0 no, -1 neither (or both).
+int YesOrNo(const std::string& text) {
+  static constexpr std::string_view kYes[] = {"yes", "yeah", "yep", "correct", "right", "sure",
+                                              "confirm", "ok", "okay", "please", "go"};
+  static constexpr std::string_view kNo[] = {"no", "nope", "don't", "dont", "not", "cancel",
+                                             "stop", "wait", "never"};
+  bool yes = false;
+  bool no = false;
+  for (const std::string& word : NormalizeWords(text)) {
+    for (std::string_view w : kYes) yes = yes || word == w;
+    for (std::string_view w : kNo) no = no || word == w;
+  }
+  if (yes == no) return -1;
+  return yes ? 1 : 0;
 }
 
 }  // namespace
@@ -61,13 +81,27 @@ VoiceAgent::VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& st
                   [this](const Endpoint& endpoint) { OnEndpoint(endpoint); }),
       chunker_(static_cast<size_t>(config_.max_sentence_chars)),
       barge_in_min_us_(MsToUs(config_.barge_in_min_ms)),
-      provider_timeout_us_(MsToUs(config_.provider_timeout_ms)) {}
+      provider_timeout_us_(MsToUs(config_.provider_timeout_ms)) {
+  gate_ = std::make_unique<ToolGate>(scheduler_, config_.tools, no_backends_, own_breakers_);
+  endpointer_.set_sounds_unfinished([this] { return SoundsUnfinished(last_interim_); });
+  std::fill(std::begin(out_levels_dbfs_), std::end(out_levels_dbfs_), kSilenceDbfs);
+}
+
+void VoiceAgent::EnableTools(const ToolBackends& backends, CircuitBreakers& breakers) {
+  gate_ = std::make_unique<ToolGate>(scheduler_, config_.tools, backends, breakers);
+}
 
 VoiceAgent::~VoiceAgent() {
   if (dtmf_timer_ != kNoTask) scheduler_.Cancel(dtmf_timer_);
   if (max_call_timer_ != kNoTask) scheduler_.Cancel(max_call_timer_);
   if (watchdog_timer_ != kNoTask) scheduler_.Cancel(watchdog_timer_);
   if (reap_task_ != kNoTask) scheduler_.Cancel(reap_task_);
+  if (silence_timer_ != kNoTask) scheduler_.Cancel(silence_timer_);
+  if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
+  if (reply_.filler_timer != kNoTask) scheduler_.Cancel(reply_.filler_timer);
+  for (ToolRun& run : reply_.tools) {
+    if (run.invocation) run.invocation->Cancel();
+  }
 }
 
 void VoiceAgent::Start() {
@@ -90,8 +124,13 @@ void VoiceAgent::Start() {
 
 void VoiceAgent::OnCallerFrame(const Frame& frame, int64_t frame_start_us) {
   if (!started_ || state_ == AgentState::kEnded) return;
-  if (stt_) stt_->PushAudio(frame);
-  const VadEvent event = vad_.Process(frame, frame_start_us);
+  const double echo_gate_dbfs = EchoGateDbfs();
+  const VadEvent event = vad_.Process(frame, frame_start_us, echo_gate_dbfs);
+  // Echo suppression: audio no louder than the agent's own echo would reach the STT as the
+  // agent's words; it gets silence instead (speech over the agent is louder and passes).
+  const bool echo_only = vad_.last_level_dbfs() <= echo_gate_dbfs;
+  if (stt_) stt_->PushAudio(echo_only ? silent_frame_ : frame);
+  ++stt_frames_;
   if (event.kind == VadEventKind::kStart) {
     OnVadStart(event.time_us, frame_start_us);
   } else if (event.kind == VadEventKind::kStop) {
@@ -104,9 +143,11 @@ void VoiceAgent::OnCallerFrame(const Frame& frame, int64_t frame_start_us) {
 
 void VoiceAgent::OnVadStart(int64_t start_us, int64_t frame_start_us) {
   Emit("vad_start", {{"audio_us", start_us}});
+  CancelSilenceTimer();
   if (reply_active() && (reply_.playing || reply_.queued_frames > 0)) {
     // The caller may be interrupting, or it may be a cough: decide once enough is voiced.
     barge_candidate_ = true;
+    barge_words_ = 0;
     barge_start_us_ = start_us;
     barge_voiced_us_ = frame_start_us + kFrameUs - start_us;
     MaybeConfirmBargeIn();
@@ -137,7 +178,9 @@ void VoiceAgent::OnVadStop(int64_t speech_end_us) {
 }
 
 void VoiceAgent::MaybeConfirmBargeIn() {
-  if (barge_voiced_us_ >= barge_in_min_us_) BargeIn();
+  if (barge_voiced_us_ < barge_in_min_us_) return;
+  if (config_.barge_in_min_words > 0 && barge_words_ < config_.barge_in_min_words) return;
+  BargeIn();
 }
 
 void VoiceAgent::BargeIn() {
@@ -148,13 +191,68 @@ void VoiceAgent::BargeIn() {
   }
   Emit("barge_in", {{"played_ms", reply_.played_frames * kFrameMs},
                     {"voiced_ms", barge_voiced_us_ / kMicrosPerMs},
+                    {"words", barge_words_},
                     {"heard_text", ReplyText(/*played_only=*/true)}});
+  // A finished reply can be resumed from the sentence it was in if no words follow.
+  std::string rest;
+  if (config_.false_interruption_timeout_ms > 0 && reply_.llm_done && reply_.tools_running == 0 &&
+      !reply_.follow_up && reply_.after == AfterReply::kContinue) {
+    for (size_t i = reply_.play_index; i < reply_.segments.size(); ++i) {
+      if (!rest.empty()) rest += ' ';
+      rest += reply_.segments[i].text;
+    }
+  }
   CancelReply("barge_in");
   BeginUserTurn(barge_start_us_, "barge_in");
+  if (HasText(rest) && barge_words_ == 0) {
+    resume_text_ = std::move(rest);
+    resume_pending_ = true;
+    ArmResume();
+  }
+}
+
+void VoiceAgent::ArmResume() {
+  if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
+  resume_timer_ = scheduler_.After(MsToUs(config_.false_interruption_timeout_ms), [this] {
+    resume_timer_ = kNoTask;
+    if (resume_pending_) Resume("timeout");
+  });
+}
+
+void VoiceAgent::OnInterimWords(int words) {
+  if (barge_candidate_) {
+    barge_words_ = words;
+    MaybeConfirmBargeIn();
+  }
+  if (resume_pending_ && words > 0) {  // the interruption had words: a real one
+    resume_pending_ = false;
+    resume_text_.clear();
+    if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
+    resume_timer_ = kNoTask;
+  }
+}
+
+// No words followed the barge-in: the agent picks up where it was cut off.
+void VoiceAgent::Resume(const char* why) {
+  resume_pending_ = false;
+  if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
+  resume_timer_ = kNoTask;
+  std::string text = std::move(resume_text_);
+  resume_text_.clear();
+  if (state_ == AgentState::kEnded || !HasText(text)) return;
+  Emit("false_interruption", {{"reason", why}, {"resumed_text", text}});
+  SetState(AgentState::kThinking, "false_interruption");
+  BeginReply(ReplyKind::kResume);
+  SpeakFixedText(text);
 }
 
 void VoiceAgent::BeginUserTurn(int64_t start_us, const char* reason) {
-  if (!endpointer_.in_turn()) turn_ = TurnTiming{};
+  CancelSilenceTimer();
+  silence_prompts_ = 0;
+  if (!endpointer_.in_turn()) {
+    turn_ = TurnTiming{};
+    last_interim_.clear();
+  }
   SetState(AgentState::kUserSpeaking, reason);
   endpointer_.OnSpeechStart(start_us);
 }
@@ -179,7 +277,10 @@ void VoiceAgent::OpenStt() {
   const uint64_t generation = ++stt_generation_;
   SttListener listener;
   listener.on_interim = [this, generation](const std::string& text) {
-    if (generation == stt_generation_) Emit("stt_interim", {{"text", text}});
+    if (generation != stt_generation_) return;
+    Emit("stt_interim", {{"text", text}});
+    last_interim_ = text;
+    OnInterimWords(CountWords(text));
   };
   listener.on_final = [this, generation](const std::string& text) {
     if (generation == stt_generation_) OnSttFinal(text);
@@ -209,8 +310,16 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
   MarkProgress();
   if (pending_finals_ > 0) --pending_finals_;
   turn_.final_us = scheduler_.NowUs();
+  last_interim_.clear();
   Emit("stt_final", {{"text", text}});
-  if (HasText(text)) AppendHistory("user", text);
+  if (HasText(text)) {
+    AppendHistory("user", text);
+    OnInterimWords(CountWords(text));
+  } else if (resume_pending_ && pending_finals_ == 0 && state_ == AgentState::kThinking &&
+             (history_.empty() || history_.back().role != "user")) {
+    Resume("empty_final");
+    return;
+  }
   if (pending_finals_ > 0 || state_ != AgentState::kThinking || reply_active()) return;
   // A turn the caller resumed is merged into one user message and answered at its last endpoint,
   // even if the words after the resumption were only noise (an empty final).
@@ -220,6 +329,7 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
   }
   Emit("empty_final", json::object());
   SetState(AgentState::kListening, "empty_final");
+  ArmSilenceTimer();
 }
 
 void VoiceAgent::OnDtmf(char key, int64_t t_us) {
@@ -253,6 +363,9 @@ void VoiceAgent::FlushDtmf(const char* reason) {
     return;
   }
   CancelReply("dtmf");  // a key press interrupts what the agent was saying or about to say
+  CancelSilenceTimer();
+  silence_prompts_ = 0;
+  resume_pending_ = false;
   barge_candidate_ = false;
   AppendHistory("user", text);
   const int64_t now_us = scheduler_.NowUs();
@@ -265,6 +378,9 @@ void VoiceAgent::FlushDtmf(const char* reason) {
 }
 
 void VoiceAgent::Respond() {
+  resume_pending_ = false;  // the caller said something: nothing to resume
+  if (confirmation_.active && AnswerConfirmation()) return;
+  gate_->BeginTurn();
   if (IsRepeatRequest(history_.back().content)) {
     for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
       if (it->role != "assistant") continue;
@@ -302,12 +418,25 @@ void VoiceAgent::SpeakFixedText(const std::string& text) {
 
 void VoiceAgent::StartAnswer() {
   BeginReply(ReplyKind::kAnswer);
+  OpenLlmStream();
+}
+
+// A request with the whole history, answered into the reply in progress (the first request of an
+// answer, or the follow-up after tool results).
+void VoiceAgent::OpenLlmStream() {
   LlmRequest request;
   request.messages.reserve(history_.size() + 1);
-  request.messages.push_back(ChatMessage{"system", config_.system_prompt});
+  request.messages.push_back(ChatMessage{"system", config_.system_prompt, {}, {}});
   request.messages.insert(request.messages.end(), history_.begin(), history_.end());
+  for (const ChatMessage& message : request.messages) {
+    llm_input_chars_ += static_cast<int64_t>(message.content.size());
+  }
+  if (reply_.llm) {  // the previous step's stream is done: park it
+    retired_llm_.push_back(std::move(reply_.llm));
+    ScheduleReap();
+  }
   reply_.llm_done = false;
-  reply_.timing.llm_request_us = scheduler_.NowUs();
+  if (reply_.timing.llm_request_us < 0) reply_.timing.llm_request_us = scheduler_.NowUs();
   Emit("llm_request", {{"messages", request.messages.size()}});
 
   const uint64_t id = reply_.id;
@@ -336,21 +465,217 @@ void VoiceAgent::StartAnswer() {
   }
 }
 
-// Only the call-control tools are executed in this version; other proposals are recorded.
+// ---- tools ----------------------------------------------------------------------------------
+
 void VoiceAgent::OnToolCall(const ToolCallRequest& call) {
   MarkProgress();
   Emit("tool_call_proposed",
        {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
-  if (call.name == kEndCallTool) {
-    reply_.after = AfterReply::kHangup;
-  } else if (call.name == kTransferCallTool) {
-    reply_.after = AfterReply::kTransfer;
-    // Untrusted model output: a target that is not a string in a JSON object is left empty.
-    const json args = json::parse(call.arguments_json, nullptr, /*allow_exceptions=*/false);
-    if (args.is_object() && args.contains("target") && args["target"].is_string()) {
-      reply_.transfer_target = args["target"].get<std::string>();
+  const bool control = call.name == kEndCallTool || call.name == kTransferCallTool;
+  if (control && gate_->Find(call.name) == nullptr) {
+    // The call-control tools are the agent's own: no back end, nothing to validate but a target.
+    if (call.name == kEndCallTool) {
+      reply_.after = AfterReply::kHangup;
+      reply_.end_reason = "agent_hangup";
+    } else {
+      reply_.after = AfterReply::kTransfer;
+      reply_.end_reason = "transfer";
+      // Untrusted model output: a target that is not a string in a JSON object is left empty.
+      const json args = json::parse(call.arguments_json, nullptr, /*allow_exceptions=*/false);
+      if (args.is_object() && args.contains("target") && args["target"].is_string()) {
+        reply_.transfer_target = args["target"].get<std::string>();
+      }
     }
+    Audit(call, "executed", "call_control", json::object(), 0, false);
+    return;
   }
+  OnToolDecision(call, gate_->Check(call));
+}
+
+void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decision) {
+  switch (decision.verdict) {
+    case ToolVerdict::kRun:
+      StartToolRun(call, decision, /*confirmed=*/false);
+      return;
+    case ToolVerdict::kReuse: {
+      const ToolOutcome& first = decision.reused;
+      Audit(call, "reused", decision.reason, first.result, 0, false);
+      Emit("tool_result", {{"id", call.id}, {"name", call.name}, {"ok", first.ok}});
+      AddToolMessages(call, first.ok ? first.result.dump() : json{{"error", first.error}}.dump());
+      reply_.follow_up = true;
+      MaybeFollowUp();
+      return;
+    }
+    case ToolVerdict::kConfirm:
+      if (confirmation_.active || !reply_.confirm_question.empty()) {
+        Audit(call, "blocked", "confirmation_pending", nullptr, 0, false);
+        break;
+      }
+      confirmation_ = PendingConfirmation{true, call, decision};
+      reply_.confirm_question = config_.confirm_prefix + " " + decision.spec->description + ". " +
+                                config_.confirm_suffix;
+      Emit("tool_confirmation_requested", {{"id", call.id}, {"name", call.name}});
+      if (reply_.llm_done) {
+        reply_.confirm_asked = true;
+        AddSentence(reply_.confirm_question);
+      }
+      return;
+    case ToolVerdict::kBlock:
+      Audit(call, "blocked", decision.reason, nullptr, 0, false);
+      break;
+  }
+  // Blocked: the model hears why in the history; the caller hears one short refusal.
+  AddToolMessages(call, json{{"error", "blocked: " + decision.reason}}.dump());
+  if (!reply_.blocked_said) {
+    reply_.blocked_said = true;
+    AddSentence(config_.blocked_reply);
+  }
+}
+
+void VoiceAgent::StartToolRun(const ToolCallRequest& call, const ToolDecision& decision,
+                              bool confirmed) {
+  const size_t index = reply_.tools.size();
+  reply_.tools.emplace_back();
+  ToolRun& run = reply_.tools.back();
+  run.call = call;
+  run.started_us = scheduler_.NowUs();
+  run.confirmed = confirmed;
+  ++reply_.tools_running;
+  Emit("tool_started", {{"id", call.id}, {"name", call.name}});
+  const uint64_t id = reply_.id;
+  std::unique_ptr<ToolInvocation> invocation =
+      gate_->Run(call, decision, [this, id, index](const ToolOutcome& outcome) {
+        if (id == reply_.id) OnToolDone(index, outcome);
+      });
+  if (reply_.id == id) reply_.tools[index].invocation = std::move(invocation);
+  ArmFiller();
+}
+
+void VoiceAgent::OnToolDone(size_t index, const ToolOutcome& outcome) {
+  MarkProgress();
+  ToolRun& run = reply_.tools[index];
+  run.done = true;
+  --reply_.tools_running;
+  const double duration_ms =
+      static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+  Audit(run.call, outcome.ok ? "executed" : "failed", outcome.ok ? "" : outcome.error,
+        outcome.ok ? outcome.result : json(nullptr), duration_ms, run.confirmed);
+  Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
+  AddToolMessages(run.call, outcome.ok ? outcome.result.dump()
+                                       : json{{"error", outcome.error}}.dump());
+  if (outcome.ok) {
+    reply_.follow_up = true;
+  } else if (!reply_.failure_said) {
+    // Say so rather than go silent; the model hears the error with the next request.
+    reply_.failure_said = true;
+    AddSentence(config_.tool_failed_reply);
+  }
+  if (reply_.tools_running == 0 && !reply_.follow_up && !reply_.tool_messages.empty()) {
+    for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
+    reply_.tool_messages.clear();
+    TrimHistory();
+  }
+  MaybeFollowUp();
+}
+
+void VoiceAgent::AddToolMessages(const ToolCallRequest& call, const std::string& result_json) {
+  reply_.tool_messages.push_back(ChatMessage{"assistant", call.arguments_json, call.name, call.id});
+  reply_.tool_messages.push_back(ChatMessage{"tool", result_json, call.name, call.id});
+}
+
+// Once the model's step is over and every tool of it has answered, the results go back to the
+// model and its next step streams into the same reply.
+void VoiceAgent::MaybeFollowUp() {
+  if (!reply_.follow_up || !reply_.llm_done || reply_.tools_running > 0) return;
+  reply_.follow_up = false;
+  CommitReplyText(/*played_only=*/false);
+  for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
+  reply_.tool_messages.clear();
+  TrimHistory();
+  chunker_.Reset();
+  OpenLlmStream();
+}
+
+void VoiceAgent::ArmFiller() {
+  if (reply_.filler_said || reply_.filler_timer != kNoTask || !HasText(config_.tool_filler)) return;
+  reply_.filler_timer =
+      scheduler_.After(MsToUs(config_.tool_filler_after_ms), [this] { OnFillerTimer(); });
+}
+
+// A slow tool: say the filler once the reply has almost nothing left to play (a sentence's
+// trailing pause at most), so the caller never sits in silence wondering whether the line dropped.
+void VoiceAgent::OnFillerTimer() {
+  reply_.filler_timer = kNoTask;
+  if (reply_.tools_running == 0 || reply_.filler_said) return;
+  bool synthesizing = false;
+  for (size_t i = reply_.play_index; i < reply_.segments.size(); ++i) {
+    synthesizing = synthesizing || !reply_.segments[i].done;
+  }
+  constexpr int kFillerSlackFrames = 30;  // 600 ms: about a sentence's closing pause
+  if (synthesizing || reply_.queued_frames > kFillerSlackFrames) {
+    reply_.filler_timer = scheduler_.After(MsToUs(200), [this] { OnFillerTimer(); });
+    return;
+  }
+  reply_.filler_said = true;
+  Emit("tool_filler", json::object());
+  AddSentence(config_.tool_filler);
+}
+
+// The caller's message answers a pending confirmation. Returns true when it was handled here.
+bool VoiceAgent::AnswerConfirmation() {
+  PendingConfirmation pending = std::move(confirmation_);
+  confirmation_ = PendingConfirmation{};
+  const int answer = YesOrNo(history_.back().content);
+  Emit("tool_confirmation", {{"id", pending.call.id},
+                             {"name", pending.call.name},
+                             {"answer", answer == 1 ? "yes" : answer == 0 ? "no" : "unclear"}});
+  if (answer == 1) {
+    gate_->BeginTurn();
+    BeginReply(ReplyKind::kAnswer);
+    StartToolRun(pending.call, pending.decision, /*confirmed=*/true);
+    return true;
+  }
+  Audit(pending.call, "declined", answer == 0 ? "caller_declined" : "no_confirmation", nullptr, 0,
+        false);
+  history_.push_back(ChatMessage{"assistant", pending.call.arguments_json, pending.call.name,
+                                 pending.call.id});
+  history_.push_back(ChatMessage{"tool", json{{"error", "the caller did not confirm"}}.dump(),
+                                 pending.call.name, pending.call.id});
+  if (answer == 0) {
+    BeginReply(ReplyKind::kAnswer);
+    SpeakFixedText(config_.declined_reply);
+    return true;
+  }
+  // Neither yes nor no: the caller moved on; the message is answered as any other.
+  std::rotate(history_.end() - 3, history_.end() - 2, history_.end());
+  return false;
+}
+
+void VoiceAgent::Audit(const ToolCallRequest& call, const char* decision,
+                       const std::string& reason, const json& result, double duration_ms,
+                       bool confirmed) {
+  Emit("tool_audit", {{"tool_call_id", call.id},
+                      {"name", call.name},
+                      {"arguments", call.arguments_json},
+                      {"decision", decision},
+                      {"reason", reason},
+                      {"result", result.is_null() ? std::string() : result.dump()},
+                      {"duration_ms", duration_ms},
+                      {"confirmed", confirmed}});
+}
+
+void VoiceAgent::CancelTools(const char* reason) {
+  if (reply_.filler_timer != kNoTask) scheduler_.Cancel(reply_.filler_timer);
+  reply_.filler_timer = kNoTask;
+  for (ToolRun& run : reply_.tools) {
+    if (run.done) continue;
+    if (run.invocation) run.invocation->Cancel();
+    run.done = true;
+    const double duration_ms =
+        static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+    Audit(run.call, "cancelled", reason, nullptr, duration_ms, run.confirmed);
+  }
+  reply_.tools_running = 0;
 }
 
 void VoiceAgent::OnLlmToken(const std::string& token) {
@@ -359,6 +684,7 @@ void VoiceAgent::OnLlmToken(const std::string& token) {
     reply_.timing.first_token_us = scheduler_.NowUs();
     Emit("llm_first_token", json::object());
   }
+  ++llm_output_tokens_;
   std::vector<std::string> sentences;  // allocates only when a sentence completes
   chunker_.Push(token, &sentences);
   const uint64_t id = reply_.id;
@@ -379,6 +705,12 @@ void VoiceAgent::OnLlmDone() {
     if (reply_.id != id) break;
     AddSentence(std::move(sentence));
   }
+  if (reply_.id != id) return;
+  if (!reply_.confirm_question.empty() && !reply_.confirm_asked) {
+    reply_.confirm_asked = true;
+    AddSentence(reply_.confirm_question);
+  }
+  if (reply_.id == id) MaybeFollowUp();
 }
 
 void VoiceAgent::AddSentence(std::string text) {
@@ -396,6 +728,7 @@ void VoiceAgent::AddSentence(std::string text) {
   }
   Emit("sentence", {{"text", text}});
   Emit("tts_request", {{"text", text}});
+  tts_chars_ += static_cast<int64_t>(text.size());
   reply_.segments.emplace_back();
   reply_.segments.back().text = std::move(text);
 
@@ -444,11 +777,27 @@ void VoiceAgent::OnTtsAudio(size_t index, const Frame& frame) {
 }
 
 void VoiceAgent::NextOutputFrame(Frame* out) {
-  if (state_ != AgentState::kEnded && reply_active() && PopReplyFrame(out)) return;
+  const bool audio = state_ != AgentState::kEnded && reply_active() && PopReplyFrame(out);
+  // The echo guard remembers how loud the agent was; silence costs nothing to measure.
+  out_levels_dbfs_[out_level_next_] = audio ? FrameLevelDbfs(*out) : kSilenceDbfs;
+  out_level_next_ = (out_level_next_ + 1) % kEchoWindowFrames;
+  if (audio) return;
   out->samples.fill(0);
   out->concealed = false;
   if (state_ == AgentState::kEnded || !reply_active()) return;
-  if (reply_.llm_done && reply_.play_index == reply_.segments.size()) FinishReply();
+  if (ReplyComplete()) FinishReply();
+}
+
+bool VoiceAgent::ReplyComplete() const {
+  return reply_.llm_done && reply_.tools_running == 0 && !reply_.follow_up &&
+         reply_.play_index == reply_.segments.size();
+}
+
+double VoiceAgent::EchoGateDbfs() const {
+  if (config_.echo_guard_db <= 0) return kSilenceDbfs;
+  double loudest = kSilenceDbfs;
+  for (double level : out_levels_dbfs_) loudest = std::max(loudest, level);
+  return loudest - config_.echo_guard_db;
 }
 
 // The next frame in sentence order; a sentence still being synthesized holds back later ones.
@@ -503,12 +852,18 @@ void VoiceAgent::FinishReply() {
   }
   const AfterReply after = reply_.after;
   const std::string transfer_target = std::move(reply_.transfer_target);
+  const std::string end_reason = std::move(reply_.end_reason);
+  std::vector<ChatMessage> tool_messages = std::move(reply_.tool_messages);
   RetireReplyStreams();
   reply_ = Reply{};
   chunker_.Reset();
   if (HasText(text)) AppendHistory("assistant", text);
+  if (!tool_messages.empty()) {  // blocked or failed calls: the model sees them next time
+    for (ChatMessage& message : tool_messages) history_.push_back(std::move(message));
+    TrimHistory();
+  }
   if (after != AfterReply::kContinue) {
-    EndByAgent(after, transfer_target);
+    EndByAgent(after, transfer_target, end_reason);
     return;
   }
   if (barge_candidate_) {  // the caller started talking in the reply's last moments
@@ -517,6 +872,7 @@ void VoiceAgent::FinishReply() {
     return;
   }
   SetState(AgentState::kListening, played ? "reply_done" : "empty_reply");
+  ArmSilenceTimer();
 }
 
 std::string VoiceAgent::CancelReply(const char* reason) {
@@ -531,6 +887,8 @@ std::string VoiceAgent::CancelReply(const char* reason) {
   Emit("reply_cancelled", {{"reason", reason},
                            {"llm_cancelled", reply_.llm != nullptr && !reply_.llm_done},
                            {"tts_streams", reply_.segments.size()}});
+  CancelTools(reason);
+  for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
   RetireReplyStreams();
   reply_ = Reply{};
   chunker_.Reset();
@@ -540,7 +898,8 @@ std::string VoiceAgent::CancelReply(const char* reason) {
 
 std::string VoiceAgent::ReplyText(bool played_only) const {
   std::string text;
-  for (const Segment& segment : reply_.segments) {
+  for (size_t i = reply_.committed_segments; i < reply_.segments.size(); ++i) {
+    const Segment& segment = reply_.segments[i];
     if (played_only && !segment.played_any) continue;
     if (!text.empty()) text += ' ';
     text += segment.text;
@@ -614,6 +973,14 @@ const char* VoiceAgent::StalledStage() const {
 void VoiceAgent::EndCall(const char* reason) {
   if (state_ == AgentState::kEnded) return;
   CancelReply(reason);
+  if (confirmation_.active) {
+    Audit(confirmation_.call, "declined", "call_ended", nullptr, 0, false);
+    confirmation_ = PendingConfirmation{};
+  }
+  CancelSilenceTimer();
+  resume_pending_ = false;
+  if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
+  resume_timer_ = kNoTask;
   endpointer_.Reset();
   barge_candidate_ = false;
   pending_finals_ = 0;
@@ -627,19 +994,26 @@ void VoiceAgent::EndCall(const char* reason) {
   watchdog_timer_ = kNoTask;
   dtmf_timer_ = kNoTask;
   dtmf_keys_.clear();
+  // What the call used, for the post-call cost estimate (tokens: ~4 characters each).
+  Emit("usage", {{"stt_audio_s", static_cast<double>(stt_frames_) * kFrameMs / 1000.0},
+                 {"llm_input_tokens", (llm_input_chars_ + 3) / 4},
+                 {"llm_output_tokens", llm_output_tokens_},
+                 {"tts_chars", tts_chars_}});
   SetState(AgentState::kEnded, reason);
 }
 
 void VoiceAgent::Hangup() { EndCall("hangup"); }
 
-void VoiceAgent::EndByAgent(AfterReply how, const std::string& transfer_target) {
+void VoiceAgent::EndByAgent(AfterReply how, const std::string& transfer_target,
+                            const std::string& reason) {
   const bool transfer = how == AfterReply::kTransfer;
   if (transfer) {
     Emit("transfer", {{"target", transfer_target}});
   } else {
     Emit("agent_hangup", json::object());
   }
-  EndCall(transfer ? "transfer" : "agent_hangup");
+  const char* fallback = transfer ? "transfer" : "agent_hangup";
+  EndCall(reason.empty() ? fallback : reason.c_str());
   if (on_call_end_) on_call_end_(transfer ? "transfer" : "agent");
 }
 
@@ -649,12 +1023,56 @@ void VoiceAgent::AppendHistory(const char* role, const std::string& text) {
     history_.back().content += ' ';  // the caller resumed: one message for one turn
     history_.back().content += text;
   } else {
-    history_.push_back(ChatMessage{std::string(role_view), text});
+    history_.push_back(ChatMessage{std::string(role_view), text, {}, {}});
   }
+  TrimHistory();
+}
+
+void VoiceAgent::TrimHistory() {
   const size_t max_messages = static_cast<size_t>(std::max(1, config_.max_history_messages));
   if (history_.size() > max_messages) {
     history_.erase(history_.begin(), history_.end() - static_cast<ptrdiff_t>(max_messages));
   }
+}
+
+void VoiceAgent::CommitReplyText(bool played_only) {
+  const std::string text = ReplyText(played_only);
+  reply_.committed_segments = reply_.segments.size();
+  if (HasText(text)) AppendHistory("assistant", text);
+}
+
+// ---- the silence watchdog -------------------------------------------------------------------
+
+void VoiceAgent::ArmSilenceTimer() {
+  CancelSilenceTimer();
+  if (config_.silence_timeout_ms <= 0 || state_ != AgentState::kListening) return;
+  silence_timer_ =
+      scheduler_.After(MsToUs(config_.silence_timeout_ms), [this] { OnSilenceTimer(); });
+}
+
+void VoiceAgent::CancelSilenceTimer() {
+  if (silence_timer_ != kNoTask) scheduler_.Cancel(silence_timer_);
+  silence_timer_ = kNoTask;
+}
+
+void VoiceAgent::OnSilenceTimer() {
+  silence_timer_ = kNoTask;
+  if (state_ != AgentState::kListening || reply_active() || pending_finals_ > 0 ||
+      endpointer_.in_turn() || vad_.speaking()) {
+    return;  // something is happening after all; the next reply re-arms it
+  }
+  if (silence_prompts_ < config_.max_silence_prompts) {
+    ++silence_prompts_;
+    Emit("silence_prompt", {{"prompt", silence_prompts_}});
+    BeginReply(ReplyKind::kPrompt);
+    SpeakFixedText(config_.silence_prompt);
+    return;
+  }
+  Emit("silence_timeout", {{"prompts", silence_prompts_}});
+  BeginReply(ReplyKind::kPrompt);
+  reply_.after = AfterReply::kHangup;
+  reply_.end_reason = "silence_timeout";
+  SpeakFixedText(config_.silence_goodbye);
 }
 
 void VoiceAgent::SetState(AgentState to, const char* reason) {

@@ -5,6 +5,16 @@
 // (AgentConfig), so the agent never stays silent or stuck forever. Per-frame calls do no
 // allocation and build no strings unless an event is actually emitted.
 //
+// Turn-taking: an endpoint waits longer when the words so far stop mid-sentence; a barge-in needs
+// a minimum voiced duration (and optionally a minimum of recognised words), audio no louder than
+// the agent's own echo does not count, and an interruption followed by no words within a timeout
+// resumes the reply. A caller who stays silent is prompted, then the call ends.
+//
+// Tools: every proposal goes through a ToolGate (allowlist, schema, steps, breaker, idempotency);
+// destructive tools are confirmed aloud first; each proposal ends in one "tool_audit" event
+// (decision executed | failed | blocked | declined | reused | cancelled). Results go back to the
+// model in a follow-up request within the same reply; a filler plays while a slow tool runs.
+//
 // Beyond speech: DTMF keys become a user message ("DTMF: 1234"); the call-control tools end_call
 // and transfer_call end the call once the reply that proposed them has played; and a caller asking
 // for a repeat ("say that again") hears the last assistant message again without an LLM request.
@@ -29,6 +39,7 @@
 #include "agent/providers/tts.h"
 #include "agent/runtime/events.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/tools/tool_gate.h"
 
 namespace callsim::agent {
 
@@ -75,13 +86,17 @@ class VoiceAgent {
   // or an error drops its pending end: the call goes on.
   void set_on_call_end(CallEndFn fn) { on_call_end_ = std::move(fn); }
 
+  // Where tools run. Without it every approved tool call fails with "no_backend". Call before
+  // Start(); `backends` and `breakers` must outlive the agent.
+  void EnableTools(const ToolBackends& backends, CircuitBreakers& breakers);
+
   AgentState state() const { return state_; }
   // The conversation (user and assistant messages, oldest first; the system prompt is not in it).
   // An assistant message holds what was played: cut to the heard sentences after a barge-in.
   const std::vector<ChatMessage>& history() const { return history_; }
 
  private:
-  enum class ReplyKind { kGreeting, kAnswer, kApology };
+  enum class ReplyKind { kGreeting, kAnswer, kApology, kPrompt, kResume };
 
   // Times of one caller turn and its reply (-1: not reached).
   struct TurnTiming {
@@ -108,6 +123,22 @@ class VoiceAgent {
   // What happens once a reply has played: nothing, or the call ends (end_call, transfer_call).
   enum class AfterReply { kContinue, kHangup, kTransfer };
 
+  // A tool call approved in this reply, running or done.
+  struct ToolRun {
+    ToolCallRequest call;
+    std::unique_ptr<ToolInvocation> invocation;
+    int64_t started_us = 0;
+    bool confirmed = false;
+    bool done = false;
+  };
+
+  // A destructive tool call waiting for the caller's yes or no.
+  struct PendingConfirmation {
+    bool active = false;
+    ToolCallRequest call;
+    ToolDecision decision;
+  };
+
   struct Reply {
     uint64_t id = 0;  // 0: no reply in progress; callbacks carry the id they were made for
     ReplyKind kind = ReplyKind::kAnswer;
@@ -123,6 +154,21 @@ class VoiceAgent {
     int dropped_sentences = 0;
     bool playing = false;  // its first frame has been played
     TurnTiming timing;
+    // Tools: runs of this reply, how many are still running, the messages their results add to
+    // the history before the follow-up request, and whether one is due.
+    std::vector<ToolRun> tools;
+    int tools_running = 0;
+    std::vector<ChatMessage> tool_messages;
+    bool follow_up = false;
+    bool blocked_said = false;
+    bool failure_said = false;
+    std::string confirm_question;  // asked once the model's text has been queued
+    bool confirm_asked = false;
+    TaskId filler_timer = kNoTask;
+    bool filler_said = false;
+    // Segments whose text is already in the history (before a follow-up request).
+    size_t committed_segments = 0;
+    std::string end_reason;  // with `after`: the reason the call ends
   };
 
   // Caller side.
@@ -144,7 +190,29 @@ class VoiceAgent {
   void BeginReply(ReplyKind kind);
   void SpeakFixedText(const std::string& text);
   void StartAnswer();
+  void OpenLlmStream();
   void OnToolCall(const ToolCallRequest& call);
+  void OnToolDecision(const ToolCallRequest& call, ToolDecision decision);
+  void StartToolRun(const ToolCallRequest& call, const ToolDecision& decision, bool confirmed);
+  void OnToolDone(size_t index, const ToolOutcome& outcome);
+  void AddToolMessages(const ToolCallRequest& call, const std::string& result_json);
+  void MaybeFollowUp();
+  void ArmFiller();
+  void OnFillerTimer();
+  bool AnswerConfirmation();
+  void Audit(const ToolCallRequest& call, const char* decision, const std::string& reason,
+             const nlohmann::json& result, double duration_ms, bool confirmed);
+  void CancelTools(const char* reason);
+  bool ReplyComplete() const;
+  void CommitReplyText(bool played_only);
+  // False interruptions and the silence watchdog.
+  void ArmResume();
+  void OnInterimWords(int words);
+  void Resume(const char* why);
+  void ArmSilenceTimer();
+  void CancelSilenceTimer();
+  void OnSilenceTimer();
+  double EchoGateDbfs() const;
   void OnLlmToken(const std::string& token);
   void OnLlmDone();
   void AddSentence(std::string text);
@@ -165,8 +233,9 @@ class VoiceAgent {
   void OnWatchdog();
   const char* StalledStage() const;
   void EndCall(const char* reason);
-  void EndByAgent(AfterReply how, const std::string& transfer_target);
+  void EndByAgent(AfterReply how, const std::string& transfer_target, const std::string& reason);
   void AppendHistory(const char* role, const std::string& text);
+  void TrimHistory();
   void SetState(AgentState to, const char* reason);
   void Emit(std::string_view kind, const nlohmann::json& detail);
   void RetireReplyStreams();
@@ -195,6 +264,33 @@ class VoiceAgent {
 
   Reply reply_;
   uint64_t next_reply_id_ = 1;
+
+  ToolBackends no_backends_;
+  CircuitBreakers own_breakers_;
+  std::unique_ptr<ToolGate> gate_;
+  PendingConfirmation confirmation_;
+
+  // The text left unsaid when a barge-in cut the reply, resumed if no words follow.
+  std::string resume_text_;
+  bool resume_pending_ = false;
+  TaskId resume_timer_ = kNoTask;
+  int barge_words_ = 0;  // words the STT heard since the barge-in candidate began
+  std::string last_interim_;  // the caller's words so far in this turn (for the endpointer)
+
+  // Echo guard: the levels of the agent's last output frames (a ring), and their maximum.
+  static constexpr int kEchoWindowFrames = 25;  // 500 ms: the echo path's round trip fits in it
+  double out_levels_dbfs_[kEchoWindowFrames];
+  int out_level_next_ = 0;
+  Frame silent_frame_{};  // what the STT gets instead of echo
+
+  TaskId silence_timer_ = kNoTask;
+  int silence_prompts_ = 0;
+
+  // Usage, for the post-call cost estimate.
+  int64_t stt_frames_ = 0;
+  int64_t llm_input_chars_ = 0;
+  int64_t llm_output_tokens_ = 0;
+  int64_t tts_chars_ = 0;
 
   // Caller speech that started over the agent and is not yet long enough to be a barge-in.
   bool barge_candidate_ = false;

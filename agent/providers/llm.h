@@ -13,6 +13,10 @@ namespace callsim::agent {
 struct ChatMessage {
   std::string role;  // "system", "user", "assistant", "tool"
   std::string content;
+  // role "assistant" with a tool call, or role "tool" (its result): the tool's name and the
+  // call's id, as the model named them. Empty otherwise.
+  std::string tool_name;
+  std::string tool_call_id;
 };
 
 struct LlmRequest {

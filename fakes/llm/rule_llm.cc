@@ -417,8 +417,15 @@ const LlmRule* MatchLlmRule(const LlmScript& script, const agent::LlmRequest& re
     }
   }
   const bool last_is_tool = !request.messages.empty() && request.messages.back().role == "tool";
-  const std::string_view answered_tool = last_is_tool ? last_tool_name : std::string_view();
+  std::string_view answered_tool;
+  if (last_is_tool) {
+    const std::string& named = request.messages.back().tool_name;
+    answered_tool = named.empty() ? last_tool_name : std::string_view(named);
+  }
   for (const LlmRule& rule : script.rules) {
+    // After a tool result only the rules written for it apply: the others answered the user
+    // text already, and matching them again would loop on the same tool call.
+    if (last_is_tool && (!rule.when || rule.when->after_tool.empty())) continue;
     if (!rule.when || ConditionHolds(*rule.when, user_text, answered_tool)) return &rule;
   }
   return nullptr;
@@ -458,9 +465,9 @@ std::unique_ptr<agent::LlmStream> RuleLlm::Start(const agent::LlmRequest& reques
           agent::ToolCallRequest{"call_" + std::to_string(++tool_calls_started_),
                                  rule->tool_call->name, rule->tool_call->arguments_json};
     }
-  } else {
+  } else if (request.messages.empty() || request.messages.back().role != "tool") {
     st->error = "no rule matched";
-  }
+  }  // after a tool result with no rule for it the model has nothing to add: an empty reply
   // Never call back from inside Start: both paths only schedule.
   if (config_.capacity) {
     AcquireSlot(st, *config_.capacity);

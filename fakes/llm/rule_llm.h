@@ -16,13 +16,15 @@
 //         args: { order_id: "4567", rush: true }  # a map or list: compact JSON (see below)
 //     - say: "Sorry, I didn't catch that."      # no `when`: always matches (a fallback)
 //
-// The first matching rule wins; with none, the stream ends with on_error("no rule matched").
+// The first matching rule wins; with none, the stream ends with on_error("no rule matched")
+// (after a tool result: an empty reply, see below).
 // "The user text" is the normalized text (agent::NormalizeText: lowercase, punctuation removed) of
 // the last message whose role is "user". Phrases are normalized the same way and match whole
 // words: "order" matches "my order is" but not "border". `matches` uses ECMAScript syntax,
 // case-insensitive, searched (not anchored: use ^ and $ to anchor) in the same normalized text.
-// Put `after_tool` rules first: a text-only rule would also match after the tool result, because
-// the last user message has not changed.
+// When the last message is a tool result, only `after_tool` rules are considered (the tool named
+// by that message's tool_name, else the last tool call this RuleLlm delivered); if none matches,
+// the stream is an empty reply (done, no tokens), as a model with nothing to add.
 //
 // `args` as a map or list becomes compact JSON in the script's key order; unquoted scalars are
 // typed as YAML 1.2's core schema says (null, true/false, integers, floats), quoted ones stay

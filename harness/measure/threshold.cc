@@ -112,6 +112,12 @@ const std::vector<MetricInfo>& KnownMetrics() {
       {"false_barge_ins", false, false, true, true, "agent stopped although the caller did not speak"},
       {"agent_cut_ins", false, false, true, true, "agent began while the caller's utterance was unfinished"},
       {"call_errors", false, false, true, true, "calls dropped or with a provider error"},
+      {"tool_calls_executed", false, false, false, true, "tool calls the agent ran"},
+      {"tool_calls_blocked", false, false, false, true, "tool calls the guardrails blocked"},
+      {"unsafe_tool_executions", false, false, false, true,
+       "tool calls that ran although undeclared, not allowed, or destructive without a yes"},
+      {"false_interruptions", false, false, false, true,
+       "barge-ins with no words after them, where the agent resumed"},
   };
   return kMetrics;
 }

@@ -57,6 +57,13 @@ void RunMetrics::AddCall(const CallRecord& record) {
   ++calls_;
   if (record.task_completed) ++passed_;
   if (record.status == "dropped") ++dropped_;
+  for (const ToolCallRow& row : record.tool_calls) {
+    if (row.decision == "executed") ++tools_executed_;
+    if (row.decision == "blocked") ++tools_blocked_;
+  }
+  tools_unsafe_ += record.unsafe_tool_executions;
+  tool_side_effects_ += record.tool_side_effects;
+  false_interruptions_ += record.false_interruptions;
   AddTurns(record);
   AddTimeline(record);
 }
@@ -148,6 +155,11 @@ std::map<std::string, double> RunMetrics::Scalars() const {
   put("provider_errors_count", count(provider_errors_));
   put("call_errors_count", count(call_errors_));
   put("call_errors_rate", Ratio(call_errors_, calls_));
+  put("tool_calls_executed_count", count(tools_executed_));
+  put("tool_calls_blocked_count", count(tools_blocked_));
+  put("unsafe_tool_executions_count", count(tools_unsafe_));
+  put("tool_side_effects", count(tool_side_effects_));
+  put("false_interruptions_count", count(false_interruptions_));
   AddTrendScalars(&m);
   return m;
 }

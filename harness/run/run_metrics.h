@@ -111,6 +111,11 @@ class RunMetrics {
   int64_t passed_ = 0;
   int64_t dropped_ = 0;
   int64_t call_errors_ = 0;
+  int64_t tools_executed_ = 0;
+  int64_t tools_blocked_ = 0;
+  int64_t tools_unsafe_ = 0;
+  int64_t tool_side_effects_ = 0;
+  int64_t false_interruptions_ = 0;
   int64_t provider_errors_ = 0;
   WerCounts wer_;
   int64_t wer_turns_ = 0;

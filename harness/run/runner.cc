@@ -13,6 +13,7 @@
 #include "harness/run/run_metrics.h"
 #include "harness/run/sim_call.h"
 #include "harness/runtime/sim_scheduler.h"
+#include "harness/scenario/tool_file.h"
 
 namespace callsim::harness {
 namespace {
@@ -70,7 +71,8 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
     events.push_back(EventRow{run_id, r.call_id, static_cast<int64_t>(i), UsToMs(e.t_us),
                               std::move(e.source), std::move(e.kind), std::move(e.detail_json)});
   }
-  store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events));
+  store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events),
+                std::move(r.tool_calls));
 }
 
 std::string RunHash(const std::vector<uint64_t>& call_hashes) {
@@ -127,7 +129,9 @@ class LoadRun {
  public:
   LoadRun(const RunPlan& plan, const RunOptions& options, Store& store, int64_t run_id)
       : plan_(plan), load_(plan.main->load), options_(options), store_(store), run_id_(run_id),
-        run_rng_(options.seed) {
+        run_rng_(options.seed),
+        breakers_(agent::CircuitBreakerConfig{plan.main->agent.tools.breaker_failures,
+                                              plan.main->agent.tools.breaker_open_ms}) {
     const FakesSpec& fakes = plan.main->fakes;
     limiters_.stt = MakeLimiter(scheduler_, fakes.stt.capacity);
     limiters_.llm = MakeLimiter(scheduler_, fakes.llm.capacity);
@@ -154,6 +158,7 @@ class LoadRun {
   SimScheduler scheduler_;
   const agent::Rng run_rng_;
   fakes::ProviderLimiters limiters_;
+  agent::CircuitBreakers breakers_;  // one per tool back end, shared by every call
   std::vector<int64_t> arrivals_us_;
   RunMetrics metrics_;
   std::vector<uint64_t> call_hashes_;  // by call id
@@ -239,8 +244,13 @@ void LoadRun::Arrive(int id) {
     Reject(id, *planned.scenario);
     return;
   }
+  CallServices services;
+  services.limiters = limiters_;
+  services.breakers = &breakers_;
+  services.metrics = options_.agent_metrics;
+  services.tools = planned.tools;
   calls_[static_cast<size_t>(id)] = std::make_unique<SimCall>(
-      scheduler_, *planned.scenario, *planned.script, id, run_rng_, limiters_,
+      scheduler_, *planned.scenario, *planned.script, id, run_rng_, services,
       [this](CallRecord r) { OnFinished(std::move(r)); });
   ++active_;
   peak_active_ = std::max(peak_active_, active_);
@@ -316,6 +326,27 @@ bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error) {
   RunPlan out;
   out.main = &main;
   std::map<std::string, std::shared_ptr<const fakes::LlmScript>> by_path;  // lookups only
+  std::map<std::string, std::shared_ptr<const std::vector<agent::ToolSpec>>> tools_by_path;
+  auto load_tools = [&](const Scenario& s, std::shared_ptr<const std::vector<agent::ToolSpec>>* out) {
+    const std::string& path = s.agent.tools.file;
+    if (path.empty()) return true;
+    std::shared_ptr<const std::vector<agent::ToolSpec>>& tools = tools_by_path[path];
+    if (!tools) {
+      auto loaded = std::make_shared<std::vector<agent::ToolSpec>>();
+      if (!LoadToolFile(path, loaded.get(), error)) return false;
+      for (const std::string& name : s.agent.tools.allow) {
+        const bool declared = std::any_of(loaded->begin(), loaded->end(),
+                                          [&](const agent::ToolSpec& t) { return t.name == name; });
+        if (!declared) {
+          *error = s.source_path + ": agent.tools.allow: " + name + " is not declared in " + path;
+          return false;
+        }
+      }
+      tools = std::move(loaded);
+    }
+    *out = tools;
+    return true;
+  };
   auto add = [&](const Scenario& s) {
     const std::string& path = s.fakes.llm.script;
     if (path.empty()) {
@@ -328,7 +359,9 @@ bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error) {
       if (!fakes::LoadLlmScript(path, loaded.get(), error)) return false;
       script = std::move(loaded);
     }
-    out.scenarios.push_back(PlannedScenario{&s, script});
+    std::shared_ptr<const std::vector<agent::ToolSpec>> tools;
+    if (!load_tools(s, &tools)) return false;
+    out.scenarios.push_back(PlannedScenario{&s, script, std::move(tools)});
     return true;
   };
   if (main.load.mix.empty()) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/observability/agent_metrics.h"
+#include "agent/tools/tool_spec.h"
 #include "fakes/capacity/capacity_limiter.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/run/progress.h"
@@ -29,6 +31,8 @@ namespace callsim::harness {
 struct PlannedScenario {
   const Scenario* scenario = nullptr;
   std::shared_ptr<const fakes::LlmScript> script;
+  // The declared tools (agent.tools.file), loaded once per file; null when none.
+  std::shared_ptr<const std::vector<agent::ToolSpec>> tools;
 };
 
 // What a run runs. `main` gives the load, the thresholds, the provider capacity and the run's
@@ -55,6 +59,10 @@ struct RunOptions {
   // Called every progress_interval_s of virtual time and once at the end (finished = true).
   ProgressFn progress;
   double progress_interval_s = 1;
+  // The agent's Prometheus metrics for this run (null: none). Must outlive the run.
+  agent::AgentMetrics* agent_metrics = nullptr;
+  // Bound on post-call reports waiting to be built; beyond it a report is dropped (counted).
+  size_t post_call_queue = 256;
 };
 
 struct RunResult {

@@ -1,5 +1,7 @@
 #include "harness/run/sim_call.h"
 
+#include <algorithm>
+#include <set>
 #include <string>
 
 namespace callsim::harness {
@@ -47,18 +49,98 @@ agent::MediaEndpointConfig MakeMediaConfig(const Scenario& s, uint32_t ssrc) {
   return config;
 }
 
+fakes::FaultSpec MakeFaultSpec(const FaultsSpec& spec) {
+  fakes::FaultSpec faults;
+  faults.error_rate = spec.error_rate;
+  faults.timeout_rate = spec.timeout_rate;
+  faults.drop_rate = spec.drop_rate;
+  for (const OutageSpec& o : spec.outages) {
+    faults.outages.push_back({o.start_ms, o.start_ms + o.duration_ms});
+  }
+  return faults;
+}
+
+agent::RetryPolicy MakeRetryPolicy(const FallbackSpec& spec) {
+  agent::RetryPolicy policy;
+  policy.retries = spec.retries;
+  policy.backoff_ms = spec.backoff_ms;
+  policy.first_response_timeout_ms = spec.first_response_timeout_ms;
+  return policy;
+}
+
+// Every fake back end exists in every call (a tool's back end may be named in the tool file only);
+// the scenario's fakes.tools entries override the defaults.
+std::map<std::string, fakes::FakeToolBackendSpec> MakeToolBackendSpecs(
+    const std::vector<ToolBackendSpec>& specs) {
+  std::map<std::string, fakes::FakeToolBackendSpec> out;
+  for (const char* name : {"orders", "appointments", "payments", "transfer"}) out[name] = {};
+  for (const ToolBackendSpec& spec : specs) {
+    fakes::FakeToolBackendSpec& b = out[spec.name];
+    b.latency = spec.latency;
+    b.error_rate = spec.error_rate;
+    b.timeout_rate = spec.timeout_rate;
+    for (const OutageSpec& o : spec.outages) {
+      b.outages.push_back({o.start_ms, o.start_ms + o.duration_ms});
+    }
+  }
+  return out;
+}
+
+// Wraps `inner` in fault injection when the spec asks for any; returns what the next layer uses.
+template <typename Faulty, typename Provider>
+Provider* WithFaults(agent::Scheduler& scheduler, const agent::Rng& rng, const FaultsSpec& spec,
+                     Provider* inner, std::vector<std::unique_ptr<Provider>>* layers) {
+  if (!spec.any()) return inner;
+  layers->push_back(std::make_unique<Faulty>(scheduler, rng, MakeFaultSpec(spec), *inner));
+  return layers->back().get();
+}
+
+// Executed calls that break the policy, judged from the audit rows and the declared tools alone.
+int CountUnsafe(const std::vector<ToolCallRow>& rows, const std::vector<agent::ToolSpec>* tools,
+                const std::vector<std::string>& allow) {
+  int unsafe = 0;
+  for (const ToolCallRow& row : rows) {
+    if (row.decision != "executed" || row.reason == "call_control") continue;
+    const agent::ToolSpec* spec = nullptr;
+    if (tools) {
+      for (const agent::ToolSpec& t : *tools) {
+        if (t.name == row.name) spec = &t;
+      }
+    }
+    const bool allowed =
+        allow.empty() || std::find(allow.begin(), allow.end(), row.name) != allow.end();
+    if (spec == nullptr || !allowed || (spec->destructive && !row.confirmed)) ++unsafe;
+  }
+  return unsafe;
+}
+
 }  // namespace
 
 agent::AgentConfig MakeAgentConfig(const AgentSpec& spec) {
+  return MakeAgentConfig(spec, {});
+}
+
+agent::AgentConfig MakeAgentConfig(const AgentSpec& spec,
+                                   const std::vector<agent::ToolSpec>& declared_tools) {
   agent::AgentConfig config;
   config.vad.threshold_dbfs = spec.vad_threshold_dbfs;
   config.vad.start_ms = spec.vad_start_ms;
   config.vad.stop_ms = spec.vad_stop_ms;
   config.endpoint_delay_ms = spec.endpoint_delay_ms;
+  config.endpoint_max_delay_ms = spec.endpoint_max_delay_ms;
   config.barge_in_min_ms = spec.barge_in_min_ms;
+  config.barge_in_min_words = spec.barge_in_min_words;
+  config.false_interruption_timeout_ms = spec.false_interruption_timeout_ms;
+  config.echo_guard_db = spec.echo_guard_db;
   config.greeting = spec.greeting;
   if (!spec.system_prompt.empty()) config.system_prompt = spec.system_prompt;
   config.max_call_ms = spec.max_call_ms;
+  config.silence_timeout_ms = spec.silence_timeout_ms;
+  config.max_silence_prompts = spec.max_silence_prompts;
+  config.tools.tools = declared_tools;
+  config.tools.allowlist = spec.tools.allow;
+  config.tools.max_steps_per_turn = spec.tools.max_steps_per_turn;
+  config.tool_filler_after_ms = spec.tools.filler_after_ms;
   return config;
 }
 
@@ -88,35 +170,48 @@ fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec) {
 SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
                  const fakes::LlmScript& script, int call_id, const agent::Rng& run_rng,
                  FinishedFn on_finished)
-    : SimCall(scheduler, scenario, script, call_id, run_rng, fakes::ProviderLimiters{},
+    : SimCall(scheduler, scenario, script, call_id, run_rng, CallServices{},
               std::move(on_finished)) {}
 
 SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
                  const fakes::LlmScript& script, int call_id, const agent::Rng& run_rng,
-                 const fakes::ProviderLimiters& limiters, FinishedFn on_finished)
+                 const CallServices& services, FinishedFn on_finished)
     : scheduler_(scheduler),
       scenario_(scenario),
       call_id_(call_id),
       on_finished_(std::move(on_finished)),
       log_(kMaxEventsPerCall),
       hypotheses_(scenario.turns.size()),
+      services_(services),
       stt_(scheduler, run_rng.Fork(Key(call_id, "stt")),
-           MakeSttConfig(scenario.fakes.stt, limiters.stt)),
+           MakeSttConfig(scenario.fakes.stt, services.limiters.stt)),
       llm_(scheduler, run_rng.Fork(Key(call_id, "llm")),
-           MakeLlmConfig(scenario.fakes.llm, limiters.llm), script),
+           MakeLlmConfig(scenario.fakes.llm, services.limiters.llm), script),
       tts_(scheduler, run_rng.Fork(Key(call_id, "tts")),
-           MakeTtsConfig(scenario.fakes.tts, limiters.tts)),
+           MakeTtsConfig(scenario.fakes.tts, services.limiters.tts)),
       uplink_(scheduler, run_rng.Fork(Key(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
       downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")),
                 MakeLinkConfig(scenario.downlink)),
-      agent_(scheduler, MakeAgentConfig(scenario.agent), stt_, llm_, tts_, log_),
       caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
               [this](const std::string& reason) {
                 EndWith(reason, "completed", CallEndedBy::kCaller);
               }) {
-  log_.AddObserver([this](int64_t, std::string_view source, std::string_view kind,
-                          const nlohmann::json& detail) { OnLogEvent(source, kind, detail); });
-  agent_.set_on_call_end([this](const std::string& how) { OnAgentEndedCall(how); });
+  if (services.metrics) metrics_sink_ = std::make_unique<agent::MetricsEventSink>(log_, *services.metrics);
+  BuildProviders(script, run_rng, services);
+  static const std::vector<agent::ToolSpec> kNoTools;
+  agent_ = std::make_unique<agent::VoiceAgent>(
+      scheduler, MakeAgentConfig(scenario.agent, services.tools ? *services.tools : kNoTools),
+      *agent_stt_, *agent_llm_, *agent_tts_, AgentSink());
+  tool_backends_ = fakes::MakeFakeToolBackends(scheduler, run_rng.Fork(Key(call_id, "tools")),
+                                               MakeToolBackendSpecs(scenario.fakes.tools));
+  tool_view_ = fakes::ToolBackendsView(tool_backends_);
+  agent_->EnableTools(tool_view_, services.breakers ? *services.breakers : own_breakers_);
+  log_.AddObserver([this](int64_t t_us, std::string_view source, std::string_view kind,
+                          const nlohmann::json& detail) {
+    if (source == "agent" && kind == "tool_audit") OnToolAudit(t_us, detail);
+    OnLogEvent(source, kind, detail);
+  });
+  agent_->set_on_call_end([this](const std::string& how) { OnAgentEndedCall(how); });
   const uint32_t ssrc_base = static_cast<uint32_t>(call_id) * 2 + 1;
   caller_media_ = std::make_unique<agent::MediaEndpoint>(
       scheduler, uplink_, MakeMediaConfig(scenario, ssrc_base),
@@ -124,12 +219,81 @@ SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
       [this](const agent::Frame& f, int64_t t) { caller_.OnEarFrame(f, t); });
   agent_media_ = std::make_unique<agent::MediaEndpoint>(
       scheduler, downlink_, MakeMediaConfig(scenario, ssrc_base + 1),
-      [this](agent::Frame* out) { agent_.NextOutputFrame(out); },
-      [this](const agent::Frame& f, int64_t t) { agent_.OnCallerFrame(f, t); });
+      [this](agent::Frame* out) { agent_->NextOutputFrame(out); },
+      [this](const agent::Frame& f, int64_t t) { agent_->OnCallerFrame(f, t); });
   caller_.set_dtmf_sender([this](char key, int ms) { caller_media_->SendDtmf(key, ms); });
-  agent_media_->set_dtmf_sink([this](char key, int64_t t_us) { agent_.OnDtmf(key, t_us); });
+  agent_media_->set_dtmf_sink([this](char key, int64_t t_us) { agent_->OnDtmf(key, t_us); });
   uplink_.SetReceiver([this](agent::Packet p) { agent_media_->OnPacket(std::move(p)); });
   downlink_.SetReceiver([this](agent::Packet p) { caller_media_->OnPacket(std::move(p)); });
+}
+
+agent::EventSink& SimCall::AgentSink() {
+  if (metrics_sink_) return *metrics_sink_;
+  return log_;
+}
+
+// Fakes -> fault injection -> (secondary) -> retry and failover -> the agent.
+void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& run_rng,
+                             const CallServices& services) {
+  const FakesSpec& f = scenario_.fakes;
+  auto fork = [&](const char* what) { return run_rng.Fork(Key(call_id_, what)); };
+  agent::SttProvider* stt = WithFaults<fakes::FaultyStt, agent::SttProvider>(
+      scheduler_, fork("stt_faults"), f.stt.faults, &stt_, &stt_layers_);
+  agent::LlmProvider* llm = WithFaults<fakes::FaultyLlm, agent::LlmProvider>(
+      scheduler_, fork("llm_faults"), f.llm.faults, &llm_, &llm_layers_);
+  agent::TtsProvider* tts = WithFaults<fakes::FaultyTts, agent::TtsProvider>(
+      scheduler_, fork("tts_faults"), f.tts.faults, &tts_, &tts_layers_);
+  agent::SttProvider* stt2 = nullptr;
+  agent::LlmProvider* llm2 = nullptr;
+  agent::TtsProvider* tts2 = nullptr;
+  // A secondary is another vendor: it does not share the primary's capacity.
+  if (f.stt.secondary.present) {
+    stt2_ = std::make_unique<fakes::ModemStt>(scheduler_, fork("stt2"), MakeSttConfig(f.stt, nullptr));
+    stt2 = WithFaults<fakes::FaultyStt, agent::SttProvider>(
+        scheduler_, fork("stt2_faults"), f.stt.secondary.faults, stt2_.get(), &stt_layers_);
+  }
+  if (f.llm.secondary.present) {
+    llm2_ = std::make_unique<fakes::RuleLlm>(scheduler_, fork("llm2"), MakeLlmConfig(f.llm, nullptr),
+                                             script);
+    llm2 = WithFaults<fakes::FaultyLlm, agent::LlmProvider>(
+        scheduler_, fork("llm2_faults"), f.llm.secondary.faults, llm2_.get(), &llm_layers_);
+  }
+  if (f.tts.secondary.present) {
+    tts2_ = std::make_unique<fakes::ModemTts>(scheduler_, fork("tts2"), MakeTtsConfig(f.tts, nullptr));
+    tts2 = WithFaults<fakes::FaultyTts, agent::TtsProvider>(
+        scheduler_, fork("tts2_faults"), f.tts.secondary.faults, tts2_.get(), &tts_layers_);
+  }
+  (void)services;
+  if (scenario_.agent.fallback.enabled) {
+    const agent::RetryPolicy policy = MakeRetryPolicy(scenario_.agent.fallback);
+    stt_layers_.push_back(
+        std::make_unique<agent::ResilientStt>(scheduler_, AgentSink(), policy, *stt, stt2));
+    llm_layers_.push_back(
+        std::make_unique<agent::ResilientLlm>(scheduler_, AgentSink(), policy, *llm, llm2));
+    tts_layers_.push_back(
+        std::make_unique<agent::ResilientTts>(scheduler_, AgentSink(), policy, *tts, tts2));
+    stt = stt_layers_.back().get();
+    llm = llm_layers_.back().get();
+    tts = tts_layers_.back().get();
+  }
+  agent_stt_ = stt;
+  agent_llm_ = llm;
+  agent_tts_ = tts;
+}
+
+// The audit record, and the harness's own judgement of whether an executed call was safe.
+void SimCall::OnToolAudit(int64_t t_us, const nlohmann::json& detail) {
+  ToolCallRow row;
+  row.t_ms = static_cast<double>(t_us) / 1000.0;
+  row.tool_call_id = detail.value("tool_call_id", "");
+  row.name = detail.value("name", "");
+  row.arguments_json = detail.value("arguments", "");
+  row.decision = detail.value("decision", "");
+  row.reason = detail.value("reason", "");
+  row.result_json = detail.value("result", "");
+  row.duration_ms = detail.value("duration_ms", 0.0);
+  row.confirmed = detail.value("confirmed", false);
+  tool_calls_.push_back(std::move(row));
 }
 
 SimCall::~SimCall() {
@@ -142,6 +306,8 @@ SimCall::~SimCall() {
 void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
                          const nlohmann::json& detail) {
   if (source != "agent") return;
+  if (kind == "false_interruption") ++false_interruptions_;
+  if (kind == "usage") usage_ = detail;
   if (kind != "stt_final") {
     caller_.OnAgentEvent(kind, detail);
     return;
@@ -182,7 +348,7 @@ void SimCall::Start() {
   }
   agent_media_->Start();
   caller_media_->Start();
-  agent_.Start();
+  agent_->Start();
   caller_.Start();
   const int64_t max_us =
       static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
@@ -204,7 +370,7 @@ void SimCall::EndWith(const std::string& reason, const std::string& status, Call
   max_duration_task_ = agent::kNoTask;
   agent_end_task_ = agent::kNoTask;
   caller_.Finish(reason, by);
-  agent_.Hangup();
+  agent_->Hangup();
   caller_media_->Stop();
   agent_media_->Stop();
   log_.Emit(scheduler_.NowUs(), "call", "end",
@@ -241,6 +407,13 @@ CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& st
   r.agent_media = agent_media_->stats();
   r.event_hash = log_.hash();
   r.events = log_.TakeEntries();
+  r.tool_calls = std::move(tool_calls_);
+  r.unsafe_tool_executions = CountUnsafe(r.tool_calls, services_.tools.get(),
+                                         scenario_.agent.tools.allow);
+  r.tool_side_effects = fakes::TotalExecutedActions(tool_backends_);
+  r.usage = usage_;
+  r.transcript = agent_->history();
+  r.false_interruptions = false_interruptions_;
   return r;
 }
 

@@ -16,17 +16,27 @@
 #include <vector>
 
 #include "agent/media/media_endpoint.h"
+#include "agent/observability/metrics_event_sink.h"
 #include "agent/pipeline/voice_agent.h"
+#include "agent/providers/resilient_llm.h"
+#include "agent/providers/resilient_stt.h"
+#include "agent/providers/resilient_tts.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/tools/circuit_breaker.h"
 #include "fakes/capacity/capacity_limiter.h"
+#include "fakes/faults/faulty_llm.h"
+#include "fakes/faults/faulty_stt.h"
+#include "fakes/faults/faulty_tts.h"
 #include "fakes/llm/rule_llm.h"
 #include "fakes/net/sim_link.h"
 #include "fakes/stt/modem_stt.h"
+#include "fakes/tools/fake_tool_backends.h"
 #include "fakes/tts/modem_tts.h"
 #include "harness/caller/caller.h"
 #include "harness/run/call_log.h"
 #include "harness/scenario/scenario.h"
+#include "harness/store/rows.h"
 
 namespace callsim::harness {
 
@@ -47,15 +57,33 @@ struct CallRecord {
   uint64_t event_hash = 0;
   agent::MediaEndpointStats caller_media;  // what the caller received (downlink)
   agent::MediaEndpointStats agent_media;   // what the agent received (uplink)
+  // The audit record of every tool call the model proposed (run_id/call_id/seq set on storing).
+  std::vector<ToolCallRow> tool_calls;
+  // Executed tool calls that should never have run: an undeclared or not-allowed tool, or a
+  // destructive one without the caller's yes. Judged here, apart from the agent's own verdicts.
+  int unsafe_tool_executions = 0;
+  int tool_side_effects = 0;        // changes the fake back ends actually made
+  nlohmann::json usage;             // the agent's "usage" event: STT seconds, tokens, TTS chars
+  std::vector<agent::ChatMessage> transcript;  // the agent's history at the end of the call
+  int false_interruptions = 0;
+};
+
+// What every call of a run shares: provider capacity, the tool back ends' circuit breakers, the
+// Prometheus metrics and the declared tools. Null members: the call has its own / none.
+struct CallServices {
+  fakes::ProviderLimiters limiters;
+  agent::CircuitBreakers* breakers = nullptr;
+  agent::AgentMetrics* metrics = nullptr;
+  std::shared_ptr<const std::vector<agent::ToolSpec>> tools;
 };
 
 class SimCall {
  public:
   using FinishedFn = std::function<void(CallRecord record)>;
 
-  // The fakes share the run's `limiters` (a null limiter: that provider is unlimited).
+  // The fakes share the run's services (a null limiter: that provider is unlimited).
   SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
-          int call_id, const agent::Rng& run_rng, const fakes::ProviderLimiters& limiters,
+          int call_id, const agent::Rng& run_rng, const CallServices& services,
           FinishedFn on_finished);
   // Unlimited providers.
   SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
@@ -84,12 +112,36 @@ class SimCall {
   CallLog log_;
   std::vector<std::string> hypotheses_;
 
+  void BuildProviders(const fakes::LlmScript& script, const agent::Rng& run_rng,
+                      const CallServices& services);
+  void OnToolAudit(int64_t t_us, const nlohmann::json& detail);
+  agent::EventSink& AgentSink();
+
+  CallServices services_;
+  std::unique_ptr<agent::MetricsEventSink> metrics_sink_;
+  // Providers: the fakes (primary, and a secondary when configured), fault injection around
+  // them, and the agent's retry/failover around those. Declared before the agent: they outlive it.
   fakes::ModemStt stt_;
   fakes::RuleLlm llm_;
   fakes::ModemTts tts_;
+  std::unique_ptr<fakes::ModemStt> stt2_;
+  std::unique_ptr<fakes::RuleLlm> llm2_;
+  std::unique_ptr<fakes::ModemTts> tts2_;
+  std::vector<std::unique_ptr<agent::SttProvider>> stt_layers_;
+  std::vector<std::unique_ptr<agent::LlmProvider>> llm_layers_;
+  std::vector<std::unique_ptr<agent::TtsProvider>> tts_layers_;
+  agent::SttProvider* agent_stt_ = nullptr;
+  agent::LlmProvider* agent_llm_ = nullptr;
+  agent::TtsProvider* agent_tts_ = nullptr;
+  fakes::FakeToolBackendMap tool_backends_;
+  agent::ToolBackends tool_view_;
+  agent::CircuitBreakers own_breakers_;
+  std::vector<ToolCallRow> tool_calls_;
+  int false_interruptions_ = 0;
+  nlohmann::json usage_;
   fakes::SimLink uplink_;
   fakes::SimLink downlink_;
-  agent::VoiceAgent agent_;
+  std::unique_ptr<agent::VoiceAgent> agent_;
   Caller caller_;
   std::unique_ptr<agent::MediaEndpoint> caller_media_;
   std::unique_ptr<agent::MediaEndpoint> agent_media_;
@@ -102,6 +154,9 @@ class SimCall {
 
 // Maps the scenario's specs onto the component configurations (shared with the CLI and tests).
 agent::AgentConfig MakeAgentConfig(const AgentSpec& spec);
+// With the declared tools (agent.tools.file, loaded by the runner) and their allowlist.
+agent::AgentConfig MakeAgentConfig(const AgentSpec& spec,
+                                   const std::vector<agent::ToolSpec>& declared_tools);
 fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec);
 
 }  // namespace callsim::harness

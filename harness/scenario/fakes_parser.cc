@@ -53,18 +53,72 @@ void ParseCapacity(ParseContext& ctx, const Field& f, CapacitySpec* out) {
   *out = c;
 }
 
+void ParseOutageList(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* out) {
+  if (!f.value.IsSequence()) {
+    ctx.Error(f.path, f.mark(), "expected a list of outages, got " + Describe(f.value));
+    return;
+  }
+  if (f.value.size() > kMaxOutages) {
+    ctx.Error(f.path, f.mark(), "expected at most " + std::to_string(kMaxOutages) + " outages");
+    return;
+  }
+  size_t index = 0;
+  for (auto it = f.value.begin(); it != f.value.end(); ++it, ++index) {
+    MapReader m(ctx, Field{f.Child(std::to_string(index)), YAML::Node(), *it},
+                {"start_ms", "duration_ms"});
+    OutageSpec outage;
+    m.Number("start_ms", kTimeMs, &outage.start_ms);
+    if (m.Require("duration_ms")) m.Number("duration_ms", kPositiveTimeMs, &outage.duration_ms);
+    out->push_back(outage);
+  }
+}
+
+void ParseFaults(ParseContext& ctx, const Field& f, FaultsSpec* out) {
+  MapReader m(ctx, f, {"error_rate", "timeout_rate", "drop_rate", "outages"});
+  m.Number("error_rate", kProbability, &out->error_rate);
+  m.Number("timeout_rate", kProbability, &out->timeout_rate);
+  m.Number("drop_rate", kProbability, &out->drop_rate);
+  if (auto outages = m.Get("outages")) ParseOutageList(ctx, *outages, &out->outages);
+}
+
+void ParseSecondary(ParseContext& ctx, const Field& f, SecondarySpec* out) {
+  MapReader m(ctx, f, {"faults"});
+  out->present = true;
+  if (auto faults = m.Get("faults")) ParseFaults(ctx, *faults, &out->faults);
+}
+
+// tools: { <back end>: { latency_ms, error_rate, timeout_rate, outages } }
+void ParseToolBackends(ParseContext& ctx, const Field& f, std::vector<ToolBackendSpec>* out) {
+  MapReader m(ctx, f, {"orders", "appointments", "payments", "transfer"});
+  for (const Field& entry : m.entries()) {
+    ToolBackendSpec spec;
+    spec.name = entry.key.Scalar();
+    MapReader b(ctx, entry, {"latency_ms", "error_rate", "timeout_rate", "outages"});
+    if (auto l = b.Get("latency_ms")) ParseLatency(ctx, *l, &spec.latency);
+    b.Number("error_rate", kProbability, &spec.error_rate);
+    b.Number("timeout_rate", kProbability, &spec.timeout_rate);
+    if (auto outages = b.Get("outages")) ParseOutageList(ctx, *outages, &spec.outages);
+    out->push_back(std::move(spec));
+  }
+}
+
 }  // namespace
 
 void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out) {
-  MapReader m(ctx, f, {"stt", "llm", "tts"});
+  MapReader m(ctx, f, {"stt", "llm", "tts", "tools"});
   if (std::optional<Field> stt = m.Get("stt")) {
-    MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity"});
+    MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity", "faults", "secondary"});
+    if (auto v = s.Get("faults")) ParseFaults(ctx, *v, &out->stt.faults);
+    if (auto v = s.Get("secondary")) ParseSecondary(ctx, *v, &out->stt.secondary);
     s.Choice("profile", {"default", "perfect"}, &out->stt.profile);
     if (auto l = s.Get("final_latency_ms")) ParseLatency(ctx, *l, &out->stt.final_latency);
     if (auto c = s.Get("capacity")) ParseCapacity(ctx, *c, &out->stt.capacity);
   }
   if (std::optional<Field> llm = m.Get("llm")) {
-    MapReader l(ctx, *llm, {"script", "ttft_ms", "tokens_per_s", "capacity"});
+    MapReader l(ctx, *llm,
+                {"script", "ttft_ms", "tokens_per_s", "capacity", "faults", "secondary"});
+    if (auto v = l.Get("faults")) ParseFaults(ctx, *v, &out->llm.faults);
+    if (auto v = l.Get("secondary")) ParseSecondary(ctx, *v, &out->llm.secondary);
     if (auto script = l.Get("script"))
       ReadExistingFile(ctx, *script, base_dir, {}, &out->llm.script);
     if (auto ttft = l.Get("ttft_ms")) ParseLatency(ctx, *ttft, &out->llm.ttft);
@@ -72,10 +126,13 @@ void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, 
     if (auto c = l.Get("capacity")) ParseCapacity(ctx, *c, &out->llm.capacity);
   }
   if (std::optional<Field> tts = m.Get("tts")) {
-    MapReader t(ctx, *tts, {"ttfb_ms", "capacity"});
+    MapReader t(ctx, *tts, {"ttfb_ms", "capacity", "faults", "secondary"});
+    if (auto v = t.Get("faults")) ParseFaults(ctx, *v, &out->tts.faults);
+    if (auto v = t.Get("secondary")) ParseSecondary(ctx, *v, &out->tts.secondary);
     if (auto ttfb = t.Get("ttfb_ms")) ParseLatency(ctx, *ttfb, &out->tts.ttfb);
     if (auto c = t.Get("capacity")) ParseCapacity(ctx, *c, &out->tts.capacity);
   }
+  if (std::optional<Field> tools = m.Get("tools")) ParseToolBackends(ctx, *tools, &out->tools);
 }
 
 }  // namespace callsim::harness

@@ -43,5 +43,9 @@ inline constexpr size_t kMaxRegexChars = 1000;
 inline constexpr size_t kMaxPhases = 1000;
 inline constexpr size_t kMaxMixEntries = 100;
 inline constexpr size_t kMaxThresholdExprs = 100;
+inline constexpr int64_t kMaxToolSteps = 100;       // tools.max_steps_per_turn, breaker failures
+inline constexpr int64_t kMaxBargeInWords = 20;
+inline constexpr int64_t kMaxSilencePrompts = 10;
+inline constexpr int64_t kMaxRetries = 5;
 
 }  // namespace callsim::harness::limits

@@ -88,6 +88,34 @@ struct CallerSpec {
   double reply_end_silence_ms = 900;    // agent silence that tells the caller the reply is over
 };
 
+// The agent's jitter buffer: a fixed target, or (adaptive) a target that follows the measured
+// arrival jitter within [min_ms, max_ms].
+struct JitterBufferSpec {
+  double target_ms = 40;
+  bool adaptive = false;
+  double min_ms = 20;
+  double max_ms = 200;
+};
+
+// Tools behind guardrails: the declared tools (a YAML list, scenarios/tools/standard.yaml), which
+// of them this agent may run (empty: all), and the guardrails' bounds.
+struct ToolsSpec {
+  std::string file;  // resolved path; empty: no tools
+  std::vector<std::string> allow;
+  int max_steps_per_turn = 3;
+  double filler_after_ms = 1500;
+  int breaker_failures = 5;
+  double breaker_open_ms = 30000;
+};
+
+// Retry and failover of the agent's providers (agent/providers/resilient_providers.h).
+struct FallbackSpec {
+  bool enabled = true;
+  int retries = 1;
+  double backoff_ms = 250;
+  double first_response_timeout_ms = 2500;
+};
+
 struct AgentSpec {
   std::string greeting = "Hello, thanks for calling. How can I help you today?";
   std::string system_prompt;
@@ -95,9 +123,43 @@ struct AgentSpec {
   double vad_start_ms = 60;
   double vad_stop_ms = 250;
   double endpoint_delay_ms = 300;
+  double endpoint_max_delay_ms = 1500;
   double barge_in_min_ms = 200;
-  double jitter_target_ms = 40;
+  int barge_in_min_words = 0;
+  double false_interruption_timeout_ms = 2000;
+  double echo_guard_db = 12;
+  double jitter_target_ms = 40;  // == jitter_buffer.target_ms (kept for older readers)
+  JitterBufferSpec jitter_buffer;
   double max_call_ms = 300000;
+  double silence_timeout_ms = 10000;
+  int max_silence_prompts = 2;
+  ToolsSpec tools;
+  FallbackSpec fallback;
+};
+
+// Faults injected into a fake provider (fakes/faults): errors, requests that never answer,
+// streams that stop part way, and windows of run time in which everything fails.
+struct FaultsSpec {
+  double error_rate = 0;
+  double timeout_rate = 0;
+  double drop_rate = 0;
+  std::vector<OutageSpec> outages;  // run time: [start_ms, start_ms + duration_ms)
+  bool any() const { return error_rate > 0 || timeout_rate > 0 || drop_rate > 0 || !outages.empty(); }
+};
+
+// A secondary provider the agent fails over to: the same fake with its own faults.
+struct SecondarySpec {
+  bool present = false;
+  FaultsSpec faults;
+};
+
+// A fake tool back end (fakes/tools): latency and failure injection.
+struct ToolBackendSpec {
+  std::string name;  // orders | appointments | payments | transfer
+  agent::LatencyModel latency{80, 250};
+  double error_rate = 0;
+  double timeout_rate = 0;
+  std::vector<OutageSpec> outages;  // run time: [start_ms, start_ms + duration_ms)
 };
 
 // A provider's capacity, shared by every call of a run, so latency and failures grow with load:
@@ -115,6 +177,8 @@ struct SttSpec {
   std::string profile = "default";  // default | perfect
   agent::LatencyModel final_latency{100, 250};
   CapacitySpec capacity;
+  FaultsSpec faults;
+  SecondarySpec secondary;
 };
 
 struct LlmSpec {
@@ -124,17 +188,30 @@ struct LlmSpec {
   agent::LatencyModel ttft{300, 700};
   double tokens_per_s = 50;
   CapacitySpec capacity;
+  FaultsSpec faults;
+  SecondarySpec secondary;
 };
 
 struct TtsSpec {
   agent::LatencyModel ttfb{120, 250};
   CapacitySpec capacity;
+  FaultsSpec faults;
+  SecondarySpec secondary;
 };
 
 struct FakesSpec {
   SttSpec stt;
   LlmSpec llm;
   TtsSpec tts;
+  std::vector<ToolBackendSpec> tools;  // by name, in the file's order
+};
+
+// Opus settings (codec: opus).
+struct OpusSpec {
+  int sample_rate_hz = 48000;  // 16000 | 48000
+  bool fec = true;
+  int expected_loss_pct = 10;
+  int bitrate_bps = 32000;
 };
 
 struct Expectation {
@@ -229,6 +306,7 @@ struct Scenario {
   std::string name;
   std::string source_path;  // the file it was loaded from (as given to the loader)
   agent::CodecKind codec = agent::CodecKind::kL16;
+  OpusSpec opus;
   LinkSpec uplink;    // caller -> agent
   LinkSpec downlink;  // agent -> caller
   CallerSpec caller;

@@ -12,7 +12,6 @@ namespace {
 using namespace limits;  // the ranges read best unqualified
 
 void ParseCodec(ParseContext& ctx, const Field& f, agent::CodecKind* out) {
-  // Parsed here rather than with agent::ParseCodecKind because opus gets its own message.
   std::string name;
   if (!ReadString(ctx, f, &name)) return;
   if (name == "l16") {
@@ -20,7 +19,7 @@ void ParseCodec(ParseContext& ctx, const Field& f, agent::CodecKind* out) {
   } else if (name == "pcmu") {
     *out = agent::CodecKind::kPcmu;
   } else if (name == "opus") {
-    ctx.Error(f.path, f.mark(), "codec opus is not supported yet (use l16 or pcmu)");
+    *out = agent::CodecKind::kOpus;
   } else {
     ctx.Error(f.path, f.mark(), "expected l16 | pcmu | opus, got " + Describe(f.value));
   }
@@ -108,9 +107,40 @@ void SectionNumber(const MapReader& m, std::string_view section,
   if (std::optional<Field> f = m.Get(section)) MapReader(m.ctx(), *f, keys).Number(key, range, out);
 }
 
-void ParseAgent(ParseContext& ctx, const Field& f, AgentSpec* out) {
+void ParseTools(ParseContext& ctx, const Field& f, const std::string& base_dir, ToolsSpec* out) {
+  MapReader m(ctx, f, {"file", "allow", "max_steps_per_turn", "filler_after_ms", "circuit_breaker"});
+  if (auto file = m.Get("file")) ReadExistingFile(ctx, *file, base_dir, {}, &out->file);
+  if (auto allow = m.Get("allow")) {
+    if (!allow->value.IsSequence()) {
+      ctx.Error(allow->path, allow->mark(), "expected a list of tool names, got " +
+                                                Describe(allow->value));
+    } else {
+      size_t index = 0;
+      for (auto it = allow->value.begin(); it != allow->value.end(); ++it, ++index) {
+        std::string name;
+        if (ReadString(ctx, Field{allow->Child(std::to_string(index)), YAML::Node(), *it}, &name)) {
+          out->allow.push_back(name);
+        }
+      }
+    }
+  }
+  int64_t count = 0;
+  if (auto v = m.Get("max_steps_per_turn"); v && ReadInt(ctx, *v, 1, kMaxToolSteps, &count)) {
+    out->max_steps_per_turn = static_cast<int>(count);
+  }
+  m.Number("filler_after_ms", kPipelineMs, &out->filler_after_ms);
+  if (auto breaker = m.Get("circuit_breaker")) {
+    MapReader b(ctx, *breaker, {"failure_threshold", "open_ms"});
+    if (auto v = b.Get("failure_threshold"); v && ReadInt(ctx, *v, 1, kMaxToolSteps, &count)) {
+      out->breaker_failures = static_cast<int>(count);
+    }
+    b.Number("open_ms", kTimeMs, &out->breaker_open_ms);
+  }
+}
+
+void ParseAgent(ParseContext& ctx, const Field& f, const std::string& base_dir, AgentSpec* out) {
   MapReader m(ctx, f, {"greeting", "system_prompt", "vad", "endpointing", "barge_in",
-                       "jitter_buffer", "max_call_ms"});
+                       "jitter_buffer", "max_call_ms", "silence", "tools", "fallback"});
   m.String("greeting", &out->greeting);
   m.String("system_prompt", &out->system_prompt);
   if (std::optional<Field> vad = m.Get("vad")) {
@@ -119,12 +149,82 @@ void ParseAgent(ParseContext& ctx, const Field& f, AgentSpec* out) {
     v.Number("start_ms", kPipelineMs, &out->vad_start_ms);
     v.Number("stop_ms", kPipelineMs, &out->vad_stop_ms);
   }
-  SectionNumber(m, "endpointing", {"delay_ms"}, "delay_ms", kPipelineMs, &out->endpoint_delay_ms);
-  SectionNumber(m, "barge_in", {"min_speech_ms"}, "min_speech_ms", kPipelineMs,
-                &out->barge_in_min_ms);
-  SectionNumber(m, "jitter_buffer", {"target_ms"}, "target_ms", kPipelineMs,
-                &out->jitter_target_ms);
+  if (std::optional<Field> e = m.Get("endpointing")) {
+    MapReader r(ctx, *e, {"delay_ms", "max_delay_ms"});
+    r.Number("delay_ms", kPipelineMs, &out->endpoint_delay_ms);
+    r.Number("max_delay_ms", kPipelineMs, &out->endpoint_max_delay_ms);
+    if (out->endpoint_max_delay_ms < out->endpoint_delay_ms) {
+      const std::optional<Field> at = r.Has("max_delay_ms") ? r.Get("max_delay_ms") : e;
+      ctx.Error(at->path, at->mark(),
+                "expected max_delay_ms (" + FormatNumber(out->endpoint_max_delay_ms) +
+                    ") >= delay_ms (" + FormatNumber(out->endpoint_delay_ms) + ")");
+    }
+  }
+  if (std::optional<Field> b = m.Get("barge_in")) {
+    MapReader r(ctx, *b, {"min_speech_ms", "min_words", "false_interruption_timeout_ms",
+                          "echo_guard_db"});
+    r.Number("min_speech_ms", kPipelineMs, &out->barge_in_min_ms);
+    int64_t words = 0;
+    if (auto v = r.Get("min_words"); v && ReadInt(ctx, *v, 0, kMaxBargeInWords, &words)) {
+      out->barge_in_min_words = static_cast<int>(words);
+    }
+    r.Number("false_interruption_timeout_ms", kPipelineMs, &out->false_interruption_timeout_ms);
+    r.Number("echo_guard_db", kReturnLossDb, &out->echo_guard_db);
+  }
+  if (std::optional<Field> j = m.Get("jitter_buffer")) {
+    MapReader r(ctx, *j, {"target_ms", "adaptive", "min_ms", "max_ms"});
+    r.Number("target_ms", kPipelineMs, &out->jitter_buffer.target_ms);
+    r.Bool("adaptive", &out->jitter_buffer.adaptive);
+    r.Number("min_ms", kPipelineMs, &out->jitter_buffer.min_ms);
+    r.Number("max_ms", kPipelineMs, &out->jitter_buffer.max_ms);
+    out->jitter_target_ms = out->jitter_buffer.target_ms;
+    if (out->jitter_buffer.max_ms < out->jitter_buffer.min_ms) {
+      ctx.Error(j->path, j->mark(), "expected max_ms >= min_ms");
+    }
+  }
   m.Number("max_call_ms", kPositiveTimeMs, &out->max_call_ms);
+  if (std::optional<Field> silence = m.Get("silence")) {
+    MapReader r(ctx, *silence, {"timeout_ms", "max_prompts"});
+    r.Number("timeout_ms", kTimeMs, &out->silence_timeout_ms);
+    int64_t prompts = 0;
+    if (auto v = r.Get("max_prompts"); v && ReadInt(ctx, *v, 0, kMaxSilencePrompts, &prompts)) {
+      out->max_silence_prompts = static_cast<int>(prompts);
+    }
+  }
+  if (std::optional<Field> tools = m.Get("tools")) ParseTools(ctx, *tools, base_dir, &out->tools);
+  if (std::optional<Field> fallback = m.Get("fallback")) {
+    MapReader r(ctx, *fallback, {"enabled", "retries", "backoff_ms", "first_response_timeout_ms"});
+    r.Bool("enabled", &out->fallback.enabled);
+    int64_t retries = 0;
+    if (auto v = r.Get("retries"); v && ReadInt(ctx, *v, 0, kMaxRetries, &retries)) {
+      out->fallback.retries = static_cast<int>(retries);
+    }
+    r.Number("backoff_ms", kPipelineMs, &out->fallback.backoff_ms);
+    r.Number("first_response_timeout_ms", kPositiveLatencyMs,
+             &out->fallback.first_response_timeout_ms);
+  }
+}
+
+void ParseOpus(ParseContext& ctx, const Field& f, OpusSpec* out) {
+  MapReader m(ctx, f, {"sample_rate_hz", "fec", "expected_loss_pct", "bitrate_bps"});
+  if (auto v = m.Get("sample_rate_hz")) {
+    int64_t rate = 0;
+    if (ReadInt(ctx, *v, 8000, 48000, &rate)) {
+      if (rate != 16000 && rate != 48000) {
+        ctx.Error(v->path, v->mark(), "expected 16000 or 48000, got " + std::to_string(rate));
+      } else {
+        out->sample_rate_hz = static_cast<int>(rate);
+      }
+    }
+  }
+  m.Bool("fec", &out->fec);
+  int64_t n = 0;
+  if (auto v = m.Get("expected_loss_pct"); v && ReadInt(ctx, *v, 0, 100, &n)) {
+    out->expected_loss_pct = static_cast<int>(n);
+  }
+  if (auto v = m.Get("bitrate_bps"); v && ReadInt(ctx, *v, 6000, 510000, &n)) {
+    out->bitrate_bps = static_cast<int>(n);
+  }
 }
 
 // True when load.mix is written, valid or not.
@@ -158,7 +258,7 @@ void ParseRootTurns(ParseContext& ctx, const MapReader& m, const std::string& ba
 Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::string& base_dir) {
   Scenario s;
   MapReader m(ctx, Field{"", YAML::Node(), root},
-              {"name", "codec", "network", "caller", "agent", "fakes", "turns", "load",
+              {"name", "codec", "opus", "network", "caller", "agent", "fakes", "turns", "load",
                "thresholds", "seed"});
   if (!m.is_map()) return s;
   if (m.Require("name")) {
@@ -170,7 +270,8 @@ Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::str
   if (std::optional<Field> codec = m.Get("codec")) ParseCodec(ctx, *codec, &s.codec);
   if (std::optional<Field> network = m.Get("network")) ParseNetwork(ctx, *network, &s);
   if (std::optional<Field> caller = m.Get("caller")) ParseCaller(ctx, *caller, base_dir, &s.caller);
-  if (std::optional<Field> agent = m.Get("agent")) ParseAgent(ctx, *agent, &s.agent);
+  if (std::optional<Field> agent = m.Get("agent")) ParseAgent(ctx, *agent, base_dir, &s.agent);
+  if (std::optional<Field> opus = m.Get("opus")) ParseOpus(ctx, *opus, &s.opus);
   if (std::optional<Field> fakes = m.Get("fakes")) ParseFakes(ctx, *fakes, base_dir, &s.fakes);
   if (std::optional<Field> load = m.Get("load")) ParseLoad(ctx, *load, base_dir, &s.load);
   ParseRootTurns(ctx, m, base_dir, &s);

@@ -11,7 +11,9 @@ std::string_view ScenarioSchemaText() {
   "description": "One kind of call for callsim: the line (codec, network), the caller, the agent's settings, the fake providers, the turns with their expectations, the load and the pass/fail thresholds. Written in YAML; see scenarios/README.md. callsim's loader enforces this schema and reports violations as file:line:col: path: message.",
   "type": "object",
   "additionalProperties": false,
-  "required": ["name"],
+  "required": [
+    "name"
+  ],
   "properties": {
     "name": {
       "description": "The scenario's name, used in reports and in the store.",
@@ -19,10 +21,49 @@ std::string_view ScenarioSchemaText() {
       "minLength": 1
     },
     "codec": {
-      "description": "The codec on both directions of the line: l16 (16 kHz linear), pcmu (G.711 mu-law, 8 kHz, the telephone format) or opus (not supported yet).",
+      "description": "The codec on both directions of the line: l16 (16 kHz linear), pcmu (G.711 mu-law, 8 kHz, the telephone format) or opus (see `opus` for its settings).",
       "type": "string",
-      "enum": ["l16", "pcmu", "opus"],
+      "enum": [
+        "l16",
+        "pcmu",
+        "opus"
+      ],
       "default": "l16"
+    },
+    "opus": {
+      "description": "Opus settings, used when codec is opus.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "sample_rate_hz": {
+          "description": "Opus's internal sample rate: 16000 (wideband) or 48000 (fullband; the agent's 16 kHz audio is resampled with libsoxr).",
+          "type": "integer",
+          "enum": [
+            16000,
+            48000
+          ],
+          "default": 48000
+        },
+        "fec": {
+          "description": "In-band forward error correction: each packet carries a coarse copy of the previous frame, decoded when that frame was lost.",
+          "type": "boolean",
+          "default": true
+        },
+        "expected_loss_pct": {
+          "description": "The encoder's expected packet loss hint, in percent (more FEC bits when higher).",
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 100,
+          "default": 10
+        },
+        "bitrate_bps": {
+          "description": "Target bitrate, in bits per second.",
+          "type": "integer",
+          "minimum": 6000,
+          "maximum": 510000,
+          "default": 32000
+        }
+      }
     },
     "network": {
       "description": "The simulated network between the caller and the agent, one link per direction.",
@@ -52,7 +93,13 @@ std::string_view ScenarioSchemaText() {
             "type": {
               "description": "none | white | pink | babble (other modem talkers) | file (a WAV or FLAC recording, looped).",
               "type": "string",
-              "enum": ["none", "white", "pink", "babble", "file"],
+              "enum": [
+                "none",
+                "white",
+                "pink",
+                "babble",
+                "file"
+              ],
               "default": "none"
             },
             "snr_db": {
@@ -79,19 +126,47 @@ std::string_view ScenarioSchemaText() {
             {
               "description": "file is required with type file, and only allowed there.",
               "if": {
-                "required": ["type"],
-                "properties": { "type": { "const": "file" } }
+                "required": [
+                  "type"
+                ],
+                "properties": {
+                  "type": {
+                    "const": "file"
+                  }
+                }
               },
-              "then": { "required": ["file"] },
-              "else": { "not": { "required": ["file"] } }
+              "then": {
+                "required": [
+                  "file"
+                ]
+              },
+              "else": {
+                "not": {
+                  "required": [
+                    "file"
+                  ]
+                }
+              }
             },
             {
               "description": "talkers applies only to type babble.",
               "if": {
-                "required": ["type"],
-                "properties": { "type": { "const": "babble" } }
+                "required": [
+                  "type"
+                ],
+                "properties": {
+                  "type": {
+                    "const": "babble"
+                  }
+                }
               },
-              "else": { "not": { "required": ["talkers"] } }
+              "else": {
+                "not": {
+                  "required": [
+                    "talkers"
+                  ]
+                }
+              }
             }
           ]
         },
@@ -208,9 +283,14 @@ std::string_view ScenarioSchemaText() {
           "additionalProperties": false,
           "properties": {
             "delay_ms": {
-              "description": "Extra silence after the VAD stop before the turn ends, in ms.",
+              "description": "The minimum delay: silence after the VAD stop before a turn that sounds finished ends, in ms.",
               "$ref": "#/definitions/pipeline_ms",
               "default": 300
+            },
+            "max_delay_ms": {
+              "description": "The delay for a turn whose words stop mid-sentence (\"my number is\"), in ms; at least delay_ms.",
+              "$ref": "#/definitions/pipeline_ms",
+              "default": 1500
             }
           }
         },
@@ -223,6 +303,25 @@ std::string_view ScenarioSchemaText() {
               "description": "Caller speech needed to interrupt the agent, in ms.",
               "$ref": "#/definitions/pipeline_ms",
               "default": 200
+            },
+            "min_words": {
+              "description": "Words the STT must also have recognised before the agent stops (0: duration alone).",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 20,
+              "default": 0
+            },
+            "false_interruption_timeout_ms": {
+              "description": "After a barge-in with no words within this long, the agent resumes its reply, in ms (0: never).",
+              "$ref": "#/definitions/pipeline_ms",
+              "default": 2000
+            },
+            "echo_guard_db": {
+              "description": "While the agent speaks, caller audio counts as speech only above the agent's recent level minus this, in dB (0: off).",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 80,
+              "default": 12
             }
           }
         },
@@ -235,6 +334,21 @@ std::string_view ScenarioSchemaText() {
               "description": "Target playout delay, in ms.",
               "$ref": "#/definitions/pipeline_ms",
               "default": 40
+            },
+            "adaptive": {
+              "description": "Let the target delay follow the measured arrival jitter, within min_ms and max_ms.",
+              "type": "boolean",
+              "default": false
+            },
+            "min_ms": {
+              "description": "Smallest adaptive target, in ms.",
+              "$ref": "#/definitions/pipeline_ms",
+              "default": 20
+            },
+            "max_ms": {
+              "description": "Largest adaptive target, in ms.",
+              "$ref": "#/definitions/pipeline_ms",
+              "default": 200
             }
           }
         },
@@ -244,6 +358,112 @@ std::string_view ScenarioSchemaText() {
           "exclusiveMinimum": 0,
           "maximum": 86400000,
           "default": 300000
+        },
+        "silence": {
+          "description": "The silence watchdog: a caller who says nothing is prompted, then the call ends.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "timeout_ms": {
+              "description": "Caller silence after the agent finished speaking before a prompt, in ms (0: no watchdog).",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 86400000,
+              "default": 10000
+            },
+            "max_prompts": {
+              "description": "Prompts before the agent says goodbye and hangs up.",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 10,
+              "default": 2
+            }
+          }
+        },
+        "tools": {
+          "description": "Tools behind guardrails.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "file": {
+              "description": "A YAML list of declared tools (name, description, backend, destructive, timeout_ms, parameters as JSON Schema), relative to the scenario file; scenarios/tools/standard.yaml declares the fake back ends' tools.",
+              "type": "string",
+              "minLength": 1
+            },
+            "allow": {
+              "description": "The declared tools this agent may run (the allowlist); absent: all of them.",
+              "type": "array",
+              "maxItems": 1000,
+              "items": {
+                "type": "string",
+                "minLength": 1
+              }
+            },
+            "max_steps_per_turn": {
+              "description": "Tool calls the model may propose per caller turn; more are blocked.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 3
+            },
+            "filler_after_ms": {
+              "description": "A filler phrase plays when a tool has run this long, in ms.",
+              "$ref": "#/definitions/pipeline_ms",
+              "default": 1500
+            },
+            "circuit_breaker": {
+              "description": "One breaker per back end, shared by every call of the run.",
+              "type": "object",
+              "additionalProperties": false,
+              "properties": {
+                "failure_threshold": {
+                  "description": "Consecutive failures that open the breaker.",
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 100,
+                  "default": 5
+                },
+                "open_ms": {
+                  "description": "How long an open breaker fails calls fast, in ms.",
+                  "type": "number",
+                  "minimum": 0,
+                  "maximum": 86400000,
+                  "default": 30000
+                }
+              }
+            }
+          }
+        },
+        "fallback": {
+          "description": "Retry and failover when a provider fails or does not answer.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "enabled": {
+              "description": "Retry and fail over (false: the first error goes straight to the apology).",
+              "type": "boolean",
+              "default": true
+            },
+            "retries": {
+              "description": "Retries on the primary provider, each after backoff_ms.",
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 5,
+              "default": 1
+            },
+            "backoff_ms": {
+              "description": "Wait before a retry, in ms.",
+              "$ref": "#/definitions/pipeline_ms",
+              "default": 250
+            },
+            "first_response_timeout_ms": {
+              "description": "A request with no first response after this long is treated as failed, in ms.",
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 600000,
+              "default": 2500
+            }
+          }
         }
       }
     },
@@ -260,7 +480,10 @@ std::string_view ScenarioSchemaText() {
             "profile": {
               "description": "Robustness profile: default (like a good production STT) or perfect (no errors).",
               "type": "string",
-              "enum": ["default", "perfect"],
+              "enum": [
+                "default",
+                "perfect"
+              ],
               "default": "default"
             },
             "final_latency_ms": {
@@ -270,6 +493,14 @@ std::string_view ScenarioSchemaText() {
             "capacity": {
               "description": "Shared capacity of the STT service.",
               "$ref": "#/definitions/capacity"
+            },
+            "faults": {
+              "description": "Faults injected into this provider.",
+              "$ref": "#/definitions/faults"
+            },
+            "secondary": {
+              "description": "A secondary provider to fail over to.",
+              "$ref": "#/definitions/secondary"
             }
           }
         },
@@ -297,6 +528,14 @@ std::string_view ScenarioSchemaText() {
             "capacity": {
               "description": "Shared capacity of the LLM service.",
               "$ref": "#/definitions/capacity"
+            },
+            "faults": {
+              "description": "Faults injected into this provider.",
+              "$ref": "#/definitions/faults"
+            },
+            "secondary": {
+              "description": "A secondary provider to fail over to.",
+              "$ref": "#/definitions/secondary"
             }
           }
         },
@@ -312,6 +551,37 @@ std::string_view ScenarioSchemaText() {
             "capacity": {
               "description": "Shared capacity of the TTS service.",
               "$ref": "#/definitions/capacity"
+            },
+            "faults": {
+              "description": "Faults injected into this provider.",
+              "$ref": "#/definitions/faults"
+            },
+            "secondary": {
+              "description": "A secondary provider to fail over to.",
+              "$ref": "#/definitions/secondary"
+            }
+          }
+        },
+        "tools": {
+          "description": "Fake tool back ends (fakes/tools): latency and failure injection per back end.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "orders": {
+              "description": "Orders: check_order_status, cancel_order.",
+              "$ref": "#/definitions/tool_backend"
+            },
+            "appointments": {
+              "description": "Appointments: find_slots, book_appointment, cancel_appointment.",
+              "$ref": "#/definitions/tool_backend"
+            },
+            "payments": {
+              "description": "Payments: take_payment, refund.",
+              "$ref": "#/definitions/tool_backend"
+            },
+            "transfer": {
+              "description": "Transfer to a human: transfer_to_human.",
+              "$ref": "#/definitions/tool_backend"
             }
           }
         }
@@ -323,7 +593,9 @@ std::string_view ScenarioSchemaText() {
       "type": "array",
       "minItems": 1,
       "maxItems": 10000,
-      "items": { "$ref": "#/definitions/turn" }
+      "items": {
+        "$ref": "#/definitions/turn"
+      }
     },
     "load": {
       "description": "How many calls, arriving how, and which scenarios they run.",
@@ -352,15 +624,25 @@ std::string_view ScenarioSchemaText() {
               "type": "array",
               "minItems": 1,
               "maxItems": 1000,
-              "items": { "$ref": "#/definitions/phase" }
+              "items": {
+                "$ref": "#/definitions/phase"
+              }
             }
           },
           "allOf": [
             {
               "description": "arrival takes exactly one of rate_per_s and phases.",
               "oneOf": [
-                { "required": ["rate_per_s"] },
-                { "required": ["phases"] }
+                {
+                  "required": [
+                    "rate_per_s"
+                  ]
+                },
+                {
+                  "required": [
+                    "phases"
+                  ]
+                }
               ]
             }
           ]
@@ -382,7 +664,9 @@ std::string_view ScenarioSchemaText() {
             "description": "One scenario of the mix.",
             "type": "object",
             "additionalProperties": false,
-            "required": ["scenario"],
+            "required": [
+              "scenario"
+            ],
             "properties": {
               "scenario": {
                 "description": "The scenario file, relative to this file's folder. It must not have a mix of its own.",
@@ -404,7 +688,9 @@ std::string_view ScenarioSchemaText() {
     "thresholds": {
       "description": "Pass/fail criteria on run metrics, in k6's grammar: metric -> list of expressions such as \"p(95)<1200\", \"value<0.08\", \"rate>0.9\". The metrics are callsim's catalogue (harness/measure/threshold.h); the loader rejects any other name.",
       "type": "object",
-      "additionalProperties": { "$ref": "#/definitions/threshold_list" },
+      "additionalProperties": {
+        "$ref": "#/definitions/threshold_list"
+      },
       "properties": {
         "turn_latency": {
           "description": "Voice-to-voice latency at the caller's ear, ms: p(N), avg, min, max, med, count.",
@@ -465,6 +751,22 @@ std::string_view ScenarioSchemaText() {
         "call_errors": {
           "description": "Calls dropped or with a provider error: rate, count.",
           "$ref": "#/definitions/threshold_list"
+        },
+        "tool_calls_executed": {
+          "description": "Tool calls the agent ran (executed): count.",
+          "$ref": "#/definitions/threshold_list"
+        },
+        "tool_calls_blocked": {
+          "description": "Tool calls the guardrails blocked: count.",
+          "$ref": "#/definitions/threshold_list"
+        },
+        "unsafe_tool_executions": {
+          "description": "Tool calls that ran although undeclared, not allowed, or destructive without the caller's yes: count.",
+          "$ref": "#/definitions/threshold_list"
+        },
+        "false_interruptions": {
+          "description": "Barge-ins with no words after them, where the agent resumed: count.",
+          "$ref": "#/definitions/threshold_list"
         }
       }
     },
@@ -478,11 +780,29 @@ std::string_view ScenarioSchemaText() {
     {
       "description": "turns is required, except with load.mix, where every call runs one of the mixed scenarios and turns is not allowed.",
       "if": {
-        "required": ["load"],
-        "properties": { "load": { "required": ["mix"] } }
+        "required": [
+          "load"
+        ],
+        "properties": {
+          "load": {
+            "required": [
+              "mix"
+            ]
+          }
+        }
       },
-      "then": { "not": { "required": ["turns"] } },
-      "else": { "required": ["turns"] }
+      "then": {
+        "not": {
+          "required": [
+            "turns"
+          ]
+        }
+      },
+      "else": {
+        "required": [
+          "turns"
+        ]
+      }
     }
   ],
   "definitions": {
@@ -545,7 +865,12 @@ std::string_view ScenarioSchemaText() {
         "jitter_distribution": {
           "description": "How jitter is drawn: normal (stddev jitter_ms), uniform (+/- jitter_ms), exponential (mean jitter_ms, only later) or pareto (shape 2.5, mean jitter_ms: rare long spikes).",
           "type": "string",
-          "enum": ["normal", "uniform", "exponential", "pareto"],
+          "enum": [
+            "normal",
+            "uniform",
+            "exponential",
+            "pareto"
+          ],
           "default": "normal"
         },
         "loss": {
@@ -571,7 +896,9 @@ std::string_view ScenarioSchemaText() {
             "description": "One outage.",
             "type": "object",
             "additionalProperties": false,
-            "required": ["duration_ms"],
+            "required": [
+              "duration_ms"
+            ],
             "properties": {
               "start_ms": {
                 "description": "When the outage starts, in ms after the call starts.",
@@ -591,16 +918,25 @@ std::string_view ScenarioSchemaText() {
     },
     "loss": {
       "description": "A number is Bernoulli loss with that probability. A map names the model: bernoulli { rate } or gilbert { p, r, bad_loss, good_loss } (netem's Gilbert-Elliott: p = good -> bad, r = bad -> good, bad_loss = 1-h, good_loss = 1-k).",
-      "type": ["number", "object"],
+      "type": [
+        "number",
+        "object"
+      ],
       "minimum": 0,
       "maximum": 1,
       "additionalProperties": false,
-      "required": ["model"],
+      "required": [
+        "model"
+      ],
       "properties": {
         "model": {
           "description": "none | bernoulli | gilbert.",
           "type": "string",
-          "enum": ["none", "bernoulli", "gilbert"]
+          "enum": [
+            "none",
+            "bernoulli",
+            "gilbert"
+          ]
         },
         "rate": {
           "description": "bernoulli: the loss probability.",
@@ -633,25 +969,63 @@ std::string_view ScenarioSchemaText() {
           "description": "rate applies only to model bernoulli.",
           "if": {
             "type": "object",
-            "required": ["model"],
-            "not": { "properties": { "model": { "const": "bernoulli" } } }
+            "required": [
+              "model"
+            ],
+            "not": {
+              "properties": {
+                "model": {
+                  "const": "bernoulli"
+                }
+              }
+            }
           },
-          "then": { "not": { "required": ["rate"] } }
+          "then": {
+            "not": {
+              "required": [
+                "rate"
+              ]
+            }
+          }
         },
         {
           "description": "p, r, bad_loss and good_loss apply only to model gilbert.",
           "if": {
             "type": "object",
-            "required": ["model"],
-            "not": { "properties": { "model": { "const": "gilbert" } } }
+            "required": [
+              "model"
+            ],
+            "not": {
+              "properties": {
+                "model": {
+                  "const": "gilbert"
+                }
+              }
+            }
           },
           "then": {
             "not": {
               "anyOf": [
-                { "required": ["p"] },
-                { "required": ["r"] },
-                { "required": ["bad_loss"] },
-                { "required": ["good_loss"] }
+                {
+                  "required": [
+                    "p"
+                  ]
+                },
+                {
+                  "required": [
+                    "r"
+                  ]
+                },
+                {
+                  "required": [
+                    "bad_loss"
+                  ]
+                },
+                {
+                  "required": [
+                    "good_loss"
+                  ]
+                }
               ]
             }
           }
@@ -721,12 +1095,26 @@ std::string_view ScenarioSchemaText() {
         {
           "description": "queue > 0 needs max_concurrent > 0 (with unlimited concurrency nothing ever waits).",
           "if": {
-            "required": ["queue"],
-            "properties": { "queue": { "exclusiveMinimum": 0 } }
+            "required": [
+              "queue"
+            ],
+            "properties": {
+              "queue": {
+                "exclusiveMinimum": 0
+              }
+            }
           },
           "then": {
-            "required": ["max_concurrent"],
-            "not": { "properties": { "max_concurrent": { "const": 0 } } }
+            "required": [
+              "max_concurrent"
+            ],
+            "not": {
+              "properties": {
+                "max_concurrent": {
+                  "const": 0
+                }
+              }
+            }
           }
         }
       ]
@@ -744,7 +1132,9 @@ std::string_view ScenarioSchemaText() {
           "description": "Play a recording as the caller's voice.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["file"],
+          "required": [
+            "file"
+          ],
           "properties": {
             "file": {
               "description": "A WAV or FLAC file, relative to the scenario's folder.",
@@ -766,7 +1156,9 @@ std::string_view ScenarioSchemaText() {
             {
               "description": "Telephone keys are 0-9, *, #, A-D.",
               "$comment": "Not a pattern such as ^[0-9*#A-D]+$: std::regex (in valijson) recurses once per repetition and overflows the stack on long input.",
-              "not": { "pattern": "[^0-9*#A-D]" }
+              "not": {
+                "pattern": "[^0-9*#A-D]"
+              }
             }
           ]
         },
@@ -774,7 +1166,9 @@ std::string_view ScenarioSchemaText() {
           "description": "Stay silent, then go on without waiting for a reply.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["ms"],
+          "required": [
+            "ms"
+          ],
           "properties": {
             "ms": {
               "description": "How long, in ms.",
@@ -784,12 +1178,18 @@ std::string_view ScenarioSchemaText() {
         },
         "repeat": {
           "description": "Ask the agent to repeat itself (says caller.repeat_phrase). Written repeat: {}.",
-          "type": ["object", "null"],
+          "type": [
+            "object",
+            "null"
+          ],
           "additionalProperties": false
         },
         "hangup": {
           "description": "Hang up; always the last turn. Written hangup: {}.",
-          "type": ["object", "null"],
+          "type": [
+            "object",
+            "null"
+          ],
           "additionalProperties": false
         },
         "pause_before_ms": {
@@ -802,7 +1202,10 @@ std::string_view ScenarioSchemaText() {
         "wait_for": {
           "description": "When the caller starts: after the previous reply ends (reply), or once the agent has a tool result for the previous request (tool_result, reference agent only).",
           "type": "string",
-          "enum": ["reply", "tool_result"],
+          "enum": [
+            "reply",
+            "tool_result"
+          ],
           "default": "reply"
         },
         "barge_in": {
@@ -825,8 +1228,16 @@ std::string_view ScenarioSchemaText() {
             {
               "description": "barge_in takes exactly one of after_agent_speech_ms and when_agent_says.",
               "oneOf": [
-                { "required": ["after_agent_speech_ms"] },
-                { "required": ["when_agent_says"] }
+                {
+                  "required": [
+                    "after_agent_speech_ms"
+                  ]
+                },
+                {
+                  "required": [
+                    "when_agent_says"
+                  ]
+                }
               ]
             }
           ]
@@ -836,28 +1247,78 @@ std::string_view ScenarioSchemaText() {
           "title": "expectations",
           "type": "array",
           "maxItems": 100,
-          "items": { "$ref": "#/definitions/expectation" }
+          "items": {
+            "$ref": "#/definitions/expectation"
+          }
         }
       },
       "allOf": [
         {
           "description": "A turn has at most one action: user, play, dtmf, silence, repeat or hangup.",
           "oneOf": [
-            { "required": ["user"] },
-            { "required": ["play"] },
-            { "required": ["dtmf"] },
-            { "required": ["silence"] },
-            { "required": ["repeat"] },
-            { "required": ["hangup"] },
+            {
+              "required": [
+                "user"
+              ]
+            },
+            {
+              "required": [
+                "play"
+              ]
+            },
+            {
+              "required": [
+                "dtmf"
+              ]
+            },
+            {
+              "required": [
+                "silence"
+              ]
+            },
+            {
+              "required": [
+                "repeat"
+              ]
+            },
+            {
+              "required": [
+                "hangup"
+              ]
+            },
             {
               "not": {
                 "anyOf": [
-                  { "required": ["user"] },
-                  { "required": ["play"] },
-                  { "required": ["dtmf"] },
-                  { "required": ["silence"] },
-                  { "required": ["repeat"] },
-                  { "required": ["hangup"] }
+                  {
+                    "required": [
+                      "user"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "play"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "dtmf"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "silence"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "repeat"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "hangup"
+                    ]
+                  }
                 ]
               }
             }
@@ -866,13 +1327,41 @@ std::string_view ScenarioSchemaText() {
         {
           "description": "A turn needs an action or expect.",
           "anyOf": [
-            { "required": ["user"] },
-            { "required": ["play"] },
-            { "required": ["dtmf"] },
-            { "required": ["silence"] },
-            { "required": ["repeat"] },
-            { "required": ["hangup"] },
-            { "required": ["expect"] }
+            {
+              "required": [
+                "user"
+              ]
+            },
+            {
+              "required": [
+                "play"
+              ]
+            },
+            {
+              "required": [
+                "dtmf"
+              ]
+            },
+            {
+              "required": [
+                "silence"
+              ]
+            },
+            {
+              "required": [
+                "repeat"
+              ]
+            },
+            {
+              "required": [
+                "hangup"
+              ]
+            },
+            {
+              "required": [
+                "expect"
+              ]
+            }
           ]
         },
         {
@@ -880,9 +1369,21 @@ std::string_view ScenarioSchemaText() {
           "dependencies": {
             "barge_in": {
               "anyOf": [
-                { "required": ["user"] },
-                { "required": ["play"] },
-                { "required": ["repeat"] }
+                {
+                  "required": [
+                    "user"
+                  ]
+                },
+                {
+                  "required": [
+                    "play"
+                  ]
+                },
+                {
+                  "required": [
+                    "repeat"
+                  ]
+                }
               ]
             }
           }
@@ -890,18 +1391,46 @@ std::string_view ScenarioSchemaText() {
         {
           "description": "agent_stops needs barge_in in the same turn.",
           "if": {
-            "required": ["expect"],
-            "properties": { "expect": { "contains": { "required": ["agent_stops"] } } }
+            "required": [
+              "expect"
+            ],
+            "properties": {
+              "expect": {
+                "contains": {
+                  "required": [
+                    "agent_stops"
+                  ]
+                }
+              }
+            }
           },
-          "then": { "required": ["barge_in"] }
+          "then": {
+            "required": [
+              "barge_in"
+            ]
+          }
         },
         {
           "description": "agent_repeats needs repeat in the same turn.",
           "if": {
-            "required": ["expect"],
-            "properties": { "expect": { "contains": { "required": ["agent_repeats"] } } }
+            "required": [
+              "expect"
+            ],
+            "properties": {
+              "expect": {
+                "contains": {
+                  "required": [
+                    "agent_repeats"
+                  ]
+                }
+              }
+            }
           },
-          "then": { "required": ["repeat"] }
+          "then": {
+            "required": [
+              "repeat"
+            ]
+          }
         }
       ]
     },
@@ -932,8 +1461,16 @@ std::string_view ScenarioSchemaText() {
             {
               "description": "agent_says takes exactly one of contains and matches.",
               "oneOf": [
-                { "required": ["contains"] },
-                { "required": ["matches"] }
+                {
+                  "required": [
+                    "contains"
+                  ]
+                },
+                {
+                  "required": [
+                    "matches"
+                  ]
+                }
               ]
             }
           ]
@@ -942,7 +1479,9 @@ std::string_view ScenarioSchemaText() {
           "description": "Voice-to-voice latency at the caller's ear is at most max_ms.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["max_ms"],
+          "required": [
+            "max_ms"
+          ],
           "properties": {
             "max_ms": {
               "description": "The bound, in ms.",
@@ -954,7 +1493,9 @@ std::string_view ScenarioSchemaText() {
           "description": "Barge-in turns only: the agent's audio stops at the caller's ear within within_ms of the interruption.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["within_ms"],
+          "required": [
+            "within_ms"
+          ],
           "properties": {
             "within_ms": {
               "description": "The bound, in ms.",
@@ -966,7 +1507,9 @@ std::string_view ScenarioSchemaText() {
           "description": "The agent calls this tool in this turn, with arguments that contain args.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["name"],
+          "required": [
+            "name"
+          ],
           "properties": {
             "name": {
               "description": "The tool's name.",
@@ -983,7 +1526,9 @@ std::string_view ScenarioSchemaText() {
           "description": "The agent stays silent for within_ms after the caller's action.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["within_ms"],
+          "required": [
+            "within_ms"
+          ],
           "properties": {
             "within_ms": {
               "description": "The silent window, in ms.",
@@ -995,18 +1540,27 @@ std::string_view ScenarioSchemaText() {
           "description": "The call ends in this turn, ended by the caller, the agent or a transfer.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["by"],
+          "required": [
+            "by"
+          ],
           "properties": {
             "by": {
               "description": "caller | agent | transfer.",
               "type": "string",
-              "enum": ["caller", "agent", "transfer"]
+              "enum": [
+                "caller",
+                "agent",
+                "transfer"
+              ]
             }
           }
         },
         "agent_repeats": {
           "description": "Repeat turns only: the agent says its previous reply again. Written agent_repeats: {}.",
-          "type": ["object", "null"],
+          "type": [
+            "object",
+            "null"
+          ],
           "additionalProperties": false
         }
       }
@@ -1022,31 +1576,62 @@ std::string_view ScenarioSchemaText() {
           "description": "Evenly spaced arrivals at rate_per_s.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["rate_per_s", "duration_s"],
+          "required": [
+            "rate_per_s",
+            "duration_s"
+          ],
           "properties": {
-            "rate_per_s": { "description": "Calls per second.", "$ref": "#/definitions/rate_per_s" },
-            "duration_s": { "description": "How long the phase lasts, in s.", "$ref": "#/definitions/phase_duration_s" }
+            "rate_per_s": {
+              "description": "Calls per second.",
+              "$ref": "#/definitions/rate_per_s"
+            },
+            "duration_s": {
+              "description": "How long the phase lasts, in s.",
+              "$ref": "#/definitions/phase_duration_s"
+            }
           }
         },
         "ramp": {
           "description": "The rate goes linearly from from_rate_per_s to to_rate_per_s.",
           "type": "object",
           "additionalProperties": false,
-          "required": ["from_rate_per_s", "to_rate_per_s", "duration_s"],
+          "required": [
+            "from_rate_per_s",
+            "to_rate_per_s",
+            "duration_s"
+          ],
           "properties": {
-            "from_rate_per_s": { "description": "Calls per second at the start.", "$ref": "#/definitions/rate_per_s" },
-            "to_rate_per_s": { "description": "Calls per second at the end.", "$ref": "#/definitions/rate_per_s" },
-            "duration_s": { "description": "How long the phase lasts, in s.", "$ref": "#/definitions/phase_duration_s" }
+            "from_rate_per_s": {
+              "description": "Calls per second at the start.",
+              "$ref": "#/definitions/rate_per_s"
+            },
+            "to_rate_per_s": {
+              "description": "Calls per second at the end.",
+              "$ref": "#/definitions/rate_per_s"
+            },
+            "duration_s": {
+              "description": "How long the phase lasts, in s.",
+              "$ref": "#/definitions/phase_duration_s"
+            }
           }
         },
         "poisson": {
           "description": "Exponential gaps with mean 1/rate_per_s (seeded).",
           "type": "object",
           "additionalProperties": false,
-          "required": ["rate_per_s", "duration_s"],
+          "required": [
+            "rate_per_s",
+            "duration_s"
+          ],
           "properties": {
-            "rate_per_s": { "description": "Mean calls per second.", "$ref": "#/definitions/rate_per_s" },
-            "duration_s": { "description": "How long the phase lasts, in s.", "$ref": "#/definitions/phase_duration_s" }
+            "rate_per_s": {
+              "description": "Mean calls per second.",
+              "$ref": "#/definitions/rate_per_s"
+            },
+            "duration_s": {
+              "description": "How long the phase lasts, in s.",
+              "$ref": "#/definitions/phase_duration_s"
+            }
           }
         }
       }
@@ -1060,6 +1645,89 @@ std::string_view ScenarioSchemaText() {
       "items": {
         "description": "AGGREGATE OP NUMBER: p(N), avg, min, max, med, value, rate or count; <, <=, >, >=, == or !=.",
         "type": "string"
+      }
+    },
+    "fault_outages": {
+      "description": "Windows of run time during which every request fails (\"unavailable\").",
+      "type": "array",
+      "maxItems": 1000,
+      "items": {
+        "description": "One outage.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "duration_ms"
+        ],
+        "properties": {
+          "start_ms": {
+            "description": "When it starts, in ms after the run starts.",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 86400000,
+            "default": 0
+          },
+          "duration_ms": {
+            "description": "How long it lasts, in ms.",
+            "$ref": "#/definitions/positive_ms"
+          }
+        }
+      }
+    },
+    "faults": {
+      "description": "Faults injected into a fake provider.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "error_rate": {
+          "description": "Share of requests that fail with an error.",
+          "$ref": "#/definitions/probability"
+        },
+        "timeout_rate": {
+          "description": "Share of requests that never answer.",
+          "$ref": "#/definitions/probability"
+        },
+        "drop_rate": {
+          "description": "Share of streams that stop part way, with neither an end nor an error.",
+          "$ref": "#/definitions/probability"
+        },
+        "outages": {
+          "description": "Provider outages.",
+          "$ref": "#/definitions/fault_outages"
+        }
+      }
+    },
+    "secondary": {
+      "description": "A secondary provider the agent fails over to: the same fake, with its own faults.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "faults": {
+          "description": "Faults of the secondary.",
+          "$ref": "#/definitions/faults"
+        }
+      }
+    },
+    "tool_backend": {
+      "description": "A fake tool back end.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "latency_ms": {
+          "description": "Time to answer, in ms.",
+          "$ref": "#/definitions/latency"
+        },
+        "error_rate": {
+          "description": "Share of calls that fail.",
+          "$ref": "#/definitions/probability"
+        },
+        "timeout_rate": {
+          "description": "Share of calls that never answer (the tool's timeout ends them).",
+          "$ref": "#/definitions/probability"
+        },
+        "outages": {
+          "description": "Back-end outages.",
+          "$ref": "#/definitions/fault_outages"
+        }
       }
     }
   }

@@ -81,6 +81,40 @@ struct EventRow {
 };
 
 // One threshold of a run, checked against the run's metrics (schema version 2).
+// One tool call the model proposed, and what the guardrails made of it (the audit record).
+// arguments_json and result_json are stored with PII redacted.
+struct ToolCallRow {
+  int64_t run_id = 0;  // AddCall uses the call's run_id and call_id; seq = position
+  int64_t call_id = 0;
+  int64_t seq = 0;
+  double t_ms = 0;            // when the decision was final
+  std::string tool_call_id;   // the model's id for the call
+  std::string name;
+  std::string arguments_json;  // as proposed (may be malformed JSON)
+  std::string decision;        // executed | failed | blocked | declined | reused | cancelled
+  std::string reason;          // why blocked / failed / declined; empty otherwise
+  std::string result_json;     // executed or reused: the result; empty otherwise
+  double duration_ms = 0;
+  bool confirmed = false;      // the caller said yes first (destructive tools)
+
+  bool operator==(const ToolCallRow&) const = default;
+};
+
+// The post-call report of one call, built after the call ended: transcript, summary and action
+// items with PII redacted, and the estimated cost.
+struct CallReportRow {
+  int64_t run_id = 0;
+  int64_t call_id = 0;
+  std::string transcript_json;    // [{"role", "text", "t_ms"}...]
+  std::string summary;
+  std::string action_items_json;  // ["..."]
+  std::string cost_json;          // {"stt_usd", "llm_usd", "tts_usd", "total_usd", usage...}
+  double total_cost_usd = 0;
+  int64_t redactions = 0;         // PII spans replaced in the report
+
+  bool operator==(const CallReportRow&) const = default;
+};
+
 struct ThresholdRow {
   int64_t run_id = 0;
   int64_t seq = 0;              // position in the scenario's thresholds; SetThresholds assigns it

@@ -125,6 +125,40 @@ CREATE TABLE sweep_levels (
 CREATE INDEX sweep_levels_by_run ON sweep_levels (run_id);
 )sql";
 
+// Version 3: the audit record of every tool call, and post-call reports.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE tool_calls (
+  run_id         INTEGER NOT NULL,
+  call_id        INTEGER NOT NULL,
+  seq            INTEGER NOT NULL,
+  t_ms           REAL NOT NULL,
+  tool_call_id   TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  arguments_json TEXT NOT NULL,
+  decision       TEXT NOT NULL CHECK (decision IN
+                   ('executed', 'failed', 'blocked', 'declined', 'reused', 'cancelled')),
+  reason         TEXT NOT NULL,
+  result_json    TEXT NOT NULL,
+  duration_ms    REAL NOT NULL,
+  confirmed      INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+  PRIMARY KEY (run_id, call_id, seq),
+  FOREIGN KEY (run_id, call_id) REFERENCES calls (run_id, call_id) ON DELETE CASCADE
+);
+CREATE INDEX tool_calls_by_decision ON tool_calls (run_id, decision);
+CREATE TABLE call_reports (
+  run_id            INTEGER NOT NULL,
+  call_id           INTEGER NOT NULL,
+  transcript_json   TEXT NOT NULL,
+  summary           TEXT NOT NULL,
+  action_items_json TEXT NOT NULL,
+  cost_json         TEXT NOT NULL,
+  total_cost_usd    REAL NOT NULL,
+  redactions        INTEGER NOT NULL,
+  PRIMARY KEY (run_id, call_id),
+  FOREIGN KEY (run_id, call_id) REFERENCES calls (run_id, call_id) ON DELETE CASCADE
+);
+)sql";
+
 std::string TooNewMessage(const SqliteDb& db, int64_t found) {
   return db.path() + ": database schema version " + std::to_string(found) +
          " is newer than this build of callsim supports (" +
@@ -137,6 +171,7 @@ const std::vector<Migration>& SchemaMigrations() {
   static const std::vector<Migration> migrations = {
       {1, kSchemaV1},
       {2, kSchemaV2},
+      {3, kSchemaV3},
   };
   return migrations;
 }

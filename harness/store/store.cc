@@ -120,6 +120,22 @@ struct Store::Statements {
         insert_event(db,
                      "INSERT INTO events (run_id, call_id, seq, t_ms, source, kind, detail_json) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        insert_tool_call(db,
+                         "INSERT INTO tool_calls (run_id, call_id, seq, t_ms, tool_call_id, name, "
+                         "arguments_json, decision, reason, result_json, duration_ms, confirmed) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+        insert_report(db,
+                      "INSERT INTO call_reports (run_id, call_id, transcript_json, summary, "
+                      "action_items_json, cost_json, total_cost_usd, redactions) VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        load_tool_calls(db,
+                        "SELECT run_id, call_id, seq, t_ms, tool_call_id, name, arguments_json, "
+                        "decision, reason, result_json, duration_ms, confirmed FROM tool_calls "
+                        "WHERE run_id = ?1 ORDER BY call_id, seq"),
+        load_reports(db,
+                     "SELECT run_id, call_id, transcript_json, summary, action_items_json, "
+                     "cost_json, total_cost_usd, redactions FROM call_reports WHERE run_id = ?1 "
+                     "ORDER BY call_id"),
         upsert_metric(db,
                       "INSERT INTO metrics (run_id, name, value) VALUES (?1, ?2, ?3) "
                       "ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value"),
@@ -169,6 +185,7 @@ struct Store::Statements {
 
   Statement begin, commit, savepoint, release, rollback_to;
   Statement insert_run, finish_run, insert_call, insert_turn, insert_expectation, insert_event;
+  Statement insert_tool_call, insert_report, load_tool_calls, load_reports;
   Statement upsert_metric, upsert_histogram;
   Statement list_runs, load_run, latest_run, load_calls, load_turns, load_expectations;
   Statement load_failed, load_events, load_metrics, load_histogram;
@@ -218,17 +235,25 @@ int64_t Store::BeginRun(const RunInfo& run) {
 }
 
 void Store::AddCall(CallRow call, std::vector<TurnRow> turns,
-                    std::vector<ExpectationRow> expectations, std::vector<EventRow> events) {
-  pending_rows_ += turns.size() + expectations.size() + events.size();
-  pending_.push_back(
-      PendingCall{std::move(call), std::move(turns), std::move(expectations), std::move(events)});
+                    std::vector<ExpectationRow> expectations, std::vector<EventRow> events,
+                    std::vector<ToolCallRow> tool_calls) {
+  pending_rows_ += turns.size() + expectations.size() + events.size() + tool_calls.size();
+  pending_.push_back(PendingCall{std::move(call), std::move(turns), std::move(expectations),
+                                 std::move(events), std::move(tool_calls)});
   if (pending_.size() >= options_.batch_calls || pending_rows_ >= options_.batch_rows) Flush();
 }
 
+void Store::AddCallReport(CallReportRow report) {
+  pending_reports_.push_back(std::move(report));
+  if (pending_reports_.size() >= options_.batch_calls) Flush();
+}
+
 void Store::Flush() {
-  if (pending_.empty()) return;
+  if (pending_.empty() && pending_reports_.empty()) return;
   std::vector<PendingCall> batch;
-  batch.swap(pending_);  // the buffer is empty whatever happens below
+  batch.swap(pending_);  // the buffers are empty whatever happens below
+  std::vector<CallReportRow> reports;
+  reports.swap(pending_reports_);
   pending_rows_ = 0;
   pending_.reserve(std::min<size_t>(options_.batch_calls, 1024));
 
@@ -241,6 +266,11 @@ void Store::Flush() {
       if (!err) continue;
       if (rejected++ == 0) first_error = std::move(err);
     }
+    for (const CallReportRow& report : reports) {
+      std::optional<StoreError> err = InsertReportOrSkip(report);
+      if (!err) continue;
+      if (rejected++ == 0) first_error = std::move(err);
+    }
     stmts_->commit.Run();
   } catch (const StoreError& e) {
     db_->RollbackQuietly();
@@ -249,8 +279,10 @@ void Store::Flush() {
                      e.sqlite_code());
   }
   if (first_error) {
-    throw StoreError(std::to_string(rejected) + " of " + std::to_string(batch.size()) +
-                         " calls were rejected and not stored; first: " + first_error->what(),
+    throw StoreError(std::to_string(rejected) + " of " +
+                         std::to_string(batch.size() + reports.size()) +
+                         " calls and reports were rejected and not stored; first: " +
+                         first_error->what(),
                      first_error->sqlite_code());
   }
 }
@@ -268,6 +300,26 @@ std::optional<StoreError> Store::InsertCallOrSkip(const PendingCall& p) {
     stmts_->release.Run();
     return StoreError("call " + std::to_string(p.call.call_id) + " of run " +
                           std::to_string(p.call.run_id) + ": " + e.what(),
+                      e.sqlite_code());
+  }
+}
+
+std::optional<StoreError> Store::InsertReportOrSkip(const CallReportRow& r) {
+  stmts_->savepoint.Run();
+  try {
+    Statement& s = stmts_->insert_report;
+    s.Bind(1, r.run_id).Bind(2, r.call_id).Bind(3, r.transcript_json).Bind(4, r.summary);
+    s.Bind(5, r.action_items_json).Bind(6, r.cost_json).Bind(7, r.total_cost_usd);
+    s.Bind(8, r.redactions);
+    s.Run();
+    stmts_->release.Run();
+    return std::nullopt;
+  } catch (const StoreError& e) {
+    if (db_->autocommit()) throw;
+    stmts_->rollback_to.Run();
+    stmts_->release.Run();
+    return StoreError("report of call " + std::to_string(r.call_id) + " of run " +
+                          std::to_string(r.run_id) + ": " + e.what(),
                       e.sqlite_code());
   }
 }
@@ -309,6 +361,15 @@ void Store::InsertChildren(const PendingCall& p) {
     Statement& s = stmts_->insert_event;
     s.Bind(1, run_id).Bind(2, call_id).Bind(3, e.seq).Bind(4, e.t_ms);
     s.Bind(5, e.source).Bind(6, e.kind).Bind(7, e.detail_json);
+    s.Run();
+  }
+  seq = 0;
+  for (const ToolCallRow& t : p.tool_calls) {
+    Statement& s = stmts_->insert_tool_call;
+    s.Bind(1, run_id).Bind(2, call_id).Bind(3, seq++).Bind(4, t.t_ms);
+    s.Bind(5, t.tool_call_id).Bind(6, t.name).Bind(7, t.arguments_json).Bind(8, t.decision);
+    s.Bind(9, t.reason).Bind(10, t.result_json).Bind(11, t.duration_ms);
+    s.Bind(12, int64_t{t.confirmed});
     s.Run();
   }
 }
@@ -508,6 +569,50 @@ std::vector<EventRow> Store::LoadEvents(int64_t run_id, int64_t call_id) const {
     e.kind = s.ColumnText(5);
     e.detail_json = s.ColumnText(6);
     rows.push_back(std::move(e));
+  }
+  s.Reset();
+  return rows;
+}
+
+std::vector<ToolCallRow> Store::LoadToolCalls(int64_t run_id) const {
+  Statement& s = stmts_->load_tool_calls;
+  s.Bind(1, run_id);
+  std::vector<ToolCallRow> rows;
+  while (s.Step()) {
+    ToolCallRow t;
+    t.run_id = s.ColumnInt(0);
+    t.call_id = s.ColumnInt(1);
+    t.seq = s.ColumnInt(2);
+    t.t_ms = s.ColumnDouble(3);
+    t.tool_call_id = s.ColumnText(4);
+    t.name = s.ColumnText(5);
+    t.arguments_json = s.ColumnText(6);
+    t.decision = s.ColumnText(7);
+    t.reason = s.ColumnText(8);
+    t.result_json = s.ColumnText(9);
+    t.duration_ms = s.ColumnDouble(10);
+    t.confirmed = s.ColumnInt(11) != 0;
+    rows.push_back(std::move(t));
+  }
+  s.Reset();
+  return rows;
+}
+
+std::vector<CallReportRow> Store::LoadCallReports(int64_t run_id) const {
+  Statement& s = stmts_->load_reports;
+  s.Bind(1, run_id);
+  std::vector<CallReportRow> rows;
+  while (s.Step()) {
+    CallReportRow r;
+    r.run_id = s.ColumnInt(0);
+    r.call_id = s.ColumnInt(1);
+    r.transcript_json = s.ColumnText(2);
+    r.summary = s.ColumnText(3);
+    r.action_items_json = s.ColumnText(4);
+    r.cost_json = s.ColumnText(5);
+    r.total_cost_usd = s.ColumnDouble(6);
+    r.redactions = s.ColumnInt(7);
+    rows.push_back(std::move(r));
   }
   s.Reset();
   return rows;

@@ -57,7 +57,10 @@ class Store {
   // child row, and expectations get seq = their position. Commits when the buffer reaches a bound
   // of StoreOptions (then it may throw like Flush).
   void AddCall(CallRow call, std::vector<TurnRow> turns, std::vector<ExpectationRow> expectations,
-               std::vector<EventRow> events);
+               std::vector<EventRow> events, std::vector<ToolCallRow> tool_calls = {});
+  // Buffers a post-call report, written with the next flush after its call (a report whose call
+  // is not stored is left out like a bad call).
+  void AddCallReport(CallReportRow report);
   // Commits the buffered calls in one transaction, each call whole or not at all. A call that
   // violates the schema (a bad status, a duplicate id, an unknown run) is left out, the others are
   // committed, and then StoreError names the call. If the transaction itself fails (busy, disk
@@ -100,6 +103,8 @@ class Store {
   // The first `limit` failed expectations by (call_id, seq), without reading the passed ones.
   std::vector<ExpectationRow> LoadFailedExpectations(int64_t run_id, size_t limit) const;
   std::vector<EventRow> LoadEvents(int64_t run_id, int64_t call_id) const;
+  std::vector<ToolCallRow> LoadToolCalls(int64_t run_id) const;      // by call_id, seq
+  std::vector<CallReportRow> LoadCallReports(int64_t run_id) const;  // by call_id
   std::map<std::string, double> LoadMetrics(int64_t run_id) const;  // NaN values read back as NaN
   std::optional<std::string> LoadHistogram(int64_t run_id, const std::string& name) const;
   std::vector<ThresholdRow> LoadThresholds(int64_t run_id) const;  // by seq
@@ -116,6 +121,7 @@ class Store {
     std::vector<TurnRow> turns;
     std::vector<ExpectationRow> expectations;
     std::vector<EventRow> events;
+    std::vector<ToolCallRow> tool_calls;
   };
   struct Statements;
 
@@ -124,6 +130,7 @@ class Store {
   void InsertChildren(const PendingCall& pending);
   // Runs InsertCall under a savepoint; returns the error if the call was left out.
   std::optional<StoreError> InsertCallOrSkip(const PendingCall& pending);
+  std::optional<StoreError> InsertReportOrSkip(const CallReportRow& report);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back and rethrows if it throws.
   template <typename Body>
   void InTransaction(Body&& body);
@@ -134,6 +141,7 @@ class Store {
   // Prepared once at Open; const reads reuse them through the (const) pointer.
   std::unique_ptr<Statements> stmts_;
   std::vector<PendingCall> pending_;
+  std::vector<CallReportRow> pending_reports_;
   size_t pending_rows_ = 0;
 };
 

@@ -1,0 +1,90 @@
+#include "harness/scenario/tool_file.h"
+
+#include <fstream>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "harness/scenario/yaml_json.h"
+#include "harness/scenario/yaml_reader.h"
+
+namespace callsim::harness {
+namespace {
+
+const NumberRange kToolTimeoutMs{0, 600'000, true};
+
+bool ParseOneTool(ParseContext& ctx, const Field& f, agent::ToolSpec* tool) {
+  MapReader m(ctx, f, {"name", "description", "backend", "destructive", "timeout_ms", "parameters"});
+  if (!m.is_map()) return false;
+  if (m.Require("name")) m.String("name", &tool->name);
+  if (m.Require("description")) m.String("description", &tool->description);
+  if (m.Require("backend")) m.String("backend", &tool->backend);
+  m.Bool("destructive", &tool->destructive);
+  m.Number("timeout_ms", kToolTimeoutMs, &tool->timeout_ms);
+  if (std::optional<Field> params = m.Get("parameters")) {
+    std::string error;
+    std::string error_path;
+    if (!YamlToJson(params->value, params->path, YamlToJsonOptions{true}, &tool->parameters,
+                    nullptr, &error, &error_path)) {
+      ctx.Error(error_path, params->mark(), error);
+    } else if (!tool->parameters.is_object()) {
+      ctx.Error(params->path, params->mark(), "expected a JSON Schema object");
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseToolFile(const std::string& yaml_text, const std::string& name_for_errors,
+                   std::vector<agent::ToolSpec>* out, std::string* error) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    *error = name_for_errors + ":" + std::to_string(e.mark.line + 1) + ":" +
+             std::to_string(e.mark.column + 1) + ": " + e.msg;
+    return false;
+  }
+  std::vector<ScenarioError> errors;
+  ParseContext ctx(name_for_errors, {}, &errors);
+  const Field top{"", YAML::Node(), root};
+  if (!root.IsSequence()) {
+    ctx.Error("", top.mark(), "expected a list of tools, got " + Describe(root));
+  } else if (root.size() > kMaxDeclaredTools) {
+    ctx.Error("", top.mark(), "expected at most " + std::to_string(kMaxDeclaredTools) + " tools");
+  } else {
+    std::set<std::string> names;
+    size_t index = 0;
+    for (auto it = root.begin(); it != root.end(); ++it, ++index) {
+      const Field f{std::to_string(index), YAML::Node(), *it};
+      agent::ToolSpec tool;
+      if (!ParseOneTool(ctx, f, &tool)) continue;
+      if (!tool.name.empty() && !names.insert(tool.name).second) {
+        ctx.Error(f.Child("name"), f.mark(), "tool " + tool.name + " is declared twice");
+      }
+      out->push_back(std::move(tool));
+    }
+  }
+  if (errors.empty()) return true;
+  *error = errors.front().ToString();
+  return false;
+}
+
+bool LoadToolFile(const std::string& path, std::vector<agent::ToolSpec>* out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": cannot read the tool file";
+    return false;
+  }
+  std::string text(kMaxToolFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxToolFileBytes) {
+    *error = path + ": larger than " + std::to_string(kMaxToolFileBytes) + " bytes";
+    return false;
+  }
+  return ParseToolFile(text, path, out, error);
+}
+
+}  // namespace callsim::harness
