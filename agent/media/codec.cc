@@ -4,6 +4,7 @@
 #include <array>
 
 #include "agent/media/g711.h"
+#include "agent/media/opus_codec.h"
 #include "agent/media/resampler.h"
 
 namespace callsim::agent {
@@ -130,14 +131,20 @@ std::string_view CodecName(CodecKind kind) {
   return "unknown";
 }
 
-std::unique_ptr<Codec> MakeCodec(CodecKind kind) {
+bool ValidateCodecOptions(CodecKind kind, const CodecOptions& options, std::string* error) {
+  return kind != CodecKind::kOpus || ValidateOpusConfig(options.opus, error);
+}
+
+std::unique_ptr<Codec> MakeCodec(CodecKind kind) { return MakeCodec(kind, CodecOptions{}); }
+
+std::unique_ptr<Codec> MakeCodec(CodecKind kind, const CodecOptions& options) {
   switch (kind) {
     case CodecKind::kL16:
       return std::make_unique<L16Codec>();
     case CodecKind::kPcmu:
       return std::make_unique<PcmuCodec>();
     case CodecKind::kOpus:
-      return nullptr;  // not implemented yet (see codec.h)
+      return MakeOpusCodec(options.opus, nullptr);
   }
   return nullptr;
 }

@@ -1,6 +1,7 @@
 // Codecs turn 20 ms frames of 16 kHz audio into RTP payloads and back. One instance holds the state
 // of one direction (an encoder or a decoder): make one per sender and one per receiver.
 // PCMU runs at 8 kHz on the wire, so it resamples 16 kHz -> 8 kHz before encoding and back after.
+// Opus runs at 16 or 48 kHz (CodecOptions::opus), with in-band FEC and its own concealment.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "agent/media/frame.h"
+#include "agent/media/opus_config.h"
 
 namespace callsim::agent {
 
@@ -39,10 +41,27 @@ class Codec {
   virtual bool Decode(std::span<const uint8_t> payload, Frame* out) = 0;
   // Produces a concealment frame for a lost packet (sets out->concealed). Successive calls fade out.
   virtual void Conceal(Frame* out) = 0;
+  // Rebuilds the lost frame just before `next_payload` from the in-band FEC that payload carries
+  // (Opus LBRR), in place of Conceal for that frame; decode `next_payload` itself afterwards as
+  // usual. The result is real audio at a lower quality, so out->concealed is false. Returns false,
+  // leaving `out` untouched, when the codec has no FEC or the payload carries none (or is
+  // malformed): the caller conceals instead.
+  virtual bool RecoverFromNext(std::span<const uint8_t> next_payload, Frame* out) { return false; }
 };
 
-// A fresh codec instance (one direction's state). Returns nullptr for kOpus: Opus is not
-// implemented yet, so callers must check (or validate the codec name before building a call).
+// How each codec is set up; a codec reads only its own part.
+struct CodecOptions {
+  OpusConfig opus{};  // CodecKind::kOpus
+};
+
+// Returns true when `options` are valid for `kind` (only kOpus has settings to check); otherwise
+// false with `error` (if non-null) naming the bad field.
+bool ValidateCodecOptions(CodecKind kind, const CodecOptions& options, std::string* error);
+
+// A fresh codec instance (one direction's state) with default options (Opus: 48 kHz, FEC on,
+// 10% loss hint, 32 kbit/s, complexity 5).
 std::unique_ptr<Codec> MakeCodec(CodecKind kind);
+// The same with chosen options. Returns nullptr when ValidateCodecOptions fails.
+std::unique_ptr<Codec> MakeCodec(CodecKind kind, const CodecOptions& options);
 
 }  // namespace callsim::agent

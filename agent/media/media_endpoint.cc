@@ -9,9 +9,14 @@
 namespace callsim::agent {
 namespace {
 
-std::unique_ptr<Codec> MakeCodecOrThrow(CodecKind kind) {
-  std::unique_ptr<Codec> codec = MakeCodec(kind);
-  // A programming error, not bad input: the scenario loader validates codec names.
+std::unique_ptr<Codec> MakeCodecOrThrow(CodecKind kind, const CodecOptions& options) {
+  // A programming error, not bad input: the scenario loader validates codec names and settings.
+  std::string error;
+  if (!ValidateCodecOptions(kind, options, &error)) {
+    throw std::invalid_argument("MediaEndpoint: codec '" + std::string(CodecName(kind)) + "': " +
+                                error);
+  }
+  std::unique_ptr<Codec> codec = MakeCodec(kind, options);
   if (codec == nullptr) {
     throw std::invalid_argument("MediaEndpoint: codec '" + std::string(CodecName(kind)) +
                                 "' is not implemented");
@@ -28,8 +33,8 @@ MediaEndpoint::MediaEndpoint(Scheduler& scheduler, Link& out, MediaEndpointConfi
       config_(config),
       source_(std::move(source)),
       sink_(std::move(sink)),
-      encoder_(MakeCodecOrThrow(config.codec)),
-      decoder_(MakeCodecOrThrow(config.codec)),
+      encoder_(MakeCodecOrThrow(config.codec, config.codec_options)),
+      decoder_(MakeCodecOrThrow(config.codec, config.codec_options)),
       jitter_(std::make_unique<JitterBuffer>(*decoder_, config.jitter)) {
   tx_packet_.ssrc = config_.ssrc;
   tx_packet_.payload_type = encoder_->payload_type();

@@ -24,8 +24,12 @@ namespace callsim::agent {
 struct MediaEndpointConfig {
   CodecKind codec = CodecKind::kL16;
   uint32_t ssrc = 1;
-  JitterBufferConfig jitter;
+  // The receive side; `jitter.adaptive` and its bounds choose the adaptive mode.
+  JitterBufferConfig jitter{};
   uint8_t dtmf_payload_type = kTelephoneEventPayloadType;
+  // The codec's settings (Opus: rate, FEC, loss hint, bit rate, complexity), for both directions.
+  // Must pass ValidateCodecOptions(codec, ...), or the constructor throws.
+  CodecOptions codec_options{};
 };
 
 // A bound on DTMF keys waiting to be sent; more are dropped (MediaEndpointStats::dtmf_dropped).
@@ -39,7 +43,7 @@ struct MediaEndpointStats {
   uint64_t dtmf_dropped = 0;  // SendDtmf keys refused: not a DTMF key, or the queue was full
   uint64_t dtmf_packets_received = 0;
   uint64_t dtmf_keys_received = 0;  // distinct events reported to the DtmfSink
-  JitterBufferStats jitter;
+  JitterBufferStats jitter;  // incl. concealment, FEC recovery, late drops and buffer delay
 };
 
 class MediaEndpoint {

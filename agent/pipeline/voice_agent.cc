@@ -278,9 +278,12 @@ void VoiceAgent::OpenStt() {
   SttListener listener;
   listener.on_interim = [this, generation](const std::string& text) {
     if (generation != stt_generation_) return;
-    Emit("stt_interim", {{"text", text}});
+    // The words themselves are not reported: an interim can hold the first digits of a card
+    // number, too few to be recognised (and redacted) as one. The final has the whole text.
+    const int words = CountWords(text);
+    Emit("stt_interim", {{"words", words}});
     last_interim_ = text;
-    OnInterimWords(CountWords(text));
+    OnInterimWords(words);
   };
   listener.on_final = [this, generation](const std::string& text) {
     if (generation == stt_generation_) OnSttFinal(text);
@@ -383,7 +386,7 @@ void VoiceAgent::Respond() {
   gate_->BeginTurn();
   if (IsRepeatRequest(history_.back().content)) {
     for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
-      if (it->role != "assistant") continue;
+      if (it->role != "assistant" || !it->tool_name.empty()) continue;  // words, not tool calls
       const std::string text = it->content;  // the history grows below
       Emit("repeat", {{"text", text}});
       BeginReply(ReplyKind::kAnswer);
@@ -515,20 +518,30 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
       reply_.confirm_question = config_.confirm_prefix + " " + decision.spec->description + ". " +
                                 config_.confirm_suffix;
       Emit("tool_confirmation_requested", {{"id", call.id}, {"name", call.name}});
-      if (reply_.llm_done) {
-        reply_.confirm_asked = true;
-        AddSentence(reply_.confirm_question);
-      }
+      if (reply_.llm_done) SayPendingNotices();
       return;
     case ToolVerdict::kBlock:
       Audit(call, "blocked", decision.reason, nullptr, 0, false);
       break;
   }
-  // Blocked: the model hears why in the history; the caller hears one short refusal.
+  // Blocked: the model hears why in the history; the caller hears one short refusal, after
+  // the model's own words (the tool call can come before its last sentence is complete).
   AddToolMessages(call, json{{"error", "blocked: " + decision.reason}}.dump());
-  if (!reply_.blocked_said) {
+  reply_.blocked = true;
+  if (reply_.llm_done) SayPendingNotices();
+}
+
+// What the agent adds to the model's words once they are all queued: the refusal of a blocked
+// call, the confirmation question of a destructive one.
+void VoiceAgent::SayPendingNotices() {
+  const uint64_t id = reply_.id;
+  if (reply_.blocked && !reply_.blocked_said) {
     reply_.blocked_said = true;
     AddSentence(config_.blocked_reply);
+  }
+  if (reply_.id == id && !reply_.confirm_question.empty() && !reply_.confirm_asked) {
+    reply_.confirm_asked = true;
+    AddSentence(reply_.confirm_question);
   }
 }
 
@@ -706,10 +719,7 @@ void VoiceAgent::OnLlmDone() {
     AddSentence(std::move(sentence));
   }
   if (reply_.id != id) return;
-  if (!reply_.confirm_question.empty() && !reply_.confirm_asked) {
-    reply_.confirm_asked = true;
-    AddSentence(reply_.confirm_question);
-  }
+  SayPendingNotices();
   if (reply_.id == id) MaybeFollowUp();
 }
 

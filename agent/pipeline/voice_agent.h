@@ -160,6 +160,7 @@ class VoiceAgent {
     int tools_running = 0;
     std::vector<ChatMessage> tool_messages;
     bool follow_up = false;
+    bool blocked = false;  // a call of this step was blocked: refuse once the text is queued
     bool blocked_said = false;
     bool failure_said = false;
     std::string confirm_question;  // asked once the model's text has been queued
@@ -193,6 +194,7 @@ class VoiceAgent {
   void OpenLlmStream();
   void OnToolCall(const ToolCallRequest& call);
   void OnToolDecision(const ToolCallRequest& call, ToolDecision decision);
+  void SayPendingNotices();
   void StartToolRun(const ToolCallRequest& call, const ToolDecision& decision, bool confirmed);
   void OnToolDone(size_t index, const ToolOutcome& outcome);
   void AddToolMessages(const ToolCallRequest& call, const std::string& result_json);

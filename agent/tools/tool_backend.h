@@ -16,6 +16,9 @@ struct ToolOutcome {
   bool ok = false;
   nlohmann::json result;  // ok: the tool's result (an object)
   std::string error;      // !ok: why ("timeout", "circuit_open", "unavailable", the back end's words)
+  // !ok: the back end worked and refused the request ("order not found", "invalid amount"). Such
+  // answers show a healthy back end, so they do not count against its circuit breaker.
+  bool rejected = false;
 };
 
 class ToolInvocation {

@@ -49,7 +49,7 @@ enum class ToolVerdict {
   kRun,      // run it now
   kConfirm,  // destructive: run only after the caller says yes
   kBlock,    // never runs; `reason` says why
-  kReuse,    // already ran in this call: `reused_result` is the first outcome's result
+  kReuse,    // already ran in this call: `reused` is the first outcome
 };
 const char* ToolVerdictName(ToolVerdict verdict);  // "run", "confirm", "block", "reuse"
 
@@ -118,7 +118,8 @@ class ToolGate {
   std::vector<std::unique_ptr<Compiled>> compiled_;  // parallel to config_.tools
   int steps_this_turn_ = 0;
   // Successful outcomes by tool call id, and by "<tool> <canonical arguments>" for destructive
-  // tools. Bounded by the call's tool steps (max_steps_per_turn per turn).
+  // tools. At most 256 entries each; beyond that new outcomes are not remembered (the back end's
+  // idempotency key, the same for the same destructive request, still stops a second action).
   std::map<std::string, ToolOutcome> by_call_id_;
   std::map<std::string, ToolOutcome> by_request_;
   // Runs in flight, by start order, so the destructor can stop them.

@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent/observability/agent_metrics.h"
+#include "agent/pipeline/voice_agent.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/measure/wer.h"
 #include "harness/run/progress.h"
@@ -48,8 +50,21 @@ bool LoadAll(const std::string& path, const std::vector<std::string>& sets,
   return true;
 }
 
+// The declared tool names of every scenario the run may run: the only values the metrics' tool
+// label may take (others collapse into "undeclared").
+std::vector<std::string> DeclaredToolNames(const harness::RunPlan& plan) {
+  std::vector<std::string> names;
+  for (const harness::PlannedScenario& p : plan.scenarios) {
+    if (!p.tools) continue;
+    for (const agent::ToolSpec& t : *p.tools) names.push_back(t.name);
+  }
+  names.push_back(std::string(agent::kEndCallTool));
+  names.push_back(std::string(agent::kTransferCallTool));
+  return names;
+}
+
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
-        int callers, std::vector<std::string> sets) {
+        int callers, std::vector<std::string> sets, const std::string& metrics_out) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
@@ -66,10 +81,16 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   options.overrides = sets;
   options.abort = &g_abort;
   options.progress = harness::MakeStderrProgress();
+  agent::AgentMetrics metrics(DeclaredToolNames(plan));
+  options.agent_metrics = &metrics;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   const harness::RunResult result = harness::RunScenario(plan, options, *store);
   std::cout << reports::RenderSummary(*store, result.run_id);
+  if (!metrics_out.empty() && !metrics.WriteExposition(metrics_out, &error)) {
+    std::cerr << "callsim: --metrics-out: " << error << "\n";
+    return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
+  }
   return result.exit_code;
 }
 
@@ -157,6 +178,9 @@ int main(int argc, char** argv) {
   run->add_option("--callers", callers, "number of callers (same as --set load.callers=N)")
       ->check(CLI::PositiveNumber);
   run->add_option("--set", sets, "override a scenario field: PATH=VALUE (repeatable)");
+  std::string metrics_out;
+  run->add_option("--metrics-out", metrics_out,
+                  "write the agent's Prometheus metrics (text exposition) to this file");
 
   std::vector<std::string> validate_paths;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files; nothing is run");
@@ -180,7 +204,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalid;
   }
   try {
-    if (*run) return Run(run_path, seed, db_path, callers, sets);
+    if (*run) return Run(run_path, seed, db_path, callers, sets, metrics_out);
     if (*validate) return Validate(validate_paths);
     if (*sweep) return Sweep(sweep_path, seed, db_path);
     if (*wer) return Wer(ref_path, hyp_path);

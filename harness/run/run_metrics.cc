@@ -64,6 +64,19 @@ void RunMetrics::AddCall(const CallRecord& record) {
   tools_unsafe_ += record.unsafe_tool_executions;
   tool_side_effects_ += record.tool_side_effects;
   false_interruptions_ += record.false_interruptions;
+  const agent::JitterBufferStats* directions[2] = {&record.agent_media.jitter,
+                                                   &record.caller_media.jitter};
+  for (int d = 0; d < 2; ++d) {
+    const agent::JitterBufferStats& j = *directions[d];
+    JitterTotals& t = jitter_[d];
+    t.output_frames += static_cast<double>(j.played + j.fec_recovered + j.concealed);
+    t.concealed += static_cast<double>(j.concealed);
+    t.fec_recovered += static_cast<double>(j.fec_recovered);
+    t.late_dropped += static_cast<double>(j.late_dropped);
+    t.played += static_cast<double>(j.played);
+    t.delay_sum_ms += j.mean_buffer_delay_ms * static_cast<double>(j.played);
+    t.delay_max_ms = std::max(t.delay_max_ms, j.max_buffer_delay_ms);
+  }
   AddTurns(record);
   AddTimeline(record);
 }
@@ -160,6 +173,15 @@ std::map<std::string, double> RunMetrics::Scalars() const {
   put("unsafe_tool_executions_count", count(tools_unsafe_));
   put("tool_side_effects", count(tool_side_effects_));
   put("false_interruptions_count", count(false_interruptions_));
+  for (int d = 0; d < 2; ++d) {
+    const JitterTotals& t = jitter_[d];
+    const std::string p = d == 0 ? "uplink_" : "downlink_";
+    put(p + "concealed_share", t.output_frames > 0 ? t.concealed / t.output_frames : kNaN);
+    put(p + "fec_recovered", t.fec_recovered);
+    put(p + "late_dropped", t.late_dropped);
+    put(p + "buffer_delay_mean_ms", t.played > 0 ? t.delay_sum_ms / t.played : kNaN);
+    put(p + "buffer_delay_max_ms", t.delay_max_ms);
+  }
   AddTrendScalars(&m);
   return m;
 }

@@ -111,6 +111,18 @@ class RunMetrics {
   int64_t passed_ = 0;
   int64_t dropped_ = 0;
   int64_t call_errors_ = 0;
+  // NetEq-style jitter buffer statistics, summed over calls, per direction (0: uplink, as the
+  // agent received it; 1: downlink, as the caller received it).
+  struct JitterTotals {
+    double output_frames = 0;
+    double concealed = 0;
+    double fec_recovered = 0;
+    double late_dropped = 0;
+    double played = 0;
+    double delay_sum_ms = 0;  // mean delay x frames played, per call
+    double delay_max_ms = 0;
+  };
+  JitterTotals jitter_[2];
   int64_t tools_executed_ = 0;
   int64_t tools_blocked_ = 0;
   int64_t tools_unsafe_ = 0;

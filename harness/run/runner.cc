@@ -8,6 +8,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "agent/postcall/pii_redaction.h"
+#include "agent/postcall/postcall_queue.h"
 #include "harness/measure/wer.h"
 #include "harness/run/load.h"
 #include "harness/run/run_metrics.h"
@@ -27,9 +29,11 @@ std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
     if (!o.has_user) continue;
     TurnRow t;
     t.turn_index = o.turn_index;
-    t.reference_text = o.reference_text;
-    t.hypothesis_text = r.hypotheses[static_cast<size_t>(o.turn_index)];
-    const WerCounts w = ComputeWer(t.reference_text, t.hypothesis_text);
+    // Scored on the words as spoken; stored with PII redacted (nothing unredacted is stored).
+    const std::string& hypothesis = r.hypotheses[static_cast<size_t>(o.turn_index)];
+    const WerCounts w = ComputeWer(o.reference_text, hypothesis);
+    t.reference_text = agent::RedactPii(o.reference_text);
+    t.hypothesis_text = agent::RedactPii(hypothesis);
     t.ref_words = w.ref_words;
     t.substitutions = w.substitutions;
     t.deletions = w.deletions;
@@ -42,6 +46,13 @@ std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
   return rows;
 }
 
+// An event's detail with PII redacted in every string (and in integers that look like cards).
+std::string RedactEventDetail(const std::string& detail_json) {
+  const nlohmann::json detail = nlohmann::json::parse(detail_json, nullptr, false);
+  if (detail.is_discarded()) return agent::RedactPii(detail_json);
+  return agent::RedactPiiJson(detail).dump();
+}
+
 // Turns a finished call into its rows, counts it, and hands the rows to the store's batch.
 void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   CallRow call;
@@ -52,7 +63,7 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   call.ended_ms = UsToMs(r.ended_us);
   call.status = r.status;
   call.task_completed = r.task_completed;
-  call.failure_reason = r.failure_reason;
+  call.failure_reason = agent::RedactPii(r.failure_reason);
 
   std::vector<TurnRow> turns = MakeTurnRows(r);
   std::vector<ExpectationRow> expectations;
@@ -61,7 +72,7 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
     row.turn_index = e.turn_index;
     row.kind = e.kind;
     row.passed = e.passed;
-    row.detail = e.detail;
+    row.detail = agent::RedactPii(e.detail);
     expectations.push_back(std::move(row));
   }
   std::vector<EventRow> events;
@@ -69,7 +80,13 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   for (size_t i = 0; i < r.events.size(); ++i) {
     EventEntry& e = r.events[i];
     events.push_back(EventRow{run_id, r.call_id, static_cast<int64_t>(i), UsToMs(e.t_us),
-                              std::move(e.source), std::move(e.kind), std::move(e.detail_json)});
+                              std::move(e.source), std::move(e.kind),
+                              RedactEventDetail(e.detail_json)});
+  }
+  for (ToolCallRow& t : r.tool_calls) {
+    t.arguments_json = agent::RedactPii(t.arguments_json);
+    t.result_json = agent::RedactPii(t.result_json);
+    t.reason = agent::RedactPii(t.reason);
   }
   store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events),
                 std::move(r.tool_calls));
@@ -131,7 +148,9 @@ class LoadRun {
       : plan_(plan), load_(plan.main->load), options_(options), store_(store), run_id_(run_id),
         run_rng_(options.seed),
         breakers_(agent::CircuitBreakerConfig{plan.main->agent.tools.breaker_failures,
-                                              plan.main->agent.tools.breaker_open_ms}) {
+                                              plan.main->agent.tools.breaker_open_ms}),
+        post_call_(scheduler_, agent::PostCallQueueConfig{options.post_call_queue},
+                   [this](agent::PostCallResult result) { OnReport(std::move(result)); }) {
     const FakesSpec& fakes = plan.main->fakes;
     limiters_.stt = MakeLimiter(scheduler_, fakes.stt.capacity);
     limiters_.llm = MakeLimiter(scheduler_, fakes.llm.capacity);
@@ -145,6 +164,8 @@ class LoadRun {
   void Arrive(int id);
   void Reject(int id, const Scenario& scenario);
   void OnFinished(CallRecord record);
+  void EnqueueReport(const CallRecord& record);
+  void OnReport(agent::PostCallResult result);
   bool RunLoop();
   void EndRemaining(const std::string& reason);
   int64_t EndBoundUs() const;
@@ -159,6 +180,9 @@ class LoadRun {
   const agent::Rng run_rng_;
   fakes::ProviderLimiters limiters_;
   agent::CircuitBreakers breakers_;  // one per tool back end, shared by every call
+  // Post-call reports: built after each call ends, one at a time, never in a live call's task.
+  agent::PostCallQueue post_call_;
+  int64_t reports_written_ = 0;
   std::vector<int64_t> arrivals_us_;
   RunMetrics metrics_;
   std::vector<uint64_t> call_hashes_;  // by call id
@@ -184,6 +208,7 @@ RunResult LoadRun::Execute() {
   const bool at_duration = stop_ && load_.duration_s > 0 &&
                            end_us_ == std::llround(load_.duration_s * 1e6);
   EndRemaining(aborted ? "run aborted" : at_duration ? "run duration reached" : "run time limit");
+  post_call_.Drain();  // reports of the last calls: bounded by the queue's capacity
 
   RunResult result;
   result.run_id = run_id_;
@@ -193,6 +218,8 @@ RunResult LoadRun::Execute() {
   StoreCapacityMetrics(run_id_, "stt", limiters_.stt.get(), store_);
   StoreCapacityMetrics(run_id_, "llm", limiters_.llm.get(), store_);
   StoreCapacityMetrics(run_id_, "tts", limiters_.tts.get(), store_);
+  store_.SetMetric(run_id_, "post_call_reports", static_cast<double>(reports_written_));
+  store_.SetMetric(run_id_, "post_call_reports_dropped", static_cast<double>(post_call_.dropped()));
   result.event_log_hash = RunHash(call_hashes_);
   result.calls = static_cast<int>(metrics_.calls());
   result.calls_passed = static_cast<int>(metrics_.calls_passed());
@@ -277,9 +304,54 @@ void LoadRun::OnFinished(CallRecord record) {
   call_us_sum_ += record.ended_us - record.started_us;
   call_hashes_[id] = record.event_hash;
   metrics_.AddCall(record);
+  EnqueueReport(record);
   StoreCall(std::move(record), run_id_, store_);
   calls_[id].reset();
   --active_;
+}
+
+void LoadRun::EnqueueReport(const CallRecord& r) {
+  agent::PostCallJob job;
+  job.call_id = std::to_string(r.call_id);
+  for (const agent::ChatMessage& m : r.transcript) {
+    if (m.role == "user" || m.role == "assistant") {
+      if (m.tool_name.empty()) job.input.transcript.push_back({m.role, m.content, 0});
+    }
+  }
+  for (const ToolCallRow& t : r.tool_calls) {
+    job.input.tools.push_back({t.name, t.decision, t.reason, t.arguments_json, t.result_json});
+  }
+  const nlohmann::json& u = r.usage;
+  if (u.is_object()) {
+    job.input.usage.stt_audio_s = u.value("stt_audio_s", 0.0);
+    job.input.usage.llm_input_tokens = u.value("llm_input_tokens", int64_t{0});
+    job.input.usage.llm_output_tokens = u.value("llm_output_tokens", int64_t{0});
+    job.input.usage.tts_chars = u.value("tts_chars", int64_t{0});
+  }
+  job.input.outcome.ended_by = r.ended_by;
+  job.input.outcome.duration_ms = (r.ended_us - r.started_us) / agent::kMicrosPerMs;
+  const bool queued = post_call_.Enqueue(std::move(job));
+  if (!queued && options_.agent_metrics) options_.agent_metrics->CountPostCallReport(false);
+}
+
+void LoadRun::OnReport(agent::PostCallResult result) {
+  const agent::CallReport& report = result.report;
+  CallReportRow row;
+  row.run_id = run_id_;
+  row.call_id = std::stoll(result.call_id);
+  row.transcript_json = report.transcript.dump();
+  row.summary = report.summary;
+  nlohmann::json items = report.action_items;
+  for (const std::string& line : report.not_done) items.push_back(line);
+  row.action_items_json = items.dump();
+  nlohmann::json cost = agent::ToJson(report.cost);
+  cost["usage"] = agent::ToJson(report.usage);
+  row.cost_json = cost.dump();
+  row.total_cost_usd = report.cost.total_usd;
+  row.redactions = report.redactions.total();
+  store_.AddCallReport(std::move(row));
+  ++reports_written_;
+  if (options_.agent_metrics) options_.agent_metrics->CountPostCallReport(true);
 }
 
 // Runs tasks until every call has arrived and ended, the end bound, or an abort (returns true).

@@ -45,7 +45,15 @@ agent::MediaEndpointConfig MakeMediaConfig(const Scenario& s, uint32_t ssrc) {
   agent::MediaEndpointConfig config;
   config.codec = s.codec;
   config.ssrc = ssrc;
-  config.jitter.target_delay_ms = static_cast<int>(s.agent.jitter_target_ms);
+  config.jitter.target_delay_ms = static_cast<int>(s.agent.jitter_buffer.target_ms);
+  config.jitter.adaptive = s.agent.jitter_buffer.adaptive;
+  config.jitter.min_delay_ms = static_cast<int>(s.agent.jitter_buffer.min_ms);
+  config.jitter.max_delay_ms =
+      static_cast<int>(std::max(s.agent.jitter_buffer.min_ms, s.agent.jitter_buffer.max_ms));
+  config.codec_options.opus.sample_rate_hz = s.opus.sample_rate_hz;
+  config.codec_options.opus.fec = s.opus.fec;
+  config.codec_options.opus.expected_loss_pct = s.opus.expected_loss_pct;
+  config.codec_options.opus.bitrate_bps = s.opus.bitrate_bps;
   return config;
 }
 
@@ -141,6 +149,11 @@ agent::AgentConfig MakeAgentConfig(const AgentSpec& spec,
   config.tools.allowlist = spec.tools.allow;
   config.tools.max_steps_per_turn = spec.tools.max_steps_per_turn;
   config.tool_filler_after_ms = spec.tools.filler_after_ms;
+  if (spec.fallback.enabled) {
+    // The agent's own provider timeout must not fire while retries and failover still run.
+    const double ladder_ms = agent::WorstCaseFirstResponseMs(MakeRetryPolicy(spec.fallback), true);
+    config.provider_timeout_ms = std::max(config.provider_timeout_ms, ladder_ms + 1000);
+  }
   return config;
 }
 
@@ -266,8 +279,11 @@ void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& r
   (void)services;
   if (scenario_.agent.fallback.enabled) {
     const agent::RetryPolicy policy = MakeRetryPolicy(scenario_.agent.fallback);
-    stt_layers_.push_back(
-        std::make_unique<agent::ResilientStt>(scheduler_, AgentSink(), policy, *stt, stt2));
+    // The caller audio kept for a replay after an STT failure: a turn longer than this loses
+    // its start; 6 s (192 KB) keeps the per-call memory budget.
+    constexpr double kSttReplayMs = 6000;
+    stt_layers_.push_back(std::make_unique<agent::ResilientStt>(scheduler_, AgentSink(), policy,
+                                                                *stt, stt2, kSttReplayMs));
     llm_layers_.push_back(
         std::make_unique<agent::ResilientLlm>(scheduler_, AgentSink(), policy, *llm, llm2));
     tts_layers_.push_back(
@@ -331,7 +347,10 @@ void SimCall::OnAgentEndedCall(const std::string& how) {
   const double drain_ms = scenario_.downlink.delay_ms +
                           fakes::MaxJitterMs(MakeLinkConfig(scenario_.downlink).jitter_distribution,
                                              scenario_.downlink.jitter_ms) +
-                          scenario_.agent.jitter_target_ms + agent::kFrameMs;
+                          (scenario_.agent.jitter_buffer.adaptive
+                               ? scenario_.agent.jitter_buffer.max_ms
+                               : scenario_.agent.jitter_buffer.target_ms) +
+                          agent::kFrameMs;
   agent_end_task_ = scheduler_.After(static_cast<int64_t>(drain_ms * 1000.0), [this, transfer] {
     agent_end_task_ = agent::kNoTask;
     EndWith(transfer ? "agent transferred the call" : "agent hung up", "completed",

@@ -128,7 +128,6 @@ struct AgentSpec {
   int barge_in_min_words = 0;
   double false_interruption_timeout_ms = 2000;
   double echo_guard_db = 12;
-  double jitter_target_ms = 40;  // == jitter_buffer.target_ms (kept for older readers)
   JitterBufferSpec jitter_buffer;
   double max_call_ms = 300000;
   double silence_timeout_ms = 10000;

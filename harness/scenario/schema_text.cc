@@ -288,7 +288,7 @@ std::string_view ScenarioSchemaText() {
               "default": 300
             },
             "max_delay_ms": {
-              "description": "The delay for a turn whose words stop mid-sentence (\"my number is\"), in ms; at least delay_ms.",
+              "description": "The delay for a turn whose words stop mid-sentence (\"my number is\"), in ms; a value below delay_ms acts as delay_ms.",
               "$ref": "#/definitions/pipeline_ms",
               "default": 1500
             }
@@ -346,7 +346,7 @@ std::string_view ScenarioSchemaText() {
               "default": 20
             },
             "max_ms": {
-              "description": "Largest adaptive target, in ms.",
+              "description": "Largest adaptive target, in ms; a value below min_ms acts as min_ms.",
               "$ref": "#/definitions/pipeline_ms",
               "default": 200
             }

@@ -281,8 +281,8 @@ void Store::Flush() {
   if (first_error) {
     throw StoreError(std::to_string(rejected) + " of " +
                          std::to_string(batch.size() + reports.size()) +
-                         " calls and reports were rejected and not stored; first: " +
-                         first_error->what(),
+                         (reports.empty() ? " calls were" : " calls and reports were") +
+                         " rejected and not stored; first: " + first_error->what(),
                      first_error->sqlite_code());
   }
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include "agent/media/resampler.h"
@@ -61,7 +62,33 @@ TEST(CodecTest, NamesRoundTrip) {
   EXPECT_EQ(ParseCodecKind(""), std::nullopt);
 }
 
-TEST(CodecTest, OpusIsNotImplementedYet) { EXPECT_EQ(MakeCodec(CodecKind::kOpus), nullptr); }
+TEST(CodecTest, OpusIsMadeWithDefaultsAndRejectsBadOptions) {
+  auto opus = MakeCodec(CodecKind::kOpus);
+  ASSERT_NE(opus, nullptr);
+  EXPECT_EQ(opus->kind(), CodecKind::kOpus);
+  CodecOptions bad;
+  bad.opus.sample_rate_hz = 44100;
+  std::string error;
+  EXPECT_FALSE(ValidateCodecOptions(CodecKind::kOpus, bad, &error));
+  EXPECT_EQ(error, "opus.sample_rate_hz must be 16000 or 48000, got 44100");
+  EXPECT_EQ(MakeCodec(CodecKind::kOpus, bad), nullptr);
+  // Other codecs have no settings to get wrong.
+  EXPECT_TRUE(ValidateCodecOptions(CodecKind::kL16, bad, nullptr));
+  EXPECT_NE(MakeCodec(CodecKind::kPcmu, bad), nullptr);
+}
+
+TEST(CodecTest, CodecsWithoutFecDoNotRecover) {
+  for (CodecKind kind : {CodecKind::kL16, CodecKind::kPcmu}) {
+    auto encoder = MakeCodec(kind);
+    auto decoder = MakeCodec(kind);
+    std::vector<uint8_t> payload;
+    encoder->Encode(RampFrame(0), &payload);
+    Frame out;
+    out.samples[0] = 77;
+    EXPECT_FALSE(decoder->RecoverFromNext(payload, &out));
+    EXPECT_EQ(out.samples[0], 77);  // untouched
+  }
+}
 
 TEST(CodecTest, RtpParametersFollowRfc3551) {
   auto l16 = MakeCodec(CodecKind::kL16);

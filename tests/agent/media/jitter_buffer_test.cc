@@ -229,5 +229,36 @@ TEST_F(JitterBufferTest, SequenceAndTimestampWrapAround) {
   EXPECT_EQ(jb.stats().concealed, 0u);
 }
 
+// Fixed mode, 10 packets sent every 20 ms and arriving 10 ms later, playout from 60 ms: packet 5
+// is lost, packet 3 arrives at 115 ms (5 ms before its slot), packet 7 at 230 ms (its slot was at
+// 200 ms). Frames 0-2, 4, 6, 8 and 9 waited 50 ms, frame 3 5 ms.
+TEST_F(JitterBufferTest, StatisticsForAKnownPattern) {
+  JitterBuffer jb(*decoder_, {.target_delay_ms = 40, .max_packets = 50});
+  auto arrivals = Steady(10, 10);
+  arrivals[3].arrival_us = 115 * kMs;
+  arrivals[7].arrival_us = 230 * kMs;
+  arrivals.erase(arrivals.begin() + 5);
+  const auto pulled = Run(jb, arrivals, 240);
+  EXPECT_EQ(Values(pulled, 10),
+            (std::vector<int>{100, 200, 300, 400, 500, -1, 700, -1, 900, 1000}));
+  const JitterBufferStats& s = jb.stats();
+  EXPECT_EQ(s.received, 9u);
+  EXPECT_EQ(s.played, 8u);
+  EXPECT_EQ(s.concealed, 2u);
+  EXPECT_EQ(s.fec_recovered, 0u);  // L16 has no FEC
+  EXPECT_EQ(s.late_dropped, 1u);
+  EXPECT_EQ(s.reordered, 2u);  // 3 came after 4, 7 after 8 and 9
+  EXPECT_DOUBLE_EQ(s.concealed_share, 0.2);
+  EXPECT_DOUBLE_EQ(s.mean_buffer_delay_ms, (7 * 50.0 + 5.0) / 8);
+  EXPECT_EQ(s.max_buffer_delay_ms, 50.0);
+  EXPECT_EQ(s.target_delay_ms, 40.0);
+  EXPECT_EQ(s.delay_grow_frames + s.delay_shrink_frames, 0u);  // fixed mode never adapts
+  // RFC 3550 jitter over the arrival order 0 1 2 4 3 6 8 9 7, transits 10 10 10 10 55 10 10 10
+  // 90 ms: |D| = 0 0 0 45 45 0 0 80, each step J += (|D| - J) / 16.
+  double j = 0;
+  for (double d : {0.0, 0.0, 0.0, 45.0, 45.0, 0.0, 0.0, 80.0}) j += (d - j) / 16;
+  EXPECT_NEAR(s.interarrival_jitter_ms, j, 1e-9);
+}
+
 }  // namespace
 }  // namespace callsim::agent

@@ -196,9 +196,10 @@ TEST_F(MediaEndpointTest, DestructorCancelsThePendingTick) {
   EXPECT_EQ(a_to_b_.sent(), 1);
 }
 
-TEST_F(MediaEndpointTest, UnimplementedCodecIsRejectedAtConstruction) {
+TEST_F(MediaEndpointTest, InvalidCodecOptionsAreRejectedAtConstruction) {
   MediaEndpointConfig config;
   config.codec = CodecKind::kOpus;
+  config.codec_options.opus.complexity = 11;
   EXPECT_THROW(MediaEndpoint(scheduler_, a_to_b_, config, side_a_.Source(), side_a_.Sink()),
                std::invalid_argument);
 }

@@ -19,7 +19,7 @@ struct Fired {
 class EndpointerTest : public ::testing::Test {
  protected:
   EndpointerTest()
-      : endpointer_(scheduler_, EndpointerConfig{250, 300, 5000},
+      : endpointer_(scheduler_, EndpointerConfig{.vad_stop_ms = 250, .delay_ms = 300, .max_delay_ms = 300, .max_turn_ms = 5000},
                     [this](const Endpoint& e) { fired_.push_back({scheduler_.NowUs(), e}); }) {}
 
   // Runs the scheduler up to `t_ms`, then calls `f` at that time.

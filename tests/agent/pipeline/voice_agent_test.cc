@@ -390,7 +390,7 @@ TEST_F(VoiceAgentTest, CallerResumingWhileThinkingCancelsAndMergesTheTurn) {
                                         "speaking", "listening"}));
 }
 
-TEST_F(VoiceAgentTest, ToolCallIsProposedNotExecuted) {
+TEST_F(VoiceAgentTest, UndeclaredToolIsBlockedAuditedAndRefusedAloud) {
   stt_.finals = {"check order four five six seven"};
   LlmScript script{{{100, "Let me check."}}, 200};
   script.tool_calls = {ToolCallRequest{"call_1", "check_order_status", R"({"order_id":"4567"})"}};
@@ -403,7 +403,16 @@ TEST_F(VoiceAgentTest, ToolCallIsProposedNotExecuted) {
   const RecordedEvent& proposed = Event("tool_call_proposed");
   EXPECT_EQ(proposed.detail["name"], "check_order_status");
   EXPECT_EQ(proposed.detail["arguments"], R"({"order_id":"4567"})");
-  EXPECT_EQ(agent_->history().back().content, "Let me check.");
+  const RecordedEvent& audit = Event("tool_audit");
+  EXPECT_EQ(audit.detail["decision"], "blocked");
+  EXPECT_EQ(audit.detail["reason"], "unknown_tool");
+  // The caller hears one refusal; the model sees the call and why it was blocked.
+  const std::vector<ChatMessage>& h = agent_->history();
+  ASSERT_GE(h.size(), 3u);
+  EXPECT_EQ(h[h.size() - 3].content, "Let me check. Sorry, I can't do that.");
+  EXPECT_EQ(h[h.size() - 2].tool_name, "check_order_status");
+  EXPECT_EQ(h.back().role, "tool");
+  EXPECT_EQ(h.back().content, R"({"error":"blocked: unknown_tool"})");
 }
 
 TEST_F(VoiceAgentTest, QueuedAudioIsBounded) {

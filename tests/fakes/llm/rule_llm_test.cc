@@ -153,7 +153,8 @@ TEST(LlmMatchTest, UsesLastUserMessageAndAfterTool) {
   EXPECT_EQ(MatchLlmRule(s, req, ""), &s.rules[3]);
   req.messages.push_back({"tool", R"({"status":"shipped"})"});
   EXPECT_EQ(MatchLlmRule(s, req, "check_order_status"), &s.rules[0]);
-  EXPECT_EQ(MatchLlmRule(s, req, "other_tool"), &s.rules[3]);
+  // After a tool result only after_tool rules apply: none for this tool, so no rule.
+  EXPECT_EQ(MatchLlmRule(s, req, "other_tool"), nullptr);
   req.messages.push_back({"assistant", "done"});  // last message no longer the tool result
   EXPECT_EQ(MatchLlmRule(s, req, "check_order_status"), &s.rules[3]);
 }

@@ -44,9 +44,11 @@ TEST(ExpectationChecksTest, ToolCallNeedsTheNameAndTheArguments) {
   evidence.tool_calls.push_back({"c4", "check_order_status", R"({"order_id":"4567","rush":true})"});
   v = JudgeExpectation(e, evidence);
   EXPECT_TRUE(v.passed) << v.detail;
-  e.tool_args_json.clear();  // any arguments
+  e.tool_args_json.clear();  // any arguments, even malformed ones (a hostile model's)
   evidence.tool_calls = {{"c2", "check_order_status", "not json at all"}};
-  EXPECT_FALSE(JudgeExpectation(e, evidence).passed);  // unparseable arguments never match
+  EXPECT_TRUE(JudgeExpectation(e, evidence).passed);
+  evidence.tool_calls = {{"c2", "lookup", "{}"}};
+  EXPECT_FALSE(JudgeExpectation(e, evidence).passed);
   evidence.tool_calls = {{"c2", "check_order_status", "{}"}};
   EXPECT_TRUE(JudgeExpectation(e, evidence).passed);
 }

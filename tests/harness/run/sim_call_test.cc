@@ -141,13 +141,34 @@ bool AgentCutIn(const Call& call, int turn) {
   return false;
 }
 
-// The default agent ends a turn after 550 ms of silence (VAD stop 250 + endpoint delay 300). A
-// 900 ms clause pause does reach the endpoint, but the caller resumes while the agent is still
-// thinking (its answer would start ~1.1 s after the speech ended), so the reply is dropped and the
-// two halves are answered as one message.
-TEST_F(SimCallTest, PauseOf900MsInsideAnUtteranceDoesNotEndTheTurnEarly) {
+// Words that stop mid-sentence ("ask about") make the default agent wait endpoint_max_delay_ms
+// (1.5 s) instead of 300 ms after the VAD stop: a 900 ms clause pause is not the end of the turn,
+// and the agent hears the whole utterance as one final.
+TEST_F(SimCallTest, ClausePauseEndingMidSentenceIsNotAnEndpoint) {
   for (uint64_t seed : {1, 2, 3}) {
     const Call call = Run(Make({PausedUtterance(900)}), seed);
+    EXPECT_EQ(call.Failures(), "") << "seed " << seed;
+    EXPECT_FALSE(AgentCutIn(call, 1)) << "seed " << seed;
+    const auto finals = call.Events("agent", "stt_final");
+    ASSERT_EQ(finals.size(), 1u);
+    EXPECT_EQ(Detail(finals[0])["text"],
+              "i would like to ask about my order number four five six seven");
+    EXPECT_TRUE(call.Events("agent", "reply_cancelled").empty());
+  }
+}
+
+// A hasty endpointer (no longer wait for unfinished words) ends a turn after 550 ms of silence
+// (VAD stop 250 + endpoint delay 300). A 900 ms clause pause does reach the endpoint, but the
+// caller resumes while the agent is still thinking (its answer would start ~1.1 s after the
+// speech ended), so the reply is dropped and the two halves are answered as one message.
+Scenario Hasty(Scenario s) {
+  s.agent.endpoint_max_delay_ms = s.agent.endpoint_delay_ms;
+  return s;
+}
+
+TEST_F(SimCallTest, PauseOf900MsInsideAnUtteranceDoesNotEndTheTurnEarly) {
+  for (uint64_t seed : {1, 2, 3}) {
+    const Call call = Run(Hasty(Make({PausedUtterance(900)})), seed);
     EXPECT_EQ(call.Failures(), "") << "seed " << seed;
     EXPECT_FALSE(AgentCutIn(call, 1)) << "seed " << seed;
     const auto finals = call.Events("agent", "stt_final");
@@ -169,7 +190,7 @@ TEST_F(SimCallTest, PauseOf900MsInsideAnUtteranceDoesNotEndTheTurnEarly) {
 // cut-in); the caller's second half then barges in and gets the order answer.
 TEST_F(SimCallTest, PauseOf1500MsLetsTheAgentCutIn) {
   for (uint64_t seed : {1, 2, 3}) {
-    const Call call = Run(Make({PausedUtterance(1500)}), seed);
+    const Call call = Run(Hasty(Make({PausedUtterance(1500)})), seed);
     EXPECT_TRUE(AgentCutIn(call, 1)) << "seed " << seed;
     const auto finals = call.Events("agent", "stt_final");
     ASSERT_GE(finals.size(), 2u);

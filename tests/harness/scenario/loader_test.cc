@@ -105,7 +105,7 @@ TEST(ScenarioLoaderTest, FullScenarioParsesToTypedValues) {
   EXPECT_EQ(s.agent.vad_stop_ms, 300);
   EXPECT_EQ(s.agent.endpoint_delay_ms, 400);
   EXPECT_EQ(s.agent.barge_in_min_ms, 250);
-  EXPECT_EQ(s.agent.jitter_target_ms, 60);
+  EXPECT_EQ(s.agent.jitter_buffer.target_ms, 60);
   EXPECT_EQ(s.agent.max_call_ms, 120000);
 
   EXPECT_EQ(s.fakes.stt.profile, "perfect");
@@ -248,7 +248,7 @@ TEST(ScenarioLoaderErrorTest, UnknownKeyAnywhere) {
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "network:\n  uplink:\n    losss: 0.1\n"),
             "s.yaml:6:5: network.uplink.losss: unknown key losss (did you mean loss?)");
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "colour: blue\n"),
-            "s.yaml:4:1: colour: unknown key colour (expected one of: name, codec, network, "
+            "s.yaml:4:1: colour: unknown key colour (expected one of: name, codec, opus, network, "
             "caller, agent, fakes, turns, load, thresholds, seed)");
   EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\n    expect: [ { tool: { name: x } } ]\n"),
             "s.yaml:4:17: turns.0.expect.0.tool: unknown key tool (expected one of: agent_says, "
@@ -319,8 +319,8 @@ TEST(ScenarioLoaderErrorTest, SecondDocument) {
 }
 
 TEST(ScenarioLoaderErrorTest, Codecs) {
-  EXPECT_EQ(OnlyError(std::string(kMinimal) + "codec: opus\n"),
-            "s.yaml:4:8: codec: codec opus is not supported yet (use l16 or pcmu)");
+  EXPECT_EQ(OnlyError(std::string(kMinimal) + "codec: opus\nopus: { bitrate_bps: 100 }\n"),
+            "s.yaml:5:22: opus.bitrate_bps: expected a whole number in [6000, 510000], got 100");
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "codec: g729\n"),
             "s.yaml:4:8: codec: expected l16 | pcmu | opus, got g729");
 }

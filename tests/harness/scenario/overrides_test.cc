@@ -119,10 +119,10 @@ TEST(ScenarioOverridesTest, TypedErrorsNameTheOverride) {
 }
 
 TEST(ScenarioOverridesTest, ErrorsNotCausedByAnOverrideKeepTheirFilePosition) {
-  const LoadResult r = LoadWith({"load.callers=3", "codec=opus"});
+  const LoadResult r = LoadWith({"load.callers=3", "codec=g729"});
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].ToString(),
-            "--set codec=opus: codec: codec opus is not supported yet (use l16 or pcmu)");
+            "--set codec=g729: codec: expected l16 | pcmu | opus, got g729");
   const LoadResult r2 =
       LoadScenarioText(std::string(kScenario) + "seed: -1\n", "s.yaml", {"load.callers=3"});
   ASSERT_EQ(r2.errors.size(), 1u);

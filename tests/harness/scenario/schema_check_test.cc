@@ -65,7 +65,7 @@ TEST(ScenarioSchemaTest, EveryBundledScenarioConforms) {
 TEST(ScenarioSchemaTest, InvalidDocumentsGiveOneFindingEach) {
   EXPECT_EQ(
       Findings(Doc(R"({"name": "t", "turns": [{"user": "hi"}], "colour": 1})")),
-      std::vector<std::string>{"colour: unknown key colour (expected one of: name, codec, "
+      std::vector<std::string>{"colour: unknown key colour (expected one of: name, codec, opus, "
                                "network, caller, agent, fakes, turns, load, thresholds, seed)"});
   EXPECT_EQ(
       Findings(Doc(

@@ -62,7 +62,7 @@ TEST(StoreSchemaTest, MigrationsAreOrderedFromOne) {
   const auto& migrations = SchemaMigrations();
   ASSERT_FALSE(migrations.empty());
   for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i) + 1);
-  EXPECT_EQ(LatestSchemaVersion(), 2);
+  EXPECT_EQ(LatestSchemaVersion(), 3);
 }
 
 TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
@@ -70,11 +70,12 @@ TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
   const std::string path = dir.File("runs.db");
   std::string error;
   ASSERT_NE(Store::Open(path, &error), nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   std::set<std::string> tables = TableNames(path);
   for (const char* t : {"runs", "calls", "turns", "expectations", "events", "metrics",
-                        "histograms", "thresholds", "sweeps", "sweep_levels"}) {
+                        "histograms", "thresholds", "sweeps", "sweep_levels", "tool_calls",
+                        "call_reports"}) {
     EXPECT_TRUE(tables.count(t)) << t;
   }
 }
@@ -98,7 +99,7 @@ TEST(StoreSchemaTest, ReopenIsIdempotentAndKeepsData) {
     ASSERT_EQ(store->ListRuns().size(), 1u);
     EXPECT_EQ(store->ListRuns()[0].seed, 5u);
   }
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
   EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
 }
 
@@ -128,8 +129,8 @@ TEST(StoreSchemaTest, UpgradesAVersionOneDatabaseKeepingItsRuns) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "2");
-  for (const char* t : {"thresholds", "sweeps", "sweep_levels"}) {
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
+  for (const char* t : {"thresholds", "sweeps", "sweep_levels", "tool_calls", "call_reports"}) {
     EXPECT_TRUE(TableNames(path).count(t)) << t;
   }
   // The old run is intact and the new tables work against it.

@@ -1,0 +1,55 @@
+// Building blocks of the fault-injecting decorators (internal to fakes/faults): a stream whose only
+// event is an error after a delay, and a stream that never says anything. Both honour the stream
+// contract: Cancel() or destruction means no further callback.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "agent/runtime/scheduler.h"
+
+namespace callsim::fakes::fault_detail {
+
+using ErrorFn = std::function<void(const std::string& error)>;
+
+// `Stream` is agent::LlmStream or agent::TtsStream (anything with a virtual Cancel()).
+template <typename Stream>
+class DelayedErrorStream final : public Stream {
+ public:
+  DelayedErrorStream(agent::Scheduler& scheduler, ErrorFn on_error, std::string error,
+                     int64_t delay_us)
+      : scheduler_(scheduler), state_(std::make_shared<State>()) {
+    state_->on_error = std::move(on_error);
+    std::weak_ptr<State> weak = state_;
+    task_ = scheduler_.After(delay_us, [weak, error = std::move(error)] {
+      std::shared_ptr<State> state = weak.lock();  // keeps it alive if the callback destroys us
+      if (state && state->on_error) state->on_error(error);
+    });
+  }
+  ~DelayedErrorStream() override { Cancel(); }
+
+  void Cancel() override {
+    if (task_ == agent::kNoTask) return;
+    scheduler_.Cancel(task_);  // a no-op once it ran
+    task_ = agent::kNoTask;
+  }
+
+ private:
+  struct State {
+    ErrorFn on_error;
+  };
+  agent::Scheduler& scheduler_;
+  std::shared_ptr<State> state_;
+  agent::TaskId task_ = agent::kNoTask;
+};
+
+// A request that is never answered: it holds nothing and calls nothing.
+template <typename Stream>
+class SilentStream final : public Stream {
+ public:
+  void Cancel() override {}
+};
+
+}  // namespace callsim::fakes::fault_detail
