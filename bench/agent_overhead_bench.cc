@@ -44,9 +44,13 @@ agent::Frame Tone(int amplitude) {
   return f;
 }
 
-class NullSink final : public agent::EventSink {
+// Keeps nothing; counts the tool calls that ran, to check the workload is what it claims.
+class CountingSink final : public agent::EventSink {
  public:
-  void Emit(int64_t, std::string_view, std::string_view, const nlohmann::json&) override {}
+  void Emit(int64_t, std::string_view, std::string_view kind, const nlohmann::json& d) override {
+    if (kind == "tool_audit" && d.value("decision", "") == "executed") ++tools_executed;
+  }
+  int tools_executed = 0;
 };
 
 class InstantStt final : public agent::SttProvider {
@@ -77,6 +81,7 @@ class InstantStt final : public agent::SttProvider {
 class InstantLlm final : public agent::LlmProvider {
  public:
   explicit InstantLlm(agent::Scheduler& s) : scheduler_(s) {}
+  uint64_t requests() const { return requests_; }
   std::unique_ptr<agent::LlmStream> Start(const agent::LlmRequest& request,
                                           agent::LlmListener listener) override {
     const bool after_tool = request.messages.back().role == "tool";
@@ -144,7 +149,7 @@ void BM_AgentOverhead(benchmark::State& state) {
   std::vector<double> per_turn_us;
   for (auto _ : state) {
     harness::SimScheduler scheduler;
-    NullSink sink;
+    CountingSink sink;
     InstantStt stt(scheduler);
     InstantLlm llm(scheduler);
     InstantTts tts(scheduler);
@@ -152,8 +157,9 @@ void BM_AgentOverhead(benchmark::State& state) {
     config.tools.tools = fakes::StandardToolSpecs();
     config.greeting.clear();
     config.silence_timeout_ms = 0;
+    config.max_call_ms = 1e9;  // one call of 500 turns (50 minutes)
     fakes::FakeToolBackendSpec instant;
-    instant.latency = {0, 0, 1};
+    instant.latency = {1, 1, 1};
     fakes::FakeToolBackendMap backends =
         fakes::MakeFakeToolBackends(scheduler, agent::Rng(1), {{"orders", instant}});
     const agent::ToolBackends view = fakes::ToolBackendsView(backends);
@@ -181,8 +187,11 @@ void BM_AgentOverhead(benchmark::State& state) {
       scheduler.RunUntil(t * kTurnUs - 1);
       per_turn_us.push_back(ThreadCpuUs() - before);
     }
-    if (voice_agent.history().size() < static_cast<size_t>(turns)) {
-      state.SkipWithError("the agent did not answer every turn");
+    // The last turn's endpoint falls after the cut-off; every other turn runs a tool.
+    if (llm.requests() < static_cast<uint64_t>(turns - 1) || sink.tools_executed < turns / 2 - 1) {
+      state.SkipWithError(("answered " + std::to_string(llm.requests()) + " requests, ran " +
+                           std::to_string(sink.tools_executed) + " tools for " +
+                           std::to_string(turns) + " turns").c_str());
       return;
     }
   }

@@ -64,8 +64,21 @@ void RunLongCall(benchmark::State& state, const std::string& codec) {
 
 void BM_LongCallL16(benchmark::State& state) { RunLongCall(state, "l16"); }
 void BM_LongCallPcmu(benchmark::State& state) { RunLongCall(state, "pcmu"); }
+// Opus both ways with FEC; the codec line carries the settings.
+void BM_LongCallOpus48kC5(benchmark::State& state) {
+  RunLongCall(state, "opus\nopus: { sample_rate_hz: 48000, complexity: 5 }");
+}
+void BM_LongCallOpus16kC0(benchmark::State& state) {
+  RunLongCall(state, "opus\nopus: { sample_rate_hz: 16000, complexity: 0 }");
+}
+void BM_LongCallOpus48kC0(benchmark::State& state) {
+  RunLongCall(state, "opus\nopus: { sample_rate_hz: 48000, complexity: 0 }");
+}
 
 BENCHMARK(BM_LongCallL16)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LongCallPcmu)->Arg(20)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LongCallOpus48kC5)->Arg(5)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_LongCallOpus16kC0)->Arg(5)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_LongCallOpus48kC0)->Arg(5)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

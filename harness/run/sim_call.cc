@@ -54,6 +54,7 @@ agent::MediaEndpointConfig MakeMediaConfig(const Scenario& s, uint32_t ssrc) {
   config.codec_options.opus.fec = s.opus.fec;
   config.codec_options.opus.expected_loss_pct = s.opus.expected_loss_pct;
   config.codec_options.opus.bitrate_bps = s.opus.bitrate_bps;
+  config.codec_options.opus.complexity = s.opus.complexity;
   return config;
 }
 

@@ -206,11 +206,14 @@ struct FakesSpec {
 };
 
 // Opus settings (codec: opus).
+// Defaults favour throughput (wideband, complexity 0): a load run encodes every frame of every
+// call both ways; 48 kHz and higher complexity cost 1.5x to 4x the CPU (bench/RESULTS.md).
 struct OpusSpec {
-  int sample_rate_hz = 48000;  // 16000 | 48000
+  int sample_rate_hz = 16000;  // 16000 | 48000
   bool fec = true;
   int expected_loss_pct = 10;
   int bitrate_bps = 32000;
+  int complexity = 0;  // 0..10: encoder CPU against quality
 };
 
 struct Expectation {

@@ -189,7 +189,7 @@ void ParseAgent(ParseContext& ctx, const Field& f, const std::string& base_dir, 
 }
 
 void ParseOpus(ParseContext& ctx, const Field& f, OpusSpec* out) {
-  MapReader m(ctx, f, {"sample_rate_hz", "fec", "expected_loss_pct", "bitrate_bps"});
+  MapReader m(ctx, f, {"sample_rate_hz", "fec", "expected_loss_pct", "bitrate_bps", "complexity"});
   if (auto v = m.Get("sample_rate_hz")) {
     int64_t rate = 0;
     if (ReadInt(ctx, *v, 8000, 48000, &rate)) {
@@ -207,6 +207,9 @@ void ParseOpus(ParseContext& ctx, const Field& f, OpusSpec* out) {
   }
   if (auto v = m.Get("bitrate_bps"); v && ReadInt(ctx, *v, 6000, 510000, &n)) {
     out->bitrate_bps = static_cast<int>(n);
+  }
+  if (auto v = m.Get("complexity"); v && ReadInt(ctx, *v, 0, 10, &n)) {
+    out->complexity = static_cast<int>(n);
   }
 }
 

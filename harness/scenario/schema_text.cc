@@ -36,13 +36,13 @@ std::string_view ScenarioSchemaText() {
       "additionalProperties": false,
       "properties": {
         "sample_rate_hz": {
-          "description": "Opus's internal sample rate: 16000 (wideband) or 48000 (fullband; the agent's 16 kHz audio is resampled with libsoxr).",
+          "description": "Opus's internal sample rate: 16000 (wideband, the default: cheapest) or 48000 (fullband, as WebRTC; the agent's 16 kHz audio is resampled with libsoxr).",
           "type": "integer",
           "enum": [
             16000,
             48000
           ],
-          "default": 48000
+          "default": 16000
         },
         "fec": {
           "description": "In-band forward error correction: each packet carries a coarse copy of the previous frame, decoded when that frame was lost.",
@@ -62,6 +62,13 @@ std::string_view ScenarioSchemaText() {
           "minimum": 6000,
           "maximum": 510000,
           "default": 32000
+        },
+        "complexity": {
+          "description": "Encoder complexity, 0 (cheapest) to 10 (best quality); load runs use low values.",
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 10,
+          "default": 0
         }
       }
     },
