@@ -30,6 +30,9 @@ JitterBuffer::JitterBuffer(Codec& decoder, JitterBufferConfig config)
   start_delay_us_ =
       config.adaptive ? std::clamp(configured_us, min_delay_us_, max_delay_us_) : configured_us;
   stats_.target_delay_ms = static_cast<double>(start_delay_us_) / kMicrosPerMs;
+  used_.reserve(slots_.size());
+  free_.reserve(slots_.size());
+  for (size_t i = slots_.size(); i > 0; --i) free_.push_back(static_cast<uint32_t>(i - 1));
 }
 
 int64_t JitterBuffer::UnwrapTimestamp(uint32_t timestamp) {
@@ -69,8 +72,8 @@ bool JitterBuffer::RejectLate(int64_t timestamp) {
 }
 
 JitterBuffer::Slot* JitterBuffer::Find(int64_t timestamp) {
-  for (Slot& slot : slots_) {
-    if (slot.used && slot.timestamp == timestamp) return &slot;
+  for (uint32_t index : used_) {
+    if (slots_[index].timestamp == timestamp) return &slots_[index];
   }
   return nullptr;
 }
@@ -78,6 +81,11 @@ JitterBuffer::Slot* JitterBuffer::Find(int64_t timestamp) {
 void JitterBuffer::Release(Slot* slot) {
   slot->used = false;  // the payload keeps its capacity for the next packet
   --held_;
+  const auto index = static_cast<uint32_t>(slot - slots_.data());
+  const auto it = std::find(used_.begin(), used_.end(), index);
+  *it = used_.back();
+  used_.pop_back();
+  free_.push_back(index);
 }
 
 void JitterBuffer::Insert(const RtpPacket& packet, int64_t arrival_us) {
@@ -107,14 +115,21 @@ void JitterBuffer::Insert(const RtpPacket& packet, int64_t arrival_us) {
     highest_sequence_ = sequence;
   }
   // Late packets count too: how late they come is what the delay must cover.
-  estimator_.Add(MediaUs(timestamp), arrival_us);
+  if (config_.adaptive || !playing_) {
+    estimator_.Add(MediaUs(timestamp), arrival_us);
+  } else {
+    estimator_.AddInterarrivalOnly(MediaUs(timestamp), arrival_us);
+  }
   stats_.interarrival_jitter_ms = estimator_.interarrival_jitter_us() / kMicrosPerMs;
   if (RejectLate(timestamp)) return;
   if (held_ >= slots_.size()) {
     ++stats_.overflow_dropped;
     return;
   }
-  Slot& slot = *std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.used; });
+  const uint32_t index = free_.back();
+  free_.pop_back();
+  used_.push_back(index);
+  Slot& slot = slots_[index];
   slot.used = true;
   slot.timestamp = timestamp;
   slot.arrival_us = arrival_us;
@@ -123,11 +138,13 @@ void JitterBuffer::Insert(const RtpPacket& packet, int64_t arrival_us) {
 }
 
 void JitterBuffer::DropPassed() {
-  if (held_ == 0) return;
-  for (Slot& slot : slots_) {
-    if (slot.used && slot.timestamp < next_playout_ts_) {
-      Release(&slot);
+  for (size_t i = 0; i < used_.size();) {
+    Slot& slot = slots_[used_[i]];
+    if (slot.timestamp < next_playout_ts_) {
+      Release(&slot);  // moves the last index into position i
       ++stats_.late_dropped;
+    } else {
+      ++i;
     }
   }
 }

@@ -123,6 +123,10 @@ class JitterBuffer {
   JitterBufferStats stats_;
   std::vector<Slot> slots_;
   size_t held_ = 0;
+  // Indices of the used slots (usually a handful) and of the free ones, so that finding a packet
+  // scans what is held rather than every slot.
+  std::vector<uint32_t> used_;
+  std::vector<uint32_t> free_;
   int64_t timestamp_step_;  // RTP timestamp units per frame
   bool have_first_ = false;
   bool playing_ = false;

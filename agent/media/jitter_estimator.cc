@@ -7,13 +7,18 @@ namespace callsim::agent {
 
 JitterEstimator::JitterEstimator(double quantile) : quantile_(std::clamp(quantile, 0.0, 1.0)) {}
 
-void JitterEstimator::Add(int64_t send_us, int64_t arrival_us) {
+void JitterEstimator::AddInterarrivalOnly(int64_t send_us, int64_t arrival_us) {
   const int64_t transit_us = arrival_us - send_us;
   if (have_last_) {
     jitter_us_ += (std::abs(static_cast<double>(transit_us - last_transit_us_)) - jitter_us_) / 16;
   }
   have_last_ = true;
   last_transit_us_ = transit_us;
+}
+
+void JitterEstimator::Add(int64_t send_us, int64_t arrival_us) {
+  AddInterarrivalOnly(send_us, arrival_us);
+  const int64_t transit_us = arrival_us - send_us;
 
   // Insertion into a sorted array of at most 128: a binary search and a short memmove, cheaper
   // than any tree at this size, and allocation-free.

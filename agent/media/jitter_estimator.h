@@ -23,6 +23,10 @@ class JitterEstimator {
   // One packet: `send_us` is its media time (its RTP timestamp in microseconds from any fixed
   // origin), `arrival_us` when it arrived. Packets may come in any order.
   void Add(int64_t send_us, int64_t arrival_us);
+  // The same packet for the RFC 3550 jitter only, leaving the window as it is: for a fixed
+  // buffer, which needs the window's floor only until playout starts (a sorted insert per
+  // packet is the costliest part of Add).
+  void AddInterarrivalOnly(int64_t send_us, int64_t arrival_us);
 
   bool empty() const { return count_ == 0; }
   // The smallest transit (arrival minus send time) in the window; 0 while empty.

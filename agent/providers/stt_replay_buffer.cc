@@ -20,9 +20,26 @@ void SttReplayBuffer::DropOldest(uint64_t count) {
   }
 }
 
+namespace {
+
+bool IsDigitalSilence(const Frame& frame) {
+  for (int16_t sample : frame.samples) {
+    if (sample != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void SttReplayBuffer::PushFrame(const Frame& frame) {
   if (max_frames_ == 0) {
     start_ = ++end_;
+    return;
+  }
+  // Digital silence with nothing held before it is not kept: a replay without it sounds the
+  // same to a recognizer, and between turns (the caller listening) nothing is copied at all.
+  if (start_ == end_ && start_ == base_ && IsDigitalSilence(frame)) {
+    base_ = start_ = ++end_;
     return;
   }
   if (held_frames() == static_cast<size_t>(max_frames_)) DropOldest(1);
@@ -52,7 +69,7 @@ bool SttReplayBuffer::OnFinal() {
   if (finalize_at_.empty()) return false;
   const uint64_t answered = finalize_at_.front();
   finalize_at_.pop_front();
-  base_ = answered;
+  base_ = std::max(base_, answered);
   if (start_ < answered) DropOldest(answered - start_);
   return true;
 }

@@ -22,7 +22,8 @@ class SttReplayBuffer {
   // `max_frames` <= 0 keeps no audio (a replay then only repeats the Finalize calls).
   explicit SttReplayBuffer(int max_frames);
 
-  // The next frame the session heard. At the bound the oldest held frame is dropped.
+  // The next frame the session heard. At the bound the oldest held frame is dropped. Digital
+  // silence (all zeros) while nothing is held is skipped, not kept.
   void PushFrame(const Frame& frame);
   // Finalize was called after every frame pushed so far. Returns false, recording nothing, when
   // kMaxPendingFinals are already pending.

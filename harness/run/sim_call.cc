@@ -281,8 +281,8 @@ void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& r
   if (scenario_.agent.fallback.enabled) {
     const agent::RetryPolicy policy = MakeRetryPolicy(scenario_.agent.fallback);
     // The caller audio kept for a replay after an STT failure: a turn longer than this loses
-    // its start; 6 s (192 KB) keeps the per-call memory budget.
-    constexpr double kSttReplayMs = 6000;
+    // its start on a failure; 3 s (96 KB) keeps the per-call memory budget of 1 MiB.
+    constexpr double kSttReplayMs = 3000;
     stt_layers_.push_back(std::make_unique<agent::ResilientStt>(scheduler_, AgentSink(), policy,
                                                                 *stt, stt2, kSttReplayMs));
     llm_layers_.push_back(

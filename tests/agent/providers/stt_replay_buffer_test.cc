@@ -42,6 +42,26 @@ TEST(SttReplayBufferTest, ReplaysFramesAndFinalizesInOrder) {
   EXPECT_EQ(b.held_frames(), 0u);
 }
 
+// Silence before the caller speaks is not copied (nothing a recognizer would hear); once speech
+// is held, silence after it is kept in its place.
+TEST(SttReplayBufferTest, LeadingDigitalSilenceIsNotKept) {
+  SttReplayBuffer b(100);
+  const Frame silence{};
+  for (int k = 0; k < 50; ++k) b.PushFrame(silence);
+  EXPECT_EQ(b.held_frames(), 0u);
+  EXPECT_EQ(b.dropped_frames(), 0u);
+  EXPECT_EQ(b.allocated_frames(), 0u);
+  b.PushFrame(NumberedFrame(7));
+  b.PushFrame(silence);
+  b.PushFrame(NumberedFrame(8));
+  EXPECT_TRUE(b.MarkFinalize());
+  EXPECT_EQ(Played(b), "7 0 8 F ");
+  EXPECT_TRUE(b.OnFinal());
+  b.PushFrame(silence);  // nothing held again: skipped
+  EXPECT_EQ(b.held_frames(), 0u);
+  EXPECT_EQ(b.dropped_frames(), 0u);
+}
+
 TEST(SttReplayBufferTest, DropsTheOldestAtTheBoundAndCountsThem) {
   SttReplayBuffer b(4);
   for (int k = 1; k <= 10; ++k) b.PushFrame(NumberedFrame(k));
