@@ -45,7 +45,14 @@ class AgentFeatures : public ::testing::Test {
   // Runs the bundled scenario `name` with `sets`, as `callsim run` does.
   RunResult Run(const std::string& name, std::vector<std::string> sets, uint64_t seed = 1,
                 agent::AgentMetrics* metrics = nullptr) {
-    LoadResult loaded = LoadScenarioFile(kScenarioDir + name + ".yaml", sets);
+    return RunLoaded(LoadScenarioFile(kScenarioDir + name + ".yaml", sets), name, seed, metrics);
+  }
+  // Runs YAML text as if it were a file in scenarios/.
+  RunResult RunText(const std::string& yaml) {
+    return RunLoaded(LoadScenarioText(yaml, kScenarioDir + "inline.yaml"), "inline", 1, nullptr);
+  }
+  RunResult RunLoaded(LoadResult loaded, const std::string& name, uint64_t seed,
+                      agent::AgentMetrics* metrics) {
     EXPECT_TRUE(loaded.scenario) << (loaded.errors.empty() ? "" : loaded.errors[0].ToString());
     if (!loaded.scenario) return {};
     scenarios_.push_back(std::make_unique<Scenario>(*loaded.scenario));
@@ -204,6 +211,56 @@ TEST_F(AgentFeatures, NoUnredactedCardNumberIsStored) {
     EXPECT_GT(report.total_cost_usd, 0);
     EXPECT_NE(report.action_items_json.find("take_payment"), std::string::npos);
   }
+}
+
+// wait_for: tool_result against callsim's own agent: the look-up takes 5 s and no filler covers
+// it, so "let me look that up" ends long before the result; the caller's next turn waits for
+// the result (not for its bound) and starts as soon as the agent has it.
+TEST_F(AgentFeatures, CallerWaitsForTheToolResult) {
+  const RunResult r = RunText(R"(
+name: wait_for_tool
+agent: { tools: { file: tools/standard.yaml, filler_after_ms: 20000 } }
+fakes:
+  stt: { profile: perfect }
+  llm: { script: llm/tools.yaml }
+  tools: { orders: { latency_ms: { p50: 5000, p95: 5200 } } }
+turns:
+  - expect: [ { agent_says: { contains: "how can i help" } } ]
+  - user: "where is my order"
+    expect: [ { tool_call: { name: check_order_status } } ]
+  - user: "thanks"
+    wait_for: tool_result
+  - hangup: {}
+load: { callers: 3 }
+)");
+  ASSERT_EQ(r.calls, 3);
+  for (int call = 0; call < 3; ++call) {
+    double result_ms = -1;
+    double done_ms = -1;
+    double turn2_start_ms = -1;
+    for (const EventRow& e : store_->LoadEvents(r.run_id, call)) {
+      const nlohmann::json d = nlohmann::json::parse(e.detail_json);
+      if (e.kind == "tool_result") result_ms = e.t_ms;
+      if (e.kind == "wait_for_done") done_ms = e.t_ms;
+      EXPECT_NE(e.kind, "wait_for_timeout");
+      if (e.kind == "utterance_start" && d.value("turn", -1) == 2) turn2_start_ms = e.t_ms;
+    }
+    ASSERT_GT(result_ms, 0) << "call " << call;
+    EXPECT_EQ(done_ms, result_ms);  // released in the same virtual millisecond
+    EXPECT_GE(turn2_start_ms, result_ms);
+    EXPECT_LT(turn2_start_ms, result_ms + 500);
+  }
+}
+
+// Opus at 5% random uplink loss, same seed: in-band FEC rebuilds lost frames from the next
+// packet, so the agent's STT makes fewer errors than with concealment alone.
+TEST_F(AgentFeatures, OpusFecLowersWerAtFivePercentLoss) {
+  const RunResult on = Run("opus_fec", {"load.callers=8", "opus.fec=true"});
+  const RunResult off = Run("opus_fec", {"load.callers=8", "opus.fec=false"});
+  EXPECT_GT(Metric(on.run_id, "uplink_fec_recovered"), 0);
+  EXPECT_EQ(Metric(off.run_id, "uplink_fec_recovered"), 0);
+  EXPECT_LT(Metric(on.run_id, "uplink_concealed_share"), Metric(off.run_id, "uplink_concealed_share"));
+  EXPECT_LT(Metric(on.run_id, "wer"), Metric(off.run_id, "wer"));
 }
 
 TEST_F(AgentFeatures, PromtoolAcceptsTheRunsMetrics) {
