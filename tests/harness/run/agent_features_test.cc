@@ -213,9 +213,10 @@ TEST_F(AgentFeatures, NoUnredactedCardNumberIsStored) {
   }
 }
 
-// wait_for: tool_result against callsim's own agent: the look-up takes 5 s and no filler covers
-// it, so "let me look that up" ends long before the result; the caller's next turn waits for
-// the result (not for its bound) and starts as soon as the agent has it.
+// wait_for: tool_result against callsim's own agent: the back end takes 5 s, beyond the tool's
+// 3 s timeout, and no filler covers the wait, so "let me look that up" ends long before the
+// result (a timeout is a result too); the caller's next turn waits for it, not for its bound,
+// and starts as soon as the agent has it.
 TEST_F(AgentFeatures, CallerWaitsForTheToolResult) {
   const RunResult r = RunText(R"(
 name: wait_for_tool
