@@ -36,12 +36,14 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; mkdir -p $(BUILD_DIR)/demo-metrics
 	@status=0; for s in scenarios/*.yaml; do \
 	  echo "== $$s"; \
-	  $(BUILD_DIR)/callsim run $$s --seed $(DEMO_SEED) --db $(DEMO_DB) || status=$$?; \
+	  $(BUILD_DIR)/callsim run $$s --seed $(DEMO_SEED) --db $(DEMO_DB) \
+	    --metrics-out $(BUILD_DIR)/demo-metrics/$$(basename $$s .yaml).prom || status=$$?; \
 	done; \
-	echo "results: $(DEMO_DB) (sqlite3 $(DEMO_DB) 'select * from metrics')"; exit $$status
+	echo "results: $(DEMO_DB) (sqlite3 $(DEMO_DB) 'select * from metrics')"; \
+	echo "agent metrics (Prometheus text format): $(BUILD_DIR)/demo-metrics/"; exit $$status
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

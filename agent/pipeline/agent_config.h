@@ -44,6 +44,9 @@ struct AgentConfig {
   // Bound on how long the agent waits for any provider (STT final, next LLM token, next TTS
   // frame) before treating it as failed: the agent never stays silent forever.
   double provider_timeout_ms = 10000;
+  // A stream that has started (LLM tokens, TTS audio) and then sends nothing this long has
+  // stalled, a dropped connection: the agent treats it as failed and apologises.
+  double stream_stall_timeout_ms = 2000;
   // Bound on sentences per reply (each is one TTS stream); later ones are dropped with an event.
   int max_reply_sentences = 64;
   // Sentence chunker bound: longer text is cut at its last comma or space.

@@ -81,7 +81,8 @@ VoiceAgent::VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& st
                   [this](const Endpoint& endpoint) { OnEndpoint(endpoint); }),
       chunker_(static_cast<size_t>(config_.max_sentence_chars)),
       barge_in_min_us_(MsToUs(config_.barge_in_min_ms)),
-      provider_timeout_us_(MsToUs(config_.provider_timeout_ms)) {
+      provider_timeout_us_(MsToUs(config_.provider_timeout_ms)),
+      stall_timeout_us_(MsToUs(config_.stream_stall_timeout_ms)) {
   gate_ = std::make_unique<ToolGate>(scheduler_, config_.tools, no_backends_, own_breakers_);
   endpointer_.set_sounds_unfinished([this] { return SoundsUnfinished(last_interim_); });
   std::fill(std::begin(out_levels_dbfs_), std::end(out_levels_dbfs_), kSilenceDbfs);
@@ -439,6 +440,7 @@ void VoiceAgent::OpenLlmStream() {
     ScheduleReap();
   }
   reply_.llm_done = false;
+  reply_.llm_tokens = 0;
   if (reply_.timing.llm_request_us < 0) reply_.timing.llm_request_us = scheduler_.NowUs();
   Emit("llm_request", {{"messages", request.messages.size()}});
 
@@ -698,6 +700,7 @@ void VoiceAgent::OnLlmToken(const std::string& token) {
     Emit("llm_first_token", json::object());
   }
   ++llm_output_tokens_;
+  if (++reply_.llm_tokens == 1) RearmWatchdog();  // from now on the shorter stall bound holds
   std::vector<std::string> sentences;  // allocates only when a sentence completes
   chunker_.Push(token, &sentences);
   const uint64_t id = reply_.id;
@@ -781,9 +784,11 @@ void VoiceAgent::OnTtsAudio(size_t index, const Frame& frame) {
     return;
   }
   Segment& segment = reply_.segments[index];
+  const bool first_frame = segment.frames.empty() && !segment.played_any;
   segment.frames.push_back(frame);
   segment.frames.back().concealed = false;
   ++reply_.queued_frames;
+  if (first_frame) RearmWatchdog();
 }
 
 void VoiceAgent::NextOutputFrame(Frame* out) {
@@ -955,15 +960,41 @@ void VoiceAgent::MarkProgress() { last_progress_us_ = scheduler_.NowUs(); }
 // One timer, re-armed lazily from the last progress time, rather than one timer per callback.
 void VoiceAgent::ArmWatchdog() {
   if (watchdog_timer_ != kNoTask) return;
-  watchdog_timer_ =
-      scheduler_.At(last_progress_us_ + provider_timeout_us_, [this] { OnWatchdog(); });
+  watchdog_timer_ = scheduler_.At(last_progress_us_ + WatchdogUs(), [this] { OnWatchdog(); });
+}
+
+void VoiceAgent::RearmWatchdog() {
+  if (watchdog_timer_ != kNoTask) scheduler_.Cancel(watchdog_timer_);
+  watchdog_timer_ = kNoTask;
+  ArmWatchdog();
+}
+
+// A stream that has started answering and then goes quiet has stalled (a dropped connection):
+// the shorter stall bound applies. Before its first answer, the provider (and the retries and
+// failover in front of it) get the whole provider timeout.
+int64_t VoiceAgent::WatchdogUs() const {
+  const char* stage = StalledStage();
+  if (stage == nullptr) return provider_timeout_us_;
+  const std::string_view which(stage);
+  bool streaming = false;
+  if (which == "llm") streaming = reply_.llm_tokens > 0;
+  if (which == "tts") {
+    for (size_t i = reply_.play_index; i < reply_.segments.size(); ++i) {
+      const Segment& segment = reply_.segments[i];
+      if (!segment.done) {
+        streaming = segment.played_any || !segment.frames.empty();
+        break;
+      }
+    }
+  }
+  return streaming ? std::min(stall_timeout_us_, provider_timeout_us_) : provider_timeout_us_;
 }
 
 void VoiceAgent::OnWatchdog() {
   watchdog_timer_ = kNoTask;
   const char* stage = StalledStage();
   if (stage == nullptr || state_ == AgentState::kEnded) return;
-  if (scheduler_.NowUs() < last_progress_us_ + provider_timeout_us_) {
+  if (scheduler_.NowUs() < last_progress_us_ + WatchdogUs()) {
     ArmWatchdog();
     return;
   }

@@ -160,6 +160,7 @@ class VoiceAgent {
     int tools_running = 0;
     std::vector<ChatMessage> tool_messages;
     bool follow_up = false;
+    int llm_tokens = 0;    // tokens of the current LLM stream (a stream that started can stall)
     bool blocked = false;  // a call of this step was blocked: refuse once the text is queued
     bool blocked_said = false;
     bool failure_said = false;
@@ -233,6 +234,8 @@ class VoiceAgent {
   void MarkProgress();
   void ArmWatchdog();
   void OnWatchdog();
+  int64_t WatchdogUs() const;
+  void RearmWatchdog();
   const char* StalledStage() const;
   void EndCall(const char* reason);
   void EndByAgent(AfterReply how, const std::string& transfer_target, const std::string& reason);
@@ -310,6 +313,7 @@ class VoiceAgent {
   TaskId watchdog_timer_ = kNoTask;
   int64_t last_progress_us_ = 0;
   int64_t provider_timeout_us_;
+  int64_t stall_timeout_us_;
 
   // Provider objects are never destroyed inside their own callbacks: they are cancelled, parked
   // here and destroyed by a task on the next scheduler turn.
