@@ -53,6 +53,15 @@ class CountingSink final : public agent::EventSink {
   int tools_executed = 0;
 };
 
+// An LLM or TTS stream whose whole answer is one scheduled task.
+struct TaskStream final : agent::LlmStream, agent::TtsStream {
+  explicit TaskStream(agent::Scheduler& s) : scheduler(s) {}
+  ~TaskStream() override { Cancel(); }
+  void Cancel() override { scheduler.Cancel(task); }
+  agent::Scheduler& scheduler;
+  agent::TaskId task = agent::kNoTask;
+};
+
 class InstantStt final : public agent::SttProvider {
  public:
   explicit InstantStt(agent::Scheduler& s) : scheduler_(s) {}
@@ -86,7 +95,7 @@ class InstantLlm final : public agent::LlmProvider {
                                           agent::LlmListener listener) override {
     const bool after_tool = request.messages.back().role == "tool";
     const bool use_tool = !after_tool && (requests_++ % 2 == 0);
-    auto stream = std::make_unique<Stream>(scheduler_);
+    auto stream = std::make_unique<TaskStream>(scheduler_);
     stream->task = scheduler_.After(0, [l = std::move(listener), after_tool, use_tool, n = requests_] {
       const char* text = after_tool ? "Your order has shipped. It arrives on Friday."
                                     : "Let me check that for you. One moment please.";
@@ -107,13 +116,6 @@ class InstantLlm final : public agent::LlmProvider {
   }
 
  private:
-  struct Stream final : agent::LlmStream {
-    explicit Stream(agent::Scheduler& s) : scheduler(s) {}
-    ~Stream() override { Cancel(); }
-    void Cancel() override { scheduler.Cancel(task); }
-    agent::Scheduler& scheduler;
-    agent::TaskId task = agent::kNoTask;
-  };
   agent::Scheduler& scheduler_;
   uint64_t requests_ = 0;
 };
@@ -123,7 +125,7 @@ class InstantTts final : public agent::TtsProvider {
   explicit InstantTts(agent::Scheduler& s) : scheduler_(s), voice_(Tone(8000)) {}
   std::unique_ptr<agent::TtsStream> Synthesize(const std::string& text,
                                                agent::TtsListener listener) override {
-    auto stream = std::make_unique<Stream>(scheduler_);
+    auto stream = std::make_unique<TaskStream>(scheduler_);
     const int frames = static_cast<int>(text.size()) * 2;  // ~40 ms per character
     stream->task = scheduler_.After(0, [this, l = std::move(listener), frames] {
       for (int i = 0; i < frames; ++i) l.on_audio(voice_);
@@ -133,13 +135,6 @@ class InstantTts final : public agent::TtsProvider {
   }
 
  private:
-  struct Stream final : agent::TtsStream {
-    explicit Stream(agent::Scheduler& s) : scheduler(s) {}
-    ~Stream() override { Cancel(); }
-    void Cancel() override { scheduler.Cancel(task); }
-    agent::Scheduler& scheduler;
-    agent::TaskId task = agent::kNoTask;
-  };
   agent::Scheduler& scheduler_;
   agent::Frame voice_;
 };

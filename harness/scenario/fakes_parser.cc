@@ -53,32 +53,12 @@ void ParseCapacity(ParseContext& ctx, const Field& f, CapacitySpec* out) {
   *out = c;
 }
 
-void ParseOutageList(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* out) {
-  if (!f.value.IsSequence()) {
-    ctx.Error(f.path, f.mark(), "expected a list of outages, got " + Describe(f.value));
-    return;
-  }
-  if (f.value.size() > kMaxOutages) {
-    ctx.Error(f.path, f.mark(), "expected at most " + std::to_string(kMaxOutages) + " outages");
-    return;
-  }
-  size_t index = 0;
-  for (auto it = f.value.begin(); it != f.value.end(); ++it, ++index) {
-    MapReader m(ctx, Field{f.Child(std::to_string(index)), YAML::Node(), *it},
-                {"start_ms", "duration_ms"});
-    OutageSpec outage;
-    m.Number("start_ms", kTimeMs, &outage.start_ms);
-    if (m.Require("duration_ms")) m.Number("duration_ms", kPositiveTimeMs, &outage.duration_ms);
-    out->push_back(outage);
-  }
-}
-
 void ParseFaults(ParseContext& ctx, const Field& f, FaultsSpec* out) {
   MapReader m(ctx, f, {"error_rate", "timeout_rate", "drop_rate", "outages"});
   m.Number("error_rate", kProbability, &out->error_rate);
   m.Number("timeout_rate", kProbability, &out->timeout_rate);
   m.Number("drop_rate", kProbability, &out->drop_rate);
-  if (auto outages = m.Get("outages")) ParseOutageList(ctx, *outages, &out->outages);
+  if (auto outages = m.Get("outages")) ParseOutages(ctx, *outages, &out->outages);
 }
 
 void ParseSecondary(ParseContext& ctx, const Field& f, SecondarySpec* out) {
@@ -97,12 +77,35 @@ void ParseToolBackends(ParseContext& ctx, const Field& f, std::vector<ToolBacken
     if (auto l = b.Get("latency_ms")) ParseLatency(ctx, *l, &spec.latency);
     b.Number("error_rate", kProbability, &spec.error_rate);
     b.Number("timeout_rate", kProbability, &spec.timeout_rate);
-    if (auto outages = b.Get("outages")) ParseOutageList(ctx, *outages, &spec.outages);
+    if (auto outages = b.Get("outages")) ParseOutages(ctx, *outages, &spec.outages);
     out->push_back(std::move(spec));
   }
 }
 
 }  // namespace
+
+void ParseOutages(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* out) {
+  if (f.value.IsNull()) return;
+  if (!f.value.IsSequence()) {
+    ctx.Error(f.path, f.mark(), "expected a list of outages, got " + Describe(f.value));
+    return;
+  }
+  if (f.value.size() > kMaxOutages) {
+    ctx.Error(f.path, f.mark(),
+              "expected a list of at most " + std::to_string(kMaxOutages) + " outages, got " +
+                  std::to_string(f.value.size()));
+    return;
+  }
+  size_t index = 0;
+  for (auto it = f.value.begin(); it != f.value.end(); ++it, ++index) {
+    MapReader m(ctx, Field{f.Child(std::to_string(index)), YAML::Node(), *it},
+                {"start_ms", "duration_ms"});
+    OutageSpec outage;
+    m.Number("start_ms", kTimeMs, &outage.start_ms);
+    if (m.Require("duration_ms")) m.Number("duration_ms", kPositiveTimeMs, &outage.duration_ms);
+    out->push_back(outage);
+  }
+}
 
 void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out) {
   MapReader m(ctx, f, {"stt", "llm", "tts", "tools"});

@@ -14,4 +14,7 @@ namespace callsim::harness {
 // `base_dir`).
 void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out);
 
+// `[ { start_ms, duration_ms } ]`: link outages, provider outages and tool back-end outages.
+void ParseOutages(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* out);
+
 }  // namespace callsim::harness

@@ -58,29 +58,6 @@ void ParseLoss(ParseContext& ctx, const Field& f, LossSpec* out) {
   *out = loss;
 }
 
-void ParseOutages(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* out) {
-  if (f.value.IsNull()) return;
-  if (!f.value.IsSequence()) {
-    ctx.Error(f.path, f.mark(), "expected a list of outages, got " + Describe(f.value));
-    return;
-  }
-  if (f.value.size() > kMaxOutages) {
-    ctx.Error(f.path, f.mark(),
-              "expected a list of at most " + std::to_string(kMaxOutages) + " outages, got " +
-                  std::to_string(f.value.size()));
-    return;
-  }
-  size_t index = 0;
-  for (auto it = f.value.begin(); it != f.value.end(); ++it, ++index) {
-    MapReader m(ctx, Field{f.Child(std::to_string(index)), YAML::Node(), *it},
-                {"start_ms", "duration_ms"});
-    OutageSpec outage;
-    m.Number("start_ms", kTimeMs, &outage.start_ms);
-    if (m.Require("duration_ms")) m.Number("duration_ms", kPositiveTimeMs, &outage.duration_ms);
-    out->push_back(outage);
-  }
-}
-
 void ParseLink(ParseContext& ctx, const Field& f, LinkSpec* out) {
   MapReader m(ctx, f, {"delay_ms", "jitter_ms", "jitter_distribution", "loss", "reorder",
                        "duplicate", "outages"});
