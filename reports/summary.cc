@@ -129,6 +129,21 @@ std::string BargeInLine(const std::vector<TurnRow>& turns) {
   return out + "\n";
 }
 
+// Tool calls by decision, and what the post-call stage wrote; nothing when the run had no tools.
+std::string ToolLine(const harness::Store& store, int64_t run_id) {
+  const std::vector<harness::ToolCallRow> rows = store.LoadToolCalls(run_id);
+  if (rows.empty()) return "";
+  std::map<std::string, size_t> by_decision;
+  for (const harness::ToolCallRow& t : rows) ++by_decision[t.decision];
+  std::string out = "tool calls: " + std::to_string(rows.size()) + " proposed";
+  for (const auto& [decision, n] : by_decision) out += ", " + std::to_string(n) + " " + decision;
+  const std::map<std::string, double> metrics = store.LoadMetrics(run_id);
+  if (auto it = metrics.find("unsafe_tool_executions_count"); it != metrics.end()) {
+    out += "; unsafe executions " + Fixed(it->second, 0);
+  }
+  return out + "  (tool_calls table)\n";
+}
+
 std::string ThresholdLines(const harness::Store& store, int64_t run_id) {
   const std::vector<harness::ThresholdRow> rows = store.LoadThresholds(run_id);
   if (rows.empty()) return "";
@@ -183,6 +198,7 @@ std::string RenderSummary(const harness::Store& store, int64_t run_id,
   out += LatencyLine(metrics, turns);
   out += WerLine(turns);
   out += BargeInLine(turns);
+  out += ToolLine(store, run_id);
   out += ThresholdLines(store, run_id);
   out += FailureLines(store, *run, options.max_failed_expectations);
   out += ReplayLine(*run);

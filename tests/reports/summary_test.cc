@@ -111,6 +111,26 @@ TEST_F(SummaryTest, ShowsTheRunsNumbersComputedFromTheStoredRows) {
   EXPECT_EQ(out.substr(out.size() - last.size()), last) << out;
 }
 
+TEST_F(SummaryTest, CountsToolCallsByDecisionWhenThereAreAny) {
+  const int64_t run_id = Begin("tools");
+  CallRow c;
+  c.run_id = run_id;
+  c.call_id = 1;
+  c.scenario = "tools";
+  std::vector<harness::ToolCallRow> tools(4);
+  tools[0].decision = "executed";
+  tools[1].decision = "blocked";
+  tools[2].decision = "blocked";
+  tools[3].decision = "declined";
+  store_->AddCall(c, {}, {}, {}, tools);
+  store_->SetMetric(run_id, "unsafe_tool_executions_count", 0);
+  store_->Flush();
+  const std::string out = RenderSummary(*store_, run_id);
+  EXPECT_TRUE(Contains(out, "tool calls: 4 proposed, 2 blocked, 1 declined, 1 executed; unsafe "
+                            "executions 0  (tool_calls table)\n"))
+      << out;
+}
+
 TEST_F(SummaryTest, PrefersTheRunsLatencyMetrics) {
   const int64_t run_id = MakeRun();
   store_->SetMetric(run_id, "turn_latency_p50_ms", 712);
