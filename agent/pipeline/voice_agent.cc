@@ -41,9 +41,10 @@ EndpointerConfig EndpointerConfigFor(const AgentConfig& config) {
 
 // The caller's answer to a confirmation question: 1 yes, 0 no, -1 neither (or both).
 int YesOrNo(const std::string& text) {
-  static constexpr std::string_view kYes[] = {"yes", "yeah", "yep", "correct", "right", "sure",
-                                              "confirm", "ok", "okay", "please", "go"};
-  static constexpr std::string_view kNo[] = {"no", "nope", "don't", "dont", "not", "cancel",
+  // Plain assent only: "please" or "go" also come in "repeat that please", "go back".
+  static constexpr std::string_view kYes[] = {"yes",     "yeah", "yep", "correct", "right",
+                                              "sure",    "ok",   "okay"};
+  static constexpr std::string_view kNo[] = {"no", "nope", "don't", "dont", "not",
                                              "stop", "wait", "never"};
   bool yes = false;
   bool no = false;
@@ -101,6 +102,9 @@ VoiceAgent::~VoiceAgent() {
   if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
   if (reply_.filler_timer != kNoTask) scheduler_.Cancel(reply_.filler_timer);
   for (ToolRun& run : reply_.tools) {
+    if (run.invocation) run.invocation->Cancel();
+  }
+  for (ToolRun& run : detached_runs_) {
     if (run.invocation) run.invocation->Cancel();
   }
 }
@@ -216,7 +220,11 @@ void VoiceAgent::ArmResume() {
   if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
   resume_timer_ = scheduler_.After(MsToUs(config_.false_interruption_timeout_ms), [this] {
     resume_timer_ = kNoTask;
-    if (resume_pending_) Resume("timeout");
+    // A turn still going (the caller talking, or its final on the way) decides at its endpoint:
+    // an empty final resumes there, words cancel the resume.
+    if (resume_pending_ && state_ != AgentState::kUserSpeaking && pending_finals_ == 0) {
+      Resume("timeout");
+    }
   });
 }
 
@@ -339,6 +347,7 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
 void VoiceAgent::OnDtmf(char key, int64_t t_us) {
   if (!started_ || state_ == AgentState::kEnded) return;
   Emit("dtmf", {{"key", std::string(1, key)}});
+  CancelSilenceTimer();  // the caller is entering keys, not silent
   last_dtmf_us_ = t_us;
   if (key == '#') {
     FlushDtmf("terminator");
@@ -516,9 +525,9 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
         Audit(call, "blocked", "confirmation_pending", nullptr, 0, false);
         break;
       }
-      confirmation_ = PendingConfirmation{true, call, decision};
       reply_.confirm_question = config_.confirm_prefix + " " + decision.spec->description + ". " +
                                 config_.confirm_suffix;
+      confirmation_ = PendingConfirmation{true, call, decision, reply_.confirm_question};
       Emit("tool_confirmation_requested", {{"id", call.id}, {"name", call.name}});
       if (reply_.llm_done) SayPendingNotices();
       return;
@@ -541,8 +550,13 @@ void VoiceAgent::SayPendingNotices() {
     reply_.blocked_said = true;
     AddSentence(config_.blocked_reply);
   }
+  if (reply_.id == id && reply_.failure_pending && !reply_.failure_said) {
+    reply_.failure_said = true;
+    AddSentence(config_.tool_failed_reply);
+  }
   if (reply_.id == id && !reply_.confirm_question.empty() && !reply_.confirm_asked) {
     reply_.confirm_asked = true;
+    reply_.confirm_segment = reply_.segments.size();
     AddSentence(reply_.confirm_question);
   }
 }
@@ -552,21 +566,32 @@ void VoiceAgent::StartToolRun(const ToolCallRequest& call, const ToolDecision& d
   const size_t index = reply_.tools.size();
   reply_.tools.emplace_back();
   ToolRun& run = reply_.tools.back();
+  run.key = next_run_key_++;
   run.call = call;
   run.started_us = scheduler_.NowUs();
   run.confirmed = confirmed;
   ++reply_.tools_running;
   Emit("tool_started", {{"id", call.id}, {"name", call.name}});
   const uint64_t id = reply_.id;
+  const uint64_t key = run.key;
   std::unique_ptr<ToolInvocation> invocation =
-      gate_->Run(call, decision, [this, id, index](const ToolOutcome& outcome) {
-        if (id == reply_.id) OnToolDone(index, outcome);
-      });
+      gate_->Run(call, decision, [this, key](const ToolOutcome& outcome) { OnToolDone(key, outcome); });
   if (reply_.id == id) reply_.tools[index].invocation = std::move(invocation);
   ArmFiller();
 }
 
-void VoiceAgent::OnToolDone(size_t index, const ToolOutcome& outcome) {
+void VoiceAgent::OnToolDone(uint64_t key, const ToolOutcome& outcome) {
+  for (size_t i = 0; i < detached_runs_.size(); ++i) {
+    if (detached_runs_[i].key == key) {
+      OnDetachedToolDone(i, outcome);
+      return;
+    }
+  }
+  size_t index = reply_.tools.size();
+  for (size_t i = 0; i < reply_.tools.size(); ++i) {
+    if (reply_.tools[i].key == key && !reply_.tools[i].done) index = i;
+  }
+  if (index == reply_.tools.size()) return;  // a cancelled run: its audit is written
   MarkProgress();
   ToolRun& run = reply_.tools[index];
   run.done = true;
@@ -580,17 +605,31 @@ void VoiceAgent::OnToolDone(size_t index, const ToolOutcome& outcome) {
                                        : json{{"error", outcome.error}}.dump());
   if (outcome.ok) {
     reply_.follow_up = true;
-  } else if (!reply_.failure_said) {
-    // Say so rather than go silent; the model hears the error with the next request.
-    reply_.failure_said = true;
-    AddSentence(config_.tool_failed_reply);
-  }
-  if (reply_.tools_running == 0 && !reply_.follow_up && !reply_.tool_messages.empty()) {
-    for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
-    reply_.tool_messages.clear();
-    TrimHistory();
+  } else {
+    // Say so rather than go silent (after the model's words); the model hears the error with
+    // its next request.
+    reply_.failure_pending = true;
+    if (reply_.llm_done) SayPendingNotices();
   }
   MaybeFollowUp();
+}
+
+// A confirmed run that finished after its reply was cut off: audited, and its result joins the
+// history so the model knows what was done.
+void VoiceAgent::OnDetachedToolDone(size_t index, const ToolOutcome& outcome) {
+  ToolRun run = std::move(detached_runs_[index]);
+  detached_runs_.erase(detached_runs_.begin() + static_cast<ptrdiff_t>(index));
+  const double duration_ms =
+      static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+  Audit(run.call, outcome.ok ? "executed" : "failed",
+        outcome.ok ? "finished_after_interruption" : outcome.error,
+        outcome.ok ? outcome.result : json(nullptr), duration_ms, run.confirmed);
+  Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
+  history_.push_back(ChatMessage{"assistant", run.call.arguments_json, run.call.name, run.call.id});
+  history_.push_back(ChatMessage{
+      "tool", outcome.ok ? outcome.result.dump() : json{{"error", outcome.error}}.dump(),
+      run.call.name, run.call.id});
+  TrimHistory();
 }
 
 void VoiceAgent::AddToolMessages(const ToolCallRequest& call, const std::string& result_json) {
@@ -638,6 +677,12 @@ void VoiceAgent::OnFillerTimer() {
 
 // The caller's message answers a pending confirmation. Returns true when it was handled here.
 bool VoiceAgent::AnswerConfirmation() {
+  if (IsRepeatRequest(history_.back().content)) {  // say the question again; still pending
+    Emit("repeat", {{"text", confirmation_.question}});
+    BeginReply(ReplyKind::kAnswer);
+    SpeakFixedText(confirmation_.question);
+    return true;
+  }
   PendingConfirmation pending = std::move(confirmation_);
   confirmation_ = PendingConfirmation{};
   const int answer = YesOrNo(history_.back().content);
@@ -656,6 +701,7 @@ bool VoiceAgent::AnswerConfirmation() {
                                  pending.call.id});
   history_.push_back(ChatMessage{"tool", json{{"error", "the caller did not confirm"}}.dump(),
                                  pending.call.name, pending.call.id});
+  TrimHistory();
   if (answer == 0) {
     BeginReply(ReplyKind::kAnswer);
     SpeakFixedText(config_.declined_reply);
@@ -684,6 +730,12 @@ void VoiceAgent::CancelTools(const char* reason) {
   reply_.filler_timer = kNoTask;
   for (ToolRun& run : reply_.tools) {
     if (run.done) continue;
+    if (run.confirmed && run.invocation && state_ != AgentState::kEnded &&
+        std::string_view(reason) != "hangup" && std::string_view(reason) != "max_call") {
+      run.done = true;
+      detached_runs_.push_back(std::move(run));  // the caller said yes: let it finish
+      continue;
+    }
     if (run.invocation) run.invocation->Cancel();
     run.done = true;
     const double duration_ms =
@@ -869,6 +921,7 @@ void VoiceAgent::FinishReply() {
   const std::string transfer_target = std::move(reply_.transfer_target);
   const std::string end_reason = std::move(reply_.end_reason);
   std::vector<ChatMessage> tool_messages = std::move(reply_.tool_messages);
+  if (reply_.filler_timer != kNoTask) scheduler_.Cancel(reply_.filler_timer);
   RetireReplyStreams();
   reply_ = Reply{};
   chunker_.Reset();
@@ -903,6 +956,16 @@ std::string VoiceAgent::CancelReply(const char* reason) {
                            {"llm_cancelled", reply_.llm != nullptr && !reply_.llm_done},
                            {"tts_streams", reply_.segments.size()}});
   CancelTools(reason);
+  // A confirmation question the caller never heard is no longer pending: a later "yes" (to an
+  // apology, say) must not run the tool.
+  const bool question_heard = reply_.confirm_asked &&
+                              reply_.confirm_segment < reply_.segments.size() &&
+                              reply_.segments[reply_.confirm_segment].played_any;
+  if (confirmation_.active && !reply_.confirm_question.empty() && !question_heard) {
+    Audit(confirmation_.call, "cancelled", std::string("unheard_confirmation: ") + reason, nullptr,
+          0, false);
+    confirmation_ = PendingConfirmation{};
+  }
   for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
   RetireReplyStreams();
   reply_ = Reply{};
@@ -948,6 +1011,7 @@ void VoiceAgent::OnProviderError(const char* stage, const std::string& error) {
   }
   if (which == "tts") {  // no voice to apologise with
     SetState(AgentState::kListening, "tts_error");
+    ArmSilenceTimer();
     return;
   }
   SetState(AgentState::kThinking, "provider_error");
@@ -1018,6 +1082,14 @@ void VoiceAgent::EndCall(const char* reason) {
     Audit(confirmation_.call, "declined", "call_ended", nullptr, 0, false);
     confirmation_ = PendingConfirmation{};
   }
+  for (ToolRun& run : detached_runs_) {  // the call is over: what has not answered never will
+    if (run.invocation) run.invocation->Cancel();
+    const double duration_ms =
+        static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+    Audit(run.call, "cancelled", std::string("call_ended: ") + reason, nullptr, duration_ms,
+          run.confirmed);
+  }
+  detached_runs_.clear();
   CancelSilenceTimer();
   resume_pending_ = false;
   if (resume_timer_ != kNoTask) scheduler_.Cancel(resume_timer_);
@@ -1073,6 +1145,10 @@ void VoiceAgent::TrimHistory() {
   const size_t max_messages = static_cast<size_t>(std::max(1, config_.max_history_messages));
   if (history_.size() > max_messages) {
     history_.erase(history_.begin(), history_.end() - static_cast<ptrdiff_t>(max_messages));
+  }
+  // Never start with half of a tool exchange: a result without its call is rejected by models.
+  while (!history_.empty() && (history_.front().role == "tool" || !history_.front().tool_name.empty())) {
+    history_.erase(history_.begin());
   }
 }
 

@@ -125,6 +125,7 @@ class VoiceAgent {
 
   // A tool call approved in this reply, running or done.
   struct ToolRun {
+    uint64_t key = 0;  // unique in the call: results find their run by it
     ToolCallRequest call;
     std::unique_ptr<ToolInvocation> invocation;
     int64_t started_us = 0;
@@ -137,6 +138,7 @@ class VoiceAgent {
     bool active = false;
     ToolCallRequest call;
     ToolDecision decision;
+    std::string question;  // said again when the caller asks for a repeat
   };
 
   struct Reply {
@@ -163,7 +165,9 @@ class VoiceAgent {
     int llm_tokens = 0;    // tokens of the current LLM stream (a stream that started can stall)
     bool blocked = false;  // a call of this step was blocked: refuse once the text is queued
     bool blocked_said = false;
+    bool failure_pending = false;  // a tool failed: say so once the text is queued
     bool failure_said = false;
+    size_t confirm_segment = 0;    // the question's segment, once asked
     std::string confirm_question;  // asked once the model's text has been queued
     bool confirm_asked = false;
     TaskId filler_timer = kNoTask;
@@ -197,7 +201,8 @@ class VoiceAgent {
   void OnToolDecision(const ToolCallRequest& call, ToolDecision decision);
   void SayPendingNotices();
   void StartToolRun(const ToolCallRequest& call, const ToolDecision& decision, bool confirmed);
-  void OnToolDone(size_t index, const ToolOutcome& outcome);
+  void OnToolDone(uint64_t key, const ToolOutcome& outcome);
+  void OnDetachedToolDone(size_t index, const ToolOutcome& outcome);
   void AddToolMessages(const ToolCallRequest& call, const std::string& result_json);
   void MaybeFollowUp();
   void ArmFiller();
@@ -274,6 +279,10 @@ class VoiceAgent {
   CircuitBreakers own_breakers_;
   std::unique_ptr<ToolGate> gate_;
   PendingConfirmation confirmation_;
+  // Confirmed (destructive) runs whose reply was cut off: never abandoned half way, they finish
+  // and are audited, and their result joins the history.
+  std::vector<ToolRun> detached_runs_;
+  uint64_t next_run_key_ = 1;
 
   // The text left unsaid when a barge-in cut the reply, resumed if no words follow.
   std::string resume_text_;
