@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "agent/runtime/scheduler.h"
+#include "fakes/faults/fault_spec.h"
 
 namespace callsim::fakes::fault_detail {
 
@@ -51,5 +52,34 @@ class SilentStream final : public Stream {
  public:
   void Cancel() override {}
 };
+
+// The stream a request gets instead of its answer when an outage or an error or a timeout draw
+// hits it (counted in *stats); nullptr when the request goes on to the inner provider (no fault,
+// or a drop, which the caller wraps itself). Shared by the LLM and TTS injectors.
+template <typename Stream>
+std::unique_ptr<Stream> FailedStream(agent::Scheduler& scheduler, const FaultSpec& spec,
+                                     const FaultDraw& draw, FaultStats* stats,
+                                     std::function<void(const std::string&)>& on_error) {
+  if (InOutage(spec, scheduler.NowUs())) {
+    ++stats->outage_errors;
+    return std::make_unique<DelayedErrorStream<Stream>>(scheduler, std::move(on_error),
+                                                        kUnavailableError, draw.error_delay_us);
+  }
+  switch (draw.kind) {
+    case FaultKind::kError:
+      ++stats->errors;
+      return std::make_unique<DelayedErrorStream<Stream>>(scheduler, std::move(on_error),
+                                                          kInjectedError, draw.error_delay_us);
+    case FaultKind::kTimeout:
+      ++stats->timeouts;
+      return std::make_unique<SilentStream<Stream>>();
+    case FaultKind::kDrop:
+      ++stats->drops;
+      return nullptr;
+    case FaultKind::kNone:
+      break;
+  }
+  return nullptr;
+}
 
 }  // namespace callsim::fakes::fault_detail

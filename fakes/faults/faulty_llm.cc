@@ -83,28 +83,15 @@ FaultyLlm::FaultyLlm(agent::Scheduler& scheduler, agent::Rng rng, FaultSpec spec
 
 std::unique_ptr<agent::LlmStream> FaultyLlm::Start(const agent::LlmRequest& request,
                                                    agent::LlmListener listener) {
-  using ErrorStream = fault_detail::DelayedErrorStream<agent::LlmStream>;
   const uint64_t n = ++stats_.requests;
   agent::Rng rng = rng_.Fork("request/" + std::to_string(n));
   const FaultDraw draw = DrawFault(spec_, rng, 1, spec_.drop_max_tokens);
-  if (InOutage(spec_, scheduler_.NowUs())) {
-    ++stats_.outage_errors;
-    return std::make_unique<ErrorStream>(scheduler_, std::move(listener.on_error),
-                                         kUnavailableError, draw.error_delay_us);
+  if (auto failed = fault_detail::FailedStream<agent::LlmStream>(scheduler_, spec_, draw, &stats_,
+                                                                 listener.on_error)) {
+    return failed;
   }
-  switch (draw.kind) {
-    case FaultKind::kError:
-      ++stats_.errors;
-      return std::make_unique<ErrorStream>(scheduler_, std::move(listener.on_error),
-                                           kInjectedError, draw.error_delay_us);
-    case FaultKind::kTimeout:
-      ++stats_.timeouts;
-      return std::make_unique<fault_detail::SilentStream<agent::LlmStream>>();
-    case FaultKind::kDrop:
-      ++stats_.drops;
-      return StartDropping(inner_, request, std::move(listener), draw.drop_after);
-    case FaultKind::kNone:
-      break;
+  if (draw.kind == FaultKind::kDrop) {  // counted by FailedStream
+    return StartDropping(inner_, request, std::move(listener), draw.drop_after);
   }
   return inner_.Start(request, std::move(listener));
 }
