@@ -1,0 +1,306 @@
+// The reference agent's tool handling (a part of VoiceAgent, apart for size): every proposal
+// through the ToolGate, spoken confirmation of destructive tools, runs with their filler, results
+// fed back to the model, and one audit event per proposal.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "agent/pipeline/repeat_request.h"
+#include "agent/pipeline/voice_agent.h"
+#include "agent/text/words.h"
+
+namespace callsim::agent {
+namespace {
+
+using nlohmann::json;
+
+int64_t MsToUs(double ms) { return std::llround(ms * kMicrosPerMs); }
+
+bool HasText(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") != std::string::npos;
+}
+
+// The caller's answer to a confirmation question: 1 yes, 0 no, -1 neither (or both).
+int YesOrNo(const std::string& text) {
+  // Plain assent only: "please" or "go" also come in "repeat that please", "go back".
+  static constexpr std::string_view kYes[] = {"yes",     "yeah", "yep", "correct", "right",
+                                              "sure",    "ok",   "okay"};
+  static constexpr std::string_view kNo[] = {"no", "nope", "don't", "dont", "not",
+                                             "stop", "wait", "never"};
+  bool yes = false;
+  bool no = false;
+  for (const std::string& word : NormalizeWords(text)) {
+    for (std::string_view w : kYes) yes = yes || word == w;
+    for (std::string_view w : kNo) no = no || word == w;
+  }
+  if (yes == no) return -1;
+  return yes ? 1 : 0;
+}
+
+}  // namespace
+
+void VoiceAgent::OnToolCall(const ToolCallRequest& call) {
+  MarkProgress();
+  Emit("tool_call_proposed",
+       {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
+  const bool control = call.name == kEndCallTool || call.name == kTransferCallTool;
+  if (control && gate_->Find(call.name) == nullptr) {
+    // The call-control tools are the agent's own: no back end, nothing to validate but a target.
+    if (call.name == kEndCallTool) {
+      reply_.after = AfterReply::kHangup;
+      reply_.end_reason = "agent_hangup";
+    } else {
+      reply_.after = AfterReply::kTransfer;
+      reply_.end_reason = "transfer";
+      // Untrusted model output: a target that is not a string in a JSON object is left empty.
+      const json args = json::parse(call.arguments_json, nullptr, /*allow_exceptions=*/false);
+      if (args.is_object() && args.contains("target") && args["target"].is_string()) {
+        reply_.transfer_target = args["target"].get<std::string>();
+      }
+    }
+    Audit(call, "executed", "call_control", json::object(), 0, false);
+    return;
+  }
+  OnToolDecision(call, gate_->Check(call));
+}
+
+void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decision) {
+  switch (decision.verdict) {
+    case ToolVerdict::kRun:
+      StartToolRun(call, decision, /*confirmed=*/false);
+      return;
+    case ToolVerdict::kReuse: {
+      const ToolOutcome& first = decision.reused;
+      Audit(call, "reused", decision.reason, first.result, 0, false);
+      Emit("tool_result", {{"id", call.id}, {"name", call.name}, {"ok", first.ok}});
+      AddToolMessages(call, first.ok ? first.result.dump() : json{{"error", first.error}}.dump());
+      reply_.follow_up = true;
+      MaybeFollowUp();
+      return;
+    }
+    case ToolVerdict::kConfirm:
+      if (confirmation_.active || !reply_.confirm_question.empty()) {
+        Audit(call, "blocked", "confirmation_pending", nullptr, 0, false);
+        break;
+      }
+      reply_.confirm_question = config_.confirm_prefix + " " + decision.spec->description + ". " +
+                                config_.confirm_suffix;
+      confirmation_ = PendingConfirmation{true, call, decision, reply_.confirm_question};
+      Emit("tool_confirmation_requested", {{"id", call.id}, {"name", call.name}});
+      if (reply_.llm_done) SayPendingNotices();
+      return;
+    case ToolVerdict::kBlock:
+      Audit(call, "blocked", decision.reason, nullptr, 0, false);
+      break;
+  }
+  // Blocked: the model hears why in the history; the caller hears one short refusal, after
+  // the model's own words (the tool call can come before its last sentence is complete).
+  AddToolMessages(call, json{{"error", "blocked: " + decision.reason}}.dump());
+  reply_.blocked = true;
+  if (reply_.llm_done) SayPendingNotices();
+}
+
+// What the agent adds to the model's words once they are all queued: the refusal of a blocked
+// call, the confirmation question of a destructive one.
+void VoiceAgent::SayPendingNotices() {
+  const uint64_t id = reply_.id;
+  if (reply_.blocked && !reply_.blocked_said) {
+    reply_.blocked_said = true;
+    AddSentence(config_.blocked_reply);
+  }
+  if (reply_.id == id && reply_.failure_pending && !reply_.failure_said) {
+    reply_.failure_said = true;
+    AddSentence(config_.tool_failed_reply);
+  }
+  if (reply_.id == id && !reply_.confirm_question.empty() && !reply_.confirm_asked) {
+    reply_.confirm_asked = true;
+    reply_.confirm_segment = reply_.segments.size();
+    AddSentence(reply_.confirm_question);
+  }
+}
+
+void VoiceAgent::StartToolRun(const ToolCallRequest& call, const ToolDecision& decision,
+                              bool confirmed) {
+  const size_t index = reply_.tools.size();
+  reply_.tools.emplace_back();
+  ToolRun& run = reply_.tools.back();
+  run.key = next_run_key_++;
+  run.call = call;
+  run.started_us = scheduler_.NowUs();
+  run.confirmed = confirmed;
+  ++reply_.tools_running;
+  Emit("tool_started", {{"id", call.id}, {"name", call.name}});
+  const uint64_t id = reply_.id;
+  const uint64_t key = run.key;
+  std::unique_ptr<ToolInvocation> invocation =
+      gate_->Run(call, decision, [this, key](const ToolOutcome& outcome) { OnToolDone(key, outcome); });
+  if (reply_.id == id) reply_.tools[index].invocation = std::move(invocation);
+  ArmFiller();
+}
+
+void VoiceAgent::OnToolDone(uint64_t key, const ToolOutcome& outcome) {
+  for (size_t i = 0; i < detached_runs_.size(); ++i) {
+    if (detached_runs_[i].key == key) {
+      OnDetachedToolDone(i, outcome);
+      return;
+    }
+  }
+  size_t index = reply_.tools.size();
+  for (size_t i = 0; i < reply_.tools.size(); ++i) {
+    if (reply_.tools[i].key == key && !reply_.tools[i].done) index = i;
+  }
+  if (index == reply_.tools.size()) return;  // a cancelled run: its audit is written
+  MarkProgress();
+  ToolRun& run = reply_.tools[index];
+  run.done = true;
+  --reply_.tools_running;
+  const double duration_ms =
+      static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+  Audit(run.call, outcome.ok ? "executed" : "failed", outcome.ok ? "" : outcome.error,
+        outcome.ok ? outcome.result : json(nullptr), duration_ms, run.confirmed);
+  Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
+  AddToolMessages(run.call, outcome.ok ? outcome.result.dump()
+                                       : json{{"error", outcome.error}}.dump());
+  if (outcome.ok) {
+    reply_.follow_up = true;
+  } else {
+    // Say so rather than go silent (after the model's words); the model hears the error with
+    // its next request.
+    reply_.failure_pending = true;
+    if (reply_.llm_done) SayPendingNotices();
+  }
+  MaybeFollowUp();
+}
+
+// A confirmed run that finished after its reply was cut off: audited, and its result joins the
+// history so the model knows what was done.
+void VoiceAgent::OnDetachedToolDone(size_t index, const ToolOutcome& outcome) {
+  ToolRun run = std::move(detached_runs_[index]);
+  detached_runs_.erase(detached_runs_.begin() + static_cast<ptrdiff_t>(index));
+  const double duration_ms =
+      static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+  Audit(run.call, outcome.ok ? "executed" : "failed",
+        outcome.ok ? "finished_after_interruption" : outcome.error,
+        outcome.ok ? outcome.result : json(nullptr), duration_ms, run.confirmed);
+  Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
+  history_.push_back(ChatMessage{"assistant", run.call.arguments_json, run.call.name, run.call.id});
+  history_.push_back(ChatMessage{
+      "tool", outcome.ok ? outcome.result.dump() : json{{"error", outcome.error}}.dump(),
+      run.call.name, run.call.id});
+  TrimHistory();
+}
+
+void VoiceAgent::AddToolMessages(const ToolCallRequest& call, const std::string& result_json) {
+  reply_.tool_messages.push_back(ChatMessage{"assistant", call.arguments_json, call.name, call.id});
+  reply_.tool_messages.push_back(ChatMessage{"tool", result_json, call.name, call.id});
+}
+
+// Once the model's step is over and every tool of it has answered, the results go back to the
+// model and its next step streams into the same reply.
+void VoiceAgent::MaybeFollowUp() {
+  if (!reply_.follow_up || !reply_.llm_done || reply_.tools_running > 0) return;
+  reply_.follow_up = false;
+  CommitReplyText(/*played_only=*/false);
+  for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
+  reply_.tool_messages.clear();
+  TrimHistory();
+  chunker_.Reset();
+  OpenLlmStream();
+}
+
+void VoiceAgent::ArmFiller() {
+  if (reply_.filler_said || reply_.filler_timer != kNoTask || !HasText(config_.tool_filler)) return;
+  reply_.filler_timer =
+      scheduler_.After(MsToUs(config_.tool_filler_after_ms), [this] { OnFillerTimer(); });
+}
+
+// A slow tool: say the filler once the reply has almost nothing left to play (a sentence's
+// trailing pause at most), so the caller never sits in silence wondering whether the line dropped.
+void VoiceAgent::OnFillerTimer() {
+  reply_.filler_timer = kNoTask;
+  if (reply_.tools_running == 0 || reply_.filler_said) return;
+  bool synthesizing = false;
+  for (size_t i = reply_.play_index; i < reply_.segments.size(); ++i) {
+    synthesizing = synthesizing || !reply_.segments[i].done;
+  }
+  constexpr int kFillerSlackFrames = 30;  // 600 ms: about a sentence's closing pause
+  if (synthesizing || reply_.queued_frames > kFillerSlackFrames) {
+    reply_.filler_timer = scheduler_.After(MsToUs(200), [this] { OnFillerTimer(); });
+    return;
+  }
+  reply_.filler_said = true;
+  Emit("tool_filler", json::object());
+  AddSentence(config_.tool_filler);
+}
+
+// The caller's message answers a pending confirmation. Returns true when it was handled here.
+bool VoiceAgent::AnswerConfirmation() {
+  if (IsRepeatRequest(history_.back().content)) {  // say the question again; still pending
+    Emit("repeat", {{"text", confirmation_.question}});
+    BeginReply(ReplyKind::kAnswer);
+    SpeakFixedText(confirmation_.question);
+    return true;
+  }
+  PendingConfirmation pending = std::move(confirmation_);
+  confirmation_ = PendingConfirmation{};
+  const int answer = YesOrNo(history_.back().content);
+  Emit("tool_confirmation", {{"id", pending.call.id},
+                             {"name", pending.call.name},
+                             {"answer", answer == 1 ? "yes" : answer == 0 ? "no" : "unclear"}});
+  if (answer == 1) {
+    gate_->BeginTurn();
+    BeginReply(ReplyKind::kAnswer);
+    StartToolRun(pending.call, pending.decision, /*confirmed=*/true);
+    return true;
+  }
+  Audit(pending.call, "declined", answer == 0 ? "caller_declined" : "no_confirmation", nullptr, 0,
+        false);
+  history_.push_back(ChatMessage{"assistant", pending.call.arguments_json, pending.call.name,
+                                 pending.call.id});
+  history_.push_back(ChatMessage{"tool", json{{"error", "the caller did not confirm"}}.dump(),
+                                 pending.call.name, pending.call.id});
+  TrimHistory();
+  if (answer == 0) {
+    BeginReply(ReplyKind::kAnswer);
+    SpeakFixedText(config_.declined_reply);
+    return true;
+  }
+  // Neither yes nor no: the caller moved on; the message is answered as any other.
+  std::rotate(history_.end() - 3, history_.end() - 2, history_.end());
+  return false;
+}
+
+void VoiceAgent::Audit(const ToolCallRequest& call, const char* decision,
+                       const std::string& reason, const json& result, double duration_ms,
+                       bool confirmed) {
+  Emit("tool_audit", {{"tool_call_id", call.id},
+                      {"name", call.name},
+                      {"arguments", call.arguments_json},
+                      {"decision", decision},
+                      {"reason", reason},
+                      {"result", result.is_null() ? std::string() : result.dump()},
+                      {"duration_ms", duration_ms},
+                      {"confirmed", confirmed}});
+}
+
+void VoiceAgent::CancelTools(const char* reason) {
+  if (reply_.filler_timer != kNoTask) scheduler_.Cancel(reply_.filler_timer);
+  reply_.filler_timer = kNoTask;
+  for (ToolRun& run : reply_.tools) {
+    if (run.done) continue;
+    if (run.confirmed && run.invocation && state_ != AgentState::kEnded &&
+        std::string_view(reason) != "hangup" && std::string_view(reason) != "max_call") {
+      run.done = true;
+      detached_runs_.push_back(std::move(run));  // the caller said yes: let it finish
+      continue;
+    }
+    if (run.invocation) run.invocation->Cancel();
+    run.done = true;
+    const double duration_ms =
+        static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+    Audit(run.call, "cancelled", reason, nullptr, duration_ms, run.confirmed);
+  }
+  reply_.tools_running = 0;
+}
+
+}  // namespace callsim::agent
