@@ -10,10 +10,11 @@
 // the agent's own echo does not count, and an interruption followed by no words within a timeout
 // resumes the reply. A caller who stays silent is prompted, then the call ends.
 //
-// Tools (voice_agent_tools.cc): every proposal goes through a ToolGate (allowlist, schema, steps, breaker, idempotency);
-// destructive tools are confirmed aloud first; each proposal ends in one "tool_audit" event
-// (decision executed | failed | blocked | declined | reused | cancelled). Results go back to the
-// model in a follow-up request within the same reply; a filler plays while a slow tool runs.
+// Tools (voice_agent_tools.cc): every proposal goes through a ToolGate (allowlist, schema,
+// steps, breaker, idempotency); destructive tools are confirmed aloud first; each proposal ends
+// in one "tool_audit" event (decision executed | failed | blocked | declined | reused |
+// cancelled). Results go back to the model in a follow-up request within the same reply; a
+// filler plays while a slow tool runs.
 //
 // Beyond speech: DTMF keys become a user message ("DTMF: 1234"); the call-control tools end_call
 // and transfer_call end the call once the reply that proposed them has played; and a caller asking

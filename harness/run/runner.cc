@@ -140,6 +140,12 @@ fakes::CapacityStats StatsOf(const std::shared_ptr<fakes::CapacityLimiter>& limi
   return limiter ? limiter->stats() : fakes::CapacityStats{};
 }
 
+agent::PostCallQueueConfig MakePostCallConfig(const RunOptions& options) {
+  agent::PostCallQueueConfig config;
+  config.capacity = options.post_call_queue;
+  return config;
+}
+
 // One run: owns the scheduler, the limiters and the live calls; members are declared so that the
 // calls go first (they reference the scheduler and hold tickets of the limiters).
 class LoadRun {
@@ -149,7 +155,7 @@ class LoadRun {
         run_rng_(options.seed),
         breakers_(agent::CircuitBreakerConfig{plan.main->agent.tools.breaker_failures,
                                               plan.main->agent.tools.breaker_open_ms}),
-        post_call_(scheduler_, agent::PostCallQueueConfig{options.post_call_queue},
+        post_call_(scheduler_, MakePostCallConfig(options),
                    [this](agent::PostCallResult result) { OnReport(std::move(result)); }) {
     const FakesSpec& fakes = plan.main->fakes;
     limiters_.stt = MakeLimiter(scheduler_, fakes.stt.capacity);
@@ -484,7 +490,7 @@ RunResult RunScenario(const Scenario& scenario, const fakes::LlmScript& script,
   RunPlan plan;
   plan.main = &scenario;
   plan.scenarios.push_back(
-      PlannedScenario{&scenario, std::make_shared<const fakes::LlmScript>(script)});
+      PlannedScenario{&scenario, std::make_shared<const fakes::LlmScript>(script), nullptr});
   return RunScenario(plan, options, store);
 }
 
