@@ -114,14 +114,21 @@ TEST_F(AgentFeatures, DestructiveToolRunsOnlyAfterTheCallersYes) {
   EXPECT_EQ(r.calls_passed, 3);
   EXPECT_EQ(Metric(r.run_id, "tool_side_effects"), 6);  // a cancellation and a transfer per call
   int cancels = 0;
+  int reused = 0;
   for (const ToolCallRow& row : store_->LoadToolCalls(r.run_id)) {
     if (row.name != "cancel_order") continue;
+    EXPECT_NE(row.result_json.find("\"cancelled\":true"), std::string::npos) << row.result_json;
+    if (row.decision == "reused") {  // asked again: the first result, nothing run
+      ++reused;
+      EXPECT_EQ(row.reason, "duplicate_request");
+      continue;
+    }
     ++cancels;
     EXPECT_EQ(row.decision, "executed");
     EXPECT_TRUE(row.confirmed);
-    EXPECT_NE(row.result_json.find("\"cancelled\":true"), std::string::npos) << row.result_json;
   }
   EXPECT_EQ(cancels, 3);
+  EXPECT_EQ(reused, 3);
   // The slow order look-up (p50 2 s) plays the filler in some calls, and the caller's
   // wait_for-free turn still hears the looked-up answer.
   EXPECT_GE(CountEvents(r.run_id, 3, "tool_filler"), 1);
