@@ -1,14 +1,8 @@
 #include "agent/pipeline/endpointer.h"
 
-#include <cmath>
 #include <utility>
 
 namespace callsim::agent {
-namespace {
-
-int64_t MsToUs(double ms) { return std::llround(ms * kMicrosPerMs); }
-
-}  // namespace
 
 const char* EndpointReasonName(EndpointReason reason) {
   return reason == EndpointReason::kMaxTurn ? "max_turn" : "silence";

@@ -13,7 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-int64_t MsToUs(double ms) { return std::llround(ms * kMicrosPerMs); }
 
 // A span in milliseconds, or null when either end was not reached.
 json SpanMs(int64_t from_us, int64_t to_us) {
@@ -21,12 +20,6 @@ json SpanMs(int64_t from_us, int64_t to_us) {
   return json(static_cast<double>(to_us - from_us) / kMicrosPerMs);
 }
 
-bool HasText(const std::string& text) {
-  for (char c : text) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return true;
-  }
-  return false;
-}
 
 const char* ReplyKindName(int kind) {
   static constexpr const char* kNames[] = {"greeting", "answer", "apology", "prompt", "resume"};

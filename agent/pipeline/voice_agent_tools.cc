@@ -14,12 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-int64_t MsToUs(double ms) { return std::llround(ms * kMicrosPerMs); }
-
-bool HasText(const std::string& text) {
-  return text.find_first_not_of(" \t\r\n") != std::string::npos;
-}
-
 // The caller's answer to a confirmation question: 1 yes, 0 no, -1 neither (or both).
 int YesOrNo(const std::string& text) {
   // Plain assent only: "please" or "go" also come in "repeat that please", "go back".

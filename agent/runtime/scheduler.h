@@ -3,6 +3,7 @@
 // time; a real-time adapter runs the same tasks against a steady clock.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 
@@ -13,6 +14,9 @@ inline constexpr TaskId kNoTask = 0;
 
 inline constexpr int64_t kMicrosPerMs = 1000;
 inline constexpr int64_t kMicrosPerSecond = 1000000;
+
+// A configured duration in milliseconds as Scheduler time, rounded to the nearest microsecond.
+inline int64_t MsToUs(double ms) { return std::llround(ms * static_cast<double>(kMicrosPerMs)); }
 
 class Scheduler {
  public:

@@ -38,4 +38,8 @@ std::string NormalizeText(std::string_view text) {
   return out;
 }
 
+bool HasText(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") != std::string_view::npos;
+}
+
 }  // namespace callsim::agent

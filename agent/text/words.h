@@ -13,5 +13,7 @@ namespace callsim::agent {
 std::vector<std::string> NormalizeWords(std::string_view text);
 // The normalized words joined by single spaces.
 std::string NormalizeText(std::string_view text);
+// True when `text` holds anything but spaces, tabs and line breaks (something to say).
+bool HasText(std::string_view text);
 
 }  // namespace callsim::agent

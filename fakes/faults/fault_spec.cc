@@ -2,14 +2,14 @@
 
 #include <cmath>
 
+#include "agent/runtime/scheduler.h"
+
 namespace callsim::fakes {
 namespace {
 
-constexpr int64_t kUsPerMs = 1000;
-
 bool IsRate(double r) { return std::isfinite(r) && r >= 0 && r <= 1; }
 
-int64_t MsToUs(double ms) { return std::llround(ms * kUsPerMs); }
+using agent::MsToUs;
 
 }  // namespace
 

@@ -16,7 +16,7 @@ std::string CheckRange(const std::string& field, double value, double lo, double
   return field + buf;
 }
 
-int64_t MsToUs(double ms) { return static_cast<int64_t>(std::llround(ms * 1000.0)); }
+using agent::MsToUs;
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 constexpr double kParetoShape = 2.5;

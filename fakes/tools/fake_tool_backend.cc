@@ -29,7 +29,7 @@ std::string CheckRate(const char* field, double rate) {
   return std::string(field) + " must be in [0, 1] (got " + Number(rate) + ")";
 }
 
-int64_t MsToUs(double ms) { return static_cast<int64_t>(std::llround(ms * 1000.0)); }
+using agent::MsToUs;
 
 }  // namespace
 

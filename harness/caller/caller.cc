@@ -12,7 +12,7 @@ int64_t SamplesToUs(size_t samples) {
   return static_cast<int64_t>(samples) * agent::kMicrosPerSecond / agent::kSampleRateHz;
 }
 
-int64_t MsToUs(double ms) { return static_cast<int64_t>(std::llround(ms * 1000.0)); }
+using agent::MsToUs;
 
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 

@@ -320,9 +320,8 @@ void LoadRun::EnqueueReport(const CallRecord& r) {
   agent::PostCallJob job;
   job.call_id = std::to_string(r.call_id);
   for (const agent::ChatMessage& m : r.transcript) {
-    if (m.role == "user" || m.role == "assistant") {
-      if (m.tool_name.empty()) job.input.transcript.push_back({m.role, m.content, 0});
-    }
+    const bool spoken = (m.role == "user" || m.role == "assistant") && m.tool_name.empty();
+    if (spoken) job.input.transcript.push_back({m.role, m.content, 0});
   }
   for (const ToolCallRow& t : r.tool_calls) {
     job.input.tools.push_back({t.name, t.decision, t.reason, t.arguments_json, t.result_json});

@@ -58,14 +58,20 @@ agent::MediaEndpointConfig MakeMediaConfig(const Scenario& s, uint32_t ssrc) {
   return config;
 }
 
+// A scenario outage { start_ms, duration_ms } as the fakes' [start_ms, end_ms) window.
+template <typename Window>
+std::vector<Window> OutageWindows(const std::vector<OutageSpec>& outages) {
+  std::vector<Window> windows;
+  for (const OutageSpec& o : outages) windows.push_back({o.start_ms, o.start_ms + o.duration_ms});
+  return windows;
+}
+
 fakes::FaultSpec MakeFaultSpec(const FaultsSpec& spec) {
   fakes::FaultSpec faults;
   faults.error_rate = spec.error_rate;
   faults.timeout_rate = spec.timeout_rate;
   faults.drop_rate = spec.drop_rate;
-  for (const OutageSpec& o : spec.outages) {
-    faults.outages.push_back({o.start_ms, o.start_ms + o.duration_ms});
-  }
+  faults.outages = OutageWindows<fakes::OutageWindow>(spec.outages);
   return faults;
 }
 
@@ -88,9 +94,7 @@ std::map<std::string, fakes::FakeToolBackendSpec> MakeToolBackendSpecs(
     b.latency = spec.latency;
     b.error_rate = spec.error_rate;
     b.timeout_rate = spec.timeout_rate;
-    for (const OutageSpec& o : spec.outages) {
-      b.outages.push_back({o.start_ms, o.start_ms + o.duration_ms});
-    }
+    b.outages = OutageWindows<fakes::ToolOutage>(spec.outages);
   }
   return out;
 }
@@ -211,7 +215,7 @@ SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
                 EndWith(reason, "completed", CallEndedBy::kCaller);
               }) {
   if (services.metrics) metrics_sink_ = std::make_unique<agent::MetricsEventSink>(log_, *services.metrics);
-  BuildProviders(script, run_rng, services);
+  BuildProviders(script, run_rng);
   static const std::vector<agent::ToolSpec> kNoTools;
   agent_ = std::make_unique<agent::VoiceAgent>(
       scheduler, MakeAgentConfig(scenario.agent, services.tools ? *services.tools : kNoTools),
@@ -247,8 +251,7 @@ agent::EventSink& SimCall::AgentSink() {
 }
 
 // Fakes -> fault injection -> (secondary) -> retry and failover -> the agent.
-void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& run_rng,
-                             const CallServices& services) {
+void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& run_rng) {
   const FakesSpec& f = scenario_.fakes;
   auto fork = [&](const char* what) { return run_rng.Fork(Key(call_id_, what)); };
   agent::SttProvider* stt = WithFaults<fakes::FaultyStt, agent::SttProvider>(
@@ -277,7 +280,6 @@ void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& r
     tts2 = WithFaults<fakes::FaultyTts, agent::TtsProvider>(
         scheduler_, fork("tts2_faults"), f.tts.secondary.faults, tts2_.get(), &tts_layers_);
   }
-  (void)services;
   if (scenario_.agent.fallback.enabled) {
     const agent::RetryPolicy policy = MakeRetryPolicy(scenario_.agent.fallback);
     // The caller audio kept for a replay after an STT failure: a turn longer than this loses

@@ -112,8 +112,7 @@ class SimCall {
   CallLog log_;
   std::vector<std::string> hypotheses_;
 
-  void BuildProviders(const fakes::LlmScript& script, const agent::Rng& run_rng,
-                      const CallServices& services);
+  void BuildProviders(const fakes::LlmScript& script, const agent::Rng& run_rng);
   void OnToolAudit(int64_t t_us, const nlohmann::json& detail);
   agent::EventSink& AgentSink();
 
