@@ -282,10 +282,10 @@ void VoiceAgent::CancelTools(const char* reason) {
   reply_.filler_timer = kNoTask;
   for (ToolRun& run : reply_.tools) {
     if (run.done) continue;
-    if (run.confirmed && run.invocation && state_ != AgentState::kEnded &&
-        std::string_view(reason) != "hangup" && std::string_view(reason) != "max_call") {
+    if (run.confirmed && run.invocation) {
+      // The caller said yes: let it finish (EndCall settles what is still running at the end).
       run.done = true;
-      detached_runs_.push_back(std::move(run));  // the caller said yes: let it finish
+      detached_runs_.push_back(std::move(run));
       continue;
     }
     if (run.invocation) run.invocation->Cancel();

@@ -149,6 +149,40 @@ TEST(VoiceAgentEdgeTest, SilenceWatchdogRunsAfterATtsFailure) {
   EXPECT_GE(r.ev.Count("silence_prompt"), 1);
 }
 
+// The caller said yes and the destructive run is under way when the caller speaks again: the run
+// is not abandoned half way; it finishes, is audited as executed, and its result joins the history.
+TEST(VoiceAgentEdgeTest, ConfirmedRunFinishesWhenTheCallerSpeaksOverIt) {
+  Rig r;
+  AgentConfig c;
+  c.greeting = "Hi.";
+  r.stt.finals = {"cancel my order", "yes", "hello"};
+  LlmScript s1{{{200, "Sure."}}, 300, -1, {ToolCallRequest{"c1", "cancel_order", "{}"}}};
+  LlmScript s2{{{100, "Hello."}}, 200};
+  LlmScript s3{{{100, "Hello again."}}, 200};
+  r.llm.scripts = {s1, s2, s3};
+  r.be.delay_ms = 3000;
+  r.caller = {{1000 * kMs, 1500 * kMs}, {8000 * kMs, 8500 * kMs}, {9500 * kMs, 10000 * kMs}};
+  r.Build(c);
+  r.Start(20000);
+  EXPECT_EQ(r.be.calls, 1);
+  // The reply running the tool was cut off while the tool ran (else this tests nothing).
+  bool started = false;
+  bool cut_while_running = false;
+  for (const auto& e : r.ev.events) {
+    if (e.kind == "tool_started") started = true;
+    if (e.kind == "tool_audit") started = false;
+    if (started && e.kind == "reply_cancelled") cut_while_running = true;
+  }
+  EXPECT_TRUE(cut_while_running);
+  int finished_late = 0;
+  for (const auto& e : r.ev.events) {
+    if (e.kind != "tool_audit") continue;
+    EXPECT_NE(e.detail["decision"], "cancelled") << e.detail.dump();
+    finished_late += e.detail["reason"] == "finished_after_interruption";
+  }
+  EXPECT_EQ(finished_late, 1);
+}
+
 // A fast tool, a reply that ends the call, the agent destroyed by its owner: no timer of the
 // finished reply may fire afterwards (a filler on a freed agent).
 TEST(VoiceAgentEdgeTest, FinishedReplyLeavesNoFillerTimer) {
