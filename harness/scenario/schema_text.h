@@ -1,6 +1,6 @@
 // The scenario JSON Schema (draft-07), compiled in: scenarios/schema.json is the truth about the
-// scenario format, and this is a byte-for-byte copy of it so the binary needs no file at run time.
-// A test (tests/harness/scenario/schema_test.cc) fails when the two drift apart.
+// scenario format, and the build compiles it in (schema_text.cc.in, filled by CMake at configure
+// time) so the binary needs no file at run time.
 #pragma once
 
 #include <string_view>
