@@ -1,33 +1,47 @@
 # callsim: two commands do everything on a fresh Debian 12 machine (as root):
 #   make demo   install what is missing, build (Release), run the bundled scenarios
 #   make test   install what is missing, build, run the whole suite through ctest
+#   make test-sanitize   the whole suite again, built with ASan and UBSan (build-sanitize/)
+#   make fuzz   libFuzzer targets (clang), FUZZ_SECONDS each (build-fuzz/); make fuzz-smoke: 10 s each
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DB ?= $(BUILD_DIR)/demo.db
 DEMO_SEED ?= 1
+SANITIZE_DIR ?= build-sanitize
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
 # Debian 12 packages the build and the tests need.
 PACKAGES := g++ make cmake pkg-config sqlite3 \
   libboost-dev libopus-dev libsndfile1-dev libsrtp2-dev nlohmann-json3-dev libsqlite3-dev \
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev \
-  libvalijson-dev libsoxr-dev libssl-dev prometheus
+  libvalijson-dev libsoxr-dev libssl-dev libre2-dev prometheus
+# The fuzz targets need clang and its libFuzzer runtime.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 
 # apt-get needs root; a non-root user goes through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps deps-fuzz build demo test test-sanitize fuzz fuzz-smoke bench clean
 
 all: build
 
 deps:
-	@missing=""; for p in $(PACKAGES); do \
+	@$(MAKE) --no-print-directory install-packages INSTALL="$(PACKAGES)"
+
+deps-fuzz: deps
+	@$(MAKE) --no-print-directory install-packages INSTALL="$(FUZZ_PACKAGES)"
+
+install-packages:
+	@missing=""; for p in $(INSTALL); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "all build dependencies are installed"; fi
+	else echo "installed: $(words $(INSTALL)) packages"; fi
 
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
@@ -48,8 +62,24 @@ demo: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# ASan + UBSan over the whole suite; a report fails the test that caused it.
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLSIM_SANITIZE=ON
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps-fuzz
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLSIM_FUZZ=ON \
+	  -DCMAKE_CXX_COMPILER=clang++-14
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
 bench: build
 	$(BUILD_DIR)/callsim_bench
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

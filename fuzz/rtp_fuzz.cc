@@ -1,0 +1,35 @@
+// RTP packets and RFC 4733 telephone events from the network: any bytes parse or are refused
+// with a reason; what parses serializes back to a packet that parses to the same fields.
+#include <string>
+#include <vector>
+
+#include "agent/media/rtp.h"
+#include "agent/media/telephone_event.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace callsim::agent;
+  RtpPacket packet;
+  std::string error;
+  if (!ParseRtp({data, size}, &packet, &error)) {
+    if (error.empty()) __builtin_trap();
+    return 0;
+  }
+  const std::vector<uint8_t> again = SerializeRtp(packet);
+  RtpPacket reparsed;
+  if (!ParseRtp(again, &reparsed, &error) || reparsed.sequence != packet.sequence ||
+      reparsed.timestamp != packet.timestamp || reparsed.ssrc != packet.ssrc ||
+      reparsed.payload_type != packet.payload_type || reparsed.payload != packet.payload ||
+      reparsed.csrcs != packet.csrcs || reparsed.extension_data != packet.extension_data) {
+    __builtin_trap();
+  }
+  TelephoneEvent event;
+  if (ParseTelephoneEvent(packet.payload, &event, &error)) {
+    TelephoneEvent back;
+    const auto bytes = SerializeTelephoneEvent(event);
+    if (!ParseTelephoneEvent(bytes, &back, &error) || back.event != event.event ||
+        back.end != event.end || back.duration != event.duration) {
+      __builtin_trap();
+    }
+  }
+  return 0;
+}
