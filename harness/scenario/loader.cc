@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <tuple>
 
 #include <yaml-cpp/yaml.h>
@@ -74,6 +75,33 @@ std::string BaseDir(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// Paths, for "is any of them at or above / at or under this one" in O(log n) per question: a
+// scenario can hold hundreds of thousands of findings (one per unknown key), so a scan per error
+// would be quadratic.
+class PathSet {
+ public:
+  void Insert(const std::string& path) { paths_.insert(path); }
+  // True when some path in the set is `path` or a parent of it (IsSameOrUnder(path, p)).
+  bool HasSameOrAbove(const std::string& path) const {
+    if (paths_.count("")) return true;
+    for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+      if (paths_.count(path.substr(0, dot))) return true;
+    }
+    return !path.empty() && paths_.count(path) > 0;
+  }
+  // True when some path in the set is `path` or inside it (IsSameOrUnder(p, path)).
+  bool HasSameOrUnder(const std::string& path) const {
+    if (path.empty()) return !paths_.empty();
+    if (paths_.count(path)) return true;
+    const std::string prefix = path + ".";  // everything under it sorts together from here
+    const auto it = paths_.lower_bound(prefix);
+    return it != paths_.end() && it->compare(0, prefix.size(), prefix) == 0;
+  }
+
+ private:
+  std::set<std::string> paths_;
+};
+
 // One list from the schema's findings and the typed parser's errors, without saying anything
 // twice. The schema's per-value findings (type, range, enum, unknown or missing key, list size)
 // come first and win: a typed error at or under the path of one is the same problem. The typed
@@ -84,22 +112,22 @@ std::vector<ScenarioError> Merge(const ParseContext& ctx,
                                  const std::vector<SchemaFinding>& findings,
                                  std::vector<ScenarioError> typed) {
   std::vector<ScenarioError> out;
+  PathSet schema_paths;
   for (const SchemaFinding& f : findings) {
-    if (!f.deferred) out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+    if (f.deferred) continue;
+    out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+    schema_paths.Insert(f.path);
   }
-  const size_t schema_count = out.size();
+  PathSet out_paths = schema_paths;
   for (ScenarioError& e : typed) {
-    const auto first = out.begin();
-    const bool same =
-        std::any_of(first, first + static_cast<std::ptrdiff_t>(schema_count),
-                    [&](const ScenarioError& s) { return IsSameOrUnder(e.path, s.path); });
-    if (!same) out.push_back(std::move(e));
+    if (schema_paths.HasSameOrAbove(e.path)) continue;
+    out_paths.Insert(e.path);
+    out.push_back(std::move(e));
   }
   for (const SchemaFinding& f : findings) {
-    const bool explained = std::any_of(out.begin(), out.end(), [&](const ScenarioError& e) {
-      return IsSameOrUnder(e.path, f.path);
-    });
-    if (f.deferred && !explained) out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+    if (!f.deferred || out_paths.HasSameOrUnder(f.path)) continue;
+    out_paths.Insert(f.path);
+    out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
   }
   return out;
 }

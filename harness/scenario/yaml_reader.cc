@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <unordered_map>
 
 namespace callsim::harness {
 namespace {
@@ -317,7 +318,9 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
     return;
   }
   is_map_ = true;
-  std::vector<Field> seen;  // every plain key once, known or not, to find duplicates
+  // Every plain key once, known or not, with where it was first seen, to find duplicates. A hash
+  // set, not a scan of the keys so far: a map may hold hundreds of thousands of (unknown) keys.
+  std::unordered_map<std::string, YAML::Mark> seen;
   for (auto it = v.begin(); it != v.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
@@ -326,17 +329,15 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
       continue;
     }
     Field entry{field.Child(key.Scalar()), key, it->second};
-    const auto first = std::find_if(seen.begin(), seen.end(),
-                                    [&](const Field& s) { return s.path == entry.path; });
-    if (first != seen.end()) {
-      const SourceLocation at = ctx.Locate(first->path, first->key.Mark());
+    const auto [first, inserted] = seen.try_emplace(key.Scalar(), key.Mark());
+    if (!inserted) {
+      const SourceLocation at = ctx.Locate(entry.path, first->second);
       ctx.Error(entry.path, key.Mark(),
                 "duplicate key " + key.Scalar() +
                     (at.line > 0 ? " (first at line " + std::to_string(at.line) + ")" : ""));
       ++rejected_keys_;
       continue;
     }
-    seen.push_back(entry);
     if (std::find(known.begin(), known.end(), key.Scalar()) == known.end()) {
       ++rejected_keys_;
       ctx.Error(entry.path, key.Mark(), UnknownKeyMessage(key.Scalar(), known, noun));
