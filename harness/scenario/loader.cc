@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <tuple>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/runtime/input_file.h"
+#include "agent/text/utf8.h"
 #include "harness/scenario/overrides.h"
 #include "harness/scenario/scenario_parser.h"
 #include "harness/scenario/schema_check.h"
@@ -42,6 +43,11 @@ std::optional<YAML::Node> ParseYaml(const std::string& text, const std::string& 
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard, far deeper than ours
+    errors->push_back({At(file, e.mark), "",
+                       "the scenario nests deeper than " + std::to_string(kMaxYamlDepth) +
+                           " levels"});
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     errors->push_back({At(file, e.mark), "", e.msg});
     return std::nullopt;
@@ -210,6 +216,13 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
         path, "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"));
     return result;
   }
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(yaml_text)) {
+    const agent::TextPosition at = agent::PositionOf(yaml_text, *bad);
+    result.errors.push_back({{path, static_cast<int>(at.line), static_cast<int>(at.column)}, "",
+                             agent::InvalidUtf8Message(yaml_text, *bad) +
+                                 "; a scenario must be UTF-8 text"});
+    return result;
+  }
   std::optional<YAML::Node> root = ParseYaml(yaml_text, path, &result.errors);
   if (!root) return result;
   std::vector<AppliedOverride> applied = ApplyOverrides(set_overrides, *root, &result.errors);
@@ -241,24 +254,18 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
 LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set_overrides,
                     bool nested) {
   LoadResult result;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    result.errors.push_back(FileError(path, std::filesystem::exists(path, ec)
-                                                ? "cannot read the scenario: not a regular file"
-                                                : "cannot read the scenario: no such file"));
-    return result;
-  }
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxScenarioBytes) {
+  // The path is stored with the run (as JSON, which must be UTF-8) and relative paths inside the
+  // scenario resolve against it.
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(path)) {
     result.errors.push_back(FileError(
-        path, ec ? "cannot read the scenario: " + ec.message()
-                 : "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"));
+        path, "cannot read the scenario: its path has " + agent::InvalidUtf8Message(path, *bad) +
+                  "; rename it"));
     return result;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad() || !in.is_open()) {
-    result.errors.push_back(FileError(path, "cannot read the scenario"));
+  std::string text;
+  std::string error;
+  if (!agent::ReadRegularFile(path, kMaxScenarioBytes, &text, &error)) {
+    result.errors.push_back(FileError(path, "cannot read the scenario: " + error));
     return result;
   }
   return LoadText(text, path, set_overrides, nested);

@@ -8,6 +8,8 @@
 #include <limits>
 #include <unordered_map>
 
+#include "agent/runtime/input_file.h"
+
 namespace callsim::harness {
 namespace {
 
@@ -294,11 +296,15 @@ bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base
   }
   if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
   path = path.lexically_normal();
-  std::error_code ec;
-  if (given.empty() || !std::filesystem::is_regular_file(path, ec)) {
+  const std::string problem = given.empty() ? "no such file" : agent::RegularFileProblem(path);
+  if (problem == "no such file") {
     ctx.Error(f.path, f.key.Mark(),
               "no such file: " + path.string() +
                   " (relative paths start at the scenario's folder)");
+    return false;
+  }
+  if (!problem.empty()) {  // a directory, a FIFO, a device: say so
+    ctx.Error(f.path, f.key.Mark(), path.string() + ": " + problem);
     return false;
   }
   *out = path.string();

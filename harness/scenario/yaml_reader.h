@@ -113,7 +113,8 @@ bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::st
                 std::string* out);
 // A path to an existing regular file, relative paths resolved against `base_dir` (the scenario's
 // folder). With `extensions` (lowercase, with the dot), the name must end in one of them, in any
-// case. Writes the resolved, lexically normal path.
+// case. A directory, FIFO or device is reported as what it is; the file is only stat'ed, never
+// opened, so a FIFO cannot block. Writes the resolved, lexically normal path.
 bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
                       std::initializer_list<std::string_view> extensions, std::string* out);
 
