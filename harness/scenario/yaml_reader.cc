@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "agent/runtime/input_file.h"
+#include "harness/scenario/audio_header.h"
 
 namespace callsim::harness {
 namespace {
@@ -308,6 +309,20 @@ bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base
     return false;
   }
   *out = path.string();
+  return true;
+}
+
+bool ReadAudioFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
+                   double max_seconds, std::string* out) {
+  std::string path;
+  if (!ReadExistingFile(ctx, f, base_dir, {".wav", ".flac"}, &path)) return false;
+  AudioHeader header;
+  std::string error;
+  if (!OpenAudioFile(path, max_seconds, &header, &error)) {
+    ctx.Error(f.path, f.mark(), path + ": " + error);
+    return false;
+  }
+  *out = std::move(path);
   return true;
 }
 
