@@ -1,10 +1,7 @@
 #include "agent/observability/agent_metrics.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -12,6 +9,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include "agent/runtime/output_file.h"
 
 namespace callsim::agent {
 namespace {
@@ -29,12 +28,6 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
 }
 
 bool ValidLatency(double seconds) { return std::isfinite(seconds) && seconds >= 0; }
-
-// Reads errno first, before building the message can change it.
-std::string ErrnoText(std::string_view what, const std::string& path) {
-  const int err = errno;
-  return std::string(what) + " " + path + ": " + std::strerror(err);
-}
 
 }  // namespace
 
@@ -254,27 +247,7 @@ std::string AgentMetrics::Exposition() const {
 }
 
 bool AgentMetrics::WriteExposition(const std::string& path, std::string* error) const {
-  const std::string text = Exposition();
-  const std::string temp_path = path + ".tmp";
-  std::FILE* file = std::fopen(temp_path.c_str(), "wb");
-  if (file == nullptr) {
-    *error = ErrnoText("cannot create", temp_path);
-    return false;
-  }
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  std::string write_error = written ? "" : ErrnoText("cannot write", temp_path);
-  if (std::fclose(file) != 0 && write_error.empty()) {
-    write_error = ErrnoText("cannot close", temp_path);
-  }
-  if (write_error.empty() && std::rename(temp_path.c_str(), path.c_str()) != 0) {
-    write_error = ErrnoText("cannot rename", temp_path + " to " + path);
-  }
-  if (!write_error.empty()) {
-    std::remove(temp_path.c_str());
-    *error = std::move(write_error);
-    return false;
-  }
-  return true;
+  return WriteOutputFile(path, Exposition(), error);
 }
 
 }  // namespace callsim::agent

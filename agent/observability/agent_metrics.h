@@ -103,9 +103,10 @@ class AgentMetrics {
   // The text exposition format (what a /metrics scrape returns). Series within a family are
   // sorted by their labels, so the text depends only on what was recorded.
   std::string Exposition() const;
-  // Writes Exposition() to `path` atomically: to "<path>.tmp" first, then renamed over `path`
-  // (so a node-exporter textfile collector never reads half a file). Single writer per path.
-  // On failure returns false with `*error` saying what failed (the temp file is removed).
+  // Writes Exposition() to `path` with WriteOutputFile (agent/runtime/output_file.h): a regular
+  // file is replaced atomically (a node-exporter textfile collector never reads half a file); a
+  // FIFO, a device or /dev/stdout is written in place. On failure returns false with `*error`
+  // saying what failed.
   bool WriteExposition(const std::string& path, std::string* error) const;
 
   // The registry, for a scrape endpoint (prometheus::Exposer::RegisterCollectable) or tests.

@@ -1,5 +1,6 @@
 #include "fakes/llm/rule_llm.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -12,6 +13,8 @@
 #include <string_view>
 #include <utility>
 
+#include "agent/runtime/input_file.h"
+#include "agent/text/utf8.h"
 #include "agent/text/words.h"
 
 namespace callsim::fakes {
@@ -365,10 +368,18 @@ bool ParseLlmScript(const std::string& yaml_text, const std::string& name_for_er
                     LlmScript* out, std::string* error) {
   ParseContext ctx;
   ctx.name = name_for_errors;
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(yaml_text)) {
+    const agent::TextPosition at = agent::PositionOf(yaml_text, *bad);
+    *error = name_for_errors + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+             ": " + agent::InvalidUtf8Message(yaml_text, *bad) + "; a script must be UTF-8 text";
+    return false;
+  }
   LlmScript script;
   try {
     const YAML::Node root = YAML::Load(yaml_text);
     ParseRoot(root, &script, ctx);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp says only "bad file"
+    ctx.Fail(e.mark, "nesting too deep");
   } catch (const YAML::Exception& e) {
     ctx.Fail(e.mark, e.msg);
   } catch (const std::exception& e) {
@@ -383,25 +394,10 @@ bool ParseLlmScript(const std::string& yaml_text, const std::string& name_for_er
 }
 
 bool LoadLlmScript(const std::string& path, LlmScript* out, std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *error = path + ":1:1: cannot open: " + std::strerror(errno);
-    return false;
-  }
   std::string text;
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text.size() <= kMaxLlmScriptBytes) {
-    text.append(buf, n);
-  }
-  const bool read_error = std::ferror(f) != 0;
-  std::fclose(f);
-  if (read_error) {
-    *error = path + ":1:1: read error";
-    return false;
-  }
-  if (text.size() > kMaxLlmScriptBytes) {
-    *error = path + ":1:1: larger than " + std::to_string(kMaxLlmScriptBytes) + " bytes";
+  std::string problem;
+  if (!agent::ReadRegularFile(path, kMaxLlmScriptBytes, &text, &problem)) {
+    *error = path + ": cannot read the LLM script: " + problem;
     return false;
   }
   return ParseLlmScript(text, path, out, error);

@@ -7,13 +7,10 @@
 #include <memory>
 
 #include "agent/media/frame.h"
+#include "harness/scenario/audio_header.h"
 
 namespace callsim::harness {
 namespace {
-
-struct SndfileCloser {
-  void operator()(SNDFILE* file) const { sf_close(file); }
-};
 
 // The channel mean of interleaved frames.
 std::vector<float> MixDown(const std::vector<float>& interleaved, int channels) {
@@ -46,22 +43,9 @@ std::string ResampleTo16k(int rate_hz, std::vector<float>* mono) {
 
 bool DecodeAudioFile(const std::string& path, double max_seconds, DecodedAudio* out,
                      std::string* error) {
-  SF_INFO info{};
-  std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file) {
-    *error = std::string("cannot open: ") + sf_strerror(nullptr);
-    return false;
-  }
-  if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000 || info.frames < 1) {
-    *error = "no audio (" + std::to_string(info.frames) + " frames, " +
-             std::to_string(info.channels) + " channels, " + std::to_string(info.samplerate) +
-             " Hz)";
-    return false;
-  }
-  if (static_cast<double>(info.frames) / info.samplerate > max_seconds) {
-    *error = "longer than " + std::to_string(static_cast<int>(max_seconds)) + " s";
-    return false;
-  }
+  AudioHeader info;
+  AudioFile file = OpenAudioFile(path, max_seconds, &info, error);
+  if (!file) return false;
   std::vector<float> interleaved(static_cast<size_t>(info.frames) *
                                  static_cast<size_t>(info.channels));
   const sf_count_t read = sf_readf_float(file.get(), interleaved.data(), info.frames);
@@ -70,10 +54,10 @@ bool DecodeAudioFile(const std::string& path, double max_seconds, DecodedAudio* 
     return false;
   }
   interleaved.resize(static_cast<size_t>(read) * static_cast<size_t>(info.channels));
-  out->source_rate_hz = info.samplerate;
+  out->source_rate_hz = info.sample_rate_hz;
   out->source_channels = info.channels;
   out->samples = MixDown(interleaved, info.channels);
-  *error = ResampleTo16k(info.samplerate, &out->samples);
+  *error = ResampleTo16k(info.sample_rate_hz, &out->samples);
   return error->empty();
 }
 

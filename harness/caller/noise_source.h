@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/runtime/rng.h"
+#include "harness/scenario/audio_header.h"  // kMaxNoiseFileSeconds
 #include "harness/scenario/scenario.h"
 
 namespace callsim::harness {
@@ -46,8 +47,6 @@ inline constexpr double kBabbleNormalizeSeconds = 5;
 // which is the point. Normalized by the RMS of its first kBabbleNormalizeSeconds. Memory: one
 // word burst (7 KB) per talker.
 std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng);
-
-inline constexpr double kMaxNoiseFileSeconds = 600;
 
 // A noise recording decoded (libsndfile), mixed down to mono (channel mean), resampled to 16 kHz
 // (libsoxr), scaled to unit RMS over the whole file and clamped to +-kMaxNoiseSample. Immutable,

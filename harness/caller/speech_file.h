@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace callsim::harness {
+#include "harness/scenario/audio_header.h"  // kMaxSpeechFileSeconds
 
-// A bound: longer files are refused (a caller's turn, not a recording of a whole call).
-inline constexpr double kMaxSpeechFileSeconds = 300;
+namespace callsim::harness {
 
 struct SpeechClip {
   std::vector<int16_t> samples;  // 16 kHz mono, at least one sample

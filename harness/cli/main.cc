@@ -2,9 +2,12 @@
 // scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
 // 99 an expectation or threshold failed, 2 invalid input (nothing run), 1 internal error.
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +15,13 @@
 
 #include "agent/observability/agent_metrics.h"
 #include "agent/pipeline/voice_agent.h"
+#include "agent/runtime/output_file.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/measure/wer.h"
 #include "harness/run/progress.h"
 #include "harness/run/runner.h"
 #include "harness/run/sweep.h"
+#include "harness/scenario/limits.h"
 #include "harness/scenario/loader.h"
 #include "harness/store/store.h"
 #include "reports/summary.h"
@@ -33,6 +38,58 @@ constexpr int kExitInvalid = 2;
 std::atomic<bool> g_abort{false};
 
 extern "C" void OnSignal(int) { g_abort.store(true); }
+
+// A whole number written in decimal digits only (no sign, spaces or prefix) in [lo, hi]. CLI11's
+// own conversion reads "-1" as 2^64 - 1, so numeric flags are taken as text and read here.
+std::optional<uint64_t> ParseFlagNumber(const std::string& text, uint64_t lo, uint64_t hi) {
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || v < lo || v > hi) return std::nullopt;
+  return v;
+}
+
+// The flags' values, checked before anything is read or run; false after printing what is wrong
+// ("callsim: --seed: ...").
+struct Flags {
+  std::optional<std::string> seed_text;
+  std::optional<uint64_t> seed;
+  std::optional<std::string> callers_text;
+  int callers = 0;
+  std::string db_path = "callsim.db";
+  std::string metrics_out;
+  bool metrics_out_given = false;
+};
+
+bool CheckFlags(Flags* f) {
+  auto fail = [](const std::string& message) {
+    std::cerr << "callsim: " << message << "\n";
+    return false;
+  };
+  if (f->seed_text) {
+    f->seed = ParseFlagNumber(*f->seed_text, 0, std::numeric_limits<uint64_t>::max());
+    if (!f->seed) {
+      return fail("--seed: expected a whole number in [0, " +
+                  std::to_string(std::numeric_limits<uint64_t>::max()) + "], got \"" +
+                  *f->seed_text + "\"");
+    }
+  }
+  if (f->callers_text) {
+    const auto max = static_cast<uint64_t>(harness::limits::kMaxCallers);
+    const std::optional<uint64_t> callers = ParseFlagNumber(*f->callers_text, 1, max);
+    if (!callers) {
+      return fail("--callers: expected a whole number in [1, " + std::to_string(max) +
+                  "], got \"" + *f->callers_text + "\"");
+    }
+    f->callers = static_cast<int>(*callers);
+  }
+  if (f->db_path.empty()) return fail("--db: the path is empty");
+  if (f->metrics_out_given) {
+    const std::string problem = agent::OutputFileProblem(f->metrics_out);
+    if (!problem.empty()) return fail("--metrics-out: " + problem);
+  }
+  return true;
+}
 
 // Loads a scenario (and its mix) and every LLM script it needs; prints every error as
 // file:line:col: message. `plan` points into `*scenario`.
@@ -86,7 +143,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   const harness::RunResult result = harness::RunScenario(plan, options, *store);
-  std::cout << reports::RenderSummary(*store, result.run_id);
+  std::cout << reports::RenderSummary(*store, result.run_id) << std::flush;  // before /dev/stdout
   if (!metrics_out.empty() && !metrics.WriteExposition(metrics_out, &error)) {
     std::cerr << "callsim: --metrics-out: " << error << "\n";
     return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
@@ -167,20 +224,19 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string run_path;
-  std::optional<uint64_t> seed;
-  std::string db_path = "callsim.db";
-  int callers = 0;
+  Flags flags;
   std::vector<std::string> sets;
   CLI::App* run = app.add_subcommand("run", "simulate a scenario's calls and store the results");
   run->add_option("scenario", run_path, "scenario YAML file")->required();
-  run->add_option("--seed", seed, "run seed (default: the scenario's seed, else 1)");
-  run->add_option("--db", db_path, "SQLite database to append the run to")->capture_default_str();
-  run->add_option("--callers", callers, "number of callers (same as --set load.callers=N)")
-      ->check(CLI::PositiveNumber);
+  run->add_option("--seed", flags.seed_text, "run seed (default: the scenario's seed, else 1)");
+  run->add_option("--db", flags.db_path, "SQLite database to append the run to")
+      ->capture_default_str();
+  run->add_option("--callers", flags.callers_text,
+                  "number of callers (same as --set load.callers=N)");
   run->add_option("--set", sets, "override a scenario field: PATH=VALUE (repeatable)");
-  std::string metrics_out;
-  run->add_option("--metrics-out", metrics_out,
-                  "write the agent's Prometheus metrics (text exposition) to this file");
+  CLI::Option* metrics_option =
+      run->add_option("--metrics-out", flags.metrics_out,
+                      "write the agent's Prometheus metrics (text exposition) to this file");
 
   std::vector<std::string> validate_paths;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files; nothing is run");
@@ -189,8 +245,9 @@ int main(int argc, char** argv) {
   std::string sweep_path;
   CLI::App* sweep = app.add_subcommand("sweep", "run a load at several levels and find the knee");
   sweep->add_option("plan", sweep_path, "sweep plan YAML file")->required();
-  sweep->add_option("--seed", seed, "seed for every level (default 1)");
-  sweep->add_option("--db", db_path, "SQLite database to append the runs to")->capture_default_str();
+  sweep->add_option("--seed", flags.seed_text, "seed for every level (default 1)");
+  sweep->add_option("--db", flags.db_path, "SQLite database to append the runs to")
+      ->capture_default_str();
 
   std::string ref_path, hyp_path;
   CLI::App* wer = app.add_subcommand("wer", "word error rate of HYP against REF, line by line");
@@ -203,10 +260,14 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitInvalid;
   }
+  flags.metrics_out_given = metrics_option->count() > 0;
+  if (!CheckFlags(&flags)) return kExitInvalid;
   try {
-    if (*run) return Run(run_path, seed, db_path, callers, sets, metrics_out);
+    if (*run) {
+      return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out);
+    }
     if (*validate) return Validate(validate_paths);
-    if (*sweep) return Sweep(sweep_path, seed, db_path);
+    if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path);
     if (*wer) return Wer(ref_path, hyp_path);
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";

@@ -1,5 +1,6 @@
 #include "harness/scenario/caller_parser.h"
 
+#include "harness/scenario/audio_header.h"
 #include "harness/scenario/limits.h"
 
 namespace callsim::harness {
@@ -15,7 +16,7 @@ void ParseNoise(ParseContext& ctx, const Field& f, const std::string& base_dir, 
   const std::string written_type = type && type->value.IsScalar() ? type->value.Scalar() : "none";
   if (const std::optional<Field> file = n.Get("file")) {
     if (written_type == "file") {
-      ReadExistingFile(ctx, *file, base_dir, {".wav", ".flac"}, &out->file);
+      ReadAudioFile(ctx, *file, base_dir, kMaxNoiseFileSeconds, &out->file);
     } else {
       ctx.Error(file->path, file->key.Mark(), "file applies only to type file");
     }

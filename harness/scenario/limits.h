@@ -34,6 +34,10 @@ inline constexpr NumberRange kPauseMarkerMs{0, 60'000, true};
 inline constexpr int64_t kMaxCallers = 1'000'000;
 inline constexpr size_t kMaxOutages = 1000;
 inline constexpr size_t kMaxTurns = 10000;
+// A `user:` utterance, in characters (about 400 words, two and a half minutes of speech): a
+// caller renders its utterance to audio before speaking, so a megabyte of text would take
+// gigabytes per caller.
+inline constexpr size_t kMaxUtteranceChars = 2000;
 inline constexpr size_t kMaxExpectationsPerTurn = 100;
 inline constexpr int64_t kMinTalkers = 1;
 inline constexpr int64_t kMaxTalkers = 16;

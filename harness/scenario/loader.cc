@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <set>
 #include <tuple>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/runtime/input_file.h"
+#include "agent/text/utf8.h"
 #include "harness/scenario/overrides.h"
 #include "harness/scenario/scenario_parser.h"
 #include "harness/scenario/schema_check.h"
@@ -41,6 +43,11 @@ std::optional<YAML::Node> ParseYaml(const std::string& text, const std::string& 
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard, far deeper than ours
+    errors->push_back({At(file, e.mark), "",
+                       "the scenario nests deeper than " + std::to_string(kMaxYamlDepth) +
+                           " levels"});
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     errors->push_back({At(file, e.mark), "", e.msg});
     return std::nullopt;
@@ -74,6 +81,33 @@ std::string BaseDir(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// Paths, for "is any of them at or above / at or under this one" in O(log n) per question: a
+// scenario can hold hundreds of thousands of findings (one per unknown key), so a scan per error
+// would be quadratic.
+class PathSet {
+ public:
+  void Insert(const std::string& path) { paths_.insert(path); }
+  // True when some path in the set is `path` or a parent of it (IsSameOrUnder(path, p)).
+  bool HasSameOrAbove(const std::string& path) const {
+    if (paths_.count("")) return true;
+    for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+      if (paths_.count(path.substr(0, dot))) return true;
+    }
+    return !path.empty() && paths_.count(path) > 0;
+  }
+  // True when some path in the set is `path` or inside it (IsSameOrUnder(p, path)).
+  bool HasSameOrUnder(const std::string& path) const {
+    if (path.empty()) return !paths_.empty();
+    if (paths_.count(path)) return true;
+    const std::string prefix = path + ".";  // everything under it sorts together from here
+    const auto it = paths_.lower_bound(prefix);
+    return it != paths_.end() && it->compare(0, prefix.size(), prefix) == 0;
+  }
+
+ private:
+  std::set<std::string> paths_;
+};
+
 // One list from the schema's findings and the typed parser's errors, without saying anything
 // twice. The schema's per-value findings (type, range, enum, unknown or missing key, list size)
 // come first and win: a typed error at or under the path of one is the same problem. The typed
@@ -84,22 +118,22 @@ std::vector<ScenarioError> Merge(const ParseContext& ctx,
                                  const std::vector<SchemaFinding>& findings,
                                  std::vector<ScenarioError> typed) {
   std::vector<ScenarioError> out;
+  PathSet schema_paths;
   for (const SchemaFinding& f : findings) {
-    if (!f.deferred) out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+    if (f.deferred) continue;
+    out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+    schema_paths.Insert(f.path);
   }
-  const size_t schema_count = out.size();
+  PathSet out_paths = schema_paths;
   for (ScenarioError& e : typed) {
-    const auto first = out.begin();
-    const bool same =
-        std::any_of(first, first + static_cast<std::ptrdiff_t>(schema_count),
-                    [&](const ScenarioError& s) { return IsSameOrUnder(e.path, s.path); });
-    if (!same) out.push_back(std::move(e));
+    if (schema_paths.HasSameOrAbove(e.path)) continue;
+    out_paths.Insert(e.path);
+    out.push_back(std::move(e));
   }
   for (const SchemaFinding& f : findings) {
-    const bool explained = std::any_of(out.begin(), out.end(), [&](const ScenarioError& e) {
-      return IsSameOrUnder(e.path, f.path);
-    });
-    if (f.deferred && !explained) out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
+    if (!f.deferred || out_paths.HasSameOrUnder(f.path)) continue;
+    out_paths.Insert(f.path);
+    out.push_back({ctx.Locate(f.path, f.mark), f.path, f.message});
   }
   return out;
 }
@@ -182,6 +216,13 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
         path, "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"));
     return result;
   }
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(yaml_text)) {
+    const agent::TextPosition at = agent::PositionOf(yaml_text, *bad);
+    result.errors.push_back({{path, static_cast<int>(at.line), static_cast<int>(at.column)}, "",
+                             agent::InvalidUtf8Message(yaml_text, *bad) +
+                                 "; a scenario must be UTF-8 text"});
+    return result;
+  }
   std::optional<YAML::Node> root = ParseYaml(yaml_text, path, &result.errors);
   if (!root) return result;
   std::vector<AppliedOverride> applied = ApplyOverrides(set_overrides, *root, &result.errors);
@@ -213,24 +254,18 @@ LoadResult LoadText(const std::string& yaml_text, const std::string& path,
 LoadResult LoadFile(const std::string& path, const std::vector<std::string>& set_overrides,
                     bool nested) {
   LoadResult result;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    result.errors.push_back(FileError(path, std::filesystem::exists(path, ec)
-                                                ? "cannot read the scenario: not a regular file"
-                                                : "cannot read the scenario: no such file"));
-    return result;
-  }
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxScenarioBytes) {
+  // The path is stored with the run (as JSON, which must be UTF-8) and relative paths inside the
+  // scenario resolve against it.
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(path)) {
     result.errors.push_back(FileError(
-        path, ec ? "cannot read the scenario: " + ec.message()
-                 : "the scenario is larger than " + std::to_string(kMaxScenarioBytes) + " bytes"));
+        path, "cannot read the scenario: its path has " + agent::InvalidUtf8Message(path, *bad) +
+                  "; rename it"));
     return result;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad() || !in.is_open()) {
-    result.errors.push_back(FileError(path, "cannot read the scenario"));
+  std::string text;
+  std::string error;
+  if (!agent::ReadRegularFile(path, kMaxScenarioBytes, &text, &error)) {
+    result.errors.push_back(FileError(path, "cannot read the scenario: " + error));
     return result;
   }
   return LoadText(text, path, set_overrides, nested);

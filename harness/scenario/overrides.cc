@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "agent/text/utf8.h"
+
 namespace callsim::harness {
 namespace {
 
@@ -158,8 +160,15 @@ std::optional<Override> ParseOverride(const std::string& text, std::vector<Scena
     return std::nullopt;
   }
   o.path = std::move(*segments);
+  const std::string value = text.substr(eq + 1);
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(value)) {
+    AddError(errors, text, path,
+             "the value is not UTF-8 text: " + agent::InvalidUtf8Message(value, *bad) +
+                 " at character " + std::to_string(agent::PositionOf(value, *bad).column));
+    return std::nullopt;
+  }
   try {
-    o.value = YAML::Load(text.substr(eq + 1));
+    o.value = YAML::Load(value);
   } catch (const YAML::Exception& e) {
     AddError(errors, text, path, "the value is not valid YAML: " + e.msg);
     return std::nullopt;

@@ -38,7 +38,7 @@ struct AppliedOverride {
 SourceLocation OverrideLocation(std::string_view text);
 
 // Parses "dotted.path=VALUE". A malformed override (no '=', an empty path or path segment, a VALUE
-// that is not valid YAML) gives nullopt and appends an error located at the override.
+// that is not UTF-8 or not valid YAML) gives nullopt and appends an error located at the override.
 std::optional<Override> ParseOverride(const std::string& text, std::vector<ScenarioError>* errors);
 
 // Sets `o.value` at `o.path` in `root` (a map or null), creating maps for missing keys. A list

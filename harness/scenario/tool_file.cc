@@ -1,10 +1,12 @@
 #include "harness/scenario/tool_file.h"
 
-#include <fstream>
 #include <set>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/runtime/input_file.h"
+#include "agent/text/utf8.h"
 #include "harness/scenario/yaml_json.h"
 #include "harness/scenario/yaml_reader.h"
 
@@ -38,12 +40,22 @@ bool ParseOneTool(ParseContext& ctx, const Field& f, agent::ToolSpec* tool) {
 
 bool ParseToolFile(const std::string& yaml_text, const std::string& name_for_errors,
                    std::vector<agent::ToolSpec>* out, std::string* error) {
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(yaml_text)) {
+    const agent::TextPosition at = agent::PositionOf(yaml_text, *bad);
+    *error = name_for_errors + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+             ": " + agent::InvalidUtf8Message(yaml_text, *bad) + "; a tool file must be UTF-8 text";
+    return false;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
+    // yaml-cpp says only "bad file" when its recursion guard trips.
+    const bool too_deep = dynamic_cast<const YAML::DeepRecursion*>(&e) != nullptr;
     *error = name_for_errors + ":" + std::to_string(e.mark.line + 1) + ":" +
-             std::to_string(e.mark.column + 1) + ": " + e.msg;
+             std::to_string(e.mark.column + 1) + ": " +
+             (too_deep ? "nesting deeper than " + std::to_string(kMaxYamlDepth) + " levels"
+                       : e.msg);
     return false;
   }
   std::vector<ScenarioError> errors;
@@ -72,16 +84,10 @@ bool ParseToolFile(const std::string& yaml_text, const std::string& name_for_err
 }
 
 bool LoadToolFile(const std::string& path, std::vector<agent::ToolSpec>* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = path + ": cannot read the tool file";
-    return false;
-  }
-  std::string text(kMaxToolFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxToolFileBytes) {
-    *error = path + ": larger than " + std::to_string(kMaxToolFileBytes) + " bytes";
+  std::string text;
+  std::string problem;
+  if (!agent::ReadRegularFile(path, kMaxToolFileBytes, &text, &problem)) {
+    *error = path + ": cannot read the tool file: " + problem;
     return false;
   }
   return ParseToolFile(text, path, out, error);

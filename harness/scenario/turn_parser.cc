@@ -1,5 +1,7 @@
 #include "harness/scenario/turn_parser.h"
 
+#include "agent/text/utf8.h"
+#include "harness/scenario/audio_header.h"
 #include "harness/scenario/expectation_parser.h"
 #include "harness/scenario/limits.h"
 #include "harness/scenario/utterance.h"
@@ -25,6 +27,12 @@ constexpr std::string_view kActionList = "user, play, dtmf, silence, repeat, han
 void ParseSay(ParseContext& ctx, const Field& f, Turn* t) {
   std::string text;
   if (!ReadWords(ctx, f, &text)) return;
+  if (const size_t chars = agent::CountCharacters(text); chars > kMaxUtteranceChars) {
+    ctx.Error(f.path, f.mark(),
+              "expected at most " + std::to_string(kMaxUtteranceChars) + " characters, got " +
+                  std::to_string(chars));
+    return;
+  }
   Utterance u;
   std::string error;
   if (!ParseUtterance(text, &u, &error)) {
@@ -38,7 +46,7 @@ void ParseSay(ParseContext& ctx, const Field& f, Turn* t) {
 void ParsePlay(ParseContext& ctx, const Field& f, const std::string& base_dir, Turn* t) {
   MapReader m(ctx, f, {"file", "transcript"});
   if (m.Require("file"))
-    ReadExistingFile(ctx, *m.Get("file"), base_dir, {".wav", ".flac"}, &t->audio_file);
+    ReadAudioFile(ctx, *m.Get("file"), base_dir, kMaxSpeechFileSeconds, &t->audio_file);
   m.String("transcript", &t->audio_transcript);
 }
 

@@ -29,6 +29,8 @@ struct Converter {
   }
 
   bool Convert(const Field& f, size_t depth, nlohmann::json* out) {
+    // Indexed before the bounds are checked, so an error about this node has its line.
+    if (index) index->insert_or_assign(f.path, f);
     if (++nodes > kMaxYamlNodes) {
       return Fail(f.path, "the scenario expands to more than " + std::to_string(kMaxYamlNodes) +
                               " values (YAML aliases?)");
@@ -37,7 +39,6 @@ struct Converter {
       return Fail(f.path, "the scenario nests deeper than " + std::to_string(kMaxYamlDepth) +
                               " levels (an alias to an enclosing node?)");
     }
-    if (index) index->insert_or_assign(f.path, f);
     const YAML::Node& v = f.value;
     if (v.IsMap()) return ConvertMap(f, depth, out);
     if (v.IsSequence()) {

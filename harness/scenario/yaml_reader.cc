@@ -6,6 +6,10 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <unordered_map>
+
+#include "agent/runtime/input_file.h"
+#include "harness/scenario/audio_header.h"
 
 namespace callsim::harness {
 namespace {
@@ -293,14 +297,32 @@ bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base
   }
   if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
   path = path.lexically_normal();
-  std::error_code ec;
-  if (given.empty() || !std::filesystem::is_regular_file(path, ec)) {
+  const std::string problem = given.empty() ? "no such file" : agent::RegularFileProblem(path);
+  if (problem == "no such file") {
     ctx.Error(f.path, f.key.Mark(),
               "no such file: " + path.string() +
                   " (relative paths start at the scenario's folder)");
     return false;
   }
+  if (!problem.empty()) {  // a directory, a FIFO, a device: say so
+    ctx.Error(f.path, f.key.Mark(), path.string() + ": " + problem);
+    return false;
+  }
   *out = path.string();
+  return true;
+}
+
+bool ReadAudioFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
+                   double max_seconds, std::string* out) {
+  std::string path;
+  if (!ReadExistingFile(ctx, f, base_dir, {".wav", ".flac"}, &path)) return false;
+  AudioHeader header;
+  std::string error;
+  if (!OpenAudioFile(path, max_seconds, &header, &error)) {
+    ctx.Error(f.path, f.mark(), path + ": " + error);
+    return false;
+  }
+  *out = std::move(path);
   return true;
 }
 
@@ -317,7 +339,9 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
     return;
   }
   is_map_ = true;
-  std::vector<Field> seen;  // every plain key once, known or not, to find duplicates
+  // Every plain key once, known or not, with where it was first seen, to find duplicates. A hash
+  // set, not a scan of the keys so far: a map may hold hundreds of thousands of (unknown) keys.
+  std::unordered_map<std::string, YAML::Mark> seen;
   for (auto it = v.begin(); it != v.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
@@ -326,17 +350,15 @@ MapReader::MapReader(ParseContext& ctx, const Field& field,
       continue;
     }
     Field entry{field.Child(key.Scalar()), key, it->second};
-    const auto first = std::find_if(seen.begin(), seen.end(),
-                                    [&](const Field& s) { return s.path == entry.path; });
-    if (first != seen.end()) {
-      const SourceLocation at = ctx.Locate(first->path, first->key.Mark());
+    const auto [first, inserted] = seen.try_emplace(key.Scalar(), key.Mark());
+    if (!inserted) {
+      const SourceLocation at = ctx.Locate(entry.path, first->second);
       ctx.Error(entry.path, key.Mark(),
                 "duplicate key " + key.Scalar() +
                     (at.line > 0 ? " (first at line " + std::to_string(at.line) + ")" : ""));
       ++rejected_keys_;
       continue;
     }
-    seen.push_back(entry);
     if (std::find(known.begin(), known.end(), key.Scalar()) == known.end()) {
       ++rejected_keys_;
       ctx.Error(entry.path, key.Mark(), UnknownKeyMessage(key.Scalar(), known, noun));

@@ -113,9 +113,15 @@ bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::st
                 std::string* out);
 // A path to an existing regular file, relative paths resolved against `base_dir` (the scenario's
 // folder). With `extensions` (lowercase, with the dot), the name must end in one of them, in any
-// case. Writes the resolved, lexically normal path.
+// case. A directory, FIFO or device is reported as what it is; the file is only stat'ed, never
+// opened, so a FIFO cannot block. Writes the resolved, lexically normal path.
 bool ReadExistingFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
                       std::initializer_list<std::string_view> extensions, std::string* out);
+// ReadExistingFile for a .wav or .flac recording that also opens it and checks its header
+// (OpenAudioFile in audio_header.h: format, channels, sample rate, length up to `max_seconds`,
+// size), so a bad recording is reported at its reference in the scenario, not at run time.
+bool ReadAudioFile(ParseContext& ctx, const Field& f, const std::string& base_dir,
+                   double max_seconds, std::string* out);
 
 // Reads a YAML map whose keys are known in advance. The constructor reports a value that is not a
 // map (null reads as an empty map), keys that are not plain strings, duplicate keys (yaml-cpp

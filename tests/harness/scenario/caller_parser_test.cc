@@ -54,7 +54,7 @@ TEST(CallerParserTest, DefaultsAndEmptyEcho) {
 
 TEST(CallerParserTest, NoiseFileResolvesAgainstTheScenarioFolder) {
   TempDir dir;
-  const std::string noise = dir.Write("noise/cafe.wav", "RIFF");
+  const std::string noise = dir.WriteAudio("noise/cafe.wav");
   const std::string path = dir.Write(
       "s.yaml", std::string(kMinimal) +
                     "caller: { noise: { type: file, file: noise/cafe.wav, snr_db: 5 } }\n");

@@ -30,9 +30,8 @@ TEST(ScenarioReadmeTest, EveryExampleLoads) {
   std::ifstream in(std::filesystem::path(CALLSIM_SOURCE_DIR) / "scenarios/README.md");
   const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   testing::TempDir dir;
-  for (const char* file :
-       {"llm/support.yaml", "audio/thanks.wav", "noise/cafe.wav", "tools/standard.yaml"})
-    dir.Write(file, "x");
+  for (const char* file : {"llm/support.yaml", "tools/standard.yaml"}) dir.Write(file, "x");
+  for (const char* file : {"audio/thanks.wav", "noise/cafe.wav"}) dir.WriteAudio(file);
   for (const char* file : {"order_status.yaml", "barge_in.yaml"})
     dir.Write(file, "name: x\nturns: [ { user: hi } ]\n");
   size_t examples = 0;

@@ -22,8 +22,8 @@ constexpr const char* kHead = "name: t\nturns:\n";
 
 TEST(TurnParserTest, EveryActionParsesToItsKind) {
   TempDir dir;
-  dir.Write("audio/hello.wav", "RIFF");
-  dir.Write("audio/ok.FLAC", "fLaC");
+  dir.WriteAudio("audio/hello.wav");
+  dir.WriteAudio("audio/ok.FLAC");
   const std::string path = dir.Write(
       "s.yaml", std::string(kHead) +
                     "  - expect: [ { agent_says: { contains: \"how can i help\" } } ]\n"
@@ -184,7 +184,7 @@ TEST(TurnParserErrorTest, PauseMarkers) {
 
 TEST(TurnParserErrorTest, PlayFile) {
   TempDir dir;
-  dir.Write("a.wav", "RIFF");
+  dir.WriteAudio("a.wav");
   const std::string base = (dir.path() / "s.yaml").string();
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - play: { file: nope.wav }\n", {}, base),
             base + ":3:13: turns.0.play.file: no such file: " + (dir.path() / "nope.wav").string() +
