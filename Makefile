@@ -10,7 +10,7 @@ DEMO_SEED ?= 1
 PACKAGES := g++ make cmake pkg-config sqlite3 \
   libboost-dev libopus-dev libsndfile1-dev libsrtp2-dev nlohmann-json3-dev libsqlite3-dev \
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev \
-  libvalijson-dev libsoxr-dev libssl-dev prometheus
+  libvalijson-dev libsoxr-dev libssl-dev libre2-dev prometheus
 
 # apt-get needs root; a non-root user goes through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
