@@ -102,12 +102,12 @@ bool ParsePhrases(const YAML::Node& node, std::string_view what, std::vector<std
 bool ParseRegex(const YAML::Node& node, LlmCondition* out, ParseContext& ctx) {
   if (!ParseString(node, "`matches`", &out->matches_source, ctx)) return false;
   if (out->matches_source.empty()) return ctx.Fail(node.Mark(), "`matches` must not be empty");
-  try {
-    out->matches.emplace(out->matches_source,
-                         std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
-  } catch (const std::regex_error& e) {
-    return ctx.Fail(node.Mark(), "invalid regex `" + out->matches_source + "`: " + e.what());
+  agent::Regex re(out->matches_source, agent::RegexOptions{.case_insensitive = true});
+  if (!re.ok()) {
+    return ctx.Fail(node.Mark(),
+                    "invalid regex `" + out->matches_source + "` (RE2 syntax): " + re.error());
   }
+  out->matches = std::move(re);
   return true;
 }
 
@@ -251,7 +251,7 @@ bool ConditionHolds(const LlmCondition& c, std::string_view user_text,
   for (const std::string& p : c.contains_all) {
     if (!ContainsPhrase(user_text, p)) return false;
   }
-  if (c.matches && !std::regex_search(user_text.begin(), user_text.end(), *c.matches)) {
+  if (c.matches && !c.matches->Search(user_text)) {
     return false;
   }
   return true;

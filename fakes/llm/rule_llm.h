@@ -20,8 +20,9 @@
 // (after a tool result: an empty reply, see below).
 // "The user text" is the normalized text (agent::NormalizeText: lowercase, punctuation removed) of
 // the last message whose role is "user". Phrases are normalized the same way and match whole
-// words: "order" matches "my order is" but not "border". `matches` uses ECMAScript syntax,
-// case-insensitive, searched (not anchored: use ^ and $ to anchor) in the same normalized text.
+// words: "order" matches "my order is" but not "border". `matches` uses RE2 syntax (no
+// backreferences or lookaround; matching time is linear in the text), case-insensitive, searched
+// (not anchored: use ^ and $ to anchor) in the same normalized text.
 // When the last message is a tool result, only `after_tool` rules are considered (the tool named
 // by that message's tool_name, else the last tool call this RuleLlm delivered); if none matches,
 // the stream is an empty reply (done, no tokens), as a model with nothing to add.
@@ -32,19 +33,19 @@
 //   args: '{"order_id": 45'
 // Without `args` the arguments are "{}".
 //
-// A rule needs `say`, `tool_call` or both. Unknown keys, duplicate keys, wrong types and invalid
-// regexes are errors reported as "file:line:col: message" (1-based).
+// A rule needs `say`, `tool_call` or both. Unknown keys, duplicate keys, wrong types and regexes RE2
+// refuses are errors reported as "file:line:col: message" (1-based).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/providers/llm.h"
+#include "agent/text/regex.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
 #include "fakes/capacity/capacity_limiter.h"
@@ -55,7 +56,7 @@ struct LlmCondition {
   std::vector<std::string> contains_any;  // normalized phrases; empty = no condition
   std::vector<std::string> contains_all;  // normalized phrases; empty = no condition
   std::string matches_source;             // the regex as written; empty = no condition
-  std::optional<std::regex> matches;
+  std::optional<agent::Regex> matches;    // RE2, case-insensitive
   std::string after_tool;  // tool name; empty = no condition
 };
 

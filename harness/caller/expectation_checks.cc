@@ -1,8 +1,8 @@
 #include "harness/caller/expectation_checks.h"
 
 #include <cstdio>
-#include <regex>
 
+#include "agent/text/regex.h"
 #include "agent/text/words.h"
 #include "harness/measure/wer.h"
 
@@ -43,12 +43,9 @@ Verdict JudgeAgentSays(const Expectation& e, const TurnEvidence& evidence) {
   if (!e.matches.empty()) {
     if (!expected.empty()) expected += " and ";
     expected += "a match for /" + e.matches + "/";
-    try {
-      const std::regex re(e.matches, std::regex::ECMAScript | std::regex::icase);
-      passed = passed && std::regex_search(agent::NormalizeText(evidence.heard_text), re);
-    } catch (const std::regex_error& error) {
-      return Verdict{false, "invalid regex /" + e.matches + "/: " + error.what()};
-    }
+    const agent::Regex re(e.matches, agent::RegexOptions{.case_insensitive = true});
+    if (!re.ok()) return Verdict{false, "invalid regex /" + e.matches + "/: " + re.error()};
+    passed = passed && re.Search(agent::NormalizeText(evidence.heard_text));
   }
   return Judged(passed, "expected " + expected + ", heard " + Quote(evidence.heard_text), evidence);
 }

@@ -54,7 +54,7 @@ const char* ExpectationKindName(Expectation::Kind kind);
 
 // Judges every kind but kCallEnds (see JudgeCallEnds):
 //   agent_says     `contains` as whole words in the normalized heard text, and/or `matches` (an
-//                  ECMAScript regex, case-insensitive) found in it; both when both are given.
+//                  RE2 regex, case-insensitive) found in it; both when both are given.
 //   turn_latency   latency <= max_ms (no reply heard fails).
 //   agent_stops    barge-in stop latency <= within_ms.
 //   tool_call      a call of `tool_name` whose arguments contain every field of tool_args_json

@@ -1,7 +1,6 @@
 #include "harness/scenario/expectation_parser.h"
 
-#include <regex>
-
+#include "agent/text/regex.h"
 #include "harness/scenario/limits.h"
 #include "harness/scenario/yaml_json.h"
 
@@ -46,10 +45,9 @@ void ParseRegex(ParseContext& ctx, const Field& f, std::string* out) {
                   std::to_string(pattern.size()));
     return;
   }
-  try {
-    std::regex compiled(pattern, std::regex::ECMAScript | std::regex::icase);
-  } catch (const std::regex_error& e) {
-    ctx.Error(f.path, f.mark(), "the regex does not compile: " + std::string(e.what()));
+  const agent::Regex compiled(pattern, agent::RegexOptions{.case_insensitive = true});
+  if (!compiled.ok()) {
+    ctx.Error(f.path, f.mark(), "the regex does not compile (RE2 syntax): " + compiled.error());
     return;
   }
   *out = std::move(pattern);

@@ -220,7 +220,7 @@ struct Expectation {
   enum Kind { kAgentSays, kTurnLatency, kAgentStops, kToolCall, kNoReply, kCallEnds, kAgentRepeats };
   Kind kind = kAgentSays;
   std::string contains;  // kAgentSays: a phrase the agent's reply must contain (whole words)
-  std::string matches;   // kAgentSays: or an ECMAScript regex searched in the normalized reply
+  std::string matches;   // kAgentSays: or an RE2 regex searched in the normalized reply
   double max_ms = 0;     // kTurnLatency: the turn latency must not exceed this
   double within_ms = 0;  // kAgentStops: barge-in stop latency bound; kNoReply: the silent window
   std::string tool_name;       // kToolCall: the tool the agent must call in this turn

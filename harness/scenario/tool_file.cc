@@ -1,5 +1,6 @@
 #include "harness/scenario/tool_file.h"
 
+#include <charconv>
 #include <set>
 
 #include <yaml-cpp/depthguard.h>
@@ -7,6 +8,7 @@
 
 #include "agent/runtime/input_file.h"
 #include "agent/text/utf8.h"
+#include "agent/tools/tool_schema.h"
 #include "harness/scenario/yaml_json.h"
 #include "harness/scenario/yaml_reader.h"
 
@@ -14,6 +16,36 @@ namespace callsim::harness {
 namespace {
 
 const NumberRange kToolTimeoutMs{0, 600'000, true};
+
+// The field that segments `at[i..]` (map keys and list indexes, as ToolSchema::error_at gives them)
+// lead to from `f`, or the deepest one of them found. Recursive: a schema nests at most 64 deep.
+Field Descend(const Field& f, const std::vector<std::string>& at, size_t i) {
+  if (i == at.size()) return f;
+  const std::string& seg = at[i];
+  if (f.value.IsMap()) {
+    for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == seg) {
+        return Descend(Field{f.Child(seg), it->first, it->second}, at, i + 1);
+      }
+    }
+  } else if (f.value.IsSequence()) {
+    size_t index = 0;
+    const auto [end, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), index);
+    if (ec == std::errc() && end == seg.data() + seg.size() && index < f.value.size()) {
+      return Descend(Field{f.Child(seg), YAML::Node(), f.value[index]}, at, i + 1);
+    }
+  }
+  return f;
+}
+
+// A schema the agent could not use ($ref, a wrong type name, a pattern RE2 refuses) is an input
+// error here, reported where it is, rather than a blocked tool call at run time.
+void CheckSchema(ParseContext& ctx, const Field& params, const nlohmann::json& schema) {
+  const agent::ToolSchema compiled(schema);
+  if (compiled.ok()) return;
+  const Field at = Descend(params, compiled.error_at(), 0);
+  ctx.Error(at.path, at.mark(), "unusable JSON Schema: " + compiled.error());
+}
 
 bool ParseOneTool(ParseContext& ctx, const Field& f, agent::ToolSpec* tool) {
   MapReader m(ctx, f, {"name", "description", "backend", "destructive", "timeout_ms", "parameters"});
@@ -31,6 +63,8 @@ bool ParseOneTool(ParseContext& ctx, const Field& f, agent::ToolSpec* tool) {
       ctx.Error(error_path, params->mark(), error);
     } else if (!tool->parameters.is_object()) {
       ctx.Error(params->path, params->mark(), "expected a JSON Schema object");
+    } else {
+      CheckSchema(ctx, *params, tool->parameters);
     }
   }
   return true;

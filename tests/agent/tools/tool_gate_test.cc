@@ -228,6 +228,22 @@ TEST_F(ToolGateTest, AnUncompilableSchemaBlocksEveryProposalOfThatTool) {
   EXPECT_EQ(reason.rfind("schema: /: unusable schema (not a draft-07 schema", 0), 0u) << reason;
 }
 
+// A hostile model: just under the argument limit, against a pattern that made std::regex recurse
+// once per character (SIGSEGV). The verdict follows the pattern's meaning.
+TEST_F(ToolGateTest, AHostileArgumentAgainstANestedPatternIsJudgedNotFatal) {
+  ToolGateConfig config = Config();
+  config.tools.push_back(Spec("spell", "orders", false,
+                              R"({"properties": {"s": {"type": "string", "pattern": "^((a|b))*$"}}})"));
+  Make(config);
+  std::string text;
+  for (int i = 0; i < 3500; ++i) text += "ab";
+  ASSERT_LT(text.size() + 20, kMaxToolArgumentsBytes);
+  gate->BeginTurn();
+  EXPECT_EQ(gate->Check(Call("c", "spell", Json{{"s", text}}.dump())).verdict, ToolVerdict::kRun);
+  EXPECT_EQ(BlockReason(Call("c", "spell", Json{{"s", text + "!"}}.dump())),
+            R"(schema: /s: expected text matching "^((a|b))*$")");
+}
+
 TEST_F(ToolGateTest, HugeIntegersDoNotWrapPastASchemaBound) {
   ToolGateConfig config = Config();
   config.tools.push_back(Spec("count", "orders", false,

@@ -108,6 +108,14 @@ TEST(LlmScriptTest, InvalidRegexIsAnError) {
   EXPECT_EQ(error.rfind("t.yaml:2:22: invalid regex `(ab`", 0), 0u) << error;
 }
 
+TEST(LlmScriptTest, PatternsRe2RefusesAreErrorsWithTheirPosition) {
+  EXPECT_EQ(ParseError("rules:\n  - when: { matches: \"(a) \\\\1\" }\n    say: hi\n"),
+            "t.yaml:2:22: invalid regex `(a) \\1` (RE2 syntax): invalid escape sequence: \\1");
+  EXPECT_EQ(ParseError("rules:\n  - say: hi\n  - when: { matches: \"order(?! number)\" }\n"
+                       "    say: no\n"),
+            "t.yaml:3:22: invalid regex `order(?! number)` (RE2 syntax): invalid perl operator: (?!");
+}
+
 TEST(LlmScriptTest, YamlSyntaxErrorCarriesPosition) {
   const std::string error = ParseError("rules:\n  - say: [a, b\n  - say: c\n");
   EXPECT_EQ(error.rfind("t.yaml:3:", 0), 0u) << error;
@@ -145,6 +153,19 @@ TEST(LlmMatchTest, FirstMatchingRuleWins) {
   EXPECT_EQ(match("refund me now"), 4);                         // anchored regex fails
   EXPECT_EQ(match("the border number"), 4);                     // whole words only
   EXPECT_EQ(match("hello"), 4);                                 // fallback
+}
+
+// (.*)*x backtracks catastrophically in std::regex: this test finishing is the proof.
+TEST(LlmMatchTest, CatastrophicPatternAnswersPromptly) {
+  const LlmScript s = MustParse("rules:\n  - when: { matches: \"(.*)*x\" }\n    say: x\n"
+                                "  - say: fallback\n");
+  const std::string utterance = "i would like to know where my order is please it has been a week";
+  const LlmRule* rule = MatchLlmRule(s, UserSays(utterance), "");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->say, "fallback");
+  rule = MatchLlmRule(s, UserSays(utterance + " Xylophone"), "");  // case-insensitive
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->say, "x");
 }
 
 TEST(LlmMatchTest, UsesLastUserMessageAndAfterTool) {

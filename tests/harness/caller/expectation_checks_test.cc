@@ -81,6 +81,17 @@ TEST(ExpectationChecksTest, AgentSaysContainsAndMatches) {
             "hung up)");
 }
 
+// (.*)*x backtracks catastrophically in std::regex: this test finishing is the proof.
+TEST(ExpectationChecksTest, CatastrophicPatternAnswersPromptly) {
+  TurnEvidence evidence;
+  evidence.heard_text = "I would like to know where my order is, please; it has been a week.";
+  Expectation e = Make(Expectation::kAgentSays);
+  e.matches = "(.*)*x";
+  EXPECT_FALSE(JudgeExpectation(e, evidence).passed);
+  evidence.heard_text += " X";
+  EXPECT_TRUE(JudgeExpectation(e, evidence).passed);
+}
+
 TEST(ExpectationChecksTest, NoReplyWindowIsHalfOpen) {
   Expectation e = Make(Expectation::kNoReply);
   e.within_ms = 2000;

@@ -88,6 +88,35 @@ TEST_F(Cli, InvalidScenarioExits2WithItsLocationAndRunsNothing) {
   EXPECT_NE(access(db_.c_str(), F_OK), 0) << "nothing may be written for invalid input";
 }
 
+// A tool schema the agent could not use is invalid input found by validate, not a blocked call at
+// run time; the error points into the tool file.
+TEST_F(Cli, UnusableToolSchemaExits2WithItsLocationInTheToolFile) {
+  std::string text = WithLatency("3000");
+  text.replace(text.find("fakes:"), 6, "agent: { tools: { file: tools.yaml } }\nfakes:");
+  const std::string path = Write("tools_bad.yaml", text);
+  struct Case {
+    std::string parameters;
+    std::string where;
+  };
+  const Case cases[] = {
+      {"{ properties: { id: { type: string, pattern: \"^(a)\\\\1$\" } } }",
+       ":4:60: 0.parameters.properties.id.pattern: unusable JSON Schema: invalid pattern "
+       "\"^(a)\\\\1$\": invalid escape sequence: \\1"},
+      {"{ properties: { id: { $ref: \"#/definitions/id\" } } }",
+       ":4:43: 0.parameters.properties.id.$ref: unusable JSON Schema: $ref is not supported"},
+      {"{ properties: { id: { type: bogus } } }",
+       ":4:43: 0.parameters.properties.id.type: unusable JSON Schema: not a draft-07 schema: "
+       "/properties/id/type: failed to match against any enum values"},
+  };
+  for (const Case& c : cases) {
+    const std::string tools = Write("tools.yaml", "- name: t\n  description: d\n  backend: b\n"
+                                                  "  parameters: " + c.parameters + "\n");
+    const Output out = RunCli("validate " + path);
+    EXPECT_EQ(out.exit_code, 2) << out.text;
+    EXPECT_NE(out.text.find(tools + c.where), std::string::npos) << out.text;
+  }
+}
+
 TEST_F(Cli, BadSetOverrideExits2) {
   const std::string path = Write("ok.yaml", WithLatency("3000"));
   const Output out = RunCli("run " + path + " --set network.uplink.loss=1.5 --db " + db_);

@@ -2,7 +2,6 @@
 // the errors of each, through the loader (so the schema and the typed parser both take part).
 #include "harness/scenario/turn_parser.h"
 
-#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -210,8 +209,9 @@ TEST(TurnParserErrorTest, DtmfKeys) {
 }
 
 TEST(TurnParserErrorTest, HugeStringsGiveOneErrorAndNoCrash) {
-  // A pattern such as ^[0-9]+$ makes std::regex recurse once per character: this input would
-  // overflow the stack. The schema avoids such patterns; this keeps it that way.
+  // The scenario schema is checked by valijson, whose std::regex recurses once per repetition: a
+  // pattern such as ^[0-9]+$ in scenarios/schema.json would overflow the stack on this input. The
+  // schema avoids such patterns; this keeps it that way.
   const std::string keys(300000, '1');
   EXPECT_EQ(OnlyErrorOf(std::string(kHead) + "  - dtmf: \"" + keys + "\"\n"),
             "s.yaml:3:11: turns.0.dtmf: expected at most 100 characters, got 300000");
@@ -267,8 +267,15 @@ TEST(TurnParserErrorTest, AgentSaysForms) {
             "s.yaml:5:36: turns.0.expect.0.agent_says.matches: agent_says takes exactly one of "
             "contains and matches, not both");
   EXPECT_EQ(OnlyErrorOf(head + "      - agent_says: { matches: \"(unclosed\" }\n"),
-            "s.yaml:5:32: turns.0.expect.0.agent_says.matches: the regex does not compile: " +
-                std::string(std::regex_error(std::regex_constants::error_paren).what()));
+            "s.yaml:5:32: turns.0.expect.0.agent_says.matches: the regex does not compile (RE2 "
+            "syntax): missing ): (unclosed");
+  // RE2 has no backreferences and no lookaround: refused where they are written.
+  EXPECT_EQ(OnlyErrorOf(head + "      - agent_says: { matches: \"(order) \\\\1\" }\n"),
+            "s.yaml:5:32: turns.0.expect.0.agent_says.matches: the regex does not compile (RE2 "
+            "syntax): invalid escape sequence: \\1");
+  EXPECT_EQ(OnlyErrorOf(head + "      - agent_says: { matches: \"shipped(?= today)\" }\n"),
+            "s.yaml:5:32: turns.0.expect.0.agent_says.matches: the regex does not compile (RE2 "
+            "syntax): invalid perl operator: (?=");
 }
 
 TEST(TurnParserErrorTest, ExpectationsOnTheWrongTurn) {
