@@ -194,6 +194,7 @@ TEST(ScenarioSchemaTest, EveryNumericBoundIsTheTypedParsersBound) {
     if (leaf == "queue") sets.push_back(parent + ".max_concurrent=1");
     if (parent.size() > 5 && parent.substr(parent.size() - 5) == ".loss" && leaf != "loss") {
       sets.push_back(parent + (leaf == "rate" ? ".model=bernoulli" : ".model=gilbert"));
+      if (leaf == "r" && !at_max) sets.push_back(parent + ".p=0.5");  // p = r = 0 is refused
     }
     if (leaf == "p50" && at_max) sets.push_back(parent + ".p95=600000");
     if ((leaf == "p50" || leaf == "p95") && at_max) sets.push_back(parent + ".max=600000");
