@@ -189,7 +189,7 @@ TEST(ScenarioLoaderTest, GilbertTakesNetemPercentagesAndDefaults) {
                             "network:\n"
                             "  uplink: { loss: { model: gilbert, p: 1% } }\n"
                             "  downlink: { loss: { model: gilbert, p: 0.02 } }\n");
-  ASSERT_TRUE(r.ok()) << testing::PrintToString(r.errors.size());
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].ToString());
   const LossSpec& up = r.scenario->uplink.loss;
   EXPECT_EQ(up.model, LossSpec::kGilbert);
   EXPECT_DOUBLE_EQ(up.p, 0.01);

@@ -80,7 +80,8 @@ TEST(ScenarioSchemaTest, InvalidDocumentsGiveOneFindingEach) {
       Findings(Doc(
           R"({"name": "t", "turns": [{"user": "hi"}], "network": {"downlink": {"loss": "high"}}})")),
       std::vector<std::string>{
-          "network.downlink.loss: expected a number in [0, 1] or a map, got \"high\""});
+          "network.downlink.loss: expected a number in [0, 1] or a string like \"5%\" or a map, "
+          "got \"high\""});
   EXPECT_EQ(Findings(Doc(R"({"turns": [{"user": "hi"}]})")),
             std::vector<std::string>{"name: missing required key name"});
   EXPECT_EQ(Findings(Doc(R"({"name": "t", "turns": []})")),
