@@ -10,7 +10,7 @@
 namespace callsim::reports {
 
 // "1143.2" for turn_latency_p95_ms, "3" for dropped_calls_count, "0.0712" for wer, "no data" for
-// NaN (a metric the run had no samples for; such a threshold fails).
+// NaN (a metric the run had no samples for; such a threshold passes, as in k6).
 std::string FormatObserved(const std::string& observed_metric, double observed);
 
 // "✓ turn_latency p(95)<1200  observed 1143.2" or "✗ wer value<0.08  observed 0.0912", without

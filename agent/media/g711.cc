@@ -31,13 +31,12 @@ constexpr std::array<int16_t, 256> kDecodeTable = MakeDecodeTable();
 }  // namespace
 
 uint8_t LinearToMulaw(int16_t sample) {
-  int magnitude = sample;
-  int mask = 0xFF;  // positive samples: every bit inverted
-  if (magnitude < 0) {
-    magnitude = -magnitude;
-    mask = 0x7F;  // negative samples: the sign bit stays 0 after inversion
-  }
-  magnitude += kBias;  // now in [0x84, 0x8084]
+  // G.191's ulaw_compress takes the one's complement of a negative sample (-x - 1, not -x), so -4
+  // lands in the same step as -1 and every other negative multiple of 4 one step lower than its
+  // two's complement would. Branch-free: `sign` is 0 or -1, and x ^ -1 == ~x.
+  const int sign = sample >> 15;
+  const int mask = 0xFF ^ (sign & kSignBit);  // positive: every bit inverted; negative: sign 0
+  const int magnitude = (sample ^ sign) + kBias;  // in [0x84, 0x8083]
   // Segment s covers magnitudes up to (0x100 << s) - 1; at or above 0x8000 the sample clips.
   const int segment = std::bit_width(static_cast<unsigned>(magnitude >> 8));
   if (segment >= 8) return static_cast<uint8_t>(0x7F ^ mask);

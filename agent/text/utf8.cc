@@ -1,58 +1,88 @@
 #include "agent/text/utf8.h"
 
+#include <cassert>
 #include <cstdint>
 #include <cstdio>
 
 namespace callsim::agent {
 namespace {
 
-// The length of the well-formed sequence at text[i], or 0 when it is not one. Ranges from the
-// Unicode standard, table 3-7.
-size_t SequenceLength(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  const uint8_t b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t length = 0;
-  uint8_t lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
-}
+bool IsContinuation(unsigned char b) { return (b & 0xC0) == 0x80; }
 
 }  // namespace
 
+bool DecodeUtf8(std::string_view text, size_t* pos, char32_t* cp) {
+  const size_t i = *pos;
+  if (i >= text.size()) return false;
+  const auto lead = static_cast<unsigned char>(text[i]);
+  if (lead < 0x80) {
+    *cp = lead;
+    *pos = i + 1;
+    return true;
+  }
+  // The sequence length and the smallest code point it may carry (anything less is overlong).
+  size_t length = 0;
+  char32_t value = 0;
+  char32_t minimum = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, value = lead & 0x1F, minimum = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, value = lead & 0x0F, minimum = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, value = lead & 0x07, minimum = 0x10000;
+  } else {
+    return false;  // a continuation byte, or 0xF8..0xFF
+  }
+  if (text.size() - i < length) return false;
+  for (size_t k = 1; k < length; ++k) {
+    const auto b = static_cast<unsigned char>(text[i + k]);
+    if (!IsContinuation(b)) return false;
+    value = (value << 6) | (b & 0x3F);
+  }
+  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
+  *cp = value;
+  *pos = i + length;
+  return true;
+}
+
+void AppendUtf8(char32_t cp, std::string* out) {
+  assert(cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF));
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
 std::optional<size_t> FirstInvalidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t length = SequenceLength(text, i);
-    if (length == 0) return i;
-    i += length;
+  size_t pos = 0;
+  char32_t cp = 0;
+  while (pos < text.size()) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80) {
+      ++pos;
+    } else if (!DecodeUtf8(text, &pos, &cp)) {
+      return pos;
+    }
   }
   return std::nullopt;
 }
 
 size_t CountCharacters(std::string_view text) {
   size_t count = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t length = SequenceLength(text, i);
-    i += length == 0 ? 1 : length;
+  size_t pos = 0;
+  char32_t cp = 0;
+  while (pos < text.size()) {
+    if (!DecodeUtf8(text, &pos, &cp)) ++pos;
     ++count;
   }
   return count;
@@ -64,7 +94,7 @@ TextPosition PositionOf(std::string_view text, size_t offset) {
     if (text[i] == '\n') {
       ++at.line;
       at.column = 1;
-    } else if ((static_cast<uint8_t>(text[i]) & 0xC0) != 0x80) {  // not a continuation byte
+    } else if (!IsContinuation(static_cast<unsigned char>(text[i]))) {
       ++at.column;
     }
   }

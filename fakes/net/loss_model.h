@@ -14,7 +14,8 @@ struct LossConfig {
   Model model = Model::kNone;
   double loss = 0;       // Bernoulli: loss probability per packet
   double p = 0;          // Gilbert-Elliott: P(good -> bad) per packet (netem's p)
-  double r = 1;          // P(bad -> good) per packet (netem's r)
+  double r = 1;          // P(bad -> good) per packet (netem's r; tc defaults it to 1 - p, and
+                         // so does the scenario loader, but this struct cannot: set it)
   double bad_loss = 1;   // loss probability in the bad state (netem's 1-h)
   double good_loss = 0;  // loss probability in the good state (netem's 1-k)
 

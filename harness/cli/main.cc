@@ -211,6 +211,11 @@ int Wer(const std::string& ref_path, const std::string& hyp_path) {
     std::cerr << "callsim wer: " << error << "\n";
     return kExitInvalid;
   }
+  if (result.ref_lines != result.hyp_lines) {
+    std::cerr << "callsim wer: warning: " << ref_path << " has " << result.ref_lines << " lines, "
+              << hyp_path << " has " << result.hyp_lines
+              << "; the missing lines were scored as empty\n";
+  }
   const harness::WerCounts& t = result.total;
   std::printf("S=%d D=%d I=%d N=%d WER=%.4f\n", t.substitutions, t.deletions, t.insertions,
               t.ref_words, t.Rate());

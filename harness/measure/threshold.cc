@@ -46,40 +46,82 @@ std::string Accepted(const MetricInfo& m) {
   return s;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+// Go's strings.TrimSpace, which k6 applies to both sides of the operator: ASCII white space and
+// the other Unicode White_Space characters (NEL, NBSP, the U+2000 block, ideographic space).
+constexpr std::string_view kUnicodeSpaces[] = {
+    "\u0085", "\u00A0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004",
+    "\u2005", "\u2006", "\u2007", "\u2008", "\u2009", "\u200A", "\u2028", "\u2029",
+    "\u202F", "\u205F", "\u3000"};
+
+bool StripSpace(std::string_view* s, bool front) {
+  if (s->empty()) return false;
+  const char c = front ? s->front() : s->back();
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+    front ? s->remove_prefix(1) : s->remove_suffix(1);
+    return true;
+  }
+  for (std::string_view space : kUnicodeSpaces) {
+    if (front ? s->starts_with(space) : s->ends_with(space)) {
+      front ? s->remove_prefix(space.size()) : s->remove_suffix(space.size());
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (StripSpace(&s, true)) {
+  }
+  while (StripSpace(&s, false)) {
+  }
   return s;
 }
 
+// A number as Go's strconv.ParseFloat reads one (k6 uses it on both the bound and the
+// percentile), less hexadecimal and underscores: an optional sign, digits, a fraction, an
+// exponent. No white space inside. Infinities and NaN are refused: no threshold means them.
 bool ParseNumber(std::string_view s, double* out) {
-  s = Trim(s);
+  if (s.starts_with('+') && s.size() > 1 && s[1] != '-') s.remove_prefix(1);
   if (s.empty()) return false;
   const char* end = s.data() + s.size();
   auto [ptr, ec] = std::from_chars(s.data(), end, *out);
   return ec == std::errc() && ptr == end && std::isfinite(*out);
 }
 
-// Splits "lhs<op>rhs"; the operator is the first of <=, >=, ==, !=, <, > found.
+struct OperatorToken {
+  std::string_view text;
+  ThresholdOp op;
+};
+
+// k6's operators in the order its scanner tries them: the first whose split leaves something on
+// the right wins, so "<=" is found before "<", and "===" (JavaScript's strict equality, the same
+// on numbers) before "==".
+constexpr OperatorToken kOperators[] = {
+    {"<=", ThresholdOp::kLe}, {"<", ThresholdOp::kLt},   {">=", ThresholdOp::kGe},
+    {">", ThresholdOp::kGt},  {"===", ThresholdOp::kEq}, {"==", ThresholdOp::kEq},
+    {"!=", ThresholdOp::kNe},
+};
+
+// Splits "lhs <op> rhs" as k6's scanThresholdExpression does: each operator in turn, at its first
+// occurrence, both sides trimmed of white space.
 bool SplitOp(std::string_view text, std::string_view* lhs, ThresholdOp* op, std::string_view* rhs) {
-  const size_t pos = text.find_first_of("<>=!");
-  if (pos == std::string_view::npos) return false;
-  const bool two = pos + 1 < text.size() && text[pos + 1] == '=';
-  const char c = text[pos];
-  if (c == '<') *op = two ? ThresholdOp::kLe : ThresholdOp::kLt;
-  else if (c == '>') *op = two ? ThresholdOp::kGe : ThresholdOp::kGt;
-  else if (c == '=' && two) *op = ThresholdOp::kEq;
-  else if (c == '!' && two) *op = ThresholdOp::kNe;
-  else return false;
-  *lhs = Trim(text.substr(0, pos));
-  *rhs = text.substr(pos + (two ? 2 : 1));
-  return true;
+  for (const OperatorToken& token : kOperators) {
+    const size_t pos = text.find(token.text);
+    if (pos == std::string_view::npos || pos + token.text.size() == text.size()) continue;
+    *lhs = TrimSpace(text.substr(0, pos));
+    *op = token.op;
+    *rhs = TrimSpace(text.substr(pos + token.text.size()));
+    return true;
+  }
+  return false;
 }
 
+// "p(N)" with N in [0, 100], written as ParseNumber reads it, nothing around it inside the
+// parentheses (k6: "p( 95 )" is malformed); or one of the named aggregates.
 bool ParseAggregate(std::string_view lhs, ThresholdExpr* out) {
   if (lhs.size() > 3 && lhs.substr(0, 2) == "p(" && lhs.back() == ')') {
     double q = 0;
-    if (!ParseNumber(lhs.substr(2, lhs.size() - 3), &q) || q <= 0 || q > 100) return false;
+    if (!ParseNumber(lhs.substr(2, lhs.size() - 3), &q) || q < 0 || q > 100) return false;
     out->aggregate = ThresholdAggregate::kPercentile;
     out->percentile = q;
     return true;
@@ -141,7 +183,7 @@ std::string KnownMetricNames() {
 bool ParseThresholdExpr(std::string_view text, const MetricInfo& metric, ThresholdExpr* out,
                         std::string* error) {
   ThresholdExpr expr;
-  expr.text = std::string(Trim(text));
+  expr.text = std::string(TrimSpace(text));
   std::string_view lhs, rhs;
   if (!SplitOp(expr.text, &lhs, &expr.op, &rhs) || !ParseAggregate(lhs, &expr)) {
     *error = "expected AGGREGATE OP NUMBER such as \"p(95)<1200\" (aggregates for " +
@@ -162,7 +204,7 @@ bool ParseThresholdExpr(std::string_view text, const MetricInfo& metric, Thresho
 }
 
 bool ThresholdHolds(const ThresholdExpr& expr, double observed) {
-  if (std::isnan(observed)) return false;  // no data never passes a threshold
+  if (std::isnan(observed)) return true;  // no data: k6 passes the threshold (reports say so)
   switch (expr.op) {
     case ThresholdOp::kLt: return observed < expr.bound;
     case ThresholdOp::kLe: return observed <= expr.bound;
@@ -213,8 +255,9 @@ bool ParseObservedSuffix(std::string_view suffix, ObservedMetric* out) {
   else if (stem == "max") out->aggregate = ThresholdAggregate::kMax;
   else if (stem.size() > 1 && stem[0] == 'p') {
     double q = 0;
-    if (stem.find(' ') != std::string_view::npos) return false;  // ParseNumber would trim them
-    if (!ParseNumber(stem.substr(1), &q) || q <= 0 || q > 100) return false;
+    // Only what "%g" writes for a percentile in [0, 100]: digits, a point, "e-" (p(0.00001)).
+    if (stem.find_first_not_of("0123456789.e-", 1) != std::string_view::npos) return false;
+    if (!ParseNumber(stem.substr(1), &q) || q < 0 || q > 100) return false;
     out->aggregate = ThresholdAggregate::kPercentile;
     out->percentile = q;
   } else {

@@ -27,7 +27,7 @@ struct MetricInfo {
 struct ThresholdExpr {
   std::string text;  // as written, for messages: "p(95)<1200"
   ThresholdAggregate aggregate = ThresholdAggregate::kValue;
-  double percentile = 0;  // kPercentile: in (0, 100]
+  double percentile = 0;  // kPercentile: in [0, 100]; p(0) is the minimum
   ThresholdOp op = ThresholdOp::kLt;
   double bound = 0;
 };
@@ -39,12 +39,17 @@ const MetricInfo* FindMetric(std::string_view name);
 // "turn_latency, barge_in_stop, ..." for error messages.
 std::string KnownMetricNames();
 
-// Parses one expression for `metric`. Returns false with a message saying what was expected when
-// the syntax is wrong or the aggregate does not apply to the metric (e.g. "p(95)" on wer).
+// Parses one expression for `metric` as k6's parseThresholdExpression does: the operators <=, <,
+// >=, >, ===, ==, != tried in that order at their first occurrence; white space (Go's TrimSpace:
+// spaces, tabs, line breaks, Unicode spaces) trimmed around both sides, none allowed inside
+// "p(N)"; N in [0, 100]. "===" reads as "==". The bound must be finite (k6 would take NaN or Inf).
+// Returns false with a message saying what was expected when the syntax is wrong or the aggregate
+// does not apply to the metric (e.g. "p(95)" on wer).
 bool ParseThresholdExpr(std::string_view text, const MetricInfo& metric, ThresholdExpr* out,
                         std::string* error);
 
-// True when `observed` satisfies the expression's comparison.
+// True when `observed` satisfies the expression's comparison, or is NaN: like k6, a threshold on a
+// metric without samples passes (reports print "no data" beside it).
 bool ThresholdHolds(const ThresholdExpr& expr, double observed);
 
 // The name of the run metric (metrics table) that holds the observed value for `expr` on
@@ -60,7 +65,7 @@ std::string ObservedMetricName(std::string_view metric, const ThresholdExpr& exp
 struct ObservedMetric {
   const MetricInfo* metric = nullptr;
   ThresholdAggregate aggregate = ThresholdAggregate::kValue;
-  double percentile = 0;  // kPercentile: in (0, 100]
+  double percentile = 0;  // kPercentile: in [0, 100]
 };
 // Returns false, leaving *out unchanged, for a name no threshold can produce: an unknown metric,
 // an aggregate the metric does not take, or a malformed percentile.

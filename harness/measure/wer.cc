@@ -4,7 +4,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/text/utf8.h"
 #include "agent/text/words.h"
 
 namespace callsim::harness {
@@ -47,10 +53,38 @@ std::vector<std::string_view> SplitLines(std::string_view text) {
   return lines;
 }
 
+const char* FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// Opens without blocking (a FIFO with no writer would hang an ordinary open) and refuses anything
+// but a regular file: a FIFO or a device could block the read or never end.
 bool ReadFile(const std::string& path, std::string* text, std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    *error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    *error = path + ": cannot stat: " + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *error = path + ": is " + FileKind(st.st_mode) + "; give a regular file";
+    ::close(fd);
+    return false;
+  }
+  std::FILE* f = ::fdopen(fd, "rb");
   if (f == nullptr) {
     *error = path + ": cannot open: " + std::strerror(errno);
+    ::close(fd);
     return false;
   }
   char buf[65536];
@@ -73,7 +107,14 @@ bool ReadFile(const std::string& path, std::string* text, std::string* error) {
 
 bool LineWords(const std::vector<std::string_view>& lines, size_t i, const std::string& name,
                std::vector<std::string>* words, std::string* error) {
-  *words = i < lines.size() ? agent::NormalizeWords(lines[i]) : std::vector<std::string>();
+  const std::string_view line = i < lines.size() ? lines[i] : std::string_view();
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(line)) {
+    *error = name + ":" + std::to_string(i + 1) + ":" +
+             std::to_string(agent::PositionOf(line, *bad).column) + ": " +
+             agent::InvalidUtf8Message(line, *bad);
+    return false;
+  }
+  *words = agent::NormalizeWords(line);
   if (words->size() > kMaxWerLineWords) {
     *error = name + ":" + std::to_string(i + 1) + ": " + std::to_string(words->size()) +
              " words on one line; the limit is " + std::to_string(kMaxWerLineWords);
@@ -169,6 +210,8 @@ bool ComputeWerLines(std::string_view ref_text, std::string_view hyp_text,
   const std::vector<std::string_view> hyp_lines = SplitLines(hyp_text);
   const size_t count = std::max(ref_lines.size(), hyp_lines.size());
   WerFileResult result;
+  result.ref_lines = ref_lines.size();
+  result.hyp_lines = hyp_lines.size();
   result.lines.reserve(count);
   std::vector<std::string> ref_words, hyp_words;
   for (size_t i = 0; i < count; ++i) {

@@ -57,17 +57,22 @@ bool AlignWords(const std::vector<std::string>& reference,
 struct WerFileResult {
   std::vector<WerCounts> lines;
   WerCounts total;  // the sum of `lines`: total.Rate() is the corpus WER
+  size_t ref_lines = 0;  // lines in each text; when they differ, the shorter text's missing
+  size_t hyp_lines = 0;  // lines were scored as empty (callers should say so)
 };
 
 // Bounds on `callsim wer` input, so one bad file cannot run for hours.
 inline constexpr size_t kMaxWerFileBytes = size_t{64} << 20;
 inline constexpr size_t kMaxWerLineWords = 10000;
 
-// Returns false and sets *error ("path: cannot open: ...", "path:17: 12000 words on one line; the
-// limit is 10000") when a file cannot be read or is over a bound.
+// Returns false and sets *error ("path: cannot open: ...", "path: is a FIFO; give a regular file",
+// "path:17: 12000 words on one line; the limit is 10000", "path:3: invalid UTF-8 (byte 0xFF at
+// column 5)") when a file cannot be read, is not a regular file (a FIFO or a device could block or
+// never end; they are refused without waiting), is over a bound, or is not UTF-8.
 bool ComputeWerFiles(const std::string& ref_path, const std::string& hyp_path, WerFileResult* out,
                      std::string* error);
-// The same on texts already in memory; the names only label errors.
+// The same on texts already in memory; the names only label errors. Every line of both texts
+// must be valid UTF-8 (agent/text/utf8.h).
 bool ComputeWerLines(std::string_view ref_text, std::string_view hyp_text,
                      const std::string& ref_name, const std::string& hyp_name, WerFileResult* out,
                      std::string* error);

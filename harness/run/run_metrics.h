@@ -35,7 +35,8 @@
 //   provider_errors_count (agent "provider_error" events), call_errors_count, _rate (calls that
 //   were dropped or had at least one provider error, / calls).
 // A metric with no data (a rate over zero, a trend with no samples) is NaN: it is left out of the
-// metrics table (except <m>_count, which is 0), and every threshold on it fails.
+// metrics table (except <m>_count, which is 0), and every threshold on it passes, as in k6 (the
+// summary prints "no data" beside it).
 #pragma once
 
 #include <array>

@@ -25,7 +25,10 @@ struct SourceLocation {
 
 // Packet loss on one direction of a link. kBernoulli drops each packet with probability `loss`.
 // kGilbert is netem's Gilbert-Elliott model: p = P(good -> bad), r = P(bad -> good), and the loss
-// probabilities in each state (bad_loss = 1 - h, good_loss = 1 - k).
+// probabilities in each state (bad_loss = 1 - h, good_loss = 1 - k). The loader applies netem's
+// defaults ("loss gemodel p": r = 1 - p, bad_loss = 1, good_loss = 0), takes each probability as a
+// fraction (0.01) or a percentage ("1%"), and refuses p = r = 0 (no stationary loss rate), so a
+// loaded kGilbert always has p + r > 0. The member defaults below are for code that builds a spec.
 struct LossSpec {
   enum Model { kNone, kBernoulli, kGilbert };
   Model model = kNone;

@@ -1,5 +1,9 @@
 #include "harness/scenario/scenario_parser.h"
 
+#include <optional>
+#include <regex>
+#include <string>
+
 #include "harness/scenario/caller_parser.h"
 #include "harness/scenario/fakes_parser.h"
 #include "harness/scenario/limits.h"
@@ -25,10 +29,54 @@ void ParseCodec(ParseContext& ctx, const Field& f, agent::CodecKind* out) {
   }
 }
 
-// loss: a number (Bernoulli), or { model: none | bernoulli | gilbert, ...its parameters }.
+// "1%", "0.5%", "100%": netem's notation for a probability, as the schema's pattern for it has it.
+std::optional<double> ParsePercent(const std::string& text) {
+  static const std::regex kPercent(R"(^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$)");
+  if (!std::regex_match(text, kPercent)) return std::nullopt;
+  return ParseYamlDouble(std::string_view(text).substr(0, text.size() - 1));
+}
+
+// A loss probability: a number is a fraction (0.01), a string with a percent sign is netem's
+// percentage ("1%" is 0.01).
+bool ReadLossProbability(ParseContext& ctx, const Field& f, double* out) {
+  if (f.value.IsScalar() && !f.value.Scalar().empty() && f.value.Scalar().back() == '%') {
+    if (const std::optional<double> percent = ParsePercent(f.value.Scalar())) {
+      *out = *percent / 100;
+      return true;
+    }
+    ctx.Error(f.path, f.mark(), "expected a percentage in [0%, 100%], got " + Describe(f.value));
+    return false;
+  }
+  return ReadNumber(ctx, f, kProbability, out);
+}
+
+// Gilbert-Elliott with netem's defaults (tc's "loss gemodel p [r [1-h [1-k]]]"): r = 1 - p,
+// bad_loss (1-h) = 1, good_loss (1-k) = 0. p = r = 0 is refused: the chain would have no
+// stationary loss rate.
+void ParseGilbert(ParseContext& ctx, const Field& f, const MapReader& m, LossSpec* loss) {
+  loss->model = LossSpec::kGilbert;
+  const std::optional<Field> p = m.Get("p");
+  const std::optional<Field> r = m.Get("r");
+  if (p) ReadLossProbability(ctx, *p, &loss->p);
+  loss->r = 1 - loss->p;
+  if (r) ReadLossProbability(ctx, *r, &loss->r);
+  if (const std::optional<Field> h = m.Get("bad_loss")) ReadLossProbability(ctx, *h, &loss->bad_loss);
+  if (const std::optional<Field> k = m.Get("good_loss")) {
+    ReadLossProbability(ctx, *k, &loss->good_loss);
+  }
+  if (loss->p == 0 && loss->r == 0) {
+    const Field& at = r ? *r : p ? *p : f;
+    ctx.Error(at.path, at.mark(),
+              "p and r are both 0: the model never changes state, so it has no loss rate; give "
+              "p > 0 (r then defaults to 1 - p, as in netem)");
+  }
+}
+
+// loss: a probability (Bernoulli: 0.05 or "5%"), or { model: none | bernoulli | gilbert, ...its
+// parameters }.
 void ParseLoss(ParseContext& ctx, const Field& f, LossSpec* out) {
   if (!f.value.IsMap()) {
-    if (ReadNumber(ctx, f, kProbability, &out->loss)) out->model = LossSpec::kBernoulli;
+    if (ReadLossProbability(ctx, f, &out->loss)) out->model = LossSpec::kBernoulli;
     return;
   }
   MapReader m(ctx, f, {"model", "rate", "p", "r", "bad_loss", "good_loss"});
@@ -47,13 +95,9 @@ void ParseLoss(ParseContext& ctx, const Field& f, LossSpec* out) {
   LossSpec loss;
   if (model == "bernoulli") {
     loss.model = LossSpec::kBernoulli;
-    m.Number("rate", kProbability, &loss.loss);
+    if (const std::optional<Field> rate = m.Get("rate")) ReadLossProbability(ctx, *rate, &loss.loss);
   } else if (model == "gilbert") {
-    loss.model = LossSpec::kGilbert;
-    m.Number("p", kProbability, &loss.p);
-    m.Number("r", kProbability, &loss.r);
-    m.Number("bad_loss", kProbability, &loss.bad_loss);
-    m.Number("good_loss", kProbability, &loss.good_loss);
+    ParseGilbert(ctx, f, m, &loss);
   }
   *out = loss;
 }

@@ -252,6 +252,11 @@ std::string ListText(const OrderedJson& s) {
 std::string TypeText(const OrderedJson& s, const std::string& type) {
   if (type == "number") return RangeText(s, false);
   if (type == "integer") return RangeText(s, true);
+  if (type == "string" && s.contains("pattern") && s.contains("examples")) {
+    for (const OrderedJson& example : s["examples"]) {
+      if (example.is_string()) return "a string like " + example.dump();  // "1%"
+    }
+  }
   if (type == "string") return s.value("minLength", 0) > 0 ? "a non-empty string" : "a string";
   if (type == "array") return ListText(s);
   if (type == "boolean") return "true or false";
@@ -363,6 +368,11 @@ std::optional<Item> Translator::Translate(const valijson::ValidationResults::Err
   if (StartsWith(d, "Object should have")) {
     return Make(Kind::kKeyCount, path,
                 "expected one of " + Join(PropertyNames(*s), ", ") + " per list item, got " + size);
+  }
+  // A string that misses the pattern where other types are accepted too (a loss probability:
+  // 0.01 or "1%") is a wrong value, like a wrong type: say every form that would do.
+  if (StartsWith(d, "Failed to match regex") && s->contains("type") && (*s)["type"].is_array()) {
+    return Make(Kind::kType, path, "expected " + Expected(*s) + got);
   }
   if (StartsWith(d, "Failed to match regex")) {
     Item item = Make(Kind::kOther, path,

@@ -7,20 +7,34 @@
 namespace callsim::agent {
 namespace {
 
-// An independent reference: the textbook segment search over the ITU segment end points, with
-// the classic clip at 32635 (the same codes as clipping by segment overflow).
-uint8_t ReferenceEncode(int sample) {
-  static constexpr int kSegmentEnd[8] = {0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF, 0x3FFF, 0x7FFF};
-  int mask = 0xFF;
-  if (sample < 0) {
-    sample = -sample;
-    mask = 0x7F;
+// The ITU-T reference, transcribed from ulaw_compress and ulaw_expand in the G.191 Software Tool
+// Library (g711.c) step by step, independent of the implementation under test: 14-bit magnitude
+// with the one's complement of negative samples, a bias of 33, a clip at 0x1FFF, segment search
+// by shifting, both nibbles counted down from their maximum, the sign bit set for x >= 0.
+uint8_t ItuUlawCompress(int16_t linear) {
+  int absno = linear < 0 ? ((~linear) >> 2) + 33 : (linear >> 2) + 33;
+  if (absno > 0x1FFF) absno = 0x1FFF;
+  int i = absno >> 6;
+  int segno = 1;
+  while (i != 0) {
+    ++segno;
+    i >>= 1;
   }
-  if (sample > 32635) sample = 32635;
-  sample += 0x84;
-  int segment = 0;
-  while (sample > kSegmentEnd[segment]) ++segment;
-  return static_cast<uint8_t>(((segment << 4) | ((sample >> (segment + 3)) & 0x0F)) ^ mask);
+  const int high_nibble = 0x0008 - segno;
+  const int low_nibble = 0x000F - ((absno >> segno) & 0x000F);
+  int log = (high_nibble << 4) | low_nibble;
+  if (linear >= 0) log |= 0x0080;
+  return static_cast<uint8_t>(log);
+}
+
+int16_t ItuUlawExpand(uint8_t log) {
+  const int sign = log < 0x80 ? -1 : 1;
+  int mantissa = ~log;
+  const int exponent = (mantissa >> 4) & 0x0007;
+  const int segment = exponent + 1;
+  mantissa &= 0x000F;
+  const int step = 4 << segment;
+  return static_cast<int16_t>(sign * ((0x0080 << exponent) + step * mantissa + step / 2 - 4 * 33));
 }
 
 TEST(G711Test, EncodesKnownSamplesToItuCodes) {
@@ -34,6 +48,21 @@ TEST(G711Test, EncodesKnownSamplesToItuCodes) {
   EXPECT_EQ(LinearToMulaw(-1000), 0x4E);
 }
 
+// Negative multiples of 4 are where a two's complement magnitude goes wrong: G.191 encodes the
+// one's complement, -x - 1, so each lands in the step above. Each value checked by hand against
+// ulaw_compress: -4 -> absno (3 >> 2) + 33 = 33, segment 1, low nibble 15 - 0 -> 0x7F.
+TEST(G711Test, EncodesNegativeMultiplesOfFourAsTheItuReferenceDoes) {
+  EXPECT_EQ(LinearToMulaw(-4), 0x7F);       // -(-4) would give absno 34 -> 0x7E
+  EXPECT_EQ(LinearToMulaw(-5), 0x7E);       // absno (4 >> 2) + 33 = 34, low nibble 15 - 1
+  EXPECT_EQ(LinearToMulaw(-8), 0x7E);       // absno (7 >> 2) + 33 = 34
+  EXPECT_EQ(LinearToMulaw(-100), 0x73);     // absno (99 >> 2) + 33 = 57: 15 - (28 & 15) = 3
+  EXPECT_EQ(LinearToMulaw(-31612), 0x01);   // absno 7902 + 33 = 7935, segment 8, 15 - 14
+  EXPECT_EQ(LinearToMulaw(-31613), 0x00);   // absno 7903 + 33 = 7936 = 31 << 8: 15 - 15
+  EXPECT_EQ(LinearToMulaw(-32764), 0x00);   // clipped at 0x1FFF
+  EXPECT_EQ(LinearToMulaw(31611), 0x81);    // positives were right: 7902 + 33, as -31612 + 0x80
+  EXPECT_EQ(LinearToMulaw(31612), 0x80);    // 7903 + 33 = 7936, as -31613
+}
+
 TEST(G711Test, DecodesKnownCodes) {
   EXPECT_EQ(MulawToLinear(0xFF), 0);
   EXPECT_EQ(MulawToLinear(0x7F), 0);
@@ -44,9 +73,22 @@ TEST(G711Test, DecodesKnownCodes) {
   EXPECT_EQ(MulawToLinear(0xFE), 8);  // the smallest non-zero step
 }
 
-TEST(G711Test, MatchesReferenceForEverySample) {
+TEST(G711Test, EncoderIsBitExactWithItuReferenceOnAll65536Inputs) {
+  int differences = 0;
   for (int sample = -32768; sample <= 32767; ++sample) {
-    ASSERT_EQ(LinearToMulaw(static_cast<int16_t>(sample)), ReferenceEncode(sample)) << sample;
+    const auto linear = static_cast<int16_t>(sample);
+    if (LinearToMulaw(linear) != ItuUlawCompress(linear)) {
+      ADD_FAILURE() << sample << ": 0x" << std::hex << int{LinearToMulaw(linear)} << " vs 0x"
+                    << int{ItuUlawCompress(linear)};
+      if (++differences == 10) return;
+    }
+  }
+}
+
+TEST(G711Test, DecoderIsBitExactWithItuReferenceOnAll256Codes) {
+  for (int code = 0; code < 256; ++code) {
+    EXPECT_EQ(MulawToLinear(static_cast<uint8_t>(code)), ItuUlawExpand(static_cast<uint8_t>(code)))
+        << code;
   }
 }
 

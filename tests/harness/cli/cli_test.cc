@@ -167,4 +167,35 @@ TEST_F(Cli, WerCommandPrintsCountsLikeTheStore) {
   EXPECT_NE(out.text.find("S=1 D=1 I=0 N=8 WER=0.2500"), std::string::npos) << out.text;
 }
 
+TEST_F(Cli, WerCommandWarnsWhenLineCountsDiffer) {
+  const std::string ref = Write("ref.txt", "one two\nthree\n");
+  const std::string hyp = Write("hyp.txt", "one two\n");
+  const Output out = RunCli("wer " + ref + " " + hyp);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_NE(out.text.find("warning: " + ref + " has 2 lines, " + hyp + " has 1"), std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find("S=0 D=1 I=0 N=3"), std::string::npos) << out.text;
+  const Output same = RunCli("wer " + ref + " " + ref);
+  EXPECT_EQ(same.text.find("warning"), std::string::npos) << same.text;
+}
+
+TEST_F(Cli, WerCommandRefusesAFifoAndInvalidUtf8WithExit2) {
+  const std::string ref = Write("ref.txt", "добрий день\n");
+  const std::string fifo = dir_ + "/hyp.fifo";
+  ASSERT_EQ(std::system(("mkfifo " + fifo).c_str()), 0);
+  const Output blocked = RunCli("wer " + ref + " " + fifo);  // must not wait for a writer
+  EXPECT_EQ(blocked.exit_code, 2) << blocked.text;
+  EXPECT_NE(blocked.text.find(fifo + ": is a FIFO"), std::string::npos) << blocked.text;
+
+  const std::string bad = Write("bad.txt", "добрий день\nдо\xD0 побачення\n");
+  const Output invalid = RunCli("wer " + ref + " " + bad);
+  EXPECT_EQ(invalid.exit_code, 2) << invalid.text;
+  EXPECT_NE(invalid.text.find(bad + ":2: invalid UTF-8"), std::string::npos) << invalid.text;
+
+  const std::string hyp = Write("hyp.txt", "Добрий вечір\n");
+  const Output ok = RunCli("wer " + ref + " " + hyp);
+  EXPECT_EQ(ok.exit_code, 0) << ok.text;
+  EXPECT_NE(ok.text.find("S=1 D=0 I=0 N=2 WER=0.5000"), std::string::npos) << ok.text;
+}
+
 }  // namespace

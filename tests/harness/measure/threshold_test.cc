@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 namespace callsim::harness {
 namespace {
@@ -53,8 +54,8 @@ TEST(ThresholdTest, ObservedNamesReadBackAsTheMetricAndAggregate) {
 TEST(ThresholdTest, NamesNoThresholdCanProduceAreRejected) {
   ObservedMetric parsed;
   parsed.percentile = -1;
-  for (const char* name : {"", "calls_total", "turn_latency", "turn_latency_p0_ms",
-                           "turn_latency_p101_ms", "turn_latency_p_ms", "turn_latency_p95",
+  for (const char* name : {"", "calls_total", "turn_latency", "turn_latency_p-1_ms",
+                           "turn_latency_p+5_ms", "turn_latency_p101_ms", "turn_latency_p_ms", "turn_latency_p95",
                            "turn_latency_p 95_ms", "turn_latency_pabc_ms", "wer_rate",
                            "wer_count", "task_completion", "task_completion_count",
                            "turn_latency_rate", "dropped_calls_p95_ms", "turn_latency_avg",
@@ -65,10 +66,94 @@ TEST(ThresholdTest, NamesNoThresholdCanProduceAreRejected) {
   EXPECT_EQ(parsed.percentile, -1);
 }
 
-TEST(ThresholdTest, NoDataNeverPasses) {
+TEST(ThresholdTest, NoDataPassesAsInK6) {
   const ThresholdExpr ne = Expr("dropped_calls", "count!=3");
-  EXPECT_FALSE(ThresholdHolds(ne, std::nan("")));
+  EXPECT_TRUE(ThresholdHolds(ne, std::nan("")));
+  EXPECT_TRUE(ThresholdHolds(Expr("turn_latency", "p(95)<0"), std::nan("")));
   EXPECT_TRUE(ThresholdHolds(ne, 2));
+  EXPECT_FALSE(ThresholdHolds(ne, 3));
+}
+
+bool Parses(const std::string& metric, const std::string& text, ThresholdExpr* out = nullptr) {
+  ThresholdExpr expr;
+  std::string error;
+  const bool ok = ParseThresholdExpr(text, *FindMetric(metric), &expr, &error);
+  if (ok && out != nullptr) *out = expr;
+  if (!ok) EXPECT_FALSE(error.empty()) << text;
+  return ok;
+}
+
+// k6's own cases (metrics/thresholds_parser_test.go), on metrics that take the aggregate.
+TEST(ThresholdTest, AcceptsAndRejectsWhatK6sParserTestsDo) {
+  ThresholdExpr e;
+  ASSERT_TRUE(Parses("dropped_calls", "count>20", &e));
+  EXPECT_EQ(e.aggregate, ThresholdAggregate::kCount);
+  EXPECT_EQ(e.op, ThresholdOp::kGt);
+  EXPECT_EQ(e.bound, 20);
+  EXPECT_FALSE(Parses("dropped_calls", "count!20"));   // unknown operator
+  EXPECT_FALSE(Parses("dropped_calls", "foo>20"));     // unknown method
+  EXPECT_FALSE(Parses("dropped_calls", "count>abc"));  // non-numerical value
+  EXPECT_FALSE(Parses("dropped_calls", "count!bar"));
+
+  for (const char* ok : {"rate<1", "count<1"}) EXPECT_TRUE(Parses("dropped_calls", ok)) << ok;
+  EXPECT_TRUE(Parses("wer", "value<1"));
+  for (const char* ok : {"avg<1", "min<1", "max<1", "med<1"}) EXPECT_TRUE(Parses("tts_ttfb", ok));
+  const std::pair<const char*, double> percentiles[] = {
+      {"p(99)<1", 99}, {"p(99.9)<1", 99.9}, {"p(0)<1", 0}, {"p(100)<1", 100}, {"p(0.0)<1", 0}};
+  for (const auto& [text, q] : percentiles) {
+    ASSERT_TRUE(Parses("turn_latency", text, &e)) << text;
+    EXPECT_EQ(e.aggregate, ThresholdAggregate::kPercentile) << text;
+    EXPECT_EQ(e.percentile, q) << text;
+  }
+  // k6 lets a bare "p" through its parser (to find no value for it later); callsim refuses it.
+  for (const char* bad : {"foo<1", "p()<1", "p(99<1", "p(foo)<1", "p(-1)<1", "p(101)<1",
+                          "p(NaN)<1", "p(+Inf)<1", "p( 95 )<1", "p<1"}) {
+    EXPECT_FALSE(Parses("turn_latency", bad)) << bad;
+  }
+}
+
+TEST(ThresholdTest, ReadsEveryK6OperatorWithWhiteSpaceAroundIt) {
+  const std::pair<const char*, ThresholdOp> cases[] = {
+      {"avg<=5", ThresholdOp::kLe},   {"avg<5", ThresholdOp::kLt},   {"avg>=5", ThresholdOp::kGe},
+      {"avg>5", ThresholdOp::kGt},    {"avg===5", ThresholdOp::kEq}, {"avg==5", ThresholdOp::kEq},
+      {"avg!=5", ThresholdOp::kNe},   {"  avg  <=5", ThresholdOp::kLe},
+      {"avg<=  5  ", ThresholdOp::kLe}, {"avg\t<\t5", ThresholdOp::kLt},
+      {"\tavg === 5\t", ThresholdOp::kEq}, {"avg\u00A0<\u00A05", ThresholdOp::kLt},
+  };
+  for (const auto& [text, op] : cases) {
+    ThresholdExpr e;
+    ASSERT_TRUE(Parses("turn_latency", text, &e)) << text;
+    EXPECT_EQ(e.op, op) << text;
+    EXPECT_EQ(e.bound, 5) << text;
+    EXPECT_EQ(e.aggregate, ThresholdAggregate::kAvg) << text;
+  }
+  // "===" compares like "==": 5 holds, 5.5 does not.
+  const ThresholdExpr strict = Expr("turn_latency", "avg===5");
+  EXPECT_TRUE(ThresholdHolds(strict, 5));
+  EXPECT_FALSE(ThresholdHolds(strict, 5.5));
+  // Each operator at its first occurrence, "<=" before "<": these leave junk on one side.
+  for (const char* bad : {"avg====5", "avg<", "avg<=", "<5", "avg=<5", "avg<<5", "avg=5"}) {
+    EXPECT_FALSE(Parses("turn_latency", bad)) << bad;
+  }
+  // A sign before the bound, as Go's ParseFloat allows; never an infinite bound.
+  EXPECT_TRUE(Parses("turn_latency", "avg>+5"));
+  EXPECT_TRUE(Parses("turn_latency", "avg>-5"));
+  EXPECT_FALSE(Parses("turn_latency", "avg<inf"));
+  EXPECT_FALSE(Parses("turn_latency", "avg<+-5"));
+}
+
+TEST(ThresholdTest, PercentileZeroIsTheMinimumUnderOneName) {
+  EXPECT_EQ(ObservedMetricName("turn_latency", Expr("turn_latency", "p(0)<5")), "turn_latency_p0_ms");
+  EXPECT_EQ(ObservedMetricName("turn_latency", Expr("turn_latency", "p(0.0)<5")),
+            "turn_latency_p0_ms");
+  ObservedMetric parsed;
+  ASSERT_TRUE(ParseObservedMetricName("turn_latency_p0_ms", &parsed));
+  EXPECT_EQ(parsed.aggregate, ThresholdAggregate::kPercentile);
+  EXPECT_EQ(parsed.percentile, 0);
+  const std::string tiny = ObservedMetricName("turn_latency", Expr("turn_latency", "p(0.00001)<5"));
+  EXPECT_EQ(tiny, "turn_latency_p1e-05_ms");
+  ASSERT_TRUE(ParseObservedMetricName(tiny, &parsed));
+  EXPECT_EQ(parsed.percentile, 0.00001);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "agent/runtime/rng.h"
 
 namespace callsim::harness {
@@ -36,6 +39,33 @@ TEST(WerTest, NormalizesCaseAndPunctuationButKeepsContractions) {
   EXPECT_EQ(ComputeWer("don't", "dont"), Counts(1, 0, 0, 1));
   EXPECT_EQ(ComputeWer("I don't know.", "i DON'T know"), Counts(0, 0, 0, 3));
   EXPECT_EQ(ComputeWer("I don't know", "I do not know"), Counts(1, 0, 1, 3));
+}
+
+// Non-ASCII words count like any others (they were dropped or split at every non-ASCII byte).
+TEST(WerTest, UkrainianWordsAreCountedAndCaseFolded) {
+  // ref: я хочу замовити п'ять піц у київ на вулицю шевченка            N = 10
+  // hyp: ну я хочу замовити п'ять піца у київ на вулицю
+  //      "ну" inserted (I), піц -> піца (S), "шевченка" deleted (D); п’ять (U+2019) is п'ять and
+  //      Київ is КИЇВ after case folding.
+  EXPECT_EQ(ComputeWer("Я ХОЧУ ЗАМОВИТИ П'ЯТЬ ПІЦ У КИЇВ НА ВУЛИЦЮ ШЕВЧЕНКА",
+                       "ну я хочу замовити п’ять піца у Київ на вулицю"),
+            Counts(1, 1, 1, 10));
+  // Near is not equal: їжак/їжаки and ґанок/ганок (ґ is not г) are two substitutions, N = 2.
+  EXPECT_EQ(ComputeWer("Їжак ґанок", "їжаки ганок"), Counts(2, 0, 0, 2));
+  EXPECT_EQ(ComputeWer("Добрий день", ""), Counts(0, 2, 0, 2));
+}
+
+TEST(WerTest, TurkishWordsStayWhole) {
+  // ref: yarın istanbul'a uçakla gideceğim                 N = 4 (İ folds to i)
+  // hyp: yarin istanbul'a ucakla gideceğim ve
+  //      yarın -> yarin (S), uçakla -> ucakla (S), "ve" inserted (I).
+  EXPECT_EQ(ComputeWer("Yarın İstanbul'a uçakla gideceğim.", "yarin istanbul'a ucakla gideceğim ve"),
+            Counts(2, 0, 1, 4));
+  // ŞOFÖR ÇOK İYİ folds to şoför çok iyi: no errors, N = 3.
+  EXPECT_EQ(ComputeWer("ŞOFÖR ÇOK İYİ", "şoför çok iyi"), Counts(0, 0, 0, 3));
+  // Folding is language-neutral: I folds to i, never to dotless ı, so Turkish IŞIK and ışık
+  // differ (S = 1, N = 1).
+  EXPECT_EQ(ComputeWer("IŞIK", "ışık"), Counts(1, 0, 0, 1));
 }
 
 TEST(WerTest, TiesPreferSubstitutions) {
@@ -169,6 +199,35 @@ TEST(WerFilesTest, ExtraHypothesisLinesAreInsertionsAndLongLinesRejected) {
   for (size_t i = 0; i <= kMaxWerLineWords; ++i) long_line += "w ";
   EXPECT_FALSE(ComputeWerLines("x\n", "y\n" + long_line, "r", "h", &r, &error));
   EXPECT_EQ(error, "h:2: 10001 words on one line; the limit is 10000");
+}
+
+TEST(WerFilesTest, InvalidUtf8IsAnErrorNamingTheLine) {
+  WerFileResult r;
+  std::string error;
+  EXPECT_FALSE(ComputeWerLines("ok\nfine \xFF here\n", "ok\n", "ref.txt", "hyp.txt", &r, &error));
+  EXPECT_EQ(error, "ref.txt:2:6: invalid UTF-8 (byte 0xff)");
+  EXPECT_FALSE(ComputeWerLines("a\n", "a\nb\n\xED\xA0\x80\n", "r", "h", &r, &error));
+  EXPECT_EQ(error, "h:3:1: invalid UTF-8 (byte 0xed)");  // a surrogate
+  ASSERT_TRUE(ComputeWerLines("ok\n", "ок\n", "r", "h", &r, &error)) << error;
+  EXPECT_EQ(r.total, Counts(1, 0, 0, 1));  // Latin "ok" against Cyrillic "ок"
+}
+
+TEST(WerFilesTest, ReportsLineCountsAndRefusesFilesThatAreNotRegular) {
+  WerFileResult r;
+  std::string error;
+  ASSERT_TRUE(ComputeWerLines("a\nb\nc\n", "a\n", "r", "h", &r, &error));
+  EXPECT_EQ(r.ref_lines, 3u);
+  EXPECT_EQ(r.hyp_lines, 1u);
+
+  const std::string fifo = ::testing::TempDir() + "/wer_fifo_" + std::to_string(::getpid());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string ref = WriteTemp("fifo_ref.txt", "a\n");
+  EXPECT_FALSE(ComputeWerFiles(ref, fifo, &r, &error));  // returns at once: nobody writes to it
+  EXPECT_EQ(error, fifo + ": is a FIFO; give a regular file");
+  EXPECT_FALSE(ComputeWerFiles(::testing::TempDir(), ref, &r, &error));
+  EXPECT_NE(error.find(": is a directory; give a regular file"), std::string::npos) << error;
+  std::remove(fifo.c_str());
+  std::remove(ref.c_str());
 }
 
 }  // namespace

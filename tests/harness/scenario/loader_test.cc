@@ -182,6 +182,42 @@ TEST(ScenarioLoaderTest, LossForms) {
   EXPECT_EQ(r.scenario->downlink.loss.model, LossSpec::kNone);
 }
 
+// netem's notation and defaults: "loss gemodel 1%" is p = 0.01, r = 1 - p = 0.99, 1-h = 100%,
+// 1-k = 0%; a bare number stays a fraction.
+TEST(ScenarioLoaderTest, GilbertTakesNetemPercentagesAndDefaults) {
+  const LoadResult r = Load(std::string(kMinimal) +
+                            "network:\n"
+                            "  uplink: { loss: { model: gilbert, p: 1% } }\n"
+                            "  downlink: { loss: { model: gilbert, p: 0.02 } }\n");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].ToString());
+  const LossSpec& up = r.scenario->uplink.loss;
+  EXPECT_EQ(up.model, LossSpec::kGilbert);
+  EXPECT_DOUBLE_EQ(up.p, 0.01);
+  EXPECT_DOUBLE_EQ(up.r, 0.99);
+  EXPECT_EQ(up.bad_loss, 1);
+  EXPECT_EQ(up.good_loss, 0);
+  EXPECT_DOUBLE_EQ(r.scenario->downlink.loss.p, 0.02);  // a number is a fraction, not 0.02%
+  EXPECT_DOUBLE_EQ(r.scenario->downlink.loss.r, 0.98);
+
+  // All four as tc writes them: loss gemodel 5% 40% 90% 0.5%.
+  const LoadResult all = Load(std::string(kMinimal) +
+                              "network:\n  uplink: { loss: { model: gilbert, p: \"5%\", r: 40%, "
+                              "bad_loss: 90%, good_loss: 0.5% } }\n  downlink: { loss: 2.5% }\n");
+  ASSERT_TRUE(all.ok());
+  EXPECT_DOUBLE_EQ(all.scenario->uplink.loss.p, 0.05);
+  EXPECT_DOUBLE_EQ(all.scenario->uplink.loss.r, 0.4);
+  EXPECT_DOUBLE_EQ(all.scenario->uplink.loss.bad_loss, 0.9);
+  EXPECT_DOUBLE_EQ(all.scenario->uplink.loss.good_loss, 0.005);
+  EXPECT_EQ(all.scenario->downlink.loss.model, LossSpec::kBernoulli);
+  EXPECT_DOUBLE_EQ(all.scenario->downlink.loss.loss, 0.025);
+
+  // p = 100% leaves r = 0: always bad, which is allowed (p + r > 0).
+  const LoadResult always = Load(std::string(kMinimal) +
+                                 "network: { uplink: { loss: { model: gilbert, p: 100% } } }\n");
+  ASSERT_TRUE(always.ok());
+  EXPECT_EQ(always.scenario->uplink.loss.r, 0);
+}
+
 TEST(ScenarioLoaderTest, ErrorToStringFormats) {
   EXPECT_EQ((ScenarioError{{"a.yaml", 3, 7}, "network.uplink.loss", "bad"}).ToString(),
             "a.yaml:3:7: network.uplink.loss: bad");
@@ -332,6 +368,26 @@ TEST(ScenarioLoaderErrorTest, LossParameterOfTheOtherModel) {
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "network: { uplink: { loss: { model: markov } } }\n"),
             "s.yaml:4:37: network.uplink.loss.model: expected none | bernoulli | gilbert, got "
             "markov");
+}
+
+TEST(ScenarioLoaderErrorTest, GilbertWithPAndRBothZeroIsRefusedAtItsLocation) {
+  EXPECT_EQ(OnlyError(std::string(kMinimal) +
+                      "network: { uplink: { loss: { model: gilbert, p: 0, r: 0 } } }\n"),
+            "s.yaml:4:55: network.uplink.loss.r: p and r are both 0: the model never changes "
+            "state, so it has no loss rate; give p > 0 (r then defaults to 1 - p, as in netem)");
+  EXPECT_EQ(OnlyError(std::string(kMinimal) +
+                      "network:\n  downlink:\n    loss: { model: gilbert, r: 0% }\n"),
+            "s.yaml:6:32: network.downlink.loss.r: p and r are both 0: the model never changes "
+            "state, so it has no loss rate; give p > 0 (r then defaults to 1 - p, as in netem)");
+}
+
+TEST(ScenarioLoaderErrorTest, PercentagesOutOfRangeOrMalformed) {
+  for (const char* bad : {"101%", "-1%", "1.5.5%", "%", "1 %"}) {
+    const LoadResult r = Load(std::string(kMinimal) + "network: { uplink: { loss: { model: "
+                              "gilbert, p: \"" + bad + "\" } } }\n");
+    ASSERT_EQ(r.errors.size(), 1u) << bad;
+    EXPECT_EQ(r.errors[0].path, "network.uplink.loss.p") << bad;
+  }
 }
 
 TEST(ScenarioLoaderErrorTest, WrongContainerTypes) {

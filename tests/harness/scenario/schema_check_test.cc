@@ -80,7 +80,8 @@ TEST(ScenarioSchemaTest, InvalidDocumentsGiveOneFindingEach) {
       Findings(Doc(
           R"({"name": "t", "turns": [{"user": "hi"}], "network": {"downlink": {"loss": "high"}}})")),
       std::vector<std::string>{
-          "network.downlink.loss: expected a number in [0, 1] or a map, got \"high\""});
+          "network.downlink.loss: expected a number in [0, 1] or a string like \"5%\" or a map, "
+          "got \"high\""});
   EXPECT_EQ(Findings(Doc(R"({"turns": [{"user": "hi"}]})")),
             std::vector<std::string>{"name: missing required key name"});
   EXPECT_EQ(Findings(Doc(R"({"name": "t", "turns": []})")),
@@ -194,6 +195,7 @@ TEST(ScenarioSchemaTest, EveryNumericBoundIsTheTypedParsersBound) {
     if (leaf == "queue") sets.push_back(parent + ".max_concurrent=1");
     if (parent.size() > 5 && parent.substr(parent.size() - 5) == ".loss" && leaf != "loss") {
       sets.push_back(parent + (leaf == "rate" ? ".model=bernoulli" : ".model=gilbert"));
+      if (leaf == "r" && !at_max) sets.push_back(parent + ".p=0.5");  // p = r = 0 is refused
     }
     if (leaf == "p50" && at_max) sets.push_back(parent + ".p95=600000");
     if ((leaf == "p50" || leaf == "p95") && at_max) sets.push_back(parent + ".max=600000");
