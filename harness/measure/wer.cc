@@ -1,15 +1,9 @@
 #include "harness/measure/wer.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <optional>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include "agent/runtime/input_file.h"
 #include "agent/text/utf8.h"
 #include "agent/text/words.h"
 
@@ -53,56 +47,11 @@ std::vector<std::string_view> SplitLines(std::string_view text) {
   return lines;
 }
 
-const char* FileKind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
-// Opens without blocking (a FIFO with no writer would hang an ordinary open) and refuses anything
-// but a regular file: a FIFO or a device could block the read or never end.
+// A FIFO or a device could block the read or never end: only a regular file is read.
 bool ReadFile(const std::string& path, std::string* text, std::string* error) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    *error = path + ": cannot open: " + std::strerror(errno);
-    return false;
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    *error = path + ": cannot stat: " + std::strerror(errno);
-    ::close(fd);
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    *error = path + ": is " + FileKind(st.st_mode) + "; give a regular file";
-    ::close(fd);
-    return false;
-  }
-  std::FILE* f = ::fdopen(fd, "rb");
-  if (f == nullptr) {
-    *error = path + ": cannot open: " + std::strerror(errno);
-    ::close(fd);
-    return false;
-  }
-  char buf[65536];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && text->size() <= kMaxWerFileBytes) {
-    text->append(buf, n);
-  }
-  const bool read_error = std::ferror(f) != 0;
-  std::fclose(f);
-  if (read_error) {
-    *error = path + ": read error";
-    return false;
-  }
-  if (text->size() > kMaxWerFileBytes) {
-    *error = path + ": larger than " + std::to_string(kMaxWerFileBytes) + " bytes";
-    return false;
-  }
-  return true;
+  if (agent::ReadRegularFile(path, kMaxWerFileBytes, text, error)) return true;
+  *error = path + ": " + *error;
+  return false;
 }
 
 bool LineWords(const std::vector<std::string_view>& lines, size_t i, const std::string& name,
