@@ -50,22 +50,31 @@ std::string RunLines(const RunInfo& run) {
   out += "  seed " + std::to_string(run.seed) + "  mode " + run.mode + "  status " + run.status;
   if (run.exit_code) out += "  exit " + std::to_string(*run.exit_code);
   if (run.status == "running") out += "  (not finished: interrupted or still going)";
-  return out + "\n";
+  out += "\n";
+  if (!run.end_reason.empty()) out += "  ended: " + run.end_reason + "\n";
+  if (run.calls_not_started > 0) {
+    out += "  calls not started: " + std::to_string(run.calls_not_started) + "\n";
+  }
+  return out;
 }
 
 std::string CallLines(const std::vector<CallRow>& calls) {
-  size_t passed = 0, dropped = 0;
+  size_t passed = 0, dropped = 0, aborted = 0;
   for (const CallRow& c : calls) {
     if (c.status == "dropped") {
       ++dropped;
+    } else if (c.status == "aborted") {
+      ++aborted;
     } else if (c.task_completed) {
       ++passed;
     }
   }
-  const size_t failed = calls.size() - passed - dropped;
+  const size_t failed = calls.size() - passed - dropped - aborted;
   std::string out = "calls: " + std::to_string(calls.size()) + " total, " +
                     std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " +
-                    std::to_string(dropped) + " dropped\n";
+                    std::to_string(dropped) + " dropped";
+  if (aborted > 0) out += ", " + std::to_string(aborted) + " aborted";
+  out += "\n";
   double rate = calls.empty() ? std::nan("") : static_cast<double>(passed) / calls.size();
   std::string shown = std::isnan(rate) ? "n/a" : Fixed(100.0 * rate, 1) + "%";
   return out + "task completion: " + shown + "\n";

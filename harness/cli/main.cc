@@ -18,6 +18,8 @@
 #include "agent/runtime/output_file.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/measure/wer.h"
+#include "harness/run/available_memory.h"
+#include "harness/run/memory_estimate.h"
 #include "harness/run/progress.h"
 #include "harness/run/runner.h"
 #include "harness/run/sweep.h"
@@ -120,12 +122,32 @@ std::vector<std::string> DeclaredToolNames(const harness::RunPlan& plan) {
   return names;
 }
 
+// False (with the estimate and the memory available on stderr) when the run's estimated peak
+// memory exceeds what the machine has available (harness/run/memory_estimate.h).
+bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) {
+  if (skip_check) return true;
+  const std::optional<harness::AvailableMemory> available = harness::ReadAvailableMemory();
+  if (!available) return true;
+  const harness::MemoryEstimate estimate =
+      harness::EstimateRunMemory(plan, seed, harness::RunOptions{}.max_active_calls);
+  if (estimate.peak_bytes <= available->bytes) return true;
+  std::cerr << plan.main->source_path << ": the run would need about "
+            << harness::DescribeEstimate(estimate) << ", more than the "
+            << harness::FormatBytes(available->bytes) << " available (" << available->source
+            << "); spread the arrivals (load.arrival), lower load.callers, or pass "
+               "--skip-memory-check to run anyway\n";
+  return false;
+}
+
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
-        int callers, std::vector<std::string> sets, const std::string& metrics_out) {
+        int callers, std::vector<std::string> sets, const std::string& metrics_out,
+        bool skip_memory_check) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
   if (!LoadAll(path, sets, &scenario, &plan)) return kExitInvalid;
+  const uint64_t run_seed = seed.value_or(scenario.seed.value_or(1));
+  if (!FitsInMemory(plan, run_seed, skip_memory_check)) return kExitInvalid;
   std::string error;
   std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
   if (!store) {
@@ -133,7 +155,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
     return kExitInvalid;
   }
   harness::RunOptions options;
-  options.seed = seed.value_or(scenario.seed.value_or(1));
+  options.seed = run_seed;
   options.scenario_arg = path;
   options.overrides = sets;
   options.abort = &g_abort;
@@ -166,12 +188,22 @@ int Validate(const std::vector<std::string>& paths) {
   return status;
 }
 
-int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path) {
+int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
+          bool skip_memory_check) {
   harness::SweepPlan plan;
   std::vector<std::string> errors;
   if (!harness::LoadSweepPlan(path, &plan, &errors) || !harness::CheckSweepLevels(plan, &errors)) {
     for (const std::string& e : errors) std::cerr << e << "\n";
     return kExitInvalid;
+  }
+  for (const double level : plan.levels) {  // every level must fit before the first one runs
+    harness::Scenario scenario;
+    harness::RunPlan run_plan;
+    if (!LoadAll(plan.scenario_path, harness::SweepLevelOverrides(plan, level), &scenario,
+                 &run_plan) ||
+        !FitsInMemory(run_plan, seed.value_or(1), skip_memory_check)) {
+      return kExitInvalid;
+    }
   }
   std::string error;
   std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
@@ -242,6 +274,9 @@ int main(int argc, char** argv) {
   CLI::Option* metrics_option =
       run->add_option("--metrics-out", flags.metrics_out,
                       "write the agent's Prometheus metrics (text exposition) to this file");
+  bool skip_memory_check = false;
+  run->add_flag("--skip-memory-check", skip_memory_check,
+                "run even when the estimated peak memory exceeds the memory available");
 
   std::vector<std::string> validate_paths;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files; nothing is run");
@@ -253,6 +288,8 @@ int main(int argc, char** argv) {
   sweep->add_option("--seed", flags.seed_text, "seed for every level (default 1)");
   sweep->add_option("--db", flags.db_path, "SQLite database to append the runs to")
       ->capture_default_str();
+  sweep->add_flag("--skip-memory-check", skip_memory_check,
+                  "run even when a level's estimated peak memory exceeds the memory available");
 
   std::string ref_path, hyp_path;
   CLI::App* wer = app.add_subcommand("wer", "word error rate of HYP against REF, line by line");
@@ -269,10 +306,11 @@ int main(int argc, char** argv) {
   if (!CheckFlags(&flags)) return kExitInvalid;
   try {
     if (*run) {
-      return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out);
+      return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
+                 skip_memory_check);
     }
     if (*validate) return Validate(validate_paths);
-    if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path);
+    if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check);
     if (*wer) return Wer(ref_path, hyp_path);
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";

@@ -57,6 +57,7 @@ void RunMetrics::AddCall(const CallRecord& record) {
   ++calls_;
   if (record.task_completed) ++passed_;
   if (record.status == "dropped") ++dropped_;
+  if (record.status == "aborted") ++aborted_;
   for (const ToolCallRow& row : record.tool_calls) {
     if (row.decision == "executed") ++tools_executed_;
     if (row.decision == "blocked") ++tools_blocked_;
@@ -150,6 +151,8 @@ std::map<std::string, double> RunMetrics::Scalars() const {
   put("dropped_calls_count", count(dropped_));
   put("calls_dropped", count(dropped_));
   put("dropped_calls_rate", Ratio(dropped_, calls_));
+  put("aborted_calls_count", count(aborted_));
+  put("calls_aborted", count(aborted_));
   put("wer", wer_turns_ > 0 ? wer_.Rate() : kNaN);
   put("ref_words", count(wer_.ref_words));
   put("heard_wer", heard_replies_ > 0 ? heard_wer_.Rate() : kNaN);

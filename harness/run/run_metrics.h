@@ -25,12 +25,16 @@
 //                   nor the agent (speech_start..speech_end) spoke (DeadAirUs).
 // Rates and counts:
 //   task_completion_rate    calls whose expectations all held / calls.
-//   dropped_calls_count, _rate   calls with status "dropped" (and / calls).
+//   dropped_calls_count, _rate   calls with status "dropped" (and / calls): refused or lost by
+//                   the system under load, or cut by the run's duration or time limit.
+//   aborted_calls_count          calls with status "aborted": in progress when the run was
+//                   aborted (not dropped: the system did not fail them). They count in calls_total.
 //   false_barge_ins_count, _rate  agent "barge_in" events with no caller speech behind them
 //                   (CountFalseBargeIns) / agent replies that began playing.
 //   agent_cut_ins_count, _rate    caller utterances an answer began inside (CountAgentCutIns) /
 //                   caller utterances (user turns spoken).
-//   calls_total, calls_passed, calls_dropped (= dropped_calls_count), ref_words, heard_ref_words,
+//   calls_total, calls_passed, calls_dropped (= dropped_calls_count), calls_aborted
+//   (= aborted_calls_count), ref_words, heard_ref_words,
 //   heard_replies, agent_replies, barge_in_events, user_utterances, dead_air_ms, call_time_ms,
 //   provider_errors_count (agent "provider_error" events), call_errors_count, _rate (calls that
 //   were dropped or had at least one provider error, / calls).
@@ -111,6 +115,7 @@ class RunMetrics {
   int64_t calls_ = 0;
   int64_t passed_ = 0;
   int64_t dropped_ = 0;
+  int64_t aborted_ = 0;
   int64_t call_errors_ = 0;
   // NetEq-style jitter buffer statistics, summed over calls, per direction (0: uplink, as the
   // agent received it; 1: downlink, as the caller received it).

@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -136,6 +137,16 @@ void StoreCapacityMetrics(int64_t run_id, const char* provider, const fakes::Cap
                   s.granted ? UsToMs(s.total_wait_us) / static_cast<double>(s.granted) : 0.0);
 }
 
+// Whether the run's row says it finished (a read: never waits for another writer in WAL mode).
+bool RunMarked(const Store& store, int64_t run_id) {
+  try {
+    const std::optional<RunInfo> run = store.LoadRun(run_id);
+    return run && run->status != "running";
+  } catch (const StoreError&) {
+    return false;
+  }
+}
+
 fakes::CapacityStats StatsOf(const std::shared_ptr<fakes::CapacityLimiter>& limiter) {
   return limiter ? limiter->stats() : fakes::CapacityStats{};
 }
@@ -164,6 +175,8 @@ class LoadRun {
   }
 
   RunResult Execute();
+  // After an exception out of Execute: marks the run failed with `reason` (see runner.h).
+  void MarkFailed(const std::string& reason);
 
  private:
   void ScheduleArrival(size_t index);
@@ -173,7 +186,8 @@ class LoadRun {
   void EnqueueReport(const CallRecord& record);
   void OnReport(agent::PostCallResult result);
   bool RunLoop();
-  void EndRemaining(const std::string& reason);
+  void EndRemaining(const std::string& reason, const std::string& status);
+  int NotStarted() const { return static_cast<int>(arrivals_us_.size() - next_arrival_); }
   int64_t EndBoundUs() const;
   void Report(bool finished);
 
@@ -213,7 +227,11 @@ RunResult LoadRun::Execute() {
   const bool aborted = RunLoop();
   const bool at_duration = stop_ && load_.duration_s > 0 &&
                            end_us_ == std::llround(load_.duration_s * 1e6);
-  EndRemaining(aborted ? "run aborted" : at_duration ? "run duration reached" : "run time limit");
+  if (aborted) {
+    EndRemaining("run aborted", "aborted");
+  } else {
+    EndRemaining(at_duration ? "run duration reached" : "run time limit", "dropped");
+  }
   post_call_.Drain();  // reports of the last calls: bounded by the queue's capacity
 
   RunResult result;
@@ -230,6 +248,9 @@ RunResult LoadRun::Execute() {
   result.calls = static_cast<int>(metrics_.calls());
   result.calls_passed = static_cast<int>(metrics_.calls_passed());
   result.calls_dropped = static_cast<int>(metrics_.Observed("dropped_calls_count"));
+  result.calls_aborted = static_cast<int>(metrics_.Observed("aborted_calls_count"));
+  result.calls_not_started = NotStarted();
+  store_.SetMetric(run_id_, "calls_not_started", result.calls_not_started);
   result.thresholds = gates;
   result.peak_active_calls = peak_active_;
   result.virtual_end_us = scheduler_.NowUs();
@@ -242,7 +263,9 @@ RunResult LoadRun::Execute() {
   const bool passed = plan_.main->thresholds.empty() ? result.calls_passed == result.calls
                                                      : AllPassed(gates);
   result.exit_code = aborted ? 1 : (passed ? 0 : 99);
-  store_.FinishRun(run_id_, result.status, result.event_log_hash, result.exit_code);
+  store_.FinishRun(run_id_, RunOutcome{result.status, result.event_log_hash, result.exit_code,
+                                       aborted ? "run aborted (SIGINT or SIGTERM)" : "",
+                                       result.calls_not_started});
   Report(/*finished=*/true);
   return result;
 }
@@ -360,21 +383,30 @@ void LoadRun::OnReport(agent::PostCallResult result) {
 }
 
 // Runs tasks until every call has arrived and ended, the end bound, or an abort (returns true).
+// The flag is read before every task (one relaxed load), so an abort waits for one task at most.
 bool LoadRun::RunLoop() {
   while (!stop_ && (next_arrival_ < arrivals_us_.size() || active_ > 0)) {
+    if (options_.abort && options_.abort->load(std::memory_order_relaxed)) return true;
     if (!scheduler_.RunOne()) break;
     if (options_.progress && scheduler_.NowUs() >= next_progress_us_) Report(false);
-    if (options_.abort && (scheduler_.tasks_run() & 1023) == 0 && options_.abort->load()) return true;
   }
   return false;
 }
 
-// Calls still running end now, in call-id order, and their records are stored as dropped.
-void LoadRun::EndRemaining(const std::string& reason) {
+// Calls still running end now, in call-id order, and their records are stored with `status`.
+// Arrivals still due are not run (NotStarted counts them).
+void LoadRun::EndRemaining(const std::string& reason, const std::string& status) {
   for (std::unique_ptr<SimCall>& call : calls_) {
-    if (call && !call->ended()) call->End(reason, "dropped");
+    if (call && !call->ended()) call->End(reason, status);
   }
   scheduler_.RunUntil(scheduler_.NowUs());  // delivers the records (each from a task due now)
+}
+
+void LoadRun::MarkFailed(const std::string& reason) {
+  const int not_started = NotStarted();
+  std::string why = reason;
+  if (active_ > 0) why += "; " + std::to_string(active_) + " calls in progress were not stored";
+  store_.FinishRun(run_id_, RunOutcome{"failed", RunHash(call_hashes_), 1, why, not_started});
 }
 
 void LoadRun::Report(bool finished) {
@@ -478,7 +510,30 @@ RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& sto
   info.config_json = ConfigJson(main, options);
   const int64_t run_id = store.BeginRun(info);
   LoadRun run(plan, options, store, run_id);
-  return run.Execute();
+  std::exception_ptr error;
+  std::string reason;
+  try {
+    return run.Execute();
+  } catch (const std::exception& e) {
+    error = std::current_exception();
+    reason = e.what();
+  } catch (...) {
+    error = std::current_exception();
+    reason = "unknown exception";
+  }
+  // Marked failed before the error passes on: the calls the store still buffers and the outcome
+  // commit together (one more lock wait at most).
+  try {
+    run.MarkFailed(reason);
+  } catch (const StoreError& e) {
+    if (!RunMarked(store, run_id)) {
+      throw StoreError("run " + std::to_string(run_id) + " failed (" + reason +
+                           ") and could not be marked failed, so it still says 'running': " +
+                           e.what(),
+                       e.sqlite_code());
+    }
+  }
+  std::rethrow_exception(error);
 }
 
 RunResult RunScenario(const Scenario& scenario, const fakes::LlmScript& script,

@@ -7,7 +7,14 @@
 // Bounds: at most RunOptions::max_active_calls calls run at once (an arrival beyond is stored as
 // dropped); the run's virtual time ends at load.duration_s when set (calls still running are
 // stored as dropped, "run duration reached") and in any case after the last arrival plus the
-// longest max_call_ms plus 120 s ("run time limit"); an abort keeps every finished call.
+// longest max_call_ms plus 120 s ("run time limit"). The abort flag is read before every task:
+// an abort keeps every finished call, stores the calls in progress as 'aborted' and counts the
+// calls not yet arrived on the run row (calls_not_started) instead of storing a row for each.
+//
+// No return or exception leaves the run 'running': an exception thrown during the run (a store
+// write that failed after its lock wait, an internal error) marks it 'failed' with the reason
+// first, and then passes on; only if even that write fails does the exception say the run could
+// not be marked.
 #pragma once
 
 #include <atomic>
@@ -72,6 +79,8 @@ struct RunResult {
   int calls = 0;          // stored calls (every call that arrived)
   int calls_passed = 0;
   int calls_dropped = 0;
+  int calls_aborted = 0;       // in progress when the run was aborted
+  int calls_not_started = 0;   // still due to arrive when the run was aborted
   int peak_active_calls = 0;
   int64_t virtual_end_us = 0;  // the run's virtual time when it ended
   fakes::CapacityStats stt_capacity, llm_capacity, tts_capacity;  // zero when unlimited
@@ -79,7 +88,8 @@ struct RunResult {
   int exit_code = 0;  // 0 passed (thresholds if any, else every call), 99 failed, 1 aborted
 };
 
-// Throws StoreError if the store fails.
+// Throws StoreError if the store fails, and passes on any other exception; either way the run is
+// marked failed first (see above).
 RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& store);
 
 // The plan of one scenario without a mix, whose script is at hand. Throws std::invalid_argument

@@ -78,7 +78,7 @@ std::vector<Entry> ReadMap(PlanContext& ctx, const YAML::Node& node, const YAML:
   }
   std::map<std::string, YAML::Mark> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // by value: the iterator yields a temporary pair
     if (!key.IsScalar()) {
       ctx.Error(key.Mark(), path, "keys must be plain strings");
       continue;

@@ -21,8 +21,21 @@ struct RunInfo {
   std::string config_json = "{}";
   std::string event_log_hash;      // empty until FinishRun
   std::optional<int> exit_code;    // nullopt until FinishRun
+  // Why a run ended failed or aborted ("SIGTERM", the store or internal error); empty otherwise.
+  std::string end_reason;
+  // Calls still due to arrive when the run was aborted or failed: counted, not stored one by one.
+  int64_t calls_not_started = 0;
 
   bool operator==(const RunInfo&) const = default;
+};
+
+// How a run ended, as Store::FinishRun records it.
+struct RunOutcome {
+  std::string status;  // completed | failed | aborted
+  std::string event_log_hash;
+  int exit_code = 0;
+  std::string end_reason;  // empty when completed
+  int64_t calls_not_started = 0;
 };
 
 struct CallRow {
@@ -31,7 +44,9 @@ struct CallRow {
   std::string scenario;
   double started_ms = 0;
   double ended_ms = 0;
-  std::string status = "completed";  // completed | failed | dropped
+  // completed | failed | dropped (refused or lost by the system under load, or cut by the run's
+  // duration or time limit) | aborted (cut short by an abort of the run: SIGINT/SIGTERM)
+  std::string status = "completed";
   bool task_completed = false;
   std::string failure_reason;  // empty when none (stored as NULL)
 

@@ -1,5 +1,7 @@
 #include "harness/store/schema.h"
 
+#include <sqlite3.h>
+
 namespace callsim::harness {
 namespace {
 
@@ -159,37 +161,47 @@ CREATE TABLE call_reports (
 );
 )sql";
 
+// Version 4: a call cut short by an abort has its own status ('aborted': not a dropped call, which
+// the system under test refused or lost); a run records why it ended when not completed
+// (end_reason) and how many of its calls never started (calls_not_started: arrivals still due when
+// it was aborted or failed, counted here instead of one row each). SQLite cannot change a CHECK
+// in place, so calls is rebuilt (MigrateToLatest turns foreign keys off around the steps).
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE runs ADD COLUMN end_reason TEXT;
+ALTER TABLE runs ADD COLUMN calls_not_started INTEGER NOT NULL DEFAULT 0
+  CHECK (calls_not_started >= 0);
+CREATE TABLE calls_v4 (
+  run_id         INTEGER NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+  call_id        INTEGER NOT NULL,
+  scenario       TEXT NOT NULL,
+  started_ms     REAL NOT NULL,
+  ended_ms       REAL NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('completed', 'failed', 'dropped', 'aborted')),
+  task_completed INTEGER NOT NULL CHECK (task_completed IN (0, 1)),
+  failure_reason TEXT,
+  PRIMARY KEY (run_id, call_id)
+);
+INSERT INTO calls_v4 (run_id, call_id, scenario, started_ms, ended_ms, status, task_completed,
+                      failure_reason)
+  SELECT run_id, call_id, scenario, started_ms, ended_ms, status, task_completed, failure_reason
+  FROM calls;
+DROP TABLE calls;
+ALTER TABLE calls_v4 RENAME TO calls;
+CREATE INDEX calls_by_status ON calls (run_id, status);
+)sql";
+
 std::string TooNewMessage(const SqliteDb& db, int64_t found) {
   return db.path() + ": database schema version " + std::to_string(found) +
          " is newer than this build of callsim supports (" +
          std::to_string(LatestSchemaVersion()) + "); use a newer callsim or another --db file";
 }
 
-}  // namespace
-
-const std::vector<Migration>& SchemaMigrations() {
-  static const std::vector<Migration> migrations = {
-      {1, kSchemaV1},
-      {2, kSchemaV2},
-      {3, kSchemaV3},
-  };
-  return migrations;
-}
-
-int LatestSchemaVersion() { return SchemaMigrations().back().version; }
-
-bool MigrateToLatest(SqliteDb& db, std::string* error) {
-  const int latest = LatestSchemaVersion();
-  int64_t version = db.QueryInt("PRAGMA user_version");
-  if (version == latest) return true;
-  if (version > latest) {
-    if (error) *error = TooNewMessage(db, version);
-    return false;
-  }
+// Applies the steps above `version` in one transaction (all or none), with foreign keys off.
+bool MigrateSteps(SqliteDb& db, int latest, std::string* error) {
   // IMMEDIATE takes the write lock now, so two processes opening a new file cannot both migrate.
   db.Exec("BEGIN IMMEDIATE");
   try {
-    version = db.QueryInt("PRAGMA user_version");
+    const int64_t version = db.QueryInt("PRAGMA user_version");
     if (version > latest) {
       db.Exec("ROLLBACK");
       if (error) *error = TooNewMessage(db, version);
@@ -200,12 +212,56 @@ bool MigrateToLatest(SqliteDb& db, std::string* error) {
       db.Exec(m.sql);
       db.Exec("PRAGMA user_version = " + std::to_string(m.version));
     }
+    // A rebuilt table must still satisfy every reference (checked while the keys are off).
+    if (db.QueryInt("SELECT count(*) FROM pragma_foreign_key_check") != 0) {
+      throw StoreError(db.path() + ": migration to version " + std::to_string(latest) +
+                           " left rows whose references do not hold",
+                       SQLITE_CONSTRAINT_FOREIGNKEY);
+    }
     db.Exec("COMMIT");
   } catch (const StoreError&) {
     db.RollbackQuietly();
     throw;
   }
   return true;
+}
+
+}  // namespace
+
+const std::vector<Migration>& SchemaMigrations() {
+  static const std::vector<Migration> migrations = {
+      {1, kSchemaV1},
+      {2, kSchemaV2},
+      {3, kSchemaV3},
+      {4, kSchemaV4},
+  };
+  return migrations;
+}
+
+int LatestSchemaVersion() { return SchemaMigrations().back().version; }
+
+bool MigrateToLatest(SqliteDb& db, std::string* error) {
+  const int latest = LatestSchemaVersion();
+  const int64_t version = db.QueryInt("PRAGMA user_version");
+  if (version == latest) return true;
+  if (version > latest) {
+    if (error) *error = TooNewMessage(db, version);
+    return false;
+  }
+  // A step may rebuild a table (version 4 does): with foreign keys on, dropping the old table
+  // would cascade into its children. The pragma is a no-op inside a transaction, so it goes first.
+  const int64_t foreign_keys = db.QueryInt("PRAGMA foreign_keys");
+  const std::string restore = "PRAGMA foreign_keys = " + std::to_string(foreign_keys);
+  db.Exec("PRAGMA foreign_keys = OFF");
+  bool migrated = false;
+  try {
+    migrated = MigrateSteps(db, latest, error);
+  } catch (const StoreError&) {
+    db.Exec(restore);
+    throw;
+  }
+  db.Exec(restore);
+  return migrated;
 }
 
 }  // namespace callsim::harness

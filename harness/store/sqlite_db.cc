@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -42,6 +43,28 @@ SqliteDb::~SqliteDb() {
   // Statements are owned by Store members that are destroyed first, so close cannot be busy;
   // close_v2 makes that safe even if one leaked.
   sqlite3_close_v2(db_);
+}
+
+void SqliteDb::SetLockWait(const LockWait& wait) {
+  lock_wait_ = wait;
+  lock_wait_.first_ms = std::max(1, lock_wait_.first_ms);
+  lock_wait_.max_ms = std::max(lock_wait_.first_ms, lock_wait_.max_ms);
+  sqlite3_busy_handler(db_, &SqliteDb::OnBusy, this);
+}
+
+// SQLite calls this while the lock is held elsewhere, `attempts` = the calls so far for this lock.
+// The time already slept follows from `attempts` alone, so no clock is read.
+int SqliteDb::OnBusy(void* self, int attempts) {
+  const LockWait& w = static_cast<SqliteDb*>(self)->lock_wait_;
+  int64_t slept_ms = 0;
+  int64_t delay_ms = w.first_ms;
+  for (int i = 0; i < attempts && slept_ms < w.total_ms; ++i) {
+    slept_ms += delay_ms;
+    delay_ms = std::min<int64_t>(delay_ms * 2, w.max_ms);
+  }
+  if (slept_ms >= w.total_ms) return 0;  // give up: the statement fails with SQLITE_BUSY
+  sqlite3_sleep(static_cast<int>(std::min<int64_t>(delay_ms, w.total_ms - slept_ms)));
+  return 1;
 }
 
 void SqliteDb::Fail(int code, std::string_view sql) const {

@@ -39,12 +39,25 @@ class SqliteDb {
   // already on its way out.
   void RollbackQuietly() noexcept;
 
+  // How a write waits for another connection's lock: sleeps of first_ms, doubling up to max_ms,
+  // until total_ms have been slept; then the statement fails with SQLITE_BUSY. The total is the
+  // bound on any one wait (slept time, so the wall time is a little longer).
+  struct LockWait {
+    int total_ms = 60000;
+    int first_ms = 10;
+    int max_ms = 2000;
+  };
+  void SetLockWait(const LockWait& wait);
+
   // Builds the exception for the last failure on this connection.
   [[noreturn]] void Fail(int code, std::string_view sql) const;
 
  private:
+  static int OnBusy(void* self, int attempts);
+
   sqlite3* db_ = nullptr;
   std::string path_;
+  LockWait lock_wait_;
 };
 
 class Statement {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 #include "harness/store/schema.h"
@@ -16,7 +17,7 @@ namespace {
 constexpr const char* kNowUtc = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 constexpr const char* kRunColumns =
     "SELECT run_id, started_at, finished_at, status, seed, mode, scenario, config_json, "
-    "event_log_hash, exit_code FROM runs ";
+    "event_log_hash, exit_code, end_reason, calls_not_started FROM runs ";
 
 std::string InsertRunSql() {
   return std::string("INSERT INTO runs (started_at, status, seed, mode, scenario, config_json) ") +
@@ -26,7 +27,8 @@ std::string InsertRunSql() {
 
 std::string FinishRunSql() {
   return std::string("UPDATE runs SET status = ?1, event_log_hash = ?2, exit_code = ?3, ") +
-         "finished_at = CASE WHEN ?4 THEN " + kNowUtc + " ELSE finished_at END WHERE run_id = ?5";
+         "finished_at = CASE WHEN ?4 THEN " + kNowUtc + " ELSE finished_at END, " +
+         "end_reason = NULLIF(?6, ''), calls_not_started = ?7 WHERE run_id = ?5";
 }
 
 std::string InsertSweepSql() {
@@ -71,6 +73,8 @@ RunInfo ReadRun(const Statement& s) {
   r.config_json = s.ColumnText(7);
   r.event_log_hash = s.ColumnText(8);
   if (!s.ColumnIsNull(9)) r.exit_code = static_cast<int>(s.ColumnInt(9));
+  r.end_reason = s.ColumnText(10);
+  r.calls_not_started = s.ColumnInt(11);
   return r;
 }
 
@@ -87,7 +91,8 @@ ExpectationRow ReadExpectation(const Statement& s) {
 }
 
 void ConfigureConnection(SqliteDb& db, const StoreOptions& options) {
-  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  db.SetLockWait(SqliteDb::LockWait{options.lock_wait_ms, options.lock_backoff_first_ms,
+                                    options.lock_backoff_max_ms});
   // journal_mode answers "memory" for :memory: databases, which cannot use WAL; that is fine.
   db.QueryText("PRAGMA journal_mode = WAL");
   db.Exec("PRAGMA synchronous = NORMAL");
@@ -248,40 +253,42 @@ void Store::AddCallReport(CallReportRow report) {
   if (pending_reports_.size() >= options_.batch_calls) Flush();
 }
 
-void Store::Flush() {
-  if (pending_.empty() && pending_reports_.empty()) return;
-  std::vector<PendingCall> batch;
-  batch.swap(pending_);  // the buffers are empty whatever happens below
-  std::vector<CallReportRow> reports;
-  reports.swap(pending_reports_);
-  pending_rows_ = 0;
-  pending_.reserve(std::min<size_t>(options_.batch_calls, 1024));
+void Store::Flush() { CommitPending(nullptr); }
 
+void Store::CommitPending(const std::function<void()>& also) {
+  if (pending_.empty() && pending_reports_.empty() && !also) return;
   std::optional<StoreError> first_error;
   size_t rejected = 0;
   try {
     stmts_->begin.Run();
-    for (const PendingCall& p : batch) {
+    for (const PendingCall& p : pending_) {
       std::optional<StoreError> err = InsertCallOrSkip(p);
       if (!err) continue;
       if (rejected++ == 0) first_error = std::move(err);
     }
-    for (const CallReportRow& report : reports) {
+    for (const CallReportRow& report : pending_reports_) {
       std::optional<StoreError> err = InsertReportOrSkip(report);
       if (!err) continue;
       if (rejected++ == 0) first_error = std::move(err);
     }
+    if (also) also();
     stmts_->commit.Run();
   } catch (const StoreError& e) {
+    // Nothing was committed: the calls stay buffered for the next attempt.
     db_->RollbackQuietly();
-    throw StoreError(std::string(e.what()) + " (" + std::to_string(batch.size()) +
-                         " buffered calls were not stored)",
+    if (pending_.empty()) throw;
+    throw StoreError(std::string(e.what()) + " (" + std::to_string(pending_.size()) +
+                         " buffered calls are not stored yet)",
                      e.sqlite_code());
   }
+  const size_t batch_size = pending_.size() + pending_reports_.size();
+  const bool with_reports = !pending_reports_.empty();
+  pending_.clear();
+  pending_reports_.clear();
+  pending_rows_ = 0;
   if (first_error) {
-    throw StoreError(std::to_string(rejected) + " of " +
-                         std::to_string(batch.size() + reports.size()) +
-                         (reports.empty() ? " calls were" : " calls and reports were") +
+    throw StoreError(std::to_string(rejected) + " of " + std::to_string(batch_size) +
+                         (with_reports ? " calls and reports were" : " calls were") +
                          " rejected and not stored; first: " + first_error->what(),
                      first_error->sqlite_code());
   }
@@ -448,24 +455,27 @@ void Store::FinishSweep(int64_t sweep_id, const std::string& status, std::option
 
 void Store::FinishRun(int64_t run_id, const std::string& status,
                       const std::string& event_log_hash, int exit_code) {
-  std::optional<StoreError> flush_error;
-  try {
-    Flush();
-  } catch (const StoreError& e) {
-    flush_error = e;
-  }
-  Statement& s = stmts_->finish_run;
-  s.Bind(1, status)
-      .Bind(2, event_log_hash)
-      .Bind(3, int64_t{exit_code})
-      .Bind(4, int64_t{options_.stamp_wall_time})
-      .Bind(5, run_id);
-  s.Run();
-  if (sqlite3_changes(db_->get()) == 0) {
-    throw StoreError("FinishRun: no run with id " + std::to_string(run_id) + " in " + path_,
-                     SQLITE_NOTFOUND);
-  }
-  if (flush_error) throw *flush_error;
+  FinishRun(run_id, RunOutcome{status, event_log_hash, exit_code, "", 0});
+}
+
+void Store::FinishRun(int64_t run_id, const RunOutcome& outcome) {
+  // The last calls and the outcome commit together: one lock wait, and a run never reads as
+  // finished without its calls.
+  CommitPending([&] {
+    Statement& s = stmts_->finish_run;
+    s.Bind(1, outcome.status)
+        .Bind(2, outcome.event_log_hash)
+        .Bind(3, int64_t{outcome.exit_code})
+        .Bind(4, int64_t{options_.stamp_wall_time})
+        .Bind(5, run_id)
+        .Bind(6, outcome.end_reason)
+        .Bind(7, outcome.calls_not_started);
+    s.Run();
+    if (sqlite3_changes(db_->get()) == 0) {
+      throw StoreError("FinishRun: no run with id " + std::to_string(run_id) + " in " + path_,
+                       SQLITE_NOTFOUND);
+    }
+  });
 }
 
 std::vector<RunInfo> Store::ListRuns() const {

@@ -3,12 +3,16 @@
 // batches, each call in one piece, so a run killed midway leaves a consistent database holding every
 // flushed call and a run row that still says 'running'. Reads see committed data only.
 //
-// Threading: one Store per thread; several processes may share a file (busy timeout applies).
-// Errors: Open reports through *error; every other method throws StoreError (and only that).
+// Threading: one Store per thread; several processes may share a file. A write waits for another
+// connection's lock with exponential backoff, bounded by StoreOptions::lock_wait_ms (60 s).
+// Errors: Open reports through *error; every other method throws StoreError (and only that). A
+// batch whose transaction fails (the lock wait ran out, the disk is full) stays buffered, so a
+// later Flush or FinishRun can still write it once the cause is gone.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,8 +32,12 @@ struct StoreOptions {
   // ...or when the buffered calls hold this many turn, expectation and event rows in total, so a
   // batch of event-heavy calls stays bounded in memory too.
   size_t batch_rows = 200000;
-  // How long a write waits for another connection's lock before failing with SQLITE_BUSY.
-  int busy_timeout_ms = 5000;
+  // How a write waits for another connection's lock: sleeps from lock_backoff_first_ms, doubling
+  // up to lock_backoff_max_ms, for at most lock_wait_ms in total; then it fails with SQLITE_BUSY.
+  // (A reader in WAL mode never blocks a writer; this is another writer or an exclusive lock.)
+  int lock_wait_ms = 60000;
+  int lock_backoff_first_ms = 10;
+  int lock_backoff_max_ms = 2000;
   // Stamp runs.started_at (when RunInfo leaves it empty) and runs.finished_at with SQLite's UTC
   // time. This metadata is for people and never feeds the simulation; turn it off for byte-identical
   // databases.
@@ -63,8 +71,10 @@ class Store {
   void AddCallReport(CallReportRow report);
   // Commits the buffered calls in one transaction, each call whole or not at all. A call that
   // violates the schema (a bad status, a duplicate id, an unknown run) is left out, the others are
-  // committed, and then StoreError names the call. If the transaction itself fails (busy, disk
-  // full) nothing is committed. Either way the buffer is empty afterwards, so it stays bounded.
+  // committed, and then StoreError names the call; the buffer is empty afterwards. If the
+  // transaction itself fails (the lock wait ran out, disk full) nothing is committed, StoreError
+  // says how many calls wait, and they stay buffered for the next Flush: whoever adds calls stops
+  // after such an error (the runner does), so the buffer stays bounded.
   void Flush();
   size_t buffered_calls() const { return pending_.size(); }
 
@@ -88,8 +98,11 @@ class Store {
   // Throws StoreError when there is no such sweep.
   void FinishSweep(int64_t sweep_id, const std::string& status, std::optional<double> knee);
 
-  // Flushes, then records the outcome. `status` must be completed, failed or aborted. The run is
-  // finished even when the flush rejected a call; that error is thrown afterwards.
+  // Commits the buffered calls and the outcome in one transaction. `status` must be completed,
+  // failed or aborted. A call the schema rejects is left out as in Flush (the run is finished and
+  // then StoreError names the call). If the transaction fails (the lock wait ran out, a bad
+  // status, no such run) nothing is written, the calls stay buffered, and StoreError says why.
+  void FinishRun(int64_t run_id, const RunOutcome& outcome);
   void FinishRun(int64_t run_id, const std::string& status, const std::string& event_log_hash,
                  int exit_code);
 
@@ -126,6 +139,8 @@ class Store {
   struct Statements;
 
   Store(std::unique_ptr<SqliteDb> db, const StoreOptions& options);
+  // Flush, with `also` run inside the same transaction before COMMIT (null: nothing more).
+  void CommitPending(const std::function<void()>& also);
   void InsertCall(const PendingCall& pending);
   void InsertChildren(const PendingCall& pending);
   // Runs InsertCall under a savepoint; returns the error if the call was left out.

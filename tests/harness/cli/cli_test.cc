@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/run/available_memory.h"
+
 namespace {
 
 struct Output {
@@ -156,6 +158,21 @@ TEST_F(Cli, SweepKneeMovesWithLlmCapacity) {
   EXPECT_EQ(high.exit_code, 0) << high.text;
   EXPECT_NE(low.text.find("knee: 25 "), std::string::npos) << low.text;
   EXPECT_NE(high.text.find("knee: 100 "), std::string::npos) << high.text;
+}
+
+// A million callers at once would need about 100 GB: refused before anything runs or is written,
+// with the estimate and the memory available.
+TEST_F(Cli, ALoadThatCannotFitInMemoryIsRefusedWithTheEstimate) {
+  const std::optional<callsim::harness::AvailableMemory> available =
+      callsim::harness::ReadAvailableMemory();
+  if (!available || available->bytes > (int64_t{200} << 30)) GTEST_SKIP() << "too much memory";
+  const std::string path = Write("huge.yaml", WithLatency("3000"));
+  const Output out = RunCli("run " + path + " --callers 1000000 --db " + db_);
+  EXPECT_EQ(out.exit_code, 2) << out.text;
+  EXPECT_NE(out.text.find("100000 calls active at once"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("available (" + available->source + ")"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("--skip-memory-check"), std::string::npos) << out.text;
+  EXPECT_NE(access(db_.c_str(), F_OK), 0) << "nothing may be written for a refused run";
 }
 
 TEST_F(Cli, WerCommandPrintsCountsLikeTheStore) {

@@ -1,11 +1,12 @@
-// Faults against the real binary: a run interrupted by SIGINT keeps every finished call, is marked
-// aborted and exits 1; a run killed with SIGKILL leaves a consistent database whose run still
+// Faults against the real binary: a run interrupted by SIGINT or SIGTERM keeps every finished call,
+// is marked aborted and exits 1, within 2 s even when busy; a run killed with SIGKILL leaves a consistent database whose run still
 // says 'running' and whose stored calls are whole.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <map>
@@ -19,9 +20,9 @@
 namespace callsim::harness {
 namespace {
 
-// A run far longer than any test waits for (5,000 short calls arriving 5 per second, about 1,000
-// virtual seconds), whose first batch of 64 calls is stored after little work.
-std::string LongRunYaml() {
+// A run far longer than any test waits for (5,000 short calls arriving `rate_per_s`, at 5 per
+// second about 1,000 virtual seconds), whose first batch of 64 calls is stored after little work.
+std::string LongRunYaml(int rate_per_s = 5) {
   return "name: long_run\ncodec: l16\n"
          "fakes:\n  stt: { profile: perfect }\n  llm: { script: " CALLSIM_SOURCE_DIR
          "/scenarios/llm/support.yaml }\n"
@@ -29,7 +30,7 @@ std::string LongRunYaml() {
          "  - expect: [ { agent_says: { contains: \"how can i help\" } } ]\n"
          "  - user: \"thank you, bye\"\n"
          "  - hangup: {}\n"
-         "load: { callers: 5000, arrival: { rate_per_s: 5 } }\n";
+         "load: { callers: 5000, arrival: { rate_per_s: " + std::to_string(rate_per_s) + " } }\n";
 }
 constexpr int kUserTurns = 1;
 
@@ -85,6 +86,7 @@ class Crash : public ::testing::Test {
   }
 
   void StartRun() {
+    std::fflush(nullptr);
     child_ = fork();
     ASSERT_GE(child_, 0);
     if (child_ == 0) {
@@ -142,7 +144,10 @@ TEST_F(Crash, SigintStoresEveryFinishedCallMarksTheRunAbortedAndExits1) {
   const std::vector<CallRow> calls = store->LoadCalls(*run_id);
   ASSERT_GT(calls.size(), 64u) << "more than the first batch was running";
   ASSERT_LT(calls.size(), 5000u) << "the run was cut short";
-  // Every call that arrived is stored: ids 0..n-1; the ones still running as dropped.
+  // Every call that arrived is stored: ids 0..n-1; the ones still running as aborted (not
+  // dropped: the system did not fail them); the ones not arrived yet are counted on the run.
+  EXPECT_EQ(run->calls_not_started + static_cast<int64_t>(calls.size()), 5000);
+  EXPECT_NE(run->end_reason.find("aborted"), std::string::npos) << run->end_reason;
   int completed = 0, aborted = 0;
   std::map<int64_t, int> turns_per_call;
   for (const TurnRow& t : store->LoadTurns(*run_id)) ++turns_per_call[t.call_id];
@@ -152,7 +157,7 @@ TEST_F(Crash, SigintStoresEveryFinishedCallMarksTheRunAbortedAndExits1) {
       ++completed;
       EXPECT_EQ(turns_per_call[calls[i].call_id], kUserTurns) << calls[i].call_id;
     } else {
-      EXPECT_EQ(calls[i].status, "dropped");
+      EXPECT_EQ(calls[i].status, "aborted");
       EXPECT_EQ(calls[i].failure_reason, "run aborted");
       ++aborted;
     }
@@ -160,6 +165,42 @@ TEST_F(Crash, SigintStoresEveryFinishedCallMarksTheRunAbortedAndExits1) {
   EXPECT_GT(completed, 0);
   EXPECT_GT(aborted, 0);
   EXPECT_EQ(store->LoadMetrics(*run_id).at("calls_total"), static_cast<double>(calls.size()));
+  EXPECT_EQ(store->LoadMetrics(*run_id).at("aborted_calls_count"), aborted);
+}
+
+// Hundreds of calls in progress (50 arrive per second) and thousands not started: SIGTERM still
+// ends the run within 2 s, the finished calls kept and the run marked aborted.
+TEST_F(Crash, SigtermEndsABusyRunWithinTwoSeconds) {
+  std::ofstream(scenario_) << LongRunYaml(50);
+  StartRun();
+  ASSERT_TRUE(WaitForStoredCalls()) << "no call was stored within 30 s";
+  const auto signalled = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(child_, SIGTERM), 0);
+  const int status = WaitForExit();
+  const double exit_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_LT(exit_s, 2.0);
+  RecordProperty("sigterm_exit_ms", static_cast<int>(exit_s * 1000));
+
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open(db_, &error);
+  ASSERT_TRUE(store) << error;
+  const int64_t run_id = *store->LatestRunId();
+  const RunInfo run = *store->LoadRun(run_id);
+  EXPECT_EQ(run.status, "aborted");
+  const std::vector<CallRow> calls = store->LoadCalls(run_id);
+  EXPECT_GT(run.calls_not_started, 0);
+  EXPECT_EQ(run.calls_not_started + static_cast<int64_t>(calls.size()), 5000);
+  int completed = 0, aborted = 0;
+  for (const CallRow& c : calls) {
+    completed += c.status == "completed";
+    aborted += c.status == "aborted";
+  }
+  EXPECT_GE(completed, 64) << "the flushed calls are kept";
+  EXPECT_GT(aborted, 100) << "the test wants many calls in progress";
+  EXPECT_EQ(completed + aborted, static_cast<int>(calls.size()));
 }
 
 TEST_F(Crash, SigkillLeavesAConsistentDatabaseWithWholeCalls) {

@@ -62,7 +62,7 @@ TEST(StoreSchemaTest, MigrationsAreOrderedFromOne) {
   const auto& migrations = SchemaMigrations();
   ASSERT_FALSE(migrations.empty());
   for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i) + 1);
-  EXPECT_EQ(LatestSchemaVersion(), 3);
+  EXPECT_EQ(LatestSchemaVersion(), 4);
 }
 
 TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
@@ -70,7 +70,7 @@ TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
   const std::string path = dir.File("runs.db");
   std::string error;
   ASSERT_NE(Store::Open(path, &error), nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   std::set<std::string> tables = TableNames(path);
   for (const char* t : {"runs", "calls", "turns", "expectations", "events", "metrics",
@@ -99,7 +99,7 @@ TEST(StoreSchemaTest, ReopenIsIdempotentAndKeepsData) {
     ASSERT_EQ(store->ListRuns().size(), 1u);
     EXPECT_EQ(store->ListRuns()[0].seed, 5u);
   }
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
   EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
 }
 
@@ -129,7 +129,7 @@ TEST(StoreSchemaTest, UpgradesAVersionOneDatabaseKeepingItsRuns) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "3");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
   for (const char* t : {"thresholds", "sweeps", "sweep_levels", "tool_calls", "call_reports"}) {
     EXPECT_TRUE(TableNames(path).count(t)) << t;
   }
@@ -147,6 +147,70 @@ TEST(StoreSchemaTest, UpgradesAVersionOneDatabaseKeepingItsRuns) {
   store.reset();
   ASSERT_NE(Store::Open(path, &error), nullptr) << error;
   EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema);
+}
+
+// A database a version 3 build wrote, with one finished run holding a call and its child rows.
+void WriteVersionThreeDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (int i = 0; i < 3; ++i) {
+    const std::string sql(SchemaMigrations()[i].sql);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << i;
+  }
+  const char* fill =
+      "PRAGMA user_version = 3;"
+      "INSERT INTO runs (status, seed, mode, scenario, config_json, event_log_hash, exit_code) "
+      "VALUES ('aborted', 7, 'virtual', 'old.yaml', '{}', 'abc', 1);"
+      "INSERT INTO calls VALUES (1, 0, 'old', 0, 900, 'completed', 1, NULL);"
+      "INSERT INTO calls VALUES (1, 1, 'old', 0, 500, 'dropped', 0, 'run aborted');"
+      "INSERT INTO turns VALUES (1, 0, 1, 'hi', 'hi', 1, 0, 0, 0, 812.5, 0, NULL);"
+      "INSERT INTO events VALUES (1, 0, 0, 0, 'call', 'start', '{}');"
+      "INSERT INTO call_reports VALUES (1, 0, '[]', 's', '[]', '{}', 0.01, 0);";
+  ASSERT_EQ(sqlite3_exec(db, fill, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+// Version 4 rebuilds the calls table (a new status in its CHECK): the children must survive.
+TEST(StoreSchemaTest, UpgradesAVersionThreeDatabaseKeepingCallsAndTheirRows) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("v3.db");
+  WriteVersionThreeDatabase(path);
+  std::string error;
+  auto store = Store::Open(path, &error);
+  ASSERT_NE(store, nullptr) << error;
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM pragma_foreign_key_check"), "0");
+  const std::vector<CallRow> calls = store->LoadCalls(1);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].status, "dropped");
+  EXPECT_EQ(calls[1].failure_reason, "run aborted");
+  ASSERT_EQ(store->LoadTurns(1).size(), 1u);
+  EXPECT_EQ(store->LoadTurns(1)[0].turn_latency_ms, 812.5);
+  EXPECT_EQ(store->LoadEvents(1, 0).size(), 1u);
+  EXPECT_EQ(store->LoadCallReports(1).size(), 1u);
+  const RunInfo run = *store->LoadRun(1);
+  EXPECT_EQ(run.end_reason, "");
+  EXPECT_EQ(run.calls_not_started, 0);
+  // The rebuilt table keeps its index, its keys and its cascade.
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM sqlite_master WHERE name = 'calls_by_status'"),
+            "1");
+  CallRow aborted;
+  aborted.run_id = 1;
+  aborted.call_id = 2;
+  aborted.scenario = "old";
+  aborted.status = "aborted";
+  store->AddCall(aborted, {}, {}, {});
+  store->Flush();
+  EXPECT_EQ(store->LoadCalls(1).size(), 3u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM calls WHERE call_id = 0",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_TRUE(store->LoadTurns(1).empty());
+  EXPECT_TRUE(store->LoadEvents(1, 0).empty());
 }
 
 TEST(StoreSchemaTest, RefusesDatabaseFromNewerBuild) {

@@ -351,6 +351,56 @@ TEST(StoreTest, FinishRunFlushesAndRecordsTheOutcome) {
   EXPECT_EQ(run.exit_code, 0);
 }
 
+TEST(StoreTest, FinishRunRecordsWhyTheRunEndedAndTheCallsNotStarted) {
+  StoreTempDir dir;
+  auto store = OpenOrDie(dir.File("runs.db"));
+  const int64_t run_id = store->BeginRun(MakeRun());
+  CallRow cut = MakeCall(run_id, 1);
+  cut.status = "aborted";
+  cut.failure_reason = "run aborted";
+  store->AddCall(cut, {}, {}, {});
+  store->FinishRun(run_id, RunOutcome{"aborted", "h", 1, "run aborted (SIGINT or SIGTERM)", 42});
+  const RunInfo run = *store->LoadRun(run_id);
+  EXPECT_EQ(run.status, "aborted");
+  EXPECT_EQ(run.end_reason, "run aborted (SIGINT or SIGTERM)");
+  EXPECT_EQ(run.calls_not_started, 42);
+  ASSERT_EQ(store->LoadCalls(run_id).size(), 1u);
+  EXPECT_EQ(store->LoadCalls(run_id)[0].status, "aborted");
+}
+
+// Another connection holds the write lock past the wait bound: nothing is lost, the calls wait
+// in the buffer and the next Flush writes them.
+TEST(StoreTest, ACommitThatCannotGetTheLockKeepsTheCallsBuffered) {
+  StoreTempDir dir;
+  const std::string path = dir.File("runs.db");
+  StoreOptions options;
+  options.lock_wait_ms = 200;
+  auto store = OpenOrDie(path, options);
+  const int64_t run_id = store->BeginRun(MakeRun());
+  AddFullCall(*store, run_id, 1);
+  AddFullCall(*store, run_id, 2);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  try {
+    store->Flush();
+    FAIL() << "the flush got past a held lock";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.sqlite_code() & 0xff, SQLITE_BUSY) << e.what();
+    EXPECT_NE(std::string(e.what()).find("2 buffered calls are not stored yet"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(store->buffered_calls(), 2u);
+  EXPECT_THROW(store->FinishRun(run_id, "completed", "h", 0), StoreError);
+  EXPECT_EQ(store->LoadRun(run_id)->status, "running");
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  store->FinishRun(run_id, "completed", "h", 0);
+  EXPECT_EQ(store->buffered_calls(), 0u);
+  EXPECT_EQ(CallIds(*store, run_id), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(store->LoadRun(run_id)->status, "completed");
+}
+
 TEST(StoreTest, CheckConstraintRejectsABadRunStatusOrMode) {
   StoreTempDir dir;
   auto store = OpenOrDie(dir.File("runs.db"));

@@ -1,0 +1,87 @@
+#include "harness/run/memory_estimate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+
+#include "harness/run/load.h"
+#include "harness/run/sim_call.h"
+#include "harness/runtime/sim_scheduler.h"
+
+namespace callsim::harness {
+namespace {
+
+// How long one call of `planned` lasts alone (virtual seconds): call 0 of the run, with unlimited
+// providers, on its own scheduler. It ends by itself at the latest at its maximum duration.
+double PilotCallSeconds(const PlannedScenario& planned, const agent::Rng& run_rng) {
+  SimScheduler scheduler;
+  CallServices services;
+  services.tools = planned.tools;
+  bool finished = false;
+  int64_t length_us = 0;
+  SimCall call(scheduler, *planned.scenario, *planned.script, 0, run_rng, services,
+               [&](CallRecord r) {
+                 finished = true;
+                 length_us = r.ended_us - r.started_us;
+               });
+  call.Start();
+  while (!finished && scheduler.RunOne()) {
+  }
+  return static_cast<double>(length_us) / 1e6;
+}
+
+int64_t BytesPerCall(const Scenario& s) {
+  return s.codec == agent::CodecKind::kOpus ? kOpusActiveCallBytes : kActiveCallBytes;
+}
+
+}  // namespace
+
+int64_t PeakOverlap(const std::vector<int64_t>& arrivals_us, int64_t window_us, int64_t cap) {
+  int64_t peak = 0;
+  size_t first = 0;
+  for (size_t i = 0; i < arrivals_us.size() && peak < cap; ++i) {
+    while (arrivals_us[first] < arrivals_us[i] - window_us) ++first;
+    peak = std::max<int64_t>(peak, static_cast<int64_t>(i - first + 1));
+  }
+  return std::min(peak, cap);
+}
+
+MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_active_calls) {
+  const agent::Rng run_rng(seed);
+  MemoryEstimate e;
+  for (const PlannedScenario& p : plan.scenarios) {
+    e.call_s = std::max(e.call_s, PilotCallSeconds(p, run_rng));
+    e.bytes_per_call = std::max(e.bytes_per_call, BytesPerCall(*p.scenario));
+  }
+  const std::vector<int64_t> arrivals_us = ArrivalTimesUs(plan.main->load, run_rng);
+  e.callers = static_cast<int64_t>(arrivals_us.size());
+  e.peak_active_calls =
+      PeakOverlap(arrivals_us, std::llround(e.call_s * 1e6), std::max(1, max_active_calls));
+  e.peak_bytes = kBaseBytes + e.peak_active_calls * e.bytes_per_call + e.callers * kBytesPerCaller;
+  return e;
+}
+
+std::string FormatBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return buf;
+}
+
+std::string DescribeEstimate(const MemoryEstimate& e) {
+  char call_s[32];
+  std::snprintf(call_s, sizeof call_s, "%.0f", e.call_s);
+  return FormatBytes(e.peak_bytes) + " (" + std::to_string(e.peak_active_calls) +
+         " calls active at once x " + FormatBytes(e.bytes_per_call) + ", " +
+         std::to_string(e.callers) + " callers x " + FormatBytes(kBytesPerCaller) + ", " +
+         FormatBytes(kBaseBytes) + " base; calls last about " + call_s + " s)";
+}
+
+}  // namespace callsim::harness

@@ -1,0 +1,79 @@
+// The peak-memory estimate a run is checked against before it starts: the calls active at once
+// follow from the arrivals and the pilot call's length, and MemAvailable is read as the kernel
+// writes it.
+#include "harness/run/memory_estimate.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "harness/run/available_memory.h"
+#include "harness/scenario/loader.h"
+
+namespace callsim::harness {
+namespace {
+
+TEST(MemoryEstimate, PeakOverlapCountsArrivalsWithinOneCallLength) {
+  EXPECT_EQ(PeakOverlap({}, 1000, 100), 0);
+  EXPECT_EQ(PeakOverlap({0, 0, 0, 0}, 1, 100), 4);
+  EXPECT_EQ(PeakOverlap({0, 0, 0, 0}, 1, 3), 3) << "the active-call bound caps it";
+  // One arrival per second, calls of 2.5 s: at most three overlap.
+  EXPECT_EQ(PeakOverlap({0, 1000000, 2000000, 3000000, 4000000}, 2500000, 100), 3);
+  EXPECT_EQ(PeakOverlap({0, 1000000, 2000000}, 999999, 100), 1);
+}
+
+TEST(MemoryEstimate, ParsesMemAvailableInKibibytes) {
+  const std::string meminfo =
+      "MemTotal:       32594176 kB\nMemFree:         1234567 kB\n"
+      "MemAvailable:   21168212 kB\nBuffers:          123456 kB\n";
+  EXPECT_EQ(ParseMemAvailable(meminfo), int64_t{21168212} * 1024);
+  EXPECT_EQ(ParseMemAvailable("MemTotal: 1 kB\n"), std::nullopt);
+  EXPECT_EQ(ParseMemAvailable("MemAvailable: lots\n"), std::nullopt);
+  EXPECT_EQ(ParseMemAvailable("XMemAvailable: 5 kB\n"), std::nullopt);
+}
+
+TEST(MemoryEstimate, FormatsBytesForPeople) {
+  EXPECT_EQ(FormatBytes(512), "512 B");
+  EXPECT_EQ(FormatBytes(int64_t{1} << 20), "1.0 MiB");
+  EXPECT_EQ(FormatBytes(int64_t{100000} << 20), "97.7 GiB");
+}
+
+class MemoryEstimatePlan : public ::testing::Test {
+ protected:
+  MemoryEstimate Estimate(const std::string& load, int max_active_calls = 100000) {
+    const std::string yaml =
+        "name: estimate\ncodec: l16\nfakes:\n  stt: { profile: perfect }\n"
+        "  llm: { script: " CALLSIM_SOURCE_DIR "/scenarios/llm/support.yaml }\n"
+        "turns:\n  - expect: [ { agent_says: { contains: \"how can i help\" } } ]\n"
+        "  - user: \"thank you, bye\"\n  - hangup: {}\n" + load;
+    LoadResult loaded = LoadScenarioText(yaml, "/tmp/estimate.yaml");
+    EXPECT_TRUE(loaded.scenario);
+    scenario_ = std::move(*loaded.scenario);
+    RunPlan plan;
+    std::string error;
+    EXPECT_TRUE(MakeRunPlan(scenario_, &plan, &error)) << error;
+    return EstimateRunMemory(plan, 1, max_active_calls);
+  }
+  Scenario scenario_;
+};
+
+TEST_F(MemoryEstimatePlan, AllCallersAtOnceAreAllActiveUpToTheBound) {
+  const MemoryEstimate e = Estimate("load: { callers: 1000000 }\n");
+  EXPECT_EQ(e.callers, 1000000);
+  EXPECT_EQ(e.peak_active_calls, 100000);
+  EXPECT_EQ(e.bytes_per_call, kActiveCallBytes);
+  EXPECT_EQ(e.peak_bytes, kBaseBytes + 100000 * kActiveCallBytes + 1000000 * kBytesPerCaller);
+  EXPECT_GT(e.call_s, 1.0);
+  EXPECT_LT(e.call_s, 60.0);
+}
+
+TEST_F(MemoryEstimatePlan, ASlowArrivalRateKeepsFewCallsActive) {
+  const MemoryEstimate e = Estimate("load: { callers: 1000, arrival: { rate_per_s: 1 } }\n");
+  EXPECT_EQ(e.callers, 1000);
+  // About one call per second of call length (the first arrival at t = 0 adds one).
+  EXPECT_NEAR(static_cast<double>(e.peak_active_calls), e.call_s + 1, 1.0);
+  EXPECT_LT(e.peak_bytes, int64_t{100} << 20);
+}
+
+}  // namespace
+}  // namespace callsim::harness
