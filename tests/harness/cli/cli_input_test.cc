@@ -12,29 +12,14 @@
 #include <sstream>
 #include <string>
 
+#include "tests/harness/cli/cli_runner.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Output {
-  int exit_code = -1;
-  std::string text;  // stdout and stderr together
-};
-
-// Runs callsim with `args` (shell words); a time bound so a blocking open fails the test instead
-// of hanging it.
-Output RunCli(const std::string& args) {
-  const std::string cmd = "timeout 120 " + std::string(CALLSIM_BINARY) + " " + args + " 2>&1";
-  Output out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.text.append(buf, n);
-  const int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using Output = callsim::testing::CliOutput;
+using callsim::testing::RunCli;
 
 bool Has(const Output& out, const std::string& text) {
   return out.text.find(text) != std::string::npos;

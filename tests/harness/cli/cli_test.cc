@@ -9,25 +9,12 @@
 
 #include "harness/run/available_memory.h"
 
+#include "tests/harness/cli/cli_runner.h"
+
 namespace {
 
-struct Output {
-  int exit_code = -1;
-  std::string text;  // stdout and stderr together
-};
-
-Output RunCli(const std::string& args) {
-  const std::string cmd = std::string(CALLSIM_BINARY) + " " + args + " 2>&1";
-  Output out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.text.append(buf, n);
-  const int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using Output = callsim::testing::CliOutput;
+using callsim::testing::RunCli;
 
 class Cli : public ::testing::Test {
  protected:
