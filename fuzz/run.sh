@@ -2,7 +2,7 @@
 # Runs every libFuzzer target of a CALLSIM_FUZZ build for SECONDS each (make fuzz), one after the
 # other, and prints a table: target, executions, executions per second, new corpus inputs and
 # crashes. Each target's corpus grows in BUILD/corpus/TARGET, seeded from fuzz/seeds and the
-# bundled scenario files; a crash, a leak, a timeout (an input over 10 s) or an out-of-memory
+# bundled scenario files; a crash, a leak, a timeout (an input over 30 s) or an out-of-memory
 # (over 2 GB) is saved as BUILD/artifacts/TARGET-* and makes the script exit 1.
 # Usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]
 set -uo pipefail
@@ -21,7 +21,7 @@ while read -r name seeds; do
   before=$(find "$corpus" -type f | wc -l)
   log="$build/logs/$name.log"
   # shellcheck disable=SC2086  # seeds is a list of folders
-  "$build/$name" "$corpus" $seeds -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$build/$name" "$corpus" $seeds -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" >"$log" 2>&1
   rc=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "agent/runtime/input_file.h"
@@ -38,11 +40,73 @@ SourceLocation At(const std::string& file, const YAML::Mark& mark) {
 }
 
 // The single document in `text`, or nullopt with a syntax error appended.
+// Counts the nodes of one document and remembers where its first node is.
+class DocumentProbe final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Saw(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Saw(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Saw(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Saw(mark);
+  }
+  void OnMapEnd() override {}
+
+  size_t nodes = 0;
+  YAML::Mark first;
+
+ private:
+  void Saw(const YAML::Mark& mark) {
+    if (nodes++ == 0) first = mark;
+  }
+};
+
+// The documents in `text` beyond the first: how many (counted up to a bound) and where the second
+// starts. yaml-cpp's LoadAll never returns on some malformed streams (one that starts with ','):
+// its parser keeps reporting an empty document without consuming anything. Here an empty document
+// (a lone null) ends the stream, and at most kMaxYamlDocuments are counted.
+constexpr size_t kMaxYamlDocuments = 100;
+struct ExtraDocuments {
+  size_t count = 0;  // documents in all, when more than one
+  YAML::Mark second;
+};
+std::optional<ExtraDocuments> MoreThanOneDocument(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  ExtraDocuments found{1, {}};
+  DocumentProbe first;
+  if (!parser.HandleNextDocument(first)) return std::nullopt;
+  while (found.count < kMaxYamlDocuments) {
+    DocumentProbe next;
+    if (!parser.HandleNextDocument(next) || next.nodes == 0) break;
+    if (++found.count == 2) found.second = next.first;
+  }
+  if (found.count == 1) return std::nullopt;
+  return found;
+}
+
 std::optional<YAML::Node> ParseYaml(const std::string& text, const std::string& file,
                                     std::vector<ScenarioError>* errors) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    if (const std::optional<ExtraDocuments> extra = MoreThanOneDocument(text)) {
+      const std::string count = extra->count == kMaxYamlDocuments
+                                    ? std::to_string(kMaxYamlDocuments) + " or more"
+                                    : std::to_string(extra->count);
+      errors->push_back({At(file, extra->second), "", "expected one YAML document, found " + count});
+      return std::nullopt;
+    }
+    root = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard, far deeper than ours
     errors->push_back({At(file, e.mark), "",
                        "the scenario nests deeper than " + std::to_string(kMaxYamlDepth) +
@@ -52,12 +116,7 @@ std::optional<YAML::Node> ParseYaml(const std::string& text, const std::string& 
     errors->push_back({At(file, e.mark), "", e.msg});
     return std::nullopt;
   }
-  if (docs.size() > 1) {
-    errors->push_back({At(file, docs[1].Mark()), "",
-                       "expected one YAML document, found " + std::to_string(docs.size())});
-    return std::nullopt;
-  }
-  return docs.empty() ? YAML::Node(YAML::NodeType::Null) : docs[0];
+  return root.IsDefined() ? root : YAML::Node(YAML::NodeType::Null);
 }
 
 // By line and column; errors without a line first, those about --set overrides in the order the
