@@ -34,20 +34,30 @@ callsim::agent::ToolSpec HostileSchemaTool() {
   return spec;
 }
 
+// One gate for the whole fuzz run: compiling the schemas is not what is under test, and Check
+// keeps no state between proposals apart from the step count, which BeginTurn resets.
+struct Gate {
+  Gate() : gate(scheduler, Config(), backends, breakers) {}
+  static callsim::agent::ToolGateConfig Config() {
+    callsim::agent::ToolGateConfig config;
+    config.tools = callsim::fakes::StandardToolSpecs();
+    config.tools.push_back(HostileSchemaTool());
+    return config;
+  }
+  callsim::harness::SimScheduler scheduler;
+  const callsim::agent::ToolBackends backends;
+  callsim::agent::CircuitBreakers breakers;
+  callsim::agent::ToolGate gate;
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Gate* const fixture = new Gate();
   auto [name, arguments] = callsim::fuzz::SplitOnce(callsim::fuzz::AsText(data, size), "\n");
-  callsim::harness::SimScheduler scheduler;
-  callsim::agent::ToolGateConfig config;
-  config.tools = callsim::fakes::StandardToolSpecs();
-  config.tools.push_back(HostileSchemaTool());
-  const callsim::agent::ToolBackends backends;
-  callsim::agent::CircuitBreakers breakers;
-  callsim::agent::ToolGate gate(scheduler, std::move(config), backends, breakers);
-  gate.BeginTurn();
+  fixture->gate.BeginTurn();
   const callsim::agent::ToolCallRequest call{"call-1", std::string(name), std::string(arguments)};
-  const callsim::agent::ToolDecision decision = gate.Check(call);
+  const callsim::agent::ToolDecision decision = fixture->gate.Check(call);
   if (decision.verdict == callsim::agent::ToolVerdict::kBlock && decision.reason.empty()) {
     __builtin_trap();  // a block always names its reason
   }
