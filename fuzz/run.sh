@@ -4,7 +4,8 @@
 # crashes. Each target's corpus grows in BUILD/corpus/TARGET, seeded from fuzz/seeds and the
 # bundled scenario files; a crash, a leak, a timeout (an input over 30 s) or an out-of-memory
 # (over 2 GB) is saved as BUILD/artifacts/TARGET-* and makes the script exit 1.
-# Usage: fuzz/run.sh BUILD_DIR SECONDS [TARGET...]
+# Usage: [FUZZ_SEED=N] fuzz/run.sh BUILD_DIR SECONDS [TARGET...]   (FUZZ_SEED: libFuzzer's -seed;
+# 0, the default, draws one; a fixed seed makes a short run repeat its mutations)
 set -uo pipefail
 build=${1:?build folder}
 seconds=${2:?seconds per target}
@@ -21,7 +22,7 @@ while read -r name seeds; do
   before=$(find "$corpus" -type f | wc -l)
   log="$build/logs/$name.log"
   # shellcheck disable=SC2086  # seeds is a list of folders
-  "$build/$name" "$corpus" $seeds -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
+  "$build/$name" "$corpus" $seeds -max_total_time="$seconds" -seed="${FUZZ_SEED:-0}" -timeout=30 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" >"$log" 2>&1
   rc=$?
   runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
