@@ -168,6 +168,14 @@ TEST_F(Crash, SigintStoresEveryFinishedCallMarksTheRunAbortedAndExits1) {
   EXPECT_EQ(store->LoadMetrics(*run_id).at("aborted_calls_count"), aborted);
 }
 
+// An AddressSanitizer build runs this code several times slower (4.2 s measured where a release
+// build takes under 1 s), so the wall-time bound scales with it; the promise is the release one.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kSigtermBoundS = 10.0;
+#else
+constexpr double kSigtermBoundS = 2.0;
+#endif
+
 // Hundreds of calls in progress (50 arrive per second) and thousands not started: SIGTERM still
 // ends the run within 2 s, the finished calls kept and the run marked aborted.
 TEST_F(Crash, SigtermEndsABusyRunWithinTwoSeconds) {
@@ -181,7 +189,7 @@ TEST_F(Crash, SigtermEndsABusyRunWithinTwoSeconds) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
   ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 1);
-  EXPECT_LT(exit_s, 2.0);
+  EXPECT_LT(exit_s, kSigtermBoundS);
   RecordProperty("sigterm_exit_ms", static_cast<int>(exit_s * 1000));
 
   std::string error;
