@@ -2,7 +2,7 @@
 // STT streaming, LLM token handling, sentence chunking, TTS buffering, playout, tool guardrails
 // with JSON Schema validation, events) for one caller turn and its reply, with every provider
 // and tool answering at once so nothing modelled (provider or network delay, the endpointing
-// wait) is counted. Budget (shared/DESIGN.md): at most 5 ms p99 per turn.
+// wait) is counted. Budget (bench/RESULTS.md): at most 5 ms p99 per turn.
 //   build/callsim_bench --benchmark_filter=AgentOverhead
 //
 // Each turn: the caller speaks 1.2 s (a tone: voiced), then is silent; the agent endpoints,

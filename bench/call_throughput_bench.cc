@@ -1,6 +1,6 @@
 // Simulated call-seconds per wall-second: one long call (many question/answer turns) through the
 // whole stack (caller, links, RTP, jitter buffers, reference agent, fakes, store) in virtual time.
-// Budget (shared/DESIGN.md): at least 1,000 with L16 on one core.
+// Budget (bench/RESULTS.md): at least 1,000 with L16 on one core.
 //   build/callsim_bench --benchmark_filter=LongCall
 #include <benchmark/benchmark.h>
 

@@ -1,6 +1,6 @@
-// Exact run statistics over stored rows, as shared/DESIGN.md defines them: corpus WER (errors over
-// reference words, never a mean of per-turn rates) and nearest-rank percentiles (a value that
-// actually occurred, never an interpolation).
+// Exact run statistics over stored rows, as harness/run/run_metrics.h defines them: corpus WER
+// (errors over reference words, never a mean of per-turn rates) and nearest-rank percentiles (a
+// value that actually occurred, never an interpolation).
 #pragma once
 
 #include <vector>

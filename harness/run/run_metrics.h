@@ -1,7 +1,7 @@
 // A run's aggregates, built call by call as calls end, in bounded memory (HDR histograms and
 // counters, never per-turn vectors, so 100k calls cost the same as 10), then stored, and checked
-// against thresholds. The definitions below are the contract of shared/DESIGN.md ("Metric
-// definitions") made exact; the metrics-table names follow ObservedMetricName (threshold.h).
+// against thresholds. The definitions below are the contract of what callsim measures (README,
+// "What it measures"); the metrics-table names follow ObservedMetricName (threshold.h).
 //
 // Trend metrics (histograms in microseconds; stored as <m>_p50_ms, _p90_ms, _p95_ms, _p99_ms,
 // _p99.9_ms, _max_ms, _min_ms, _avg_ms and _count, plus the histogram <m>_us; any p(N) is

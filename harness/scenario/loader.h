@@ -1,4 +1,4 @@
-// Loads a YAML scenario (see shared/DESIGN.md, "Scenario format") into the typed model, applying
+// Loads a YAML scenario (scenarios/README.md, scenarios/schema.json) into the typed model, applying
 // --set overrides first. Bad input never throws: every problem found comes back as a ScenarioError
 // with file:line:col (1-based) and the dotted path of the field, and then there is no scenario.
 #pragma once

@@ -1,6 +1,6 @@
-// Plain rows of the run store (see shared/DESIGN.md, "Storage: SQLite"). Times of calls, turns and
-// events are virtual milliseconds since the run started; nothing here holds wall-clock time except
-// the run's started_at/finished_at metadata.
+// Plain rows of the run store (README.md, "The store"; harness/store/schema.cc). Times of calls,
+// turns and events are virtual milliseconds since the run started; nothing here holds wall-clock
+// time except the run's started_at/finished_at metadata.
 #pragma once
 
 #include <cmath>
