@@ -1,11 +1,8 @@
 #include "harness/run/sweep_plan.h"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <string_view>
@@ -13,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/runtime/input_file.h"
+#include "agent/text/utf8.h"
 #include "harness/scenario/loader.h"
 
 namespace callsim::harness {
@@ -315,18 +314,18 @@ bool ParseSweepPlan(const std::string& yaml_text, const std::string& path, Sweep
   return true;
 }
 
+// Read like every other file from outside: non-blocking, regular files only, bounded, UTF-8.
 bool LoadSweepPlan(const std::string& path, SweepPlan* out, std::vector<std::string>* errors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    errors->push_back(path + ": cannot open: " + std::strerror(errno));
+  std::string text;
+  std::string error;
+  if (!agent::ReadRegularFile(path, kMaxSweepPlanBytes, &text, &error)) {
+    errors->push_back(path + ": " + error);
     return false;
   }
-  std::string text(kMaxSweepPlanBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxSweepPlanBytes) {
-    errors->push_back(path + ": larger than " + std::to_string(kMaxSweepPlanBytes) +
-                      " bytes; a sweep plan is a short file");
+  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(text)) {
+    const agent::TextPosition at = agent::PositionOf(text, *bad);
+    errors->push_back(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                      ": " + agent::InvalidUtf8Message(text, *bad));
     return false;
   }
   return ParseSweepPlan(text, path, out, errors);

@@ -1,6 +1,8 @@
 #include "harness/run/sweep_plan.h"
 
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -158,7 +160,24 @@ TEST_F(SweepPlanTest, MissingKeysFilesAndBadYaml) {
   std::vector<std::string> errors;
   EXPECT_FALSE(LoadSweepPlan(dir_ + "/absent.yaml", &plan, &errors));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], dir_ + "/absent.yaml: cannot open: No such file or directory");
+  EXPECT_EQ(errors[0], dir_ + "/absent.yaml: no such file");
+  // A folder or a FIFO is named as what it is and never blocks; invalid UTF-8 has its position.
+  errors.clear();
+  EXPECT_FALSE(LoadSweepPlan(dir_, &plan, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], dir_ + ": is a directory");
+  const std::string fifo = dir_ + "/plan.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  errors.clear();
+  EXPECT_FALSE(LoadSweepPlan(fifo, &plan, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], fifo + ": is not a regular file (a FIFO)");
+  const std::string bad = dir_ + "/bad.yaml";
+  std::ofstream(bad) << "name: ok\nlevels: [1, \xff]\n";
+  errors.clear();
+  EXPECT_FALSE(LoadSweepPlan(bad, &plan, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], bad + ":2:13: invalid UTF-8 (byte 0xff)");
 }
 
 TEST_F(SweepPlanTest, CheckSweepLevelsLoadsTheScenarioWithEachLevelsOverrides) {
