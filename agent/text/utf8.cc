@@ -108,4 +108,12 @@ std::string InvalidUtf8Message(std::string_view text, size_t offset) {
   return std::string("invalid UTF-8 (byte ") + hex + ")";
 }
 
+std::optional<std::string> Utf8FileError(std::string_view text, std::string_view name) {
+  const std::optional<size_t> bad = FirstInvalidUtf8(text);
+  if (!bad) return std::nullopt;
+  const TextPosition at = PositionOf(text, *bad);
+  return std::string(name) + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+         ": " + InvalidUtf8Message(text, *bad);
+}
+
 }  // namespace callsim::agent

@@ -41,4 +41,8 @@ TextPosition PositionOf(std::string_view text, size_t offset);
 // "invalid UTF-8 (byte 0xff)": what is wrong with the byte at `offset`.
 std::string InvalidUtf8Message(std::string_view text, size_t offset);
 
+// For a whole file's text: nullopt when it is valid, else "NAME:LINE:COL: invalid UTF-8 (byte
+// 0xff)" for its first bad byte.
+std::optional<std::string> Utf8FileError(std::string_view text, std::string_view name);
+
 }  // namespace callsim::agent

@@ -368,10 +368,8 @@ bool ParseLlmScript(const std::string& yaml_text, const std::string& name_for_er
                     LlmScript* out, std::string* error) {
   ParseContext ctx;
   ctx.name = name_for_errors;
-  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(yaml_text)) {
-    const agent::TextPosition at = agent::PositionOf(yaml_text, *bad);
-    *error = name_for_errors + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-             ": " + agent::InvalidUtf8Message(yaml_text, *bad) + "; a script must be UTF-8 text";
+  if (const std::optional<std::string> bad = agent::Utf8FileError(yaml_text, name_for_errors)) {
+    *error = *bad + "; a script must be UTF-8 text";
     return false;
   }
   LlmScript script;

@@ -322,10 +322,8 @@ bool LoadSweepPlan(const std::string& path, SweepPlan* out, std::vector<std::str
     errors->push_back(path + ": " + error);
     return false;
   }
-  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(text)) {
-    const agent::TextPosition at = agent::PositionOf(text, *bad);
-    errors->push_back(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                      ": " + agent::InvalidUtf8Message(text, *bad));
+  if (const std::optional<std::string> bad = agent::Utf8FileError(text, path)) {
+    errors->push_back(*bad);
     return false;
   }
   return ParseSweepPlan(text, path, out, errors);

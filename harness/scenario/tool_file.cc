@@ -74,10 +74,8 @@ bool ParseOneTool(ParseContext& ctx, const Field& f, agent::ToolSpec* tool) {
 
 bool ParseToolFile(const std::string& yaml_text, const std::string& name_for_errors,
                    std::vector<agent::ToolSpec>* out, std::string* error) {
-  if (const std::optional<size_t> bad = agent::FirstInvalidUtf8(yaml_text)) {
-    const agent::TextPosition at = agent::PositionOf(yaml_text, *bad);
-    *error = name_for_errors + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-             ": " + agent::InvalidUtf8Message(yaml_text, *bad) + "; a tool file must be UTF-8 text";
+  if (const std::optional<std::string> bad = agent::Utf8FileError(yaml_text, name_for_errors)) {
+    *error = *bad + "; a tool file must be UTF-8 text";
     return false;
   }
   YAML::Node root;

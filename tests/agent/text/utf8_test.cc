@@ -112,5 +112,11 @@ TEST(Utf8Test, PositionCountsLinesAndCharacters) {
   EXPECT_EQ(InvalidUtf8Message(text, bad), "invalid UTF-8 (byte 0xff)");
 }
 
+TEST(Utf8Test, FileErrorNamesLineAndColumnOfTheFirstBadByte) {
+  EXPECT_EQ(Utf8FileError("ok\nfine", "a.yaml"), std::nullopt);
+  EXPECT_EQ(Utf8FileError("ok\n\xd0\xb4\xd0\xbe\xff!", "a.yaml"),
+            "a.yaml:2:3: invalid UTF-8 (byte 0xff)");
+}
+
 }  // namespace
 }  // namespace callsim::agent
