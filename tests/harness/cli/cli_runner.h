@@ -15,9 +15,10 @@ struct CliOutput {
   std::string text;  // stdout and stderr together
 };
 
-// `args` are shell words after the binary's name.
-inline CliOutput RunCli(const std::string& args) {
-  const std::string cmd = "timeout 280 " + std::string(CALLSIM_BINARY) + " " + args + " 2>&1";
+// `args` are shell words after the binary's name; `cwd`, if given, is the working directory.
+inline CliOutput RunCli(const std::string& args, const std::string& cwd = "") {
+  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + "timeout 280 " +
+                          std::string(CALLSIM_BINARY) + " " + args + " 2>&1";
   CliOutput out;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return out;
