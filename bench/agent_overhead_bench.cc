@@ -23,7 +23,7 @@
 #include "agent/runtime/events.h"
 #include "fakes/tools/fake_tool_backends.h"
 #include "fakes/tools/standard_tool_specs.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace {
 
@@ -143,7 +143,7 @@ void BM_AgentOverhead(benchmark::State& state) {
   const int turns = static_cast<int>(state.range(0));
   std::vector<double> per_turn_us;
   for (auto _ : state) {
-    harness::SimScheduler scheduler;
+    agent::SimScheduler scheduler;
     CountingSink sink;
     InstantStt stt(scheduler);
     InstantLlm llm(scheduler);

@@ -10,7 +10,7 @@
 #include "agent/tools/tool_gate.h"
 #include "fakes/tools/standard_tool_specs.h"
 #include "fuzz/fuzz_input.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace {
 
@@ -44,7 +44,7 @@ struct Gate {
     config.tools.push_back(HostileSchemaTool());
     return config;
   }
-  callsim::harness::SimScheduler scheduler;
+  callsim::agent::SimScheduler scheduler;
   const callsim::agent::ToolBackends backends;
   callsim::agent::CircuitBreakers breakers;
   callsim::agent::ToolGate gate;

@@ -1,7 +1,8 @@
 #include "agent/media/rtp.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "agent/runtime/check.h"
 
 namespace callsim::agent {
 namespace {
@@ -98,8 +99,8 @@ bool CheckLayout(std::span<const uint8_t> bytes, Layout* layout, std::string* er
 }  // namespace
 
 std::vector<uint8_t> SerializeRtp(const RtpPacket& packet) {
-  assert(packet.csrcs.size() <= kMaxCsrcs);
-  assert(packet.extension_data.size() % 4 == 0);
+  CALLSIM_CHECK(packet.csrcs.size() <= kMaxCsrcs);
+  CALLSIM_CHECK(packet.extension_data.size() % 4 == 0);
   // Out of contract input still yields a self-consistent packet: CSRCs beyond 15 are dropped and
   // the extension is zero-padded to whole words.
   const size_t csrc_count = std::min(packet.csrcs.size(), kMaxCsrcs);

@@ -1,5 +1,5 @@
 // The one source of time for everything in callsim. Components never read a clock or sleep: they
-// ask the Scheduler for Now() and schedule work with At(). SimScheduler (harness) runs in virtual
+// ask the Scheduler for Now() and schedule work with At(). SimScheduler (sim_scheduler.h) runs in virtual
 // time; a real-time adapter runs the same tasks against a steady clock.
 #pragma once
 

@@ -1,8 +1,9 @@
 #include "agent/text/utf8.h"
 
-#include <cassert>
 #include <cstdint>
 #include <cstdio>
+
+#include "agent/runtime/check.h"
 
 namespace callsim::agent {
 namespace {
@@ -46,7 +47,7 @@ bool DecodeUtf8(std::string_view text, size_t* pos, char32_t* cp) {
 }
 
 void AppendUtf8(char32_t cp, std::string* out) {
-  assert(cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF));
+  CALLSIM_CHECK(cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF));
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));
   } else if (cp < 0x800) {

@@ -1,8 +1,9 @@
 #include "fakes/net/loss_model.h"
 
-#include <cassert>
 #include <cstdio>
 #include <utility>
+
+#include "agent/runtime/check.h"
 
 namespace callsim::fakes {
 namespace {
@@ -49,7 +50,7 @@ std::string ValidateLossConfig(const LossConfig& config) {
 }
 
 LossModel::LossModel(LossConfig config) : config_(config) {
-  assert(ValidateLossConfig(config_).empty());
+  CALLSIM_CHECK(ValidateLossConfig(config_).empty());
 }
 
 bool LossModel::Lose(agent::Rng& rng) {

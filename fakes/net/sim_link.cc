@@ -1,9 +1,10 @@
 #include "fakes/net/sim_link.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <cstdio>
+
+#include "agent/runtime/check.h"
 
 namespace callsim::fakes {
 namespace {
@@ -103,7 +104,7 @@ std::string ValidateSimLinkConfig(const SimLinkConfig& config) {
 
 SimLink::SimLink(agent::Scheduler& scheduler, agent::Rng rng, SimLinkConfig config)
     : scheduler_(scheduler), rng_(rng), config_(std::move(config)), loss_model_(config_.loss) {
-  assert(ValidateSimLinkConfig(config_).empty());
+  CALLSIM_CHECK(ValidateSimLinkConfig(config_).empty());
   outages_us_.reserve(config_.outages.size());
   for (const Outage& o : config_.outages) {
     const int64_t start_us = MsToUs(o.start_ms);

@@ -7,7 +7,7 @@
 
 #include "harness/run/load.h"
 #include "harness/run/sim_call.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::harness {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 // How long one call of `planned` lasts alone (virtual seconds): call 0 of the run, with unlimited
 // providers, on its own scheduler. It ends by itself at the latest at its maximum duration.
 double PilotCallSeconds(const PlannedScenario& planned, const agent::Rng& run_rng) {
-  SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   CallServices services;
   services.tools = planned.tools;
   bool finished = false;

@@ -15,7 +15,7 @@
 #include "harness/run/load.h"
 #include "harness/run/run_metrics.h"
 #include "harness/run/sim_call.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "harness/scenario/tool_file.h"
 
 namespace callsim::harness {
@@ -196,7 +196,7 @@ class LoadRun {
   const RunOptions& options_;
   Store& store_;
   const int64_t run_id_;
-  SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   const agent::Rng run_rng_;
   fakes::ProviderLimiters limiters_;
   agent::CircuitBreakers breakers_;  // one per tool back end, shared by every call

@@ -8,7 +8,7 @@
 
 #include "agent/media/media_endpoint.h"
 #include "agent/media/telephone_event.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent {
 namespace {
@@ -62,7 +62,7 @@ class MediaEndpointDtmfTest : public testing::Test {
     a_to_b_.SetReceiver([this](Packet p) { b_->OnPacket(std::move(p)); });
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   TestLink a_to_b_{scheduler_};
   TestLink b_to_a_{scheduler_};
   std::unique_ptr<MediaEndpoint> a_;

@@ -9,7 +9,7 @@
 
 #include "agent/media/media_endpoint.h"
 #include "agent/media/opus_codec.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent {
 namespace {
@@ -47,7 +47,7 @@ class MediaEndpointOpusTest : public testing::TestWithParam<Case> {
   // Sends 2 s of speech-like audio from a to b, with `config` on both sides, in a fresh
   // simulated world (so a test may run two calls).
   void RunCall(MediaEndpointConfig config) {
-    scheduler_ = std::make_unique<harness::SimScheduler>();
+    scheduler_ = std::make_unique<agent::SimScheduler>();
     link_ = std::make_unique<LossyLink>(*scheduler_);
     back_ = std::make_unique<LossyLink>(*scheduler_);
     sample_ = 0;
@@ -93,7 +93,7 @@ class MediaEndpointOpusTest : public testing::TestWithParam<Case> {
     return config;
   }
 
-  std::unique_ptr<harness::SimScheduler> scheduler_;
+  std::unique_ptr<agent::SimScheduler> scheduler_;
   std::unique_ptr<LossyLink> link_;
   std::unique_ptr<LossyLink> back_;
   int64_t sample_ = 0;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "agent/runtime/rng.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent {
 namespace {
@@ -68,7 +68,7 @@ class MediaEndpointTest : public testing::Test {
     b_to_a_.SetReceiver([this](Packet p) { a_->OnPacket(std::move(p)); });
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   DelayLink a_to_b_{scheduler_, 30 * kMs};
   DelayLink b_to_a_{scheduler_, 30 * kMs};
   Side side_a_{1};

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent {
 namespace {
@@ -29,7 +29,7 @@ class EndpointerTest : public ::testing::Test {
     f();
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   std::vector<Fired> fired_;
   Endpointer endpointer_;
 };

@@ -20,7 +20,7 @@
 #include "agent/runtime/events.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent::pipeline_test {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "agent/pipeline/voice_agent.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/pipeline/pipeline_fakes.h"
 
 namespace callsim::agent {
@@ -84,7 +84,7 @@ class VoiceAgentCallsTest : public ::testing::Test {
     return llm_.requests.at(request).messages.back().content;
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   EventRecorder events_;
   FakeStt stt_;
   FakeLlm llm_;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/pipeline/voice_agent.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/pipeline/pipeline_fakes.h"
 
 namespace callsim::agent::pipeline_test {
@@ -29,7 +29,7 @@ struct Backend : ToolBackend {
 };
 
 struct Rig {
-  harness::SimScheduler sch; EventRecorder ev; FakeStt stt{sch}; FakeLlm llm{sch}; FakeTts tts{sch};
+  agent::SimScheduler sch; EventRecorder ev; FakeStt stt{sch}; FakeLlm llm{sch}; FakeTts tts{sch};
   std::unique_ptr<VoiceAgent> a; std::vector<std::pair<int64_t,int64_t>> caller;
   Backend be{sch, 100}; ToolBackends backends; CircuitBreakers breakers;
   void Build(AgentConfig c) {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/pipeline/pipeline_fakes.h"
 
 namespace callsim::agent {
@@ -113,7 +113,7 @@ class VoiceAgentTest : public ::testing::Test {
     return e ? *e : kMissing;
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   EventRecorder events_;
   FakeStt stt_;
   FakeLlm llm_;
@@ -493,7 +493,7 @@ TEST_F(VoiceAgentTest, MaxCallDurationEndsTheCall) {
 
 TEST_F(VoiceAgentTest, SameInputsGiveTheSameEventLog) {
   auto run = [] {
-    harness::SimScheduler scheduler;
+    agent::SimScheduler scheduler;
     EventRecorder events;
     FakeStt stt(scheduler);
     FakeLlm llm(scheduler);

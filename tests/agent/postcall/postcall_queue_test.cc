@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent {
 namespace {
@@ -42,7 +42,7 @@ class PostCallQueueTest : public testing::Test {
     });
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   std::unique_ptr<PostCallQueue> queue_;
   std::vector<Delivery> delivered_;
   std::function<void(const std::string&)> on_done_;
@@ -156,7 +156,7 @@ TEST_F(PostCallQueueTest, DestroyingTheQueueCancelsItsTask) {
 
 // Six calls end 40 ms apart into a queue that takes 70 ms per report, on a fresh scheduler.
 std::vector<Delivery> RunSixCalls() {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   std::vector<Delivery> delivered;
   PostCallQueueConfig config;
   config.capacity = 4;

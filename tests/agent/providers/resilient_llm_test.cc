@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::agent::provider_test {
@@ -21,7 +21,7 @@ struct LlmRecord {
   int done = 0;
   int64_t first_token_us = -1;
 
-  LlmListener Listener(harness::SimScheduler& s) {
+  LlmListener Listener(agent::SimScheduler& s) {
     LlmListener l;
     l.on_token = [this, &s](const std::string& t) {
       if (first_token_us < 0) first_token_us = s.NowUs();
@@ -51,7 +51,7 @@ RetryPolicy Policy(int retries, double backoff_ms, double timeout_ms = 2500) {
 LlmRequest Request() { return LlmRequest{{ChatMessage{"user", "hello", "", ""}}}; }
 
 TEST(ResilientLlmTest, HealthyPrimaryPassesThroughUntouched) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {StreamPlan{}});
   ResilientLlm llm(s, sink, Policy(1, 250), primary);
@@ -69,7 +69,7 @@ TEST(ResilientLlmTest, HealthyPrimaryPassesThroughUntouched) {
 }
 
 TEST(ResilientLlmTest, RetriesOnPrimaryAfterExactlyBackoff) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {FailPlan(100), StreamPlan{}});
   ResilientLlm llm(s, sink, Policy(1, 250), primary);
@@ -91,7 +91,7 @@ TEST(ResilientLlmTest, RetriesOnPrimaryAfterExactlyBackoff) {
 }
 
 TEST(ResilientLlmTest, FailsOverToSecondaryAfterPrimaryFailsTwice) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {FailPlan(100)});
   ScriptedLlm secondary(s, "s", {StreamPlan{}});
@@ -112,7 +112,7 @@ TEST(ResilientLlmTest, FailsOverToSecondaryAfterPrimaryFailsTwice) {
 }
 
 TEST(ResilientLlmTest, GivingUpReachesTheListenerExactlyOnce) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {FailPlan(100, "p down")});
   ScriptedLlm secondary(s, "s", {FailPlan(30, "s down")});
@@ -137,7 +137,7 @@ TEST(ResilientLlmTest, GivingUpReachesTheListenerExactlyOnce) {
 }
 
 TEST(ResilientLlmTest, NoRetriesAndNoSecondaryGivesUpAtTheFirstError) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {FailPlan(100)});
   ResilientLlm llm(s, sink, Policy(0, 250), primary);
@@ -151,7 +151,7 @@ TEST(ResilientLlmTest, NoRetriesAndNoSecondaryGivesUpAtTheFirstError) {
 }
 
 TEST(ResilientLlmTest, ErrorAfterTokensPassesThroughWithoutRetry) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   StreamPlan plan;
   plan.events = 2;
@@ -173,7 +173,7 @@ TEST(ResilientLlmTest, ErrorAfterTokensPassesThroughWithoutRetry) {
 }
 
 TEST(ResilientLlmTest, FirstResponseTimeoutRetriesAtExactlyTheTimeout) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {HangPlan(), StreamPlan{}});
   ResilientLlm llm(s, sink, Policy(1, 250, 2500), primary);
@@ -191,7 +191,7 @@ TEST(ResilientLlmTest, FirstResponseTimeoutRetriesAtExactlyTheTimeout) {
 }
 
 TEST(ResilientLlmTest, FirstTokenJustBeforeTheTimeoutIsNoFailure) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   StreamPlan slow;
   slow.first_ms = 2499;
@@ -208,7 +208,7 @@ TEST(ResilientLlmTest, FirstTokenJustBeforeTheTimeoutIsNoFailure) {
 }
 
 TEST(ResilientLlmTest, AToolCallIsAFirstResponse) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   StreamPlan plan;
   plan.events = 1;
@@ -225,7 +225,7 @@ TEST(ResilientLlmTest, AToolCallIsAFirstResponse) {
 }
 
 TEST(ResilientLlmTest, CancelDuringBackoffMeansNoCallbacksAndNoRetry) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {FailPlan(100), StreamPlan{}});
   ResilientLlm llm(s, sink, Policy(1, 250), primary);
@@ -240,7 +240,7 @@ TEST(ResilientLlmTest, CancelDuringBackoffMeansNoCallbacksAndNoRetry) {
 }
 
 TEST(ResilientLlmTest, DestroyingTheStreamStopsTheCurrentAttempt) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {StreamPlan{}});
   ResilientLlm llm(s, sink, Policy(1, 250), primary);
@@ -255,7 +255,7 @@ TEST(ResilientLlmTest, DestroyingTheStreamStopsTheCurrentAttempt) {
 }
 
 TEST(ResilientLlmTest, ListenerMayDestroyTheStreamInsideACallback) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary(s, "p", {StreamPlan{}});
   ResilientLlm llm(s, sink, Policy(1, 250), primary);
@@ -283,7 +283,7 @@ class NoStreamLlm final : public LlmProvider {
 };
 
 TEST(ResilientLlmTest, MissingStreamIsAFailureReportedFromATaskNeverInsideStart) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   NoStreamLlm primary;
   ResilientLlm llm(s, sink, Policy(1, 250), primary);

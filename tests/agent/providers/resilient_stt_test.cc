@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::agent::provider_test {
@@ -19,7 +19,7 @@ struct SttRecord {
   std::vector<std::string> errors;
   std::vector<int64_t> error_us;
 
-  SttListener Listener(harness::SimScheduler& s) {
+  SttListener Listener(agent::SimScheduler& s) {
     SttListener l;
     l.on_interim = [this](const std::string& t) { interims.push_back(t); };
     l.on_final = [this, &s](const std::string& t) {
@@ -46,7 +46,7 @@ RetryPolicy Policy(int retries, double backoff_ms, double timeout_ms = 2500) {
 // The caller: frame k (numbered k) at k * 20 ms for k in [first, last]; Finalize at the given
 // times (after the frame due at the same time). Tasks hold the session by reference, so the test
 // may destroy it.
-void Talk(harness::SimScheduler& s, std::unique_ptr<SttSession>& session, int first, int last,
+void Talk(agent::SimScheduler& s, std::unique_ptr<SttSession>& session, int first, int last,
           std::vector<double> finalize_ms = {}) {
   for (int k = first; k <= last; ++k) {
     s.At(k * 20 * kMs, [&session, k] {
@@ -79,7 +79,7 @@ std::vector<std::string> Kinds(const RecordingSink& sink) {
 }
 
 TEST(ResilientSttTest, HealthySessionPassesThrough) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan plan;
   plan.interim_every = 2;
@@ -97,7 +97,7 @@ TEST(ResilientSttTest, HealthySessionPassesThrough) {
 }
 
 TEST(ResilientSttTest, ErrorReopensAfterBackoffAndReplaysTheTurnInOrder) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan failing;
   failing.error_after_frames = 3;
@@ -126,7 +126,7 @@ TEST(ResilientSttTest, ErrorReopensAfterBackoffAndReplaysTheTurnInOrder) {
 }
 
 TEST(ResilientSttTest, NoFinalInTimeReopensAndReissuesFinalize) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan mute;
   mute.never_final = true;
@@ -149,7 +149,7 @@ TEST(ResilientSttTest, NoFinalInTimeReopensAndReissuesFinalize) {
 }
 
 TEST(ResilientSttTest, FailsOverToSecondaryAfterPrimaryFailsTwice) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan dying;
   dying.error_at_ms = 50;
@@ -172,7 +172,7 @@ TEST(ResilientSttTest, FailsOverToSecondaryAfterPrimaryFailsTwice) {
 }
 
 TEST(ResilientSttTest, GivingUpReachesTheListenerOnceAndEndsTheSession) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan dying;
   dying.error_at_ms = 50;
@@ -192,7 +192,7 @@ TEST(ResilientSttTest, GivingUpReachesTheListenerOnceAndEndsTheSession) {
 }
 
 TEST(ResilientSttTest, ReplayIsBoundedAndCountsWhatItDropped) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan failing;
   failing.error_after_frames = 12;
@@ -214,7 +214,7 @@ TEST(ResilientSttTest, ReplayIsBoundedAndCountsWhatItDropped) {
 }
 
 TEST(ResilientSttTest, AFinalEndsTheFailureEpisode) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan early;
   early.error_after_frames = 3;
@@ -239,7 +239,7 @@ TEST(ResilientSttTest, AFinalEndsTheFailureEpisode) {
 }
 
 TEST(ResilientSttTest, SeveralPendingFinalizesAreReplayedInPlace) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan slow_then_dead;
   slow_then_dead.final_ms = 1000;
@@ -258,7 +258,7 @@ TEST(ResilientSttTest, SeveralPendingFinalizesAreReplayedInPlace) {
 }
 
 TEST(ResilientSttTest, DestroyingTheSessionDuringBackoffMeansNoCallbacks) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   SessionPlan failing;
   failing.error_after_frames = 3;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::agent::provider_test {
@@ -19,7 +19,7 @@ struct TtsRecord {
   int done = 0;
   int64_t first_frame_us = -1;
 
-  TtsListener Listener(harness::SimScheduler& s) {
+  TtsListener Listener(agent::SimScheduler& s) {
     TtsListener l;
     l.on_audio = [this, &s](const Frame& f) {
       if (first_frame_us < 0) first_frame_us = s.NowUs();
@@ -42,7 +42,7 @@ RetryPolicy Policy(int retries, double backoff_ms, double timeout_ms = 2500) {
 }
 
 TEST(ResilientTtsTest, RetryAfterBackoffThenFailoverDeliversOnlyTheGoodAttempt) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedTts primary(s, 1, {FailPlan(50)});
   ScriptedTts secondary(s, 2, {StreamPlan{}});
@@ -64,7 +64,7 @@ TEST(ResilientTtsTest, RetryAfterBackoffThenFailoverDeliversOnlyTheGoodAttempt) 
 }
 
 TEST(ResilientTtsTest, NoFirstFrameInTimeIsRetriedAtTheTimeout) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   StreamPlan late;
   late.first_ms = 900;  // would answer, but after the 500 ms timeout
@@ -83,7 +83,7 @@ TEST(ResilientTtsTest, NoFirstFrameInTimeIsRetriedAtTheTimeout) {
 }
 
 TEST(ResilientTtsTest, ErrorAfterAudioPassesThrough) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   StreamPlan plan;
   plan.events = 1;
@@ -100,7 +100,7 @@ TEST(ResilientTtsTest, ErrorAfterAudioPassesThrough) {
 }
 
 TEST(ResilientTtsTest, CancelDuringBackoffMeansNoCallbacks) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedTts primary(s, 1, {FailPlan(50)});
   ScriptedTts secondary(s, 2, {StreamPlan{}});
@@ -117,7 +117,7 @@ TEST(ResilientTtsTest, CancelDuringBackoffMeansNoCallbacks) {
 }
 
 TEST(ResilientTtsTest, GivesUpOnceWhenEverythingFails) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedTts primary(s, 1, {HangPlan()});
   ResilientTts tts(s, sink, Policy(1, 100, 300), primary);

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::agent {
 namespace {
@@ -158,7 +158,7 @@ class ToolGateTest : public ::testing::Test {
     return result;
   }
 
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   ScriptedBackend orders{sim};
   ScriptedBackend payments{sim};
   ToolBackends backends{{"orders", &orders}, {"payments", &payments}};

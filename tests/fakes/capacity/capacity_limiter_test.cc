@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -56,7 +56,7 @@ class CapacityLimiterTest : public ::testing::Test {
     }
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   std::vector<Probe> probes_ = std::vector<Probe>(64);
   std::vector<int> grant_order_;
 };

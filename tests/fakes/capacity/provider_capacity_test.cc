@@ -11,7 +11,7 @@
 #include "fakes/llm/rule_llm.h"
 #include "fakes/stt/modem_stt.h"
 #include "fakes/tts/modem_tts.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -25,7 +25,7 @@ struct LlmSeen {
   int64_t error_us = -1;
 };
 
-agent::LlmListener ListenLlm(LlmSeen* seen, harness::SimScheduler* s) {
+agent::LlmListener ListenLlm(LlmSeen* seen, agent::SimScheduler* s) {
   agent::LlmListener l;
   l.on_token = [seen, s](const std::string&) { seen->token_us.push_back(s->NowUs()); };
   l.on_done = [seen, s] { seen->done_us = s->NowUs(); };
@@ -53,7 +53,7 @@ class LlmCapacityTest : public ::testing::Test {
     return RuleLlm(scheduler_, agent::Rng(seed), config, script_);
   }
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   LlmScript script_;
   agent::LlmRequest request_;
 };
@@ -120,7 +120,7 @@ struct TtsSeen {
   std::string error;
 };
 
-agent::TtsListener ListenTts(TtsSeen* seen, harness::SimScheduler* s) {
+agent::TtsListener ListenTts(TtsSeen* seen, agent::SimScheduler* s) {
   agent::TtsListener l;
   l.on_audio = [seen, s](const agent::Frame&) { seen->frame_us.push_back(s->NowUs()); };
   l.on_done = [seen, s] { seen->done_us = s->NowUs(); };
@@ -129,7 +129,7 @@ agent::TtsListener ListenTts(TtsSeen* seen, harness::SimScheduler* s) {
 }
 
 TEST(TtsCapacityTest, TheSlotIsHeldUntilTheLastFrame) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   auto limiter = MakeCapacityLimiter(scheduler, 1, 4, 10000, 0);
   ModemTtsConfig config;
   config.ttfb = {120, 120};
@@ -149,7 +149,7 @@ TEST(TtsCapacityTest, TheSlotIsHeldUntilTheLastFrame) {
 }
 
 TEST(TtsCapacityTest, ARateLimitedStreamFailsWith429) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTtsConfig config;
   config.capacity = MakeCapacityLimiter(scheduler, 0, 0, 1000, 1);  // one per second
   ModemTts tts(scheduler, agent::Rng(3), config);
@@ -169,7 +169,7 @@ struct SttSeen {
   int64_t error_us = -1;
 };
 
-agent::SttListener ListenStt(SttSeen* seen, harness::SimScheduler* s) {
+agent::SttListener ListenStt(SttSeen* seen, agent::SimScheduler* s) {
   agent::SttListener l;
   l.on_final = [seen, s](const std::string&) { seen->final_us.push_back(s->NowUs()); };
   l.on_error = [seen, s](const std::string& e) {
@@ -180,7 +180,7 @@ agent::SttListener ListenStt(SttSeen* seen, harness::SimScheduler* s) {
 }
 
 TEST(SttCapacityTest, EachFinalizeHoldsASlotUntilItsFinal) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   auto limiter = MakeCapacityLimiter(scheduler, 1, 4, 10000, 0);
   ModemSttConfig config;
   config.final_latency = {100, 100};
@@ -203,7 +203,7 @@ TEST(SttCapacityTest, EachFinalizeHoldsASlotUntilItsFinal) {
 }
 
 TEST(SttCapacityTest, TwoFinalsOfOneSessionKeepTheirOrder) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   auto limiter = MakeCapacityLimiter(scheduler, 1, 4, 10000, 0);
   ModemSttConfig config;
   config.final_latency = {100, 100};
@@ -218,7 +218,7 @@ TEST(SttCapacityTest, TwoFinalsOfOneSessionKeepTheirOrder) {
 }
 
 TEST(SttCapacityTest, AFullQueueDeliversAnErrorInsteadOfTheFinal) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemSttConfig config;
   config.final_latency = {100, 100};
   config.capacity = MakeCapacityLimiter(scheduler, 1, 0, 10000, 0);

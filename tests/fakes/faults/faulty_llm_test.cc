@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::fakes {
@@ -32,7 +32,7 @@ struct Outcome {
   }
 };
 
-agent::LlmListener Listen(harness::SimScheduler& s, Outcome* o) {
+agent::LlmListener Listen(agent::SimScheduler& s, Outcome* o) {
   agent::LlmListener l;
   l.on_token = [o](const std::string&) { ++o->tokens; };
   l.on_done = [o] { ++o->done; };
@@ -54,7 +54,7 @@ agent::LlmRequest Req() { return agent::LlmRequest{{agent::ChatMessage{"user", "
 // Starts n requests at time 0 and runs them all; returns each one's outcome.
 std::vector<Outcome> RunRequests(uint64_t seed, const FaultSpec& spec, int n,
                                  FaultStats* stats = nullptr, size_t* inner_starts = nullptr) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedLlm inner(s, "i", {Tokens(5)});
   FaultyLlm llm(s, agent::Rng(seed), spec, inner);
   std::vector<Outcome> outcomes(n);
@@ -114,7 +114,7 @@ TEST(FaultyLlmTest, InjectedErrorsComeAfterAShortDrawnDelay) {
 }
 
 TEST(FaultyLlmTest, DroppedStreamsStopPartWayWithNeitherDoneNorError) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedLlm inner(s, "i", {Tokens(10)});
   FaultSpec spec;
   spec.drop_rate = 1;
@@ -139,7 +139,7 @@ TEST(FaultyLlmTest, DroppedStreamsStopPartWayWithNeitherDoneNorError) {
 }
 
 TEST(FaultyLlmTest, OutageWindowFailsEveryNewRequest) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedLlm inner(s, "i", {Tokens(2)});
   FaultSpec spec;
   spec.outages = {{1000, 2000}};
@@ -162,7 +162,7 @@ TEST(FaultyLlmTest, OutageWindowFailsEveryNewRequest) {
 }
 
 TEST(FaultyLlmTest, CancelBeforeTheInjectedErrorMeansNoCallback) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedLlm inner(s, "i", {Tokens(2)});
   FaultSpec spec;
   spec.error_rate = 1;
@@ -176,7 +176,7 @@ TEST(FaultyLlmTest, CancelBeforeTheInjectedErrorMeansNoCallback) {
 }
 
 TEST(FaultyLlmTest, NoFaultsMeansTheInnerStreamUntouched) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedLlm inner(s, "i", {Tokens(3)});
   FaultyLlm llm(s, agent::Rng(5), FaultSpec{}, inner);
   std::vector<int64_t> token_us;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::fakes {
@@ -29,7 +29,7 @@ struct SttOutcome {
   }
 };
 
-agent::SttListener Listen(harness::SimScheduler& s, SttOutcome* o) {
+agent::SttListener Listen(agent::SimScheduler& s, SttOutcome* o) {
   agent::SttListener l;
   l.on_interim = [o](const std::string& t) { o->interims.push_back(t); };
   l.on_final = [o](const std::string& t) { o->finals.push_back(t); };
@@ -49,7 +49,7 @@ SessionPlan Interims(int every) {
 // n sessions opened at 0, each hearing frames 1..10 and one Finalize at once.
 std::vector<SttOutcome> RunSessions(uint64_t seed, const FaultSpec& spec, int n,
                                     FaultStats* stats = nullptr) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedStt inner(s, {Interims(3)});
   FaultyStt stt(s, agent::Rng(seed), spec, inner);
   std::vector<SttOutcome> outcomes(n);
@@ -92,7 +92,7 @@ TEST(FaultySttTest, FaultRatesHoldWithinTolerance) {
 }
 
 TEST(FaultySttTest, InjectedErrorReplacesTheFinal) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedStt inner(s, {SessionPlan{}});
   FaultSpec spec;
   spec.error_rate = 1;
@@ -112,7 +112,7 @@ TEST(FaultySttTest, InjectedErrorReplacesTheFinal) {
 }
 
 TEST(FaultySttTest, DroppedSessionStopsProducingResultsPartWay) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedStt inner(s, {Interims(1)});
   FaultSpec spec;
   spec.drop_rate = 1;
@@ -147,7 +147,7 @@ TEST(FaultySttTest, DroppedSessionStopsProducingResultsPartWay) {
 }
 
 TEST(FaultySttTest, OutagesFailOpenSessionsAtTheStartAndNewOnesAfterADelay) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedStt inner(s, {SessionPlan{}});
   FaultSpec spec;
   spec.outages = {{1000, 2000}};
@@ -192,7 +192,7 @@ TEST(FaultySttTest, AFinalAlreadyOwedSurvivesALaterDrop) {
   spec.drop_rate = 0.5;
   const uint64_t seed = SeedForPassThenDrop(spec);
   ASSERT_NE(seed, 0u);
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedStt inner(s, {Interims(1)});
   FaultyStt stt(s, agent::Rng(seed), spec, inner);
   SttOutcome o;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::fakes {
@@ -37,7 +37,7 @@ StreamPlan Frames(int n) {
 }
 
 TEST(FaultyTtsTest, DroppedStreamsStopAfterSomeFrames) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedTts inner(s, 1, {Frames(100)});
   FaultSpec spec;
   spec.drop_rate = 1;
@@ -61,7 +61,7 @@ TEST(FaultyTtsTest, DroppedStreamsStopAfterSomeFrames) {
 }
 
 TEST(FaultyTtsTest, ErrorAndTimeoutRatesHoldWithinTolerance) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedTts inner(s, 1, {Frames(3)});
   FaultSpec spec;
   spec.error_rate = 0.2;
@@ -86,7 +86,7 @@ TEST(FaultyTtsTest, ErrorAndTimeoutRatesHoldWithinTolerance) {
 }
 
 TEST(FaultyTtsTest, OutageFailsRequestsStartedInside) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   ScriptedTts inner(s, 1, {Frames(2)});
   FaultSpec spec;
   spec.outages = {{0, 500}};

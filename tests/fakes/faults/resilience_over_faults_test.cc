@@ -11,7 +11,7 @@
 #include "agent/providers/resilient_stt.h"
 #include "fakes/faults/faulty_llm.h"
 #include "fakes/faults/faulty_stt.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/agent/providers/scripted_providers.h"
 
 namespace callsim::fakes {
@@ -33,7 +33,7 @@ struct LlmRun {
 };
 
 LlmRun RunLlm(uint64_t seed, int requests) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedLlm primary_inner(s, "p", {StreamPlan{}});
   ScriptedLlm secondary_inner(s, "s", {StreamPlan{}});
@@ -89,7 +89,7 @@ TEST(ResilienceOverFaultsTest, TheWholeExchangeReplaysFromItsSeed) {
 }
 
 TEST(ResilienceOverFaultsTest, SttReplayKeepsTheTurnThroughInjectedErrors) {
-  harness::SimScheduler s;
+  agent::SimScheduler s;
   RecordingSink sink;
   ScriptedStt inner(s, {SessionPlan{}});
   FaultSpec spec;

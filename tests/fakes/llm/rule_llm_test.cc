@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -194,8 +194,8 @@ TEST(LlmTokensTest, SplitsWordsWithTheirPunctuation) {
 
 // Records every callback as "time_us kind:payload".
 struct Recorder {
-  explicit Recorder(harness::SimScheduler* s) : sched(s) {}
-  harness::SimScheduler* sched;
+  explicit Recorder(agent::SimScheduler* s) : sched(s) {}
+  agent::SimScheduler* sched;
   std::vector<std::string> events;
   agent::LlmListener Listener() {
     auto add = [this](const std::string& e) {
@@ -218,7 +218,7 @@ RuleLlmConfig FixedConfig() {
 }
 
 TEST(RuleLlmTest, StreamsTokensAtTtftThenTokenRateThenToolCall) {
-  harness::SimScheduler sched;
+  agent::SimScheduler sched;
   sched.RunUntil(1000);
   RuleLlm llm(sched, agent::Rng(7), FixedConfig(), MustParse(kSupportScript));
   Recorder rec{&sched};
@@ -234,7 +234,7 @@ TEST(RuleLlmTest, StreamsTokensAtTtftThenTokenRateThenToolCall) {
 }
 
 TEST(RuleLlmTest, AfterToolRuleAnswersTheDeliveredToolAndIdsCount) {
-  harness::SimScheduler sched;
+  agent::SimScheduler sched;
   RuleLlm llm(sched, agent::Rng(7), FixedConfig(), MustParse(kSupportScript));
   Recorder rec{&sched};
   agent::LlmRequest req = UserSays("order number 1 status");
@@ -261,7 +261,7 @@ TEST(RuleLlmTest, AfterToolRuleAnswersTheDeliveredToolAndIdsCount) {
 }
 
 TEST(RuleLlmTest, NoRuleMatchedIsAnError) {
-  harness::SimScheduler sched;
+  agent::SimScheduler sched;
   RuleLlm llm(sched, agent::Rng(1), FixedConfig(),
               MustParse("rules:\n  - when: { contains_any: [yes] }\n    say: ok\n"));
   Recorder rec{&sched};
@@ -271,7 +271,7 @@ TEST(RuleLlmTest, NoRuleMatchedIsAnError) {
 }
 
 TEST(RuleLlmTest, CancelAndDestroyStopAllCallbacks) {
-  harness::SimScheduler sched;
+  agent::SimScheduler sched;
   RuleLlm llm(sched, agent::Rng(1), FixedConfig(), MustParse(kSupportScript));
   Recorder rec{&sched};
   auto stream = llm.Start(UserSays("order number 9"), rec.Listener());
@@ -291,7 +291,7 @@ TEST(RuleLlmTest, CancelAndDestroyStopAllCallbacks) {
 }
 
 TEST(RuleLlmTest, ListenerMayDestroyTheStreamFromACallback) {
-  harness::SimScheduler sched;
+  agent::SimScheduler sched;
   RuleLlm llm(sched, agent::Rng(1), FixedConfig(), MustParse(kSupportScript));
   std::unique_ptr<agent::LlmStream> stream;
   int tokens = 0;
@@ -307,7 +307,7 @@ TEST(RuleLlmTest, ListenerMayDestroyTheStreamFromACallback) {
 }
 
 std::vector<std::string> RunTwoStreams(uint64_t seed) {
-  harness::SimScheduler sched;
+  agent::SimScheduler sched;
   RuleLlmConfig config;  // lognormal ttft
   RuleLlm llm(sched, agent::Rng(seed), config, MustParse(kSupportScript));
   Recorder rec{&sched};

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -34,7 +34,7 @@ struct Arrival {
 
 // A link on a SimScheduler that records every arrival. Packet `seq` is sent at seq * interval_us.
 struct Bench {
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   std::unique_ptr<SimLink> link;
   std::vector<Arrival> arrivals;
 
@@ -311,7 +311,7 @@ TEST(SimLinkTest, ChangingLossDoesNotShiftOtherDraws) {
 TEST(SimLinkTest, NoReceiverDropsSilently) {
   SimLinkConfig config;
   config.delay_ms = 5;
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   SimLink link(sim, agent::Rng(kSeed), config);
   link.Send(SeqPacket(1));
   sim.RunAll();
@@ -339,7 +339,7 @@ TEST(SimLinkTest, DestroyingTheLinkCancelsPendingDeliveries) {
 TEST(SimLinkTest, ReceiverMayDestroyTheLink) {
   SimLinkConfig config;
   config.delay_ms = 10;
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   auto link = std::make_unique<SimLink>(sim, agent::Rng(kSeed), config);
   int calls = 0;
   link->SetReceiver([&](agent::Packet) {

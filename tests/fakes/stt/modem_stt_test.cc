@@ -11,7 +11,7 @@
 #include "agent/text/words.h"
 #include "fakes/modem/vocabulary.h"
 #include "fakes/modem/word_modem.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/fakes/modem/test_audio.h"
 
 namespace callsim::fakes {
@@ -29,7 +29,7 @@ struct Heard {
 
 struct Recorder {
   std::vector<Heard> interims, finals;
-  agent::SttListener Listener(harness::SimScheduler* scheduler) {
+  agent::SttListener Listener(agent::SimScheduler* scheduler) {
     return {[this, scheduler](const std::string& t) {
               interims.push_back({scheduler->NowUs(), t});
             },
@@ -47,7 +47,7 @@ ModemSttConfig WithProfile(SttRobustnessProfile profile) {
 }
 
 // Plays frames in real time, each when its 20 ms have passed, adding noise if `noise` is set.
-void Play(harness::SimScheduler& scheduler, agent::SttSession& session,
+void Play(agent::SimScheduler& scheduler, agent::SttSession& session,
           std::vector<agent::Frame> frames, WhiteNoise* noise) {
   for (agent::Frame& f : frames) {
     if (noise) noise->AddTo(&f);
@@ -76,7 +76,7 @@ std::vector<std::string> RandomTurns(uint64_t seed, int turns, int words_per_tur
 // the finals against the turns. Noise, if any, is `snr_db` under the speech level.
 double WordErrorRate(const std::vector<std::string>& turns, SttRobustnessProfile profile,
                      double snr_db, uint64_t seed, double loss = 0) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(seed), WithProfile(profile));
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -138,7 +138,7 @@ TEST(ModemSttTest, DefaultProfileAtFivePercentLossMissesAFewPointsMore) {
 }
 
 TEST(ModemSttTest, InterimsThenOneFinalAtPlausibleTimes) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(5), WithProfile(SttRobustnessProfile::Perfect()));
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -169,7 +169,7 @@ TEST(ModemSttTest, InterimsThenOneFinalAtPlausibleTimes) {
 }
 
 TEST(ModemSttTest, FinalizeWithoutSpeechGivesOneEmptyFinal) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(6), ModemSttConfig{});
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -185,7 +185,7 @@ TEST(ModemSttTest, FinalizeWithoutSpeechGivesOneEmptyFinal) {
 }
 
 TEST(ModemSttTest, FinalizeMidWordFinishesIt) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(7), WithProfile(SttRobustnessProfile::Perfect()));
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -204,7 +204,7 @@ TEST(ModemSttTest, FinalizeMidWordFinishesIt) {
 }
 
 TEST(ModemSttTest, UnknownWordsAreHeardAsOtherWords) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(8), WithProfile(SttRobustnessProfile::Perfect()));
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -222,7 +222,7 @@ TEST(ModemSttTest, UnknownWordsAreHeardAsOtherWords) {
 }
 
 std::vector<Heard> RunNoisyCall(uint64_t seed) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(seed), ModemSttConfig{});
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -253,7 +253,7 @@ TEST(ModemSttTest, SameSeedSameTranscripts) {
 }
 
 TEST(ModemSttTest, DestroyingTheSessionCancelsCallbacks) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(12), ModemSttConfig{});
   Recorder recorder;
   auto session = stt.Open(recorder.Listener(&scheduler));
@@ -268,7 +268,7 @@ TEST(ModemSttTest, DestroyingTheSessionCancelsCallbacks) {
 }
 
 TEST(ModemSttTest, AListenerMayCloseTheSessionFromItsCallback) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(13), ModemSttConfig{});
   std::unique_ptr<agent::SttSession> session;
   int interims = 0;

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -48,7 +48,7 @@ struct Bench {
     return index;
   }
 
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   std::unique_ptr<FakeToolBackend> backend;
   std::vector<Answer> answers;
   std::vector<std::unique_ptr<agent::ToolInvocation>> handles;

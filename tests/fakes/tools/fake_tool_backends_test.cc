@@ -8,7 +8,7 @@
 
 #include "agent/tools/tool_gate.h"
 #include "fakes/tools/standard_tool_specs.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -17,7 +17,7 @@ using Json = nlohmann::json;
 constexpr uint64_t kSeed = 99;
 
 TEST(FakeToolBackendsTest, OneBackEndPerSpecAndAViewOfThem) {
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   const FakeToolBackendMap backends =
       MakeFakeToolBackends(sim, agent::Rng(kSeed), StandardFakeToolBackendSpecs());
   const agent::ToolBackends view = ToolBackendsView(backends);
@@ -31,7 +31,7 @@ TEST(FakeToolBackendsTest, OneBackEndPerSpecAndAViewOfThem) {
 
 // Answer times of ten order lookups on an "orders" back end made among `others`.
 std::vector<int64_t> OrderTimes(const std::map<std::string, FakeToolBackendSpec>& specs) {
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   FakeToolBackendMap backends = MakeFakeToolBackends(sim, agent::Rng(kSeed), specs);
   std::vector<int64_t> times;
   std::vector<std::unique_ptr<agent::ToolInvocation>> handles;
@@ -56,7 +56,7 @@ TEST(FakeToolBackendsTest, EachBackEndHasItsOwnStream) {
 // The guardrails over the fakes, as the agent uses them: a payment is confirmed, runs once, and a
 // repeated proposal of it is answered from memory; the back end proves one action ran.
 TEST(FakeToolBackendsTest, GateOverFakesRunsADestructiveRequestOnce) {
-  harness::SimScheduler sim;
+  agent::SimScheduler sim;
   const FakeToolBackendMap backends =
       MakeFakeToolBackends(sim, agent::Rng(kSeed), StandardFakeToolBackendSpecs());
   const agent::ToolBackends view = ToolBackendsView(backends);

@@ -8,7 +8,7 @@
 
 #include "fakes/modem/word_modem.h"
 #include "fakes/stt/modem_stt.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 namespace callsim::fakes {
 namespace {
@@ -20,7 +20,7 @@ struct Received {
   int64_t done_us = -1;
 };
 
-agent::TtsListener Listen(Received* r, harness::SimScheduler* scheduler) {
+agent::TtsListener Listen(Received* r, agent::SimScheduler* scheduler) {
   return {[r, scheduler](const agent::Frame& f) {
             r->frame_times_us.push_back(scheduler->NowUs());
             r->samples.insert(r->samples.end(), f.samples.begin(), f.samples.end());
@@ -35,7 +35,7 @@ agent::TtsListener Listen(Received* r, harness::SimScheduler* scheduler) {
 const std::string kText = "Your order shipped on Monday, and it should arrive by Friday.";
 
 TEST(ModemTtsTest, DeliversTheModemAudioAfterTheDrawnTtfb) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTtsConfig config;
   ModemTts tts(scheduler, agent::Rng(1), config);
   Received r;
@@ -69,7 +69,7 @@ TEST(ModemTtsTest, TrailingPauseFollowsTheLastPunctuation) {
 }
 
 TEST(ModemTtsTest, DeliversFasterThanRealTimeInChunks) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTtsConfig config;
   config.realtime_factor = 4;
   ModemTts tts(scheduler, agent::Rng(2), config);
@@ -84,7 +84,7 @@ TEST(ModemTtsTest, DeliversFasterThanRealTimeInChunks) {
 }
 
 TEST(ModemTtsTest, CancelStopsDelivery) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTts tts(scheduler, agent::Rng(3), ModemTtsConfig{});
   Received r;
   auto stream = tts.Synthesize(kText, Listen(&r, &scheduler));
@@ -99,7 +99,7 @@ TEST(ModemTtsTest, CancelStopsDelivery) {
 }
 
 TEST(ModemTtsTest, CancelOrDestroyFromInsideACallbackStopsAtOnce) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTts tts(scheduler, agent::Rng(4), ModemTtsConfig{});
   std::unique_ptr<agent::TtsStream> cancelled, destroyed;
   int cancelled_frames = 0, destroyed_frames = 0, done = 0;
@@ -118,7 +118,7 @@ TEST(ModemTtsTest, CancelOrDestroyFromInsideACallbackStopsAtOnce) {
 }
 
 TEST(ModemTtsTest, NoWordsMeansDoneAfterTtfb) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTtsConfig config;
   ModemTts tts(scheduler, agent::Rng(5), config);
   Received r;
@@ -131,7 +131,7 @@ TEST(ModemTtsTest, NoWordsMeansDoneAfterTtfb) {
 }
 
 TEST(ModemTtsTest, EachStreamDrawsItsOwnTtfb) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTts tts(scheduler, agent::Rng(6), ModemTtsConfig{});
   std::vector<Received> r(4);
   std::vector<std::unique_ptr<agent::TtsStream>> streams;
@@ -144,7 +144,7 @@ TEST(ModemTtsTest, EachStreamDrawsItsOwnTtfb) {
 }
 
 TEST(ModemTtsTest, TheFakeSttUnderstandsTheFakeTts) {
-  harness::SimScheduler scheduler;
+  agent::SimScheduler scheduler;
   ModemTts tts(scheduler, agent::Rng(7), ModemTtsConfig{});
   ModemSttConfig stt_config;
   stt_config.profile = SttRobustnessProfile::Perfect();

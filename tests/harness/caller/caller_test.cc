@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "tests/harness/caller/speech_wav.h"
 
 namespace callsim::harness {
@@ -155,7 +155,7 @@ class CallerTest : public ::testing::Test {
     int64_t t_us;
   };
 
-  harness::SimScheduler scheduler_;
+  agent::SimScheduler scheduler_;
   Scenario scenario_;
   Recorder events_;
   std::unique_ptr<Caller> caller_;

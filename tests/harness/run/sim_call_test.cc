@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "harness/measure/wer.h"
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 #include "harness/scenario/loader.h"
 #include "tests/harness/caller/speech_wav.h"
 
@@ -105,7 +105,7 @@ class SimCallTest : public ::testing::Test {
     fakes::LlmScript script;
     std::string error;
     EXPECT_TRUE(fakes::LoadLlmScript(scenario.fakes.llm.script, &script, &error)) << error;
-    harness::SimScheduler scheduler;
+    agent::SimScheduler scheduler;
     std::optional<CallRecord> record;
     SimCall call(scheduler, scenario, script, 0, agent::Rng(seed),
                  [&](CallRecord r) { record = std::move(r); });

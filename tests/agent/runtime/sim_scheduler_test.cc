@@ -1,10 +1,10 @@
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace callsim::harness {
+namespace callsim::agent {
 namespace {
 
 TEST(SimScheduler, RunsInTimeThenSequenceOrderAndJumpsTime) {
@@ -60,4 +60,4 @@ TEST(SimScheduler, RunAllStopsAtItsBound) {
 }
 
 }  // namespace
-}  // namespace callsim::harness
+}  // namespace callsim::agent

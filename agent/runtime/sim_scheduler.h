@@ -9,13 +9,13 @@
 
 #include "agent/runtime/scheduler.h"
 
-namespace callsim::harness {
+namespace callsim::agent {
 
-class SimScheduler final : public agent::Scheduler {
+class SimScheduler final : public Scheduler {
  public:
   int64_t NowUs() const override { return now_us_; }
-  agent::TaskId At(int64_t when_us, std::function<void()> task) override;
-  void Cancel(agent::TaskId id) override;
+  TaskId At(int64_t when_us, std::function<void()> task) override;
+  void Cancel(TaskId id) override;
 
   // Runs the next due task, advancing time to it. Returns false when no task is pending.
   bool RunOne();
@@ -58,4 +58,4 @@ class SimScheduler final : public agent::Scheduler {
   uint64_t tasks_run_ = 0;
 };
 
-}  // namespace callsim::harness
+}  // namespace callsim::agent

@@ -1,12 +1,12 @@
-#include "harness/runtime/sim_scheduler.h"
+#include "agent/runtime/sim_scheduler.h"
 
 #include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
-namespace callsim::harness {
+namespace callsim::agent {
 
-agent::TaskId SimScheduler::At(int64_t when_us, std::function<void()> task) {
+TaskId SimScheduler::At(int64_t when_us, std::function<void()> task) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -23,7 +23,7 @@ agent::TaskId SimScheduler::At(int64_t when_us, std::function<void()> task) {
   return (seq << kSlotBits) | slot;  // never kNoTask: seq >= 1
 }
 
-void SimScheduler::Cancel(agent::TaskId id) {
+void SimScheduler::Cancel(TaskId id) {
   const uint32_t slot = static_cast<uint32_t>(id & ((uint64_t{1} << kSlotBits) - 1));
   const uint64_t seq = id >> kSlotBits;
   if (seq == 0 || slot >= slots_.size() || slots_[slot].seq != seq) return;  // ran, cancelled or unknown
@@ -73,4 +73,4 @@ uint64_t SimScheduler::RunAll(uint64_t max_tasks) {
   return ran;
 }
 
-}  // namespace callsim::harness
+}  // namespace callsim::agent
