@@ -13,13 +13,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "agent/runtime/rng.h"
-#include "tests/harness/cli/cli_runner.h"
+#include "tests/cli/cli_runner.h"
 
 namespace callsim::testing {
 namespace {
@@ -33,7 +34,7 @@ struct Pin {
 
 // Seed 1, L16 unless the scenario says otherwise.
 constexpr Pin kPins[] = {
-#include "tests/harness/cli/pinned_runs.inc"
+#include "tests/cli/pinned_runs.inc"
 };
 
 // Each table with the order that makes its rows canonical; run_id is 1 in a fresh store.
@@ -115,6 +116,9 @@ std::string RunHash(const std::string& db_path) {
   sqlite3_close(db);
   return hash;
 }
+
+// Test names and failure messages show the scenario, not the struct's bytes.
+void PrintTo(const Pin& pin, std::ostream* os) { *os << pin.scenario; }
 
 class PinnedRuns : public ::testing::TestWithParam<Pin> {};
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "tests/harness/cli/cli_runner.h"
+#include "tests/cli/cli_runner.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include "harness/run/available_memory.h"
 
-#include "tests/harness/cli/cli_runner.h"
+#include "tests/cli/cli_runner.h"
 
 namespace {
 
