@@ -20,28 +20,8 @@ struct LlmOps {
 
   template <typename State>
   static LlmListener Wrap(std::weak_ptr<State> weak, uint64_t attempt) {
-    LlmListener wrapped;
-    wrapped.on_token = [weak, attempt](const std::string& token) {
-      std::shared_ptr<State> state = weak.lock();
-      if (!state || !state->Live(attempt)) return;
-      state->OnContent();
-      if (state->listener().on_token) state->listener().on_token(token);
-    };
-    wrapped.on_tool_call = [weak, attempt](const ToolCallRequest& call) {
-      std::shared_ptr<State> state = weak.lock();
-      if (!state || !state->Live(attempt)) return;
-      state->OnContent();
-      if (state->listener().on_tool_call) state->listener().on_tool_call(call);
-    };
-    wrapped.on_done = [weak, attempt] {
-      std::shared_ptr<State> state = weak.lock();
-      if (state && state->Live(attempt)) state->OnDone();
-    };
-    wrapped.on_error = [weak, attempt](const std::string& error) {
-      std::shared_ptr<State> state = weak.lock();
-      if (state && state->Live(attempt)) state->OnError(error);
-    };
-    return wrapped;
+    return resilience_detail::WrapAttempt<LlmListener>(
+        std::move(weak), attempt, &LlmListener::on_token, &LlmListener::on_tool_call);
   }
 };
 

@@ -18,25 +18,9 @@ struct TtsOps {
     return provider.Synthesize(text, std::move(listener));
   }
 
-  // Per frame: one weak_ptr lock and two compares, no allocation.
   template <typename State>
   static TtsListener Wrap(std::weak_ptr<State> weak, uint64_t attempt) {
-    TtsListener wrapped;
-    wrapped.on_audio = [weak, attempt](const Frame& frame) {
-      std::shared_ptr<State> state = weak.lock();
-      if (!state || !state->Live(attempt)) return;
-      state->OnContent();
-      if (state->listener().on_audio) state->listener().on_audio(frame);
-    };
-    wrapped.on_done = [weak, attempt] {
-      std::shared_ptr<State> state = weak.lock();
-      if (state && state->Live(attempt)) state->OnDone();
-    };
-    wrapped.on_error = [weak, attempt](const std::string& error) {
-      std::shared_ptr<State> state = weak.lock();
-      if (state && state->Live(attempt)) state->OnError(error);
-    };
-    return wrapped;
+    return resilience_detail::WrapAttempt<TtsListener>(std::move(weak), attempt, &TtsListener::on_audio);
   }
 };
 

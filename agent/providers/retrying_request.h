@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,7 +22,8 @@ namespace callsim::agent::resilience_detail {
 //   static std::unique_ptr<Stream> Send(Provider&, const Request&, Listener);
 //   template <class State> static Listener Wrap(std::weak_ptr<State> state, uint64_t attempt);
 // Wrap's callbacks lock the state, drop the event unless state->Live(attempt), and then call
-// OnContent() before forwarding content (a token, a tool call, a frame), or OnDone() / OnError().
+// OnContent() before forwarding content (a token, a tool call, a frame), or OnDone() / OnError();
+// WrapAttempt (below) builds such a listener from the names of the content events.
 template <typename Ops>
 class RetryingRequest : public std::enable_shared_from_this<RetryingRequest<Ops>> {
  public:
@@ -191,6 +193,36 @@ std::unique_ptr<typename Ops::Stream> StartRetrying(
                                                       std::move(request), std::move(listener));
   state->Begin();
   return std::make_unique<RetryingStream<Ops>>(std::move(state));
+}
+
+template <typename Listener, typename State, typename... Args>
+void WrapContent(const std::weak_ptr<State>& weak, uint64_t attempt,
+                 std::function<void(Args...)> Listener::*event, Listener* wrapped) {
+  wrapped->*event = [weak, attempt, event](Args... args) {
+    std::shared_ptr<State> state = weak.lock();
+    if (!state || !state->Live(attempt)) return;
+    state->OnContent();
+    if (state->listener().*event) (state->listener().*event)(args...);
+  };
+}
+
+// The listener one attempt gets (an Ops::Wrap in one call): each of the listener's `content`
+// events passes through OnContent() before it is forwarded; done and error end the attempt. Every
+// callback drops the event unless the attempt is still live. Per event: one weak_ptr lock and two
+// compares, no allocation.
+template <typename Listener, typename State, typename... Events>
+Listener WrapAttempt(std::weak_ptr<State> weak, uint64_t attempt, Events Listener::*... content) {
+  Listener wrapped;
+  (WrapContent(weak, attempt, content, &wrapped), ...);
+  wrapped.on_done = [weak, attempt] {
+    std::shared_ptr<State> state = weak.lock();
+    if (state && state->Live(attempt)) state->OnDone();
+  };
+  wrapped.on_error = [weak, attempt](const std::string& error) {
+    std::shared_ptr<State> state = weak.lock();
+    if (state && state->Live(attempt)) state->OnError(error);
+  };
+  return wrapped;
 }
 
 }  // namespace callsim::agent::resilience_detail

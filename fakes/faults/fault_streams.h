@@ -82,4 +82,79 @@ std::unique_ptr<Stream> FailedStream(agent::Scheduler& scheduler, const FaultSpe
   return nullptr;
 }
 
+// A request cut off after `keep_events` events (tokens and tool calls, or frames): the events up
+// to there are delivered, then silence, neither done nor error; the inner stream is cancelled. An
+// inner error before that point is passed on. `Listener` is agent::LlmListener or
+// agent::TtsListener; `counted` names the listener's events that use up the budget.
+template <typename Stream, typename Listener>
+class Dropping {
+ public:
+  // `start(listener)` starts the inner request with the wrapped listener and returns its stream.
+  template <typename StartFn, typename... Events>
+  static std::unique_ptr<Stream> Start(Listener listener, int keep_events, StartFn start,
+                                       Events Listener::*... counted) {
+    auto state = std::make_shared<State>();
+    state->listener = std::move(listener);
+    state->remaining = keep_events;
+    std::unique_ptr<Stream> stream = start(Wrap(state, counted...));
+    if (state->stopped && stream) stream->Cancel();  // silenced from inside start
+    state->inner = std::move(stream);
+    return std::make_unique<Handle>(std::move(state));
+  }
+
+ private:
+  struct State {
+    Listener listener;
+    std::unique_ptr<Stream> inner;
+    int remaining = 0;
+    bool stopped = false;
+
+    // Called after the event that used up the budget was delivered.
+    void Silence() {
+      stopped = true;
+      if (inner) inner->Cancel();
+    }
+  };
+
+  class Handle final : public Stream {
+   public:
+    explicit Handle(std::shared_ptr<State> state) : state_(std::move(state)) {}
+    ~Handle() override { Cancel(); }
+    void Cancel() override { state_->Silence(); }
+
+   private:
+    std::shared_ptr<State> state_;
+  };
+
+  template <typename... Args>
+  static void Count(const std::weak_ptr<State>& weak, std::function<void(Args...)> Listener::*event,
+                    Listener* wrapped) {
+    wrapped->*event = [weak, event](Args... args) {
+      std::shared_ptr<State> st = weak.lock();
+      if (!st || st->stopped) return;
+      --st->remaining;
+      if (st->listener.*event) (st->listener.*event)(args...);
+      if (!st->stopped && st->remaining <= 0) st->Silence();
+    };
+  }
+
+  template <typename... Events>
+  static Listener Wrap(const std::shared_ptr<State>& state, Events Listener::*... counted) {
+    std::weak_ptr<State> weak = state;
+    Listener wrapped;
+    (Count(weak, counted, &wrapped), ...);
+    wrapped.on_done = [weak] {
+      std::shared_ptr<State> st = weak.lock();
+      if (st && !st->stopped) st->Silence();  // swallowed: a dropped stream never finishes
+    };
+    wrapped.on_error = [weak](const std::string& error) {
+      std::shared_ptr<State> st = weak.lock();
+      if (!st || st->stopped) return;
+      st->stopped = true;
+      if (st->listener.on_error) st->listener.on_error(error);
+    };
+    return wrapped;
+  }
+};
+
 }  // namespace callsim::fakes::fault_detail
