@@ -9,12 +9,13 @@
 namespace callsim::agent {
 
 // List prices in US dollars. The defaults are typical 2025 list prices, chosen so a 3-minute call
-// lands near DOMAIN.md's "about $0.05 per call":
-//   STT $0.0043/min: DOMAIN.md ("STT about $0.0043/min"; Deepgram Nova's published rate).
+// lands near the usual "about $0.05 per call" of a production voice agent:
+//   STT $0.0043/min: Deepgram Nova's published rate.
 //   LLM $0.15 per 1M input and $0.60 per 1M output tokens: OpenAI's gpt-4o-mini list price (2025),
-//       which gives DOMAIN.md's "LLM about $0.004-0.005 per call" for a call of about 25k input
-//       and 1.5k output tokens (the history is resent every turn).
-//   TTS $0.04 per 1k characters: the low end of DOMAIN.md's "$0.04-0.18 per 1k characters".
+//       about $0.004-0.005 per call for a call of about 25k input and 1.5k output tokens (the
+//       history is resent every turn).
+//   TTS $0.04 per 1k characters: the low end of the $0.04-0.18 per 1k characters that hosted
+//       text-to-speech services list.
 struct PriceTable {
   double stt_usd_per_min = 0.0043;
   double llm_usd_per_1k_input_tokens = 0.00015;

@@ -1,7 +1,7 @@
 // Redacts PII (card numbers, US social security numbers, phone numbers, e-mail addresses) from
-// text before anything is logged or stored, as DOMAIN.md requires. It reads transcripts the way
-// speech-to-text writes them: digits as words ("four five six seven", "oh", "double five"),
-// mixed with digit characters, and spoken addresses ("john dot smith at example dot com").
+// text before anything is logged or stored, so transcripts and post-call reports keep no raw PII.
+// It reads transcripts the way speech-to-text writes them: digits as words ("four five six
+// seven", "oh", "double five"), mixed with digit characters, and spoken addresses ("john dot smith at example dot com").
 // Matches become "[card]", "[ssn]", "[phone]", "[email]"; everything else is kept byte for byte.
 //
 // The rules (pii_numbers.h, pii_email.h) lean towards safety: any run of 13 or more digits is

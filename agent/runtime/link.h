@@ -1,6 +1,7 @@
 // A one-way packet path. Send() hands bytes to the path; the receiver set with SetReceiver() is
 // called when (and if) they arrive. SimLink (fakes/net) models delay, jitter, loss, reordering and
-// duplication in virtual time; a UDP link carries real packets.
+// duplication in virtual time; it is the only Link so far (a socket-backed one would carry real
+// packets behind the same interface).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // The one source of time for everything in callsim. Components never read a clock or sleep: they
-// ask the Scheduler for Now() and schedule work with At(). SimScheduler (sim_scheduler.h) runs in virtual
-// time; a real-time adapter runs the same tasks against a steady clock.
+// ask the Scheduler for Now() and schedule work with At(). SimScheduler (sim_scheduler.h) runs in
+// virtual time and is the only implementation so far; a real-time one would run the same tasks
+// against a steady clock.
 #pragma once
 
 #include <cmath>

@@ -101,7 +101,7 @@ struct SimLinkStats {
 // beyond the scheduler's queue, except a duplicate's copy). Not thread-safe, like the Scheduler.
 class SimLink final : public agent::Link {
  public:
-  // `config` must pass ValidateSimLinkConfig (checked by assert). `scheduler` must outlive the link.
+  // `config` must pass ValidateSimLinkConfig (CALLSIM_CHECK). `scheduler` must outlive the link.
   SimLink(agent::Scheduler& scheduler, agent::Rng rng, SimLinkConfig config);
   // Cancels every pending delivery, so no task touches the link after it is gone.
   ~SimLink() override;

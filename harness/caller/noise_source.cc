@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <cmath>
 
 #include "agent/media/frame.h"
+#include "agent/runtime/check.h"
 #include "fakes/modem/vocabulary.h"
 #include "fakes/modem/word_modem.h"
 #include "harness/caller/audio_file.h"
@@ -269,7 +269,7 @@ std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng) {
 }
 
 std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng) {
-  assert(talkers >= 1 && talkers <= kMaxBabbleTalkers);
+  CALLSIM_CHECK(talkers >= 1 && talkers <= kMaxBabbleTalkers);
   auto babble = std::make_unique<BabbleNoise>(talkers, rng);
   // Measure a copy, so the audio played from the start is the audio measured.
   BabbleNoise probe = *babble;
@@ -305,7 +305,7 @@ std::shared_ptr<const NoiseClip> LoadNoiseClip(const std::string& path, std::str
 }
 
 std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip, agent::Rng rng) {
-  assert(clip && !clip->samples.empty());
+  CALLSIM_CHECK(clip && !clip->samples.empty());
   return std::make_unique<FileNoise>(std::move(clip), rng);
 }
 

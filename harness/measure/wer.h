@@ -1,4 +1,4 @@
-// Word error rate as the store and `callsim wer` report it (DESIGN.md, "Metric definitions"): both
+// Word error rate as the store and `callsim wer` report it (docs/DESIGN.md, "Metric definitions"): both
 // texts are normalized by agent::NormalizeWords, aligned by unit-cost Levenshtein distance, and
 // counted as substitutions, deletions and insertions against N reference words. A corpus rate is
 // sum(S+D+I) / sum(N): add WerCounts, then take Rate(); never average per-line rates.
