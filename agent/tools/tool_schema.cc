@@ -21,6 +21,7 @@
 #include <valijson/validator.hpp>
 
 #include "agent/text/regex.h"
+#include "agent/tools/valijson_support.h"
 
 namespace callsim::agent {
 namespace {
@@ -99,36 +100,17 @@ constexpr std::string_view kMetaSchemaText = R"json({
 // Declared schemas are configuration, but a bound keeps the refusal walk's recursion small.
 constexpr int kMaxSchemaDepth = 64;
 
-// valijson's messages that only say "something below failed"; the something is reported too.
-constexpr std::string_view kWrappers[] = {
-    "Failed to validate against schema associated with property name",
-    "Failed to validate item #",
-    "Failed to validate against additional properties schema",
-    "Failed to validate against child schema",
-    "Failed to validate against schema associated with pattern",
-};
-
 constexpr std::string_view kNotPrefix = "Target should not validate against schema specified in 'not'";
 constexpr std::string_view kRequiredPrefix = "Missing required property '";
 constexpr std::string_view kAdditionalPrefix =
     "Object contains a property that could not be validated using 'properties' or "
     "'additionalProperties' constraints: '";
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-void Populate(const Json& doc, valijson::Schema* out) {
-  valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-  valijson::adapters::NlohmannJsonAdapter adapter(doc);
-  parser.populateSchema(adapter, *out);
-}
-
 // Compiled once; the text is a constant tested with the module, so this cannot fail at run time.
 const valijson::Schema& MetaSchema() {
   static const std::unique_ptr<valijson::Schema> meta = [] {
     auto schema = std::make_unique<valijson::Schema>();
-    Populate(Json::parse(kMetaSchemaText), schema.get());
+    PopulateDraft7(Json::parse(kMetaSchemaText), schema.get());
     return schema;
   }();
   return *meta;
@@ -346,15 +328,6 @@ Json Rewritten(const Json& node, const std::set<std::string>& strings, const Pat
   return out;
 }
 
-// valijson's context {"<root>", "[list]", "[1]"} -> {"list", "1"}.
-std::vector<std::string> Segments(const std::vector<std::string>& context) {
-  std::vector<std::string> out;
-  for (const std::string& c : context) {
-    if (c.size() >= 2 && c.front() == '[' && c.back() == ']') out.push_back(c.substr(1, c.size() - 2));
-  }
-  return out;
-}
-
 // RFC 6901, except that the root is "/" (it reads better in a message than "").
 std::string Pointer(const std::vector<std::string>& segments) {
   if (segments.empty()) return "/";
@@ -470,7 +443,7 @@ std::string Bound(const Json* schema, const char* key, const std::string& fallba
 }
 
 std::string NumberMessage(std::string_view d, const Json* s) {
-  const bool greater = StartsWith(d, "Expected number greater than");
+  const bool greater = d.starts_with("Expected number greater than");
   const bool inclusive = d.find("or equal to") != std::string_view::npos;
   const char* key = greater ? (inclusive ? "minimum" : "exclusiveMinimum")
                             : (inclusive ? "maximum" : "exclusiveMaximum");
@@ -496,7 +469,7 @@ std::string CountMessage(std::string_view d, const Json* s) {
       {"Object should have no more than", "maxProperties", "at most %s properties"},
   };
   for (const Rule& rule : kRules) {
-    if (!StartsWith(d, rule.prefix)) continue;
+    if (!d.starts_with(rule.prefix)) continue;
     std::string words = rule.words;
     words.replace(words.find("%s"), 2, Bound(s, rule.key, "?"));
     return "expected " + words;
@@ -536,13 +509,12 @@ std::string StringCheckMessage(const Json* s, const Json* value, const Patterns&
 
 // The message for one valijson error; "" for a wrapper.
 std::string Message(std::string_view d, const Json* s, const Json* value, const Patterns& patterns) {
-  if (std::any_of(std::begin(kWrappers), std::end(kWrappers),
-                  [&](std::string_view w) { return StartsWith(d, w); })) {
+  if (IsWrapperMessage(d)) {
     return "";
   }
-  if (StartsWith(d, kRequiredPrefix)) return "missing required property " + Quoted(d, kRequiredPrefix);
-  if (StartsWith(d, kAdditionalPrefix)) return "unexpected property " + Quoted(d, kAdditionalPrefix);
-  if (StartsWith(d, "Value type not permitted")) {
+  if (d.starts_with(kRequiredPrefix)) return "missing required property " + Quoted(d, kRequiredPrefix);
+  if (d.starts_with(kAdditionalPrefix)) return "unexpected property " + Quoted(d, kAdditionalPrefix);
+  if (d.starts_with("Value type not permitted")) {
     if (s && s->contains("type")) {
       const Json& type = (*s)["type"];
       if (type.is_string()) return "expected " + type.get<std::string>();
@@ -550,21 +522,21 @@ std::string Message(std::string_view d, const Json* s, const Json* value, const 
     }
     return value ? std::string("unexpected ") + TypeName(*value) : Plain(d);
   }
-  if (StartsWith(d, "Expected number")) return NumberMessage(d, s);
+  if (d.starts_with("Expected number")) return NumberMessage(d, s);
   if (std::string count = CountMessage(d, s); !count.empty()) return count;
-  if (s && StartsWith(d, "Failed to match against any enum") && s->contains("enum")) {
+  if (s && d.starts_with("Failed to match against any enum") && s->contains("enum")) {
     return "expected one of " + Joined((*s)["enum"], ", ", false);
   }
-  if (s && StartsWith(d, "Failed to match expected value set by 'const'") && s->contains("const")) {
+  if (s && d.starts_with("Failed to match expected value set by 'const'") && s->contains("const")) {
     return "expected " + (*s)["const"].dump();
   }
-  if (StartsWith(d, kNotPrefix)) {
+  if (d.starts_with(kNotPrefix)) {
     if (std::string why = StringCheckMessage(s, value, patterns); !why.empty()) return why;
   }
-  if (s && StartsWith(d, "Value should be a multiple of") && s->contains("multipleOf")) {
+  if (s && d.starts_with("Value should be a multiple of") && s->contains("multipleOf")) {
     return "expected a multiple of " + (*s)["multipleOf"].dump();
   }
-  if (StartsWith(d, "Elements at indexes #")) return "expected unique items";
+  if (d.starts_with("Elements at indexes #")) return "expected unique items";
   return Plain(d);
 }
 
@@ -582,7 +554,7 @@ Finding FirstFinding(const Json& schema, const Json& instance, valijson::Validat
   bool found = false;
   valijson::ValidationResults::Error e;
   while (results.popError(e)) {
-    std::vector<std::string> segments = Segments(e.context);
+    std::vector<std::string> segments = ContextSegments(e.context);
     const Located at = Locate(schema, instance, segments, patterns);
     std::string message = Message(e.description, at.schema, at.value, patterns);
     if (message.empty()) continue;
@@ -600,7 +572,7 @@ Finding FirstFinding(const Json& schema, const Json& instance, valijson::Validat
 // `doc` as valijson sees it for arguments whose strings are `strings` (see Rewritten), compiled.
 void PopulateFor(const Json& doc, const std::set<std::string>& strings, const Patterns& patterns,
                  valijson::Schema* out) {
-  Populate(Rewritten(doc, strings, patterns), out);
+  PopulateDraft7(Rewritten(doc, strings, patterns), out);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "agent/tools/valijson_support.h"
 #include "harness/scenario/schema_text.h"
 
 namespace callsim::harness {
@@ -35,23 +36,10 @@ constexpr std::string_view kRuleFailures[] = {
     "Failed to validate against dependent schema",
 };
 
-// Valijson's messages that only say "something below failed": the something is reported too.
-constexpr std::string_view kWrappers[] = {
-    "Failed to validate against schema associated with property name",
-    "Failed to validate item #",
-    "Failed to validate against additional properties schema",
-    "Failed to validate against child schema",
-    "Failed to validate against schema associated with pattern",
-};
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 template <size_t N>
 bool StartsWithAny(std::string_view s, const std::string_view (&prefixes)[N]) {
   return std::any_of(std::begin(prefixes), std::end(prefixes),
-                     [&](std::string_view p) { return StartsWith(s, p); });
+                     [&](std::string_view p) { return s.starts_with(p); });
 }
 
 // The schema without its rules: types, ranges, enums, keys and list sizes only. Validating
@@ -75,12 +63,6 @@ struct CompiledSchema {
   valijson::Schema shape;
 };
 
-void Populate(const Json& doc, valijson::Schema* out) {
-  valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-  valijson::adapters::NlohmannJsonAdapter adapter(doc);
-  parser.populateSchema(adapter, *out);
-}
-
 // Parsed once. The text is compiled in and tested, so a failure here is a build defect; it
 // throws (std::exception) rather than pretending every scenario is valid.
 const CompiledSchema& Compiled() {
@@ -88,22 +70,12 @@ const CompiledSchema& Compiled() {
     auto c = std::make_unique<CompiledSchema>();
     c->doc = OrderedJson::parse(ScenarioSchemaText());
     Json full = Json::parse(ScenarioSchemaText());
-    Populate(full, &c->full);
+    agent::PopulateDraft7(full, &c->full);
     StripRules(&full);
-    Populate(full, &c->shape);
+    agent::PopulateDraft7(full, &c->shape);
     return c;
   }();
   return *compiled;
-}
-
-// valijson's context {"<root>", "[network]", "[uplink]"} -> {"network", "uplink"}.
-std::vector<std::string> Segments(const std::vector<std::string>& context) {
-  std::vector<std::string> out;
-  for (const std::string& c : context) {
-    if (c.size() >= 2 && c.front() == '[' && c.back() == ']')
-      out.push_back(c.substr(1, c.size() - 2));
-  }
-  return out;
 }
 
 std::string Dotted(const std::vector<std::string>& segments) {
@@ -119,7 +91,7 @@ std::string ChildPath(const std::string& path, const std::string& key) {
 const OrderedJson* Resolve(const OrderedJson& root, const OrderedJson* node) {
   for (int hops = 0; node && node->is_object() && node->contains("$ref") && hops < 8; ++hops) {
     const std::string ref = (*node)["$ref"].get<std::string>();
-    if (!StartsWith(ref, "#")) return nullptr;
+    if (!ref.starts_with("#")) return nullptr;
     const OrderedJson::json_pointer pointer(ref.substr(1));
     node = root.contains(pointer) ? &root.at(pointer) : nullptr;
   }
@@ -316,10 +288,10 @@ std::optional<Item> Translator::TranslateKeys(const std::string& d,
   const size_t quote =
       end == std::string::npos || end == 0 ? std::string::npos : d.rfind('\'', end - 1);
   const std::string key = quote != std::string::npos ? d.substr(quote + 1, end - quote - 1) : "";
-  if (StartsWith(d, "Missing required property")) {
+  if (d.starts_with("Missing required property")) {
     return Make(Kind::kKey, ChildPath(path, key), "missing required key " + key, false, &path);
   }
-  if (StartsWith(d, "Object contains a property that could not be validated")) {
+  if (d.starts_with("Object contains a property that could not be validated")) {
     const std::vector<std::string> names = PropertyNames(s);
     const std::vector<std::string_view> known(names.begin(), names.end());
     return Make(Kind::kKey, ChildPath(path, key), UnknownKeyMessage(key, known), true);
@@ -336,8 +308,8 @@ bool HasType(const OrderedJson& s, std::string_view type) {
 
 std::optional<Item> Translator::Translate(const valijson::ValidationResults::Error& e) const {
   const std::string& d = e.description;
-  if (StartsWithAny(d, kWrappers)) return std::nullopt;
-  const std::vector<std::string> segments = Segments(e.context);
+  if (agent::IsWrapperMessage(d)) return std::nullopt;
+  const std::vector<std::string> segments = agent::ContextSegments(e.context);
   const std::string path = Dotted(segments);
   const OrderedJson* s = SubschemaAt(schema_, segments);
   const Json* value = InstanceAt(doc_, segments);
@@ -346,35 +318,35 @@ std::optional<Item> Translator::Translate(const valijson::ValidationResults::Err
   const std::string got = ", got " + Got(path, value);
   const std::string size =
       std::to_string(value->is_string() ? value->get<std::string>().size() : value->size());
-  if (StartsWith(d, "Value type not permitted") ||
-      StartsWith(d, "Failed to match against any enum")) {
+  if (d.starts_with("Value type not permitted") ||
+      d.starts_with("Failed to match against any enum")) {
     return Make(Kind::kType, path, "expected " + Expected(*s) + got);
   }
-  if (StartsWith(d, "Expected number")) {
+  if (d.starts_with("Expected number")) {
     const bool integer = value->is_number_integer() && HasType(*s, "integer");
     return Make(Kind::kRange, path, "expected " + RangeText(*s, integer) + got);
   }
-  if (StartsWith(d, "String should be no fewer")) {
+  if (d.starts_with("String should be no fewer")) {
     return Make(Kind::kRange, path, "expected " + Expected(*s) + got);
   }
-  if (StartsWith(d, "String should be no more")) {
+  if (d.starts_with("String should be no more")) {
     return Make(Kind::kRange, path,
                 "expected at most " + std::to_string(s->value("maxLength", 0)) +
                     " characters, got " + size);
   }
-  if (StartsWith(d, "Array should contain")) {
+  if (d.starts_with("Array should contain")) {
     return Make(Kind::kRange, path, "expected " + ListText(*s) + ", got " + size);
   }
-  if (StartsWith(d, "Object should have")) {
+  if (d.starts_with("Object should have")) {
     return Make(Kind::kKeyCount, path,
                 "expected one of " + Join(PropertyNames(*s), ", ") + " per list item, got " + size);
   }
   // A string that misses the pattern where other types are accepted too (a loss probability:
   // 0.01 or "1%") is a wrong value, like a wrong type: say every form that would do.
-  if (StartsWith(d, "Failed to match regex") && s->contains("type") && (*s)["type"].is_array()) {
+  if (d.starts_with("Failed to match regex") && s->contains("type") && (*s)["type"].is_array()) {
     return Make(Kind::kType, path, "expected " + Expected(*s) + got);
   }
-  if (StartsWith(d, "Failed to match regex")) {
+  if (d.starts_with("Failed to match regex")) {
     Item item = Make(Kind::kOther, path,
                      "expected text matching " + s->value("pattern", std::string()) + got);
     item.finding.deferred = true;
@@ -385,7 +357,7 @@ std::optional<Item> Translator::Translate(const valijson::ValidationResults::Err
 
 bool RuleHolds(const OrderedJson& rule, const Json& instance) {
   valijson::Schema schema;
-  Populate(Json::parse(rule.dump()), &schema);
+  agent::PopulateDraft7(Json::parse(rule.dump()), &schema);
   valijson::Validator validator;
   valijson::adapters::NlohmannJsonAdapter target(instance);
   return validator.validate(schema, target, nullptr);
@@ -412,7 +384,7 @@ std::vector<SchemaFinding> Tidy(std::vector<Item> items) {
   std::set<std::string> maps_with_unknown_keys;
   for (const Item& item : items) {
     if (item.kind == Kind::kType) type_errors.insert(item.finding.path);
-    if (item.kind == Kind::kKey && StartsWith(item.finding.message, "unknown ")) {
+    if (item.kind == Kind::kKey && item.finding.message.starts_with("unknown ")) {
       const size_t dot = item.finding.path.rfind('.');
       maps_with_unknown_keys.insert(dot == std::string::npos ? ""
                                                              : item.finding.path.substr(0, dot));
@@ -449,7 +421,9 @@ std::vector<SchemaFinding> CheckScenarioSchema(const Json& doc, const YamlIndex*
   validator.validate(compiled.full, target, &full);
   std::set<std::vector<std::string>> rule_sites;  // ordered: findings come out deterministic
   for (const valijson::ValidationResults::Error& e : full) {
-    if (StartsWithAny(e.description, kRuleFailures)) rule_sites.insert(Segments(e.context));
+    if (StartsWithAny(e.description, kRuleFailures)) {
+      rule_sites.insert(agent::ContextSegments(e.context));
+    }
   }
   for (const std::vector<std::string>& site : rule_sites) {
     for (SchemaFinding& f : translator.FailedRules(site))
