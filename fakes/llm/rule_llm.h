@@ -1,22 +1,9 @@
-// A deterministic fake LLM: the reply and tool call are chosen by rules from a YAML script and
-// streamed back as tokens on the Scheduler, with a drawn time to first token and a fixed token
-// rate. The same seed, script and requests give the same tokens at the same virtual times.
+// A deterministic fake LLM: the reply and tool call are chosen by rules from an LLM script
+// (llm_script.h) and streamed back as tokens on the Scheduler, with a drawn time to first token and
+// a fixed token rate. The same seed, script and requests give the same tokens at the same virtual
+// times.
 //
-// Script format:
-//
-//   rules:
-//     - when:                                   # optional; every condition given must hold
-//         contains_any: ["order", "status"]     # at least one phrase occurs in the user text
-//         contains_all: ["order", "number"]     # every phrase occurs in the user text
-//         matches: "order (number )?\\d+"       # a regex found anywhere in the user text
-//         after_tool: check_order_status        # the last message is that tool's result
-//       say: "Let me check that for you. Your order has shipped."
-//       tool_call:                              # optional; delivered after the text
-//         name: check_order_status
-//         args: { order_id: "4567", rush: true }  # a map or list: compact JSON (see below)
-//     - say: "Sorry, I didn't catch that."      # no `when`: always matches (a fallback)
-//
-// The first matching rule wins; with none, the stream ends with on_error("no rule matched")
+// Matching: the first matching rule wins; with none, the stream ends with on_error("no rule matched")
 // (after a tool result: an empty reply, see below).
 // "The user text" is the normalized text (agent::NormalizeText: lowercase, punctuation removed) of
 // the last message whose role is "user". Phrases are normalized the same way and match whole
@@ -26,64 +13,21 @@
 // When the last message is a tool result, only `after_tool` rules are considered (the tool named
 // by that message's tool_name, else the last tool call this RuleLlm delivered); if none matches,
 // the stream is an empty reply (done, no tokens), as a model with nothing to add.
-//
-// `args` as a map or list becomes compact JSON in the script's key order; unquoted scalars are
-// typed as YAML 1.2's core schema says (null, true/false, integers, floats), quoted ones stay
-// strings. `args` as a string is sent verbatim, to produce malformed JSON on purpose:
-//   args: '{"order_id": 45'
-// Without `args` the arguments are "{}".
-//
-// A rule needs `say`, `tool_call` or both. Unknown keys, duplicate keys, wrong types and regexes RE2
-// refuses are errors reported as "file:line:col: message" (1-based).
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/providers/llm.h"
-#include "agent/text/regex.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
 #include "fakes/capacity/capacity_limiter.h"
+#include "fakes/llm/llm_script.h"
 
 namespace callsim::fakes {
-
-struct LlmCondition {
-  std::vector<std::string> contains_any;  // normalized phrases; empty = no condition
-  std::vector<std::string> contains_all;  // normalized phrases; empty = no condition
-  std::string matches_source;             // the regex as written; empty = no condition
-  std::optional<agent::Regex> matches;    // RE2, case-insensitive
-  std::string after_tool;  // tool name; empty = no condition
-};
-
-struct LlmToolCall {
-  std::string name;
-  std::string arguments_json;  // compact JSON from the script's map, or the raw string given
-};
-
-struct LlmRule {
-  std::optional<LlmCondition> when;  // none: always matches
-  std::string say;                   // may be empty when there is a tool call
-  std::optional<LlmToolCall> tool_call;
-  int line = 0;  // 1-based line of the rule in the script, for traces
-};
-
-struct LlmScript {
-  std::vector<LlmRule> rules;
-};
-
-// Scripts larger than this are rejected rather than read: a script is hand-written.
-inline constexpr size_t kMaxLlmScriptBytes = 4 << 20;
-
-// Reads and parses `path`. Returns false and sets *error to "file:line:col: message".
-bool LoadLlmScript(const std::string& path, LlmScript* out, std::string* error);
-// Parses YAML text; `name_for_errors` is the "file" part of error messages.
-bool ParseLlmScript(const std::string& yaml_text, const std::string& name_for_errors,
-                    LlmScript* out, std::string* error);
 
 // The first rule of `script` that matches `request`, or nullptr. `last_tool_name` is the name of
 // the tool whose result the last message carries (see RuleLlm), empty if unknown.

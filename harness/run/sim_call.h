@@ -34,6 +34,7 @@
 #include "fakes/tools/fake_tool_backends.h"
 #include "fakes/tts/modem_tts.h"
 #include "harness/caller/caller.h"
+#include "harness/run/call_config.h"
 #include "harness/run/call_log.h"
 #include "harness/scenario/scenario.h"
 #include "harness/store/rows.h"
@@ -150,12 +151,5 @@ class SimCall {
   agent::TaskId agent_end_task_ = agent::kNoTask;  // the agent ended the call: the line drains
   bool ended_ = false;
 };
-
-// Maps the scenario's specs onto the component configurations (shared with the CLI and tests).
-agent::AgentConfig MakeAgentConfig(const AgentSpec& spec);
-// With the declared tools (agent.tools.file, loaded by the runner) and their allowlist.
-agent::AgentConfig MakeAgentConfig(const AgentSpec& spec,
-                                   const std::vector<agent::ToolSpec>& declared_tools);
-fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec);
 
 }  // namespace callsim::harness

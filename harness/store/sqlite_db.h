@@ -3,10 +3,14 @@
 // Internal to harness/store; other modules go through Store.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "harness/store/store_error.h"
 
@@ -99,5 +103,25 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
   std::string sql_;
 };
+
+// Steps `s` (bound already) through its rows, at most `max_rows` of them, turning each into a
+// value with `read`, then resets it for its next use. Throws StoreError as Step does.
+template <typename Read>
+auto ReadRows(Statement& s, Read read, size_t max_rows = SIZE_MAX)
+    -> std::vector<std::invoke_result_t<Read&, const Statement&>> {
+  std::vector<std::invoke_result_t<Read&, const Statement&>> rows;
+  while (rows.size() < max_rows && s.Step()) rows.push_back(read(std::as_const(s)));
+  s.Reset();
+  return rows;
+}
+
+// The first row only (ReadRows with one row at most), or nullopt when there is none.
+template <typename Read>
+auto ReadFirstRow(Statement& s, Read read)
+    -> std::optional<std::invoke_result_t<Read&, const Statement&>> {
+  auto rows = ReadRows(s, read, 1);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
 
 }  // namespace callsim::harness

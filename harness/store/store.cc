@@ -90,6 +90,116 @@ ExpectationRow ReadExpectation(const Statement& s) {
   return e;
 }
 
+CallRow ReadCall(const Statement& s) {
+  CallRow c;
+  c.run_id = s.ColumnInt(0);
+  c.call_id = s.ColumnInt(1);
+  c.scenario = s.ColumnText(2);
+  c.started_ms = s.ColumnDouble(3);
+  c.ended_ms = s.ColumnDouble(4);
+  c.status = s.ColumnText(5);
+  c.task_completed = s.ColumnInt(6) != 0;
+  c.failure_reason = s.ColumnText(7);
+  return c;
+}
+
+TurnRow ReadTurn(const Statement& s) {
+  TurnRow t;
+  t.run_id = s.ColumnInt(0);
+  t.call_id = s.ColumnInt(1);
+  t.turn_index = static_cast<int>(s.ColumnInt(2));
+  t.reference_text = s.ColumnText(3);
+  t.hypothesis_text = s.ColumnText(4);
+  t.ref_words = s.ColumnInt(5);
+  t.substitutions = s.ColumnInt(6);
+  t.deletions = s.ColumnInt(7);
+  t.insertions = s.ColumnInt(8);
+  t.turn_latency_ms = s.ColumnOptionalDouble(9);
+  t.barge_in = s.ColumnInt(10) != 0;
+  t.barge_in_stop_ms = s.ColumnOptionalDouble(11);
+  return t;
+}
+
+EventRow ReadEvent(const Statement& s) {
+  EventRow e;
+  e.run_id = s.ColumnInt(0);
+  e.call_id = s.ColumnInt(1);
+  e.seq = s.ColumnInt(2);
+  e.t_ms = s.ColumnDouble(3);
+  e.source = s.ColumnText(4);
+  e.kind = s.ColumnText(5);
+  e.detail_json = s.ColumnText(6);
+  return e;
+}
+
+ToolCallRow ReadToolCall(const Statement& s) {
+  ToolCallRow t;
+  t.run_id = s.ColumnInt(0);
+  t.call_id = s.ColumnInt(1);
+  t.seq = s.ColumnInt(2);
+  t.t_ms = s.ColumnDouble(3);
+  t.tool_call_id = s.ColumnText(4);
+  t.name = s.ColumnText(5);
+  t.arguments_json = s.ColumnText(6);
+  t.decision = s.ColumnText(7);
+  t.reason = s.ColumnText(8);
+  t.result_json = s.ColumnText(9);
+  t.duration_ms = s.ColumnDouble(10);
+  t.confirmed = s.ColumnInt(11) != 0;
+  return t;
+}
+
+CallReportRow ReadCallReport(const Statement& s) {
+  CallReportRow r;
+  r.run_id = s.ColumnInt(0);
+  r.call_id = s.ColumnInt(1);
+  r.transcript_json = s.ColumnText(2);
+  r.summary = s.ColumnText(3);
+  r.action_items_json = s.ColumnText(4);
+  r.cost_json = s.ColumnText(5);
+  r.total_cost_usd = s.ColumnDouble(6);
+  r.redactions = s.ColumnInt(7);
+  return r;
+}
+
+ThresholdRow ReadThreshold(const Statement& s) {
+  ThresholdRow t;
+  t.run_id = s.ColumnInt(0);
+  t.seq = s.ColumnInt(1);
+  t.metric = s.ColumnText(2);
+  t.expression = s.ColumnText(3);
+  t.observed_metric = s.ColumnText(4);
+  t.observed = s.ColumnDouble(5);  // NULL reads as NaN
+  t.passed = s.ColumnInt(6) != 0;
+  return t;
+}
+
+SweepLevelRow ReadSweepLevel(const Statement& s) {
+  SweepLevelRow l;
+  l.sweep_id = s.ColumnInt(0);
+  l.seq = s.ColumnInt(1);
+  l.level = s.ColumnDouble(2);
+  l.run_id = s.ColumnInt(3);
+  l.slo_met = s.ColumnInt(4) != 0;
+  l.slo_json = s.ColumnText(5);
+  return l;
+}
+
+std::pair<std::string, double> ReadMetric(const Statement& s) {
+  return {s.ColumnText(0), s.ColumnDouble(1)};
+}
+
+// "SELECT max(id)": one row, NULL while the table is empty.
+std::optional<int64_t> ReadMaxId(Statement& s) {
+  const std::optional<std::optional<int64_t>> row =
+      ReadFirstRow(s, [](const Statement& r) -> std::optional<int64_t> {
+        if (r.ColumnIsNull(0)) return std::nullopt;
+        return r.ColumnInt(0);
+      });
+  if (!row) return std::nullopt;
+  return *row;
+}
+
 void ConfigureConnection(SqliteDb& db, const StoreOptions& options) {
   db.SetLockWait(SqliteDb::LockWait{options.lock_wait_ms, options.lock_backoff_first_ms,
                                     options.lock_backoff_max_ms});
@@ -478,234 +588,71 @@ void Store::FinishRun(int64_t run_id, const RunOutcome& outcome) {
   });
 }
 
-std::vector<RunInfo> Store::ListRuns() const {
-  Statement& s = stmts_->list_runs;
-  std::vector<RunInfo> runs;
-  while (s.Step()) runs.push_back(ReadRun(s));
-  s.Reset();
-  return runs;
-}
+std::vector<RunInfo> Store::ListRuns() const { return ReadRows(stmts_->list_runs, ReadRun); }
 
 std::optional<RunInfo> Store::LoadRun(int64_t run_id) const {
-  Statement& s = stmts_->load_run;
-  s.Bind(1, run_id);
-  std::optional<RunInfo> run;
-  if (s.Step()) run = ReadRun(s);
-  s.Reset();
-  return run;
+  return ReadFirstRow(stmts_->load_run.Bind(1, run_id), ReadRun);
 }
 
-std::optional<int64_t> Store::LatestRunId() const {
-  Statement& s = stmts_->latest_run;
-  std::optional<int64_t> id;
-  if (s.Step() && !s.ColumnIsNull(0)) id = s.ColumnInt(0);
-  s.Reset();
-  return id;
-}
+std::optional<int64_t> Store::LatestRunId() const { return ReadMaxId(stmts_->latest_run); }
 
 std::vector<CallRow> Store::LoadCalls(int64_t run_id) const {
-  Statement& s = stmts_->load_calls;
-  s.Bind(1, run_id);
-  std::vector<CallRow> calls;
-  while (s.Step()) {
-    CallRow c;
-    c.run_id = s.ColumnInt(0);
-    c.call_id = s.ColumnInt(1);
-    c.scenario = s.ColumnText(2);
-    c.started_ms = s.ColumnDouble(3);
-    c.ended_ms = s.ColumnDouble(4);
-    c.status = s.ColumnText(5);
-    c.task_completed = s.ColumnInt(6) != 0;
-    c.failure_reason = s.ColumnText(7);
-    calls.push_back(std::move(c));
-  }
-  s.Reset();
-  return calls;
+  return ReadRows(stmts_->load_calls.Bind(1, run_id), ReadCall);
 }
 
 std::vector<TurnRow> Store::LoadTurns(int64_t run_id) const {
-  Statement& s = stmts_->load_turns;
-  s.Bind(1, run_id);
-  std::vector<TurnRow> turns;
-  while (s.Step()) {
-    TurnRow t;
-    t.run_id = s.ColumnInt(0);
-    t.call_id = s.ColumnInt(1);
-    t.turn_index = static_cast<int>(s.ColumnInt(2));
-    t.reference_text = s.ColumnText(3);
-    t.hypothesis_text = s.ColumnText(4);
-    t.ref_words = s.ColumnInt(5);
-    t.substitutions = s.ColumnInt(6);
-    t.deletions = s.ColumnInt(7);
-    t.insertions = s.ColumnInt(8);
-    t.turn_latency_ms = s.ColumnOptionalDouble(9);
-    t.barge_in = s.ColumnInt(10) != 0;
-    t.barge_in_stop_ms = s.ColumnOptionalDouble(11);
-    turns.push_back(std::move(t));
-  }
-  s.Reset();
-  return turns;
+  return ReadRows(stmts_->load_turns.Bind(1, run_id), ReadTurn);
 }
 
 std::vector<ExpectationRow> Store::LoadExpectations(int64_t run_id) const {
-  Statement& s = stmts_->load_expectations;
-  s.Bind(1, run_id);
-  std::vector<ExpectationRow> rows;
-  while (s.Step()) rows.push_back(ReadExpectation(s));
-  s.Reset();
-  return rows;
+  return ReadRows(stmts_->load_expectations.Bind(1, run_id), ReadExpectation);
 }
 
 std::vector<ExpectationRow> Store::LoadFailedExpectations(int64_t run_id, size_t limit) const {
   Statement& s = stmts_->load_failed;
   s.Bind(1, run_id).Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-  std::vector<ExpectationRow> rows;
-  while (s.Step()) rows.push_back(ReadExpectation(s));
-  s.Reset();
-  return rows;
+  return ReadRows(s, ReadExpectation);
 }
 
 std::vector<EventRow> Store::LoadEvents(int64_t run_id, int64_t call_id) const {
-  Statement& s = stmts_->load_events;
-  s.Bind(1, run_id).Bind(2, call_id);
-  std::vector<EventRow> rows;
-  while (s.Step()) {
-    EventRow e;
-    e.run_id = s.ColumnInt(0);
-    e.call_id = s.ColumnInt(1);
-    e.seq = s.ColumnInt(2);
-    e.t_ms = s.ColumnDouble(3);
-    e.source = s.ColumnText(4);
-    e.kind = s.ColumnText(5);
-    e.detail_json = s.ColumnText(6);
-    rows.push_back(std::move(e));
-  }
-  s.Reset();
-  return rows;
+  return ReadRows(stmts_->load_events.Bind(1, run_id).Bind(2, call_id), ReadEvent);
 }
 
 std::vector<ToolCallRow> Store::LoadToolCalls(int64_t run_id) const {
-  Statement& s = stmts_->load_tool_calls;
-  s.Bind(1, run_id);
-  std::vector<ToolCallRow> rows;
-  while (s.Step()) {
-    ToolCallRow t;
-    t.run_id = s.ColumnInt(0);
-    t.call_id = s.ColumnInt(1);
-    t.seq = s.ColumnInt(2);
-    t.t_ms = s.ColumnDouble(3);
-    t.tool_call_id = s.ColumnText(4);
-    t.name = s.ColumnText(5);
-    t.arguments_json = s.ColumnText(6);
-    t.decision = s.ColumnText(7);
-    t.reason = s.ColumnText(8);
-    t.result_json = s.ColumnText(9);
-    t.duration_ms = s.ColumnDouble(10);
-    t.confirmed = s.ColumnInt(11) != 0;
-    rows.push_back(std::move(t));
-  }
-  s.Reset();
-  return rows;
+  return ReadRows(stmts_->load_tool_calls.Bind(1, run_id), ReadToolCall);
 }
 
 std::vector<CallReportRow> Store::LoadCallReports(int64_t run_id) const {
-  Statement& s = stmts_->load_reports;
-  s.Bind(1, run_id);
-  std::vector<CallReportRow> rows;
-  while (s.Step()) {
-    CallReportRow r;
-    r.run_id = s.ColumnInt(0);
-    r.call_id = s.ColumnInt(1);
-    r.transcript_json = s.ColumnText(2);
-    r.summary = s.ColumnText(3);
-    r.action_items_json = s.ColumnText(4);
-    r.cost_json = s.ColumnText(5);
-    r.total_cost_usd = s.ColumnDouble(6);
-    r.redactions = s.ColumnInt(7);
-    rows.push_back(std::move(r));
-  }
-  s.Reset();
-  return rows;
+  return ReadRows(stmts_->load_reports.Bind(1, run_id), ReadCallReport);
 }
 
 std::map<std::string, double> Store::LoadMetrics(int64_t run_id) const {
-  Statement& s = stmts_->load_metrics;
-  s.Bind(1, run_id);
   std::map<std::string, double> metrics;
-  while (s.Step()) metrics[s.ColumnText(0)] = s.ColumnDouble(1);
-  s.Reset();
+  for (auto& [name, value] : ReadRows(stmts_->load_metrics.Bind(1, run_id), ReadMetric)) {
+    metrics[std::move(name)] = value;
+  }
   return metrics;
 }
 
 std::optional<std::string> Store::LoadHistogram(int64_t run_id, const std::string& name) const {
-  Statement& s = stmts_->load_histogram;
-  s.Bind(1, run_id).Bind(2, name);
-  std::optional<std::string> data;
-  if (s.Step()) data = s.ColumnBlob(0);
-  s.Reset();
-  return data;
+  return ReadFirstRow(stmts_->load_histogram.Bind(1, run_id).Bind(2, name),
+                      [](const Statement& s) { return s.ColumnBlob(0); });
 }
 
 std::vector<ThresholdRow> Store::LoadThresholds(int64_t run_id) const {
-  Statement& s = stmts_->load_thresholds;
-  s.Bind(1, run_id);
-  std::vector<ThresholdRow> rows;
-  while (s.Step()) {
-    ThresholdRow t;
-    t.run_id = s.ColumnInt(0);
-    t.seq = s.ColumnInt(1);
-    t.metric = s.ColumnText(2);
-    t.expression = s.ColumnText(3);
-    t.observed_metric = s.ColumnText(4);
-    t.observed = s.ColumnDouble(5);  // NULL reads as NaN
-    t.passed = s.ColumnInt(6) != 0;
-    rows.push_back(std::move(t));
-  }
-  s.Reset();
-  return rows;
+  return ReadRows(stmts_->load_thresholds.Bind(1, run_id), ReadThreshold);
 }
 
-std::vector<SweepRow> Store::ListSweeps() const {
-  Statement& s = stmts_->list_sweeps;
-  std::vector<SweepRow> sweeps;
-  while (s.Step()) sweeps.push_back(ReadSweep(s));
-  s.Reset();
-  return sweeps;
-}
+std::vector<SweepRow> Store::ListSweeps() const { return ReadRows(stmts_->list_sweeps, ReadSweep); }
 
 std::optional<SweepRow> Store::LoadSweep(int64_t sweep_id) const {
-  Statement& s = stmts_->load_sweep;
-  s.Bind(1, sweep_id);
-  std::optional<SweepRow> sweep;
-  if (s.Step()) sweep = ReadSweep(s);
-  s.Reset();
-  return sweep;
+  return ReadFirstRow(stmts_->load_sweep.Bind(1, sweep_id), ReadSweep);
 }
 
-std::optional<int64_t> Store::LatestSweepId() const {
-  Statement& s = stmts_->latest_sweep;
-  std::optional<int64_t> id;
-  if (s.Step() && !s.ColumnIsNull(0)) id = s.ColumnInt(0);
-  s.Reset();
-  return id;
-}
+std::optional<int64_t> Store::LatestSweepId() const { return ReadMaxId(stmts_->latest_sweep); }
 
 std::vector<SweepLevelRow> Store::LoadSweepLevels(int64_t sweep_id) const {
-  Statement& s = stmts_->load_sweep_levels;
-  s.Bind(1, sweep_id);
-  std::vector<SweepLevelRow> rows;
-  while (s.Step()) {
-    SweepLevelRow l;
-    l.sweep_id = s.ColumnInt(0);
-    l.seq = s.ColumnInt(1);
-    l.level = s.ColumnDouble(2);
-    l.run_id = s.ColumnInt(3);
-    l.slo_met = s.ColumnInt(4) != 0;
-    l.slo_json = s.ColumnText(5);
-    rows.push_back(std::move(l));
-  }
-  s.Reset();
-  return rows;
+  return ReadRows(stmts_->load_sweep_levels.Bind(1, sweep_id), ReadSweepLevel);
 }
 
 }  // namespace callsim::harness

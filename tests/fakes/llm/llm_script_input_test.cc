@@ -8,12 +8,12 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes/llm/rule_llm.h"
+#include "fakes/llm/llm_script.h"
 
 namespace callsim::fakes {
 namespace {
 
-TEST(RuleLlmInputTest, InvalidUtf8InASayIsAnErrorAtItsByte) {
+TEST(LlmScriptInputTest, InvalidUtf8InASayIsAnErrorAtItsByte) {
   LlmScript script;
   std::string error;
   EXPECT_FALSE(ParseLlmScript("rules:\n  - say: \"hello \xe2\x82\"\n", "llm.yaml", &script,
@@ -21,7 +21,7 @@ TEST(RuleLlmInputTest, InvalidUtf8InASayIsAnErrorAtItsByte) {
   EXPECT_EQ(error, "llm.yaml:2:17: invalid UTF-8 (byte 0xe2); a script must be UTF-8 text");
 }
 
-TEST(RuleLlmInputTest, NestingPastYamlCppsGuardIsNamed) {
+TEST(LlmScriptInputTest, NestingPastYamlCppsGuardIsNamed) {
   LlmScript script;
   std::string error;
   EXPECT_FALSE(ParseLlmScript("rules: " + std::string(5000, '['), "llm.yaml", &script, &error));
@@ -29,7 +29,7 @@ TEST(RuleLlmInputTest, NestingPastYamlCppsGuardIsNamed) {
   EXPECT_NE(error.find(": nesting too deep"), std::string::npos) << error;
 }
 
-TEST(RuleLlmInputTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+TEST(LlmScriptInputTest, AFifoIsRefusedWithoutWaitingForAWriter) {
   const std::string fifo = ::testing::TempDir() + "callsim_llm_fifo_" + std::to_string(getpid());
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
