@@ -141,8 +141,7 @@ void Caller::StartTurn(int index) {
     phase_ = Phase::kWaitForTool;
     wait_started_us_ = scheduler_.NowUs();
     Emit("wait_for", {{"turn", index}, {"what", "tool_result"}});
-    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
-      timer_ = agent::kNoTask;
+    timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
       Emit("wait_for_timeout", {{"turn", index},
                                 {"what", "tool_result"},
                                 {"waited_ms", scenario_.caller.reply_timeout_ms}});
@@ -160,7 +159,7 @@ void Caller::ScheduleAction(int index) {
     return;
   }
   phase_ = Phase::kPausing;
-  timer_ = scheduler_.After(MsToUs(pause_ms), [this, index] { BeginAction(index); });
+  timer_.After(MsToUs(pause_ms), [this, index] { BeginAction(index); });
 }
 
 // Barge-in turns start at the onset of the reply they interrupt: after a delay into it, or once
@@ -171,7 +170,7 @@ void Caller::ArmBargeIn(int index) {
                                  outcomes_[reply_turn_].reply_onset_us.has_value();
   if (!barge.when_agent_says.empty() && reply_in_progress) {
     phase_ = Phase::kAwaitPhrase;
-    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
+    timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
       Emit("barge_in_phrase_not_heard", {{"turn", index}, {"why", "timeout"}});
       BeginAction(index);
     });
@@ -180,11 +179,10 @@ void Caller::ArmBargeIn(int index) {
   int64_t at = reply_in_progress ? *outcomes_[reply_turn_].reply_onset_us : scheduler_.NowUs();
   if (barge.when_agent_says.empty()) at += MsToUs(barge.after_agent_speech_ms);
   phase_ = Phase::kPausing;
-  timer_ = scheduler_.At(at, [this, index] { BeginAction(index); });
+  timer_.At(at, [this, index] { BeginAction(index); });
 }
 
 void Caller::BeginAction(int index) {
-  timer_ = agent::kNoTask;
   if (finished_) return;
   const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
   if (turn.barge_in) PrepareBargeIn(index);
@@ -244,7 +242,6 @@ void Caller::StartSpeaking(int index) {
 
 // Key `key` of the turn's keys: held kDtmfKeyMs, then kDtmfGapMs before the next.
 void Caller::PressKey(int index, size_t key) {
-  timer_ = agent::kNoTask;
   if (finished_) return;
   const std::string& keys = scenario_.turns[static_cast<size_t>(index)].dtmf;
   if (key >= keys.size()) {
@@ -253,11 +250,9 @@ void Caller::PressKey(int index, size_t key) {
   }
   if (send_dtmf_) send_dtmf_(keys[key], kDtmfKeyMs);
   if (key + 1 < keys.size()) {
-    timer_ = scheduler_.After(MsToUs(kDtmfKeyMs + kDtmfGapMs),
-                              [this, index, key] { PressKey(index, key + 1); });
+    timer_.After(MsToUs(kDtmfKeyMs + kDtmfGapMs), [this, index, key] { PressKey(index, key + 1); });
   } else {
-    timer_ = scheduler_.After(MsToUs(kDtmfKeyMs), [this] {
-      timer_ = agent::kNoTask;
+    timer_.After(MsToUs(kDtmfKeyMs), [this] {
       if (!finished_) OnActionEnd(scheduler_.NowUs());
     });
   }
@@ -270,8 +265,7 @@ void Caller::StartSilence(int index) {
   listen_from_us_[index] = scheduler_.NowUs();
   phase_ = Phase::kSilent;
   const double silent_ms = std::max(turn.silence_ms, NoReplyWindowMs(turn));
-  timer_ = scheduler_.After(MsToUs(silent_ms), [this, index] {
-    timer_ = agent::kNoTask;
+  timer_.After(MsToUs(silent_ms), [this, index] {
     if (finished_) return;
     FinalizeTurn(index);
     NextTurn();
@@ -294,21 +288,19 @@ void Caller::StartReplyWait(int index, int64_t listen_from_us) {
   phase_ = Phase::kWaitReplyOnset;
   const double window_ms = NoReplyWindowMs(scenario_.turns[static_cast<size_t>(index)]);
   if (window_ms > 0) {
-    timer_ = scheduler_.At(listen_from_us + MsToUs(window_ms), [this] {
-      timer_ = agent::kNoTask;
+    timer_.At(listen_from_us + MsToUs(window_ms), [this] {
       if (finished_) return;
       FinalizeTurn(turn_);
       NextTurn();
     });
     return;
   }
-  timer_ = scheduler_.At(listen_from_us + MsToUs(scenario_.caller.reply_timeout_ms),
-                         [this] { OnReplyTimeout(); });
+  timer_.At(listen_from_us + MsToUs(scenario_.caller.reply_timeout_ms),
+            [this] { OnReplyTimeout(); });
 }
 
 void Caller::OnReplyOnset(int64_t onset_us) {
-  scheduler_.Cancel(timer_);
-  timer_ = agent::kNoTask;
+  timer_.Cancel();
   TurnOutcome& o = outcomes_[turn_];
   o.reply_onset_us = onset_us;
   nlohmann::json detail = {{"turn", turn_}};
@@ -333,15 +325,13 @@ void Caller::OnReplyEnd() {
   }
   // The agent should hang up or transfer now; give it as long as a reply, then go on.
   phase_ = Phase::kAwaitAgentEnd;
-  timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] {
-    timer_ = agent::kNoTask;
+  timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] {
     Emit("agent_end_timeout", {{"turn", turn_}});
     NextTurn();
   });
 }
 
 void Caller::OnReplyTimeout() {
-  timer_ = agent::kNoTask;
   if (finished_) return;
   Emit("reply_timeout", {{"turn", turn_}});
   Record(turn_, "reply", false, "no reply within " + FormatMs(scenario_.caller.reply_timeout_ms));
@@ -402,7 +392,7 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
         scenario_.turns[static_cast<size_t>(turn_)].barge_in->when_agent_says;
     const bool heard = !words.empty() && ContainsPhrase(outcomes_[reply_turn_].heard_text, phrase);
     if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
-      scheduler_.Cancel(timer_);
+      timer_.Cancel();
       if (heard) Emit("barge_in_phrase_heard", {{"turn", turn_}});
       if (!heard) Emit("barge_in_phrase_not_heard", {{"turn", turn_}, {"why", "reply ended"}});
       BeginAction(turn_);
@@ -466,9 +456,7 @@ void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
     if (phase_ != Phase::kWaitForTool) return;
     // Go on from a task of its own: this runs inside the agent's Emit, and the next action may
     // end the call.
-    scheduler_.Cancel(timer_);
-    timer_ = scheduler_.After(0, [this] {
-      timer_ = agent::kNoTask;
+    timer_.After(0, [this] {
       Emit("wait_for_done",
            {{"turn", turn_}, {"waited_ms", UsToMs(scheduler_.NowUs() - wait_started_us_)}});
       ScheduleAction(turn_);
@@ -544,8 +532,7 @@ void Caller::Finish(const std::string& reason, CallEndedBy by) {
   if (finished_) return;
   finished_ = true;
   phase_ = Phase::kDone;
-  scheduler_.Cancel(timer_);
-  timer_ = agent::kNoTask;
+  timer_.Cancel();
   for (size_t i = 0; i < outcomes_.size(); ++i) {
     if (finalized_[i]) continue;
     if (static_cast<int>(i) <= turn_) {

@@ -37,6 +37,7 @@
 #include "agent/runtime/events.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/runtime/scoped_task.h"
 #include "harness/caller/caller_voice.h"
 #include "harness/caller/ear.h"
 #include "harness/caller/expectation_checks.h"
@@ -210,7 +211,8 @@ class Caller {
   int tool_results_at_request_ = 0;
   int64_t wait_started_us_ = 0;
 
-  agent::TaskId timer_ = agent::kNoTask;
+  // The one timer of the script (a pause, a key, a reply wait...): arming it cancels the last.
+  agent::ScopedTask timer_{scheduler_};
   bool finished_ = false;
 };
 
