@@ -155,6 +155,8 @@ class Caller {
   void NextTurn();
   void Hangup(const std::string& reason);
   Turn::Action ActionOf(int index) const;
+  // `index` as a position in the per-turn arrays; it must be a turn of the scenario.
+  size_t Slot(int index) const;
 
   // Ear.
   void AppendHeard(const std::vector<std::string>& words);
