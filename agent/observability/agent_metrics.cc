@@ -10,6 +10,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "agent/runtime/check.h"
 #include "agent/runtime/output_file.h"
 
 namespace callsim::agent {
@@ -23,6 +24,13 @@ constexpr const char* kErrorStageNames[kErrorStageCount] = {"stt", "llm", "tts",
 constexpr const char* kToolAuditDecisionNames[kToolAuditDecisionCount] = {
     "executed", "blocked", "declined", "failed", "reused", "cancelled"};
 
+// The name of an enum value: an index past the table would label a metric with garbage.
+template <size_t N>
+const char* NameAt(const char* const (&names)[N], size_t index) {
+  CALLSIM_CHECK(index < N);
+  return names[index];
+}
+
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
@@ -32,7 +40,7 @@ bool ValidLatency(double seconds) { return std::isfinite(seconds) && seconds >= 
 }  // namespace
 
 const char* CallOutcomeName(CallOutcome outcome) {
-  return kCallOutcomeNames[static_cast<size_t>(outcome)];
+  return NameAt(kCallOutcomeNames, static_cast<size_t>(outcome));
 }
 
 CallOutcome CallOutcomeForEndReason(std::string_view reason) {
@@ -49,11 +57,11 @@ CallOutcome CallOutcomeForEndReason(std::string_view reason) {
 }
 
 const char* LatencyStageName(LatencyStage stage) {
-  return kLatencyStageNames[static_cast<size_t>(stage)];
+  return NameAt(kLatencyStageNames, static_cast<size_t>(stage));
 }
 
 const char* ErrorStageName(ErrorStage stage) {
-  return kErrorStageNames[static_cast<size_t>(stage)];
+  return NameAt(kErrorStageNames, static_cast<size_t>(stage));
 }
 
 bool ParseErrorStage(std::string_view text, ErrorStage* stage) {
@@ -67,7 +75,7 @@ bool ParseErrorStage(std::string_view text, ErrorStage* stage) {
 }
 
 const char* ToolAuditDecisionName(ToolAuditDecision decision) {
-  return kToolAuditDecisionNames[static_cast<size_t>(decision)];
+  return NameAt(kToolAuditDecisionNames, static_cast<size_t>(decision));
 }
 
 bool ParseToolAuditDecision(std::string_view text, ToolAuditDecision* decision) {

@@ -32,14 +32,25 @@
 
 #include "agent/media/frame.h"
 #include "agent/pipeline/agent_config.h"
+#include "agent/pipeline/barge_in_candidate.h"
+#include "agent/pipeline/conversation_history.h"
+#include "agent/pipeline/dtmf_collector.h"
+#include "agent/pipeline/echo_guard.h"
 #include "agent/pipeline/endpointer.h"
+#include "agent/pipeline/pending_resume.h"
+#include "agent/pipeline/reply.h"
 #include "agent/pipeline/sentence_chunker.h"
+#include "agent/pipeline/silence_watchdog.h"
+#include "agent/pipeline/stall_watchdog.h"
+#include "agent/pipeline/stream_reaper.h"
+#include "agent/pipeline/tool_confirmation.h"
 #include "agent/pipeline/vad.h"
 #include "agent/providers/llm.h"
 #include "agent/providers/stt.h"
 #include "agent/providers/tts.h"
 #include "agent/runtime/events.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/runtime/scoped_task.h"
 #include "agent/tools/tool_gate.h"
 
 namespace callsim::agent {
@@ -61,7 +72,9 @@ class VoiceAgent {
   // All references must outlive the agent. Nothing happens before Start().
   VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& stt, LlmProvider& llm,
              TtsProvider& tts, EventSink& events);
-  ~VoiceAgent();  // cancels its timers and provider streams: no callback reaches it afterwards
+  // Cancels its timers (each a ScopedTask), tool runs and provider streams: no callback reaches
+  // it afterwards.
+  ~VoiceAgent();
   VoiceAgent(const VoiceAgent&) = delete;
   VoiceAgent& operator=(const VoiceAgent&) = delete;
 
@@ -94,99 +107,18 @@ class VoiceAgent {
   AgentState state() const { return state_; }
   // The conversation (user and assistant messages, oldest first; the system prompt is not in it).
   // An assistant message holds what was played: cut to the heard sentences after a barge-in.
-  const std::vector<ChatMessage>& history() const { return history_; }
+  const std::vector<ChatMessage>& history() const { return history_.messages(); }
 
  private:
-  enum class ReplyKind { kGreeting, kAnswer, kApology, kPrompt, kResume };
-
-  // Times of one caller turn and its reply (-1: not reached).
-  struct TurnTiming {
-    int64_t speech_end_us = -1;  // audio time: end of the caller's last voiced frame
-    int64_t endpoint_us = -1;
-    int64_t final_us = -1;
-    int64_t llm_request_us = -1;
-    int64_t first_token_us = -1;
-    int64_t first_sentence_us = -1;
-    int64_t first_tts_request_us = -1;  // of the first sentence
-    int64_t first_tts_audio_us = -1;    // of the first sentence
-  };
-
-  // One sentence of a reply: its TTS stream and its audio, played in sentence order.
-  struct Segment {
-    std::string text;
-    std::unique_ptr<TtsStream> tts;
-    std::vector<Frame> frames;
-    size_t next_frame = 0;
-    bool done = false;
-    bool played_any = false;
-  };
-
-  // What happens once a reply has played: nothing, or the call ends (end_call, transfer_call).
-  enum class AfterReply { kContinue, kHangup, kTransfer };
-
-  // A tool call approved in this reply, running or done.
-  struct ToolRun {
-    uint64_t key = 0;  // unique in the call: results find their run by it
-    ToolCallRequest call;
-    std::unique_ptr<ToolInvocation> invocation;
-    int64_t started_us = 0;
-    bool confirmed = false;
-    bool done = false;
-  };
-
-  // A destructive tool call waiting for the caller's yes or no.
-  struct PendingConfirmation {
-    bool active = false;
-    ToolCallRequest call;
-    ToolDecision decision;
-    std::string question;  // said again when the caller asks for a repeat
-  };
-
-  struct Reply {
-    uint64_t id = 0;  // 0: no reply in progress; callbacks carry the id they were made for
-    ReplyKind kind = ReplyKind::kAnswer;
-    AfterReply after = AfterReply::kContinue;
-    std::string transfer_target;
-    std::unique_ptr<LlmStream> llm;
-    bool llm_done = true;
-    std::vector<Segment> segments;
-    size_t play_index = 0;
-    int queued_frames = 0;
-    int64_t played_frames = 0;
-    int dropped_frames = 0;
-    int dropped_sentences = 0;
-    bool playing = false;  // its first frame has been played
-    TurnTiming timing;
-    // Tools: runs of this reply, how many are still running, the messages their results add to
-    // the history before the follow-up request, and whether one is due.
-    std::vector<ToolRun> tools;
-    int tools_running = 0;
-    std::vector<ChatMessage> tool_messages;
-    bool follow_up = false;
-    int llm_tokens = 0;    // tokens of the current LLM stream (a stream that started can stall)
-    bool blocked = false;  // a call of this step was blocked: refuse once the text is queued
-    bool blocked_said = false;
-    bool failure_pending = false;  // a tool failed: say so once the text is queued
-    bool failure_said = false;
-    size_t confirm_segment = 0;    // the question's segment, once asked
-    std::string confirm_question;  // asked once the model's text has been queued
-    bool confirm_asked = false;
-    TaskId filler_timer = kNoTask;
-    bool filler_said = false;
-    // Segments whose text is already in the history (before a follow-up request).
-    size_t committed_segments = 0;
-    std::string end_reason;  // with `after`: the reason the call ends
-  };
-
   // Caller side.
   void OnVadStart(int64_t start_us, int64_t frame_start_us);
   void OnVadStop(int64_t speech_end_us);
-  void MaybeConfirmBargeIn();
   void BargeIn();
   void BeginUserTurn(int64_t start_us, const char* reason);
   void OnEndpoint(const Endpoint& endpoint);
   void OpenStt();
   bool ReopenStt();
+  void CloseStt();
   void OnSttFinal(const std::string& text);
   void FlushDtmf(const char* reason);
   // Answers the user message at the end of the history: a replay for a repeat request, else
@@ -198,6 +130,21 @@ class VoiceAgent {
   void SpeakFixedText(const std::string& text);
   void StartAnswer();
   void OpenLlmStream();
+  void OnLlmToken(const std::string& token);
+  void OnLlmDone();
+  void AddSentence(std::string text);
+  void OnTtsAudio(size_t index, const Frame& frame);
+  bool PopReplyFrame(Frame* out);
+  void OnReplyStartedPlaying();
+  void EmitTurnSpans();
+  void FinishReply();
+  // Stops the reply in progress (if any), keeps what was heard in the history and returns it.
+  std::string CancelReply(const char* reason);
+  void CommitReplyText(bool played_only);
+  void RetireReplyStreams();
+  bool reply_active() const { return reply_.id != 0; }
+
+  // Tools (voice_agent_tools.cc).
   void OnToolCall(const ToolCallRequest& call);
   void OnToolDecision(const ToolCallRequest& call, ToolDecision decision);
   void SayPendingNotices();
@@ -212,46 +159,29 @@ class VoiceAgent {
   void Audit(const ToolCallRequest& call, const char* decision, const std::string& reason,
              const nlohmann::json& result, double duration_ms, bool confirmed);
   void CancelTools(const char* reason);
-  bool ReplyComplete() const;
-  void CommitReplyText(bool played_only);
+  // The call ends: a pending confirmation is declined and detached runs are cancelled (audited).
+  void SettleTools(const char* reason);
+
   // False interruptions and the silence watchdog.
-  void ArmResume();
   void OnInterimWords(int words);
+  void OnResumeTimeout();
   void Resume(const char* why);
   void ArmSilenceTimer();
-  void CancelSilenceTimer();
   void OnSilenceTimer();
-  double EchoGateDbfs() const;
-  void OnLlmToken(const std::string& token);
-  void OnLlmDone();
-  void AddSentence(std::string text);
-  void OnTtsAudio(size_t index, const Frame& frame);
-  bool PopReplyFrame(Frame* out);
-  void OnReplyStartedPlaying();
-  void EmitTurnSpans();
-  void FinishReply();
-  // Stops the reply in progress (if any), keeps what was heard in the history and returns it.
-  std::string CancelReply(const char* reason);
-  // The reply's sentences joined; with `played_only`, just those the caller heard (in part).
-  std::string ReplyText(bool played_only) const;
 
   // Errors, bounds and bookkeeping.
   void OnProviderError(const char* stage, const std::string& error);
-  void MarkProgress();
   void ArmWatchdog();
   void OnWatchdog();
-  int64_t WatchdogUs() const;
-  void RearmWatchdog();
+  // The stage the agent waits on ("stt", "llm", "tts"), or nullptr; and whether it has started
+  // answering (then the shorter stall bound holds).
   const char* StalledStage() const;
+  bool StageStreaming() const;
   void EndCall(const char* reason);
-  void EndByAgent(AfterReply how, const std::string& transfer_target, const std::string& reason);
-  void AppendHistory(const char* role, const std::string& text);
-  void TrimHistory();
+  void EndByAgent(const AfterReply& after);
+  void EmitUsage();
   void SetState(AgentState to, const char* reason);
   void Emit(std::string_view kind, const nlohmann::json& detail);
-  void RetireReplyStreams();
-  void ScheduleReap();
-  bool reply_active() const { return reply_.id != 0; }
 
   Scheduler& scheduler_;
   AgentConfig config_;
@@ -262,16 +192,24 @@ class VoiceAgent {
   Vad vad_;
   Endpointer endpointer_;
   SentenceChunker chunker_;
+  EchoGuard echo_guard_;
+  BargeInCandidate barge_;
+  PendingResume resume_;
+  SilenceWatchdog silence_;
+  DtmfCollector dtmf_;
+  StallWatchdog stall_;
+  ScopedTask max_call_timer_;
 
   AgentState state_ = AgentState::kListening;
   bool started_ = false;
-  std::vector<ChatMessage> history_;
+  ConversationHistory history_;
 
   std::unique_ptr<SttSession> stt_;
   uint64_t stt_generation_ = 0;  // callbacks of older sessions are ignored
   int stt_reopens_ = 0;
   int pending_finals_ = 0;  // Finalize() calls whose final has not arrived yet
   TurnTiming turn_;
+  std::string last_interim_;  // the caller's words so far in this turn (for the endpointer)
 
   Reply reply_;
   uint64_t next_reply_id_ = 1;
@@ -285,52 +223,15 @@ class VoiceAgent {
   std::vector<ToolRun> detached_runs_;
   uint64_t next_run_key_ = 1;
 
-  // The text left unsaid when a barge-in cut the reply, resumed if no words follow.
-  std::string resume_text_;
-  bool resume_pending_ = false;
-  TaskId resume_timer_ = kNoTask;
-  int barge_words_ = 0;  // words the STT heard since the barge-in candidate began
-  std::string last_interim_;  // the caller's words so far in this turn (for the endpointer)
-
-  // Echo guard: the levels of the agent's last output frames (a ring), and their maximum.
-  static constexpr int kEchoWindowFrames = 25;  // 500 ms: the echo path's round trip fits in it
-  double out_levels_dbfs_[kEchoWindowFrames];
-  int out_level_next_ = 0;
-  Frame silent_frame_{};  // what the STT gets instead of echo
-
-  TaskId silence_timer_ = kNoTask;
-  int silence_prompts_ = 0;
-
   // Usage, for the post-call cost estimate.
   int64_t stt_frames_ = 0;
   int64_t llm_input_chars_ = 0;
   int64_t llm_output_tokens_ = 0;
   int64_t tts_chars_ = 0;
 
-  // Caller speech that started over the agent and is not yet long enough to be a barge-in.
-  bool barge_candidate_ = false;
-  int64_t barge_start_us_ = 0;
-  int64_t barge_voiced_us_ = 0;
-  int64_t barge_in_min_us_;
-
-  // DTMF keys collected for the next message.
-  std::string dtmf_keys_;
-  int64_t last_dtmf_us_ = -1;
-  TaskId dtmf_timer_ = kNoTask;
   CallEndFn on_call_end_;
-
-  TaskId max_call_timer_ = kNoTask;
-  TaskId watchdog_timer_ = kNoTask;
-  int64_t last_progress_us_ = 0;
-  int64_t provider_timeout_us_;
-  int64_t stall_timeout_us_;
-
-  // Provider objects are never destroyed inside their own callbacks: they are cancelled, parked
-  // here and destroyed by a task on the next scheduler turn.
-  std::vector<std::unique_ptr<LlmStream>> retired_llm_;
-  std::vector<std::unique_ptr<TtsStream>> retired_tts_;
-  std::vector<std::unique_ptr<SttSession>> retired_stt_;
-  TaskId reap_task_ = kNoTask;
+  // Last: destroyed first, so no parked stream outlives what it was made for.
+  StreamReaper reaper_;
 };
 
 }  // namespace callsim::agent

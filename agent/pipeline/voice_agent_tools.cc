@@ -7,6 +7,7 @@
 
 #include "agent/pipeline/repeat_request.h"
 #include "agent/pipeline/voice_agent.h"
+#include "agent/runtime/check.h"
 #include "agent/text/words.h"
 
 namespace callsim::agent {
@@ -14,42 +15,30 @@ namespace {
 
 using nlohmann::json;
 
-// The caller's answer to a confirmation question: 1 yes, 0 no, -1 neither (or both).
-int YesOrNo(const std::string& text) {
-  // Plain assent only: "please" or "go" also come in "repeat that please", "go back".
-  static constexpr std::string_view kYes[] = {"yes",     "yeah", "yep", "correct", "right",
-                                              "sure",    "ok",   "okay"};
-  static constexpr std::string_view kNo[] = {"no", "nope", "don't", "dont", "not",
-                                             "stop", "wait", "never"};
-  bool yes = false;
-  bool no = false;
-  for (const std::string& word : NormalizeWords(text)) {
-    for (std::string_view w : kYes) yes = yes || word == w;
-    for (std::string_view w : kNo) no = no || word == w;
-  }
-  if (yes == no) return -1;
-  return yes ? 1 : 0;
+// How long `run` has been running: the duration its audit reports.
+double RanForMs(const Scheduler& scheduler, const ToolRun& run) {
+  return static_cast<double>(scheduler.NowUs() - run.started_us) / kMicrosPerMs;
 }
 
 }  // namespace
 
 void VoiceAgent::OnToolCall(const ToolCallRequest& call) {
-  MarkProgress();
+  stall_.MarkProgress();
   Emit("tool_call_proposed",
        {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
   const bool control = call.name == kEndCallTool || call.name == kTransferCallTool;
   if (control && gate_->Find(call.name) == nullptr) {
     // The call-control tools are the agent's own: no back end, nothing to validate but a target.
     if (call.name == kEndCallTool) {
-      reply_.after = AfterReply::kHangup;
-      reply_.end_reason = "agent_hangup";
+      reply_.after.action = AfterReply::Action::kHangup;
+      reply_.after.reason = "agent_hangup";
     } else {
-      reply_.after = AfterReply::kTransfer;
-      reply_.end_reason = "transfer";
+      reply_.after.action = AfterReply::Action::kTransfer;
+      reply_.after.reason = "transfer";
       // Untrusted model output: a target that is not a string in a JSON object is left empty.
       const json args = json::parse(call.arguments_json, nullptr, /*allow_exceptions=*/false);
       if (args.is_object() && args.contains("target") && args["target"].is_string()) {
-        reply_.transfer_target = args["target"].get<std::string>();
+        reply_.after.transfer_target = args["target"].get<std::string>();
       }
     }
     Audit(call, "executed", "call_control", json::object(), 0, false);
@@ -73,13 +62,13 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
       return;
     }
     case ToolVerdict::kConfirm:
-      if (confirmation_.active || !reply_.confirm_question.empty()) {
+      if (confirmation_.active || !reply_.notices.question().empty()) {
         Audit(call, "blocked", "confirmation_pending", nullptr, 0, false);
         break;
       }
-      reply_.confirm_question = config_.confirm_prefix + " " + decision.spec->description + ". " +
-                                config_.confirm_suffix;
-      confirmation_ = PendingConfirmation{true, call, decision, reply_.confirm_question};
+      reply_.notices.AskConfirmation(config_.confirm_prefix + " " + decision.spec->description +
+                                     ". " + config_.confirm_suffix);
+      confirmation_ = PendingConfirmation{true, call, decision, reply_.notices.question()};
       Emit("tool_confirmation_requested", {{"id", call.id}, {"name", call.name}});
       if (reply_.llm_done) SayPendingNotices();
       return;
@@ -90,7 +79,7 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
   // Blocked: the model hears why in the history; the caller hears one short refusal, after
   // the model's own words (the tool call can come before its last sentence is complete).
   AddToolMessages(call, json{{"error", "blocked: " + decision.reason}}.dump());
-  reply_.blocked = true;
+  reply_.notices.Block();
   if (reply_.llm_done) SayPendingNotices();
 }
 
@@ -98,18 +87,15 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
 // call, the confirmation question of a destructive one.
 void VoiceAgent::SayPendingNotices() {
   const uint64_t id = reply_.id;
-  if (reply_.blocked && !reply_.blocked_said) {
-    reply_.blocked_said = true;
-    AddSentence(config_.blocked_reply);
-  }
-  if (reply_.id == id && reply_.failure_pending && !reply_.failure_said) {
-    reply_.failure_said = true;
-    AddSentence(config_.tool_failed_reply);
-  }
-  if (reply_.id == id && !reply_.confirm_question.empty() && !reply_.confirm_asked) {
-    reply_.confirm_asked = true;
-    reply_.confirm_segment = reply_.segments.size();
-    AddSentence(reply_.confirm_question);
+  while (reply_.id == id) {  // a sentence can fail synchronously and end the reply
+    const std::optional<ReplyNotices::Notice> notice =
+        reply_.notices.TakeNext(reply_.segments.size());
+    if (!notice) return;
+    switch (*notice) {
+      case ReplyNotices::Notice::kBlocked: AddSentence(config_.blocked_reply); break;
+      case ReplyNotices::Notice::kToolFailed: AddSentence(config_.tool_failed_reply); break;
+      case ReplyNotices::Notice::kConfirmation: AddSentence(reply_.notices.question()); break;
+    }
   }
 }
 
@@ -144,14 +130,13 @@ void VoiceAgent::OnToolDone(uint64_t key, const ToolOutcome& outcome) {
     if (reply_.tools[i].key == key && !reply_.tools[i].done) index = i;
   }
   if (index == reply_.tools.size()) return;  // a cancelled run: its audit is written
-  MarkProgress();
+  stall_.MarkProgress();
   ToolRun& run = reply_.tools[index];
   run.done = true;
   --reply_.tools_running;
-  const double duration_ms =
-      static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
+  CALLSIM_CHECK(reply_.tools_running >= 0);
   Audit(run.call, outcome.ok ? "executed" : "failed", outcome.ok ? "" : outcome.error,
-        outcome.ok ? outcome.result : json(nullptr), duration_ms, run.confirmed);
+        outcome.ok ? outcome.result : json(nullptr), RanForMs(scheduler_, run), run.confirmed);
   Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
   AddToolMessages(run.call, outcome.ok ? outcome.result.dump()
                                        : json{{"error", outcome.error}}.dump());
@@ -160,7 +145,7 @@ void VoiceAgent::OnToolDone(uint64_t key, const ToolOutcome& outcome) {
   } else {
     // Say so rather than go silent (after the model's words); the model hears the error with
     // its next request.
-    reply_.failure_pending = true;
+    reply_.notices.ToolFailed();
     if (reply_.llm_done) SayPendingNotices();
   }
   MaybeFollowUp();
@@ -169,24 +154,21 @@ void VoiceAgent::OnToolDone(uint64_t key, const ToolOutcome& outcome) {
 // A confirmed run that finished after its reply was cut off: audited, and its result joins the
 // history so the model knows what was done.
 void VoiceAgent::OnDetachedToolDone(size_t index, const ToolOutcome& outcome) {
+  CALLSIM_CHECK(index < detached_runs_.size());
   ToolRun run = std::move(detached_runs_[index]);
   detached_runs_.erase(detached_runs_.begin() + static_cast<ptrdiff_t>(index));
-  const double duration_ms =
-      static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
   Audit(run.call, outcome.ok ? "executed" : "failed",
         outcome.ok ? "finished_after_interruption" : outcome.error,
-        outcome.ok ? outcome.result : json(nullptr), duration_ms, run.confirmed);
+        outcome.ok ? outcome.result : json(nullptr), RanForMs(scheduler_, run), run.confirmed);
   Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
-  history_.push_back(ChatMessage{"assistant", run.call.arguments_json, run.call.name, run.call.id});
-  history_.push_back(ChatMessage{
-      "tool", outcome.ok ? outcome.result.dump() : json{{"error", outcome.error}}.dump(),
-      run.call.name, run.call.id});
-  TrimHistory();
+  history_.AddToolExchange(
+      run.call, outcome.ok ? outcome.result.dump() : json{{"error", outcome.error}}.dump());
 }
 
 void VoiceAgent::AddToolMessages(const ToolCallRequest& call, const std::string& result_json) {
-  reply_.tool_messages.push_back(ChatMessage{"assistant", call.arguments_json, call.name, call.id});
-  reply_.tool_messages.push_back(ChatMessage{"tool", result_json, call.name, call.id});
+  for (ChatMessage& message : ConversationHistory::ToolExchange(call, result_json)) {
+    reply_.tool_messages.push_back(std::move(message));
+  }
 }
 
 // Once the model's step is over and every tool of it has answered, the results go back to the
@@ -195,31 +177,25 @@ void VoiceAgent::MaybeFollowUp() {
   if (!reply_.follow_up || !reply_.llm_done || reply_.tools_running > 0) return;
   reply_.follow_up = false;
   CommitReplyText(/*played_only=*/false);
-  for (ChatMessage& message : reply_.tool_messages) history_.push_back(std::move(message));
-  reply_.tool_messages.clear();
-  TrimHistory();
+  history_.Add(&reply_.tool_messages);
+  history_.Trim();
   chunker_.Reset();
   OpenLlmStream();
 }
 
 void VoiceAgent::ArmFiller() {
-  if (reply_.filler_said || reply_.filler_timer != kNoTask || !HasText(config_.tool_filler)) return;
-  reply_.filler_timer =
-      scheduler_.After(MsToUs(config_.tool_filler_after_ms), [this] { OnFillerTimer(); });
+  if (reply_.filler_said || reply_.filler_timer.pending() || !HasText(config_.tool_filler)) return;
+  reply_.filler_timer.After(MsToUs(config_.tool_filler_after_ms), [this] { OnFillerTimer(); });
 }
 
 // A slow tool: say the filler once the reply has almost nothing left to play (a sentence's
 // trailing pause at most), so the caller never sits in silence wondering whether the line dropped.
 void VoiceAgent::OnFillerTimer() {
-  reply_.filler_timer = kNoTask;
   if (reply_.tools_running == 0 || reply_.filler_said) return;
-  bool synthesizing = false;
-  for (size_t i = reply_.play_index; i < reply_.segments.size(); ++i) {
-    synthesizing = synthesizing || !reply_.segments[i].done;
-  }
+  const bool synthesizing = reply_.FirstUnsynthesized() != nullptr;
   constexpr int kFillerSlackFrames = 30;  // 600 ms: about a sentence's closing pause
   if (synthesizing || reply_.queued_frames > kFillerSlackFrames) {
-    reply_.filler_timer = scheduler_.After(MsToUs(200), [this] { OnFillerTimer(); });
+    reply_.filler_timer.After(MsToUs(200), [this] { OnFillerTimer(); });
     return;
   }
   reply_.filler_said = true;
@@ -237,30 +213,27 @@ bool VoiceAgent::AnswerConfirmation() {
   }
   PendingConfirmation pending = std::move(confirmation_);
   confirmation_ = PendingConfirmation{};
-  const int answer = YesOrNo(history_.back().content);
+  const ConfirmationAnswer answer = ReadConfirmation(history_.back().content);
   Emit("tool_confirmation", {{"id", pending.call.id},
                              {"name", pending.call.name},
-                             {"answer", answer == 1 ? "yes" : answer == 0 ? "no" : "unclear"}});
-  if (answer == 1) {
+                             {"answer", ConfirmationAnswerName(answer)}});
+  if (answer == ConfirmationAnswer::kYes) {
     gate_->BeginTurn();
     BeginReply(ReplyKind::kAnswer);
     StartToolRun(pending.call, pending.decision, /*confirmed=*/true);
     return true;
   }
-  Audit(pending.call, "declined", answer == 0 ? "caller_declined" : "no_confirmation", nullptr, 0,
+  const bool declined = answer == ConfirmationAnswer::kNo;
+  Audit(pending.call, "declined", declined ? "caller_declined" : "no_confirmation", nullptr, 0,
         false);
-  history_.push_back(ChatMessage{"assistant", pending.call.arguments_json, pending.call.name,
-                                 pending.call.id});
-  history_.push_back(ChatMessage{"tool", json{{"error", "the caller did not confirm"}}.dump(),
-                                 pending.call.name, pending.call.id});
-  TrimHistory();
-  if (answer == 0) {
+  history_.AddToolExchange(pending.call, json{{"error", "the caller did not confirm"}}.dump());
+  if (declined) {
     BeginReply(ReplyKind::kAnswer);
     SpeakFixedText(config_.declined_reply);
     return true;
   }
   // Neither yes nor no: the caller moved on; the message is answered as any other.
-  std::rotate(history_.end() - 3, history_.end() - 2, history_.end());
+  history_.MoveUserMessageLast();
   return false;
 }
 
@@ -278,8 +251,7 @@ void VoiceAgent::Audit(const ToolCallRequest& call, const char* decision,
 }
 
 void VoiceAgent::CancelTools(const char* reason) {
-  if (reply_.filler_timer != kNoTask) scheduler_.Cancel(reply_.filler_timer);
-  reply_.filler_timer = kNoTask;
+  reply_.filler_timer.Cancel();
   for (ToolRun& run : reply_.tools) {
     if (run.done) continue;
     if (run.confirmed && run.invocation) {
@@ -290,11 +262,22 @@ void VoiceAgent::CancelTools(const char* reason) {
     }
     if (run.invocation) run.invocation->Cancel();
     run.done = true;
-    const double duration_ms =
-        static_cast<double>(scheduler_.NowUs() - run.started_us) / kMicrosPerMs;
-    Audit(run.call, "cancelled", reason, nullptr, duration_ms, run.confirmed);
+    Audit(run.call, "cancelled", reason, nullptr, RanForMs(scheduler_, run), run.confirmed);
   }
   reply_.tools_running = 0;
+}
+
+void VoiceAgent::SettleTools(const char* reason) {
+  if (confirmation_.active) {
+    Audit(confirmation_.call, "declined", "call_ended", nullptr, 0, false);
+    confirmation_ = PendingConfirmation{};
+  }
+  for (ToolRun& run : detached_runs_) {  // the call is over: what has not answered never will
+    if (run.invocation) run.invocation->Cancel();
+    Audit(run.call, "cancelled", std::string("call_ended: ") + reason, nullptr,
+          RanForMs(scheduler_, run), run.confirmed);
+  }
+  detached_runs_.clear();
 }
 
 }  // namespace callsim::agent

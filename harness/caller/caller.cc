@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/runtime/check.h"
+
 namespace callsim::harness {
 namespace {
 
@@ -107,9 +109,16 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
   if (!mic_.ok() && setup_error_.empty()) setup_error_ = "caller microphone: " + mic_.error();
 }
 
+// Every per-turn array has one entry per scenario turn; an index past it would attribute a
+// measurement to the wrong turn (or to memory that is no turn at all).
+size_t Caller::Slot(int index) const {
+  CALLSIM_CHECK(index >= 0 && static_cast<size_t>(index) < scenario_.turns.size());
+  return static_cast<size_t>(index);
+}
+
 // A scenario from a loader that predates Turn::action says only `user` and `hangup`.
 Action Caller::ActionOf(int index) const {
-  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Turn& turn = scenario_.turns[Slot(index)];
   if (turn.action != Action::kWait) return turn.action;
   if (turn.hangup) return Action::kHangup;
   return turn.user.empty() ? Action::kWait : Action::kSay;
@@ -131,7 +140,7 @@ void Caller::StartTurn(int index) {
     return;
   }
   turn_ = index;
-  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Turn& turn = scenario_.turns[Slot(index)];
   if (turn.barge_in) {
     ArmBargeIn(index);
     return;
@@ -141,8 +150,7 @@ void Caller::StartTurn(int index) {
     phase_ = Phase::kWaitForTool;
     wait_started_us_ = scheduler_.NowUs();
     Emit("wait_for", {{"turn", index}, {"what", "tool_result"}});
-    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
-      timer_ = agent::kNoTask;
+    timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
       Emit("wait_for_timeout", {{"turn", index},
                                 {"what", "tool_result"},
                                 {"waited_ms", scenario_.caller.reply_timeout_ms}});
@@ -154,39 +162,39 @@ void Caller::StartTurn(int index) {
 }
 
 void Caller::ScheduleAction(int index) {
-  const double pause_ms = scenario_.turns[static_cast<size_t>(index)].pause_before_ms;
+  const double pause_ms = scenario_.turns[Slot(index)].pause_before_ms;
   if (ActionOf(index) == Action::kWait || pause_ms <= 0) {
     BeginAction(index);  // now, not from a task that would run after this tick's mouth frame
     return;
   }
   phase_ = Phase::kPausing;
-  timer_ = scheduler_.After(MsToUs(pause_ms), [this, index] { BeginAction(index); });
+  timer_.After(MsToUs(pause_ms), [this, index] { BeginAction(index); });
 }
 
 // Barge-in turns start at the onset of the reply they interrupt: after a delay into it, or once
 // the ear has decoded a phrase of it (bounded: the reply's end or reply_timeout_ms).
 void Caller::ArmBargeIn(int index) {
-  const BargeIn& barge = *scenario_.turns[static_cast<size_t>(index)].barge_in;
-  const bool reply_in_progress = reply_turn_ >= 0 && !finalized_[reply_turn_] &&
-                                 outcomes_[reply_turn_].reply_onset_us.has_value();
+  const BargeIn& barge = *scenario_.turns[Slot(index)].barge_in;
+  const bool reply_in_progress = reply_turn_ >= 0 && !finalized_[Slot(reply_turn_)] &&
+                                 outcomes_[Slot(reply_turn_)].reply_onset_us.has_value();
   if (!barge.when_agent_says.empty() && reply_in_progress) {
     phase_ = Phase::kAwaitPhrase;
-    timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
+    timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
       Emit("barge_in_phrase_not_heard", {{"turn", index}, {"why", "timeout"}});
       BeginAction(index);
     });
     return;
   }
-  int64_t at = reply_in_progress ? *outcomes_[reply_turn_].reply_onset_us : scheduler_.NowUs();
+  int64_t at =
+      reply_in_progress ? *outcomes_[Slot(reply_turn_)].reply_onset_us : scheduler_.NowUs();
   if (barge.when_agent_says.empty()) at += MsToUs(barge.after_agent_speech_ms);
   phase_ = Phase::kPausing;
-  timer_ = scheduler_.At(at, [this, index] { BeginAction(index); });
+  timer_.At(at, [this, index] { BeginAction(index); });
 }
 
 void Caller::BeginAction(int index) {
-  timer_ = agent::kNoTask;
   if (finished_) return;
-  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Turn& turn = scenario_.turns[Slot(index)];
   if (turn.barge_in) PrepareBargeIn(index);
   switch (ActionOf(index)) {
     case Action::kHangup: Hangup("caller hung up"); return;
@@ -195,7 +203,7 @@ void Caller::BeginAction(int index) {
     case Action::kDtmf:
       current_user_turn_ = index;
       tool_results_at_request_ = tool_results_seen_;
-      outcomes_[index].utterance_start_us = scheduler_.NowUs();
+      outcomes_[Slot(index)].utterance_start_us = scheduler_.NowUs();
       Emit("dtmf_start", {{"turn", index}, {"keys", turn.dtmf}});
       phase_ = Phase::kPressing;
       PressKey(index, 0);
@@ -221,11 +229,11 @@ void Caller::PrepareBargeIn(int index) {
 void Caller::StartSpeaking(int index) {
   current_user_turn_ = index;
   tool_results_at_request_ = tool_results_seen_;
-  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Turn& turn = scenario_.turns[Slot(index)];
   const Action action = ActionOf(index);
   speech_begin_ = 0;
   if (action == Action::kPlayFile) {
-    const std::shared_ptr<const SpeechClip>& clip = clips_[static_cast<size_t>(index)];
+    const std::shared_ptr<const SpeechClip>& clip = clips_[Slot(index)];
     utterance_ = clip ? std::shared_ptr<const std::vector<int16_t>>(clip, &clip->samples)
                       : std::make_shared<const std::vector<int16_t>>();
   } else {
@@ -244,20 +252,17 @@ void Caller::StartSpeaking(int index) {
 
 // Key `key` of the turn's keys: held kDtmfKeyMs, then kDtmfGapMs before the next.
 void Caller::PressKey(int index, size_t key) {
-  timer_ = agent::kNoTask;
   if (finished_) return;
-  const std::string& keys = scenario_.turns[static_cast<size_t>(index)].dtmf;
+  const std::string& keys = scenario_.turns[Slot(index)].dtmf;
   if (key >= keys.size()) {
     OnActionEnd(scheduler_.NowUs());
     return;
   }
   if (send_dtmf_) send_dtmf_(keys[key], kDtmfKeyMs);
   if (key + 1 < keys.size()) {
-    timer_ = scheduler_.After(MsToUs(kDtmfKeyMs + kDtmfGapMs),
-                              [this, index, key] { PressKey(index, key + 1); });
+    timer_.After(MsToUs(kDtmfKeyMs + kDtmfGapMs), [this, index, key] { PressKey(index, key + 1); });
   } else {
-    timer_ = scheduler_.After(MsToUs(kDtmfKeyMs), [this] {
-      timer_ = agent::kNoTask;
+    timer_.After(MsToUs(kDtmfKeyMs), [this] {
       if (!finished_) OnActionEnd(scheduler_.NowUs());
     });
   }
@@ -265,13 +270,12 @@ void Caller::PressKey(int index, size_t key) {
 
 // The silence is the caller's action; a no_reply window in the turn keeps it open that long.
 void Caller::StartSilence(int index) {
-  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Turn& turn = scenario_.turns[Slot(index)];
   reply_turn_ = index;
-  listen_from_us_[index] = scheduler_.NowUs();
+  listen_from_us_[Slot(index)] = scheduler_.NowUs();
   phase_ = Phase::kSilent;
   const double silent_ms = std::max(turn.silence_ms, NoReplyWindowMs(turn));
-  timer_ = scheduler_.After(MsToUs(silent_ms), [this, index] {
-    timer_ = agent::kNoTask;
+  timer_.After(MsToUs(silent_ms), [this, index] {
     if (finished_) return;
     FinalizeTurn(index);
     NextTurn();
@@ -279,7 +283,7 @@ void Caller::StartSilence(int index) {
 }
 
 void Caller::OnActionEnd(int64_t end_us) {
-  TurnOutcome& o = outcomes_[turn_];
+  TurnOutcome& o = outcomes_[Slot(turn_)];
   if (!o.utterance_start_us) o.utterance_start_us = end_us;
   o.utterance_end_us = end_us;
   Emit(ActionOf(turn_) == Action::kDtmf ? "dtmf_end" : "utterance_end", {{"turn", turn_}});
@@ -290,26 +294,24 @@ void Caller::OnActionEnd(int64_t end_us) {
 // expects no reply, for its silent window (then the caller goes on).
 void Caller::StartReplyWait(int index, int64_t listen_from_us) {
   reply_turn_ = index;
-  listen_from_us_[index] = listen_from_us;
+  listen_from_us_[Slot(index)] = listen_from_us;
   phase_ = Phase::kWaitReplyOnset;
-  const double window_ms = NoReplyWindowMs(scenario_.turns[static_cast<size_t>(index)]);
+  const double window_ms = NoReplyWindowMs(scenario_.turns[Slot(index)]);
   if (window_ms > 0) {
-    timer_ = scheduler_.At(listen_from_us + MsToUs(window_ms), [this] {
-      timer_ = agent::kNoTask;
+    timer_.At(listen_from_us + MsToUs(window_ms), [this] {
       if (finished_) return;
       FinalizeTurn(turn_);
       NextTurn();
     });
     return;
   }
-  timer_ = scheduler_.At(listen_from_us + MsToUs(scenario_.caller.reply_timeout_ms),
-                         [this] { OnReplyTimeout(); });
+  timer_.At(listen_from_us + MsToUs(scenario_.caller.reply_timeout_ms),
+            [this] { OnReplyTimeout(); });
 }
 
 void Caller::OnReplyOnset(int64_t onset_us) {
-  scheduler_.Cancel(timer_);
-  timer_ = agent::kNoTask;
-  TurnOutcome& o = outcomes_[turn_];
+  timer_.Cancel();
+  TurnOutcome& o = outcomes_[Slot(turn_)];
   o.reply_onset_us = onset_us;
   nlohmann::json detail = {{"turn", turn_}};
   if (o.utterance_end_us) {
@@ -325,23 +327,21 @@ void Caller::OnReplyOnset(int64_t onset_us) {
 }
 
 void Caller::OnReplyEnd() {
-  Emit("reply_end", {{"turn", reply_turn_}, {"heard", outcomes_[reply_turn_].heard_text}});
+  Emit("reply_end", {{"turn", reply_turn_}, {"heard", outcomes_[Slot(reply_turn_)].heard_text}});
   FinalizeTurn(reply_turn_);
-  if (!ExpectsAgentEnd(scenario_.turns[static_cast<size_t>(turn_)])) {
+  if (!ExpectsAgentEnd(scenario_.turns[Slot(turn_)])) {
     NextTurn();
     return;
   }
   // The agent should hang up or transfer now; give it as long as a reply, then go on.
   phase_ = Phase::kAwaitAgentEnd;
-  timer_ = scheduler_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] {
-    timer_ = agent::kNoTask;
+  timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] {
     Emit("agent_end_timeout", {{"turn", turn_}});
     NextTurn();
   });
 }
 
 void Caller::OnReplyTimeout() {
-  timer_ = agent::kNoTask;
   if (finished_) return;
   Emit("reply_timeout", {{"turn", turn_}});
   Record(turn_, "reply", false, "no reply within " + FormatMs(scenario_.caller.reply_timeout_ms));
@@ -373,8 +373,8 @@ void Caller::NextOutputFrame(agent::Frame* out) {
     if (!utterance_started_ && utterance_pos_ + n > speech_begin_) {
       utterance_started_ = true;
       const size_t lead = speech_begin_ > utterance_pos_ ? speech_begin_ - utterance_pos_ : 0;
-      outcomes_[turn_].utterance_start_us = now + SamplesToUs(lead);
-      Emit("utterance_start", {{"turn", turn_}, {"barge_in", outcomes_[turn_].barge_in}});
+      outcomes_[Slot(turn_)].utterance_start_us = now + SamplesToUs(lead);
+      Emit("utterance_start", {{"turn", turn_}, {"barge_in", outcomes_[Slot(turn_)].barge_in}});
     }
     utterance_pos_ += n;
     if (utterance_pos_ == utterance_->size()) OnActionEnd(now + SamplesToUs(n));
@@ -399,17 +399,18 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   if (!words.empty()) AppendHeard(words);
   if (phase_ == Phase::kAwaitPhrase) {
     const std::string& phrase =
-        scenario_.turns[static_cast<size_t>(turn_)].barge_in->when_agent_says;
-    const bool heard = !words.empty() && ContainsPhrase(outcomes_[reply_turn_].heard_text, phrase);
+        scenario_.turns[Slot(turn_)].barge_in->when_agent_says;
+    const bool heard =
+        !words.empty() && ContainsPhrase(outcomes_[Slot(reply_turn_)].heard_text, phrase);
     if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
-      scheduler_.Cancel(timer_);
+      timer_.Cancel();
       if (heard) Emit("barge_in_phrase_heard", {{"turn", turn_}});
       if (!heard) Emit("barge_in_phrase_not_heard", {{"turn", turn_}, {"why", "reply ended"}});
       BeginAction(turn_);
     }
     return;
   }
-  const int64_t listen_from_us = listen_from_us_[turn_].value_or(0);
+  const int64_t listen_from_us = listen_from_us_[Slot(turn_)].value_or(0);
   const bool tracking_barge_in = barge_turn_ == turn_ && !barge_stop_known_ &&
                                  (phase_ == Phase::kSpeaking || phase_ == Phase::kWaitReplyOnset);
   if (tracking_barge_in) {
@@ -417,8 +418,8 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
     TrackBargeIn(activity, frame_start_us);
   } else if (phase_ == Phase::kWaitReplyOnset && activity.any) {
     OnReplyOnset(std::max(activity.first_active_us, listen_from_us));
-  } else if (phase_ == Phase::kSilent && activity.any && !outcomes_[turn_].reply_onset_us) {
-    outcomes_[turn_].reply_onset_us = std::max(activity.first_active_us, listen_from_us);
+  } else if (phase_ == Phase::kSilent && activity.any && !outcomes_[Slot(turn_)].reply_onset_us) {
+    outcomes_[Slot(turn_)].reply_onset_us = std::max(activity.first_active_us, listen_from_us);
     Emit("reply_onset", {{"turn", turn_}, {"during", "silence"}});
   } else if (phase_ == Phase::kInReply && !activity.any && ReplySilentFor(frame_start_us)) {
     OnReplyEnd();
@@ -426,8 +427,8 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
 }
 
 void Caller::AppendHeard(const std::vector<std::string>& words) {
-  if (reply_turn_ < 0 || finalized_[reply_turn_]) return;
-  std::string& heard = outcomes_[reply_turn_].heard_text;
+  if (reply_turn_ < 0 || finalized_[Slot(reply_turn_)]) return;
+  std::string& heard = outcomes_[Slot(reply_turn_)].heard_text;
   for (const std::string& w : words) {
     if (!heard.empty()) heard.push_back(' ');
     heard += w;
@@ -443,7 +444,7 @@ bool Caller::ReplySilentFor(int64_t frame_start_us) const {
 // The agent has stopped when the caller hears the same silence that ends a reply; the stop is the
 // last sample before it. An agent that talks on through its whole reply "stops" at its end.
 void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
-  TurnOutcome& o = outcomes_[turn_];
+  TurnOutcome& o = outcomes_[Slot(turn_)];
   if (!o.utterance_start_us) return;
   if (!barge_agent_was_speaking_) {
     barge_stop_known_ = true;
@@ -466,9 +467,7 @@ void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
     if (phase_ != Phase::kWaitForTool) return;
     // Go on from a task of its own: this runs inside the agent's Emit, and the next action may
     // end the call.
-    scheduler_.Cancel(timer_);
-    timer_ = scheduler_.After(0, [this] {
-      timer_ = agent::kNoTask;
+    timer_.After(0, [this] {
       Emit("wait_for_done",
            {{"turn", turn_}, {"waited_ms", UsToMs(scheduler_.NowUs() - wait_started_us_)}});
       ScheduleAction(turn_);
@@ -478,7 +477,7 @@ void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
   if (kind != "tool_call_proposed" && kind != "tool_call") return;
   const int index = EventTurn();
   if (index < 0) return;
-  std::vector<AgentToolCall>& calls = outcomes_[index].tool_calls;
+  std::vector<AgentToolCall>& calls = outcomes_[Slot(index)].tool_calls;
   AgentToolCall call{StringField(detail, "id"), StringField(detail, "name"),
                      StringField(detail, "arguments")};
   const bool known =
@@ -491,18 +490,18 @@ void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
 // The turn an agent event belongs to: the one whose reply is awaited or being heard, else the
 // one being driven.
 int Caller::EventTurn() const {
-  if (reply_turn_ >= 0 && !finalized_[reply_turn_]) return reply_turn_;
+  if (reply_turn_ >= 0 && !finalized_[Slot(reply_turn_)]) return reply_turn_;
   return turn_;
 }
 
 void Caller::FinalizeTurn(int index, const std::string& call_ended_reason) {
-  if (index < 0 || finalized_[index]) return;
-  finalized_[index] = true;
+  if (index < 0 || finalized_[Slot(index)]) return;
+  finalized_[Slot(index)] = true;
   CheckExpectations(index, call_ended_reason);
 }
 
 void Caller::CheckExpectations(int index, const std::string& call_ended_reason) {
-  const Turn& turn = scenario_.turns[static_cast<size_t>(index)];
+  const Turn& turn = scenario_.turns[Slot(index)];
   if (!HasTurnExpectations(turn)) return;
   const TurnEvidence evidence = EvidenceFor(index, call_ended_reason);
   for (const Expectation& e : turn.expect) {
@@ -513,13 +512,13 @@ void Caller::CheckExpectations(int index, const std::string& call_ended_reason) 
 }
 
 TurnEvidence Caller::EvidenceFor(int index, const std::string& call_ended_reason) const {
-  const TurnOutcome& o = outcomes_[index];
+  const TurnOutcome& o = outcomes_[Slot(index)];
   TurnEvidence evidence;
   evidence.heard_text = o.heard_text;
   evidence.turn_latency_ms = o.turn_latency_ms;
   evidence.barge_in_stop_ms = o.barge_in_stop_ms;
   evidence.barge_agent_was_speaking = barge_turn_ == index && barge_agent_was_speaking_;
-  evidence.listen_from_us = listen_from_us_[index];
+  evidence.listen_from_us = listen_from_us_[Slot(index)];
   evidence.reply_onset_us = o.reply_onset_us;
   evidence.tool_calls = o.tool_calls;
   for (int j = index - 1; j >= 0; --j) {
@@ -544,8 +543,7 @@ void Caller::Finish(const std::string& reason, CallEndedBy by) {
   if (finished_) return;
   finished_ = true;
   phase_ = Phase::kDone;
-  scheduler_.Cancel(timer_);
-  timer_ = agent::kNoTask;
+  timer_.Cancel();
   for (size_t i = 0; i < outcomes_.size(); ++i) {
     if (finalized_[i]) continue;
     if (static_cast<int>(i) <= turn_) {

@@ -37,6 +37,7 @@
 #include "agent/runtime/events.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/runtime/scoped_task.h"
 #include "harness/caller/caller_voice.h"
 #include "harness/caller/ear.h"
 #include "harness/caller/expectation_checks.h"
@@ -154,6 +155,8 @@ class Caller {
   void NextTurn();
   void Hangup(const std::string& reason);
   Turn::Action ActionOf(int index) const;
+  // `index` as a position in the per-turn arrays; it must be a turn of the scenario.
+  size_t Slot(int index) const;
 
   // Ear.
   void AppendHeard(const std::vector<std::string>& words);
@@ -210,7 +213,8 @@ class Caller {
   int tool_results_at_request_ = 0;
   int64_t wait_started_us_ = 0;
 
-  agent::TaskId timer_ = agent::kNoTask;
+  // The one timer of the script (a pause, a key, a reply wait...): arming it cancels the last.
+  agent::ScopedTask timer_{scheduler_};
   bool finished_ = false;
 };
 
