@@ -1,7 +1,6 @@
 // The one source of time for everything in callsim. Components never read a clock or sleep: they
 // ask the Scheduler for Now() and schedule work with At(). SimScheduler (sim_scheduler.h) runs in
-// virtual time and is the only implementation so far; a real-time one would run the same tasks
-// against a steady clock.
+// virtual time; RealtimeScheduler (realtime_scheduler.h) runs the same tasks on a steady clock.
 #pragma once
 
 #include <cmath>
