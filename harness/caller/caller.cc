@@ -47,7 +47,7 @@ double NoReplyWindowMs(const Turn& turn) {
 // The turn expects the agent to end the call: the caller waits for it after the reply.
 bool ExpectsAgentEnd(const Turn& turn) {
   for (const Expectation& e : turn.expect) {
-    if (e.kind == Expectation::kCallEnds && e.ends_by != "caller") return true;
+    if (e.kind == Expectation::kCallEnds && e.ends_by != CallEndedBy::kCaller) return true;
   }
   return false;
 }
@@ -136,7 +136,7 @@ void Caller::StartTurn(int index) {
     ArmBargeIn(index);
     return;
   }
-  if (turn.wait_for == "tool_result" && tool_results_seen_ <= tool_results_at_request_) {
+  if (turn.wait_for == WaitFor::kToolResult && tool_results_seen_ <= tool_results_at_request_) {
     // Bounded like a reply: without a tool result the caller goes on after reply_timeout_ms.
     phase_ = Phase::kWaitForTool;
     wait_started_us_ = scheduler_.NowUs();

@@ -36,6 +36,7 @@
 #include "harness/caller/caller.h"
 #include "harness/run/call_config.h"
 #include "harness/run/call_log.h"
+#include "harness/run/status.h"
 #include "harness/scenario/scenario.h"
 #include "harness/store/rows.h"
 
@@ -47,8 +48,8 @@ struct CallRecord {
   std::string scenario;
   int64_t started_us = 0;
   int64_t ended_us = 0;
-  std::string status;    // completed | failed | dropped
-  std::string ended_by;  // caller | agent | transfer | other (limits, setup errors, the owner)
+  CallStatus status = CallStatus::kCompleted;
+  CallEndedBy ended_by = CallEndedBy::kOther;
   bool task_completed = false;
   std::string failure_reason;
   std::vector<TurnOutcome> outcomes;
@@ -96,15 +97,15 @@ class SimCall {
   // Starts the call; a caller that cannot take part (setup_error) ends it at once as failed.
   void Start();
   // Ends the call now (run limit, abort). `status` is the call's stored status.
-  void End(const std::string& reason, const std::string& status);
+  void End(const std::string& reason, CallStatus status);
   bool ended() const { return ended_; }
   int call_id() const { return call_id_; }
 
  private:
-  void EndWith(const std::string& reason, const std::string& status, CallEndedBy by);
+  void EndWith(const std::string& reason, CallStatus call_status, CallEndedBy by);
   void OnAgentEndedCall(const std::string& how);
   void OnLogEvent(std::string_view source, std::string_view kind, const nlohmann::json& detail);
-  CallRecord BuildRecord(const std::string& reason, const std::string& status, CallEndedBy by);
+  CallRecord BuildRecord(const std::string& reason, CallStatus status, CallEndedBy by);
 
   agent::Scheduler& scheduler_;
   const Scenario& scenario_;

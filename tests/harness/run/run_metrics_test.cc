@@ -30,7 +30,8 @@ TurnOutcome UserTurn(int index, const std::string& reference, std::optional<doub
   return o;
 }
 
-CallRecord Call(int id, int64_t started_us, int64_t ended_us, const std::string& status = "completed",
+CallRecord Call(int id, int64_t started_us, int64_t ended_us,
+                CallStatus status = CallStatus::kCompleted,
                 bool passed = true) {
   CallRecord r;
   r.call_id = id;
@@ -351,12 +352,12 @@ TEST(RunMetricsTest, SilenceRatioSumsDeadAirOverTwoSecondsAcrossCalls) {
 
 TEST(RunMetricsTest, DroppedCallsTaskCompletionAndErrors) {
   RunMetrics m;
-  m.AddCall(Call(0, 0, kS, "completed", true));
-  m.AddCall(Call(1, 0, kS, "failed", false));
-  CallRecord errored = Call(2, 0, kS, "completed", true);
+  m.AddCall(Call(0, 0, kS, CallStatus::kCompleted, true));
+  m.AddCall(Call(1, 0, kS, CallStatus::kFailed, false));
+  CallRecord errored = Call(2, 0, kS, CallStatus::kCompleted, true);
   errored.events = {Ev(500 * kMs, "agent", "provider_error", R"({"stage":"llm","error":"busy"})")};
   m.AddCall(errored);
-  m.AddCall(Call(3, 0, kS, "dropped", false));
+  m.AddCall(Call(3, 0, kS, CallStatus::kDropped, false));
   EXPECT_EQ(m.calls(), 4);
   EXPECT_EQ(m.calls_passed(), 2);
   EXPECT_EQ(m.Observed("dropped_calls_count"), 1);
