@@ -496,6 +496,7 @@ int Caller::EventTurn() const {
 }
 
 void Caller::FinalizeTurn(int index, const std::string& call_ended_reason) {
+  CALLSIM_CHECK(index < static_cast<int>(finalized_.size()));  // and outcomes_, listen_from_us_
   if (index < 0 || finalized_[index]) return;
   finalized_[index] = true;
   CheckExpectations(index, call_ended_reason);
@@ -532,6 +533,7 @@ TurnEvidence Caller::EvidenceFor(int index, const std::string& call_ended_reason
 }
 
 void Caller::Record(int index, const std::string& kind, bool passed, const std::string& detail) {
+  CALLSIM_CHECK(index >= 0 && static_cast<size_t>(index) < scenario_.turns.size());
   expectations_.push_back(ExpectationResult{index, kind, passed, detail});
   Emit("expectation", {{"turn", index}, {"kind", kind}, {"passed", passed}, {"detail", detail}});
 }

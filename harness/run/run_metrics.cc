@@ -88,9 +88,7 @@ void RunMetrics::AddTurns(const CallRecord& r) {
   for (const TurnOutcome& o : r.outcomes) {
     if (o.has_user) {
       // Scored exactly as the turns table scores it (runner.cc, MakeTurnRows).
-      const size_t index = static_cast<size_t>(o.turn_index);
-      const std::string& hypothesis = index < r.hypotheses.size() ? r.hypotheses[index] : "";
-      wer_ += ComputeWer(o.reference_text, hypothesis);
+      wer_ += ComputeWer(o.reference_text, TurnHypothesis(r, o.turn_index));
       ++wer_turns_;
       if (o.turn_latency_ms) RecordMs(turn_latency, *o.turn_latency_ms);
     }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "agent/postcall/pii_redaction.h"
+#include "agent/runtime/check.h"
 #include "agent/postcall/postcall_queue.h"
 #include "harness/measure/wer.h"
 #include "harness/run/load.h"
@@ -31,7 +32,7 @@ std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
     TurnRow t;
     t.turn_index = o.turn_index;
     // Scored on the words as spoken; stored with PII redacted (nothing unredacted is stored).
-    const std::string& hypothesis = r.hypotheses[static_cast<size_t>(o.turn_index)];
+    const std::string& hypothesis = TurnHypothesis(r, o.turn_index);
     const WerCounts w = ComputeWer(o.reference_text, hypothesis);
     t.reference_text = agent::RedactPii(o.reference_text);
     t.hypothesis_text = agent::RedactPii(hypothesis);
@@ -296,6 +297,10 @@ void LoadRun::ScheduleArrival(size_t index) {
 
 void LoadRun::Arrive(int id) {
   const int pick = PickMixEntry(load_.mix, run_rng_, id);
+  CALLSIM_CHECK(pick < static_cast<int>(plan_.scenarios.size()));
+  // Each arrival once, into its own slot (calls_ and call_hashes_ have one per arrival).
+  CALLSIM_CHECK(id >= 0 && static_cast<size_t>(id) < calls_.size());
+  CALLSIM_CHECK(calls_[static_cast<size_t>(id)] == nullptr);
   const PlannedScenario& planned = plan_.scenarios[static_cast<size_t>(std::max(0, pick))];
   if (active_ >= options_.max_active_calls) {
     Reject(id, *planned.scenario);
@@ -310,6 +315,7 @@ void LoadRun::Arrive(int id) {
       scheduler_, *planned.scenario, *planned.script, id, run_rng_, services,
       [this](CallRecord r) { OnFinished(std::move(r)); });
   ++active_;
+  CALLSIM_CHECK(active_ <= options_.max_active_calls);
   peak_active_ = std::max(peak_active_, active_);
   calls_[static_cast<size_t>(id)]->Start();
 }
@@ -331,6 +337,8 @@ void LoadRun::Reject(int id, const Scenario& scenario) {
 
 void LoadRun::OnFinished(CallRecord record) {
   const size_t id = static_cast<size_t>(record.call_id);
+  // A record from a call this run started and has not heard from yet: the counts stay true.
+  CALLSIM_CHECK(id < calls_.size() && calls_[id] != nullptr && active_ > 0);
   call_us_sum_ += record.ended_us - record.started_us;
   call_hashes_[id] = record.event_hash;
   metrics_.AddCall(record);

@@ -196,6 +196,7 @@ void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
       text->get_ref<const std::string&>().empty()) {
     return;
   }
+  CALLSIM_CHECK(static_cast<size_t>(turn) < hypotheses_.size());
   std::string& hyp = hypotheses_[static_cast<size_t>(turn)];
   if (!hyp.empty()) hyp.push_back(' ');
   hyp += text->get_ref<const std::string&>();

@@ -21,6 +21,7 @@
 #include "agent/providers/resilient_llm.h"
 #include "agent/providers/resilient_stt.h"
 #include "agent/providers/resilient_tts.h"
+#include "agent/runtime/check.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
 #include "agent/tools/circuit_breaker.h"
@@ -69,6 +70,13 @@ struct CallRecord {
   std::vector<agent::ChatMessage> transcript;  // the agent's history at the end of the call
   int false_interruptions = 0;
 };
+
+// The agent's final transcript of the record's turn `turn_index` (a TurnOutcome's), which must
+// be one of the call's turns: a WER scored against another turn's words would be wrong silently.
+inline const std::string& TurnHypothesis(const CallRecord& r, int turn_index) {
+  CALLSIM_CHECK(turn_index >= 0 && static_cast<size_t>(turn_index) < r.hypotheses.size());
+  return r.hypotheses[static_cast<size_t>(turn_index)];
+}
 
 // What every call of a run shares: provider capacity, the tool back ends' circuit breakers, the
 // Prometheus metrics and the declared tools. Null members: the call has its own / none.

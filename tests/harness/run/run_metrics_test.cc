@@ -466,5 +466,16 @@ TEST(RunMetricsTest, StoredEvaluationMatchesTheLiveOneAndIsRecorded) {
   EXPECT_EQ(rows[7].passed, false);
 }
 
+// A turn outcome whose turn has no hypothesis would be scored against nothing (a WER of 1 that
+// the agent never earned): the run stops instead.
+TEST(RunMetricsDeathTest, ATurnWithoutItsHypothesisStops) {
+  CallRecord r = Call(0, 0, kS);
+  r.outcomes = {UserTurn(0, "hello", 300.0), UserTurn(1, "check my order", 400.0)};
+  r.hypotheses = {"hello"};  // turn 1 missing
+  RunMetrics m;
+  EXPECT_DEATH(m.AddCall(r), "check failed: turn_index >= 0");
+  EXPECT_EQ(TurnHypothesis(r, 0), "hello");
+}
+
 }  // namespace
 }  // namespace callsim::harness
