@@ -112,25 +112,6 @@ class PcmuCodec final : public Codec {
 
 }  // namespace
 
-std::optional<CodecKind> ParseCodecKind(std::string_view name) {
-  if (name == "l16") return CodecKind::kL16;
-  if (name == "pcmu") return CodecKind::kPcmu;
-  if (name == "opus") return CodecKind::kOpus;
-  return std::nullopt;
-}
-
-std::string_view CodecName(CodecKind kind) {
-  switch (kind) {
-    case CodecKind::kL16:
-      return "l16";
-    case CodecKind::kPcmu:
-      return "pcmu";
-    case CodecKind::kOpus:
-      return "opus";
-  }
-  return "unknown";
-}
-
 bool ValidateCodecOptions(CodecKind kind, const CodecOptions& options, std::string* error) {
   return kind != CodecKind::kOpus || ValidateOpusConfig(options.opus, error);
 }

@@ -14,14 +14,14 @@
 
 #include "agent/media/frame.h"
 #include "agent/media/opus_config.h"
+#include "agent/runtime/name_table.h"
 
 namespace callsim::agent {
 
 enum class CodecKind { kL16, kPcmu, kOpus };
 
-// "l16", "pcmu", "opus" <-> CodecKind. Parse returns nullopt for an unknown name.
-std::optional<CodecKind> ParseCodecKind(std::string_view name);
-std::string_view CodecName(CodecKind kind);
+// The names scenarios and run configs use for each codec.
+inline constexpr NameTable<CodecKind, 3> kCodecNames{{"l16", "pcmu", "opus"}};
 
 class Codec {
  public:

@@ -13,12 +13,12 @@ std::unique_ptr<Codec> MakeCodecOrThrow(CodecKind kind, const CodecOptions& opti
   // A programming error, not bad input: the scenario loader validates codec names and settings.
   std::string error;
   if (!ValidateCodecOptions(kind, options, &error)) {
-    throw std::invalid_argument("MediaEndpoint: codec '" + std::string(CodecName(kind)) + "': " +
-                                error);
+    throw std::invalid_argument("MediaEndpoint: codec '" + std::string(kCodecNames.Name(kind)) +
+                                "': " + error);
   }
   std::unique_ptr<Codec> codec = MakeCodec(kind, options);
   if (codec == nullptr) {
-    throw std::invalid_argument("MediaEndpoint: codec '" + std::string(CodecName(kind)) +
+    throw std::invalid_argument("MediaEndpoint: codec '" + std::string(kCodecNames.Name(kind)) +
                                 "' is not implemented");
   }
   return codec;

@@ -3,8 +3,8 @@
 // a fixed token rate. The same seed, script and requests give the same tokens at the same virtual
 // times.
 //
-// Matching: the first matching rule wins; with none, the stream ends with on_error("no rule matched")
-// (after a tool result: an empty reply, see below).
+// Matching: the first matching rule wins; with none, the stream ends with
+// on_error("no rule matched") (after a tool result: an empty reply, see below).
 // "The user text" is the normalized text (agent::NormalizeText: lowercase, punctuation removed) of
 // the last message whose role is "user". Phrases are normalized the same way and match whole
 // words: "order" matches "my order is" but not "border". `matches` uses RE2 syntax (no

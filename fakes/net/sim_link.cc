@@ -24,28 +24,6 @@ constexpr double kParetoShape = 2.5;
 // Lomax scale for a mean of one jitter_ms: mean = scale / (shape - 1).
 constexpr double kParetoScale = kParetoShape - 1;
 
-struct JitterName {
-  JitterDistribution distribution;
-  std::string_view name;
-};
-constexpr JitterName kJitterNames[] = {
-    {JitterDistribution::kNormal, "normal"},
-    {JitterDistribution::kUniform, "uniform"},
-    {JitterDistribution::kExponential, "exponential"},
-    {JitterDistribution::kPareto, "pareto"},
-};
-
-// The most jitter a distribution may add, in units of jitter_ms (see JitterDistribution).
-double MaxJitterScale(JitterDistribution distribution) {
-  switch (distribution) {
-    case JitterDistribution::kNormal: return 4;
-    case JitterDistribution::kUniform: return 1;
-    case JitterDistribution::kExponential: return 10;
-    case JitterDistribution::kPareto: return 20;
-  }
-  return 0;
-}
-
 std::string ValidateOutages(const std::vector<Outage>& outages) {
   for (size_t i = 0; i < outages.size(); ++i) {
     const std::string prefix = "outages[" + std::to_string(i) + "].";
@@ -60,24 +38,6 @@ std::string ValidateOutages(const std::vector<Outage>& outages) {
 
 }  // namespace
 
-std::optional<JitterDistribution> ParseJitterDistribution(std::string_view name) {
-  for (const JitterName& entry : kJitterNames) {
-    if (entry.name == name) return entry.distribution;
-  }
-  return std::nullopt;
-}
-
-std::string_view JitterDistributionName(JitterDistribution distribution) {
-  for (const JitterName& entry : kJitterNames) {
-    if (entry.distribution == distribution) return entry.name;
-  }
-  return "?";
-}
-
-double MaxJitterMs(JitterDistribution distribution, double jitter_ms) {
-  return MaxJitterScale(distribution) * jitter_ms;
-}
-
 std::string ValidateSimLinkConfig(const SimLinkConfig& config) {
   if (std::string error = ValidateLossConfig(config.loss); !error.empty()) return "loss." + error;
   const std::pair<const char*, std::pair<double, double>> checks[] = {
@@ -91,9 +51,9 @@ std::string ValidateSimLinkConfig(const SimLinkConfig& config) {
     std::string error = CheckRange(field, value_and_max.first, 0, value_and_max.second);
     if (!error.empty()) return error;
   }
-  if (JitterDistributionName(config.jitter_distribution) == "?") {
-    return "jitter_distribution must be normal, uniform, exponential or pareto (got " +
-           std::to_string(static_cast<int>(config.jitter_distribution)) + ")";
+  if (!kJitterDistributionNames.Contains(config.jitter_distribution)) {
+    return "jitter_distribution must be " + kJitterDistributionNames.Join(", ", " or ") +
+           " (got " + std::to_string(static_cast<int>(config.jitter_distribution)) + ")";
   }
   if (config.max_in_flight < 1 || config.max_in_flight > kMaxInFlightLimit) {
     return "max_in_flight must be in [1, " + std::to_string(kMaxInFlightLimit) + "] (got " +

@@ -13,6 +13,7 @@
 #include "agent/runtime/link.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "fakes/net/jitter_distribution.h"
 #include "fakes/net/loss_model.h"
 
 namespace callsim::fakes {
@@ -22,27 +23,6 @@ struct Outage {
   double start_ms = 0;
   double duration_ms = 0;
 };
-
-// How the jitter added to delay_ms is drawn (jitter_ms is its scale; 0 means no jitter), and the
-// bounds the delay is clamped to:
-//   kNormal:      Normal(0, jitter_ms), earlier or later; [0, delay_ms + 4 * jitter_ms].
-//   kUniform:     uniform in [-jitter_ms, +jitter_ms); [0, delay_ms + jitter_ms].
-//   kExponential: Exponential with mean jitter_ms, only ever later; [delay_ms, delay_ms + 10 *
-//                 jitter_ms] (a 4.5e-5 tail: the mean stays jitter_ms within 0.01%).
-//   kPareto:      Pareto with shape 2.5 and mean jitter_ms, only ever later: rare long spikes, as
-//                 on congested Wi-Fi and mobile links. It is the Pareto shifted to start at 0
-//                 (type II, Lomax, scale 1.5 * jitter_ms), so delay_ms stays the floor as with
-//                 kExponential; median 0.48 * jitter_ms, p99 8.6 * jitter_ms. Clamped to
-//                 [delay_ms, delay_ms + 20 * jitter_ms], which cuts 0.13% of the draws and lowers
-//                 the mean by 1.8%.
-enum class JitterDistribution { kNormal, kUniform, kExponential, kPareto };
-
-// "normal", "uniform", "exponential" or "pareto" (exactly, as in scenario.h); nullopt otherwise.
-std::optional<JitterDistribution> ParseJitterDistribution(std::string_view name);
-// The name ParseJitterDistribution accepts; "?" for a value outside the enum.
-std::string_view JitterDistributionName(JitterDistribution distribution);
-// The most a distribution adds to delay_ms: 4, 1, 10 or 20 times jitter_ms (its clamp above).
-double MaxJitterMs(JitterDistribution distribution, double jitter_ms);
 
 struct SimLinkConfig {
   double delay_ms = 0;          // one-way base delay

@@ -7,6 +7,7 @@
 // so one call's fate never shifts another's.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +24,10 @@
 #include "agent/tools/tool_backend.h"
 
 namespace callsim::fakes {
+
+// The back ends with tools (fake_tools.h), by the names tool files and scenarios use.
+inline constexpr std::array<std::string_view, 4> kFakeToolBackendNames{
+    "orders", "appointments", "payments", "transfer"};
 
 // Every call that starts at a scheduler time in [start_ms, end_ms) fails with "unavailable".
 struct ToolOutage {

@@ -49,7 +49,7 @@ double NoReplyWindowMs(const Turn& turn) {
 // The turn expects the agent to end the call: the caller waits for it after the reply.
 bool ExpectsAgentEnd(const Turn& turn) {
   for (const Expectation& e : turn.expect) {
-    if (e.kind == Expectation::kCallEnds && e.ends_by != "caller") return true;
+    if (e.kind == Expectation::kCallEnds && e.ends_by != CallEndedBy::kCaller) return true;
   }
   return false;
 }
@@ -145,7 +145,7 @@ void Caller::StartTurn(int index) {
     ArmBargeIn(index);
     return;
   }
-  if (turn.wait_for == "tool_result" && tool_results_seen_ <= tool_results_at_request_) {
+  if (turn.wait_for == WaitFor::kToolResult && tool_results_seen_ <= tool_results_at_request_) {
     // Bounded like a reply: without a tool result the caller goes on after reply_timeout_ms.
     phase_ = Phase::kWaitForTool;
     wait_started_us_ = scheduler_.NowUs();
@@ -531,6 +531,7 @@ TurnEvidence Caller::EvidenceFor(int index, const std::string& call_ended_reason
 }
 
 void Caller::Record(int index, const std::string& kind, bool passed, const std::string& detail) {
+  CALLSIM_CHECK(index >= 0 && static_cast<size_t>(index) < scenario_.turns.size());
   expectations_.push_back(ExpectationResult{index, kind, passed, detail});
   Emit("expectation", {{"turn", index}, {"kind", kind}, {"passed", passed}, {"detail", detail}});
 }

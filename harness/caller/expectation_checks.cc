@@ -128,27 +128,10 @@ Verdict JudgeAgentRepeats(const TurnEvidence& evidence) {
 
 }  // namespace
 
-const char* CallEndedByName(CallEndedBy by) {
-  switch (by) {
-    case CallEndedBy::kCaller: return "caller";
-    case CallEndedBy::kAgent: return "agent";
-    case CallEndedBy::kTransfer: return "transfer";
-    case CallEndedBy::kOther: return "other";
-  }
-  return "other";
-}
+std::string CallEndedByName(CallEndedBy by) { return std::string(kCallEndedByNames.Name(by)); }
 
-const char* ExpectationKindName(Expectation::Kind kind) {
-  switch (kind) {
-    case Expectation::kAgentSays: return "agent_says";
-    case Expectation::kTurnLatency: return "turn_latency";
-    case Expectation::kAgentStops: return "agent_stops";
-    case Expectation::kToolCall: return "tool_call";
-    case Expectation::kNoReply: return "no_reply";
-    case Expectation::kCallEnds: return "call_ends";
-    case Expectation::kAgentRepeats: return "agent_repeats";
-  }
-  return "unknown";
+std::string ExpectationKindName(Expectation::Kind kind) {
+  return std::string(kExpectationKindNames.Name(kind));
 }
 
 Verdict JudgeExpectation(const Expectation& e, const TurnEvidence& evidence) {
@@ -165,9 +148,8 @@ Verdict JudgeExpectation(const Expectation& e, const TurnEvidence& evidence) {
 }
 
 Verdict JudgeCallEnds(const Expectation& e, CallEndedBy by, const std::string& reason) {
-  const std::string how = CallEndedByName(by);
-  return Verdict{how == e.ends_by,
-                 "the call ended by " + how + " (" + reason + "), expected by " + e.ends_by};
+  return Verdict{by == e.ends_by, "the call ended by " + CallEndedByName(by) + " (" + reason +
+                                     "), expected by " + CallEndedByName(e.ends_by)};
 }
 
 bool ContainsPhrase(std::string_view heard, std::string_view phrase) {

@@ -21,10 +21,8 @@ struct AgentToolCall {
   std::string arguments_json;  // as the model produced it: may not even be JSON
 };
 
-// How a call ended, for call_ends.
-enum class CallEndedBy { kCaller, kAgent, kTransfer, kOther };
-// "caller", "agent", "transfer", "other" (the names call_ends uses).
-const char* CallEndedByName(CallEndedBy by);
+// kCallEndedByNames' name for `by`, as events and post-call outcomes carry it.
+std::string CallEndedByName(CallEndedBy by);
 
 // What the caller observed in one turn.
 struct TurnEvidence {
@@ -48,9 +46,8 @@ struct Verdict {
   std::string detail;
 };
 
-// The name an expectation kind is recorded under: agent_says, turn_latency, agent_stops,
-// tool_call, no_reply, call_ends, agent_repeats.
-const char* ExpectationKindName(Expectation::Kind kind);
+// The name an expectation kind is recorded under: kExpectationKindNames' (the scenario's key).
+std::string ExpectationKindName(Expectation::Kind kind);
 
 // Judges every kind but kCallEnds (see JudgeCallEnds):
 //   agent_says     `contains` as whole words in the normalized heard text, and/or `matches` (an

@@ -43,8 +43,8 @@ inline constexpr double kMaxNoiseGain = 327680;
 class MicMixer {
  public:
   // `noise.file` is an already resolved path. Draws only from `rng` (and streams forked from it).
-  // On bad settings (an unreadable noise file, an unknown noise type, an echo delay outside
-  // [0, kMaxEchoDelayMs]) ok() is false and Mix adds nothing.
+  // On bad settings (an unreadable noise file, a babble talker count out of range, an echo delay
+  // outside [0, kMaxEchoDelayMs]) ok() is false and Mix adds nothing.
   MicMixer(const NoiseSpec& noise, const EchoSpec& echo, double voice_level_dbfs, agent::Rng rng);
   ~MicMixer();
   MicMixer(MicMixer&&) noexcept;

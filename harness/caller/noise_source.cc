@@ -312,22 +312,23 @@ std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip
 std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng rng,
                                              std::string* error) {
   error->clear();
-  if (spec.type == "none") return nullptr;
-  if (spec.type == "white") return MakeWhiteNoise(rng);
-  if (spec.type == "pink") return MakePinkNoise(rng);
-  if (spec.type == "babble") {
-    if (spec.talkers < 1 || spec.talkers > kMaxBabbleTalkers) {
-      *error = "noise.talkers must be in [1, " + std::to_string(kMaxBabbleTalkers) + "] (got " +
-               std::to_string(spec.talkers) + ")";
-      return nullptr;
+  CALLSIM_CHECK(kNoiseTypeNames.Contains(spec.type));
+  switch (spec.type) {
+    case NoiseType::kNone: return nullptr;
+    case NoiseType::kWhite: return MakeWhiteNoise(rng);
+    case NoiseType::kPink: return MakePinkNoise(rng);
+    case NoiseType::kBabble:
+      if (spec.talkers < 1 || spec.talkers > kMaxBabbleTalkers) {
+        *error = "noise.talkers must be in [1, " + std::to_string(kMaxBabbleTalkers) + "] (got " +
+                 std::to_string(spec.talkers) + ")";
+        return nullptr;
+      }
+      return MakeBabbleNoise(spec.talkers, rng);
+    case NoiseType::kFile: {
+      std::shared_ptr<const NoiseClip> clip = CachedNoiseClip(spec.file, error);
+      return clip ? MakeFileNoise(std::move(clip), rng) : nullptr;
     }
-    return MakeBabbleNoise(spec.talkers, rng);
   }
-  if (spec.type == "file") {
-    std::shared_ptr<const NoiseClip> clip = CachedNoiseClip(spec.file, error);
-    return clip ? MakeFileNoise(std::move(clip), rng) : nullptr;
-  }
-  *error = "noise.type must be none, white, pink, babble or file (got \"" + spec.type + "\")";
   return nullptr;
 }
 

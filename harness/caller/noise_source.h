@@ -66,8 +66,8 @@ std::shared_ptr<const NoiseClip> LoadNoiseClip(const std::string& path, std::str
 std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip, agent::Rng rng);
 
 // The source `spec` describes (type white, pink, babble or file; snr_db is the mixer's business).
-// "none" gives nullptr with *error empty; an unknown type, a talker count out of range or an
-// unreadable file gives nullptr with *error set. Files are loaded once per path while any source
+// kNone gives nullptr with *error empty; a talker count out of range or an unreadable file gives
+// nullptr with *error set. Files are loaded once per path while any source
 // still plays them (a process-wide cache), so a thousand callers share one decoded copy.
 std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng rng,
                                              std::string* error);

@@ -5,6 +5,8 @@
 #include <cfloat>
 #include <cmath>
 
+#include "agent/runtime/check.h"
+
 namespace callsim::harness {
 namespace {
 
@@ -15,6 +17,7 @@ constexpr int kFormatVersion = 1;
 // Group 0 holds 0..1023 one by one; group g >= 1 holds [2^(g+9), 2^(g+10)) in steps of 2^(g-1).
 // (Group 1 therefore also has unit width, so every value below 2048 is exact.)
 int BucketIndex(int64_t value) {
+  CALLSIM_CHECK(value >= 0 && value <= Histogram::kMaxTrackableValue);  // Record clamps first
   if (value < kSubBuckets) return static_cast<int>(value);
   const int exponent = 63 - std::countl_zero(static_cast<uint64_t>(value));
   const int group = exponent - (kSubBits - 1);
@@ -94,12 +97,14 @@ void Histogram::Record(int64_t value, uint64_t count) {
 }
 
 void Histogram::AddToBucket(int index, uint64_t count) {
+  CALLSIM_CHECK(index >= 0 && index < kGroups * kSubBuckets);
   std::vector<uint64_t>& group = groups_[index >> kSubBits];
   if (group.empty()) group.resize(kSubBuckets);  // once per power of two ever used
   group[index & (kSubBuckets - 1)] += count;
 }
 
 uint64_t Histogram::BucketCount(int index) const {
+  CALLSIM_CHECK(index >= 0 && index < kGroups * kSubBuckets);
   const std::vector<uint64_t>& group = groups_[index >> kSubBits];
   return group.empty() ? 0 : group[index & (kSubBuckets - 1)];
 }
@@ -126,6 +131,7 @@ int64_t Histogram::ValueAtPercentile(double q) const {
   if (!(q > 0)) q = 0;  // also NaN
   if (q > 100) q = 100;
   const uint64_t rank = NearestRank(q, count_);
+  CALLSIM_CHECK(rank >= 1 && rank <= count_);
   if (rank == 1) return min_;  // the extremes are known exactly
   if (rank == count_) return max_;
   uint64_t seen = 0;
@@ -133,7 +139,7 @@ int64_t Histogram::ValueAtPercentile(double q) const {
     if (groups_[g].empty()) continue;
     for (int i = 0; i < kSubBuckets; ++i) {
       seen += groups_[g][i];
-      if (seen >= rank) {
+      if (seen >= rank) {  // reached: the buckets hold count_ >= rank values
         const int index = g * kSubBuckets + i;
         const int64_t middle = LowestValue(index) + (BucketWidth(index) - 1) / 2;
         return std::clamp(middle, min_, max_);

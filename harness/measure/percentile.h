@@ -9,11 +9,14 @@
 #include <limits>
 #include <vector>
 
+#include "agent/runtime/check.h"
+
 namespace callsim::harness {
 
-// The 1-based rank for q (percent) of n values. A product that floating point lands a hair above
-// an integer (7/100 * 100 = 7.000000000000001) counts as that integer.
+// The 1-based rank for q (percent) of n values, n >= 1. A product that floating point lands a
+// hair above an integer (7/100 * 100 = 7.000000000000001) counts as that integer.
 inline size_t NearestRank(double q_percent, size_t n) {
+  CALLSIM_CHECK(n >= 1);  // no rank among no values
   const double x = std::clamp(q_percent, 0.0, 100.0) / 100.0 * static_cast<double>(n);
   const double nearest = std::round(x);
   const double rank = std::fabs(x - nearest) <= 1e-9 * std::max(1.0, x) ? nearest : std::ceil(x);
@@ -26,6 +29,7 @@ inline double NearestRankPercentile(std::vector<double> values, double q_percent
                values.end());
   if (values.empty() || std::isnan(q_percent)) return std::numeric_limits<double>::quiet_NaN();
   const size_t k = NearestRank(q_percent, values.size()) - 1;
+  CALLSIM_CHECK(k < values.size());
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
   return values[k];
 }

@@ -21,8 +21,10 @@ fakes::ModemSttConfig MakeSttConfig(const SttSpec& spec,
   fakes::ModemSttConfig config;
   config.capacity = std::move(capacity);
   config.final_latency = spec.final_latency;
-  config.profile = spec.profile == "perfect" ? fakes::SttRobustnessProfile::Perfect()
-                                             : fakes::SttRobustnessProfile::Default();
+  switch (spec.profile) {
+    case SttProfile::kDefault: config.profile = fakes::SttRobustnessProfile::Default(); break;
+    case SttProfile::kPerfect: config.profile = fakes::SttRobustnessProfile::Perfect(); break;
+  }
   return config;
 }
 
@@ -80,7 +82,7 @@ agent::RetryPolicy MakeRetryPolicy(const FallbackSpec& spec) {
 std::map<std::string, fakes::FakeToolBackendSpec> MakeToolBackendSpecs(
     const std::vector<ToolBackendSpec>& specs) {
   std::map<std::string, fakes::FakeToolBackendSpec> out;
-  for (const char* name : {"orders", "appointments", "payments", "transfer"}) out[name] = {};
+  for (std::string_view name : fakes::kFakeToolBackendNames) out[std::string(name)] = {};
   for (const ToolBackendSpec& spec : specs) {
     fakes::FakeToolBackendSpec& b = out[spec.name];
     b.latency = spec.latency;
@@ -128,9 +130,7 @@ fakes::SimLinkConfig MakeLinkConfig(const LinkSpec& spec) {
   fakes::SimLinkConfig config;
   config.delay_ms = spec.delay_ms;
   config.jitter_ms = spec.jitter_ms;
-  // The loader accepts only the names ParseJitterDistribution knows.
-  config.jitter_distribution =
-      fakes::ParseJitterDistribution(spec.jitter_distribution).value_or(fakes::JitterDistribution::kNormal);
+  config.jitter_distribution = spec.jitter_distribution;
   config.reorder = spec.reorder;
   config.duplicate = spec.duplicate;
   switch (spec.loss.model) {

@@ -56,8 +56,8 @@ void PutIfKnown(std::map<std::string, double>& out, const std::string& name, dou
 void RunMetrics::AddCall(const CallRecord& record) {
   ++calls_;
   if (record.task_completed) ++passed_;
-  if (record.status == "dropped") ++dropped_;
-  if (record.status == "aborted") ++aborted_;
+  if (record.status == CallStatus::kDropped) ++dropped_;
+  if (record.status == CallStatus::kAborted) ++aborted_;
   for (const ToolCallRow& row : record.tool_calls) {
     if (row.decision == "executed") ++tools_executed_;
     if (row.decision == "blocked") ++tools_blocked_;
@@ -88,9 +88,7 @@ void RunMetrics::AddTurns(const CallRecord& r) {
   for (const TurnOutcome& o : r.outcomes) {
     if (o.has_user) {
       // Scored exactly as the turns table scores it (runner.cc, MakeTurnRows).
-      const size_t index = static_cast<size_t>(o.turn_index);
-      const std::string& hypothesis = index < r.hypotheses.size() ? r.hypotheses[index] : "";
-      wer_ += ComputeWer(o.reference_text, hypothesis);
+      wer_ += ComputeWer(o.reference_text, TurnHypothesis(r, o.turn_index));
       ++wer_turns_;
       if (o.turn_latency_ms) RecordMs(turn_latency, *o.turn_latency_ms);
     }
@@ -126,7 +124,7 @@ void RunMetrics::AddTimeline(const CallRecord& r) {
   dead_air_us_ += DeadAirUs(t, kDeadAirMinUs);
   call_time_us_ += t.call_end_us - t.call_start_us;
   provider_errors_ += t.provider_errors;
-  if (r.status == "dropped" || t.provider_errors > 0) ++call_errors_;
+  if (r.status == CallStatus::kDropped || t.provider_errors > 0) ++call_errors_;
 }
 
 double RunMetrics::RunningP95TurnLatencyMs() const {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "agent/postcall/pii_redaction.h"
+#include "agent/runtime/check.h"
 #include "agent/postcall/postcall_queue.h"
 #include "harness/measure/wer.h"
 #include "harness/run/load.h"
@@ -31,7 +32,7 @@ std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
     TurnRow t;
     t.turn_index = o.turn_index;
     // Scored on the words as spoken; stored with PII redacted (nothing unredacted is stored).
-    const std::string& hypothesis = r.hypotheses[static_cast<size_t>(o.turn_index)];
+    const std::string& hypothesis = TurnHypothesis(r, o.turn_index);
     const WerCounts w = ComputeWer(o.reference_text, hypothesis);
     t.reference_text = agent::RedactPii(o.reference_text);
     t.hypothesis_text = agent::RedactPii(hypothesis);
@@ -62,7 +63,7 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   call.scenario = r.scenario;
   call.started_ms = UsToMs(r.started_us);
   call.ended_ms = UsToMs(r.ended_us);
-  call.status = r.status;
+  call.status = kCallStatusNames.Name(r.status);
   call.task_completed = r.task_completed;
   call.failure_reason = agent::RedactPii(r.failure_reason);
 
@@ -106,7 +107,7 @@ std::string RunHash(const std::vector<uint64_t>& call_hashes) {
 
 std::string ConfigJson(const Scenario& s, const RunOptions& options) {
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
-                      {"codec", std::string(agent::CodecName(s.codec))},
+                      {"codec", std::string(agent::kCodecNames.Name(s.codec))},
                       {"callers", s.load.callers}, {"set", options.overrides}};
   if (!s.load.mix.empty()) {
     nlohmann::json mix = nlohmann::json::array();
@@ -141,7 +142,7 @@ void StoreCapacityMetrics(int64_t run_id, const char* provider, const fakes::Cap
 bool RunMarked(const Store& store, int64_t run_id) {
   try {
     const std::optional<RunInfo> run = store.LoadRun(run_id);
-    return run && run->status != "running";
+    return run && run->status != kRunStatusNames.Name(RunStatus::kRunning);
   } catch (const StoreError&) {
     return false;
   }
@@ -186,7 +187,7 @@ class LoadRun {
   void EnqueueReport(const CallRecord& record);
   void OnReport(agent::PostCallResult result);
   bool RunLoop();
-  void EndRemaining(const std::string& reason, const std::string& status);
+  void EndRemaining(const std::string& reason, CallStatus status);
   int NotStarted() const { return static_cast<int>(arrivals_us_.size() - next_arrival_); }
   int64_t EndBoundUs() const;
   void Report(bool finished);
@@ -228,9 +229,9 @@ RunResult LoadRun::Execute() {
   const bool at_duration = stop_ && load_.duration_s > 0 &&
                            end_us_ == std::llround(load_.duration_s * 1e6);
   if (aborted) {
-    EndRemaining("run aborted", "aborted");
+    EndRemaining("run aborted", CallStatus::kAborted);
   } else {
-    EndRemaining(at_duration ? "run duration reached" : "run time limit", "dropped");
+    EndRemaining(at_duration ? "run duration reached" : "run time limit", CallStatus::kDropped);
   }
   post_call_.Drain();  // reports of the last calls: bounded by the queue's capacity
 
@@ -257,13 +258,14 @@ RunResult LoadRun::Execute() {
   result.stt_capacity = StatsOf(limiters_.stt);
   result.llm_capacity = StatsOf(limiters_.llm);
   result.tts_capacity = StatsOf(limiters_.tts);
-  result.status = aborted ? "aborted" : "completed";
+  result.status = aborted ? RunStatus::kAborted : RunStatus::kCompleted;
   // Like k6: when the scenario declares thresholds they alone gate the run (failed calls count
   // through task_completion); without thresholds every call must pass.
   const bool passed = plan_.main->thresholds.empty() ? result.calls_passed == result.calls
                                                      : AllPassed(gates);
   result.exit_code = aborted ? 1 : (passed ? 0 : 99);
-  store_.FinishRun(run_id_, RunOutcome{result.status, result.event_log_hash, result.exit_code,
+  store_.FinishRun(run_id_, RunOutcome{std::string(kRunStatusNames.Name(result.status)),
+                                       result.event_log_hash, result.exit_code,
                                        aborted ? "run aborted (SIGINT or SIGTERM)" : "",
                                        result.calls_not_started});
   Report(/*finished=*/true);
@@ -295,6 +297,10 @@ void LoadRun::ScheduleArrival(size_t index) {
 
 void LoadRun::Arrive(int id) {
   const int pick = PickMixEntry(load_.mix, run_rng_, id);
+  CALLSIM_CHECK(pick < static_cast<int>(plan_.scenarios.size()));
+  // Each arrival once, into its own slot (calls_ and call_hashes_ have one per arrival).
+  CALLSIM_CHECK(id >= 0 && static_cast<size_t>(id) < calls_.size());
+  CALLSIM_CHECK(calls_[static_cast<size_t>(id)] == nullptr);
   const PlannedScenario& planned = plan_.scenarios[static_cast<size_t>(std::max(0, pick))];
   if (active_ >= options_.max_active_calls) {
     Reject(id, *planned.scenario);
@@ -309,6 +315,7 @@ void LoadRun::Arrive(int id) {
       scheduler_, *planned.scenario, *planned.script, id, run_rng_, services,
       [this](CallRecord r) { OnFinished(std::move(r)); });
   ++active_;
+  CALLSIM_CHECK(active_ <= options_.max_active_calls);
   peak_active_ = std::max(peak_active_, active_);
   calls_[static_cast<size_t>(id)]->Start();
 }
@@ -319,8 +326,8 @@ void LoadRun::Reject(int id, const Scenario& scenario) {
   r.call_id = id;
   r.scenario = scenario.name;
   r.started_us = r.ended_us = scheduler_.NowUs();
-  r.status = "dropped";
-  r.ended_by = "other";
+  r.status = CallStatus::kDropped;
+  r.ended_by = CallEndedBy::kOther;
   r.failure_reason = "active call limit reached (" + std::to_string(options_.max_active_calls) + ")";
   r.event_hash = agent::Fnv1a64(r.failure_reason);
   call_hashes_[static_cast<size_t>(id)] = r.event_hash;
@@ -330,6 +337,8 @@ void LoadRun::Reject(int id, const Scenario& scenario) {
 
 void LoadRun::OnFinished(CallRecord record) {
   const size_t id = static_cast<size_t>(record.call_id);
+  // A record from a call this run started and has not heard from yet: the counts stay true.
+  CALLSIM_CHECK(id < calls_.size() && calls_[id] != nullptr && active_ > 0);
   call_us_sum_ += record.ended_us - record.started_us;
   call_hashes_[id] = record.event_hash;
   metrics_.AddCall(record);
@@ -356,7 +365,7 @@ void LoadRun::EnqueueReport(const CallRecord& r) {
     job.input.usage.llm_output_tokens = u.value("llm_output_tokens", int64_t{0});
     job.input.usage.tts_chars = u.value("tts_chars", int64_t{0});
   }
-  job.input.outcome.ended_by = r.ended_by;
+  job.input.outcome.ended_by = kCallEndedByNames.Name(r.ended_by);
   job.input.outcome.duration_ms = (r.ended_us - r.started_us) / agent::kMicrosPerMs;
   const bool queued = post_call_.Enqueue(std::move(job));
   if (!queued && options_.agent_metrics) options_.agent_metrics->CountPostCallReport(false);
@@ -395,7 +404,7 @@ bool LoadRun::RunLoop() {
 
 // Calls still running end now, in call-id order, and their records are stored with `status`.
 // Arrivals still due are not run (NotStarted counts them).
-void LoadRun::EndRemaining(const std::string& reason, const std::string& status) {
+void LoadRun::EndRemaining(const std::string& reason, CallStatus status) {
   for (std::unique_ptr<SimCall>& call : calls_) {
     if (call && !call->ended()) call->End(reason, status);
   }
@@ -406,7 +415,8 @@ void LoadRun::MarkFailed(const std::string& reason) {
   const int not_started = NotStarted();
   std::string why = reason;
   if (active_ > 0) why += "; " + std::to_string(active_) + " calls in progress were not stored";
-  store_.FinishRun(run_id_, RunOutcome{"failed", RunHash(call_hashes_), 1, why, not_started});
+  store_.FinishRun(run_id_, RunOutcome{std::string(kRunStatusNames.Name(RunStatus::kFailed)),
+                                       RunHash(call_hashes_), 1, why, not_started});
 }
 
 void LoadRun::Report(bool finished) {

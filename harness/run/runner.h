@@ -29,6 +29,7 @@
 #include "fakes/llm/rule_llm.h"
 #include "harness/run/progress.h"
 #include "harness/run/run_metrics.h"
+#include "harness/run/status.h"
 #include "harness/scenario/scenario.h"
 #include "harness/store/store.h"
 
@@ -74,7 +75,7 @@ struct RunOptions {
 
 struct RunResult {
   int64_t run_id = 0;
-  std::string status;  // completed | aborted
+  RunStatus status = RunStatus::kCompleted;  // kCompleted or kAborted
   std::string event_log_hash;
   int calls = 0;          // stored calls (every call that arrived)
   int calls_passed = 0;

@@ -71,7 +71,7 @@ SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
                 MakeLinkConfig(scenario.downlink)),
       caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
               [this](const std::string& reason) {
-                EndWith(reason, "completed", CallEndedBy::kCaller);
+                EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
               }) {
   if (services.metrics) metrics_sink_ = std::make_unique<agent::MetricsEventSink>(log_, *services.metrics);
   BuildProviders(script, run_rng);
@@ -196,6 +196,7 @@ void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
       text->get_ref<const std::string&>().empty()) {
     return;
   }
+  CALLSIM_CHECK(static_cast<size_t>(turn) < hypotheses_.size());
   std::string& hyp = hypotheses_[static_cast<size_t>(turn)];
   if (!hyp.empty()) hyp.push_back(' ');
   hyp += text->get_ref<const std::string&>();
@@ -215,7 +216,7 @@ void SimCall::OnAgentEndedCall(const std::string& how) {
                           agent::kFrameMs;
   agent_end_task_ = scheduler_.After(static_cast<int64_t>(drain_ms * 1000.0), [this, transfer] {
     agent_end_task_ = agent::kNoTask;
-    EndWith(transfer ? "agent transferred the call" : "agent hung up", "completed",
+    EndWith(transfer ? "agent transferred the call" : "agent hung up", CallStatus::kCompleted,
             transfer ? CallEndedBy::kTransfer : CallEndedBy::kAgent);
   });
 }
@@ -224,7 +225,7 @@ void SimCall::Start() {
   started_us_ = scheduler_.NowUs();
   log_.Emit(started_us_, "call", "start", {{"call_id", call_id_}});
   if (!caller_.setup_error().empty()) {
-    EndWith(caller_.setup_error(), "failed", CallEndedBy::kOther);
+    EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
     return;
   }
   agent_media_->Start();
@@ -235,17 +236,18 @@ void SimCall::Start() {
       static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
   max_duration_task_ = scheduler_.After(max_us, [this] {
     max_duration_task_ = agent::kNoTask;
-    End("maximum call duration reached", "failed");
+    End("maximum call duration reached", CallStatus::kFailed);
   });
 }
 
-void SimCall::End(const std::string& reason, const std::string& status) {
+void SimCall::End(const std::string& reason, CallStatus status) {
   EndWith(reason, status, CallEndedBy::kOther);
 }
 
-void SimCall::EndWith(const std::string& reason, const std::string& status, CallEndedBy by) {
+void SimCall::EndWith(const std::string& reason, CallStatus call_status, CallEndedBy by) {
   if (ended_) return;
   ended_ = true;
+  const std::string status(kCallStatusNames.Name(call_status));  // as the end event names it
   scheduler_.Cancel(max_duration_task_);
   scheduler_.Cancel(agent_end_task_);
   max_duration_task_ = agent::kNoTask;
@@ -256,16 +258,15 @@ void SimCall::EndWith(const std::string& reason, const std::string& status, Call
   agent_media_->Stop();
   log_.Emit(scheduler_.NowUs(), "call", "end",
             {{"reason", reason}, {"status", status}, {"by", CallEndedByName(by)}});
-  CallRecord record = BuildRecord(reason, status, by);
+  CallRecord record = BuildRecord(reason, call_status, by);
   // Hand the record over from a fresh task that holds its own copy of the callback: the owner may
   // destroy this call from inside it.
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
 }
 
-CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& status,
-                                CallEndedBy by) {
+CallRecord SimCall::BuildRecord(const std::string& reason, CallStatus status, CallEndedBy by) {
   CallRecord r;
-  r.ended_by = CallEndedByName(by);
+  r.ended_by = by;
   r.call_id = call_id_;
   r.scenario = scenario_.name;
   r.started_us = started_us_;
@@ -274,7 +275,7 @@ CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& st
   r.outcomes = caller_.outcomes();
   r.hypotheses = hypotheses_;
   r.expectations = caller_.expectations();
-  bool all_passed = status == "completed";
+  bool all_passed = status == CallStatus::kCompleted;
   for (const ExpectationResult& e : r.expectations) {
     if (e.passed) continue;
     if (all_passed) {
@@ -282,7 +283,7 @@ CallRecord SimCall::BuildRecord(const std::string& reason, const std::string& st
     }
     all_passed = false;
   }
-  if (status != "completed" && r.failure_reason.empty()) r.failure_reason = reason;
+  if (status != CallStatus::kCompleted && r.failure_reason.empty()) r.failure_reason = reason;
   r.task_completed = all_passed;
   r.caller_media = caller_media_->stats();
   r.agent_media = agent_media_->stats();

@@ -21,6 +21,7 @@
 #include "agent/providers/resilient_llm.h"
 #include "agent/providers/resilient_stt.h"
 #include "agent/providers/resilient_tts.h"
+#include "agent/runtime/check.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
 #include "agent/tools/circuit_breaker.h"
@@ -36,6 +37,7 @@
 #include "harness/caller/caller.h"
 #include "harness/run/call_config.h"
 #include "harness/run/call_log.h"
+#include "harness/run/status.h"
 #include "harness/scenario/scenario.h"
 #include "harness/store/rows.h"
 
@@ -47,8 +49,8 @@ struct CallRecord {
   std::string scenario;
   int64_t started_us = 0;
   int64_t ended_us = 0;
-  std::string status;    // completed | failed | dropped
-  std::string ended_by;  // caller | agent | transfer | other (limits, setup errors, the owner)
+  CallStatus status = CallStatus::kCompleted;
+  CallEndedBy ended_by = CallEndedBy::kOther;
   bool task_completed = false;
   std::string failure_reason;
   std::vector<TurnOutcome> outcomes;
@@ -68,6 +70,13 @@ struct CallRecord {
   std::vector<agent::ChatMessage> transcript;  // the agent's history at the end of the call
   int false_interruptions = 0;
 };
+
+// The agent's final transcript of the record's turn `turn_index` (a TurnOutcome's), which must
+// be one of the call's turns: a WER scored against another turn's words would be wrong silently.
+inline const std::string& TurnHypothesis(const CallRecord& r, int turn_index) {
+  CALLSIM_CHECK(turn_index >= 0 && static_cast<size_t>(turn_index) < r.hypotheses.size());
+  return r.hypotheses[static_cast<size_t>(turn_index)];
+}
 
 // What every call of a run shares: provider capacity, the tool back ends' circuit breakers, the
 // Prometheus metrics and the declared tools. Null members: the call has its own / none.
@@ -96,15 +105,15 @@ class SimCall {
   // Starts the call; a caller that cannot take part (setup_error) ends it at once as failed.
   void Start();
   // Ends the call now (run limit, abort). `status` is the call's stored status.
-  void End(const std::string& reason, const std::string& status);
+  void End(const std::string& reason, CallStatus status);
   bool ended() const { return ended_; }
   int call_id() const { return call_id_; }
 
  private:
-  void EndWith(const std::string& reason, const std::string& status, CallEndedBy by);
+  void EndWith(const std::string& reason, CallStatus call_status, CallEndedBy by);
   void OnAgentEndedCall(const std::string& how);
   void OnLogEvent(std::string_view source, std::string_view kind, const nlohmann::json& detail);
-  CallRecord BuildRecord(const std::string& reason, const std::string& status, CallEndedBy by);
+  CallRecord BuildRecord(const std::string& reason, CallStatus status, CallEndedBy by);
 
   agent::Scheduler& scheduler_;
   const Scenario& scenario_;

@@ -33,7 +33,7 @@ SweepLevelResult JudgeLevel(const SweepPlan& plan, double level, const RunResult
   out.run_id = run.run_id;
   out.run_status = run.status;
   out.results = EvaluateStoredThresholds(store, run.run_id, plan.slo);
-  out.slo_met = run.status == "completed" && AllPassed(out.results);
+  out.slo_met = run.status == RunStatus::kCompleted && AllPassed(out.results);
   const std::map<std::string, double> metrics = store.LoadMetrics(run.run_id);
   for (const char* name : kKeyMetrics) {
     auto it = metrics.find(name);
@@ -45,7 +45,8 @@ SweepLevelResult JudgeLevel(const SweepPlan& plan, double level, const RunResult
 // Records the outcome even when the sweep ends by an exception; never throws over one.
 void FinishQuietly(Store& store, int64_t sweep_id, const std::vector<SweepLevelResult>& levels) {
   try {
-    store.FinishSweep(sweep_id, "failed", FindKnee(levels));
+    store.FinishSweep(sweep_id, std::string(kRunStatusNames.Name(RunStatus::kFailed)),
+                      FindKnee(levels));
   } catch (const StoreError&) {
   }
 }
@@ -71,7 +72,6 @@ SweepResult RunSweep(const SweepPlan& plan, uint64_t seed, Store& store,
   row.plan_json = SweepPlanJson(plan);
   SweepResult result;
   result.sweep_id = store.BeginSweep(row);
-  result.status = "completed";
   try {
     for (size_t i = 0; i < plan.levels.size(); ++i) {
       const double level = plan.levels[i];
@@ -81,8 +81,8 @@ SweepResult RunSweep(const SweepPlan& plan, uint64_t seed, Store& store,
                                         run.run_id, judged.slo_met, SloJson(judged.results)});
       result.levels.push_back(std::move(judged));
       if (on_level) on_level(result.levels.back());
-      if (run.status != "completed") {
-        result.status = "aborted";
+      if (run.status != RunStatus::kCompleted) {
+        result.status = RunStatus::kAborted;
         break;
       }
       if (plan.stop_on_failure && !result.levels.back().slo_met) break;
@@ -92,12 +92,13 @@ SweepResult RunSweep(const SweepPlan& plan, uint64_t seed, Store& store,
     throw;
   }
   result.knee = FindKnee(result.levels);
-  store.FinishSweep(result.sweep_id, result.status, result.knee);
+  store.FinishSweep(result.sweep_id, std::string(kRunStatusNames.Name(result.status)),
+                    result.knee);
   return result;
 }
 
 int SweepExitCode(const SweepResult& result) {
-  if (result.status != "completed") return 1;
+  if (result.status != RunStatus::kCompleted) return 1;
   return result.knee ? 0 : 99;
 }
 

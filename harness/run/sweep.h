@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/run/run_metrics.h"
+#include "harness/run/status.h"
 #include "harness/run/runner.h"
 #include "harness/run/sweep_plan.h"
 #include "harness/store/store.h"
@@ -29,14 +30,14 @@ struct SweepLevelResult {
   // From the run's metrics, where present: calls_total, turn_latency_p50_ms, turn_latency_p95_ms,
   // turn_latency_p99_ms, call_errors_rate, dropped_calls_rate, task_completion_rate.
   std::map<std::string, double> key_metrics;
-  std::string run_status;  // the level run's status: completed | aborted
+  RunStatus run_status = RunStatus::kCompleted;  // the level run's: kCompleted or kAborted
 };
 
 struct SweepResult {
   std::vector<SweepLevelResult> levels;  // the levels that ran, in plan (increasing) order
   std::optional<double> knee;            // nullopt when the lowest level already missed
   int64_t sweep_id = 0;
-  std::string status;  // completed | aborted (a level run was aborted)
+  RunStatus status = RunStatus::kCompleted;  // kAborted when a level run was aborted
 };
 
 // Runs one level: loads the scenario with `overrides` (the plan's set, then parameter=level), runs

@@ -10,23 +10,23 @@ using namespace limits;  // the ranges read best unqualified
 
 void ParseNoise(ParseContext& ctx, const Field& f, const std::string& base_dir, NoiseSpec* out) {
   MapReader n(ctx, f, {"type", "snr_db", "file", "talkers"});
-  n.Choice("type", {"none", "white", "pink", "babble", "file"}, &out->type);
+  n.Enum("type", kNoiseTypeNames, &out->type);
   n.Number("snr_db", kSnrDb, &out->snr_db);
-  const std::optional<Field> type = n.Get("type");
-  const std::string written_type = type && type->value.IsScalar() ? type->value.Scalar() : "none";
+  // An unknown type is reported above; its file and talkers are then judged as for none.
+  const NoiseType type = out->type;
   if (const std::optional<Field> file = n.Get("file")) {
-    if (written_type == "file") {
+    if (type == NoiseType::kFile) {
       ReadAudioFile(ctx, *file, base_dir, kMaxNoiseFileSeconds, &out->file);
     } else {
       ctx.Error(file->path, file->key.Mark(), "file applies only to type file");
     }
-  } else if (written_type == "file") {
+  } else if (type == NoiseType::kFile) {
     ctx.Error(f.Child("file"), f.mark(),
               "missing required key file (type file plays a WAV or FLAC recording)");
   }
   if (const std::optional<Field> talkers = n.Get("talkers")) {
     int64_t count = 0;
-    if (written_type != "babble") {
+    if (type != NoiseType::kBabble) {
       ctx.Error(talkers->path, talkers->key.Mark(), "talkers applies only to type babble");
     } else if (ReadInt(ctx, *talkers, kMinTalkers, kMaxTalkers, &count)) {
       out->talkers = static_cast<int>(count);

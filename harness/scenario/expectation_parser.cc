@@ -1,5 +1,6 @@
 #include "harness/scenario/expectation_parser.h"
 
+#include "agent/runtime/check.h"
 #include "agent/text/regex.h"
 #include "harness/scenario/limits.h"
 #include "harness/scenario/yaml_json.h"
@@ -9,32 +10,8 @@ namespace {
 
 using namespace limits;  // the ranges read best unqualified
 
-struct Kind {
-  std::string_view key;
-  Expectation::Kind kind;
-};
-
-constexpr Kind kKinds[] = {
-    {"agent_says", Expectation::kAgentSays},       {"turn_latency", Expectation::kTurnLatency},
-    {"agent_stops", Expectation::kAgentStops},     {"tool_call", Expectation::kToolCall},
-    {"no_reply", Expectation::kNoReply},           {"call_ends", Expectation::kCallEnds},
-    {"agent_repeats", Expectation::kAgentRepeats},
-};
-
-const std::vector<std::string_view>& KindKeys() {
-  static const std::vector<std::string_view> keys = [] {
-    std::vector<std::string_view> k;
-    for (const Kind& kind : kKinds) k.push_back(kind.key);
-    return k;
-  }();
-  return keys;
-}
-
-std::string KindList() {
-  std::string list;
-  for (std::string_view k : KindKeys()) list += (list.empty() ? "" : ", ") + std::string(k);
-  return list;
-}
+const std::vector<std::string_view> kKindKeys(kExpectationKindNames.names().begin(),
+                                              kExpectationKindNames.names().end());
 
 void ParseRegex(ParseContext& ctx, const Field& f, std::string* out) {
   std::string pattern;
@@ -93,13 +70,9 @@ void ParseToolCall(ParseContext& ctx, const Field& f, Expectation* e) {
   e->tool_args_json = json.dump();  // keys sorted: the same args always give the same text
 }
 
-// The body of one expectation item, e.g. `agent_says: { contains: ... }`.
+// The body of one expectation item, e.g. `agent_says: { contains: ... }`; e->kind is its key's.
 void ParseBody(ParseContext& ctx, const Field& f, Turn::Action action, bool has_barge_in,
                Expectation* e) {
-  const std::string& key = f.key.Scalar();
-  for (const Kind& k : kKinds) {
-    if (k.key == key) e->kind = k.kind;
-  }
   switch (e->kind) {
     case Expectation::kAgentSays: ParseAgentSays(ctx, f, e); break;
     case Expectation::kTurnLatency: {
@@ -116,7 +89,7 @@ void ParseBody(ParseContext& ctx, const Field& f, Turn::Action action, bool has_
     case Expectation::kToolCall: ParseToolCall(ctx, f, e); break;
     case Expectation::kCallEnds: {
       MapReader m(ctx, f, {"by"});
-      if (m.Require("by")) m.Choice("by", {"caller", "agent", "transfer"}, &e->ends_by);
+      if (m.Require("by")) m.Enum("by", kCallEndedByNames, &e->ends_by, kExpectableCallEnds);
       break;
     }
     case Expectation::kAgentRepeats: {
@@ -137,17 +110,20 @@ void ParseBody(ParseContext& ctx, const Field& f, Turn::Action action, bool has_
 
 std::optional<Expectation> ParseExpectation(ParseContext& ctx, const Field& f, Turn::Action action,
                                             bool has_barge_in) {
-  MapReader m(ctx, f, KindKeys());
+  MapReader m(ctx, f, kKindKeys);
   if (m.entries().size() != 1) {
     if (m.is_map() && (!m.entries().empty() || m.rejected_keys() == 0)) {
       ctx.Error(f.path, f.mark(),
-                "expected one of " + KindList() + " per list item, got " +
-                    std::to_string(m.entries().size()));
+                "expected one of " + kExpectationKindNames.Join(", ", ", ") +
+                    " per list item, got " + std::to_string(m.entries().size()));
     }
     return std::nullopt;
   }
   const Field& body = m.entries()[0];
   Expectation e;
+  const std::optional<Expectation::Kind> kind = kExpectationKindNames.Parse(body.key.Scalar());
+  CALLSIM_CHECK(kind.has_value());  // MapReader let only these keys through
+  e.kind = *kind;
   e.where = ctx.Locate(body.path, body.key.Mark());
   ParseBody(ctx, body, action, has_barge_in, &e);
   return e;

@@ -1,5 +1,6 @@
 #include "harness/scenario/fakes_parser.h"
 
+#include "fakes/tools/fake_tool_backend.h"
 #include "harness/scenario/limits.h"
 
 namespace callsim::harness {
@@ -69,7 +70,9 @@ void ParseSecondary(ParseContext& ctx, const Field& f, SecondarySpec* out) {
 
 // tools: { <back end>: { latency_ms, error_rate, timeout_rate, outages } }
 void ParseToolBackends(ParseContext& ctx, const Field& f, std::vector<ToolBackendSpec>* out) {
-  MapReader m(ctx, f, {"orders", "appointments", "payments", "transfer"});
+  MapReader m(ctx, f,
+              std::vector<std::string_view>(fakes::kFakeToolBackendNames.begin(),
+                                            fakes::kFakeToolBackendNames.end()));
   for (const Field& entry : m.entries()) {
     ToolBackendSpec spec;
     spec.name = entry.key.Scalar();
@@ -113,7 +116,7 @@ void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, 
     MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity", "faults", "secondary"});
     if (auto v = s.Get("faults")) ParseFaults(ctx, *v, &out->stt.faults);
     if (auto v = s.Get("secondary")) ParseSecondary(ctx, *v, &out->stt.secondary);
-    s.Choice("profile", {"default", "perfect"}, &out->stt.profile);
+    s.Enum("profile", kSttProfileNames, &out->stt.profile);
     if (auto l = s.Get("final_latency_ms")) ParseLatency(ctx, *l, &out->stt.final_latency);
     if (auto c = s.Get("capacity")) ParseCapacity(ctx, *c, &out->stt.capacity);
   }

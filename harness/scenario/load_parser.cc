@@ -1,5 +1,6 @@
 #include "harness/scenario/load_parser.h"
 
+#include "agent/runtime/check.h"
 #include "harness/measure/threshold.h"
 #include "harness/scenario/limits.h"
 
@@ -28,28 +29,29 @@ std::optional<std::vector<Field>> ListItems(ParseContext& ctx, const Field& f, s
 }
 
 std::optional<LoadPhase> ParsePhase(ParseContext& ctx, const Field& f) {
-  MapReader m(ctx, f, {"constant", "ramp", "poisson"});
+  const auto& names = kLoadPhaseKindNames.names();
+  MapReader m(ctx, f, std::vector<std::string_view>(names.begin(), names.end()));
   if (m.entries().size() != 1) {
     if (m.is_map() && (!m.entries().empty() || m.rejected_keys() == 0)) {
       ctx.Error(f.path, f.mark(),
-                "expected one of constant, ramp, poisson per list item, got " +
-                    std::to_string(m.entries().size()));
+                "expected one of " + kLoadPhaseKindNames.Join(", ", ", ") +
+                    " per list item, got " + std::to_string(m.entries().size()));
     }
     return std::nullopt;
   }
   const Field& body = m.entries()[0];
-  const std::string& kind = body.key.Scalar();
+  const std::optional<LoadPhase::Kind> kind = kLoadPhaseKindNames.Parse(body.key.Scalar());
+  CALLSIM_CHECK(kind.has_value());  // MapReader let only these keys through
   LoadPhase phase;
+  phase.kind = *kind;
   phase.where = ctx.Locate(body.path, body.key.Mark());
-  if (kind == "ramp") {
-    phase.kind = LoadPhase::kRamp;
+  if (phase.kind == LoadPhase::kRamp) {
     MapReader r(ctx, body, {"from_rate_per_s", "to_rate_per_s", "duration_s"});
     if (r.Require("from_rate_per_s")) r.Number("from_rate_per_s", kRatePerS, &phase.rate_per_s);
     if (r.Require("to_rate_per_s")) r.Number("to_rate_per_s", kRatePerS, &phase.to_rate_per_s);
     if (r.Require("duration_s")) r.Number("duration_s", kPhaseDurationS, &phase.duration_s);
     return phase;
   }
-  phase.kind = kind == "poisson" ? LoadPhase::kPoisson : LoadPhase::kConstant;
   MapReader r(ctx, body, {"rate_per_s", "duration_s"});
   if (r.Require("rate_per_s")) r.Number("rate_per_s", kRatePerS, &phase.rate_per_s);
   if (r.Require("duration_s")) r.Number("duration_s", kPhaseDurationS, &phase.duration_s);

@@ -10,10 +10,16 @@
 #include <vector>
 
 #include "agent/media/codec.h"
+#include "agent/runtime/name_table.h"
 #include "agent/runtime/rng.h"
+#include "fakes/net/jitter_distribution.h"
 #include "harness/measure/threshold.h"
 
 namespace callsim::harness {
+
+// Every closed set of strings a scenario has (noise type, STT profile, wait_for, ...) is an enum
+// here with one NameTable: the loader reads exactly those names, everything after it switches on
+// the enum, and what is printed or stored is the table's name.
 
 // Where something came from: a file position (1-based line and column), or "--set PATH=VALUE"
 // with line 0 when a command-line override supplied it.
@@ -38,6 +44,8 @@ struct LossSpec {
   double bad_loss = 1;
   double good_loss = 0;
 };
+inline constexpr agent::NameTable<LossSpec::Model, 3> kLossModelNames{
+    {"none", "bernoulli", "gilbert"}};
 
 // A window during which the link delivers nothing.
 struct OutageSpec {
@@ -52,17 +60,21 @@ struct LinkSpec {
   LossSpec loss;
   // How the jitter around delay_ms is drawn: normal (stddev jitter_ms), uniform (+/- jitter_ms),
   // exponential (mean jitter_ms, only ever later) or pareto (shape 2.5 with mean jitter_ms: rare
-  // long spikes, as on congested Wi-Fi and mobile links).
-  std::string jitter_distribution = "normal";
+  // long spikes, as on congested Wi-Fi and mobile links). Names: fakes::kJitterDistributionNames.
+  fakes::JitterDistribution jitter_distribution = fakes::JitterDistribution::kNormal;
   double reorder = 0;    // probability a packet is reordered
   double duplicate = 0;  // probability a packet is duplicated
   std::vector<OutageSpec> outages;
 };
 
+enum class NoiseType { kNone, kWhite, kPink, kBabble, kFile };
+inline constexpr agent::NameTable<NoiseType, 5> kNoiseTypeNames{
+    {"none", "white", "pink", "babble", "file"}};
+
 // Background noise in the caller's microphone, mixed at `snr_db` measured on the actual signals
 // (speech power over noise power while the caller speaks).
 struct NoiseSpec {
-  std::string type = "none";  // none | white | pink | babble | file
+  NoiseType type = NoiseType::kNone;
   double snr_db = 30;
   std::string file;  // type file: a WAV or FLAC path (resolved like the LLM script), looped
   int talkers = 4;   // type babble: how many other modem talkers
@@ -157,7 +169,7 @@ struct SecondarySpec {
 
 // A fake tool back end (fakes/tools): latency and failure injection.
 struct ToolBackendSpec {
-  std::string name;  // orders | appointments | payments | transfer
+  std::string name;  // one of fakes::kFakeToolBackendNames
   agent::LatencyModel latency{80, 250};
   double error_rate = 0;
   double timeout_rate = 0;
@@ -175,8 +187,13 @@ struct CapacitySpec {
   double rate_limit_per_s = 0;
 };
 
+// How robust the fake STT is to noise and loss: default (fakes::SttRobustnessProfile::Default)
+// or perfect (every word right).
+enum class SttProfile { kDefault, kPerfect };
+inline constexpr agent::NameTable<SttProfile, 2> kSttProfileNames{{"default", "perfect"}};
+
 struct SttSpec {
-  std::string profile = "default";  // default | perfect
+  SttProfile profile = SttProfile::kDefault;
   agent::LatencyModel final_latency{100, 250};
   CapacitySpec capacity;
   FaultsSpec faults;
@@ -219,6 +236,13 @@ struct OpusSpec {
   int complexity = 0;  // 0..10: encoder CPU against quality
 };
 
+// Who ended a call: the caller hung up, the agent hung up or transferred, or something else (a
+// limit, a setup error, the run). A call_ends expectation names one of the first three.
+enum class CallEndedBy { kCaller, kAgent, kTransfer, kOther };
+inline constexpr agent::NameTable<CallEndedBy, 4> kCallEndedByNames{
+    {"caller", "agent", "transfer", "other"}};
+inline constexpr size_t kExpectableCallEnds = 3;  // kCaller, kAgent, kTransfer
+
 struct Expectation {
   enum Kind { kAgentSays, kTurnLatency, kAgentStops, kToolCall, kNoReply, kCallEnds, kAgentRepeats };
   Kind kind = kAgentSays;
@@ -228,9 +252,13 @@ struct Expectation {
   double within_ms = 0;  // kAgentStops: barge-in stop latency bound; kNoReply: the silent window
   std::string tool_name;       // kToolCall: the tool the agent must call in this turn
   std::string tool_args_json;  // kToolCall: a JSON object whose fields the call's arguments contain
-  std::string ends_by;         // kCallEnds: caller | agent | transfer
+  CallEndedBy ends_by = CallEndedBy::kCaller;  // kCallEnds: never kOther
   SourceLocation where;
 };
+// The keys a turn's `expect` entries use, which are also the stored expectations.kind.
+inline constexpr agent::NameTable<Expectation::Kind, 7> kExpectationKindNames{
+    {"agent_says", "turn_latency", "agent_stops", "tool_call", "no_reply", "call_ends",
+     "agent_repeats"}};
 
 struct BargeIn {
   double after_agent_speech_ms = 0;  // the caller starts talking this long into the agent's reply
@@ -243,6 +271,11 @@ struct SpeechSegment {
   std::string text;
   double pause_after_ms = 0;
 };
+
+// When a turn's caller starts: after the previous reply ends (reply), or once the agent has a tool
+// result for the previous request (tool_result, reference agent only).
+enum class WaitFor { kReply, kToolResult };
+inline constexpr agent::NameTable<WaitFor, 2> kWaitForNames{{"reply", "tool_result"}};
 
 struct Turn {
   enum class Action {
@@ -261,9 +294,7 @@ struct Turn {
   std::string audio_transcript;         // kPlayFile: what the file says, if known (WER reference)
   std::string dtmf;                     // kDtmf: digits 0-9, *, #, A-D
   double silence_ms = 0;                // kSilence
-  // When the caller starts: after the previous reply ends (reply), or once the agent has a tool
-  // result for the previous request (tool_result, reference agent only).
-  std::string wait_for = "reply";
+  WaitFor wait_for = WaitFor::kReply;
   std::optional<BargeIn> barge_in;  // only with kSay, kPlayFile or kRepeat
   bool hangup = false;              // == (action == kHangup); kept for readability
   double pause_before_ms = 0;
@@ -281,6 +312,8 @@ struct LoadPhase {
   double duration_s = 0;
   SourceLocation where;
 };
+inline constexpr agent::NameTable<LoadPhase::Kind, 3> kLoadPhaseKindNames{
+    {"constant", "ramp", "poisson"}};
 
 struct Scenario;
 

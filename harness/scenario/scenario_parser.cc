@@ -15,20 +15,6 @@ namespace {
 
 using namespace limits;  // the ranges read best unqualified
 
-void ParseCodec(ParseContext& ctx, const Field& f, agent::CodecKind* out) {
-  std::string name;
-  if (!ReadString(ctx, f, &name)) return;
-  if (name == "l16") {
-    *out = agent::CodecKind::kL16;
-  } else if (name == "pcmu") {
-    *out = agent::CodecKind::kPcmu;
-  } else if (name == "opus") {
-    *out = agent::CodecKind::kOpus;
-  } else {
-    ctx.Error(f.path, f.mark(), "expected l16 | pcmu | opus, got " + Describe(f.value));
-  }
-}
-
 // "1%", "0.5%", "100%": netem's notation for a probability, as the schema's pattern for it has it.
 std::optional<double> ParsePercent(const std::string& text) {
   static const std::regex kPercent(R"(^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$)");
@@ -80,23 +66,19 @@ void ParseLoss(ParseContext& ctx, const Field& f, LossSpec* out) {
     return;
   }
   MapReader m(ctx, f, {"model", "rate", "p", "r", "bad_loss", "good_loss"});
-  std::string model;
-  if (!m.Require("model") || !ReadChoice(ctx, *m.Get("model"), {"none", "bernoulli", "gilbert"},
-                                         &model)) {
-    return;
-  }
+  LossSpec loss;
+  if (!m.Require("model") || !ReadEnum(ctx, *m.Get("model"), kLossModelNames, &loss.model)) return;
   for (std::string_view key : {"rate", "p", "r", "bad_loss", "good_loss"}) {
-    const std::string_view owner = key == "rate" ? "bernoulli" : "gilbert";
-    if (const std::optional<Field> param = m.Get(key); param && model != owner) {
+    const LossSpec::Model owner = key == "rate" ? LossSpec::kBernoulli : LossSpec::kGilbert;
+    if (const std::optional<Field> param = m.Get(key); param && loss.model != owner) {
       ctx.Error(param->path, param->key.Mark(),
-                std::string(key) + " applies only to model " + std::string(owner));
+                std::string(key) + " applies only to model " +
+                    std::string(kLossModelNames.Name(owner)));
     }
   }
-  LossSpec loss;
-  if (model == "bernoulli") {
-    loss.model = LossSpec::kBernoulli;
+  if (loss.model == LossSpec::kBernoulli) {
     if (const std::optional<Field> rate = m.Get("rate")) ReadLossProbability(ctx, *rate, &loss.loss);
-  } else if (model == "gilbert") {
+  } else if (loss.model == LossSpec::kGilbert) {
     ParseGilbert(ctx, f, m, &loss);
   }
   *out = loss;
@@ -107,8 +89,7 @@ void ParseLink(ParseContext& ctx, const Field& f, LinkSpec* out) {
                        "duplicate", "outages"});
   m.Number("delay_ms", kLinkDelayMs, &out->delay_ms);
   m.Number("jitter_ms", kLinkDelayMs, &out->jitter_ms);
-  m.Choice("jitter_distribution", {"normal", "uniform", "exponential", "pareto"},
-           &out->jitter_distribution);
+  m.Enum("jitter_distribution", fakes::kJitterDistributionNames, &out->jitter_distribution);
   if (std::optional<Field> loss = m.Get("loss")) ParseLoss(ctx, *loss, &out->loss);
   m.Number("reorder", kProbability, &out->reorder);
   m.Number("duplicate", kProbability, &out->duplicate);
@@ -274,7 +255,7 @@ Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::str
       ctx.Error(name.path, name.mark(), "expected a non-empty string, got \"\"");
     }
   }
-  if (std::optional<Field> codec = m.Get("codec")) ParseCodec(ctx, *codec, &s.codec);
+  m.Enum("codec", agent::kCodecNames, &s.codec);
   if (std::optional<Field> network = m.Get("network")) ParseNetwork(ctx, *network, &s);
   if (std::optional<Field> caller = m.Get("caller")) ParseCaller(ctx, *caller, base_dir, &s.caller);
   if (std::optional<Field> agent = m.Get("agent")) ParseAgent(ctx, *agent, base_dir, &s.agent);

@@ -137,7 +137,7 @@ Turn ParseTurn(ParseContext& ctx, const Field& f, const std::string& base_dir) {
   if (!m.is_map()) return t;
   ParseActions(m, base_dir, &t);
   m.Number("pause_before_ms", kTimeMs, &t.pause_before_ms);
-  m.Choice("wait_for", {"reply", "tool_result"}, &t.wait_for);
+  m.Enum("wait_for", kWaitForNames, &t.wait_for);
   if (std::optional<Field> barge = m.Get("barge_in")) ParseBargeIn(ctx, *barge, &t);
   if (std::optional<Field> expect = m.Get("expect")) {
     t.expect = ParseExpectations(ctx, *expect, t.action, t.barge_in.has_value());

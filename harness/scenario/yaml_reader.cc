@@ -268,17 +268,18 @@ bool ReadBool(ParseContext& ctx, const Field& f, bool* out) {
   return true;
 }
 
-bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::string_view> choices,
-                std::string* out) {
+bool ReadChoice(ParseContext& ctx, const Field& f, std::span<const std::string_view> choices,
+                size_t* index) {
   std::string text;
   if (!ReadString(ctx, f, &text)) return false;
-  if (std::find(choices.begin(), choices.end(), text) == choices.end()) {
+  const auto it = std::find(choices.begin(), choices.end(), text);
+  if (it == choices.end()) {
     std::string list;
     for (std::string_view c : choices) list += (list.empty() ? "" : " | ") + std::string(c);
     ctx.Error(f.path, f.mark(), "expected " + list + ", got " + Describe(f.value));
     return false;
   }
-  *out = std::move(text);
+  *index = static_cast<size_t>(it - choices.begin());
   return true;
 }
 
@@ -392,11 +393,6 @@ void MapReader::String(std::string_view key, std::string* out) const {
 
 void MapReader::Bool(std::string_view key, bool* out) const {
   if (std::optional<Field> f = Get(key)) ReadBool(ctx_, *f, out);
-}
-
-void MapReader::Choice(std::string_view key, std::initializer_list<std::string_view> choices,
-                       std::string* out) const {
-  if (std::optional<Field> f = Get(key)) ReadChoice(ctx_, *f, choices, out);
 }
 
 }  // namespace callsim::harness

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
 
+#include "agent/runtime/name_table.h"
 #include "harness/scenario/overrides.h"
 #include "harness/scenario/scenario_error.h"
 
@@ -108,9 +110,19 @@ bool HasWord(std::string_view text);
 // A string with at least one word in it.
 bool ReadWords(ParseContext& ctx, const Field& f, std::string* out);
 bool ReadBool(ParseContext& ctx, const Field& f, bool* out);
-// A string that must be one of `choices`.
-bool ReadChoice(ParseContext& ctx, const Field& f, std::initializer_list<std::string_view> choices,
-                std::string* out);
+// A string that must be one of `choices`; writes its index in them.
+bool ReadChoice(ParseContext& ctx, const Field& f, std::span<const std::string_view> choices,
+                size_t* index);
+// A string that must be one of `table`'s names (only the first `count` of them, when given),
+// read as its enum.
+template <typename Enum, size_t N>
+bool ReadEnum(ParseContext& ctx, const Field& f, const agent::NameTable<Enum, N>& table, Enum* out,
+              size_t count = N) {
+  size_t index = 0;
+  if (!ReadChoice(ctx, f, std::span(table.names()).first(count), &index)) return false;
+  *out = static_cast<Enum>(index);
+  return true;
+}
 // A path to an existing regular file, relative paths resolved against `base_dir` (the scenario's
 // folder). With `extensions` (lowercase, with the dot), the name must end in one of them, in any
 // case. A directory, FIFO or device is reported as what it is; the file is only stat'ed, never
@@ -152,8 +164,11 @@ class MapReader {
   void Number(std::string_view key, const NumberRange& range, double* out) const;
   void String(std::string_view key, std::string* out) const;
   void Bool(std::string_view key, bool* out) const;
-  void Choice(std::string_view key, std::initializer_list<std::string_view> choices,
-              std::string* out) const;
+  template <typename E, size_t N>
+  void Enum(std::string_view key, const agent::NameTable<E, N>& table, E* out,
+            size_t count = N) const {
+    if (std::optional<Field> f = Get(key)) ReadEnum(ctx_, *f, table, out, count);
+  }
 
  private:
   ParseContext& ctx_;

@@ -54,12 +54,14 @@ Streams RoundTripTone(CodecKind kind, double freq_hz, double amplitude, int fram
 
 TEST(CodecTest, NamesRoundTrip) {
   for (CodecKind kind : {CodecKind::kL16, CodecKind::kPcmu, CodecKind::kOpus}) {
-    EXPECT_EQ(ParseCodecKind(CodecName(kind)), kind);
+    EXPECT_EQ(kCodecNames.Parse(kCodecNames.Name(kind)), kind);
   }
-  EXPECT_EQ(CodecName(CodecKind::kPcmu), "pcmu");
-  EXPECT_EQ(ParseCodecKind("PCMU"), std::nullopt);
-  EXPECT_EQ(ParseCodecKind("g722"), std::nullopt);
-  EXPECT_EQ(ParseCodecKind(""), std::nullopt);
+  EXPECT_EQ(kCodecNames.Name(CodecKind::kL16), "l16");
+  EXPECT_EQ(kCodecNames.Name(CodecKind::kPcmu), "pcmu");
+  EXPECT_EQ(kCodecNames.Name(CodecKind::kOpus), "opus");
+  EXPECT_EQ(kCodecNames.Parse("PCMU"), std::nullopt);
+  EXPECT_EQ(kCodecNames.Parse("g722"), std::nullopt);
+  EXPECT_EQ(kCodecNames.Parse(""), std::nullopt);
 }
 
 TEST(CodecTest, OpusIsMadeWithDefaultsAndRejectsBadOptions) {

@@ -406,14 +406,14 @@ double ShareAbove(const std::vector<double>& v, double bound) {
 TEST(SimLinkJitterTest, ParseAcceptsExactlyTheScenarioNames) {
   for (JitterDistribution d : {JitterDistribution::kNormal, JitterDistribution::kUniform,
                                JitterDistribution::kExponential, JitterDistribution::kPareto}) {
-    EXPECT_EQ(ParseJitterDistribution(JitterDistributionName(d)), d);
+    EXPECT_EQ(kJitterDistributionNames.Parse(kJitterDistributionNames.Name(d)), d);
   }
-  EXPECT_EQ(ParseJitterDistribution("pareto"), JitterDistribution::kPareto);
-  EXPECT_EQ(ParseJitterDistribution("exponential"), JitterDistribution::kExponential);
-  EXPECT_EQ(ParseJitterDistribution("Normal"), std::nullopt);
-  EXPECT_EQ(ParseJitterDistribution(""), std::nullopt);
-  EXPECT_EQ(ParseJitterDistribution("gaussian"), std::nullopt);
-  EXPECT_EQ(JitterDistributionName(static_cast<JitterDistribution>(9)), "?");
+  EXPECT_EQ(kJitterDistributionNames.Parse("pareto"), JitterDistribution::kPareto);
+  EXPECT_EQ(kJitterDistributionNames.Parse("exponential"), JitterDistribution::kExponential);
+  EXPECT_EQ(kJitterDistributionNames.Parse("Normal"), std::nullopt);
+  EXPECT_EQ(kJitterDistributionNames.Parse(""), std::nullopt);
+  EXPECT_EQ(kJitterDistributionNames.Parse("gaussian"), std::nullopt);
+  EXPECT_FALSE(kJitterDistributionNames.Contains(static_cast<JitterDistribution>(9)));
   EXPECT_EQ(MaxJitterMs(JitterDistribution::kNormal, 10), 40);
   EXPECT_EQ(MaxJitterMs(JitterDistribution::kUniform, 10), 10);
   EXPECT_EQ(MaxJitterMs(JitterDistribution::kExponential, 10), 100);
@@ -503,7 +503,8 @@ TEST(SimLinkJitterTest, JitterComesFromDrawsThreeAndFour) {
       replay.Uniform();
       const double max_jitter = dist == JitterDistribution::kNormal ? 40 : 200;
       const double expected = std::clamp(40 + jitter, 0.0, 40 + max_jitter);
-      ASSERT_NEAR(delays[i], expected, 0.0011) << JitterDistributionName(dist) << " packet " << i;
+      ASSERT_NEAR(delays[i], expected, 0.0011)
+          << kJitterDistributionNames.Name(dist) << " packet " << i;
     }
   }
 }
@@ -518,14 +519,14 @@ TEST(SimLinkJitterTest, EveryDistributionKeepsFifoAndReplays) {
     config.jitter_distribution = dist;
     Bench first(config), again(config), other(config, kSeed + 1);
     for (Bench* bench : {&first, &again, &other}) bench->SendEvery(20'000, kFrameUs);
-    ASSERT_GT(first.arrivals.size(), 18'000u) << JitterDistributionName(dist);
+    ASSERT_GT(first.arrivals.size(), 18'000u) << kJitterDistributionNames.Name(dist);
     for (size_t i = 1; i < first.arrivals.size(); ++i) {
       ASSERT_GT(SeqOf(first.arrivals[i].bytes), SeqOf(first.arrivals[i - 1].bytes))
-          << JitterDistributionName(dist) << " arrival " << i;
+          << kJitterDistributionNames.Name(dist) << " arrival " << i;
       ASSERT_GE(first.arrivals[i].t_us, first.arrivals[i - 1].t_us);
     }
-    EXPECT_EQ(first.arrivals, again.arrivals) << JitterDistributionName(dist);
-    EXPECT_NE(first.arrivals, other.arrivals) << JitterDistributionName(dist);
+    EXPECT_EQ(first.arrivals, again.arrivals) << kJitterDistributionNames.Name(dist);
+    EXPECT_NE(first.arrivals, other.arrivals) << kJitterDistributionNames.Name(dist);
     ExpectConserved(*first.link);
   }
 }

@@ -319,7 +319,7 @@ TEST_F(CallerTest, ToolCallsDuringTheTurnAreMatchedOnArgumentSubsets) {
 
 TEST_F(CallerTest, WaitForToolResultHoldsTheNextTurnUntilTheResult) {
   Turn next = Say("thanks");
-  next.wait_for = "tool_result";
+  next.wait_for = WaitFor::kToolResult;
   scenario_.turns = {Say("check my order"), next, Act(Action::kHangup)};
   replies_[0] = "let me check";
   replies_[1] = "welcome";
@@ -336,7 +336,7 @@ TEST_F(CallerTest, WaitForToolResultHoldsTheNextTurnUntilTheResult) {
 
 TEST_F(CallerTest, WaitForToolResultIsBoundedByTheReplyTimeout) {
   Turn next = Say("thanks");
-  next.wait_for = "tool_result";
+  next.wait_for = WaitFor::kToolResult;
   scenario_.turns = {Say("check my order"), next, Act(Action::kHangup)};
   replies_[0] = "let me check";
   replies_[1] = "welcome";
@@ -406,9 +406,9 @@ TEST_F(CallerTest, CallEndsIsJudgedWhenTheCallEnds) {
   Expectation says = Expect(Expectation::kAgentSays);
   says.contains = "have a nice day";
   Expectation by_agent = Expect(Expectation::kCallEnds);
-  by_agent.ends_by = "agent";
+  by_agent.ends_by = CallEndedBy::kAgent;
   Expectation by_transfer = by_agent;
-  by_transfer.ends_by = "transfer";
+  by_transfer.ends_by = CallEndedBy::kTransfer;
   bye.expect = {says, by_agent, by_transfer};
   scenario_.turns = {bye, Act(Action::kHangup)};
   replies_[0] = "goodbye and have a nice day";
@@ -435,7 +435,7 @@ TEST_F(CallerTest, CallEndsIsJudgedWhenTheCallEnds) {
 TEST_F(CallerTest, CallerWaitsForTheAgentToEndThenGoesOn) {
   Turn bye = Say("goodbye");
   Expectation by_agent = Expect(Expectation::kCallEnds);
-  by_agent.ends_by = "agent";
+  by_agent.ends_by = CallEndedBy::kAgent;
   bye.expect = {by_agent};
   scenario_.turns = {bye, Act(Action::kHangup)};
   replies_[0] = "goodbye";
@@ -499,7 +499,8 @@ TEST_F(CallerTest, SetupErrorsNameWhatFailed) {
       missing.setup_error().rfind("turn 0: audio file /nonexistent/hello.wav: cannot open", 0), 0u)
       << missing.setup_error();
   scenario_.turns = {Say("hi")};
-  scenario_.caller.noise.type = "bogus";
+  scenario_.caller.noise.type = NoiseType::kBabble;
+  scenario_.caller.noise.talkers = 0;
   Caller noisy(scheduler_, scenario_, agent::Rng(1), events_, nullptr);
   EXPECT_EQ(noisy.setup_error().rfind("caller microphone: ", 0), 0u) << noisy.setup_error();
 }

@@ -122,12 +122,12 @@ TEST(ExpectationChecksTest, AgentRepeatsAllowsAFifthOfTheWordsWrong) {
 
 TEST(ExpectationChecksTest, CallEndsComparesWhoEndedIt) {
   Expectation e = Make(Expectation::kCallEnds);
-  e.ends_by = "agent";
+  e.ends_by = CallEndedBy::kAgent;
   EXPECT_TRUE(JudgeCallEnds(e, CallEndedBy::kAgent, "agent hung up").passed);
   const Verdict v = JudgeCallEnds(e, CallEndedBy::kTransfer, "agent transferred the call");
   EXPECT_FALSE(v.passed);
   EXPECT_EQ(v.detail, "the call ended by transfer (agent transferred the call), expected by agent");
-  e.ends_by = "caller";
+  e.ends_by = CallEndedBy::kCaller;
   EXPECT_FALSE(JudgeCallEnds(e, CallEndedBy::kOther, "maximum call duration reached").passed);
   EXPECT_FALSE(JudgeExpectation(e, TurnEvidence{}).passed);  // not judged per turn
 }

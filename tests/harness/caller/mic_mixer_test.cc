@@ -81,12 +81,14 @@ double RunAndMeasureSnrDb(MicMixer& mixer, const VoiceTrack& track) {
 }
 
 struct SnrCase {
-  const char* type;
+  NoiseType type;
   double snr_db;
 };
 
 // gtest would print the parameter as raw bytes in test names; name the case instead.
-void PrintTo(const SnrCase& c, std::ostream* os) { *os << c.type << " at " << c.snr_db << " dB"; }
+void PrintTo(const SnrCase& c, std::ostream* os) {
+  *os << kNoiseTypeNames.Name(c.type) << " at " << c.snr_db << " dB";
+}
 
 class MicMixerSnrTest : public ::testing::TestWithParam<SnrCase> {};
 
@@ -99,23 +101,27 @@ TEST_P(MicMixerSnrTest, HitsTheTargetOnTheActualSignals) {
   EXPECT_TRUE(std::isnan(mixer.measured_snr_db()));
   const VoiceTrack track = MakeVoice(-20, 6);  // six utterances of about 10 s
   const double snr_db = RunAndMeasureSnrDb(mixer, track);
-  EXPECT_NEAR(snr_db, noise.snr_db, 0.5) << noise.type << ", seed " << kSeed;
-  EXPECT_NEAR(mixer.measured_snr_db(), noise.snr_db, 0.5) << noise.type << ", seed " << kSeed;
+  const std::string_view type = kNoiseTypeNames.Name(noise.type);
+  EXPECT_NEAR(snr_db, noise.snr_db, 0.5) << type << ", seed " << kSeed;
+  EXPECT_NEAR(mixer.measured_snr_db(), noise.snr_db, 0.5) << type << ", seed " << kSeed;
   EXPECT_NEAR(mixer.measured_snr_db(), snr_db, 0.05) << "the mixer's own report";
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, MicMixerSnrTest,
-                         ::testing::Values(SnrCase{"white", 10}, SnrCase{"white", 20},
-                                           SnrCase{"pink", 10}, SnrCase{"pink", 20},
-                                           SnrCase{"babble", 10}, SnrCase{"babble", 20}),
+                         ::testing::Values(SnrCase{NoiseType::kWhite, 10},
+                                           SnrCase{NoiseType::kWhite, 20},
+                                           SnrCase{NoiseType::kPink, 10},
+                                           SnrCase{NoiseType::kPink, 20},
+                                           SnrCase{NoiseType::kBabble, 10},
+                                           SnrCase{NoiseType::kBabble, 20}),
                          [](const auto& info) {
-                           return std::string(info.param.type) + "_" +
+                           return std::string(kNoiseTypeNames.Name(info.param.type)) + "_" +
                                   std::to_string(static_cast<int>(info.param.snr_db)) + "dB";
                          });
 
 TEST(MicMixerTest, QuieterVoiceGetsTheTargetSnrBecauseItIsMeasured) {
   NoiseSpec noise;
-  noise.type = "white";
+  noise.type = NoiseType::kWhite;
   noise.snr_db = 15;
   // The nominal level says -20 dBFS, the voice is actually at -30.
   MicMixer mixer(noise, EchoSpec{}, -20, agent::Rng(kSeed));
@@ -127,7 +133,7 @@ TEST(MicMixerTest, QuieterVoiceGetsTheTargetSnrBecauseItIsMeasured) {
 
 TEST(MicMixerTest, BeforeSpeechTheNominalLevelSetsTheNoiseAndNoiseNeverStops) {
   NoiseSpec noise;
-  noise.type = "white";
+  noise.type = NoiseType::kWhite;
   noise.snr_db = 12;
   MicMixer mixer(noise, EchoSpec{}, -20, agent::Rng(kSeed));
   double before = 0;
@@ -263,7 +269,7 @@ TEST(MicMixerTest, ShortEchoDelayAndVoiceAndNoiseTogether) {
 
 TEST(MicMixerTest, SameSeedSameSamples) {
   NoiseSpec noise;
-  noise.type = "babble";
+  noise.type = NoiseType::kBabble;
   noise.snr_db = 10;
   EchoSpec echo;
   echo.enabled = true;
@@ -285,7 +291,7 @@ TEST(MicMixerTest, SameSeedSameSamples) {
 
 TEST(MicMixerTest, BadSettingsAreReportedAndMixAddsNothing) {
   NoiseSpec noise;
-  noise.type = "file";
+  noise.type = NoiseType::kFile;
   noise.file = "/nonexistent/callsim/noise.wav";
   MicMixer missing(noise, EchoSpec{}, -20, agent::Rng(kSeed));
   EXPECT_FALSE(missing.ok());
@@ -306,9 +312,13 @@ TEST(MicMixerTest, BadSettingsAreReportedAndMixAddsNothing) {
   EXPECT_NE(too_long.error().find("echo.delay_ms must be in [0, 2000]"), std::string::npos)
       << too_long.error();
 
-  NoiseSpec unknown;
-  unknown.type = "brown";
-  EXPECT_FALSE(MicMixer(unknown, EchoSpec{}, -20, agent::Rng(kSeed)).ok());
+  NoiseSpec crowd;
+  crowd.type = NoiseType::kBabble;
+  crowd.talkers = 0;
+  MicMixer no_talkers(crowd, EchoSpec{}, -20, agent::Rng(kSeed));
+  EXPECT_FALSE(no_talkers.ok());
+  EXPECT_NE(no_talkers.error().find("noise.talkers must be in [1, 16] (got 0)"), std::string::npos)
+      << no_talkers.error();
 }
 
 TEST(MicMixerTest, FileNoiseFromAnEightKilohertzStereoWav) {
@@ -326,7 +336,7 @@ TEST(MicMixerTest, FileNoiseFromAnEightKilohertzStereoWav) {
   sf_close(file);
 
   NoiseSpec noise;
-  noise.type = "file";
+  noise.type = NoiseType::kFile;
   noise.file = path;
   noise.snr_db = 10;
   MicMixer mixer(noise, EchoSpec{}, -20, agent::Rng(kSeed));

@@ -18,7 +18,7 @@ TEST(CallConfigTest, LinkCarriesDelayJitterLossAndOutages) {
   LinkSpec spec;
   spec.delay_ms = 35;
   spec.jitter_ms = 12;
-  spec.jitter_distribution = "pareto";
+  spec.jitter_distribution = fakes::JitterDistribution::kPareto;
   spec.reorder = 0.02;
   spec.duplicate = 0.01;
   spec.loss = LossSpec{LossSpec::kGilbert, 0, 0.05, 0.6, 0.9, 0.01};
@@ -71,7 +71,7 @@ TEST(CallConfigTest, FakesTakeLatencyProfileAndTheSharedLimiter) {
   agent::SimScheduler scheduler;
   auto limiter = std::make_shared<fakes::CapacityLimiter>(scheduler, fakes::CapacityConfig{});
   SttSpec stt;
-  stt.profile = "perfect";
+  stt.profile = SttProfile::kPerfect;
   stt.final_latency = agent::LatencyModel{80, 160};
   const fakes::ModemSttConfig s = MakeSttConfig(stt, limiter);
   EXPECT_EQ(s.capacity, limiter);

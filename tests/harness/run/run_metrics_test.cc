@@ -30,7 +30,8 @@ TurnOutcome UserTurn(int index, const std::string& reference, std::optional<doub
   return o;
 }
 
-CallRecord Call(int id, int64_t started_us, int64_t ended_us, const std::string& status = "completed",
+CallRecord Call(int id, int64_t started_us, int64_t ended_us,
+                CallStatus status = CallStatus::kCompleted,
                 bool passed = true) {
   CallRecord r;
   r.call_id = id;
@@ -351,12 +352,12 @@ TEST(RunMetricsTest, SilenceRatioSumsDeadAirOverTwoSecondsAcrossCalls) {
 
 TEST(RunMetricsTest, DroppedCallsTaskCompletionAndErrors) {
   RunMetrics m;
-  m.AddCall(Call(0, 0, kS, "completed", true));
-  m.AddCall(Call(1, 0, kS, "failed", false));
-  CallRecord errored = Call(2, 0, kS, "completed", true);
+  m.AddCall(Call(0, 0, kS, CallStatus::kCompleted, true));
+  m.AddCall(Call(1, 0, kS, CallStatus::kFailed, false));
+  CallRecord errored = Call(2, 0, kS, CallStatus::kCompleted, true);
   errored.events = {Ev(500 * kMs, "agent", "provider_error", R"({"stage":"llm","error":"busy"})")};
   m.AddCall(errored);
-  m.AddCall(Call(3, 0, kS, "dropped", false));
+  m.AddCall(Call(3, 0, kS, CallStatus::kDropped, false));
   EXPECT_EQ(m.calls(), 4);
   EXPECT_EQ(m.calls_passed(), 2);
   EXPECT_EQ(m.Observed("dropped_calls_count"), 1);
@@ -463,6 +464,17 @@ TEST(RunMetricsTest, StoredEvaluationMatchesTheLiveOneAndIsRecorded) {
   EXPECT_EQ(rows[1].observed_metric, "turn_latency_p97.3_ms");
   EXPECT_EQ(rows[1].observed, live[1].observed);
   EXPECT_EQ(rows[7].passed, false);
+}
+
+// A turn outcome whose turn has no hypothesis would be scored against nothing (a WER of 1 that
+// the agent never earned): the run stops instead.
+TEST(RunMetricsDeathTest, ATurnWithoutItsHypothesisStops) {
+  CallRecord r = Call(0, 0, kS);
+  r.outcomes = {UserTurn(0, "hello", 300.0), UserTurn(1, "check my order", 400.0)};
+  r.hypotheses = {"hello"};  // turn 1 missing
+  RunMetrics m;
+  EXPECT_DEATH(m.AddCall(r), "check failed: turn_index >= 0");
+  EXPECT_EQ(TurnHypothesis(r, 0), "hello");
 }
 
 }  // namespace

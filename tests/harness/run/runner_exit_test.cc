@@ -122,7 +122,7 @@ TEST_F(RunnerExit, AnAbortMarksCallsInProgressAbortedAndCountsTheOnesNotStarted)
     if (p.virtual_us >= 20'000'000) abort.store(true);
   };
   const RunResult r = Run(ShortCallsYaml(400), options);
-  EXPECT_EQ(r.status, "aborted");
+  EXPECT_EQ(r.status, RunStatus::kAborted);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_GT(r.calls_aborted, 0);
   EXPECT_EQ(r.calls_dropped, 0) << "an abort is not the system dropping calls";
@@ -163,7 +163,7 @@ TEST_F(RunnerExit, ALockHeldLongerThanFiveSecondsDelaysTheWritesButLosesNoCall) 
   const double waited_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_GE(waited_s, 5.5) << "the lock was not in the way";
-  EXPECT_EQ(r.status, "completed");
+  EXPECT_EQ(r.status, RunStatus::kCompleted);
   EXPECT_EQ(r.calls, 200);
   EXPECT_EQ(store_->LoadCalls(r.run_id).size(), 200u);
   EXPECT_EQ(Statuses(r.run_id).at("completed"), 200);

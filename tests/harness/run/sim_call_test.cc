@@ -316,11 +316,11 @@ TEST_F(SimCallTest, AgentHangsUpWithEndCall) {
   Turn bye = Say("thank you, goodbye");
   bye.expect = {Expect(Expectation::kAgentSays), Expect(Expectation::kCallEnds)};
   bye.expect[0].contains = "have a nice day";
-  bye.expect[1].ends_by = "agent";
+  bye.expect[1].ends_by = CallEndedBy::kAgent;
   const Call call = Run(Make({bye}), 17);
   EXPECT_EQ(call.Failures(), "");
-  EXPECT_EQ(call.record.status, "completed");
-  EXPECT_EQ(call.record.ended_by, "agent");
+  EXPECT_EQ(call.record.status, CallStatus::kCompleted);
+  EXPECT_EQ(call.record.ended_by, CallEndedBy::kAgent);
   EXPECT_TRUE(call.record.task_completed);
   ASSERT_EQ(call.Events("agent", "agent_hangup").size(), 1u);
   EXPECT_TRUE(call.Events("caller", "hangup").empty());
@@ -333,10 +333,10 @@ TEST_F(SimCallTest, AgentHangsUpWithEndCall) {
 TEST_F(SimCallTest, AgentTransfersWithTransferCall) {
   Turn human = Say("i want to talk to an operator");
   human.expect = {Expect(Expectation::kCallEnds)};
-  human.expect[0].ends_by = "transfer";
+  human.expect[0].ends_by = CallEndedBy::kTransfer;
   const Call call = Run(Make({human}), 19);
   EXPECT_EQ(call.Failures(), "");
-  EXPECT_EQ(call.record.ended_by, "transfer");
+  EXPECT_EQ(call.record.ended_by, CallEndedBy::kTransfer);
   const auto transfer = call.Events("agent", "transfer");
   ASSERT_EQ(transfer.size(), 1u);
   EXPECT_EQ(Detail(transfer[0])["target"], "operator");
@@ -344,7 +344,7 @@ TEST_F(SimCallTest, AgentTransfersWithTransferCall) {
 
 TEST_F(SimCallTest, WaitForToolResultIsBoundedByTheReplyTimeout) {
   Turn next = Say("thanks");
-  next.wait_for = "tool_result";  // the reference agent executes no lookup tool: none comes
+  next.wait_for = WaitFor::kToolResult;  // the reference agent executes no lookup tool: none comes
   Scenario s = Make({Say("my order number is four five six seven"), next});
   s.caller.reply_timeout_ms = 4000;
   const Call call = Run(s, 21);
@@ -354,7 +354,7 @@ TEST_F(SimCallTest, WaitForToolResultIsBoundedByTheReplyTimeout) {
   EXPECT_EQ(Detail(timeout[0])["waited_ms"], 4000.0);
   EXPECT_EQ(timeout[0].t_us - call.Events("caller", "wait_for")[0].t_us, 4'000'000);
   EXPECT_GE(*call.record.outcomes[2].utterance_start_us, timeout[0].t_us);
-  EXPECT_EQ(call.record.ended_by, "caller");
+  EXPECT_EQ(call.record.ended_by, CallEndedBy::kCaller);
 }
 
 TEST_F(SimCallTest, BadMicrophoneSettingsFailTheCallAtItsStart) {
@@ -362,7 +362,7 @@ TEST_F(SimCallTest, BadMicrophoneSettingsFailTheCallAtItsStart) {
   s.caller.echo.enabled = true;
   s.caller.echo.delay_ms = 5000;
   const Call call = Run(s, 23);
-  EXPECT_EQ(call.record.status, "failed");
+  EXPECT_EQ(call.record.status, CallStatus::kFailed);
   EXPECT_EQ(call.record.failure_reason.rfind("caller microphone: echo.delay_ms", 0), 0u)
       << call.record.failure_reason;
   EXPECT_EQ(call.record.ended_us, call.record.started_us);

@@ -25,7 +25,7 @@ Threshold Slo(const std::string& metric, const std::string& text) {
 struct FakeLevel {
   double p95_ms;
   double task_completion;
-  std::string status = "completed";
+  RunStatus status = RunStatus::kCompleted;
 };
 
 class SweepTest : public ::testing::Test {
@@ -71,7 +71,8 @@ class SweepTest : public ::testing::Test {
                                          {"dropped_calls_rate", 0},
                                          {"task_completion_rate", fake.task_completion}});
       store_->SetHistogram(result.run_id, "turn_latency_us", h.Serialize());
-      store_->FinishRun(result.run_id, fake.status, "hash", 0);
+      store_->FinishRun(result.run_id, std::string(kRunStatusNames.Name(fake.status)), "hash",
+                        0);
       return result;
     };
   }
@@ -93,7 +94,7 @@ TEST_F(SweepTest, TheKneeIsTheHighestLevelWhoseSloHolds) {
   EXPECT_EQ(told, (std::vector<double>{10, 20, 30, 40}));
   ASSERT_EQ(r.levels.size(), 4u);
   EXPECT_EQ(r.knee, 30);
-  EXPECT_EQ(r.status, "completed");
+  EXPECT_EQ(r.status, RunStatus::kCompleted);
   EXPECT_EQ(SweepExitCode(r), 0);
   EXPECT_TRUE(r.levels[2].slo_met);
   EXPECT_FALSE(r.levels[3].slo_met);
@@ -169,18 +170,18 @@ TEST_F(SweepTest, StopOnFailureSkipsTheLevelsAboveTheFirstMiss) {
   EXPECT_EQ(r.levels.size(), 2u);
   EXPECT_EQ(asked_.size(), 2u);
   EXPECT_EQ(r.knee, 10);
-  EXPECT_EQ(r.status, "completed");
+  EXPECT_EQ(r.status, RunStatus::kCompleted);
 }
 
 TEST_F(SweepTest, AnAbortedLevelRunStopsTheSweep) {
   plan_.levels = {10, 20, 30};
-  FakeLevel aborted{1200, 1, "aborted"};
+  FakeLevel aborted{1200, 1, RunStatus::kAborted};
   const SweepResult r = RunSweep(plan_, 1, *store_,
                                  Runner({{"10", {1200, 1}}, {"20", aborted}, {"30", {1200, 1}}}));
   EXPECT_EQ(r.levels.size(), 2u);
   EXPECT_FALSE(r.levels[1].slo_met);  // its thresholds held, but the run did not finish
-  EXPECT_EQ(r.levels[1].run_status, "aborted");
-  EXPECT_EQ(r.status, "aborted");
+  EXPECT_EQ(r.levels[1].run_status, RunStatus::kAborted);
+  EXPECT_EQ(r.status, RunStatus::kAborted);
   EXPECT_EQ(r.knee, 10);
   EXPECT_EQ(SweepExitCode(r), 1);
   EXPECT_EQ(store_->LoadSweep(r.sweep_id)->status, "aborted");

@@ -25,7 +25,7 @@ TEST(CallerParserTest, EveryFieldParses) {
                               "  repeat_phrase: \"pardon?\"\n"
                               "  reply_timeout_ms: 8000\n"
                               "  reply_end_silence_ms: 700\n");
-  EXPECT_EQ(s.caller.noise.type, "babble");
+  EXPECT_EQ(s.caller.noise.type, NoiseType::kBabble);
   EXPECT_EQ(s.caller.noise.snr_db, 12);
   EXPECT_EQ(s.caller.noise.talkers, 6);
   EXPECT_TRUE(s.caller.echo.enabled);
@@ -49,7 +49,7 @@ TEST(CallerParserTest, DefaultsAndEmptyEcho) {
   EXPECT_TRUE(s.caller.echo.enabled);  // present means enabled, with the defaults
   EXPECT_EQ(s.caller.echo.return_loss_db, 20);
   EXPECT_EQ(s.caller.echo.delay_ms, 40);
-  EXPECT_EQ(s.caller.noise.type, "pink");
+  EXPECT_EQ(s.caller.noise.type, NoiseType::kPink);
 }
 
 TEST(CallerParserTest, NoiseFileResolvesAgainstTheScenarioFolder) {
@@ -60,7 +60,7 @@ TEST(CallerParserTest, NoiseFileResolvesAgainstTheScenarioFolder) {
                     "caller: { noise: { type: file, file: noise/cafe.wav, snr_db: 5 } }\n");
   const LoadResult r = LoadScenarioFile(path);
   ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].ToString());
-  EXPECT_EQ(r.scenario->caller.noise.type, "file");
+  EXPECT_EQ(r.scenario->caller.noise.type, NoiseType::kFile);
   EXPECT_EQ(r.scenario->caller.noise.file, noise);
 }
 

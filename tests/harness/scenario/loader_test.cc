@@ -92,7 +92,7 @@ TEST(ScenarioLoaderTest, FullScenarioParsesToTypedValues) {
   EXPECT_DOUBLE_EQ(s.downlink.loss.good_loss, 0.001);
   EXPECT_TRUE(s.downlink.outages.empty());
 
-  EXPECT_EQ(s.caller.noise.type, "white");
+  EXPECT_EQ(s.caller.noise.type, NoiseType::kWhite);
   EXPECT_EQ(s.caller.noise.snr_db, 15);
   EXPECT_EQ(s.caller.words_per_minute, 170);
   EXPECT_EQ(s.caller.reply_timeout_ms, 8000);
@@ -108,7 +108,7 @@ TEST(ScenarioLoaderTest, FullScenarioParsesToTypedValues) {
   EXPECT_EQ(s.agent.jitter_buffer.target_ms, 60);
   EXPECT_EQ(s.agent.max_call_ms, 120000);
 
-  EXPECT_EQ(s.fakes.stt.profile, "perfect");
+  EXPECT_EQ(s.fakes.stt.profile, SttProfile::kPerfect);
   EXPECT_EQ(s.fakes.stt.final_latency.p50_ms, 90);
   EXPECT_EQ(s.fakes.stt.final_latency.p95_ms, 200);
   EXPECT_EQ(s.fakes.llm.script, (dir.path() / "llm/support.yaml").string());
@@ -158,11 +158,11 @@ TEST(ScenarioLoaderTest, MinimalScenarioKeepsDefaults) {
   EXPECT_FALSE(s.seed.has_value());
   EXPECT_EQ(s.uplink.delay_ms, 20);
   EXPECT_EQ(s.uplink.loss.model, LossSpec::kNone);
-  EXPECT_EQ(s.caller.noise.type, "none");
+  EXPECT_EQ(s.caller.noise.type, NoiseType::kNone);
   EXPECT_EQ(s.caller.noise.snr_db, 30);
   EXPECT_EQ(s.agent.vad_threshold_dbfs, -45);
   EXPECT_EQ(s.agent.greeting, "Hello, thanks for calling. How can I help you today?");
-  EXPECT_EQ(s.fakes.stt.profile, "default");
+  EXPECT_EQ(s.fakes.stt.profile, SttProfile::kDefault);
   EXPECT_EQ(s.fakes.llm.ttft.p95_ms, 700);
   EXPECT_TRUE(s.fakes.llm.script.empty());
   EXPECT_EQ(s.load.callers, 1);

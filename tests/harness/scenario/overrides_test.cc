@@ -54,7 +54,7 @@ TEST(ScenarioOverridesTest, ContractPaths) {
   EXPECT_EQ(s.downlink.loss.model, LossSpec::kBernoulli);
   EXPECT_DOUBLE_EQ(s.downlink.loss.loss, 0.07);
   EXPECT_EQ(s.caller.noise.snr_db, 5);
-  EXPECT_EQ(s.caller.noise.type, "none");
+  EXPECT_EQ(s.caller.noise.type, NoiseType::kNone);
   EXPECT_EQ(s.load.callers, 250);
 }
 
@@ -201,8 +201,8 @@ TEST(ScenarioOverridesTest, NewFieldsAreReachable) {
   EXPECT_EQ(s.fakes.llm.capacity.max_concurrent, 5);
   EXPECT_EQ(s.fakes.stt.capacity.max_concurrent, 2);
   EXPECT_EQ(s.fakes.stt.capacity.queue, 4);
-  EXPECT_EQ(s.uplink.jitter_distribution, "pareto");
-  EXPECT_EQ(s.downlink.jitter_distribution, "normal");
+  EXPECT_EQ(s.uplink.jitter_distribution, fakes::JitterDistribution::kPareto);
+  EXPECT_EQ(s.downlink.jitter_distribution, fakes::JitterDistribution::kNormal);
   EXPECT_EQ(s.caller.noise.talkers, 8);
   EXPECT_DOUBLE_EQ(s.caller.variation.rate, 0.2);
   EXPECT_EQ(s.load.duration_s, 120);

@@ -84,7 +84,7 @@ TEST(TurnParserTest, WaitForPauseAndBargeInForms) {
                               "  - repeat: {}\n"
                               "    barge_in: { when_agent_says: \"delivery day\" }\n"
                               "  - user: ok\n");
-  EXPECT_EQ(s.turns[0].wait_for, "tool_result");
+  EXPECT_EQ(s.turns[0].wait_for, WaitFor::kToolResult);
   EXPECT_EQ(s.turns[0].pause_before_ms, 250);
   EXPECT_FALSE(s.turns[0].barge_in.has_value());
   ASSERT_TRUE(s.turns[1].barge_in.has_value());
@@ -92,7 +92,7 @@ TEST(TurnParserTest, WaitForPauseAndBargeInForms) {
   EXPECT_EQ(s.turns[1].barge_in->when_agent_says, "");
   ASSERT_TRUE(s.turns[2].barge_in.has_value());
   EXPECT_EQ(s.turns[2].barge_in->when_agent_says, "delivery day");
-  EXPECT_EQ(s.turns[3].wait_for, "reply");
+  EXPECT_EQ(s.turns[3].wait_for, WaitFor::kReply);
 }
 
 TEST(TurnParserTest, EveryExpectationKind) {
@@ -131,7 +131,7 @@ TEST(TurnParserTest, EveryExpectationKind) {
   EXPECT_EQ(e[5].kind, Expectation::kNoReply);
   EXPECT_EQ(e[5].within_ms, 3000);
   EXPECT_EQ(e[6].kind, Expectation::kCallEnds);
-  EXPECT_EQ(e[6].ends_by, "transfer");
+  EXPECT_EQ(e[6].ends_by, CallEndedBy::kTransfer);
   EXPECT_EQ(e[6].where.line, 11);
   EXPECT_EQ(e[6].where.column, 9);
   ASSERT_EQ(s.turns[1].expect.size(), 1u);
