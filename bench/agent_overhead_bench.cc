@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/pipeline/agent_events.h"
 #include "agent/pipeline/voice_agent.h"
 #include "agent/runtime/events.h"
 #include "fakes/tools/fake_tool_backends.h"
@@ -48,7 +49,10 @@ agent::Frame Tone(int amplitude) {
 class CountingSink final : public agent::EventSink {
  public:
   void Emit(int64_t, std::string_view, std::string_view kind, const nlohmann::json& d) override {
-    if (kind == "tool_audit" && d.value("decision", "") == "executed") ++tools_executed;
+    if (kind != agent::agent_events::kToolAudit) return;
+    agent::ToolAuditEvent audit;
+    agent::FromJson(d, &audit);
+    if (audit.decision == "executed") ++tools_executed;
   }
   int tools_executed = 0;
 };

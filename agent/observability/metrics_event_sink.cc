@@ -1,5 +1,11 @@
 #include "agent/observability/metrics_event_sink.h"
 
+#include <optional>
+#include <utility>
+
+#include "agent/pipeline/agent_events.h"
+#include "agent/runtime/json_fields.h"
+
 namespace callsim::agent {
 namespace {
 
@@ -9,21 +15,13 @@ constexpr double kMsPerSecond = 1000;
 
 // The string at `key`, or nullptr when the detail is not an object or the field is not a string.
 const std::string* StringField(const json& detail, const char* key) {
-  if (!detail.is_object()) return nullptr;
-  const auto it = detail.find(key);
-  if (it == detail.end() || !it->is_string()) return nullptr;
-  return &it->get_ref<const std::string&>();
+  const json* field = JsonField(detail, key);
+  return field != nullptr && field->is_string() ? &field->get_ref<const std::string&>() : nullptr;
 }
 
-// The number at `key` in milliseconds, as seconds; false when absent, null or not a number.
-bool SecondsField(const json& detail, const char* key, double* seconds) {
-  const auto it = detail.find(key);
-  if (it == detail.end() || !it->is_number()) return false;
-  // Divided, not multiplied by 1e-3: 300 ms is then exactly the double nearest 0.3, and lands
-  // in the le="0.3" bucket.
-  *seconds = it->get<double>() / kMsPerSecond;
-  return true;
-}
+// Divided, not multiplied by 1e-3: 300 ms is then exactly the double nearest 0.3, and lands in
+// the le="0.3" bucket.
+double Seconds(double ms) { return ms / kMsPerSecond; }
 
 }  // namespace
 
@@ -37,27 +35,27 @@ MetricsEventSink::~MetricsEventSink() {
 void MetricsEventSink::Emit(int64_t t_us, std::string_view source, std::string_view kind,
                             const json& detail) {
   inner_.Emit(t_us, source, kind, detail);
-  if (source == "agent") Record(kind, detail);
+  if (source == event_sources::kAgent) Record(kind, detail);
 }
 
 void MetricsEventSink::Record(std::string_view kind, const json& detail) {
-  if (kind == "call_start") {
+  if (kind == agent_events::kCallStart) {
     if (call_active_) return;
     call_active_ = true;
     metrics_.CallStarted();
-  } else if (kind == "state") {
+  } else if (kind == agent_events::kState) {
     OnState(detail);
-  } else if (kind == "turn_spans") {
+  } else if (kind == agent_events::kTurnSpans) {
     OnTurnSpans(detail);
-  } else if (kind == "barge_in") {
+  } else if (kind == agent_events::kBargeIn) {
     metrics_.CountBargeIn();
-  } else if (kind == "false_interruption") {
+  } else if (kind == agent_events::kFalseInterruption) {
     metrics_.CountFalseInterruption();
-  } else if (kind == "provider_error") {
+  } else if (kind == agent_events::kProviderError) {
     OnProviderError(detail);
-  } else if (kind == "tool_audit") {
+  } else if (kind == agent_events::kToolAudit) {
     OnToolAudit(detail);
-  } else if (kind == "post_call_report") {
+  } else if (kind == agent_events::kPostCallReport) {
     OnPostCallReport(detail);
   }
 }
@@ -71,21 +69,17 @@ void MetricsEventSink::OnState(const json& detail) {
 }
 
 void MetricsEventSink::OnTurnSpans(const json& detail) {
-  if (!detail.is_object()) return;
-  static constexpr struct {
-    const char* key;
-    LatencyStage stage;
-  } kStages[] = {{"endpointing_ms", LatencyStage::kEndpointing},
-                 {"stt_final_ms", LatencyStage::kSttFinal},
-                 {"llm_ttft_ms", LatencyStage::kLlmTtft},
-                 {"tts_ttfb_ms", LatencyStage::kTtsTtfb}};
-  double seconds = 0;
-  for (const auto& entry : kStages) {
-    if (SecondsField(detail, entry.key, &seconds)) {
-      metrics_.ObserveStageLatency(entry.stage, seconds);
-    }
+  TurnSpansEvent spans;
+  FromJson(detail, &spans);
+  const std::pair<const std::optional<double>&, LatencyStage> stages[] = {
+      {spans.endpointing_ms, LatencyStage::kEndpointing},
+      {spans.stt_final_ms, LatencyStage::kSttFinal},
+      {spans.llm_ttft_ms, LatencyStage::kLlmTtft},
+      {spans.tts_ttfb_ms, LatencyStage::kTtsTtfb}};
+  for (const auto& [ms, stage] : stages) {
+    if (ms.has_value()) metrics_.ObserveStageLatency(stage, Seconds(*ms));
   }
-  if (SecondsField(detail, "response_ms", &seconds)) metrics_.ObserveTurnLatency(seconds);
+  if (spans.response_ms.has_value()) metrics_.ObserveTurnLatency(Seconds(*spans.response_ms));
 }
 
 void MetricsEventSink::OnProviderError(const json& detail) {
@@ -98,13 +92,13 @@ void MetricsEventSink::OnProviderError(const json& detail) {
 }
 
 void MetricsEventSink::OnToolAudit(const json& detail) {
-  const std::string* decision_text = StringField(detail, "decision");
+  ToolAuditEvent audit;
+  FromJson(detail, &audit);
   ToolAuditDecision decision;
-  if (decision_text == nullptr || !ParseToolAuditDecision(*decision_text, &decision)) return;
+  if (!ParseToolAuditDecision(audit.decision, &decision)) return;
   // A proposal without a usable name is still a proposal: it counts, as an undeclared tool.
-  const std::string* name = StringField(detail, "name");
-  metrics_.CountToolCall(name == nullptr ? std::string_view(AgentMetrics::kUndeclaredTool)
-                                         : std::string_view(*name),
+  metrics_.CountToolCall(audit.name.empty() ? std::string_view(AgentMetrics::kUndeclaredTool)
+                                            : std::string_view(audit.name),
                          decision);
   if (decision == ToolAuditDecision::kFailed) metrics_.CountError(ErrorStage::kTool);
 }

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
+#include "agent/pipeline/agent_events.h"
 #include "agent/pipeline/repeat_request.h"
 #include "agent/pipeline/turn_completion.h"
 #include "agent/runtime/check.h"
+#include "agent/runtime/json_fields.h"
 #include "agent/text/words.h"
 
 namespace callsim::agent {
@@ -14,10 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-// A span in milliseconds, or null when either end was not reached.
-json SpanMs(int64_t from_us, int64_t to_us) {
-  if (from_us < 0 || to_us < 0) return json(nullptr);
-  return json(static_cast<double>(to_us - from_us) / kMicrosPerMs);
+// A span in milliseconds; empty when either end was not reached.
+std::optional<double> SpanMs(int64_t from_us, int64_t to_us) {
+  if (from_us < 0 || to_us < 0) return std::nullopt;
+  return static_cast<double>(to_us - from_us) / kMicrosPerMs;
 }
 
 EndpointerConfig EndpointerConfigFor(const AgentConfig& config) {
@@ -86,10 +89,10 @@ VoiceAgent::~VoiceAgent() {
 void VoiceAgent::Start() {
   if (started_ || state_ == AgentState::kEnded) return;
   started_ = true;
-  Emit("call_start", json::object());
+  Emit(agent_events::kCallStart, json::object());
   OpenStt();
   max_call_timer_.After(MsToUs(config_.max_call_ms), [this] {
-    Emit("max_call_duration", {{"max_call_ms", config_.max_call_ms}});
+    Emit(agent_events::kMaxCallDuration, {{"max_call_ms", config_.max_call_ms}});
     EndCall("max_call");
   });
   if (HasText(config_.greeting)) {
@@ -119,7 +122,7 @@ void VoiceAgent::OnCallerFrame(const Frame& frame, int64_t frame_start_us) {
 }
 
 void VoiceAgent::OnVadStart(int64_t start_us, int64_t frame_start_us) {
-  Emit("vad_start", {{"audio_us", start_us}});
+  Emit(agent_events::kVadStart, {{"audio_us", start_us}});
   silence_.Cancel();
   if (reply_active() && (reply_.playing || reply_.queued_frames > 0)) {
     // The caller may be interrupting, or it may be a cough: decide once enough is voiced.
@@ -139,9 +142,9 @@ void VoiceAgent::OnVadStart(int64_t start_us, int64_t frame_start_us) {
 }
 
 void VoiceAgent::OnVadStop(int64_t speech_end_us) {
-  Emit("vad_stop", {{"audio_us", speech_end_us}});
+  Emit(agent_events::kVadStop, {{"audio_us", speech_end_us}});
   if (barge_.active()) {
-    Emit("barge_in_ignored", {{"voiced_ms", barge_.End().voiced_us / kMicrosPerMs}});
+    Emit(agent_events::kBargeInIgnored, {{"voiced_ms", barge_.End().voiced_us / kMicrosPerMs}});
     return;
   }
   if (state_ == AgentState::kUserSpeaking) {
@@ -156,10 +159,10 @@ void VoiceAgent::BargeIn() {
     BeginUserTurn(speech.start_us, "vad_start");
     return;
   }
-  Emit("barge_in", {{"played_ms", reply_.played_frames * kFrameMs},
-                    {"voiced_ms", speech.voiced_us / kMicrosPerMs},
-                    {"words", speech.words},
-                    {"heard_text", reply_.Text(/*played_only=*/true)}});
+  Emit(agent_events::kBargeIn, {{"played_ms", reply_.played_frames * kFrameMs},
+                                {"voiced_ms", speech.voiced_us / kMicrosPerMs},
+                                {"words", speech.words},
+                                {"heard_text", reply_.Text(/*played_only=*/true)}});
   // A finished reply can be resumed from the sentence it was in if no words follow.
   std::string rest;
   if (config_.false_interruption_timeout_ms > 0 && reply_.llm_done && reply_.tools_running == 0 &&
@@ -191,7 +194,7 @@ void VoiceAgent::OnInterimWords(int words) {
 void VoiceAgent::Resume(const char* why) {
   std::string text = resume_.Take();
   if (state_ == AgentState::kEnded || !HasText(text)) return;
-  Emit("false_interruption", {{"reason", why}, {"resumed_text", text}});
+  Emit(agent_events::kFalseInterruption, {{"reason", why}, {"resumed_text", text}});
   SetState(AgentState::kThinking, "false_interruption");
   BeginReply(ReplyKind::kResume);
   SpeakFixedText(text);
@@ -212,9 +215,10 @@ void VoiceAgent::OnEndpoint(const Endpoint& endpoint) {
   const int64_t now_us = scheduler_.NowUs();
   turn_.endpoint_us = now_us;
   turn_.speech_end_us = endpoint.speech_end_us;
-  Emit("endpoint", {{"reason", EndpointReasonName(endpoint.reason)},
-                    {"silence_ms", SpanMs(endpoint.speech_end_us, now_us)},
-                    {"turn_ms", SpanMs(endpoint.turn_start_us, now_us)}});
+  Emit(agent_events::kEndpoint,
+       {{"reason", EndpointReasonName(endpoint.reason)},
+        {"silence_ms", JsonNumberOrNull(SpanMs(endpoint.speech_end_us, now_us))},
+        {"turn_ms", JsonNumberOrNull(SpanMs(endpoint.turn_start_us, now_us))}});
   SetState(AgentState::kThinking,
            endpoint.reason == EndpointReason::kMaxTurn ? "max_turn" : "endpoint");
   ++pending_finals_;
@@ -231,7 +235,7 @@ void VoiceAgent::OpenStt() {
     // The words themselves are not reported: an interim can hold the first digits of a card
     // number, too few to be recognised (and redacted) as one. The final has the whole text.
     const int words = CountWords(text);
-    Emit("stt_interim", {{"words", words}});
+    Emit(agent_events::kSttInterim, {{"words", words}});
     last_interim_ = text;
     OnInterimWords(words);
   };
@@ -253,7 +257,7 @@ bool VoiceAgent::ReopenStt() {
   }
   ++stt_reopens_;
   OpenStt();
-  Emit("stt_reopened", {{"reopens", stt_reopens_}});
+  Emit(agent_events::kSttReopened, {{"reopens", stt_reopens_}});
   return true;
 }
 
@@ -268,7 +272,7 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
   if (pending_finals_ > 0) --pending_finals_;
   turn_.final_us = scheduler_.NowUs();
   last_interim_.clear();
-  Emit("stt_final", {{"text", text}});
+  Emit(agent_events::kSttFinal, {{"text", text}});
   if (HasText(text)) {
     history_.Append("user", text);
     OnInterimWords(CountWords(text));
@@ -284,19 +288,19 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
     Respond();
     return;
   }
-  Emit("empty_final", json::object());
+  Emit(agent_events::kEmptyFinal, json::object());
   SetState(AgentState::kListening, "empty_final");
   ArmSilenceTimer();
 }
 
 void VoiceAgent::OnDtmf(char key, int64_t t_us) {
   if (!started_ || state_ == AgentState::kEnded) return;
-  Emit("dtmf", {{"key", std::string(1, key)}});
+  Emit(agent_events::kDtmf, {{"key", std::string(1, key)}});
   silence_.Cancel();  // the caller is entering keys, not silent
   switch (dtmf_.Add(key, t_us)) {
     case DtmfCollector::Added::kTerminator: FlushDtmf("terminator"); return;
     case DtmfCollector::Added::kDropped:
-      Emit("dtmf_dropped", {{"max_dtmf_keys", config_.max_dtmf_keys}});
+      Emit(agent_events::kDtmfDropped, {{"max_dtmf_keys", config_.max_dtmf_keys}});
       return;
     case DtmfCollector::Added::kKept: return;
   }
@@ -304,7 +308,7 @@ void VoiceAgent::OnDtmf(char key, int64_t t_us) {
 
 void VoiceAgent::FlushDtmf(const char* reason) {
   const std::string text = dtmf_.TakeMessage();
-  Emit("dtmf_input", {{"text", text}, {"reason", reason}});
+  Emit(agent_events::kDtmfInput, {{"text", text}, {"reason", reason}});
   if (state_ == AgentState::kUserSpeaking || pending_finals_ > 0) {
     history_.Append("user", text);  // answered with the speech turn it belongs to
     return;
@@ -332,7 +336,7 @@ void VoiceAgent::Respond() {
     for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
       if (it->role != "assistant" || !it->tool_name.empty()) continue;  // words, not tool calls
       const std::string text = it->content;  // the history grows below
-      Emit("repeat", {{"text", text}});
+      Emit(agent_events::kRepeat, {{"text", text}});
       BeginReply(ReplyKind::kAnswer);
       SpeakFixedText(text);
       return;
@@ -383,7 +387,7 @@ void VoiceAgent::OpenLlmStream() {
   reply_.llm_done = false;
   reply_.llm_tokens = 0;
   if (reply_.timing.llm_request_us < 0) reply_.timing.llm_request_us = scheduler_.NowUs();
-  Emit("llm_request", {{"messages", request.messages.size()}});
+  Emit(agent_events::kLlmRequest, {{"messages", request.messages.size()}});
 
   const uint64_t id = reply_.id;
   LlmListener listener;
@@ -414,7 +418,7 @@ void VoiceAgent::OnLlmToken(const std::string& token) {
   stall_.MarkProgress();
   if (reply_.timing.first_token_us < 0) {
     reply_.timing.first_token_us = scheduler_.NowUs();
-    Emit("llm_first_token", json::object());
+    Emit(agent_events::kLlmFirstToken, json::object());
   }
   ++llm_output_tokens_;
   if (++reply_.llm_tokens == 1) stall_.Rearm(StageStreaming());  // the stall bound holds now
@@ -433,7 +437,7 @@ void VoiceAgent::OnLlmDone() {
   chunker_.Flush(&sentences);
   const uint64_t id = reply_.id;
   reply_.llm_done = true;
-  Emit("llm_done", {{"sentences", reply_.segments.size() + sentences.size()}});
+  Emit(agent_events::kLlmDone, {{"sentences", reply_.segments.size() + sentences.size()}});
   for (std::string& sentence : sentences) {
     if (reply_.id != id) break;
     AddSentence(std::move(sentence));
@@ -446,7 +450,7 @@ void VoiceAgent::OnLlmDone() {
 void VoiceAgent::AddSentence(std::string text) {
   if (reply_.segments.size() >= static_cast<size_t>(std::max(1, config_.max_reply_sentences))) {
     if (reply_.dropped_sentences++ == 0) {
-      Emit("sentence_dropped", {{"max_reply_sentences", config_.max_reply_sentences}});
+      Emit(agent_events::kSentenceDropped, {{"max_reply_sentences", config_.max_reply_sentences}});
     }
     return;
   }
@@ -456,8 +460,8 @@ void VoiceAgent::AddSentence(std::string text) {
     reply_.timing.first_sentence_us = now_us;
     reply_.timing.first_tts_request_us = now_us;
   }
-  Emit("sentence", {{"text", text}});
-  Emit("tts_request", {{"text", text}});
+  Emit(agent_events::kSentence, {{"text", text}});
+  Emit(agent_events::kTtsRequest, {{"text", text}});
   tts_chars_ += static_cast<int64_t>(text.size());
   reply_.segments.emplace_back();
   reply_.segments.back().text = std::move(text);
@@ -493,11 +497,11 @@ void VoiceAgent::OnTtsAudio(size_t index, const Frame& frame) {
   stall_.MarkProgress();
   if (index == 0 && reply_.timing.first_tts_audio_us < 0) {
     reply_.timing.first_tts_audio_us = scheduler_.NowUs();
-    Emit("tts_first_audio", json::object());
+    Emit(agent_events::kTtsFirstAudio, json::object());
   }
   if (reply_.queued_frames >= config_.max_queued_frames) {
     if (reply_.dropped_frames++ == 0) {
-      Emit("tts_audio_dropped", {{"max_queued_frames", config_.max_queued_frames}});
+      Emit(agent_events::kTtsAudioDropped, {{"max_queued_frames", config_.max_queued_frames}});
     }
     return;
   }
@@ -527,7 +531,7 @@ bool VoiceAgent::PopReplyFrame(Frame* out) {
 
 void VoiceAgent::OnReplyStartedPlaying() {
   reply_.playing = true;
-  Emit("speech_start", {{"kind", ReplyKindName(reply_.kind)}});
+  Emit(agent_events::kSpeechStart, {{"kind", ReplyKindName(reply_.kind)}});
   if (reply_.kind == ReplyKind::kAnswer) EmitTurnSpans();
   SetState(AgentState::kSpeaking, "reply_audio");
 }
@@ -535,12 +539,14 @@ void VoiceAgent::OnReplyStartedPlaying() {
 void VoiceAgent::EmitTurnSpans() {
   const TurnTiming& t = reply_.timing;
   const int64_t now_us = scheduler_.NowUs();
-  Emit("turn_spans", {{"endpointing_ms", SpanMs(t.speech_end_us, t.endpoint_us)},
-                      {"stt_final_ms", SpanMs(t.endpoint_us, t.final_us)},
-                      {"llm_ttft_ms", SpanMs(t.llm_request_us, t.first_token_us)},
-                      {"first_sentence_ms", SpanMs(t.llm_request_us, t.first_sentence_us)},
-                      {"tts_ttfb_ms", SpanMs(t.first_tts_request_us, t.first_tts_audio_us)},
-                      {"response_ms", SpanMs(t.speech_end_us, now_us)}});
+  TurnSpansEvent spans;
+  spans.endpointing_ms = SpanMs(t.speech_end_us, t.endpoint_us);
+  spans.stt_final_ms = SpanMs(t.endpoint_us, t.final_us);
+  spans.llm_ttft_ms = SpanMs(t.llm_request_us, t.first_token_us);
+  spans.first_sentence_ms = SpanMs(t.llm_request_us, t.first_sentence_us);
+  spans.tts_ttfb_ms = SpanMs(t.first_tts_request_us, t.first_tts_audio_us);
+  spans.response_ms = SpanMs(t.speech_end_us, now_us);
+  Emit(agent_events::kTurnSpans, ToJson(spans));
 }
 
 void VoiceAgent::FinishReply() {
@@ -548,12 +554,12 @@ void VoiceAgent::FinishReply() {
   const std::string text = reply_.Text(/*played_only=*/false);
   const char* kind = ReplyKindName(reply_.kind);
   if (played) {
-    Emit("speech_end", {{"kind", kind},
-                        {"played_ms", reply_.played_frames * kFrameMs},
-                        {"interrupted", false},
-                        {"dropped_frames", reply_.dropped_frames}});
+    Emit(agent_events::kSpeechEnd, {{"kind", kind},
+                                    {"played_ms", reply_.played_frames * kFrameMs},
+                                    {"interrupted", false},
+                                    {"dropped_frames", reply_.dropped_frames}});
   } else {
-    Emit("empty_reply", {{"kind", kind}});
+    Emit(agent_events::kEmptyReply, {{"kind", kind}});
   }
   const AfterReply after = std::move(reply_.after);
   std::vector<ChatMessage> tool_messages = std::move(reply_.tool_messages);
@@ -581,14 +587,14 @@ std::string VoiceAgent::CancelReply(const char* reason) {
   if (!reply_active()) return {};
   const std::string heard = reply_.Text(/*played_only=*/true);
   if (reply_.playing) {
-    Emit("speech_end", {{"kind", ReplyKindName(reply_.kind)},
-                        {"played_ms", reply_.played_frames * kFrameMs},
-                        {"interrupted", true},
-                        {"dropped_frames", reply_.dropped_frames}});
+    Emit(agent_events::kSpeechEnd, {{"kind", ReplyKindName(reply_.kind)},
+                                    {"played_ms", reply_.played_frames * kFrameMs},
+                                    {"interrupted", true},
+                                    {"dropped_frames", reply_.dropped_frames}});
   }
-  Emit("reply_cancelled", {{"reason", reason},
-                           {"llm_cancelled", reply_.llm != nullptr && !reply_.llm_done},
-                           {"tts_streams", reply_.segments.size()}});
+  Emit(agent_events::kReplyCancelled, {{"reason", reason},
+                                       {"llm_cancelled", reply_.llm != nullptr && !reply_.llm_done},
+                                       {"tts_streams", reply_.segments.size()}});
   CancelTools(reason);
   // A confirmation question the caller never heard is no longer pending: a later "yes" (to an
   // apology, say) must not run the tool.
@@ -623,7 +629,7 @@ void VoiceAgent::RetireReplyStreams() {
 // ---- errors, bounds and bookkeeping ---------------------------------------------------------
 
 void VoiceAgent::OnProviderError(const char* stage, const std::string& error) {
-  Emit("provider_error", {{"stage", stage}, {"error", error}});
+  Emit(agent_events::kProviderError, {{"stage", stage}, {"error", error}});
   if (state_ == AgentState::kEnded) return;
   const std::string_view which(stage);
   CancelReply("provider_error");
@@ -691,10 +697,12 @@ void VoiceAgent::EndCall(const char* reason) {
 
 // What the call used, for the post-call cost estimate (tokens: ~4 characters each).
 void VoiceAgent::EmitUsage() {
-  Emit("usage", {{"stt_audio_s", static_cast<double>(stt_frames_) * kFrameMs / 1000.0},
-                 {"llm_input_tokens", (llm_input_chars_ + 3) / 4},
-                 {"llm_output_tokens", llm_output_tokens_},
-                 {"tts_chars", tts_chars_}});
+  UsageEvent usage;
+  usage.stt_audio_s = static_cast<double>(stt_frames_) * kFrameMs / 1000.0;
+  usage.llm_input_tokens = (llm_input_chars_ + 3) / 4;
+  usage.llm_output_tokens = llm_output_tokens_;
+  usage.tts_chars = tts_chars_;
+  Emit(agent_events::kUsage, ToJson(usage));
 }
 
 void VoiceAgent::Hangup() { EndCall("hangup"); }
@@ -702,9 +710,9 @@ void VoiceAgent::Hangup() { EndCall("hangup"); }
 void VoiceAgent::EndByAgent(const AfterReply& after) {
   const bool transfer = after.action == AfterReply::Action::kTransfer;
   if (transfer) {
-    Emit("transfer", {{"target", after.transfer_target}});
+    Emit(agent_events::kTransfer, {{"target", after.transfer_target}});
   } else {
-    Emit("agent_hangup", json::object());
+    Emit(agent_events::kAgentHangup, json::object());
   }
   const char* fallback = transfer ? "transfer" : "agent_hangup";
   EndCall(after.reason.empty() ? fallback : after.reason.c_str());
@@ -733,12 +741,12 @@ void VoiceAgent::OnSilenceTimer() {
     return;  // something is happening after all; the next reply re-arms it
   }
   if (silence_.NextStep() == SilenceWatchdog::Step::kPrompt) {
-    Emit("silence_prompt", {{"prompt", silence_.prompts()}});
+    Emit(agent_events::kSilencePrompt, {{"prompt", silence_.prompts()}});
     BeginReply(ReplyKind::kPrompt);
     SpeakFixedText(config_.silence_prompt);
     return;
   }
-  Emit("silence_timeout", {{"prompts", silence_.prompts()}});
+  Emit(agent_events::kSilenceTimeout, {{"prompts", silence_.prompts()}});
   BeginReply(ReplyKind::kPrompt);
   reply_.after = AfterReply{AfterReply::Action::kHangup, "", "silence_timeout"};
   SpeakFixedText(config_.silence_goodbye);
@@ -750,11 +758,12 @@ void VoiceAgent::SetState(AgentState to, const char* reason) {
   const AgentState from = state_;
   state_ = to;
   if (from == AgentState::kUserSpeaking) endpointer_.Reset();
-  Emit("state", {{"from", AgentStateName(from)}, {"to", AgentStateName(to)}, {"reason", reason}});
+  Emit(agent_events::kState,
+       {{"from", AgentStateName(from)}, {"to", AgentStateName(to)}, {"reason", reason}});
 }
 
 void VoiceAgent::Emit(std::string_view kind, const json& detail) {
-  events_.Emit(scheduler_.NowUs(), "agent", kind, detail);
+  events_.Emit(scheduler_.NowUs(), event_sources::kAgent, kind, detail);
 }
 
 }  // namespace callsim::agent

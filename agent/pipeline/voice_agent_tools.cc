@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "agent/pipeline/agent_events.h"
 #include "agent/pipeline/repeat_request.h"
 #include "agent/pipeline/voice_agent.h"
 #include "agent/runtime/check.h"
@@ -24,7 +25,7 @@ double RanForMs(const Scheduler& scheduler, const ToolRun& run) {
 
 void VoiceAgent::OnToolCall(const ToolCallRequest& call) {
   stall_.MarkProgress();
-  Emit("tool_call_proposed",
+  Emit(agent_events::kToolCallProposed,
        {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
   const bool control = call.name == kEndCallTool || call.name == kTransferCallTool;
   if (control && gate_->Find(call.name) == nullptr) {
@@ -55,7 +56,7 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
     case ToolVerdict::kReuse: {
       const ToolOutcome& first = decision.reused;
       Audit(call, "reused", decision.reason, first.result, 0, false);
-      Emit("tool_result", {{"id", call.id}, {"name", call.name}, {"ok", first.ok}});
+      Emit(agent_events::kToolResult, {{"id", call.id}, {"name", call.name}, {"ok", first.ok}});
       AddToolMessages(call, first.ok ? first.result.dump() : json{{"error", first.error}}.dump());
       reply_.follow_up = true;
       MaybeFollowUp();
@@ -69,7 +70,7 @@ void VoiceAgent::OnToolDecision(const ToolCallRequest& call, ToolDecision decisi
       reply_.notices.AskConfirmation(config_.confirm_prefix + " " + decision.spec->description +
                                      ". " + config_.confirm_suffix);
       confirmation_ = PendingConfirmation{true, call, decision, reply_.notices.question()};
-      Emit("tool_confirmation_requested", {{"id", call.id}, {"name", call.name}});
+      Emit(agent_events::kToolConfirmationRequested, {{"id", call.id}, {"name", call.name}});
       if (reply_.llm_done) SayPendingNotices();
       return;
     case ToolVerdict::kBlock:
@@ -109,7 +110,7 @@ void VoiceAgent::StartToolRun(const ToolCallRequest& call, const ToolDecision& d
   run.started_us = scheduler_.NowUs();
   run.confirmed = confirmed;
   ++reply_.tools_running;
-  Emit("tool_started", {{"id", call.id}, {"name", call.name}});
+  Emit(agent_events::kToolStarted, {{"id", call.id}, {"name", call.name}});
   const uint64_t id = reply_.id;
   const uint64_t key = run.key;
   std::unique_ptr<ToolInvocation> invocation =
@@ -137,7 +138,8 @@ void VoiceAgent::OnToolDone(uint64_t key, const ToolOutcome& outcome) {
   CALLSIM_CHECK(reply_.tools_running >= 0);
   Audit(run.call, outcome.ok ? "executed" : "failed", outcome.ok ? "" : outcome.error,
         outcome.ok ? outcome.result : json(nullptr), RanForMs(scheduler_, run), run.confirmed);
-  Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
+  Emit(agent_events::kToolResult,
+       {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
   AddToolMessages(run.call, outcome.ok ? outcome.result.dump()
                                        : json{{"error", outcome.error}}.dump());
   if (outcome.ok) {
@@ -160,7 +162,8 @@ void VoiceAgent::OnDetachedToolDone(size_t index, const ToolOutcome& outcome) {
   Audit(run.call, outcome.ok ? "executed" : "failed",
         outcome.ok ? "finished_after_interruption" : outcome.error,
         outcome.ok ? outcome.result : json(nullptr), RanForMs(scheduler_, run), run.confirmed);
-  Emit("tool_result", {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
+  Emit(agent_events::kToolResult,
+       {{"id", run.call.id}, {"name", run.call.name}, {"ok", outcome.ok}});
   history_.AddToolExchange(
       run.call, outcome.ok ? outcome.result.dump() : json{{"error", outcome.error}}.dump());
 }
@@ -199,14 +202,14 @@ void VoiceAgent::OnFillerTimer() {
     return;
   }
   reply_.filler_said = true;
-  Emit("tool_filler", json::object());
+  Emit(agent_events::kToolFiller, json::object());
   AddSentence(config_.tool_filler);
 }
 
 // The caller's message answers a pending confirmation. Returns true when it was handled here.
 bool VoiceAgent::AnswerConfirmation() {
   if (IsRepeatRequest(history_.back().content)) {  // say the question again; still pending
-    Emit("repeat", {{"text", confirmation_.question}});
+    Emit(agent_events::kRepeat, {{"text", confirmation_.question}});
     BeginReply(ReplyKind::kAnswer);
     SpeakFixedText(confirmation_.question);
     return true;
@@ -214,9 +217,9 @@ bool VoiceAgent::AnswerConfirmation() {
   PendingConfirmation pending = std::move(confirmation_);
   confirmation_ = PendingConfirmation{};
   const ConfirmationAnswer answer = ReadConfirmation(history_.back().content);
-  Emit("tool_confirmation", {{"id", pending.call.id},
-                             {"name", pending.call.name},
-                             {"answer", ConfirmationAnswerName(answer)}});
+  Emit(agent_events::kToolConfirmation, {{"id", pending.call.id},
+                                         {"name", pending.call.name},
+                                         {"answer", ConfirmationAnswerName(answer)}});
   if (answer == ConfirmationAnswer::kYes) {
     gate_->BeginTurn();
     BeginReply(ReplyKind::kAnswer);
@@ -240,14 +243,16 @@ bool VoiceAgent::AnswerConfirmation() {
 void VoiceAgent::Audit(const ToolCallRequest& call, const char* decision,
                        const std::string& reason, const json& result, double duration_ms,
                        bool confirmed) {
-  Emit("tool_audit", {{"tool_call_id", call.id},
-                      {"name", call.name},
-                      {"arguments", call.arguments_json},
-                      {"decision", decision},
-                      {"reason", reason},
-                      {"result", result.is_null() ? std::string() : result.dump()},
-                      {"duration_ms", duration_ms},
-                      {"confirmed", confirmed}});
+  ToolAuditEvent audit;
+  audit.tool_call_id = call.id;
+  audit.name = call.name;
+  audit.arguments_json = call.arguments_json;
+  audit.decision = decision;
+  audit.reason = reason;
+  audit.result_json = result.is_null() ? std::string() : result.dump();
+  audit.duration_ms = duration_ms;
+  audit.confirmed = confirmed;
+  Emit(agent_events::kToolAudit, ToJson(audit));
 }
 
 void VoiceAgent::CancelTools(const char* reason) {

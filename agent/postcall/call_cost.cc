@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "agent/runtime/json_fields.h"
+
 namespace callsim::agent {
 namespace {
 
@@ -35,6 +37,13 @@ nlohmann::json ToJson(const CallUsage& usage) {
           {"llm_input_tokens", usage.llm_input_tokens},
           {"llm_output_tokens", usage.llm_output_tokens},
           {"tts_chars", usage.tts_chars}};
+}
+
+void FromJson(const nlohmann::json& detail, CallUsage* usage) {
+  usage->stt_audio_s = JsonNumber(detail, "stt_audio_s").value_or(0.0);
+  usage->llm_input_tokens = JsonInteger(detail, "llm_input_tokens");
+  usage->llm_output_tokens = JsonInteger(detail, "llm_output_tokens");
+  usage->tts_chars = JsonInteger(detail, "tts_chars");
 }
 
 }  // namespace callsim::agent

@@ -29,6 +29,8 @@ struct CallUsage {
   int64_t llm_input_tokens = 0;
   int64_t llm_output_tokens = 0;
   int64_t tts_chars = 0;  // characters synthesized
+
+  bool operator==(const CallUsage&) const = default;
 };
 
 struct CallCost {
@@ -42,6 +44,9 @@ struct CallCost {
 CallCost ComputeCallCost(const CallUsage& usage, const PriceTable& prices);
 
 nlohmann::json ToJson(const CallCost& cost);    // {"stt_usd", "llm_usd", "tts_usd", "total_usd"}
-nlohmann::json ToJson(const CallUsage& usage);  // the field names above
+// The field names above; also the agent's "usage" event (UsageEvent).
+nlohmann::json ToJson(const CallUsage& usage);
+// Untrusted JSON: a field that is missing or not a number is 0.
+void FromJson(const nlohmann::json& detail, CallUsage* usage);
 
 }  // namespace callsim::agent

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/postcall/call_cost.h"
 
 namespace callsim::agent {
@@ -17,7 +19,7 @@ struct TranscriptTurn {
   int64_t t_ms = 0;  // when the turn started, virtual ms since the call began
 };
 
-// One tool proposal and what became of it, as the agent's "tool_audit" event records it.
+// One tool proposal and what became of it: the agent's "tool_audit" event (ToolAuditEvent).
 struct ToolAuditRecord {
   std::string name;
   // "executed", "failed", "blocked", "declined", "cancelled" or "reused" (a duplicate answered with
@@ -26,7 +28,18 @@ struct ToolAuditRecord {
   std::string reason;          // why it was blocked, declined or failed; may be empty
   std::string arguments_json;  // as the model wrote them: untrusted, may not be JSON
   std::string result_json;     // the back end's result; empty when nothing ran
+  std::string tool_call_id{};  // the model's id for the call
+  double duration_ms = 0;      // how long it ran; 0 when it did not
+  bool confirmed = false;      // the caller said yes first (destructive tools)
+
+  bool operator==(const ToolAuditRecord&) const = default;
 };
+
+// The "tool_audit" detail: {"tool_call_id", "name", "arguments", "decision", "reason", "result",
+// "duration_ms", "confirmed"}.
+nlohmann::json ToJson(const ToolAuditRecord& record);
+// Untrusted JSON: a field that is missing or of the wrong type gets its default.
+void FromJson(const nlohmann::json& detail, ToolAuditRecord* record);
 
 struct CallEnding {
   // The agent's end reason: "hangup" (the caller), "agent_hangup", "transfer", "max_call",

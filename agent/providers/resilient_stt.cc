@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/pipeline/agent_events.h"
 #include "agent/providers/stt_replay_buffer.h"
 
 namespace callsim::agent {
@@ -134,7 +135,8 @@ void SessionState::ReplayInto(uint64_t id) {
   const uint64_t dropped = buffer_.dropped_frames();
   context_->stats.replayed_frames += frames;
   context_->stats.replay_dropped_frames += dropped;
-  context_->events.Emit(context_->scheduler.NowUs(), "agent", "provider_replay",
+  context_->events.Emit(context_->scheduler.NowUs(), event_sources::kAgent,
+                        agent_events::kProviderReplay,
                         {{"stage", context_->stage},
                          {"frames", frames},
                          {"finals", buffer_.pending_finals()},
@@ -208,7 +210,8 @@ void SessionState::GiveUpSoon(const std::string& error) {
   CancelTask(final_timer_);
   CancelTask(retry_timer_);
   ++context_->stats.gave_up;
-  context_->events.Emit(context_->scheduler.NowUs(), "agent", "provider_gave_up",
+  context_->events.Emit(context_->scheduler.NowUs(), event_sources::kAgent,
+                        agent_events::kProviderGaveUp,
                         {{"stage", context_->stage}, {"error", error}});
   std::weak_ptr<SessionState> weak = weak_from_this();
   retry_timer_ = context_->scheduler.After(0, [weak, error] {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "agent/pipeline/agent_events.h"
+
 namespace callsim::agent {
 namespace {
 
@@ -36,18 +38,18 @@ RetryLadder::Step RetryLadder::OnFailure(const std::string& error) {
   if (!on_secondary_ && retries_done_ < context_.policy.retries) {
     ++retries_done_;
     ++stats.retries;
-    Emit("provider_retry",
+    Emit(agent_events::kProviderRetry,
          {{"stage", context_.stage}, {"attempt", retries_done_}, {"error", error}});
     return Step::kRetry;
   }
   if (!on_secondary_ && has_secondary_) {
     on_secondary_ = true;
     ++stats.failovers;
-    Emit("provider_failover", {{"stage", context_.stage}, {"error", error}});
+    Emit(agent_events::kProviderFailover, {{"stage", context_.stage}, {"error", error}});
     return Step::kFailover;
   }
   ++stats.gave_up;
-  Emit("provider_gave_up", {{"stage", context_.stage}, {"error", error}});
+  Emit(agent_events::kProviderGaveUp, {{"stage", context_.stage}, {"error", error}});
   return Step::kGiveUp;
 }
 
@@ -57,7 +59,7 @@ int64_t RetryLadder::DelayUs(Step step) const {
 }
 
 void RetryLadder::Emit(std::string_view kind, nlohmann::json detail) {
-  context_.events.Emit(context_.scheduler.NowUs(), "agent", kind, detail);
+  context_.events.Emit(context_.scheduler.NowUs(), event_sources::kAgent, kind, detail);
 }
 
 std::string FirstResponseTimeoutError(double timeout_ms) {

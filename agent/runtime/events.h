@@ -10,11 +10,20 @@
 
 namespace callsim::agent {
 
+// The components that emit events: a closed set. Their kinds are declared once per source:
+// agent_events (agent/pipeline/agent_events.h), caller_events (harness/caller/caller_events.h),
+// call_events (harness/run/call_log.h).
+namespace event_sources {
+inline constexpr std::string_view kAgent = "agent";    // the voice agent and its providers
+inline constexpr std::string_view kCaller = "caller";  // the simulated caller
+inline constexpr std::string_view kCall = "call";      // a simulated call's own start and end
+}  // namespace event_sources
+
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // `source` names the component ("agent", "caller", "stt", "uplink"...), `kind` the event
-  // ("state", "stt_final", "barge_in"...). `detail` must be deterministic (no pointers, no wall time).
+  // `source` names the component (one of event_sources), `kind` the event ("state", "stt_final",
+  // "barge_in"...). `detail` must be deterministic (no pointers, no wall time).
   virtual void Emit(int64_t t_us, std::string_view source, std::string_view kind,
                     const nlohmann::json& detail) = 0;
 };

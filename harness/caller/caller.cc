@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/pipeline/agent_events.h"
 #include "agent/runtime/check.h"
+#include "harness/caller/caller_events.h"
 
 namespace callsim::harness {
 namespace {
@@ -125,9 +127,9 @@ Action Caller::ActionOf(int index) const {
 }
 
 void Caller::Start() {
-  Emit("caller_voice", {{"rate_factor", voice_.rate_factor},
-                        {"pause_scale", voice_.pause_scale},
-                        {"words_per_minute", voice_.profile.words_per_minute}});
+  Emit(caller_events::kCallerVoice, {{"rate_factor", voice_.rate_factor},
+                                     {"pause_scale", voice_.pause_scale},
+                                     {"words_per_minute", voice_.profile.words_per_minute}});
   StartTurn(0);
 }
 
@@ -149,11 +151,11 @@ void Caller::StartTurn(int index) {
     // Bounded like a reply: without a tool result the caller goes on after reply_timeout_ms.
     phase_ = Phase::kWaitForTool;
     wait_started_us_ = scheduler_.NowUs();
-    Emit("wait_for", {{"turn", index}, {"what", "tool_result"}});
+    Emit(caller_events::kWaitFor, {{"turn", index}, {"what", "tool_result"}});
     timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
-      Emit("wait_for_timeout", {{"turn", index},
-                                {"what", "tool_result"},
-                                {"waited_ms", scenario_.caller.reply_timeout_ms}});
+      Emit(caller_events::kWaitForTimeout, {{"turn", index},
+                                            {"what", "tool_result"},
+                                            {"waited_ms", scenario_.caller.reply_timeout_ms}});
       ScheduleAction(index);
     });
     return;
@@ -180,7 +182,7 @@ void Caller::ArmBargeIn(int index) {
   if (!barge.when_agent_says.empty() && reply_in_progress) {
     phase_ = Phase::kAwaitPhrase;
     timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this, index] {
-      Emit("barge_in_phrase_not_heard", {{"turn", index}, {"why", "timeout"}});
+      Emit(caller_events::kBargeInPhraseNotHeard, {{"turn", index}, {"why", "timeout"}});
       BeginAction(index);
     });
     return;
@@ -204,7 +206,7 @@ void Caller::BeginAction(int index) {
       current_user_turn_ = index;
       tool_results_at_request_ = tool_results_seen_;
       outcomes_[Slot(index)].utterance_start_us = scheduler_.NowUs();
-      Emit("dtmf_start", {{"turn", index}, {"keys", turn.dtmf}});
+      Emit(caller_events::kDtmfStart, {{"turn", index}, {"keys", turn.dtmf}});
       phase_ = Phase::kPressing;
       PressKey(index, 0);
       return;
@@ -286,7 +288,8 @@ void Caller::OnActionEnd(int64_t end_us) {
   TurnOutcome& o = outcomes_[Slot(turn_)];
   if (!o.utterance_start_us) o.utterance_start_us = end_us;
   o.utterance_end_us = end_us;
-  Emit(ActionOf(turn_) == Action::kDtmf ? "dtmf_end" : "utterance_end", {{"turn", turn_}});
+  Emit(ActionOf(turn_) == Action::kDtmf ? caller_events::kDtmfEnd : caller_events::kUtteranceEnd,
+       {{"turn", turn_}});
   StartReplyWait(turn_, end_us);
 }
 
@@ -318,7 +321,7 @@ void Caller::OnReplyOnset(int64_t onset_us) {
     o.turn_latency_ms = UsToMs(onset_us - *o.utterance_end_us);
     detail["latency_ms"] = *o.turn_latency_ms;
   }
-  Emit("reply_onset", detail);
+  Emit(caller_events::kReplyOnset, detail);
   phase_ = Phase::kInReply;
   const size_t next = static_cast<size_t>(turn_) + 1;
   if (next < scenario_.turns.size() && scenario_.turns[next].barge_in) {
@@ -327,7 +330,8 @@ void Caller::OnReplyOnset(int64_t onset_us) {
 }
 
 void Caller::OnReplyEnd() {
-  Emit("reply_end", {{"turn", reply_turn_}, {"heard", outcomes_[Slot(reply_turn_)].heard_text}});
+  Emit(caller_events::kReplyEnd,
+       {{"turn", reply_turn_}, {"heard", outcomes_[Slot(reply_turn_)].heard_text}});
   FinalizeTurn(reply_turn_);
   if (!ExpectsAgentEnd(scenario_.turns[Slot(turn_)])) {
     NextTurn();
@@ -336,14 +340,14 @@ void Caller::OnReplyEnd() {
   // The agent should hang up or transfer now; give it as long as a reply, then go on.
   phase_ = Phase::kAwaitAgentEnd;
   timer_.After(MsToUs(scenario_.caller.reply_timeout_ms), [this] {
-    Emit("agent_end_timeout", {{"turn", turn_}});
+    Emit(caller_events::kAgentEndTimeout, {{"turn", turn_}});
     NextTurn();
   });
 }
 
 void Caller::OnReplyTimeout() {
   if (finished_) return;
-  Emit("reply_timeout", {{"turn", turn_}});
+  Emit(caller_events::kReplyTimeout, {{"turn", turn_}});
   Record(turn_, "reply", false, "no reply within " + FormatMs(scenario_.caller.reply_timeout_ms));
   FinalizeTurn(turn_);
   NextTurn();
@@ -353,7 +357,7 @@ void Caller::NextTurn() { StartTurn(turn_ + 1); }
 
 void Caller::Hangup(const std::string& reason) {
   if (finished_) return;
-  Emit("hangup", {{"reason", reason}});
+  Emit(caller_events::kHangup, {{"reason", reason}});
   Finish(reason, CallEndedBy::kCaller);
   if (on_hangup_) on_hangup_(reason);
 }
@@ -374,7 +378,8 @@ void Caller::NextOutputFrame(agent::Frame* out) {
       utterance_started_ = true;
       const size_t lead = speech_begin_ > utterance_pos_ ? speech_begin_ - utterance_pos_ : 0;
       outcomes_[Slot(turn_)].utterance_start_us = now + SamplesToUs(lead);
-      Emit("utterance_start", {{"turn", turn_}, {"barge_in", outcomes_[Slot(turn_)].barge_in}});
+      Emit(caller_events::kUtteranceStart,
+           {{"turn", turn_}, {"barge_in", outcomes_[Slot(turn_)].barge_in}});
     }
     utterance_pos_ += n;
     if (utterance_pos_ == utterance_->size()) OnActionEnd(now + SamplesToUs(n));
@@ -404,8 +409,11 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
         !words.empty() && ContainsPhrase(outcomes_[Slot(reply_turn_)].heard_text, phrase);
     if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
       timer_.Cancel();
-      if (heard) Emit("barge_in_phrase_heard", {{"turn", turn_}});
-      if (!heard) Emit("barge_in_phrase_not_heard", {{"turn", turn_}, {"why", "reply ended"}});
+      if (heard) {
+        Emit(caller_events::kBargeInPhraseHeard, {{"turn", turn_}});
+      } else {
+        Emit(caller_events::kBargeInPhraseNotHeard, {{"turn", turn_}, {"why", "reply ended"}});
+      }
       BeginAction(turn_);
     }
     return;
@@ -420,7 +428,7 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
     OnReplyOnset(std::max(activity.first_active_us, listen_from_us));
   } else if (phase_ == Phase::kSilent && activity.any && !outcomes_[Slot(turn_)].reply_onset_us) {
     outcomes_[Slot(turn_)].reply_onset_us = std::max(activity.first_active_us, listen_from_us);
-    Emit("reply_onset", {{"turn", turn_}, {"during", "silence"}});
+    Emit(caller_events::kReplyOnset, {{"turn", turn_}, {"during", "silence"}});
   } else if (phase_ == Phase::kInReply && !activity.any && ReplySilentFor(frame_start_us)) {
     OnReplyEnd();
   }
@@ -448,13 +456,13 @@ void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
   if (!o.utterance_start_us) return;
   if (!barge_agent_was_speaking_) {
     barge_stop_known_ = true;
-    Emit("barge_in_no_agent_speech", {{"turn", turn_}});
+    Emit(caller_events::kBargeInNoAgentSpeech, {{"turn", turn_}});
     return;
   }
   if (!activity.any && ReplySilentFor(frame_start_us)) {
     barge_stop_known_ = true;
     o.barge_in_stop_ms = std::max(0.0, UsToMs(ear_.last_active_us() - *o.utterance_start_us));
-    Emit("agent_stopped", {{"turn", turn_}, {"stop_ms", *o.barge_in_stop_ms}});
+    Emit(caller_events::kAgentStopped, {{"turn", turn_}, {"stop_ms", *o.barge_in_stop_ms}});
   }
 }
 
@@ -462,19 +470,21 @@ void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
 
 void Caller::OnAgentEvent(std::string_view kind, const nlohmann::json& detail) {
   if (finished_) return;
-  if (kind == "tool_result") {
+  if (kind == agent::agent_events::kToolResult) {
     ++tool_results_seen_;
     if (phase_ != Phase::kWaitForTool) return;
     // Go on from a task of its own: this runs inside the agent's Emit, and the next action may
     // end the call.
     timer_.After(0, [this] {
-      Emit("wait_for_done",
+      Emit(caller_events::kWaitForDone,
            {{"turn", turn_}, {"waited_ms", UsToMs(scheduler_.NowUs() - wait_started_us_)}});
       ScheduleAction(turn_);
     });
     return;
   }
-  if (kind != "tool_call_proposed" && kind != "tool_call") return;
+  if (kind != agent::agent_events::kToolCallProposed && kind != agent::agent_events::kToolCall) {
+    return;
+  }
   const int index = EventTurn();
   if (index < 0) return;
   std::vector<AgentToolCall>& calls = outcomes_[Slot(index)].tool_calls;
@@ -533,11 +543,12 @@ TurnEvidence Caller::EvidenceFor(int index, const std::string& call_ended_reason
 void Caller::Record(int index, const std::string& kind, bool passed, const std::string& detail) {
   CALLSIM_CHECK(index >= 0 && static_cast<size_t>(index) < scenario_.turns.size());
   expectations_.push_back(ExpectationResult{index, kind, passed, detail});
-  Emit("expectation", {{"turn", index}, {"kind", kind}, {"passed", passed}, {"detail", detail}});
+  Emit(caller_events::kExpectation,
+       {{"turn", index}, {"kind", kind}, {"passed", passed}, {"detail", detail}});
 }
 
 void Caller::Emit(std::string_view kind, const nlohmann::json& detail) {
-  events_.Emit(scheduler_.NowUs(), "caller", kind, detail);
+  events_.Emit(scheduler_.NowUs(), agent::event_sources::kCaller, kind, detail);
 }
 
 void Caller::Finish(const std::string& reason, CallEndedBy by) {

@@ -7,11 +7,19 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/runtime/events.h"
 
 namespace callsim::harness {
+
+// The simulated call's own events (source event_sources::kCall), declared once.
+namespace call_events {
+inline constexpr std::string_view kStart = "start";  // {call_id}
+inline constexpr std::string_view kEnd = "end";      // {reason, status, by}
+inline constexpr std::string_view kAll[] = {kStart, kEnd};
+}  // namespace call_events
 
 struct EventEntry {
   int64_t t_us = 0;

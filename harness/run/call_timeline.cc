@@ -1,32 +1,27 @@
 #include "harness/run/call_timeline.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "agent/pipeline/reply.h"
+#include "agent/runtime/json_fields.h"
+#include "harness/caller/caller_events.h"
 
 namespace callsim::harness {
 namespace {
 
 using nlohmann::json;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+namespace agent_events = agent::agent_events;
+namespace event_sources = agent::event_sources;
+
+const std::string_view kAnswer = agent::ReplyKindName(agent::ReplyKind::kAnswer);
 
 json ParseDetail(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return j.is_object() ? j : json::object();
-}
-
-double NumberOr(const json& detail, const char* key, double fallback) {
-  auto it = detail.find(key);
-  return it != detail.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
-std::string StringOr(const json& detail, const char* key) {
-  auto it = detail.find(key);
-  return it != detail.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // Builds the agent's replies: sentences wait in `pending` until their reply starts playing (the
@@ -71,33 +66,23 @@ class ReplyTracker {
   int open_ = -1;
 };
 
-TurnSpans ReadSpans(const json& d) {
-  TurnSpans s;
-  s.endpointing_ms = NumberOr(d, "endpointing_ms", kNaN);
-  s.stt_final_ms = NumberOr(d, "stt_final_ms", kNaN);
-  s.llm_ttft_ms = NumberOr(d, "llm_ttft_ms", kNaN);
-  s.first_sentence_ms = NumberOr(d, "first_sentence_ms", kNaN);
-  s.tts_ttfb_ms = NumberOr(d, "tts_ttfb_ms", kNaN);
-  return s;
-}
-
 void OnAgentEvent(const EventEntry& e, ReplyTracker& replies, CallTimeline& t) {
   const std::string_view kind = e.kind;
-  if (kind == "sentence") {
-    replies.OnSentence(StringOr(ParseDetail(e.detail_json), "text"));
-  } else if (kind == "speech_start") {
-    replies.OnSpeechStart(e.t_us, StringOr(ParseDetail(e.detail_json), "kind"));
-  } else if (kind == "speech_end") {
+  if (kind == agent_events::kSentence) {
+    replies.OnSentence(agent::JsonString(ParseDetail(e.detail_json), "text"));
+  } else if (kind == agent_events::kSpeechStart) {
+    replies.OnSpeechStart(e.t_us, agent::JsonString(ParseDetail(e.detail_json), "kind"));
+  } else if (kind == agent_events::kSpeechEnd) {
     const json d = ParseDetail(e.detail_json);
     auto it = d.find("interrupted");
     replies.OnSpeechEnd(e.t_us, it == d.end() || !it->is_boolean() || it->get<bool>());
-  } else if (kind == "reply_cancelled" || kind == "empty_reply") {
+  } else if (kind == agent_events::kReplyCancelled || kind == agent_events::kEmptyReply) {
     replies.OnDiscard();
-  } else if (kind == "barge_in") {
+  } else if (kind == agent_events::kBargeIn) {
     t.barge_in_us.push_back(e.t_us);
-  } else if (kind == "turn_spans") {
-    t.spans.push_back(ReadSpans(ParseDetail(e.detail_json)));
-  } else if (kind == "provider_error") {
+  } else if (kind == agent_events::kTurnSpans) {
+    agent::FromJson(ParseDetail(e.detail_json), &t.spans.emplace_back());
+  } else if (kind == agent_events::kProviderError) {
     ++t.provider_errors;
   }
 }
@@ -112,13 +97,14 @@ CallTimeline BuildCallTimeline(const std::vector<EventEntry>& events, int64_t ca
   ReplyTracker replies(&t);
   bool utterance_open = false;
   for (const EventEntry& e : events) {
-    if (e.source == "agent") {
+    if (e.source == event_sources::kAgent) {
       OnAgentEvent(e, replies, t);
-    } else if (e.source == "caller" && e.kind == "utterance_start") {
+    } else if (e.source == event_sources::kCaller && e.kind == caller_events::kUtteranceStart) {
       if (utterance_open) t.caller_speech.back().end_us = e.t_us;  // no end logged: cut there
       t.caller_speech.push_back(SpeechInterval{e.t_us, t.call_end_us});
       utterance_open = true;
-    } else if (e.source == "caller" && e.kind == "utterance_end" && utterance_open) {
+    } else if (e.source == event_sources::kCaller && e.kind == caller_events::kUtteranceEnd &&
+               utterance_open) {
       t.caller_speech.back().end_us = std::max(e.t_us, t.caller_speech.back().start_us);
       utterance_open = false;
     }
@@ -144,7 +130,7 @@ int CountAgentCutIns(const CallTimeline& timeline) {
   for (const SpeechInterval& u : timeline.caller_speech) {
     const bool cut = std::any_of(
         timeline.replies.begin(), timeline.replies.end(), [&u](const AgentReply& r) {
-          return r.kind == "answer" && u.start_us < r.start_us && r.start_us < u.end_us;
+          return r.kind == kAnswer && u.start_us < r.start_us && r.start_us < u.end_us;
         });
     if (cut) ++count;
   }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/pipeline/agent_events.h"
 #include "harness/run/call_log.h"
 
 namespace callsim::harness {
@@ -32,22 +33,13 @@ struct AgentReply {
   std::string text;
 };
 
-// The agent's "turn_spans" for one answer; NaN where the agent reported null.
-struct TurnSpans {
-  double endpointing_ms = 0;
-  double stt_final_ms = 0;
-  double llm_ttft_ms = 0;
-  double first_sentence_ms = 0;
-  double tts_ttfb_ms = 0;
-};
-
 struct CallTimeline {
   int64_t call_start_us = 0;
   int64_t call_end_us = 0;
   std::vector<SpeechInterval> caller_speech;  // "utterance_start" .. "utterance_end"
   std::vector<AgentReply> replies;            // in start order
   std::vector<int64_t> barge_in_us;           // the agent's "barge_in" events
-  std::vector<TurnSpans> spans;
+  std::vector<agent::TurnSpansEvent> spans;   // the agent's "turn_spans", one per answer
   int provider_errors = 0;  // the agent's "provider_error" events
 };
 

@@ -25,6 +25,11 @@ void RecordMs(Histogram& h, double ms) {
   if (std::isfinite(ms)) h.Record(std::llround(ms * 1000.0));
 }
 
+// A span the agent reported (empty: it was null).
+void RecordMs(Histogram& h, const std::optional<double>& ms) {
+  if (ms.has_value()) RecordMs(h, *ms);
+}
+
 // A trend aggregate from its histogram; NaN without samples (except the count).
 double TrendObserved(const Histogram& h, const ObservedMetric& m) {
   if (m.aggregate == ThresholdAggregate::kCount) return static_cast<double>(h.count());
@@ -98,7 +103,7 @@ void RunMetrics::AddTurns(const CallRecord& r) {
 
 void RunMetrics::AddTimeline(const CallRecord& r) {
   const CallTimeline t = BuildCallTimeline(r.events, r.started_us, r.ended_us);
-  for (const TurnSpans& s : t.spans) {
+  for (const agent::TurnSpansEvent& s : t.spans) {
     RecordMs(trends_[kEndpointing], s.endpointing_ms);
     RecordMs(trends_[kSttFinal], s.stt_final_ms);
     RecordMs(trends_[kLlmTtft], s.llm_ttft_ms);

@@ -356,15 +356,10 @@ void LoadRun::EnqueueReport(const CallRecord& r) {
     if (spoken) job.input.transcript.push_back({m.role, m.content, 0});
   }
   for (const ToolCallRow& t : r.tool_calls) {
-    job.input.tools.push_back({t.name, t.decision, t.reason, t.arguments_json, t.result_json});
+    job.input.tools.push_back({t.name, t.decision, t.reason, t.arguments_json, t.result_json,
+                               t.tool_call_id, t.duration_ms, t.confirmed});
   }
-  const nlohmann::json& u = r.usage;
-  if (u.is_object()) {
-    job.input.usage.stt_audio_s = u.value("stt_audio_s", 0.0);
-    job.input.usage.llm_input_tokens = u.value("llm_input_tokens", int64_t{0});
-    job.input.usage.llm_output_tokens = u.value("llm_output_tokens", int64_t{0});
-    job.input.usage.tts_chars = u.value("tts_chars", int64_t{0});
-  }
+  job.input.usage = r.usage;
   job.input.outcome.ended_by = kCallEndedByNames.Name(r.ended_by);
   job.input.outcome.duration_ms = (r.ended_us - r.started_us) / agent::kMicrosPerMs;
   const bool queued = post_call_.Enqueue(std::move(job));

@@ -85,7 +85,9 @@ SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
   agent_->EnableTools(tool_view_, services.breakers ? *services.breakers : own_breakers_);
   log_.AddObserver([this](int64_t t_us, std::string_view source, std::string_view kind,
                           const nlohmann::json& detail) {
-    if (source == "agent" && kind == "tool_audit") OnToolAudit(t_us, detail);
+    if (source == agent::event_sources::kAgent && kind == agent::agent_events::kToolAudit) {
+      OnToolAudit(t_us, detail);
+    }
     OnLogEvent(source, kind, detail);
   });
   agent_->set_on_call_end([this](const std::string& how) { OnAgentEndedCall(how); });
@@ -161,16 +163,18 @@ void SimCall::BuildProviders(const fakes::LlmScript& script, const agent::Rng& r
 
 // The audit record, and the harness's own judgement of whether an executed call was safe.
 void SimCall::OnToolAudit(int64_t t_us, const nlohmann::json& detail) {
+  agent::ToolAuditEvent audit;
+  agent::FromJson(detail, &audit);
   ToolCallRow row;
   row.t_ms = static_cast<double>(t_us) / 1000.0;
-  row.tool_call_id = detail.value("tool_call_id", "");
-  row.name = detail.value("name", "");
-  row.arguments_json = detail.value("arguments", "");
-  row.decision = detail.value("decision", "");
-  row.reason = detail.value("reason", "");
-  row.result_json = detail.value("result", "");
-  row.duration_ms = detail.value("duration_ms", 0.0);
-  row.confirmed = detail.value("confirmed", false);
+  row.tool_call_id = std::move(audit.tool_call_id);
+  row.name = std::move(audit.name);
+  row.arguments_json = std::move(audit.arguments_json);
+  row.decision = std::move(audit.decision);
+  row.reason = std::move(audit.reason);
+  row.result_json = std::move(audit.result_json);
+  row.duration_ms = audit.duration_ms;
+  row.confirmed = audit.confirmed;
   tool_calls_.push_back(std::move(row));
 }
 
@@ -183,10 +187,10 @@ SimCall::~SimCall() {
 // hypothesis (a turn the caller resumed arrives in pieces), and tool events go to the caller.
 void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
                          const nlohmann::json& detail) {
-  if (source != "agent") return;
-  if (kind == "false_interruption") ++false_interruptions_;
-  if (kind == "usage") usage_ = detail;
-  if (kind != "stt_final") {
+  if (source != agent::event_sources::kAgent) return;
+  if (kind == agent::agent_events::kFalseInterruption) ++false_interruptions_;
+  if (kind == agent::agent_events::kUsage) agent::FromJson(detail, &usage_);
+  if (kind != agent::agent_events::kSttFinal) {
     caller_.OnAgentEvent(kind, detail);
     return;
   }
@@ -223,7 +227,7 @@ void SimCall::OnAgentEndedCall(const std::string& how) {
 
 void SimCall::Start() {
   started_us_ = scheduler_.NowUs();
-  log_.Emit(started_us_, "call", "start", {{"call_id", call_id_}});
+  log_.Emit(started_us_, agent::event_sources::kCall, call_events::kStart, {{"call_id", call_id_}});
   if (!caller_.setup_error().empty()) {
     EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
     return;
@@ -256,7 +260,7 @@ void SimCall::EndWith(const std::string& reason, CallStatus call_status, CallEnd
   agent_->Hangup();
   caller_media_->Stop();
   agent_media_->Stop();
-  log_.Emit(scheduler_.NowUs(), "call", "end",
+  log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kEnd,
             {{"reason", reason}, {"status", status}, {"by", CallEndedByName(by)}});
   CallRecord record = BuildRecord(reason, call_status, by);
   // Hand the record over from a fresh task that holds its own copy of the callback: the owner may

@@ -17,6 +17,7 @@
 
 #include "agent/media/media_endpoint.h"
 #include "agent/observability/metrics_event_sink.h"
+#include "agent/pipeline/agent_events.h"
 #include "agent/pipeline/voice_agent.h"
 #include "agent/providers/resilient_llm.h"
 #include "agent/providers/resilient_stt.h"
@@ -66,7 +67,7 @@ struct CallRecord {
   // destructive one without the caller's yes. Judged here, apart from the agent's own verdicts.
   int unsafe_tool_executions = 0;
   int tool_side_effects = 0;        // changes the fake back ends actually made
-  nlohmann::json usage;             // the agent's "usage" event: STT seconds, tokens, TTS chars
+  agent::UsageEvent usage;          // the agent's "usage" event (zero without one)
   std::vector<agent::ChatMessage> transcript;  // the agent's history at the end of the call
   int false_interruptions = 0;
 };
@@ -147,7 +148,7 @@ class SimCall {
   agent::CircuitBreakers own_breakers_;
   std::vector<ToolCallRow> tool_calls_;
   int false_interruptions_ = 0;
-  nlohmann::json usage_;
+  agent::UsageEvent usage_;
   fakes::SimLink uplink_;
   fakes::SimLink downlink_;
   std::unique_ptr<agent::VoiceAgent> agent_;
