@@ -24,7 +24,7 @@ struct SpeechInterval {
 
 // One reply the agent began to play: from "speech_start" to "speech_end".
 struct AgentReply {
-  std::string kind;  // greeting | answer | apology
+  std::string kind;  // greeting | answer | apology | prompt | resume
   int64_t start_us = 0;
   int64_t end_us = 0;
   bool ended = false;        // a "speech_end" closed it (else end_us is the call's end)
