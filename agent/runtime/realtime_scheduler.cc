@@ -43,6 +43,14 @@ void RealtimeScheduler::OnTimer(uint64_t generation) {
   if (generation != generation_) return;  // re-armed since
   armed_us_ = -1;
   in_wake_ = true;
+  // However the wake-up ends (a task may throw), the timer is armed for what is left.
+  struct Rearm {
+    RealtimeScheduler* self;
+    ~Rearm() {
+      self->in_wake_ = false;
+      self->Arm();
+    }
+  } rearm{this};
   int ran = 0;
   int64_t when_us;
   // Past the bound, the thread goes back to its sockets; the timer, armed at a time already
@@ -53,8 +61,6 @@ void RealtimeScheduler::OnTimer(uint64_t generation) {
     ++ran;
     task();
   }
-  in_wake_ = false;
-  Arm();
 }
 
 }  // namespace callsim::agent

@@ -19,17 +19,20 @@ TaskId TaskQueue::Add(int64_t when_us, std::function<void()> task) {
     slot = static_cast<uint32_t>(slots_.size());
     slots_.emplace_back();
   }
+  if ((next_seq_ & kIdSeqMask) == 0) ++next_seq_;  // an id's sequence part is never 0
   const uint64_t seq = next_seq_++;
   slots_[slot].task = std::move(task);
   slots_[slot].seq = seq;
   heap_.push(Entry{when_us, seq, slot});
-  return (seq << kSlotBits) | slot;  // never kNoTask: seq >= 1
+  return ((seq & kIdSeqMask) << kSlotBits) | slot;  // never kNoTask
 }
 
 void TaskQueue::Cancel(TaskId id) {
   const uint32_t slot = static_cast<uint32_t>(id & ((uint64_t{1} << kSlotBits) - 1));
   const uint64_t seq = id >> kSlotBits;
-  if (seq == 0 || slot >= slots_.size() || slots_[slot].seq != seq) return;  // ran, cancelled, unknown
+  if (seq == 0 || slot >= slots_.size() || (slots_[slot].seq & kIdSeqMask) != seq) {
+    return;  // ran, cancelled or unknown
+  }
   FreeSlot(slot);
 }
 

@@ -14,8 +14,12 @@ namespace callsim::agent {
 
 class TaskQueue {
  public:
-  // Up to 2^24 (16M) tasks pending at once; one more throws std::length_error.
+  // Up to 2^24 (16M) tasks pending at once; one more throws std::length_error. An id carries the
+  // slot and the low 40 bits of the task's sequence number, so ids stay valid however many tasks
+  // a long-lived (real-time) scheduler runs; a stale id could only collide with a task added
+  // 2^40 tasks later in the same slot.
   static constexpr int kSlotBits = 24;
+  static constexpr uint64_t kIdSeqMask = (uint64_t{1} << (64 - kSlotBits)) - 1;
 
   // Adds `task` due at `when_us`. Returns an id that is never kNoTask.
   TaskId Add(int64_t when_us, std::function<void()> task);

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/runtime/scheduler.h"
 #include "agent/server/base64.h"
 
 namespace callsim::agent {
@@ -20,7 +21,6 @@ namespace {
 constexpr size_t kMinSecretBytes = 32;
 constexpr int64_t kMaxTtlS = 600;
 constexpr size_t kMaxTokenChars = 1024;
-constexpr int64_t kMicrosPerSecond = 1000000;
 
 std::string Sha256(std::string_view bytes) {
   unsigned char out[SHA256_DIGEST_LENGTH];
@@ -91,7 +91,7 @@ bool TokenService::KnownKey(std::string_view api_key, std::string* digest) const
 }
 
 void TokenService::ForgetExpired(int64_t now_s) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first < now_s) {
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_s) {
     live_.erase(by_expiry_.begin()->second);
     by_expiry_.erase(by_expiry_.begin());
   }
@@ -152,7 +152,7 @@ RedeemResult TokenService::Redeem(std::string_view token, int64_t now_us) {
   // Signed by us: the claims are well formed unless the secret leaked; still, read defensively.
   const std::optional<std::string> text = Base64UrlDecode(body);
   const nlohmann::json claims = nlohmann::json::parse(text.value_or(""), nullptr, false);
-  if (!claims.is_object() || claims.value("scope", "") != "call" ||
+  if (!claims.is_object() || !claims.contains("scope") || claims["scope"] != "call" ||
       !claims.contains("exp") || !claims["exp"].is_number_integer() ||
       !claims.contains("jti") || !claims["jti"].is_string()) {
     out.reason = "malformed";
@@ -160,7 +160,7 @@ RedeemResult TokenService::Redeem(std::string_view token, int64_t now_us) {
   }
   const int64_t now_s = now_us / kMicrosPerSecond;
   const int64_t exp = claims["exp"].get<int64_t>();
-  if (exp < now_s) {
+  if (exp <= now_s) {  // a lifetime of ttl_s counted from the whole second it was issued in
     out.reason = "expired";
     return out;
   }

@@ -19,12 +19,17 @@ class Reader {
 
   bool ok() const { return error_->empty(); }
 
-  // A string field; `required` or else "" when absent.
-  std::string String(const char* key, bool required) {
+  // A string field; `fallback` when absent and optional.
+  std::string String(const char* key, bool required, const std::string& fallback = "") {
     const Json* v = Find(key, required);
-    if (!v) return "";
-    if (!v->is_string()) return Fail(key, "not a string"), "";
-    const std::string& s = v->get_ref<const std::string&>();
+    if (!v) return fallback;
+    return Checked(*v, key);
+  }
+
+  // `value` (the field `key`) as a bounded string, or "" after a failure.
+  std::string Checked(const Json& value, const std::string& key) {
+    if (!value.is_string()) return Fail(key, "not a string"), "";
+    const std::string& s = value.get_ref<const std::string&>();
     if (s.size() > limits_.max_string_chars) return Fail(key, "longer than the limit"), "";
     return s;
   }
@@ -50,9 +55,11 @@ class Reader {
     return v;
   }
 
-  std::string Path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string Path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
-  void Fail(const char* key, const std::string& what) {
+  void Fail(const std::string& key, const std::string& what) {
     if (error_->empty()) *error_ = Path(key) + ": " + what;
   }
 
@@ -102,13 +109,13 @@ Start ReadStart(const Json& j, const Limits& limits, std::string* error) {
   if (const Json* f = r.Object("mediaFormat", false)) {
     Reader fr(*f, "start.mediaFormat", limits, error);
     s.media_format.encoding = fr.String("encoding", true);
-    s.media_format.sample_rate = static_cast<int>(fr.Number("sampleRate", true));
-    s.media_format.channels = static_cast<int>(fr.Number("channels", false, 1));
-    if (fr.ok() && (s.media_format.sample_rate < 1 || s.media_format.sample_rate > 48000)) {
-      fr.Fail("sampleRate", "outside 1 to 48000");
-    }
-    if (fr.ok() && (s.media_format.channels < 1 || s.media_format.channels > 2)) {
-      fr.Fail("channels", "outside 1 to 2");
+    const int64_t rate = fr.Number("sampleRate", true);
+    const int64_t channels = fr.Number("channels", false, 1);
+    if (fr.ok() && (rate < 1 || rate > 48000)) fr.Fail("sampleRate", "outside 1 to 48000");
+    if (fr.ok() && (channels < 1 || channels > 2)) fr.Fail("channels", "outside 1 to 2");
+    if (fr.ok()) {
+      s.media_format.sample_rate = static_cast<int>(rate);  // in range: narrowing is exact
+      s.media_format.channels = static_cast<int>(channels);
     }
   }
   if (const Json* p = r.Object("customParameters", false)) {
@@ -122,7 +129,9 @@ Start ReadStart(const Json& j, const Limits& limits, std::string* error) {
         pr.Fail("key", "longer than the limit");
         break;
       }
-      s.custom_parameters[key] = pr.String(key.c_str(), true);
+      std::string text = pr.Checked(value, key);  // the value itself: a key may hold a NUL
+      if (!pr.ok()) break;
+      s.custom_parameters[key] = std::move(text);
     }
   }
   return s;
@@ -136,7 +145,7 @@ Media ReadMedia(const Json& j, const Limits& limits, std::string* error) {
   const Json* body = top.Object("media", true);
   if (!body) return m;
   Reader r(*body, "media", limits, error);
-  m.track = r.String("track", false);
+  m.track = r.String("track", false, m.track);
   m.chunk = r.Number("chunk", false);
   m.timestamp_ms = r.Number("timestamp", false);
   auto it = body->find("payload");
@@ -171,7 +180,7 @@ Dtmf ReadDtmf(const Json& j, const Limits& limits, std::string* error) {
   const Json* body = top.Object("dtmf", true);
   if (!body) return d;
   Reader r(*body, "dtmf", limits, error);
-  d.track = r.String("track", false);
+  d.track = r.String("track", false, d.track);
   const std::string digit = r.String("digit", true);
   if (!r.ok()) return d;
   if (digit.size() != 1 || std::string_view("0123456789*#ABCD").find(digit[0]) ==
@@ -244,8 +253,8 @@ ParseResult Parse(std::string_view text, const Limits& limits) {
   if (!error.empty()) return Done(Connected{}, error);
   if (event == "connected") {
     Connected c;
-    c.protocol = top.String("protocol", false);
-    c.version = top.String("version", false);
+    c.protocol = top.String("protocol", false, c.protocol);
+    c.version = top.String("version", false, c.version);
     return Done(c, error);
   }
   if (event == "start") {

@@ -21,9 +21,14 @@ void TwilioPlayout::PushAudio(const std::string& bytes) {
   buffered_bytes_ += kept;
 }
 
-void TwilioPlayout::PushMark(std::string name) {
+bool TwilioPlayout::PushMark(std::string name) {
+  if (queued_marks_ >= config_.max_queued_marks || name.size() > config_.max_mark_chars) {
+    ++dropped_marks_;
+    return false;
+  }
   queue_.push_back(Item{true, std::move(name)});
   ++queued_marks_;
+  return true;
 }
 
 std::vector<std::string> TwilioPlayout::Clear() {

@@ -6,7 +6,8 @@
 // Twilio with this, one Tick() per frame period.
 //
 // Sans-I/O and clock-free: the owner calls Tick() every frame_bytes' worth of time (20 ms of
-// 8 kHz mu-law is 160 bytes). Bounded: audio past max_buffered_bytes is dropped and counted.
+// 8 kHz mu-law is 160 bytes). Bounded: audio past max_buffered_bytes, and marks past
+// max_queued_marks or max_mark_chars, are dropped and counted.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,8 @@ struct PlayoutConfig {
   size_t frame_bytes = 160;                // one tick: 20 ms of 8 kHz mu-law
   size_t max_buffered_bytes = 8000 * 120;  // 2 minutes of audio
   char silence = '\xff';                   // mu-law silence, played when nothing is queued
+  size_t max_queued_marks = 1024;          // marks past it are dropped and counted
+  size_t max_mark_chars = 256;             // a longer name is dropped and counted
 };
 
 struct PlayoutTick {
@@ -36,8 +39,8 @@ class TwilioPlayout {
   // Queues the agent's audio (mu-law bytes), as received.
   void PushAudio(const std::string& bytes);
   // Queues a mark after the audio queued so far. A mark with nothing before it comes back on the
-  // next Tick().
-  void PushMark(std::string name);
+  // next Tick(). Returns false (and counts it) when the mark is over a bound and dropped.
+  bool PushMark(std::string name);
   // Drops the queued audio; returns the queued marks, in order, to be sent back now.
   std::vector<std::string> Clear();
 
@@ -48,6 +51,7 @@ class TwilioPlayout {
   size_t queued_marks() const { return queued_marks_; }
   uint64_t dropped_bytes() const { return dropped_bytes_; }  // over max_buffered_bytes
   uint64_t cleared_bytes() const { return cleared_bytes_; }  // dropped by Clear()
+  uint64_t dropped_marks() const { return dropped_marks_; }
 
  private:
   struct Item {
@@ -62,6 +66,7 @@ class TwilioPlayout {
   size_t queued_marks_ = 0;
   uint64_t dropped_bytes_ = 0;
   uint64_t cleared_bytes_ = 0;
+  uint64_t dropped_marks_ = 0;
 };
 
 }  // namespace callsim::harness

@@ -62,9 +62,11 @@ TEST(TokenService, ExpiredMissingMalformedAndForgedTokensAreRefusedWithTheirReas
   // Signed with the same secret by another instance: not one of ours.
   TokenService twin(Config(), {"k"});
   EXPECT_EQ(tokens.Redeem(twin.Issue("k", kT0).token, kT0).reason, "unknown");
-  // The last second of the lifetime still counts.
-  const std::string edge = tokens.Issue("k", kT0).token;
-  EXPECT_TRUE(tokens.Redeem(edge, kT0 + 60 * kS).ok);
+  // The lifetime counts from the whole second of issue: ttl_s later it is over, never longer.
+  const std::string edge = tokens.Issue("k", kT0 + kS / 2).token;
+  EXPECT_TRUE(tokens.Redeem(edge, kT0 + 59 * kS + kS / 2).ok);
+  const std::string late = tokens.Issue("k", kT0).token;
+  EXPECT_EQ(tokens.Redeem(late, kT0 + 60 * kS).reason, "expired");
 }
 
 TEST(TokenService, AKeyThatAsksTooFastIsToldWhenToComeBack) {
@@ -93,7 +95,7 @@ TEST(TokenService, LiveTokensAreBoundedAndForgottenWhenExpired) {
   EXPECT_EQ(tokens.Issue("k", kT0).status, TokenStatus::kOk);
   EXPECT_EQ(tokens.Issue("k", kT0).status, TokenStatus::kBusy);
   EXPECT_EQ(tokens.live_tokens(), 2u);
-  EXPECT_EQ(tokens.Issue("k", kT0 + 61 * kS).status, TokenStatus::kOk);  // the two expired
+  EXPECT_EQ(tokens.Issue("k", kT0 + 60 * kS).status, TokenStatus::kOk);  // the two expired
   EXPECT_EQ(tokens.live_tokens(), 1u);
 }
 

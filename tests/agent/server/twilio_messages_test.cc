@@ -112,7 +112,32 @@ TEST(TwilioMessages, RefusesWithTheFieldThatIsWrong) {
       "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":"0"}}})"),
             "start.mediaFormat.sampleRate: outside 1 to 48000");
   EXPECT_EQ(error(R"({"event":"mark","mark":{}})"), "mark.name: missing");
+  // Ranges are checked before narrowing: 2^32 + 8000 is not 8000.
+  EXPECT_EQ(error(R"({"event":"start","start":{"streamSid":"M","callSid":"C",
+      "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":"4294975296"}}})"),
+            "start.mediaFormat.sampleRate: outside 1 to 48000");
+  EXPECT_EQ(error(R"({"event":"start","start":{"streamSid":"M","callSid":"C",
+      "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":4294967297}}})"),
+            "start.mediaFormat.channels: outside 1 to 2");
+  EXPECT_EQ(error(R"({"event":"start","start":{"streamSid":"M","callSid":"C",
+      "customParameters":{"a":5}}})"),
+            "start.customParameters.a: not a string");
   EXPECT_EQ(error(R"({"event":"clear","streamSid":5})"), "streamSid: not a string");
+}
+
+TEST(TwilioMessages, CustomParameterKeysAreTakenWhole) {
+  const Start s = Get<Start>(Parse(
+      R"({"event":"start","start":{"streamSid":"M","callSid":"C",
+          "customParameters":{"a":"1","a\u0000b":"2"}}})"));
+  ASSERT_EQ(s.custom_parameters.size(), 2u);
+  EXPECT_EQ(s.custom_parameters.at("a"), "1");
+  EXPECT_EQ(s.custom_parameters.at(std::string("a\0b", 3)), "2");
+}
+
+TEST(TwilioMessages, AbsentOptionalFieldsKeepTheirDefaults) {
+  EXPECT_EQ(Get<Media>(Parse(R"({"event":"media","media":{"payload":""}})")).track, "inbound");
+  EXPECT_EQ(Get<Dtmf>(Parse(R"({"event":"dtmf","dtmf":{"digit":"1"}})")).track, "inbound_track");
+  EXPECT_EQ(Get<Connected>(Parse(R"({"event":"connected"})")).protocol, "Call");
 }
 
 TEST(TwilioMessages, BoundsHold) {

@@ -91,5 +91,19 @@ TEST(TwilioPlayout, AudioPastTheBoundIsDroppedAndCounted) {
   EXPECT_EQ(p.dropped_bytes(), 20u);
 }
 
+TEST(TwilioPlayout, MarksPastTheirBoundsAreDroppedAndCounted) {
+  PlayoutConfig c;
+  c.max_queued_marks = 2;
+  c.max_mark_chars = 4;
+  TwilioPlayout p(c);
+  EXPECT_TRUE(p.PushMark("m1"));
+  EXPECT_FALSE(p.PushMark("long-name"));
+  EXPECT_TRUE(p.PushMark("m2"));
+  EXPECT_FALSE(p.PushMark("m3"));
+  EXPECT_EQ(p.dropped_marks(), 2u);
+  EXPECT_EQ(p.Tick().marks, (std::vector<std::string>{"m1", "m2"}));
+  EXPECT_TRUE(p.PushMark("m4"));  // room again once they came back
+}
+
 }  // namespace
 }  // namespace callsim::harness
