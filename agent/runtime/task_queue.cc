@@ -34,6 +34,18 @@ void TaskQueue::Cancel(TaskId id) {
     return;  // ran, cancelled or unknown
   }
   FreeSlot(slot);
+  if (heap_.size() > 2 * pending() + kCompactSlack) Compact();
+}
+
+void TaskQueue::Compact() {
+  std::vector<Entry> live;
+  live.reserve(pending());
+  while (!heap_.empty()) {
+    const Entry& e = heap_.top();
+    if (slots_[e.slot].seq == e.seq) live.push_back(e);
+    heap_.pop();
+  }
+  heap_ = decltype(heap_)(std::greater<Entry>(), std::move(live));
 }
 
 void TaskQueue::FreeSlot(uint32_t slot) {

@@ -33,6 +33,11 @@ class TaskQueue {
 
   // Tasks added and neither popped nor cancelled.
   size_t pending() const { return slots_.size() - free_slots_.size(); }
+  // Heap entries, cancelled ones included: at most 2 * pending() + kCompactSlack, because the
+  // heap is rebuilt without its cancelled entries when they outnumber that (a long-lived
+  // real-time scheduler cancels far more timers than it runs).
+  size_t heap_entries() const { return heap_.size(); }
+  static constexpr size_t kCompactSlack = 1024;
 
  private:
   // A task lives in a reusable slot; the heap holds only (time, sequence, slot). A heap entry
@@ -51,6 +56,8 @@ class TaskQueue {
   };
 
   void FreeSlot(uint32_t slot);
+  // Drops cancelled entries from the heap. The pop order is unchanged: it is a total order.
+  void Compact();
 
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
   std::vector<Slot> slots_;

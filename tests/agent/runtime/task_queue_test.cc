@@ -61,5 +61,23 @@ TEST(TaskQueue, NextSkipsCancelledHeads) {
   EXPECT_EQ(when, 7);
 }
 
+// A long-lived scheduler that re-arms a timeout for every frame must not keep every cancelled
+// entry: the heap stays within its bound, and what is left still runs in order.
+TEST(TaskQueue, CancelledEntriesDoNotPileUp) {
+  TaskQueue q;
+  std::string order;
+  q.Add(1'000'000, [&] { order += 'z'; });
+  TaskId timeout = kNoTask;
+  for (int frame = 0; frame < 100'000; ++frame) {
+    q.Cancel(timeout);
+    timeout = q.Add(frame + 500'000, [&] { order += 't'; });
+    if (frame % 25'000 == 0) q.Add(frame, [&] { order += 'f'; });
+  }
+  EXPECT_EQ(q.pending(), 6u);
+  EXPECT_LE(q.heap_entries(), 2 * q.pending() + TaskQueue::kCompactSlack);
+  Drain(q);
+  EXPECT_EQ(order, "fffftz");
+}
+
 }  // namespace
 }  // namespace callsim::agent
