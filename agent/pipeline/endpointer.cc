@@ -9,56 +9,49 @@ const char* EndpointReasonName(EndpointReason reason) {
 }
 
 Endpointer::Endpointer(Scheduler& scheduler, EndpointerConfig config, Callback on_endpoint)
-    : scheduler_(scheduler), config_(config), on_endpoint_(std::move(on_endpoint)) {}
+    : config_(config),
+      on_endpoint_(std::move(on_endpoint)),
+      silence_timer_(scheduler),
+      max_turn_timer_(scheduler) {}
 
 Endpointer::~Endpointer() { Reset(); }
 
 void Endpointer::OnSpeechStart(int64_t start_us) {
-  if (silence_timer_ != kNoTask) {
-    scheduler_.Cancel(silence_timer_);
-    silence_timer_ = kNoTask;
-  }
+  silence_timer_.Cancel();
   speaking_ = true;
   if (in_turn_) return;
   in_turn_ = true;
   turn_start_us_ = start_us;
   speech_end_us_ = -1;
-  max_turn_timer_ = scheduler_.At(start_us + MsToUs(config_.max_turn_ms),
-                                  [this] { Fire(EndpointReason::kMaxTurn); });
+  max_turn_timer_.At(start_us + MsToUs(config_.max_turn_ms),
+                     [this] { Fire(EndpointReason::kMaxTurn); });
 }
 
 void Endpointer::OnSpeechStop(int64_t speech_end_us) {
   if (!in_turn_) return;
   speaking_ = false;
   speech_end_us_ = speech_end_us;
-  if (silence_timer_ != kNoTask) scheduler_.Cancel(silence_timer_);
   const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.delay_ms);
-  silence_timer_ = scheduler_.At(speech_end_us + silence_us, [this] { OnMinDelay(); });
+  silence_timer_.At(speech_end_us + silence_us, [this] { OnMinDelay(); });
 }
 
 void Endpointer::OnMinDelay() {
-  silence_timer_ = kNoTask;
   const double extra_ms = config_.max_delay_ms - config_.delay_ms;
   if (extra_ms <= 0 || !sounds_unfinished_ || !sounds_unfinished_()) {
     Fire(EndpointReason::kSilence);
     return;
   }
-  silence_timer_ = scheduler_.After(MsToUs(extra_ms), [this] { Fire(EndpointReason::kSilence); });
+  silence_timer_.After(MsToUs(extra_ms), [this] { Fire(EndpointReason::kSilence); });
 }
 
 void Endpointer::Reset() {
-  if (silence_timer_ != kNoTask) scheduler_.Cancel(silence_timer_);
-  if (max_turn_timer_ != kNoTask) scheduler_.Cancel(max_turn_timer_);
-  silence_timer_ = kNoTask;
-  max_turn_timer_ = kNoTask;
+  silence_timer_.Cancel();
+  max_turn_timer_.Cancel();
   in_turn_ = false;
   speaking_ = false;
 }
 
 void Endpointer::Fire(EndpointReason reason) {
-  // The firing timer already ran; forget its id so Reset() does not cancel a stale one.
-  if (reason == EndpointReason::kSilence) silence_timer_ = kNoTask;
-  if (reason == EndpointReason::kMaxTurn) max_turn_timer_ = kNoTask;
   Endpoint endpoint{reason, turn_start_us_, speaking_ ? -1 : speech_end_us_};
   Reset();
   on_endpoint_(endpoint);

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "agent/runtime/scheduler.h"
+#include "agent/runtime/scoped_task.h"
 
 namespace callsim::agent {
 
@@ -61,7 +62,6 @@ class Endpointer {
   void Fire(EndpointReason reason);
   void OnMinDelay();
 
-  Scheduler& scheduler_;
   EndpointerConfig config_;
   Callback on_endpoint_;
   UnfinishedFn sounds_unfinished_;
@@ -69,8 +69,8 @@ class Endpointer {
   bool speaking_ = false;
   int64_t turn_start_us_ = 0;
   int64_t speech_end_us_ = -1;
-  TaskId silence_timer_ = kNoTask;
-  TaskId max_turn_timer_ = kNoTask;
+  ScopedTask silence_timer_;
+  ScopedTask max_turn_timer_;
 };
 
 }  // namespace callsim::agent
