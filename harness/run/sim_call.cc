@@ -178,10 +178,7 @@ void SimCall::OnToolAudit(int64_t t_us, const nlohmann::json& detail) {
   tool_calls_.push_back(std::move(row));
 }
 
-SimCall::~SimCall() {
-  scheduler_.Cancel(max_duration_task_);
-  scheduler_.Cancel(agent_end_task_);
-}
+SimCall::~SimCall() = default;
 
 // The agent's events the caller needs: every final transcript of a caller turn joins that turn's
 // hypothesis (a turn the caller resumed arrives in pieces), and tool events go to the caller.
@@ -209,7 +206,7 @@ void SimCall::OnLogEvent(std::string_view source, std::string_view kind,
 // The agent hung up or transferred after its last reply: the signal travels the downlink like
 // the media, so the caller still hears what was already on its way (network and jitter buffer).
 void SimCall::OnAgentEndedCall(const std::string& how) {
-  if (ended_ || agent_end_task_ != agent::kNoTask) return;
+  if (ended_ || agent_end_task_.pending()) return;
   const bool transfer = how == "transfer";
   const double drain_ms = scenario_.downlink.delay_ms +
                           fakes::MaxJitterMs(MakeLinkConfig(scenario_.downlink).jitter_distribution,
@@ -218,8 +215,7 @@ void SimCall::OnAgentEndedCall(const std::string& how) {
                                ? scenario_.agent.jitter_buffer.max_ms
                                : scenario_.agent.jitter_buffer.target_ms) +
                           agent::kFrameMs;
-  agent_end_task_ = scheduler_.After(static_cast<int64_t>(drain_ms * 1000.0), [this, transfer] {
-    agent_end_task_ = agent::kNoTask;
+  agent_end_task_.After(static_cast<int64_t>(drain_ms * 1000.0), [this, transfer] {
     EndWith(transfer ? "agent transferred the call" : "agent hung up", CallStatus::kCompleted,
             transfer ? CallEndedBy::kTransfer : CallEndedBy::kAgent);
   });
@@ -238,8 +234,7 @@ void SimCall::Start() {
   caller_.Start();
   const int64_t max_us =
       static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
-  max_duration_task_ = scheduler_.After(max_us, [this] {
-    max_duration_task_ = agent::kNoTask;
+  max_duration_task_.After(max_us, [this] {
     End("maximum call duration reached", CallStatus::kFailed);
   });
 }
@@ -252,10 +247,8 @@ void SimCall::EndWith(const std::string& reason, CallStatus call_status, CallEnd
   if (ended_) return;
   ended_ = true;
   const std::string status(kCallStatusNames.Name(call_status));  // as the end event names it
-  scheduler_.Cancel(max_duration_task_);
-  scheduler_.Cancel(agent_end_task_);
-  max_duration_task_ = agent::kNoTask;
-  agent_end_task_ = agent::kNoTask;
+  max_duration_task_.Cancel();
+  agent_end_task_.Cancel();
   caller_.Finish(reason, by);
   agent_->Hangup();
   caller_media_->Stop();

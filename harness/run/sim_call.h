@@ -25,6 +25,7 @@
 #include "agent/runtime/check.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/runtime/scoped_task.h"
 #include "agent/tools/circuit_breaker.h"
 #include "fakes/capacity/capacity_limiter.h"
 #include "fakes/faults/faulty_llm.h"
@@ -157,8 +158,8 @@ class SimCall {
   std::unique_ptr<agent::MediaEndpoint> agent_media_;
 
   int64_t started_us_ = 0;
-  agent::TaskId max_duration_task_ = agent::kNoTask;
-  agent::TaskId agent_end_task_ = agent::kNoTask;  // the agent ended the call: the line drains
+  agent::ScopedTask max_duration_task_{scheduler_};
+  agent::ScopedTask agent_end_task_{scheduler_};  // the agent ended the call: the line drains
   bool ended_ = false;
 };
 
