@@ -43,7 +43,7 @@ MediaEndpoint::MediaEndpoint(Scheduler& scheduler, Link& out, MediaEndpointConfi
 MediaEndpoint::~MediaEndpoint() { Stop(); }
 
 void MediaEndpoint::Start() {
-  if (tick_task_ != kNoTask) return;
+  if (tick_task_.pending()) return;
   next_tick_us_ = scheduler_.NowUs();
   marker_pending_ = true;
   if (last_send_us_ >= 0) {
@@ -53,21 +53,17 @@ void MediaEndpoint::Start() {
         std::max<int64_t>(1, (next_tick_us_ - last_send_us_ + kFrameUs / 2) / kFrameUs);
     next_timestamp_ += static_cast<uint32_t>((frames - 1) * encoder_->timestamp_step());
   }
-  tick_task_ = scheduler_.At(next_tick_us_, [this] { Tick(); });
+  tick_task_.At(next_tick_us_, [this] { Tick(); });
 }
 
-void MediaEndpoint::Stop() {
-  if (tick_task_ == kNoTask) return;
-  scheduler_.Cancel(tick_task_);
-  tick_task_ = kNoTask;
-}
+void MediaEndpoint::Stop() { tick_task_.Cancel(); }
 
 void MediaEndpoint::Tick() {
   // Re-arm first, at an exact multiple of the frame time (no drift), so that a Source or Sink
   // that calls Stop() cancels the next tick.
   const int64_t now_us = next_tick_us_;
   next_tick_us_ += kFrameUs;
-  tick_task_ = scheduler_.At(next_tick_us_, [this] { Tick(); });
+  tick_task_.At(next_tick_us_, [this] { Tick(); });
 
   Frame frame;  // silence unless the source fills it
   source_(&frame);  // also while a key is pressed: the source keeps its own clock

@@ -18,6 +18,7 @@
 #include "agent/media/telephone_event.h"
 #include "agent/runtime/link.h"
 #include "agent/runtime/scheduler.h"
+#include "agent/runtime/scoped_task.h"
 
 namespace callsim::agent {
 
@@ -98,7 +99,7 @@ class MediaEndpoint {
   std::unique_ptr<Codec> encoder_;
   std::unique_ptr<Codec> decoder_;
   std::unique_ptr<JitterBuffer> jitter_;
-  TaskId tick_task_ = kNoTask;
+  ScopedTask tick_task_{scheduler_};
   int64_t next_tick_us_ = 0;
   uint16_t next_sequence_ = 0;
   uint32_t next_timestamp_ = 0;
