@@ -217,8 +217,24 @@ Stop ReadStop(const Json& j, const Limits& limits, std::string* error) {
   return s;
 }
 
+Connected ReadConnected(const Json& j, const Limits& limits, std::string* error) {
+  Reader top(j, "", limits, error);
+  Connected c;
+  c.protocol = top.String("protocol", false, c.protocol);
+  c.version = top.String("version", false, c.version);
+  return c;
+}
+
+Clear ReadClear(const Json& j, const Limits& limits, std::string* error) {
+  return Clear{Reader(j, "", limits, error).String("streamSid", false)};
+}
+
+// One message of kind T read by `read`, or the first problem it found.
 template <typename T>
-ParseResult Done(T value, std::string error) {
+ParseResult Read(T (*read)(const Json&, const Limits&, std::string*), const Json& j,
+                 const Limits& limits) {
+  std::string error;
+  T value = read(j, limits, &error);
   ParseResult out;
   if (error.empty()) {
     out.message = std::move(value);
@@ -248,39 +264,18 @@ ParseResult Parse(std::string_view text, const Limits& limits) {
     return out;
   }
   std::string error;
-  Reader top(j, "", limits, &error);
-  const std::string event = top.String("event", true);
-  if (!error.empty()) return Done(Connected{}, error);
-  if (event == "connected") {
-    Connected c;
-    c.protocol = top.String("protocol", false, c.protocol);
-    c.version = top.String("version", false, c.version);
-    return Done(c, error);
+  const std::string event = Reader(j, "", limits, &error).String("event", true);
+  if (!error.empty()) {
+    out.error = error;
+    return out;
   }
-  if (event == "start") {
-    Start m = ReadStart(j, limits, &error);  // before `error` is read
-    return Done(std::move(m), error);
-  }
-  if (event == "media") {
-    Media m = ReadMedia(j, limits, &error);  // before `error` is read
-    return Done(std::move(m), error);
-  }
-  if (event == "dtmf") {
-    Dtmf m = ReadDtmf(j, limits, &error);  // before `error` is read
-    return Done(std::move(m), error);
-  }
-  if (event == "mark") {
-    Mark m = ReadMark(j, limits, &error);  // before `error` is read
-    return Done(std::move(m), error);
-  }
-  if (event == "stop") {
-    Stop m = ReadStop(j, limits, &error);  // before `error` is read
-    return Done(std::move(m), error);
-  }
-  if (event == "clear") {
-    Clear m{top.String("streamSid", false)};
-    return Done(std::move(m), error);
-  }
+  if (event == "connected") return Read(ReadConnected, j, limits);
+  if (event == "start") return Read(ReadStart, j, limits);
+  if (event == "media") return Read(ReadMedia, j, limits);
+  if (event == "dtmf") return Read(ReadDtmf, j, limits);
+  if (event == "mark") return Read(ReadMark, j, limits);
+  if (event == "clear") return Read(ReadClear, j, limits);
+  if (event == "stop") return Read(ReadStop, j, limits);
   out.error = "event: unknown kind";
   return out;
 }
