@@ -513,14 +513,15 @@ void VoiceAgent::OnTtsAudio(size_t index, const Frame& frame) {
   if (first_frame) stall_.Rearm(StageStreaming());
 }
 
-void VoiceAgent::NextOutputFrame(Frame* out) {
+bool VoiceAgent::NextOutputFrame(Frame* out) {
   const bool audio = state_ != AgentState::kEnded && reply_active() && PopReplyFrame(out);
   echo_guard_.OnOutputFrame(audio ? out : nullptr);
-  if (audio) return;
+  if (audio) return true;
   out->samples.fill(0);
   out->concealed = false;
-  if (state_ == AgentState::kEnded || !reply_active()) return;
+  if (state_ == AgentState::kEnded || !reply_active()) return false;
   if (reply_.Complete()) FinishReply();
+  return false;
 }
 
 bool VoiceAgent::PopReplyFrame(Frame* out) {

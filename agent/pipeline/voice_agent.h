@@ -84,8 +84,10 @@ class VoiceAgent {
   // Scheduler). Goes to STT (always, also while the agent speaks) and to the VAD. Ignored before
   // Start() and after the call ended.
   void OnCallerFrame(const Frame& frame, int64_t frame_start_us);
-  // Every 20 ms: the next frame of agent audio, or silence.
-  void NextOutputFrame(Frame* out);
+  // Every 20 ms: the next frame of agent audio, or silence. Returns true when the frame is reply
+  // audio (false: silence, between or after replies); a transport that sends only speech, such
+  // as a Twilio media stream, sends the true ones.
+  bool NextOutputFrame(Frame* out);
   // The caller hung up: cancels everything; state becomes ended.
   void Hangup();
   // A DTMF key the caller pressed (from the media endpoint's telephone events), at `t_us`. Emits

@@ -37,6 +37,7 @@ class RealtimeScheduler final : public Scheduler {
   RealtimeScheduler& operator=(const RealtimeScheduler&) = delete;
 
   int64_t NowUs() const override;
+  Clock::time_point epoch() const { return epoch_; }
   TaskId At(int64_t when_us, std::function<void()> task) override;
   void Cancel(TaskId id) override;
 

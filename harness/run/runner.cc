@@ -15,6 +15,7 @@
 #include "harness/measure/wer.h"
 #include "harness/run/load.h"
 #include "harness/run/run_metrics.h"
+#include "harness/run/run_engine.h"
 #include "harness/run/sim_call.h"
 #include "agent/runtime/sim_scheduler.h"
 #include "harness/scenario/tool_file.h"
@@ -105,7 +106,7 @@ std::string RunHash(const std::vector<uint64_t>& call_hashes) {
   return buf;
 }
 
-std::string ConfigJson(const Scenario& s, const RunOptions& options) {
+std::string ConfigJson(const Scenario& s, const RunOptions& options, const RunEngine& engine) {
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
                       {"codec", std::string(agent::kCodecNames.Name(s.codec))},
                       {"callers", s.load.callers}, {"set", options.overrides}};
@@ -113,6 +114,9 @@ std::string ConfigJson(const Scenario& s, const RunOptions& options) {
     nlohmann::json mix = nlohmann::json::array();
     for (const MixEntry& e : s.load.mix) mix.push_back({{"scenario", e.scenario_path}, {"weight", e.weight}});
     j["mix"] = std::move(mix);
+  }
+  if (nlohmann::json described = engine.Describe(); !described.is_null()) {
+    j["wire"] = std::move(described);
   }
   return j.dump();
 }
@@ -158,12 +162,35 @@ agent::PostCallQueueConfig MakePostCallConfig(const RunOptions& options) {
   return config;
 }
 
-// One run: owns the scheduler, the limiters and the live calls; members are declared so that the
-// calls go first (they reference the scheduler and hold tickets of the limiters).
+// SimCalls in virtual time: the default engine.
+class VirtualEngine final : public RunEngine {
+ public:
+  agent::Scheduler& scheduler() override { return scheduler_; }
+  const char* mode() const override { return "virtual"; }
+  nlohmann::json Describe() const override { return nullptr; }
+  std::unique_ptr<RunCall> MakeCall(const PlannedScenario& planned, int call_id,
+                                    const agent::Rng& run_rng, const CallServices& services,
+                                    RunCall::FinishedFn on_finished) override {
+    return std::make_unique<SimCall>(scheduler_, *planned.scenario, *planned.script, call_id,
+                                     run_rng, services, std::move(on_finished));
+  }
+  bool RunOne() override { return scheduler_.RunOne(); }
+  void Settle() override { scheduler_.RunUntil(scheduler_.NowUs()); }
+  bool builds_reports() const override { return true; }
+  const Histogram* lateness() const override { return nullptr; }
+
+ private:
+  agent::SimScheduler scheduler_;
+};
+
+// One run: owns the limiters and the live calls (the engine owns the clock); members are declared
+// so that the calls go first (they hold tickets of the limiters).
 class LoadRun {
  public:
-  LoadRun(const RunPlan& plan, const RunOptions& options, Store& store, int64_t run_id)
+  LoadRun(const RunPlan& plan, const RunOptions& options, Store& store, int64_t run_id,
+          RunEngine& engine)
       : plan_(plan), load_(plan.main->load), options_(options), store_(store), run_id_(run_id),
+        engine_(engine), scheduler_(engine.scheduler()),
         run_rng_(options.seed),
         breakers_(agent::CircuitBreakerConfig{plan.main->agent.tools.breaker_failures,
                                               plan.main->agent.tools.breaker_open_ms}),
@@ -191,13 +218,16 @@ class LoadRun {
   int NotStarted() const { return static_cast<int>(arrivals_us_.size() - next_arrival_); }
   int64_t EndBoundUs() const;
   void Report(bool finished);
+  void StoreLateness(const Histogram& lateness, RunResult* result);
+  std::string SaturatedReason(const RunResult& result) const;
 
   const RunPlan& plan_;
   const LoadSpec& load_;
   const RunOptions& options_;
   Store& store_;
   const int64_t run_id_;
-  agent::SimScheduler scheduler_;
+  RunEngine& engine_;
+  agent::Scheduler& scheduler_;
   const agent::Rng run_rng_;
   fakes::ProviderLimiters limiters_;
   agent::CircuitBreakers breakers_;  // one per tool back end, shared by every call
@@ -214,7 +244,7 @@ class LoadRun {
   int64_t end_us_ = 0;
   bool stop_ = false;
   int64_t next_progress_us_ = 0;
-  std::vector<std::unique_ptr<SimCall>> calls_;  // by call id; reset once stored
+  std::vector<std::unique_ptr<RunCall>> calls_;  // by call id; reset once stored
 };
 
 RunResult LoadRun::Execute() {
@@ -259,17 +289,52 @@ RunResult LoadRun::Execute() {
   result.llm_capacity = StatsOf(limiters_.llm);
   result.tts_capacity = StatsOf(limiters_.tts);
   result.status = aborted ? RunStatus::kAborted : RunStatus::kCompleted;
+  std::string end_reason = aborted ? "run aborted (SIGINT or SIGTERM)" : "";
+  if (const Histogram* lateness = engine_.lateness()) {
+    StoreLateness(*lateness, &result);
+    if (result.saturated && !aborted) end_reason = SaturatedReason(result);
+  }
   // Like k6: when the scenario declares thresholds they alone gate the run (failed calls count
-  // through task_completion); without thresholds every call must pass.
-  const bool passed = plan_.main->thresholds.empty() ? result.calls_passed == result.calls
-                                                     : AllPassed(gates);
+  // through task_completion); without thresholds every call must pass. A saturated run measured
+  // the load generator, so it never passes.
+  const bool passed = (plan_.main->thresholds.empty() ? result.calls_passed == result.calls
+                                                      : AllPassed(gates)) &&
+                      !result.saturated;
   result.exit_code = aborted ? 1 : (passed ? 0 : 99);
   store_.FinishRun(run_id_, RunOutcome{std::string(kRunStatusNames.Name(result.status)),
-                                       result.event_log_hash, result.exit_code,
-                                       aborted ? "run aborted (SIGINT or SIGTERM)" : "",
+                                       result.event_log_hash, result.exit_code, end_reason,
                                        result.calls_not_started});
   Report(/*finished=*/true);
   return result;
+}
+
+// The harness lateness (real time): stored like a trend metric, and judged against the main
+// scenario's bound.
+void LoadRun::StoreLateness(const Histogram& lateness, RunResult* result) {
+  const double bound_ms = plan_.main->realtime.lateness_bound_ms;
+  result->lateness_p99_ms = UsToMs(lateness.ValueAtPercentile(99));
+  result->saturated = lateness.count() > 0 && result->lateness_p99_ms > bound_ms;
+  std::map<std::string, double> m;
+  m["harness_lateness_count"] = static_cast<double>(lateness.count());
+  if (lateness.count() > 0) {
+    m["harness_lateness_p50_ms"] = UsToMs(lateness.ValueAtPercentile(50));
+    m["harness_lateness_p99_ms"] = result->lateness_p99_ms;
+    m["harness_lateness_max_ms"] = UsToMs(lateness.max());
+    m["harness_lateness_avg_ms"] = lateness.Mean() / 1000.0;
+    store_.SetHistogram(run_id_, "harness_lateness_us", lateness.Serialize());
+  }
+  m["harness_lateness_bound_ms"] = bound_ms;
+  m["saturated"] = result->saturated ? 1 : 0;
+  store_.SetMetrics(run_id_, m);
+}
+
+std::string LoadRun::SaturatedReason(const RunResult& result) const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "saturated: harness lateness p99 %.1f ms > %.1f ms (the load generator, not the "
+                "agent, limited the results)",
+                result.lateness_p99_ms, plan_.main->realtime.lateness_bound_ms);
+  return buf;
 }
 
 // load.duration_s when set, and in any case the last arrival plus the longest call bound of any
@@ -311,9 +376,8 @@ void LoadRun::Arrive(int id) {
   services.breakers = &breakers_;
   services.metrics = options_.agent_metrics;
   services.tools = planned.tools;
-  calls_[static_cast<size_t>(id)] = std::make_unique<SimCall>(
-      scheduler_, *planned.scenario, *planned.script, id, run_rng_, services,
-      [this](CallRecord r) { OnFinished(std::move(r)); });
+  calls_[static_cast<size_t>(id)] = engine_.MakeCall(
+      planned, id, run_rng_, services, [this](CallRecord r) { OnFinished(std::move(r)); });
   ++active_;
   CALLSIM_CHECK(active_ <= options_.max_active_calls);
   peak_active_ = std::max(peak_active_, active_);
@@ -342,7 +406,7 @@ void LoadRun::OnFinished(CallRecord record) {
   call_us_sum_ += record.ended_us - record.started_us;
   call_hashes_[id] = record.event_hash;
   metrics_.AddCall(record);
-  EnqueueReport(record);
+  if (engine_.builds_reports()) EnqueueReport(record);
   StoreCall(std::move(record), run_id_, store_);
   calls_[id].reset();
   --active_;
@@ -391,7 +455,7 @@ void LoadRun::OnReport(agent::PostCallResult result) {
 bool LoadRun::RunLoop() {
   while (!stop_ && (next_arrival_ < arrivals_us_.size() || active_ > 0)) {
     if (options_.abort && options_.abort->load(std::memory_order_relaxed)) return true;
-    if (!scheduler_.RunOne()) break;
+    if (!engine_.RunOne()) break;
     if (options_.progress && scheduler_.NowUs() >= next_progress_us_) Report(false);
   }
   return false;
@@ -400,10 +464,10 @@ bool LoadRun::RunLoop() {
 // Calls still running end now, in call-id order, and their records are stored with `status`.
 // Arrivals still due are not run (NotStarted counts them).
 void LoadRun::EndRemaining(const std::string& reason, CallStatus status) {
-  for (std::unique_ptr<SimCall>& call : calls_) {
+  for (std::unique_ptr<RunCall>& call : calls_) {
     if (call && !call->ended()) call->End(reason, status);
   }
-  scheduler_.RunUntil(scheduler_.NowUs());  // delivers the records (each from a task due now)
+  engine_.Settle();  // delivers the records (each from a task due now)
 }
 
 void LoadRun::MarkFailed(const std::string& reason) {
@@ -508,13 +572,15 @@ RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& sto
     throw std::invalid_argument("RunPlan: " + std::to_string(plan.scenarios.size()) +
                                 " scenarios for " + std::to_string(expected) + " (see MakeRunPlan)");
   }
+  VirtualEngine virtual_engine;
+  RunEngine& engine = options.engine ? *options.engine : virtual_engine;
   RunInfo info;
   info.seed = options.seed;
-  info.mode = "virtual";
+  info.mode = engine.mode();
   info.scenario = options.scenario_arg;
-  info.config_json = ConfigJson(main, options);
+  info.config_json = ConfigJson(main, options, engine);
   const int64_t run_id = store.BeginRun(info);
-  LoadRun run(plan, options, store, run_id);
+  LoadRun run(plan, options, store, run_id, engine);
   std::exception_ptr error;
   std::string reason;
   try {

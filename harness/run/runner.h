@@ -56,8 +56,12 @@ struct RunPlan {
 // when a script is missing or invalid.
 bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error);
 
+class RunEngine;
+
 struct RunOptions {
   uint64_t seed = 1;
+  // How the calls run; null: SimCalls in virtual time. Must outlive the run.
+  RunEngine* engine = nullptr;
   std::string scenario_arg;             // as the user named the scenario (for the replay line)
   std::vector<std::string> overrides;   // the --set values, recorded with the run
   // Set from a signal handler to stop the run: finished calls are kept, the run is marked aborted.
@@ -86,6 +90,10 @@ struct RunResult {
   int64_t virtual_end_us = 0;  // the run's virtual time when it ended
   fakes::CapacityStats stt_capacity, llm_capacity, tts_capacity;  // zero when unlimited
   std::vector<ThresholdResult> thresholds;  // the main scenario's, evaluated and stored
+  // Real time only: the harness lateness p99, and whether it passed the scenario's bound
+  // (realtime.lateness_bound_ms): a saturated run fails whatever its thresholds say.
+  double lateness_p99_ms = 0;
+  bool saturated = false;
   int exit_code = 0;  // 0 passed (thresholds if any, else every call), 99 failed, 1 aborted
 };
 

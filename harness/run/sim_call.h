@@ -30,14 +30,14 @@
 #include "harness/run/call_record.h"
 #include "harness/run/call_recorder.h"
 #include "harness/run/call_log.h"
+#include "harness/run/run_call.h"
 #include "harness/run/status.h"
 #include "harness/scenario/scenario.h"
 
 namespace callsim::harness {
 
-class SimCall {
+class SimCall final : public RunCall {
  public:
-  using FinishedFn = std::function<void(CallRecord record)>;
 
   // The fakes share the run's services (a null limiter: that provider is unlimited).
   SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
@@ -46,15 +46,15 @@ class SimCall {
   // Unlimited providers.
   SimCall(agent::Scheduler& scheduler, const Scenario& scenario, const fakes::LlmScript& script,
           int call_id, const agent::Rng& run_rng, FinishedFn on_finished);
-  ~SimCall();
+  ~SimCall() override;
   SimCall(const SimCall&) = delete;
   SimCall& operator=(const SimCall&) = delete;
 
   // Starts the call; a caller that cannot take part (setup_error) ends it at once as failed.
-  void Start();
+  void Start() override;
   // Ends the call now (run limit, abort). `status` is the call's stored status.
-  void End(const std::string& reason, CallStatus status);
-  bool ended() const { return ended_; }
+  void End(const std::string& reason, CallStatus status) override;
+  bool ended() const override { return ended_; }
   int call_id() const { return call_id_; }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -340,6 +341,16 @@ struct Threshold {
   SourceLocation where;
 };
 
+// How the scenario runs over the wire (callsim run --target): ignored in virtual time.
+struct RealtimeSpec {
+  // The harness-lateness bound: a run whose media ticks ran later than this at p99 is saturated
+  // (the load generator, not the agent, limited it).
+  double lateness_bound_ms = 5;
+  // Sent in the Twilio start message's customParameters (at most 32, names and values up to 256
+  // characters).
+  std::map<std::string, std::string> custom_parameters;
+};
+
 struct Scenario {
   std::string name;
   std::string source_path;  // the file it was loaded from (as given to the loader)
@@ -353,6 +364,7 @@ struct Scenario {
   std::vector<Turn> turns;  // at least one
   LoadSpec load;
   std::vector<Threshold> thresholds;
+  RealtimeSpec realtime;
   std::optional<uint64_t> seed;  // the default seed; --seed wins over it
 };
 

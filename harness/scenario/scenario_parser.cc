@@ -215,6 +215,32 @@ void ParseOpus(ParseContext& ctx, const Field& f, OpusSpec* out) {
   }
 }
 
+void ParseRealtime(ParseContext& ctx, const Field& field, RealtimeSpec* out) {
+  MapReader m(ctx, field, {"lateness_bound_ms", "custom_parameters"});
+  if (!m.is_map()) return;
+  m.Number("lateness_bound_ms", NumberRange{0, 1000, true}, &out->lateness_bound_ms);
+  const std::optional<Field> params = m.Get("custom_parameters");
+  if (!params) return;
+  if (!params->value.IsMap()) {
+    ctx.Error(params->path, params->mark(), "expected a map of names to strings");
+    return;
+  }
+  for (auto it = params->value.begin(); it != params->value.end(); ++it) {
+    const std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
+    const Field value{params->path + "." + name, it->first, it->second};
+    std::string text;
+    if (!ReadString(ctx, value, &text)) continue;
+    if (name.empty() || name.size() > 256 || text.size() > 256) {
+      ctx.Error(value.path, value.mark(), "names and values must be 1 to 256 characters");
+    } else if (out->custom_parameters.size() >= 32) {
+      ctx.Error(value.path, value.mark(), "at most 32 custom parameters");
+      return;
+    } else {
+      out->custom_parameters[name] = text;
+    }
+  }
+}
+
 // True when load.mix is written, valid or not.
 bool HasMix(const MapReader& m) {
   const std::optional<Field> load = m.Get("load");
@@ -247,7 +273,7 @@ Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::str
   Scenario s;
   MapReader m(ctx, Field{"", YAML::Node(), root},
               {"name", "codec", "opus", "network", "caller", "agent", "fakes", "turns", "load",
-               "thresholds", "seed"});
+               "thresholds", "realtime", "seed"});
   if (!m.is_map()) return s;
   if (m.Require("name")) {
     const Field name = *m.Get("name");
@@ -264,6 +290,7 @@ Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::str
   if (std::optional<Field> load = m.Get("load")) ParseLoad(ctx, *load, base_dir, &s.load);
   ParseRootTurns(ctx, m, base_dir, &s);
   if (std::optional<Field> t = m.Get("thresholds")) s.thresholds = ParseThresholds(ctx, *t);
+  if (std::optional<Field> r = m.Get("realtime")) ParseRealtime(ctx, *r, &s.realtime);
   uint64_t seed = 0;
   if (std::optional<Field> f = m.Get("seed"); f && ReadUint64(ctx, *f, &seed)) s.seed = seed;
   return s;

@@ -1,0 +1,306 @@
+#include "harness/wire/wire_call.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "agent/runtime/events.h"
+#include "agent/server/twilio_messages.h"
+#include "harness/run/call_config.h"
+
+namespace callsim::harness {
+namespace {
+
+constexpr size_t kMaxEventsPerCall = 20000;
+constexpr size_t kMulawFrameBytes = 160;
+
+// Downlink packets carry the agent's messages in arrival order: a tag, then the data.
+constexpr uint8_t kAudioTag = 'a';
+constexpr uint8_t kMarkTag = 'm';
+constexpr uint8_t kClearTag = 'c';
+
+std::string Key(int call_id, const char* what) {
+  return "call/" + std::to_string(call_id) + "/" + what;
+}
+
+// "MZ" / "CA" and 32 hex digits from the run seed and the call id, as Twilio's ids look.
+std::string Sid(const char* prefix, const agent::Rng& run_rng, int call_id, const char* what) {
+  agent::Rng rng = run_rng.Fork(Key(call_id, what));
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s%016" PRIx64 "%016" PRIx64, prefix, rng.NextU64(),
+                rng.NextU64());
+  return buf;
+}
+
+agent::Packet Tagged(uint8_t tag, const std::string& data) {
+  agent::Packet p;
+  p.reserve(data.size() + 1);
+  p.push_back(tag);
+  p.insert(p.end(), data.begin(), data.end());
+  return p;
+}
+
+std::string WithToken(std::string target, const std::string& token) {
+  target += target.find('?') == std::string::npos ? "?token=" : "&token=";
+  return target + token;
+}
+
+constexpr std::string_view kClosedByPeer = "closed by peer: ";
+
+}  // namespace
+
+WireCall::WireCall(boost::asio::io_context& io, agent::RealtimeScheduler& scheduler,
+                   const Scenario& scenario, int call_id, const agent::Rng& run_rng,
+                   const CallServices& services, const WireTarget& target, Histogram* lateness,
+                   FinishedFn on_finished)
+    : io_(io),
+      scheduler_(scheduler),
+      scenario_(scenario),
+      call_id_(call_id),
+      target_(target),
+      lateness_(lateness),
+      on_finished_(std::move(on_finished)),
+      services_(services),
+      log_(kMaxEventsPerCall),
+      recorder_(scenario, log_, services_),
+      uplink_(scheduler, run_rng.Fork(Key(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
+      downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")),
+                MakeLinkConfig(scenario.downlink)),
+      caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
+              [this](const std::string& reason) {
+                EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
+              }),
+      stream_sid_(Sid("MZ", run_rng, call_id, "stream_sid")),
+      call_sid_(Sid("CA", run_rng, call_id, "call_sid")) {
+  recorder_.Attach(&caller_);
+  caller_.set_dtmf_sender([this](char key, int) { SendDtmf(key); });
+  uplink_.SetReceiver([this](agent::Packet p) { SendNow(std::string(p.begin(), p.end())); });
+  downlink_.SetReceiver([this](agent::Packet p) { OnDownlink(std::move(p)); });
+}
+
+WireCall::~WireCall() {
+  *alive_ = false;
+  if (subscribed_) target_.relay->Unsubscribe(call_sid_);
+  if (ws_) ws_->Close();
+}
+
+void WireCall::Start() {
+  started_us_ = scheduler_.NowUs();
+  log_.Emit(started_us_, agent::event_sources::kCall, call_events::kStart, {{"call_id", call_id_}});
+  if (!caller_.setup_error().empty()) {
+    EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
+    return;
+  }
+  const int64_t max_us =
+      static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
+  max_duration_task_.After(max_us, [this] {
+    End("maximum call duration reached", CallStatus::kFailed);
+  });
+  WsClientConfig config;
+  config.url = target_.url;
+  config.headers = target_.headers;
+  if (target_.token) {
+    std::string error;
+    const std::string token = target_.token(&error);
+    if (token.empty()) {
+      EndWith("no token for the target: " + error, CallStatus::kFailed, CallEndedBy::kOther);
+      return;
+    }
+    config.url.target = WithToken(config.url.target, token);
+  }
+  if (target_.relay) {
+    std::weak_ptr<bool> alive = alive_;
+    subscribed_ = target_.relay->Subscribe(
+        call_sid_, io_,
+        [this, alive](EventRelay::Clock::time_point when, const std::string& kind,
+                      const nlohmann::json& detail) {
+          if (alive.lock() && *alive.lock()) OnAgentEvent(when, kind, detail);
+        });
+  }
+  ws_ = WsClient::Create(io_, std::move(config));
+  std::weak_ptr<bool> alive = alive_;
+  ws_->Connect(
+      [this, alive](const std::string& error) {
+        if (alive.lock() && *alive.lock()) OnOpen(error);
+      },
+      [this, alive](std::string_view text) {
+        if (alive.lock() && *alive.lock()) OnText(text);
+      },
+      [this, alive](const std::string& reason) {
+        if (alive.lock() && *alive.lock()) OnClosed(reason);
+      });
+}
+
+// Connected: Twilio's two opening messages, then the media clock and the caller's script.
+void WireCall::OnOpen(const std::string& error) {
+  if (ended_) return;
+  if (!error.empty()) {
+    EndWith("cannot connect to the target: " + error, CallStatus::kFailed, CallEndedBy::kOther);
+    return;
+  }
+  open_ = true;
+  SendNow(agent::twilio::Serialize(agent::twilio::Connected{}, /*to_twilio=*/false));
+  agent::twilio::Start start;
+  start.sequence_number = ++sequence_;
+  start.stream_sid = stream_sid_;
+  start.account_sid = "AC00000000000000000000000000000000";
+  start.call_sid = call_sid_;
+  start.custom_parameters = scenario_.realtime.custom_parameters;
+  SendNow(agent::twilio::Serialize(start, /*to_twilio=*/false));
+  clock_start_us_ = scheduler_.NowUs();
+  ticks_ = 0;
+  caller_.Start();
+  tick_.At(clock_start_us_ + agent::kFrameUs, [this] { Tick(); });
+}
+
+// Every 20 ms: the caller's microphone goes out, and the ear hears the playout buffer's frame.
+void WireCall::Tick() {
+  ++ticks_;
+  const int64_t due_us = clock_start_us_ + ticks_ * agent::kFrameUs;
+  if (lateness_) lateness_->Record(std::max<int64_t>(0, scheduler_.NowUs() - due_us));
+  agent::Frame frame;
+  caller_.NextOutputFrame(&frame);
+  encoder_->Encode(frame, &encoded_);
+  agent::twilio::Media media;
+  media.sequence_number = ++sequence_;
+  media.stream_sid = stream_sid_;
+  media.chunk = ticks_;
+  media.timestamp_ms = (ticks_ - 1) * agent::kFrameMs;
+  media.payload.assign(encoded_.begin(), encoded_.end());
+  const std::string text = agent::twilio::Serialize(media, /*to_twilio=*/false);
+  uplink_.Send(agent::Packet(text.begin(), text.end()));
+  if (ended_) return;
+
+  PlayoutTick heard = playout_.Tick();
+  for (const std::string& name : heard.marks) {
+    agent::twilio::Mark mark;
+    mark.sequence_number = ++sequence_;
+    mark.stream_sid = stream_sid_;
+    mark.name = name;
+    SendNow(agent::twilio::Serialize(mark, /*to_twilio=*/false));
+  }
+  agent::Frame ear;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(heard.frame.data());
+  if (!decoder_->Decode(std::span<const uint8_t>(bytes, kMulawFrameBytes), &ear)) {
+    ear = agent::Frame{};
+  }
+  caller_.OnEarFrame(ear, due_us);
+  if (ended_) return;
+  tick_.At(due_us + agent::kFrameUs, [this] { Tick(); });
+}
+
+void WireCall::SendNow(const std::string& text) {
+  if (!open_ || ended_) return;
+  if (!ws_->Send(text)) {
+    EndWith("the connection's send queue is full (the agent does not read)", CallStatus::kFailed,
+            CallEndedBy::kOther);
+  }
+}
+
+void WireCall::SendDtmf(char key) {
+  agent::twilio::Dtmf dtmf;
+  dtmf.sequence_number = ++sequence_;
+  dtmf.stream_sid = stream_sid_;
+  dtmf.digit = key;
+  const std::string text = agent::twilio::Serialize(dtmf, /*to_twilio=*/false);
+  uplink_.Send(agent::Packet(text.begin(), text.end()));
+}
+
+// The agent's messages enter the downlink as they arrive; what is refused ends the call.
+void WireCall::OnText(std::string_view text) {
+  if (ended_) return;
+  agent::twilio::ParseResult parsed = agent::twilio::Parse(text);
+  if (!parsed.message) {
+    EndWith("the agent sent a bad message: " + parsed.error, CallStatus::kFailed,
+            CallEndedBy::kOther);
+    return;
+  }
+  if (const auto* media = std::get_if<agent::twilio::Media>(&*parsed.message)) {
+    downlink_.Send(Tagged(kAudioTag, media->payload));
+  } else if (const auto* mark = std::get_if<agent::twilio::Mark>(&*parsed.message)) {
+    downlink_.Send(Tagged(kMarkTag, mark->name));
+  } else if (std::holds_alternative<agent::twilio::Clear>(*parsed.message)) {
+    downlink_.Send(Tagged(kClearTag, ""));
+  }
+}
+
+void WireCall::OnDownlink(agent::Packet packet) {
+  if (ended_ || packet.empty()) return;
+  const std::string data(packet.begin() + 1, packet.end());
+  switch (packet[0]) {
+    case kAudioTag:
+      playout_.PushAudio(data);
+      break;
+    case kMarkTag:
+      playout_.PushMark(data);
+      break;
+    case kClearTag:
+      for (const std::string& name : playout_.Clear()) {
+        agent::twilio::Mark mark;
+        mark.sequence_number = ++sequence_;
+        mark.stream_sid = stream_sid_;
+        mark.name = name;
+        SendNow(agent::twilio::Serialize(mark, /*to_twilio=*/false));
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void WireCall::OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
+                            const nlohmann::json& detail) {
+  if (ended_) return;
+  const int64_t t_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(when - scheduler_.epoch()).count();
+  log_.Emit(t_us, agent::event_sources::kAgent, kind, detail);
+}
+
+// The socket is gone: the agent ended the call (its close reason says how), or the connection
+// failed.
+void WireCall::OnClosed(const std::string& reason) {
+  open_ = false;
+  if (ended_) return;
+  if (reason.rfind(kClosedByPeer, 0) == 0) {
+    const std::string why = reason.substr(kClosedByPeer.size());
+    if (why == "transfer") {
+      EndWith("agent transferred the call", CallStatus::kCompleted, CallEndedBy::kTransfer);
+    } else {
+      EndWith("agent hung up" + (why.empty() || why == "agent hangup" ? "" : " (" + why + ")"),
+              CallStatus::kCompleted, CallEndedBy::kAgent);
+    }
+    return;
+  }
+  EndWith("connection lost: " + reason, CallStatus::kFailed, CallEndedBy::kOther);
+}
+
+void WireCall::End(const std::string& reason, CallStatus status) {
+  EndWith(reason, status, CallEndedBy::kOther);
+}
+
+void WireCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy by) {
+  if (ended_) return;
+  if (open_) {
+    agent::twilio::Stop stop;
+    stop.sequence_number = ++sequence_;
+    stop.stream_sid = stream_sid_;
+    stop.call_sid = call_sid_;
+    SendNow(agent::twilio::Serialize(stop, /*to_twilio=*/false));
+  }
+  ended_ = true;
+  tick_.Cancel();
+  max_duration_task_.Cancel();
+  caller_.Finish(reason, by);
+  if (ws_) ws_->Close();
+  if (subscribed_) {
+    target_.relay->Unsubscribe(call_sid_);
+    subscribed_ = false;
+  }
+  const std::string status_name(kCallStatusNames.Name(status));
+  log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kEnd,
+            {{"reason", reason}, {"status", status_name}, {"by", CallEndedByName(by)}});
+  CallRecord record = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
+  scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
+}
+
+}  // namespace callsim::harness

@@ -1,0 +1,122 @@
+// One call over the wire: a simulated Caller plays Twilio's side of a Media Stream against an
+// agent at a WebSocket URL, in real time. It sends `connected`, `start` (with the scenario's
+// realtime.custom_parameters), `media` every 20 ms (the caller's microphone as 8 kHz mu-law, with
+// chunk and timestamp), `dtmf` for each key and `stop` when the caller hangs up. The agent's
+// `media` and `mark` go through a TwilioPlayout buffer, so the caller's ear hears the audio at
+// its playout time however fast the agent sends it; `clear` drops what is buffered and returns
+// its marks at once; marks come back when their audio has played.
+//
+// The scenario's network impairments apply on this side of the socket: the uplink link delays,
+// jitters and loses messages before they are sent, the downlink link the agent's messages after
+// they arrive. The media clock runs on deadlines from the call's start; each tick's lateness
+// (when it ran minus when it was due) is recorded into the run's harness-lateness histogram.
+//
+// A stream id and call id ("MZ..." and "CA..." from the run seed and the call id) go in the start
+// message, so an agent that derives its call's randomness from the callSid replays its content.
+// With an EventRelay (the agent runs in this process), the agent's events join the call's log as
+// in a simulated call; without one, the caller judges only what it hears.
+//
+// The call ends when the caller hangs up (stop, then close), when the agent closes the socket
+// (its close reason "transfer" counts as a transfer, anything else as the agent hanging up), when
+// the connection fails (the call fails with the reason), at max_call_ms plus 60 s, or when the
+// run ends it.
+#pragma once
+
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "agent/media/codec.h"
+#include "agent/runtime/realtime_scheduler.h"
+#include "agent/runtime/rng.h"
+#include "agent/runtime/scoped_task.h"
+#include "fakes/net/sim_link.h"
+#include "harness/caller/caller.h"
+#include "harness/measure/histogram.h"
+#include "harness/run/call_log.h"
+#include "harness/run/call_recorder.h"
+#include "harness/run/run_call.h"
+#include "harness/scenario/scenario.h"
+#include "harness/wire/event_relay.h"
+#include "harness/wire/twilio_playout.h"
+#include "harness/wire/ws_client.h"
+
+namespace callsim::harness {
+
+// Where the calls go and how they authenticate.
+struct WireTarget {
+  WireUrl url;
+  std::vector<Header> headers;  // on every upgrade (--header K:V)
+  // Returns a fresh token for one call ("" with *error set when it cannot); empty function: none.
+  // The token goes in the URL as ?token=...
+  std::function<std::string(std::string* error)> token;
+  EventRelay* relay = nullptr;  // the agent's events, when it runs in this process
+};
+
+class WireCall final : public RunCall {
+ public:
+  // Everything referenced must outlive the call. `lateness` (microseconds) may be null.
+  WireCall(boost::asio::io_context& io, agent::RealtimeScheduler& scheduler,
+           const Scenario& scenario, int call_id, const agent::Rng& run_rng,
+           const CallServices& services, const WireTarget& target, Histogram* lateness,
+           FinishedFn on_finished);
+  ~WireCall() override;
+  WireCall(const WireCall&) = delete;
+  WireCall& operator=(const WireCall&) = delete;
+
+  void Start() override;
+  void End(const std::string& reason, CallStatus status) override;
+  bool ended() const override { return ended_; }
+
+  const std::string& call_sid() const { return call_sid_; }
+
+ private:
+  void OnOpen(const std::string& error);
+  void OnText(std::string_view text);
+  void OnClosed(const std::string& reason);
+  void OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
+                    const nlohmann::json& detail);
+  void Tick();
+  void SendNow(const std::string& text);
+  void SendDtmf(char key);
+  void OnDownlink(agent::Packet packet);
+  void EndWith(const std::string& reason, CallStatus status, CallEndedBy by);
+
+  boost::asio::io_context& io_;
+  agent::RealtimeScheduler& scheduler_;
+  const Scenario& scenario_;
+  int call_id_;
+  const WireTarget& target_;
+  Histogram* lateness_;
+  FinishedFn on_finished_;
+  CallServices services_;
+  CallLog log_;
+  CallRecorder recorder_;
+  fakes::SimLink uplink_;
+  fakes::SimLink downlink_;
+  Caller caller_;
+  std::string stream_sid_;
+  std::string call_sid_;
+  std::shared_ptr<WsClient> ws_;
+  bool open_ = false;
+  bool subscribed_ = false;
+  TwilioPlayout playout_;
+  std::unique_ptr<agent::Codec> encoder_ = agent::MakeCodec(agent::CodecKind::kPcmu);
+  std::unique_ptr<agent::Codec> decoder_ = agent::MakeCodec(agent::CodecKind::kPcmu);
+  std::vector<uint8_t> encoded_;
+  int64_t started_us_ = 0;
+  int64_t clock_start_us_ = 0;
+  int64_t ticks_ = 0;
+  int64_t sequence_ = 0;
+  agent::ScopedTask tick_{scheduler_};
+  agent::ScopedTask max_duration_task_{scheduler_};
+  bool ended_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace callsim::harness
