@@ -1,5 +1,6 @@
-// callsim: the command line. `run` simulates a scenario's calls and stores them, `validate` checks
-// scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
+// callsim: the command line. `run` simulates a scenario's calls (or places them over the wire with
+// --target) and stores them, `serve` serves the reference agent over Twilio Media Streams,
+// `validate` checks scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
 // 99 an expectation or threshold failed, 2 invalid input (nothing run), 1 internal error.
 #include <atomic>
 #include <charconv>
@@ -7,6 +8,8 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +29,8 @@
 #include "harness/scenario/limits.h"
 #include "harness/scenario/loader.h"
 #include "harness/store/store.h"
+#include "harness/wire/serve.h"
+#include "harness/wire/wire_setup.h"
 #include "reports/summary.h"
 #include "reports/sweep_report.h"
 
@@ -38,8 +43,12 @@ constexpr int kExitInternal = 1;
 constexpr int kExitInvalid = 2;
 
 std::atomic<bool> g_abort{false};
+std::atomic<int> g_signals{0};
 
-extern "C" void OnSignal(int) { g_abort.store(true); }
+extern "C" void OnSignal(int) {
+  g_abort.store(true);
+  g_signals.fetch_add(1);
+}
 
 // A whole number written in decimal digits only (no sign, spaces or prefix) in [lo, hi]. CLI11's
 // own conversion reads "-1" as 2^64 - 1, so numeric flags are taken as text and read here.
@@ -109,19 +118,6 @@ bool LoadAll(const std::string& path, const std::vector<std::string>& sets,
   return true;
 }
 
-// The declared tool names of every scenario the run may run: the only values the metrics' tool
-// label may take (others collapse into "undeclared").
-std::vector<std::string> DeclaredToolNames(const harness::RunPlan& plan) {
-  std::vector<std::string> names;
-  for (const harness::PlannedScenario& p : plan.scenarios) {
-    if (!p.tools) continue;
-    for (const agent::ToolSpec& t : *p.tools) names.push_back(t.name);
-  }
-  names.push_back(std::string(agent::kEndCallTool));
-  names.push_back(std::string(agent::kTransferCallTool));
-  return names;
-}
-
 // False (with the estimate and the memory available on stderr) when the run's estimated peak
 // memory exceeds what the machine has available (harness/run/memory_estimate.h).
 bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) {
@@ -141,7 +137,7 @@ bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) 
 
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
-        bool skip_memory_check) {
+        bool skip_memory_check, const harness::TargetFlags& target) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
@@ -154,13 +150,22 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
     std::cerr << "callsim: cannot open " << db_path << ": " << error << "\n";
     return kExitInvalid;
   }
+  std::unique_ptr<harness::WireSetup> wire;
+  if (!target.target.empty()) {
+    wire = harness::WireSetup::Make(target, plan, run_seed, &error);
+    if (!wire) {
+      std::cerr << "callsim: " << error << "\n";
+      return kExitInvalid;
+    }
+  }
   harness::RunOptions options;
+  if (wire) options.engine = &wire->engine();
   options.seed = run_seed;
   options.scenario_arg = path;
   options.overrides = sets;
   options.abort = &g_abort;
   options.progress = harness::MakeStderrProgress();
-  agent::AgentMetrics metrics(DeclaredToolNames(plan));
+  agent::AgentMetrics metrics(harness::DeclaredToolNames(plan.scenarios));
   options.agent_metrics = &metrics;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -189,7 +194,7 @@ int Validate(const std::vector<std::string>& paths) {
 }
 
 int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
-          bool skip_memory_check) {
+          bool skip_memory_check, const harness::TargetFlags& target) {
   harness::SweepPlan plan;
   std::vector<std::string> errors;
   if (!harness::LoadSweepPlan(path, &plan, &errors) || !harness::CheckSweepLevels(plan, &errors)) {
@@ -219,7 +224,14 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     if (!LoadAll(plan.scenario_path, overrides, &scenario, &run_plan)) {
       throw std::runtime_error("the scenario no longer loads with " + overrides.back());
     }
+    std::unique_ptr<harness::WireSetup> wire;
+    if (!target.target.empty()) {
+      std::string wire_error;
+      wire = harness::WireSetup::Make(target, run_plan, s, &wire_error);
+      if (!wire) throw std::runtime_error(wire_error);
+    }
     harness::RunOptions o;
+    if (wire) o.engine = &wire->engine();
     o.seed = s;
     o.scenario_arg = plan.scenario_path;
     o.overrides = overrides;
@@ -234,6 +246,85 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
   const harness::SweepResult r = harness::RunSweep(plan, seed.value_or(1), *store, run_level, on_level);
   std::cout << reports::RenderSweepTable(*store, r.sweep_id);
   return harness::SweepExitCode(r);
+}
+
+// The serve command's own flags, checked before anything is read.
+struct ServeFlags {
+  std::string agent_path;
+  std::string listen = "127.0.0.1:8080";
+  std::string api_keys_path;
+  std::string workers_text = "0";
+  std::string drain_text = "30";
+  std::string send_rate_text = "1";
+};
+
+int Serve(const ServeFlags& f, std::optional<uint64_t> seed, const std::string& db_path,
+          bool db_given) {
+  harness::ServeConfig config;
+  const size_t colon = f.listen.rfind(':');
+  const std::optional<uint64_t> port =
+      colon == std::string::npos ? std::nullopt
+                                 : ParseFlagNumber(f.listen.substr(colon + 1), 0, 65535);
+  if (!port || colon == 0) {
+    std::cerr << "callsim: --listen: expected HOST:PORT, got \"" << f.listen << "\"\n";
+    return kExitInvalid;
+  }
+  config.server.host = f.listen.substr(0, colon);
+  config.server.port = static_cast<uint16_t>(*port);
+  const std::optional<uint64_t> workers = ParseFlagNumber(f.workers_text, 0, 256);
+  const std::optional<uint64_t> drain = ParseFlagNumber(f.drain_text, 0, 3600);
+  const std::optional<uint64_t> rate = ParseFlagNumber(f.send_rate_text, 1, 8);
+  if (!workers || !drain || !rate) {
+    std::cerr << "callsim: " << (!workers ? "--workers: expected 0 to 256"
+                                 : !drain ? "--drain-s: expected 0 to 3600"
+                                          : "--send-rate: expected 1 to 8") << "\n";
+    return kExitInvalid;
+  }
+  config.server.workers = static_cast<int>(*workers);
+  config.drain_s = static_cast<double>(*drain);
+  config.service.stream.send_rate = static_cast<double>(*rate);
+  std::string error;
+  if (!f.api_keys_path.empty() && !harness::ReadApiKeys(f.api_keys_path, &config.api_keys, &error)) {
+    std::cerr << "callsim: --api-keys: " << error << "\n";
+    return kExitInvalid;
+  }
+  harness::Scenario scenario;
+  harness::RunPlan plan;
+  if (!LoadAll(f.agent_path, {}, &scenario, &plan)) return kExitInvalid;
+  if (plan.scenarios.size() != 1) {
+    std::cerr << "callsim: --agent: " << f.agent_path << " has a mix; serve one agent per file\n";
+    return kExitInvalid;
+  }
+  std::unique_ptr<harness::Store> store;
+  if (db_given) {
+    store = harness::Store::Open(db_path, &error);
+    if (!store) {
+      std::cerr << "callsim: cannot open " << db_path << ": " << error << "\n";
+      return kExitInvalid;
+    }
+  }
+  config.service.seed = seed.value_or(scenario.seed.value_or(1));
+  config.service.agent_arg = f.agent_path;
+  auto log_mutex = std::make_shared<std::mutex>();
+  config.service.log = [log_mutex](std::string_view line) {
+    std::lock_guard<std::mutex> lock(*log_mutex);
+    std::cerr << "callsim serve: " << line << "\n";
+  };
+  if (config.api_keys.empty()) {
+    std::cerr << "callsim serve: no --api-keys: streams are open to anyone who can connect\n";
+  }
+  harness::Server server(plan.scenarios[0], std::move(config), store.get());
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  try {
+    server.Start();
+  } catch (const std::exception& e) {
+    std::cerr << "callsim: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  std::cout << "callsim serve: listening on http://" << f.listen.substr(0, colon) << ":"
+            << server.port() << " (Twilio Media Streams on /twilio)" << std::endl;
+  return server.ServeUntilSignalled(g_signals);
 }
 
 int Wer(const std::string& ref_path, const std::string& hyp_path) {
@@ -277,6 +368,19 @@ int main(int argc, char** argv) {
   bool skip_memory_check = false;
   run->add_flag("--skip-memory-check", skip_memory_check,
                 "run even when the estimated peak memory exceeds the memory available");
+  harness::TargetFlags target;
+  auto add_target_flags = [&target](CLI::App* cmd) {
+    cmd->add_option("--target", target.target,
+                    "run in real time against an agent: ws://HOST:PORT/PATH (Twilio Media "
+                    "Streams), or self (callsim's own agent, served in this process)");
+    cmd->add_option("--token-url", target.token_url,
+                    "with --target: fetch a call token here (POST, Bearer API key)");
+    cmd->add_option("--api-key-env", target.api_key_env,
+                    "with --token-url: the environment variable holding the API key");
+    cmd->add_option("--header", target.headers,
+                    "with --target: add NAME:VALUE to the WebSocket upgrade (repeatable)");
+  };
+  add_target_flags(run);
 
   std::vector<std::string> validate_paths;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files; nothing is run");
@@ -290,6 +394,29 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sweep->add_flag("--skip-memory-check", skip_memory_check,
                   "run even when a level's estimated peak memory exceeds the memory available");
+  add_target_flags(sweep);
+
+  ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "serve the reference agent over Twilio Media Streams");
+  serve->add_option("--agent", serve_flags.agent_path,
+                    "scenario-format file whose agent, fakes and tools sections configure the agent")
+      ->required();
+  serve->add_option("--listen", serve_flags.listen, "HOST:PORT for HTTP and WebSocket")
+      ->capture_default_str();
+  serve->add_option("--seed", flags.seed_text, "server seed (each call: the seed and its callSid)");
+  CLI::Option* serve_db =
+      serve->add_option("--db", flags.db_path, "SQLite database for the served calls' records");
+  serve->add_option("--api-keys", serve_flags.api_keys_path,
+                    "file of API keys, one per line: streams then need a token from /v1/token");
+  serve->add_option("--workers", serve_flags.workers_text, "worker threads (0: one per core)")
+      ->capture_default_str();
+  serve->add_option("--drain-s", serve_flags.drain_text,
+                    "on SIGTERM, how long active calls may finish")
+      ->capture_default_str();
+  serve->add_option("--send-rate", serve_flags.send_rate_text,
+                    "agent audio sent per 20 ms while speaking, in frames (2: twice real time, as "
+                    "Pipecat sends)")
+      ->capture_default_str();
 
   std::string ref_path, hyp_path;
   CLI::App* wer = app.add_subcommand("wer", "word error rate of HYP against REF, line by line");
@@ -304,13 +431,18 @@ int main(int argc, char** argv) {
   }
   flags.metrics_out_given = metrics_option->count() > 0;
   if (!CheckFlags(&flags)) return kExitInvalid;
+  if (std::string error; !harness::CheckTargetFlags(target, &error)) {
+    std::cerr << "callsim: " << error << "\n";
+    return kExitInvalid;
+  }
   try {
     if (*run) {
       return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
-                 skip_memory_check);
+                 skip_memory_check, target);
     }
     if (*validate) return Validate(validate_paths);
-    if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check);
+    if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target);
+    if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";

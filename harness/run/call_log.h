@@ -18,7 +18,9 @@ namespace callsim::harness {
 namespace call_events {
 inline constexpr std::string_view kStart = "start";  // {call_id}
 inline constexpr std::string_view kEnd = "end";      // {reason, status, by}
-inline constexpr std::string_view kAll[] = {kStart, kEnd};
+// Over the wire: the agent's clear emptied the caller's playout buffer {dropped_ms, marks}.
+inline constexpr std::string_view kPlayoutClear = "playout_clear";
+inline constexpr std::string_view kAll[] = {kStart, kEnd, kPlayoutClear};
 }  // namespace call_events
 
 struct EventEntry {

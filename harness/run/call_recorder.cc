@@ -30,27 +30,7 @@ int CountUnsafe(const std::vector<ToolCallRow>& rows, const std::vector<agent::T
 
 }  // namespace
 
-CallRecorder::CallRecorder(const Scenario& scenario, CallLog& log, const CallServices& services)
-    : scenario_(scenario), log_(log), services_(services), hypotheses_(scenario.turns.size()) {
-  log_.AddObserver([this](int64_t t_us, std::string_view source, std::string_view kind,
-                          const nlohmann::json& detail) { OnEvent(t_us, source, kind, detail); });
-}
-
-void CallRecorder::OnEvent(int64_t t_us, std::string_view source, std::string_view kind,
-                           const nlohmann::json& detail) {
-  if (source != agent::event_sources::kAgent) return;
-  if (kind == agent::agent_events::kToolAudit) OnToolAudit(t_us, detail);
-  if (kind == agent::agent_events::kFalseInterruption) ++false_interruptions_;
-  if (kind == agent::agent_events::kUsage) agent::FromJson(detail, &usage_);
-  if (kind == agent::agent_events::kSttFinal) {
-    OnFinal(detail);
-  } else if (caller_ != nullptr) {
-    caller_->OnAgentEvent(kind, detail);
-  }
-}
-
-// The audit record, and the harness's own judgement of whether an executed call was safe.
-void CallRecorder::OnToolAudit(int64_t t_us, const nlohmann::json& detail) {
+ToolCallRow ToolCallRowFromAudit(int64_t t_us, const nlohmann::json& detail) {
   agent::ToolAuditEvent audit;
   agent::FromJson(detail, &audit);
   ToolCallRow row;
@@ -63,7 +43,26 @@ void CallRecorder::OnToolAudit(int64_t t_us, const nlohmann::json& detail) {
   row.result_json = std::move(audit.result_json);
   row.duration_ms = audit.duration_ms;
   row.confirmed = audit.confirmed;
-  tool_calls_.push_back(std::move(row));
+  return row;
+}
+
+CallRecorder::CallRecorder(const Scenario& scenario, CallLog& log, const CallServices& services)
+    : scenario_(scenario), log_(log), services_(services), hypotheses_(scenario.turns.size()) {
+  log_.AddObserver([this](int64_t t_us, std::string_view source, std::string_view kind,
+                          const nlohmann::json& detail) { OnEvent(t_us, source, kind, detail); });
+}
+
+void CallRecorder::OnEvent(int64_t t_us, std::string_view source, std::string_view kind,
+                           const nlohmann::json& detail) {
+  if (source != agent::event_sources::kAgent) return;
+  if (kind == agent::agent_events::kToolAudit) tool_calls_.push_back(ToolCallRowFromAudit(t_us, detail));
+  if (kind == agent::agent_events::kFalseInterruption) ++false_interruptions_;
+  if (kind == agent::agent_events::kUsage) agent::FromJson(detail, &usage_);
+  if (kind == agent::agent_events::kSttFinal) {
+    OnFinal(detail);
+  } else if (caller_ != nullptr) {
+    caller_->OnAgentEvent(kind, detail);
+  }
 }
 
 // A final transcript joins the hypothesis of the caller's latest turn.

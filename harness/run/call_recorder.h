@@ -21,6 +21,9 @@
 
 namespace callsim::harness {
 
+// The store row of an agent "tool_audit" event at `t_us`.
+ToolCallRow ToolCallRowFromAudit(int64_t t_us, const nlohmann::json& detail);
+
 class CallRecorder {
  public:
   // Observes `log`; `scenario`, `log` and `services` must outlive this.
@@ -42,7 +45,6 @@ class CallRecorder {
  private:
   void OnEvent(int64_t t_us, std::string_view source, std::string_view kind,
                const nlohmann::json& detail);
-  void OnToolAudit(int64_t t_us, const nlohmann::json& detail);
   void OnFinal(const nlohmann::json& detail);
 
   const Scenario& scenario_;

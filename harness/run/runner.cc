@@ -13,6 +13,7 @@
 #include "agent/runtime/check.h"
 #include "agent/postcall/postcall_queue.h"
 #include "harness/measure/wer.h"
+#include "agent/pipeline/voice_agent.h"
 #include "harness/run/call_rows.h"
 #include "harness/run/load.h"
 #include "harness/run/run_metrics.h"
@@ -407,6 +408,17 @@ void LoadRun::Report(bool finished) {
 }
 
 }  // namespace
+
+std::vector<std::string> DeclaredToolNames(const std::vector<PlannedScenario>& scenarios) {
+  std::vector<std::string> names;
+  for (const PlannedScenario& p : scenarios) {
+    if (!p.tools) continue;
+    for (const agent::ToolSpec& t : *p.tools) names.push_back(t.name);
+  }
+  names.push_back(std::string(agent::kEndCallTool));
+  names.push_back(std::string(agent::kTransferCallTool));
+  return names;
+}
 
 bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error) {
   RunPlan out;

@@ -58,6 +58,10 @@ bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error);
 
 class RunEngine;
 
+// The declared tool names of every scenario in `scenarios`, with the call-control tools: the only
+// values the agent metrics' tool label may take (others collapse into "undeclared").
+std::vector<std::string> DeclaredToolNames(const std::vector<PlannedScenario>& scenarios);
+
 struct RunOptions {
   uint64_t seed = 1;
   // How the calls run; null: SimCalls in virtual time. Must outlive the run.

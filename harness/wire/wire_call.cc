@@ -234,8 +234,12 @@ void WireCall::OnDownlink(agent::Packet packet) {
     case kMarkTag:
       playout_.PushMark(data);
       break;
-    case kClearTag:
-      for (const std::string& name : playout_.Clear()) {
+    case kClearTag: {
+      const uint64_t before = playout_.buffered_bytes();
+      const std::vector<std::string> marks = playout_.Clear();
+      log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kPlayoutClear,
+                {{"dropped_ms", before / 8}, {"marks", marks.size()}});
+      for (const std::string& name : marks) {
         agent::twilio::Mark mark;
         mark.sequence_number = ++sequence_;
         mark.stream_sid = stream_sid_;
@@ -243,6 +247,7 @@ void WireCall::OnDownlink(agent::Packet packet) {
         SendNow(agent::twilio::Serialize(mark, /*to_twilio=*/false));
       }
       break;
+    }
     default:
       break;
   }
