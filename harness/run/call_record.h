@@ -35,6 +35,9 @@ struct CallRecord {
   std::string failure_reason;
   std::vector<TurnOutcome> outcomes;
   std::vector<std::string> hypotheses;  // the agent's final transcript per scenario turn
+  // False when the agent's events did not reach the harness (an agent over the wire in another
+  // process): there are no transcripts to score, so the turns carry no WER.
+  bool agent_transcripts = true;
   std::vector<ExpectationResult> expectations;
   std::vector<EventEntry> events;
   uint64_t event_hash = 0;

@@ -16,7 +16,8 @@ std::vector<TurnRow> MakeTurnRows(const CallRecord& r) {
     t.turn_index = o.turn_index;
     // Scored on the words as spoken; stored with PII redacted (nothing unredacted is stored).
     const std::string& hypothesis = TurnHypothesis(r, o.turn_index);
-    const WerCounts w = ComputeWer(o.reference_text, hypothesis);
+    // Without the agent's transcripts a turn is not scored: no words, no errors.
+    const WerCounts w = r.agent_transcripts ? ComputeWer(o.reference_text, hypothesis) : WerCounts{};
     t.reference_text = agent::RedactPii(o.reference_text);
     t.hypothesis_text = agent::RedactPii(hypothesis);
     t.ref_words = w.ref_words;

@@ -92,9 +92,11 @@ void RunMetrics::AddTurns(const CallRecord& r) {
   Histogram& barge_in_stop = trends_[kBargeInStop];
   for (const TurnOutcome& o : r.outcomes) {
     if (o.has_user) {
-      // Scored exactly as the turns table scores it (runner.cc, MakeTurnRows).
-      wer_ += ComputeWer(o.reference_text, TurnHypothesis(r, o.turn_index));
-      ++wer_turns_;
+      // Scored exactly as the turns table scores it (call_rows.cc, MakeTurnRows).
+      if (r.agent_transcripts) {
+        wer_ += ComputeWer(o.reference_text, TurnHypothesis(r, o.turn_index));
+        ++wer_turns_;
+      }
       if (o.turn_latency_ms) RecordMs(turn_latency, *o.turn_latency_ms);
     }
     if (o.barge_in_stop_ms) RecordMs(barge_in_stop, *o.barge_in_stop_ms);

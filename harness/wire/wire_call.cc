@@ -305,6 +305,7 @@ void WireCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy
   log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kEnd,
             {{"reason", reason}, {"status", status_name}, {"by", CallEndedByName(by)}});
   CallRecord record = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
+  record.agent_transcripts = target_.relay != nullptr;
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
 }
 

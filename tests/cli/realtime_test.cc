@@ -1,0 +1,182 @@
+// Real time over loopback: `callsim run --target self` plays Twilio's side of Media Streams
+// against callsim's own agent served in the same process, and `callsim serve` runs as its own
+// process for a caller in another. Short calls (two callers each) keep the suite fast.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+
+#include "harness/store/store.h"
+#include "tests/cli/cli_runner.h"
+
+namespace callsim::harness {
+namespace {
+
+using testing::RunCli;
+
+const std::string kScenarios = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
+
+class Realtime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/callsim_realtime_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    db_ = dir_ + "/runs.db";
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+
+  std::unique_ptr<Store> Open() {
+    std::string error;
+    std::unique_ptr<Store> store = Store::Open(db_, &error);
+    EXPECT_NE(store, nullptr) << error;
+    return store;
+  }
+
+  std::string dir_;
+  std::string db_;
+};
+
+// Every call of the latest run passed; returns its metrics.
+std::map<std::string, double> ExpectAllPassed(Store& store, int expected_calls) {
+  const std::optional<int64_t> run_id = store.LatestRunId();
+  EXPECT_TRUE(run_id.has_value());
+  if (!run_id) return {};
+  const std::optional<RunInfo> run = store.LoadRun(*run_id);
+  EXPECT_EQ(run->mode, "realtime");
+  EXPECT_EQ(run->status, "completed");
+  const std::vector<CallRow> calls = store.LoadCalls(*run_id);
+  EXPECT_EQ(static_cast<int>(calls.size()), expected_calls);
+  for (const CallRow& c : calls) {
+    EXPECT_EQ(c.status, "completed") << c.failure_reason;
+    EXPECT_TRUE(c.task_completed) << c.failure_reason;
+  }
+  return store.LoadMetrics(*run_id);
+}
+
+TEST_F(Realtime, OrderStatusPassesAgainstItsOwnAgentOverLoopback) {
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --callers 2 --db " + db_);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open();
+  const std::map<std::string, double> m = ExpectAllPassed(*store, 2);
+  // Turn latency is measured at the caller's ear, and the harness kept its clock.
+  ASSERT_TRUE(m.count("turn_latency_p50_ms"));
+  EXPECT_GT(m.at("turn_latency_p50_ms"), 300);
+  EXPECT_LT(m.at("turn_latency_p50_ms"), 3000);
+  EXPECT_GT(m.at("harness_lateness_count"), 100);
+  EXPECT_EQ(m.at("saturated"), 0);
+  // The agent's transcripts reached the caller (relayed in process): WER is scored.
+  ASSERT_TRUE(m.count("wer"));
+  EXPECT_LT(m.at("wer"), 0.2);
+  const std::optional<RunInfo> run = store->LoadRun(*store->LatestRunId());
+  EXPECT_NE(run->config_json.find("\"protocol\":\"twilio\""), std::string::npos) << run->config_json;
+  EXPECT_EQ(run->config_json.find("token="), std::string::npos) << "no credential is stored";
+}
+
+TEST_F(Realtime, BargeInClearsThePlayoutBufferAndStopsTheAgentAtTheEar) {
+  const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --callers 2 --db " + db_);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open();
+  const std::map<std::string, double> m = ExpectAllPassed(*store, 2);
+  ASSERT_TRUE(m.count("barge_in_stop_max_ms"));
+  EXPECT_LT(m.at("barge_in_stop_max_ms"), 600);
+  const int64_t run_id = *store->LatestRunId();
+  for (const CallRow& c : store->LoadCalls(run_id)) {
+    int clears = 0;
+    for (const EventRow& e : store->LoadEvents(run_id, c.call_id)) {
+      if (e.source == "call" && e.kind == "playout_clear") ++clears;
+    }
+    EXPECT_GE(clears, 1) << "call " << c.call_id << ": the playout buffer never saw clear";
+  }
+}
+
+TEST_F(Realtime, ToolsBehindGuardrailsPassOverTheWire) {
+  const auto out =
+      RunCli("run " + kScenarios + "tools_guardrails.yaml --target self --callers 2 --db " + db_);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open();
+  const std::map<std::string, double> m = ExpectAllPassed(*store, 2);
+  EXPECT_EQ(m.at("unsafe_tool_executions_count"), 0);
+  EXPECT_GE(m.at("tool_calls_executed_count"), 4);
+}
+
+TEST_F(Realtime, PaymentWithPiiPassesOverTheWire) {
+  const auto out =
+      RunCli("run " + kScenarios + "payment_pii.yaml --target self --callers 2 --db " + db_);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open();
+  ExpectAllPassed(*store, 2);
+}
+
+// `callsim serve` in its own process on an ephemeral port; returns its pid and port.
+struct ServeProcess {
+  pid_t pid = -1;
+  int port = 0;
+  FILE* out = nullptr;
+};
+
+ServeProcess StartServe(const std::string& args, const std::string& log_path) {
+  ServeProcess p;
+  int fds[2];
+  if (pipe(fds) != 0) return p;
+  p.pid = fork();
+  if (p.pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(log, STDERR_FILENO);
+    close(fds[0]);
+    execl("/bin/sh", "sh", "-c", (std::string(CALLSIM_BINARY) + " serve " + args).c_str(), nullptr);
+    _exit(127);
+  }
+  close(fds[1]);
+  p.out = fdopen(fds[0], "r");
+  char line[512];
+  const std::regex listening(R"(listening on http://[0-9.]+:([0-9]+))");
+  if (fgets(line, sizeof line, p.out)) {
+    std::cmatch m;
+    if (std::regex_search(line, m, listening)) p.port = std::stoi(m[1].str());
+  }
+  return p;
+}
+
+int StopServe(ServeProcess& p) {
+  kill(p.pid, SIGTERM);
+  int status = 0;
+  waitpid(p.pid, &status, 0);
+  if (p.out) fclose(p.out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The mean turn latency at the ear of order_status against a served agent sending at `rate`.
+double TurnLatencyAtRate(const std::string& dir, int rate) {
+  const std::string db = dir + "/rate" + std::to_string(rate) + ".db";
+  ServeProcess serve = StartServe("--agent " + kScenarios + "order_status.yaml --listen 127.0.0.1:0"
+                                  " --send-rate " + std::to_string(rate),
+                                  dir + "/serve" + std::to_string(rate) + ".log");
+  EXPECT_GT(serve.port, 0) << "serve did not print its port";
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --callers 2 --target ws://127.0.0.1:" +
+                          std::to_string(serve.port) + "/twilio --db " + db);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_EQ(StopServe(serve), 0);
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open(db, &error);
+  const std::map<std::string, double> m = store->LoadMetrics(*store->LatestRunId());
+  EXPECT_TRUE(m.count("turn_latency_avg_ms"));
+  return m.count("turn_latency_avg_ms") ? m.at("turn_latency_avg_ms") : NAN;
+}
+
+TEST_F(Realtime, AnAgentSendingTwiceRealTimeIsHeardWithTheSameTurnLatency) {
+  const double paced = TurnLatencyAtRate(dir_, 1);
+  const double fast = TurnLatencyAtRate(dir_, 2);
+  EXPECT_NEAR(paced, fast, 40) << "1x: " << paced << " ms, 2x: " << fast << " ms";
+}
+
+}  // namespace
+}  // namespace callsim::harness
