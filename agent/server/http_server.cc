@@ -1,19 +1,9 @@
 #include "agent/server/http_server.h"
 
-#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <algorithm>
-#include <cctype>
-#include <chrono>
-#include <deque>
-#include <exception>
-#include <future>
-#include <iterator>
-#include <optional>
-#include <stdexcept>
-#include <thread>
-#include <unordered_map>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,9 +12,18 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cctype>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <future>
+#include <iterator>
 #include <nlohmann/json.hpp>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
 
 #include "agent/runtime/check.h"
 #include "agent/runtime/realtime_scheduler.h"
@@ -56,6 +55,7 @@ constexpr int kMaxHandshakeTimeoutMs = 10 * 60 * 1000;
 constexpr int kMaxIdleTimeoutMs = 60 * 60 * 1000;
 
 constexpr size_t kReadChunkBytes = 16 * 1024;  // WebSocket payload read per turn, at most
+constexpr size_t kDrainChunkBytes = 4 * 1024;  // what a closing HTTP connection discards per read
 constexpr size_t kMaxCloseReasonBytes = 123;   // RFC 6455: a close frame's reason
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);  // after a failed accept
 constexpr auto kStopAcceptingWait = std::chrono::seconds(5);
@@ -97,7 +97,8 @@ std::string_view BearerCredentials(const Request& req) {
   if (field == req.end()) return {};
   std::string_view value = View(field->value());
   constexpr std::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || !EqualsIgnoringCase(value.substr(0, kScheme.size()), kScheme)) {
+  if (value.size() <= kScheme.size() ||
+      !EqualsIgnoringCase(value.substr(0, kScheme.size()), kScheme)) {
     return {};
   }
   value.remove_prefix(kScheme.size());
@@ -282,14 +283,15 @@ class WsConnection final : public Connection {
   void Fail(WsError error, const std::string& reason);
   void BeginClose(const std::string& reason, websocket::close_reason frame);
   void End(const std::string& reason);
+  void PostCloseSession();
   void CloseSession();
 
   websocket::stream<beast::tcp_stream> ws_;
-  std::string target_;                 // path and query: for the session, never for the log
-  std::string path_;                   // for the log
-  beast::flat_buffer inbox_;           // the message being read, at most the bound + 1 byte
-  Clock::time_point last_message_;     // the peer's last complete message
-  std::deque<std::string> outbox_;     // front: being written when writing_
+  std::string target_;              // path and query: for the session, never for the log
+  std::string path_;                // for the log
+  beast::flat_buffer inbox_;        // the message being read, at most the bound + 1 byte
+  Clock::time_point last_message_;  // the peer's last complete message
+  std::deque<std::string> outbox_;  // front: being written when writing_
   asio::steady_timer idle_timer_;
   asio::steady_timer write_timer_;
   std::unique_ptr<StreamSession> session_;
@@ -319,8 +321,8 @@ void WsConnection::OnUpgraded(error_code ec) {
   // From here the timers below bound the stream; Beast's bounds only its own close handshakes
   // (a peer's close, a protocol error).
   beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(websocket::stream_base::timeout{HandshakeTimeout(),
-                                                 websocket::stream_base::none(), false});
+  ws_.set_option(
+      websocket::stream_base::timeout{HandshakeTimeout(), websocket::stream_base::none(), false});
   OpenSession();
 }
 
@@ -332,12 +334,14 @@ void WsConnection::OpenSession() {
     s_.Log("session factory failed for " + peer_ + ": " + e.what());
   }
   if (!session_) {
-    return BeginClose("refused", websocket::close_reason(websocket::close_code::try_again_later,
-                                                         "refused"));
+    return BeginClose("refused",
+                      websocket::close_reason(websocket::close_code::try_again_later, "refused"));
   }
   s_.active_streams.fetch_add(1);
   s_.metrics.StreamOpened();
   s_.Log("stream opened: " + peer_ + " " + path_);
+  // The session's StreamIo works inside the factory: it may have ended the stream already.
+  if (state_ == State::kDone) return PostCloseSession();
   last_message_ = Clock::now();
   ArmIdleTimer(last_message_ + IdleTimeout());
   Read();
@@ -505,14 +509,19 @@ void WsConnection::End(const std::string& reason) {
   write_timer_.cancel();
   beast::get_lowest_layer(ws_).close();
   s_.Log("stream closed: " + peer_ + " " + path_ + ": " + close_reason_);
-  if (session_) asio::post(worker_.io, [self = self()] { self->CloseSession(); });
+  if (session_) PostCloseSession();
 }
 
+void WsConnection::PostCloseSession() {
+  asio::post(worker_.io, [self = self()] { self->CloseSession(); });
+}
+
+// Counted as closed first, so a throwing OnClosed (logged by the worker) leaves no stream open.
 void WsConnection::CloseSession() {
-  session_->OnClosed(close_reason_);
-  session_.reset();
+  const std::unique_ptr<StreamSession> session = std::move(session_);
   s_.metrics.StreamClosed();
   s_.active_streams.fetch_sub(1);
+  session->OnClosed(close_reason_);
 }
 
 // ---- the HTTP phase ---------------------------------------------------------------------------
@@ -550,14 +559,15 @@ class HttpConnection final : public Connection {
   void UpgradeToStream(Request req);
   RedeemResult RedeemToken(const Request& req);
   void Respond(Response res, unsigned version, bool keep_alive);
+  void Drain();
 
   beast::tcp_stream stream_;
   // Bounded without a limit of its own: the parser consumes what it parsed and fails past the
   // header limit, and one read adds at most 64 KiB.
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  Response response_;           // being written
-  bool answered_one_ = false;   // a keep-alive connection may wait quietly for its next request
+  Response response_;          // being written
+  bool answered_one_ = false;  // a keep-alive connection may wait quietly for its next request
 };
 
 void HttpConnection::ReadRequest() {
@@ -675,8 +685,8 @@ void HttpConnection::UpgradeToStream(Request req) {
       return Respond(Unauthorized(), req.version(), false);
     }
   }
-  const auto stream = std::make_shared<WsConnection>(s_, worker_, std::move(slot_),
-                                                     std::move(stream_), peer_);
+  const auto stream =
+      std::make_shared<WsConnection>(s_, worker_, std::move(slot_), std::move(stream_), peer_);
   stream->Start(req);
 }
 
@@ -698,11 +708,22 @@ void HttpConnection::Respond(Response res, unsigned version, bool keep_alive) {
     if (ec) return;
     if (!keep_alive) {
       self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-      return;  // the socket closes with the last reference
+      return self->Drain();
     }
     self->answered_one_ = true;
     self->ReadRequest();
   });
+}
+
+// After the last answer: what the peer still sends is read and dropped until it closes or the
+// answer's deadline passes, so that closing on unread bytes does not reset the connection and
+// lose the answer. The socket closes with the last reference.
+void HttpConnection::Drain() {
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kDrainChunkBytes),
+                          [self = self()](error_code ec, size_t) {
+                            if (!ec) self->Drain();
+                          });
 }
 
 // ---- workers ----------------------------------------------------------------------------------
@@ -801,10 +822,10 @@ struct HttpServer::Impl {
   const Clock::time_point epoch = Clock::now();  // every worker's scheduler counts from here
   // Declared before the acceptor, which lives on workers[0]'s io_context and so goes first.
   std::vector<std::unique_ptr<Worker>> workers;
-  std::optional<tcp::acceptor> acceptor;       // used on workers[0]'s thread once started
-  std::optional<tcp::socket> accepting;        // the next connection, on its worker's io_context
+  std::optional<tcp::acceptor> acceptor;  // used on workers[0]'s thread once started
+  std::optional<tcp::socket> accepting;   // the next connection, on its worker's io_context
   std::optional<asio::steady_timer> accept_retry;
-  size_t next_worker = 0;                      // on workers[0]'s thread
+  size_t next_worker = 0;  // on workers[0]'s thread
   uint16_t port = 0;
   std::mutex lifecycle_mutex;  // Start and Shutdown
   std::atomic<bool> started{false};
@@ -814,9 +835,9 @@ struct HttpServer::Impl {
 void HttpServer::Impl::Start() {
   std::lock_guard<std::mutex> lock(lifecycle_mutex);
   if (started || shut_down) throw std::logic_error("HttpServer::Start called twice");
-  const int count = shared.config.workers > 0
-                        ? shared.config.workers
-                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const int count =
+      shared.config.workers > 0 ? shared.config.workers : std::clamp(cores, 1, kMaxWorkers);
   for (int i = 0; i < count; ++i) workers.push_back(std::make_unique<Worker>());
   Listen();
   for (const std::unique_ptr<Worker>& worker : workers) {
@@ -833,8 +854,7 @@ void HttpServer::Impl::Start() {
 void HttpServer::Impl::Listen() {
   const std::string address = HostPort(shared.config.host, shared.config.port);
   error_code ec;
-  const tcp::endpoint endpoint(asio::ip::make_address(shared.config.host, ec),
-                               shared.config.port);
+  const tcp::endpoint endpoint(asio::ip::make_address(shared.config.host, ec), shared.config.port);
   acceptor.emplace(workers[0]->io);
   accept_retry.emplace(workers[0]->io);
   if (!ec) acceptor->open(endpoint.protocol(), ec);
@@ -858,7 +878,7 @@ void HttpServer::Impl::Accept() {
 
 void HttpServer::Impl::OnAccepted(Worker& worker, error_code ec, tcp::socket socket) {
   if (!acceptor->is_open()) return;  // StopAccepting or Shutdown
-  if (ec) {  // out of descriptors, say: try again shortly rather than spin
+  if (ec) {                          // out of descriptors, say: try again shortly rather than spin
     shared.Log("accept failed: " + ec.message());
     accept_retry->expires_after(kAcceptRetryDelay);
     accept_retry->async_wait([this](error_code timer_ec) {
@@ -875,8 +895,8 @@ void HttpServer::Impl::OnAccepted(Worker& worker, error_code ec, tcp::socket soc
                std::to_string(shared.config.max_connections) + ")");
     socket.close(ec);
   } else {
-    asio::post(worker.io, [&s = shared, &worker, slot = std::move(slot),
-                           socket = std::move(socket), peer = std::move(peer)]() mutable {
+    asio::post(worker.io, [&s = shared, &worker, slot = std::move(slot), socket = std::move(socket),
+                           peer = std::move(peer)]() mutable {
       StartConnection(s, worker, std::move(slot), std::move(socket), std::move(peer));
     });
   }
@@ -891,8 +911,7 @@ void HttpServer::Impl::CloseAcceptor() {
 }
 
 void HttpServer::Impl::StopAccepting() {
-  shared.draining = true;
-  if (!started || shut_down) return;
+  if (shared.draining.exchange(true) || !started) return;  // called before, or Shutdown was
   asio::io_context& io = workers[0]->io;
   if (io.get_executor().running_in_this_thread()) return CloseAcceptor();
   // Closed on its own thread; waited for (bounded) so a connect after this call is refused.

@@ -11,11 +11,11 @@ namespace callsim::agent {
 namespace {
 
 constexpr const char* kWsErrorNames[kWsErrorCount] = {
-    "binary_frame", "message_too_big", "slow_reader", "idle_timeout",
-    "handshake_timeout", "bad_message", "protocol", "connection_limit"};
+    "binary_frame",      "message_too_big", "slow_reader", "idle_timeout",
+    "handshake_timeout", "bad_message",     "protocol",    "connection_limit"};
 constexpr const char* kAuthFailureNames[kAuthFailureCount] = {
     "missing", "malformed", "bad_signature", "expired",
-    "reused", "unknown", "unknown_key", "rate_limited"};
+    "reused",  "unknown",   "unknown_key",   "rate_limited"};
 
 // The name of an enum value: an index past the table would label a metric with garbage.
 template <size_t N>
@@ -31,9 +31,7 @@ prometheus::Counter* AddCounter(prometheus::Registry& registry, const char* name
 
 }  // namespace
 
-const char* WsErrorName(WsError error) {
-  return NameAt(kWsErrorNames, static_cast<size_t>(error));
-}
+const char* WsErrorName(WsError error) { return NameAt(kWsErrorNames, static_cast<size_t>(error)); }
 
 const char* AuthFailureName(AuthFailure failure) {
   return NameAt(kAuthFailureNames, static_cast<size_t>(failure));
@@ -54,8 +52,8 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
                          .Help("WebSocket call streams open now.")
                          .Register(*registry_)
                          .Add({});
-  streams_total_ = AddCounter(*registry_, "callsim_server_streams_total",
-                              "WebSocket call streams opened.");
+  streams_total_ =
+      AddCounter(*registry_, "callsim_server_streams_total", "WebSocket call streams opened.");
   connections_total_ = AddCounter(*registry_, "callsim_server_connections_total",
                                   "TCP connections accepted, those refused at the connection "
                                   "limit included.");
@@ -77,16 +75,16 @@ ServerMetrics::ServerMetrics() : registry_(std::make_shared<prometheus::Registry
   }
   tokens_issued_ = AddCounter(*registry_, "callsim_server_tokens_issued_total",
                               "Call tokens issued by POST /v1/token.");
-  frames_in_ = AddCounter(*registry_, "callsim_server_frames_in_total",
-                          "Media frames received from peers.");
-  frames_out_ = AddCounter(*registry_, "callsim_server_frames_out_total",
-                           "Media frames sent to peers.");
+  frames_in_ =
+      AddCounter(*registry_, "callsim_server_frames_in_total", "Media frames received from peers.");
+  frames_out_ =
+      AddCounter(*registry_, "callsim_server_frames_out_total", "Media frames sent to peers.");
   late_frames_ = AddCounter(*registry_, "callsim_server_late_frames_total",
                             "Outbound media frames sent later than their pacing allowed.");
-  marks_out_ = AddCounter(*registry_, "callsim_server_marks_out_total",
-                          "Mark messages sent to peers.");
-  clears_out_ = AddCounter(*registry_, "callsim_server_clears_out_total",
-                           "Clear messages sent to peers.");
+  marks_out_ =
+      AddCounter(*registry_, "callsim_server_marks_out_total", "Mark messages sent to peers.");
+  clears_out_ =
+      AddCounter(*registry_, "callsim_server_clears_out_total", "Clear messages sent to peers.");
 }
 
 ServerMetrics::~ServerMetrics() = default;

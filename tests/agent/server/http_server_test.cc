@@ -3,32 +3,30 @@
 // session. Timeouts are short so the whole suite stays within a few seconds.
 #include "agent/server/http_server.h"
 
-#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
-
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <functional>
-#include <sstream>
-#include <stdexcept>
-#include <thread>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/registry.h>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
 
 #include "agent/runtime/scheduler.h"
 #include "agent/server/token_service.h"
@@ -142,7 +140,8 @@ HttpReply Request(uint16_t port, http::verb verb, const std::string& target,
 // A WebSocket client.
 class WsPeer {
  public:
-  explicit WsPeer(uint16_t port) : connect_error_(Connect(io_, beast::get_lowest_layer(ws_), port)) {}
+  explicit WsPeer(uint16_t port)
+      : connect_error_(Connect(io_, beast::get_lowest_layer(ws_), port)) {}
 
   // The HTTP status of the answer to the upgrade: 101 when the stream is open.
   int Upgrade(const std::string& target, const std::string& bearer = "") {
@@ -244,7 +243,8 @@ class Chatter {
   std::thread thread_;
 };
 
-// ---- the session ----------------------------------------------------------------------------------
+// ---- the session
+// ----------------------------------------------------------------------------------
 
 // What the sessions saw, across threads.
 struct Record {
@@ -456,14 +456,14 @@ TEST_F(HttpServerTest, StartThrowsNamingTheAddressWhenThePortIsTaken) {
     second.Start();
     FAIL() << "a second server bound the same port";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port_)),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port_)), std::string::npos)
         << e.what();
   }
   EXPECT_NE(Log().find("listening on 127.0.0.1:" + std::to_string(port_)), std::string::npos);
 }
 
-// ---- HTTP -----------------------------------------------------------------------------------------
+// ---- HTTP
+// -----------------------------------------------------------------------------------------
 
 TEST_F(HttpServerTest, RoutesAnswer404And405And426) {
   StartServer();
@@ -550,7 +550,8 @@ TEST_F(HttpServerTest, MetricsPassPromtoolCheckMetrics) {
   std::remove((path + ".out").c_str());
 }
 
-// ---- tokens -----------------------------------------------------------------------------------------
+// ---- tokens
+// -----------------------------------------------------------------------------------------
 
 class HttpServerTokenTest : public HttpServerTest {
  protected:
@@ -560,8 +561,8 @@ class HttpServerTokenTest : public HttpServerTest {
     config.ttl_s = 60;
     config.rate_per_s = 0.2;  // no refill within a test
     config.burst = 3;
-    tokens_ = std::make_unique<TokenService>(config, std::vector<std::string>{
-                                                         "good-key", "burst-key", "old-key"});
+    tokens_ = std::make_unique<TokenService>(
+        config, std::vector<std::string>{"good-key", "burst-key", "old-key"});
     StartServer(TestConfig(), tokens_.get());
   }
 
@@ -637,7 +638,8 @@ TEST_F(HttpServerTokenTest, UnknownKeysGet401AndABurstGets429WithRetryAfter) {
   EXPECT_EQ(log.find("burst-key"), std::string::npos) << log;
 }
 
-// ---- streams ----------------------------------------------------------------------------------------
+// ---- streams
+// ----------------------------------------------------------------------------------------
 
 TEST_F(HttpServerTest, StreamsEchoAndTheSessionsTimersRunOnTheWorker) {
   StartServer();
@@ -816,7 +818,8 @@ TEST_F(HttpServerTest, AnExceptionFromOnTextClosesThatStreamAsABadMessage) {
   EXPECT_EQ(good.Echo("fine"), "fine");
 }
 
-// ---- bounds and shutdown ---------------------------------------------------------------------------
+// ---- bounds and shutdown
+// ---------------------------------------------------------------------------
 
 TEST_F(HttpServerTest, ConnectionsPastTheBoundAreClosedAtOnceAndCounted) {
   ServerConfig config = TestConfig();

@@ -1,10 +1,10 @@
 #include "agent/server/server_metrics.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include <string>
 
 #include "tests/agent/observability/metrics_scrape.h"
 
@@ -60,12 +60,11 @@ TEST(ServerMetricsTest, EverySeriesIsCreatedUpFrontAtZero) {
     EXPECT_EQ(scrape.Counter(kAuthFailures, {{"reason", reason}}), 0);
   }
   EXPECT_EQ(scrape.Gauge("callsim_server_active_streams"), 0);
-  for (const char* name :
-       {"callsim_server_streams_total", "callsim_server_connections_total",
-        "callsim_server_http_requests_total", "callsim_server_tokens_issued_total",
-        "callsim_server_frames_in_total", "callsim_server_frames_out_total",
-        "callsim_server_late_frames_total", "callsim_server_marks_out_total",
-        "callsim_server_clears_out_total"}) {
+  for (const char* name : {"callsim_server_streams_total", "callsim_server_connections_total",
+                           "callsim_server_http_requests_total",
+                           "callsim_server_tokens_issued_total", "callsim_server_frames_in_total",
+                           "callsim_server_frames_out_total", "callsim_server_late_frames_total",
+                           "callsim_server_marks_out_total", "callsim_server_clears_out_total"}) {
     EXPECT_EQ(scrape.Counter(name), 0) << name;
   }
 }
