@@ -9,7 +9,7 @@
 //                    ?token=... or Authorization: Bearer ...; missing, malformed, forged,
 //                    expired or reused: 401 and nothing else (the reason is counted and logged,
 //                    the token never).
-// Anything else is 404 (405 for a wrong method).
+// Anything else is 404 (405 for a wrong method; 426 for a GET of <stream_path> without an upgrade).
 //
 // Threads: `workers` io_context threads, each with its own RealtimeScheduler. The acceptor hands
 // each new connection to the next worker in turn; a connection, its session and its call stay on
@@ -63,7 +63,9 @@ struct ServerConfig {
 std::string ValidateServerConfig(const ServerConfig& config);
 
 struct ServerHooks {
-  StreamSessionFactory make_session;  // required
+  // Required. Called on the new stream's worker thread: with several workers, possibly on several
+  // threads at once.
+  StreamSessionFactory make_session;
   // Null: streams need no token (the server says so once in the log). Used under the server's
   // own lock; must outlive the server.
   TokenService* tokens = nullptr;
@@ -93,7 +95,7 @@ class HttpServer {
   // WebSocket streams open now (sessions created and not yet closed).
   size_t active_streams() const;
   // Closes every connection now (each session gets OnClosed("server shutdown") on its worker),
-  // then stops and joins the workers. Idempotent.
+  // then stops and joins the workers. Idempotent. Not from a worker thread (it would join itself).
   void Shutdown();
 
   ServerMetrics& metrics();

@@ -38,7 +38,8 @@ struct StreamIo {
 class StreamSession {
  public:
   virtual ~StreamSession() = default;
-  // One complete text message (at most the server's message bound).
+  // One complete text message (at most the server's message bound). Throwing refuses it: the
+  // server closes the stream ("bad message", counted as bad_message).
   virtual void OnText(std::string_view text) = 0;
   // The connection is gone; `reason` says why ("peer closed", "idle timeout", "slow reader",
   // "binary frame", "message too big", "server shutdown", "closed by session: ...", or the
@@ -46,8 +47,8 @@ class StreamSession {
   virtual void OnClosed(const std::string& reason) = 0;
 };
 
-// Makes the session for a new stream on its worker's thread. Returns null to refuse it (the
-// server closes the connection with "refused").
+// Makes the session for a new stream on its worker's thread; the StreamIo it is given already
+// works. Returns null to refuse it (the server closes the connection with "refused").
 using StreamSessionFactory = std::function<std::unique_ptr<StreamSession>(StreamIo io)>;
 
 }  // namespace callsim::agent

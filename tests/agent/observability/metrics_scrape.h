@@ -1,4 +1,4 @@
-// Test helper: one scrape of an AgentMetrics registry, with look-ups of single series by name and
+// Test helper: one scrape of a registry (AgentMetrics's or any other), with look-ups of single series by name and
 // labels, so tests assert what a Prometheus server would read rather than private state.
 #pragma once
 
@@ -17,6 +17,7 @@ namespace callsim::agent::testing {
 class Scrape {
  public:
   explicit Scrape(const AgentMetrics& metrics) : families_(metrics.registry()->Collect()) {}
+  explicit Scrape(const prometheus::Registry& registry) : families_(registry.Collect()) {}
 
   // The series of family `name` with exactly `labels`; fails the test when there is none.
   prometheus::ClientMetric Series(const std::string& name,
