@@ -2,6 +2,7 @@
 // against callsim's own agent served in the same process, and `callsim serve` runs as its own
 // process for a caller in another. Short calls (two callers each) keep the suite fast.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
