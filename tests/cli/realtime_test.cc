@@ -13,6 +13,7 @@
 #include <map>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "harness/store/store.h"
 #include "tests/cli/cli_runner.h"
@@ -123,7 +124,7 @@ struct ServeProcess {
   FILE* out = nullptr;
 };
 
-ServeProcess StartServe(const std::string& args, const std::string& log_path) {
+ServeProcess StartServe(std::vector<std::string> args, const std::string& log_path) {
   ServeProcess p;
   int fds[2];
   if (pipe(fds) != 0) return p;
@@ -133,7 +134,11 @@ ServeProcess StartServe(const std::string& args, const std::string& log_path) {
     const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(log, STDERR_FILENO);
     close(fds[0]);
-    execl("/bin/sh", "sh", "-c", (std::string(CALLSIM_BINARY) + " serve " + args).c_str(), nullptr);
+    args.insert(args.begin(), {CALLSIM_BINARY, "serve"});
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(CALLSIM_BINARY, argv.data());
     _exit(127);
   }
   close(fds[1]);
@@ -158,8 +163,8 @@ int StopServe(ServeProcess& p) {
 // The mean turn latency at the ear of order_status against a served agent sending at `rate`.
 double TurnLatencyAtRate(const std::string& dir, int rate) {
   const std::string db = dir + "/rate" + std::to_string(rate) + ".db";
-  ServeProcess serve = StartServe("--agent " + kScenarios + "order_status.yaml --listen 127.0.0.1:0"
-                                  " --send-rate " + std::to_string(rate),
+  ServeProcess serve = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+                                   "127.0.0.1:0", "--send-rate", std::to_string(rate)},
                                   dir + "/serve" + std::to_string(rate) + ".log");
   EXPECT_GT(serve.port, 0) << "serve did not print its port";
   const auto out = RunCli("run " + kScenarios + "order_status.yaml --callers 2 --target ws://127.0.0.1:" +
