@@ -179,11 +179,46 @@ std::string FailureLines(const harness::Store& store, const RunInfo& run, size_t
   return out;
 }
 
+// Over the wire: the target, and how closely the harness kept its media clock.
+std::string WireLines(const RunInfo& run, const std::map<std::string, double>& metrics) {
+  if (run.mode != "realtime") return "";
+  const nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  std::string out;
+  if (config.is_object() && config.contains("wire") && config["wire"].is_object()) {
+    const nlohmann::json& wire = config["wire"];
+    out += "target: " + wire.value("target", std::string("?")) + " (" +
+           wire.value("protocol", std::string("?")) + ")" +
+           (wire.value("self", false) ? "" : "; the agent's events are not seen: no WER") +
+           "\n";
+  }
+  const auto p99 = metrics.find("harness_lateness_p99_ms");
+  if (p99 != metrics.end()) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "harness lateness ms: p50 %.2f p99 %.2f max %.2f (bound %.1f)%s\n",
+                  metrics.count("harness_lateness_p50_ms") ? metrics.at("harness_lateness_p50_ms") : 0.0,
+                  p99->second,
+                  metrics.count("harness_lateness_max_ms") ? metrics.at("harness_lateness_max_ms") : 0.0,
+                  metrics.count("harness_lateness_bound_ms") ? metrics.at("harness_lateness_bound_ms") : 0.0,
+                  metrics.count("saturated") && metrics.at("saturated") > 0
+                      ? "  SATURATED: the load generator, not the agent, limited these results"
+                      : "");
+    out += buf;
+  }
+  return out;
+}
+
 std::string ReplayLine(const RunInfo& run) {
   std::string out = "replay: callsim run " + ShellWord(run.scenario) + " --seed " +
                     std::to_string(run.seed);
   // Overrides are part of what ran; without them the replay would be a different run.
   nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  if (config.is_object() && config.contains("wire") && config["wire"].is_object()) {
+    // The agent served in the process is "self" again (its port was ephemeral); a foreign
+    // target's credentials are not stored, so its --token-url or --header must be added back.
+    const nlohmann::json& wire = config["wire"];
+    out += " --target " + (wire.value("self", false) ? std::string("self")
+                                                     : ShellWord(wire.value("target", std::string())));
+  }
   if (config.is_object() && config.contains("set") && config["set"].is_array()) {
     for (const nlohmann::json& item : config["set"]) {
       if (item.is_string()) out += " --set " + ShellWord(item.get<std::string>());
@@ -204,6 +239,7 @@ std::string RenderSummary(const harness::Store& store, int64_t run_id,
 
   std::string out = RunLines(*run);
   out += CallLines(calls);
+  out += WireLines(*run, metrics);
   out += LatencyLine(metrics, turns);
   out += WerLine(turns);
   out += BargeInLine(turns);

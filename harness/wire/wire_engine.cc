@@ -23,7 +23,7 @@ nlohmann::json WireEngine::Describe() const {
           {"target", RedactUrl(url_text_)},
           {"headers", headers},
           {"token", static_cast<bool>(target_.token)},
-          {"agent_events", target_.relay != nullptr}};
+          {"self", target_.relay != nullptr}};
 }
 
 std::unique_ptr<RunCall> WireEngine::MakeCall(const PlannedScenario& planned, int call_id,
