@@ -42,6 +42,10 @@ std::string Percent(std::optional<double> fraction) {
 Row LevelRow(const harness::Store& store, const SweepLevelRow& level, bool is_knee) {
   const std::map<std::string, double> m = store.LoadMetrics(level.run_id);
   std::string slo = level.slo_met ? "met" : "missed";
+  if (Metric(m, "saturated").value_or(0) > 0) {
+    slo += " (saturated: harness lateness p99 " +
+           Number(Metric(m, "harness_lateness_p99_ms"), "%.1f") + " ms)";
+  }
   if (is_knee) slo += "  <- knee";
   return {harness::FormatLevel(level.level),
           Number(Metric(m, "calls_total"), "%.0f"),

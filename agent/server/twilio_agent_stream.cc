@@ -22,6 +22,7 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string ValidateTwilioStreamConfig(const TwilioStreamConfig& c) {
   if (!(c.send_rate >= 1 && c.send_rate <= 8)) return "send_rate must be 1 to 8";
+  if (c.lead_frames < 0 || c.lead_frames > 50) return "lead_frames must be 0 to 50";
   if (c.start_timeout_ms < 1 || c.start_timeout_ms > 600000) {
     return "start_timeout_ms must be 1 to 600000";
   }
@@ -151,13 +152,18 @@ void TwilioAgentStream::Tick() {
   }
   Frame frame;
   if (call_->agent().NextOutputFrame(&frame)) SendFrame(frame);
-  // Faster than real time while the agent speaks: extra frames from the credit.
-  send_credit_ += config_.send_rate - 1;
-  while (send_credit_ >= 1 && speaking_ && !finished_) {
-    send_credit_ -= 1;
-    if (!call_->agent().NextOutputFrame(&frame)) break;
-    SendFrame(frame);
-    sent_ahead_us_ += kFrameUs;
+  // Ahead of real time while the agent speaks: the reply's lead, and the send rate's credit.
+  if (speaking_) {
+    send_credit_ += config_.send_rate - 1;
+    const int from_rate = static_cast<int>(send_credit_);
+    send_credit_ -= from_rate;
+    int extra = std::max(from_rate, config_.lead_frames - reply_ahead_frames_);
+    while (extra-- > 0 && speaking_ && !finished_) {
+      if (!call_->agent().NextOutputFrame(&frame)) break;
+      SendFrame(frame);
+      ++reply_ahead_frames_;
+      sent_ahead_us_ += kFrameUs;
+    }
   }
   if (!speaking_) send_credit_ = 0;
   if (finished_) return;
@@ -188,6 +194,7 @@ void TwilioAgentStream::Emit(int64_t t_us, std::string_view source, std::string_
                              const nlohmann::json& detail) {
   if (kind == agent_events::kSpeechStart) {
     speaking_ = true;
+    reply_ahead_frames_ = 0;
   } else if (kind == agent_events::kSpeechEnd) {
     speaking_ = false;
     const auto interrupted = detail.find("interrupted");

@@ -10,7 +10,9 @@
 // Outbound, a frame clock ticks every 20 ms on the stream's scheduler (deadlines from the
 // stream's start, so it does not drift); each tick pulls send_rate agent frames while the agent
 // speaks (1: real-time pacing; 2: twice real time, as Pipecat sends) and one otherwise, and sends
-// only reply audio. A tick that runs more than late_frame_us after its deadline counts as late.
+// only reply audio. Each reply starts with lead_frames sent at once, so the far end's playout
+// has that much in hand against network jitter (audio sent at exactly real time underruns at the
+// first late packet). A tick that runs more than late_frame_us after its deadline counts as late.
 //
 // Ending: `stop` (or the connection closing) hangs the agent up. When the agent ends the call
 // (end_call, transfer_call), the stream sends a mark named "end" after the last audio and closes
@@ -45,6 +47,7 @@ namespace callsim::agent {
 struct TwilioStreamConfig {
   twilio::Limits limits;
   double send_rate = 1;               // agent frames per 20 ms while it speaks, 1 to 8
+  int lead_frames = 5;                // sent at once when a reply starts (100 ms), 0 to 50
   int start_timeout_ms = 10000;       // from the upgrade to `start`
   int max_gap_fill_frames = 50;       // a longer timestamp gap is not filled (1 s)
   int64_t late_frame_us = 5000;       // a tick this late counts as a late frame
@@ -124,6 +127,7 @@ class TwilioAgentStream final : public StreamSession, private EventSink {
   int64_t ticks_ = 0;
   double send_credit_ = 0;
   int64_t sent_ahead_us_ = 0;        // audio sent beyond real time so far
+  int reply_ahead_frames_ = 0;       // of it, in the reply playing now
   bool speaking_ = false;            // between speech_start and speech_end
   int replies_ = 0;
   std::string end_reason_;           // set once the agent ended the call
