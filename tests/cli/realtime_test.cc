@@ -186,3 +186,58 @@ TEST_F(Realtime, AnAgentSendingTwiceRealTimeIsHeardWithTheSameTurnLatency) {
 
 }  // namespace
 }  // namespace callsim::harness
+
+namespace callsim::harness {
+namespace {
+
+TEST(RealtimeFlags, BadTargetsAndServeFlagsAreRefusedBeforeAnythingRuns) {
+  const std::string s = kScenarios + "order_status.yaml";
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"run " + s + " --target wss://agent.example/ws", "TLS is not supported"},
+      {"run " + s + " --target http://127.0.0.1:1/x", "--target: expected ws://HOST:PORT/PATH or self"},
+      {"run " + s + " --target self --token-url http://127.0.0.1:1/t --api-key-env HOME",
+       "--target self makes its own tokens"},
+      {"run " + s + " --target ws://127.0.0.1:1/x --token-url http://127.0.0.1:1/t",
+       "--token-url and --api-key-env go together"},
+      {"run " + s + " --target ws://127.0.0.1:1/x --token-url http://127.0.0.1:1/t "
+       "--api-key-env CALLSIM_NO_SUCH_VARIABLE", "$CALLSIM_NO_SUCH_VARIABLE is not set"},
+      {"run " + s + " --header X:1", "need --target"},
+      {"run " + s + " --target ws://127.0.0.1:1/x --header NoColon", "--header: expected NAME:VALUE"},
+      {"serve --agent " + s + " --listen nowhere", "--listen: expected HOST:PORT"},
+      {"serve --agent " + s + " --send-rate 9", "--send-rate: expected 1 to 8"},
+      {"serve --agent " + s + " --api-keys /nonexistent/keys", "--api-keys: /nonexistent/keys: cannot be read"},
+  };
+  for (const Case& c : cases) {
+    const auto out = RunCli(c.args + " --db /tmp/callsim_never_written.db");
+    EXPECT_EQ(out.exit_code, 2) << c.args << "\n" << out.text;
+    EXPECT_NE(out.text.find(c.message), std::string::npos) << c.args << "\n" << out.text;
+  }
+  EXPECT_NE(access("/tmp/callsim_never_written.db", F_OK), 0);
+}
+
+TEST(RealtimeFlags, AnAgentThatIsNotThereFailsEveryCallWithTheReason) {
+  char tmpl[] = "/tmp/callsim_rt_down_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string db = std::string(tmpl) + "/runs.db";
+  // Port 1 on loopback: nothing listens there.
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --callers 2 --target ws://127.0.0.1:1/twilio --db " + db);
+  EXPECT_EQ(out.exit_code, 99) << out.text;
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open(db, &error);
+  ASSERT_NE(store, nullptr) << error;
+  const std::vector<CallRow> calls = store->LoadCalls(*store->LatestRunId());
+  ASSERT_EQ(calls.size(), 2u);
+  for (const CallRow& c : calls) {
+    EXPECT_EQ(c.status, "failed");
+    EXPECT_NE(c.failure_reason.find("cannot connect to the target"), std::string::npos)
+        << c.failure_reason;
+  }
+  std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
+}
+
+}  // namespace
+}  // namespace callsim::harness
