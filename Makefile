@@ -1,6 +1,7 @@
 # callsim: two commands do everything on a fresh Debian 12 machine (as root):
 #   make demo   install what is missing, build (Release), run the bundled scenarios
-#   make test   install what is missing, build, run the whole suite through ctest
+#   make test   install what is missing (and Node.js + npm ws for tests/node), build, run the
+#               whole suite through ctest
 #   make test-sanitize   the whole suite again, built with ASan and UBSan (build-sanitize/)
 #   make fuzz   libFuzzer targets (clang), FUZZ_SECONDS each (build-fuzz/); make fuzz-smoke: 10 s each
 BUILD_DIR ?= build
@@ -19,11 +20,14 @@ PACKAGES := g++ make cmake pkg-config sqlite3 \
   libvalijson-dev libsoxr-dev libssl-dev libre2-dev prometheus
 # The fuzz targets need clang and its libFuzzer runtime.
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
+# The Node.js client test (tests/node) needs node and npm: Debian's, only when not on PATH.
+NODE_PACKAGES := $(strip $(if $(shell command -v node 2>/dev/null),,nodejs) \
+  $(if $(shell command -v npm 2>/dev/null),,npm))
 
 # apt-get needs root; a non-root user goes through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps deps-fuzz build demo test test-sanitize fuzz fuzz-smoke bench clean
+.PHONY: all deps deps-fuzz deps-node build demo test test-sanitize fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -32,6 +36,14 @@ deps:
 
 deps-fuzz: deps
 	@$(MAKE) --no-print-directory install-packages INSTALL="$(FUZZ_PACKAGES)"
+
+# node and npm, then tests/node/node_modules from the lock file when missing or older than it.
+deps-node:
+	@$(if $(NODE_PACKAGES),$(MAKE) --no-print-directory install-packages INSTALL="$(NODE_PACKAGES)",\
+	  echo "node $$(node --version), npm $$(npm --version)")
+	@if [ ! -d tests/node/node_modules ] || [ tests/node/node_modules -ot tests/node/package-lock.json ]; then \
+	  npm ci --prefix tests/node --no-audit --no-fund; \
+	else echo "tests/node/node_modules: up to date"; fi
 
 install-packages:
 	@missing=""; for p in $(INSTALL); do \
@@ -59,7 +71,7 @@ demo: build
 	echo "results: $(DEMO_DB) (sqlite3 $(DEMO_DB) 'select * from metrics')"; \
 	echo "agent metrics (Prometheus text format): $(BUILD_DIR)/demo-metrics/"; exit $$status
 
-test: build
+test: build deps-node
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # ASan + UBSan over the whole suite; a report fails the test that caused it.
