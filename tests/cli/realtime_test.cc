@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
 #include <regex>
 #include <string>
@@ -237,6 +239,53 @@ TEST(RealtimeFlags, AnAgentThatIsNotThereFailsEveryCallWithTheReason) {
         << c.failure_reason;
   }
   std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
+}
+
+}  // namespace
+}  // namespace callsim::harness
+
+namespace callsim::harness {
+namespace {
+
+// SIGTERM drains: no new calls, the active ones finish, everything is stored, exit 0. A second
+// SIGTERM stops at once: exit 1, the run aborted, every call that had finished stored.
+TEST_F(Realtime, SigtermDrainsAndASecondSigtermStopsAtOnce) {
+  const std::string served_db = dir_ + "/served.db";
+  ServeProcess serve = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+                                   "127.0.0.1:0", "--db", served_db, "--drain-s", "120"},
+                                  dir_ + "/serve.log");
+  ASSERT_GT(serve.port, 0);
+  const std::string target = "ws://127.0.0.1:" + std::to_string(serve.port) + "/twilio";
+  // Three calls, the third arriving 12 s after the first: the signals come in between.
+  auto run = std::async(std::launch::async, [&] {
+    return RunCli("run " + kScenarios + "order_status.yaml --callers 3 --set "
+                  "load.arrival.rate_per_s=0.17 --target " + target + " --db " + db_);
+  });
+  sleep(3);
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(serve.pid, SIGTERM);  // drain: the two calls in progress may finish
+  sleep(3);
+  kill(serve.pid, SIGTERM);  // at once
+  int status = 0;
+  waitpid(serve.pid, &status, 0);
+  const double waited_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited_s, 10) << "the second SIGTERM did not stop the server at once";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  if (serve.out) fclose(serve.out);
+  serve.out = nullptr;
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open(served_db, &error);
+  ASSERT_NE(store, nullptr) << error;
+  const int64_t run_id = *store->LatestRunId();
+  EXPECT_EQ(store->LoadRun(run_id)->status, "aborted");
+  // The calls cut by the shutdown are stored too, as aborted, with their events.
+  const std::vector<CallRow> calls = store->LoadCalls(run_id);
+  EXPECT_GE(calls.size(), 1u);
+  for (const CallRow& c : calls) EXPECT_EQ(c.status, "aborted") << c.failure_reason;
+  // The callers see their calls cut, and the third cannot connect: the run fails.
+  EXPECT_EQ(run.get().exit_code, 99);
 }
 
 }  // namespace
