@@ -290,3 +290,34 @@ TEST_F(Realtime, SigtermDrainsAndASecondSigtermStopsAtOnce) {
 
 }  // namespace
 }  // namespace callsim::harness
+
+namespace callsim::harness {
+namespace {
+
+TEST_F(Realtime, SigtermLetsTheActiveCallFinishThenStoresItAndExitsZero) {
+  const std::string served_db = dir_ + "/served.db";
+  // The call lasts about 36 s: longer than the default drain of 30 s.
+  ServeProcess serve = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+                                   "127.0.0.1:0", "--db", served_db, "--drain-s", "90"},
+                                  dir_ + "/serve.log");
+  ASSERT_GT(serve.port, 0);
+  auto run = std::async(std::launch::async, [&] {
+    return RunCli("run " + kScenarios + "order_status.yaml --callers 1 --target ws://127.0.0.1:" +
+                  std::to_string(serve.port) + "/twilio --db " + db_);
+  });
+  sleep(3);
+  EXPECT_EQ(StopServe(serve), 0) << "the drain did not end cleanly";
+  EXPECT_EQ(run.get().exit_code, 0) << "the call in progress was not let finish";
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open(served_db, &error);
+  ASSERT_NE(store, nullptr) << error;
+  const int64_t run_id = *store->LatestRunId();
+  EXPECT_EQ(store->LoadRun(run_id)->status, "completed");
+  const std::vector<CallRow> calls = store->LoadCalls(run_id);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].status, "completed") << calls[0].failure_reason;
+  EXPECT_EQ(store->LoadCallReports(run_id).size(), 1u);
+}
+
+}  // namespace
+}  // namespace callsim::harness
