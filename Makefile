@@ -71,7 +71,7 @@ demo: build
 	echo "results: $(DEMO_DB) (sqlite3 $(DEMO_DB) 'select * from metrics')"; \
 	echo "agent metrics (Prometheus text format): $(BUILD_DIR)/demo-metrics/"; exit $$status
 
-test: build deps-node
+test: deps-node build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 # ASan + UBSan over the whole suite; a report fails the test that caused it.
