@@ -79,7 +79,7 @@ WireCall::WireCall(boost::asio::io_context& io, agent::RealtimeScheduler& schedu
 }
 
 WireCall::~WireCall() {
-  *alive_ = false;
+  alive_.reset();
   if (subscribed_) target_.relay->Unsubscribe(call_sid_);
   if (ws_) ws_->Close();
 }
@@ -96,38 +96,51 @@ void WireCall::Start() {
   max_duration_task_.After(max_us, [this] {
     End("maximum call duration reached", CallStatus::kFailed);
   });
-  WsClientConfig config;
-  config.url = target_.url;
-  config.headers = target_.headers;
-  if (target_.token) {
-    std::string error;
-    const std::string token = target_.token(&error);
-    if (token.empty()) {
-      EndWith("no token for the target: " + error, CallStatus::kFailed, CallEndedBy::kOther);
-      return;
-    }
-    config.url.target = WithToken(config.url.target, token);
-  }
   if (target_.relay) {
     std::weak_ptr<bool> alive = alive_;
     subscribed_ = target_.relay->Subscribe(
         call_sid_, io_,
         [this, alive](EventRelay::Clock::time_point when, const std::string& kind,
                       const nlohmann::json& detail) {
-          if (alive.lock() && *alive.lock()) OnAgentEvent(when, kind, detail);
+          if (!alive.expired()) OnAgentEvent(when, kind, detail);
         });
   }
+  if (target_.tokens == nullptr) {
+    Connect("");
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  const bool queued = target_.tokens->Fetch([this, alive](const std::string& token,
+                                                          const std::string& error) {
+    if (alive.expired() || ended_) return;
+    if (token.empty()) {
+      EndWith("no token for the target: " + error, CallStatus::kFailed, CallEndedBy::kOther);
+      return;
+    }
+    Connect(token);
+  });
+  if (!queued) {
+    EndWith("no token for the target: too many token requests waiting", CallStatus::kFailed,
+            CallEndedBy::kOther);
+  }
+}
+
+void WireCall::Connect(const std::string& token) {
+  WsClientConfig config;
+  config.url = target_.url;
+  config.headers = target_.headers;
+  if (!token.empty()) config.url.target = WithToken(config.url.target, token);
   ws_ = WsClient::Create(io_, std::move(config));
   std::weak_ptr<bool> alive = alive_;
   ws_->Connect(
       [this, alive](const std::string& error) {
-        if (alive.lock() && *alive.lock()) OnOpen(error);
+        if (!alive.expired()) OnOpen(error);
       },
       [this, alive](std::string_view text) {
-        if (alive.lock() && *alive.lock()) OnText(text);
+        if (!alive.expired()) OnText(text);
       },
       [this, alive](const std::string& reason) {
-        if (alive.lock() && *alive.lock()) OnClosed(reason);
+        if (!alive.expired()) OnClosed(reason);
       });
 }
 

@@ -43,6 +43,7 @@
 #include "harness/run/run_call.h"
 #include "harness/scenario/scenario.h"
 #include "harness/wire/event_relay.h"
+#include "harness/wire/token_thread.h"
 #include "harness/wire/twilio_playout.h"
 #include "harness/wire/ws_client.h"
 
@@ -53,8 +54,9 @@ struct WireTarget {
   WireUrl url;
   std::vector<Header> headers;  // on every upgrade (--header K:V)
   // Returns a fresh token for one call ("" with *error set when it cannot); empty function: none.
-  // The token goes in the URL as ?token=...
+  // The token goes in the URL as ?token=...; calls fetch it through `tokens`, off their thread.
   std::function<std::string(std::string* error)> token;
+  TokenThread* tokens = nullptr;  // set by the engine when `token` is
   EventRelay* relay = nullptr;  // the agent's events, when it runs in this process
 };
 
@@ -76,6 +78,7 @@ class WireCall final : public RunCall {
   const std::string& call_sid() const { return call_sid_; }
 
  private:
+  void Connect(const std::string& token);
   void OnOpen(const std::string& error);
   void OnText(std::string_view text);
   void OnClosed(const std::string& reason);
@@ -116,7 +119,7 @@ class WireCall final : public RunCall {
   agent::ScopedTask tick_{scheduler_};
   agent::ScopedTask max_duration_task_{scheduler_};
   bool ended_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // callbacks hold a weak_ptr
 };
 
 }  // namespace callsim::harness

@@ -10,9 +10,15 @@ WireEngine::WireEngine(WireTarget target, std::string url_text)
     : work_(boost::asio::make_work_guard(io_)),
       scheduler_(std::make_unique<agent::RealtimeScheduler>(io_)),
       target_(std::move(target)),
-      url_text_(std::move(url_text)) {}
+      url_text_(std::move(url_text)) {
+  if (target_.token) {
+    tokens_ = std::make_unique<TokenThread>(io_, target_.token);
+    target_.tokens = tokens_.get();
+  }
+}
 
 WireEngine::~WireEngine() {
+  tokens_.reset();     // no result is posted after this
   scheduler_.reset();  // before the io_context, on this thread
 }
 

@@ -14,6 +14,7 @@
 
 #include "agent/runtime/realtime_scheduler.h"
 #include "harness/run/run_engine.h"
+#include "harness/wire/token_thread.h"
 #include "harness/wire/wire_call.h"
 
 namespace callsim::harness {
@@ -42,6 +43,7 @@ class WireEngine final : public RunEngine {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<agent::RealtimeScheduler> scheduler_;
   WireTarget target_;
+  std::unique_ptr<TokenThread> tokens_;  // before io_ goes: its results are posted there
   std::string url_text_;
   Histogram lateness_;
 };
