@@ -822,6 +822,7 @@ TEST_F(HttpServerTest, ConnectionsWithoutACompleteRequestHitTheHandshakeTimeout)
   ExpectNoOtherWsError("handshake_timeout");
   EXPECT_NE(Log().find("handshake timeout: 127.0.0.1:"), std::string::npos);
   EXPECT_GT(chatter.Stop(), 0);
+  EXPECT_EQ(WsErrors("handshake_timeout"), 2) << "the kept-alive connection is not counted";
 }
 
 TEST_F(HttpServerTest, AnExceptionFromOnTextClosesThatStreamAsABadMessage) {
