@@ -307,9 +307,9 @@ void WsConnection::Start(const Request& req) {
   target_ = std::string(View(req.target()));
   path_ = std::string(PathOf(target_));
   ws_.text(true);
-  // No limit inside Beast: Read() takes at most the bound + 1 byte and then ends the stream at
-  // once. Beast's own check would fail the stream inside its read, after a close handshake that
-  // drains whatever the peer still sends.
+  // No limit inside Beast: Read() takes at most the bound + 1 byte and names the reason there.
+  // Beast's own check would end the read only after its close handshake, so a peer that never
+  // finished that handshake would be closed with another reason.
   ws_.read_message_max(0);
   ws_.async_accept(req, [self = self()](error_code ec) { self->OnUpgraded(ec); });
 }

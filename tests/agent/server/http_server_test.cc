@@ -253,9 +253,11 @@ struct Record {
   std::vector<std::string> closed;  // OnClosed reasons, in order
   std::vector<std::string> targets;
   bool scheduler_seen = false;
+  bool sent_after_close = false;
 };
 
-// Echoes every text message. Commands: "bye" and "close:<reason>" close the stream; "flood"
+// Echoes every text message. Commands: "bye" sends "see you", closes the stream and tries one
+// more message (refused: closing); "close:<reason>" closes the stream; "flood"
 // sends until the queue refuses; "big" sends one 16 MiB message; "tick" answers "tock" 10 ms
 // later from the worker's scheduler; "throw" throws from OnText.
 class EchoSession final : public StreamSession {
@@ -272,7 +274,13 @@ class EchoSession final : public StreamSession {
   }
 
   void OnText(std::string_view text) override {
-    if (text == "bye") return io_.close("bye");
+    if (text == "bye") {
+      io_.send_text("see you");
+      io_.close("bye");
+      std::lock_guard<std::mutex> lock(record_->mutex);
+      record_->sent_after_close |= io_.send_text("too late");
+      return;
+    }
     if (text.substr(0, 6) == "close:") return io_.close(std::string(text.substr(6)));
     if (text == "flood") {
       for (int i = 0; i < 100000 && io_.send_text(std::string(1024, 'f')); ++i) {
@@ -656,6 +664,8 @@ TEST_F(HttpServerTest, StreamsEchoAndTheSessionsTimersRunOnTheWorker) {
   EXPECT_TRUE(WaitFor([&] { return server_->active_streams() == 1; }));
   std::lock_guard<std::mutex> lock(record_->mutex);
   EXPECT_TRUE(record_->scheduler_seen);
+  // The two workers may create the sessions in either order.
+  std::sort(record_->targets.begin(), record_->targets.end());
   EXPECT_EQ(record_->targets, (std::vector<std::string>{"/twilio?call=a", "/twilio?call=b"}));
 }
 
@@ -665,11 +675,16 @@ TEST_F(HttpServerTest, ASessionsCloseFlushesAndSendsANormalCloseWithItsReason) {
   ASSERT_EQ(peer.Upgrade("/twilio"), 101);
   EXPECT_EQ(peer.Echo("queued first"), "queued first");
   ASSERT_TRUE(peer.Send("bye"));
+  EXPECT_EQ(peer.Read(), "see you") << "queued before the close, so sent before it";
   EXPECT_EQ(peer.Read(), std::nullopt);
   EXPECT_EQ(peer.error(), websocket::error::closed) << peer.error().message();
   EXPECT_EQ(peer.close_code(), websocket::close_code::normal);
   EXPECT_EQ(peer.close_text(), "bye");
   EXPECT_TRUE(WaitForClosed("closed by session: bye"));
+  {
+    std::lock_guard<std::mutex> lock(record_->mutex);
+    EXPECT_FALSE(record_->sent_after_close);
+  }
 
   WsPeer wordy(port_);
   ASSERT_EQ(wordy.Upgrade("/twilio"), 101);
@@ -792,10 +807,14 @@ TEST_F(HttpServerTest, ConnectionsWithoutACompleteRequestHitTheHandshakeTimeout)
   Chatter chatter(port_, "/twilio");
   HttpPeer silent(port_);
   HttpPeer partial(port_);
+  HttpPeer kept_alive(port_);
   ASSERT_FALSE(partial.WriteRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  ASSERT_EQ(kept_alive.Request(http::verb::get, "/healthz", "", true).status, 200);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(silent.WaitForClose(), asio::error::eof);
   EXPECT_EQ(partial.WaitForClose(), asio::error::eof);
+  // Idle between requests: closed quietly at the same bound, not counted.
+  EXPECT_EQ(kept_alive.WaitForClose(), asio::error::eof);
   const auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 250ms);
   EXPECT_LT(waited, 2000ms);
@@ -803,6 +822,7 @@ TEST_F(HttpServerTest, ConnectionsWithoutACompleteRequestHitTheHandshakeTimeout)
   ExpectNoOtherWsError("handshake_timeout");
   EXPECT_NE(Log().find("handshake timeout: 127.0.0.1:"), std::string::npos);
   EXPECT_GT(chatter.Stop(), 0);
+  EXPECT_EQ(WsErrors("handshake_timeout"), 2) << "the kept-alive connection is not counted";
 }
 
 TEST_F(HttpServerTest, AnExceptionFromOnTextClosesThatStreamAsABadMessage) {
