@@ -379,6 +379,9 @@ int main(int argc, char** argv) {
                     "with --token-url: the environment variable holding the API key");
     cmd->add_option("--header", target.headers,
                     "with --target: add NAME:VALUE to the WebSocket upgrade (repeatable)");
+    cmd->add_option("--workers", target.workers,
+                    "with --target: caller threads, each with its own calls (0: one per core)")
+        ->check(CLI::Range(0, 256));
   };
   add_target_flags(run);
 

@@ -83,7 +83,7 @@ std::string Table(const std::vector<Row>& rows) {
 }
 
 // "level 50 missed: turn_latency p(95)<2000 observed 2410.0; ..." from the stored SLO results.
-std::string MissLine(const SweepLevelRow& level) {
+std::string MissLine(const harness::Store& store, const SweepLevelRow& level) {
   const nlohmann::json results = nlohmann::json::parse(level.slo_json, nullptr, false);
   std::string reasons;
   if (results.is_array()) {
@@ -96,7 +96,15 @@ std::string MissLine(const SweepLevelRow& level) {
                  " observed " + FormatObserved(r.value("observed_metric", std::string()), value);
     }
   }
-  if (reasons.empty()) reasons = "the level's run did not complete";
+  if (reasons.empty()) {
+    // No SLO failed: the run was saturated (real time) or did not complete.
+    const std::map<std::string, double> m = store.LoadMetrics(level.run_id);
+    const std::optional<double> p99 = Metric(m, "harness_lateness_p99_ms");
+    reasons = Metric(m, "saturated").value_or(0) > 0
+                  ? "saturated (harness lateness p99 " + Number(p99, "%.1f") +
+                        " ms over its bound: the load generator, not the agent, limited it)"
+                  : "the level's run did not complete";
+  }
   return "level " + harness::FormatLevel(level.level) + " missed: " + reasons + "\n";
 }
 
@@ -134,7 +142,7 @@ std::string RenderSweepTable(const harness::Store& store, int64_t sweep_id) {
   }
   out += Table(rows);
   for (const SweepLevelRow& l : levels) {
-    if (!l.slo_met) out += MissLine(l);
+    if (!l.slo_met) out += MissLine(store, l);
   }
   return out + KneeLine(*sweep, levels);
 }

@@ -28,8 +28,8 @@ bool ParseHeader(const std::string& text, Header* out, std::string* error) {
 
 bool CheckTargetFlags(const TargetFlags& f, std::string* error) {
   if (f.target.empty()) {
-    if (!f.token_url.empty() || !f.api_key_env.empty() || !f.headers.empty()) {
-      *error = "--token-url, --api-key-env and --header need --target";
+    if (!f.token_url.empty() || !f.api_key_env.empty() || !f.headers.empty() || f.workers != 0) {
+      *error = "--token-url, --api-key-env, --header and --workers need --target";
       return false;
     }
     return true;
@@ -121,7 +121,7 @@ std::unique_ptr<WireSetup> WireSetup::Make(const TargetFlags& flags, const RunPl
     target.token = TokenFetcher(token_url, std::getenv(flags.api_key_env.c_str()));
   }
   if (!ParseWireUrl(url_text, &target.url, error)) return nullptr;
-  setup->engine_ = std::make_unique<WireEngine>(std::move(target), url_text);
+  setup->engine_ = std::make_unique<WireEngine>(std::move(target), url_text, flags.workers);
   return setup;
 }
 

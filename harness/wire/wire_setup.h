@@ -20,6 +20,7 @@ struct TargetFlags {
   std::string token_url;            // http://host:port/v1/token
   std::string api_key_env;          // the environment variable holding the API key
   std::vector<std::string> headers; // "Name: value"
+  int workers = 0;                  // caller threads; 0: one per core
 };
 
 // Checks the flags alone (before anything is read): false with a message in *error.
