@@ -1,6 +1,8 @@
 #include "harness/wire/wire_setup.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 namespace callsim::harness {
 namespace {
@@ -121,7 +123,13 @@ std::unique_ptr<WireSetup> WireSetup::Make(const TargetFlags& flags, const RunPl
     target.token = TokenFetcher(token_url, std::getenv(flags.api_key_env.c_str()));
   }
   if (!ParseWireUrl(url_text, &target.url, error)) return nullptr;
-  setup->engine_ = std::make_unique<WireEngine>(std::move(target), url_text, flags.workers);
+  // With the agent in the process on one worker, the callers leave it a core: on a small machine
+  // a starved agent sends late and its callers hear gaps.
+  int workers = flags.workers;
+  if (workers == 0 && setup->self_) {
+    workers = static_cast<int>(std::max(2u, std::thread::hardware_concurrency())) - 1;
+  }
+  setup->engine_ = std::make_unique<WireEngine>(std::move(target), url_text, workers);
   return setup;
 }
 

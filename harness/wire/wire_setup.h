@@ -1,7 +1,8 @@
 // What `callsim run --target` (and `sweep --target`) build for one run: the WireEngine, the
 // token source and, for `--target self`, the reference agent served in this process on a
 // loopback port (one worker, a random API key whose tokens the calls fetch from /v1/token as any
-// client would, and the agent's events relayed to the callers).
+// client would, and the agent's events relayed to the callers); its callers then leave the agent
+// a core unless --workers says otherwise.
 #pragma once
 
 #include <memory>
@@ -20,7 +21,7 @@ struct TargetFlags {
   std::string token_url;            // http://host:port/v1/token
   std::string api_key_env;          // the environment variable holding the API key
   std::vector<std::string> headers; // "Name: value"
-  int workers = 0;                  // caller threads; 0: one per core
+  int workers = 0;                  // caller threads; 0: one per core (self: one core less)
 };
 
 // Checks the flags alone (before anything is read): false with a message in *error.
