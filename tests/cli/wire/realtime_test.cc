@@ -185,8 +185,10 @@ double TurnLatencyAtRate(const std::string& dir, int rate) {
 }
 
 TEST_F(Realtime, AnAgentSendingTwiceRealTimeIsHeardWithTheSameTurnLatency) {
-  const double paced = TurnLatencyAtRate(dir_, 1);
+  // Both at once: each has its own server and callers.
+  auto paced_run = std::async(std::launch::async, [&] { return TurnLatencyAtRate(dir_, 1); });
   const double fast = TurnLatencyAtRate(dir_, 2);
+  const double paced = paced_run.get();
   EXPECT_NEAR(paced, fast, 40) << "1x: " << paced << " ms, 2x: " << fast << " ms";
 }
 
