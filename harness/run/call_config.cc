@@ -4,6 +4,10 @@
 #include <utility>
 
 namespace callsim::harness {
+
+std::string CallKey(int call_id, const char* what) {
+  return "call/" + std::to_string(call_id) + "/" + what;
+}
 namespace {
 
 // A scenario outage { start_ms, duration_ms } as the fakes' [start_ms, end_ms) window.

@@ -25,6 +25,9 @@
 
 namespace callsim::harness {
 
+// The key a call's random stream `what` is forked by from the run seed: "call/<id>/<what>".
+std::string CallKey(int call_id, const char* what);
+
 // The fakes; `capacity` is shared by every call of a run (nullptr: unlimited, as for a secondary,
 // which is another vendor).
 fakes::ModemSttConfig MakeSttConfig(const SttSpec& spec,

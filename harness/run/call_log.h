@@ -23,6 +23,9 @@ inline constexpr std::string_view kPlayoutClear = "playout_clear";
 inline constexpr std::string_view kAll[] = {kStart, kEnd, kPlayoutClear};
 }  // namespace call_events
 
+// The events kept per call (the event-log hash still covers every event past it).
+inline constexpr size_t kMaxEventsPerCall = 20000;
+
 struct EventEntry {
   int64_t t_us = 0;
   std::string source;

@@ -5,13 +5,6 @@
 namespace callsim::harness {
 namespace {
 
-// A bound on events kept per call; the event-log hash still covers every event.
-constexpr size_t kMaxEventsPerCall = 20000;
-
-std::string Key(int call_id, const char* what) {
-  return "call/" + std::to_string(call_id) + "/" + what;
-}
-
 std::unique_ptr<agent::MetricsEventSink> MetricsSink(CallLog& log, agent::AgentMetrics* metrics) {
   if (metrics == nullptr) return nullptr;
   return std::make_unique<agent::MetricsEventSink>(log, *metrics);
@@ -36,12 +29,12 @@ SimCall::SimCall(agent::Scheduler& scheduler, const Scenario& scenario,
       log_(kMaxEventsPerCall),
       metrics_sink_(MetricsSink(log_, services.metrics)),
       recorder_(scenario, log_, services_),
-      agent_side_(scheduler, scenario, script, run_rng, Key(call_id, ""), services_,
+      agent_side_(scheduler, scenario, script, run_rng, CallKey(call_id, ""), services_,
                   metrics_sink_ ? static_cast<agent::EventSink&>(*metrics_sink_) : log_),
-      uplink_(scheduler, run_rng.Fork(Key(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
-      downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")),
+      uplink_(scheduler, run_rng.Fork(CallKey(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
+      downlink_(scheduler, run_rng.Fork(CallKey(call_id, "downlink")),
                 MakeLinkConfig(scenario.downlink)),
-      caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
+      caller_(scheduler, scenario, run_rng.Fork(CallKey(call_id, "caller")), log_,
               [this](const std::string& reason) {
                 EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
               }) {

@@ -12,8 +12,6 @@
 namespace callsim::harness {
 namespace {
 
-constexpr size_t kMaxEventsPerCall = 20000;
-
 // How the stream's end reason reads as a stored call.
 CallStatus StatusFor(const std::string& reason, CallEndedBy* by) {
   if (reason == "caller hung up (stop)") {

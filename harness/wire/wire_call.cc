@@ -11,7 +11,6 @@
 namespace callsim::harness {
 namespace {
 
-constexpr size_t kMaxEventsPerCall = 20000;
 constexpr size_t kMulawFrameBytes = 160;
 
 // Downlink packets carry the agent's messages in arrival order: a tag, then the data.
@@ -19,13 +18,9 @@ constexpr uint8_t kAudioTag = 'a';
 constexpr uint8_t kMarkTag = 'm';
 constexpr uint8_t kClearTag = 'c';
 
-std::string Key(int call_id, const char* what) {
-  return "call/" + std::to_string(call_id) + "/" + what;
-}
-
 // "MZ" / "CA" and 32 hex digits from the run seed and the call id, as Twilio's ids look.
 std::string Sid(const char* prefix, const agent::Rng& run_rng, int call_id, const char* what) {
-  agent::Rng rng = run_rng.Fork(Key(call_id, what));
+  agent::Rng rng = run_rng.Fork(CallKey(call_id, what));
   char buf[40];
   std::snprintf(buf, sizeof buf, "%s%016" PRIx64 "%016" PRIx64, prefix, rng.NextU64(),
                 rng.NextU64());
@@ -63,10 +58,10 @@ WireCall::WireCall(boost::asio::io_context& io, agent::RealtimeScheduler& schedu
       services_(services),
       log_(kMaxEventsPerCall),
       recorder_(scenario, log_, services_),
-      uplink_(scheduler, run_rng.Fork(Key(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
-      downlink_(scheduler, run_rng.Fork(Key(call_id, "downlink")),
+      uplink_(scheduler, run_rng.Fork(CallKey(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
+      downlink_(scheduler, run_rng.Fork(CallKey(call_id, "downlink")),
                 MakeLinkConfig(scenario.downlink)),
-      caller_(scheduler, scenario, run_rng.Fork(Key(call_id, "caller")), log_,
+      caller_(scheduler, scenario, run_rng.Fork(CallKey(call_id, "caller")), log_,
               [this](const std::string& reason) {
                 EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
               }),
