@@ -162,9 +162,10 @@ class ServeUnderAttack : public ::testing::Test {
     waitpid(pid_, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+  // The value of a sample line "<series> <value>" (not a # HELP or # TYPE line); -1 if none.
   double Metric(const std::string& body, const std::string& series) {
-    const size_t at = body.find(series + " ");
-    return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 1));
+    const size_t at = body.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
   }
 
   std::string dir_;
@@ -258,6 +259,12 @@ TEST_F(ServeUnderAttack, HostileClientsLoseOnlyTheirOwnConnectionWhileTwentyCall
   EXPECT_GE(Metric(metrics, R"(callsim_server_auth_failures_total{reason="missing"})"), 1);
   EXPECT_GE(Metric(metrics, R"(callsim_server_auth_failures_total{reason="bad_signature"})"), 1);
   EXPECT_GE(Metric(metrics, R"(callsim_server_auth_failures_total{reason="rate_limited"})"), 1);
+  EXPECT_GE(Metric(metrics, "callsim_server_frames_in_total"), 20 * 1000);  // 20 s of 20 calls
+  EXPECT_GE(Metric(metrics, "callsim_server_marks_out_total"), 20 * 3);
+  // The agent's and the server's series together pass promtool (make deps installs it).
+  std::ofstream(dir_ + "/metrics.txt") << metrics;
+  EXPECT_EQ(std::system(("promtool check metrics < '" + dir_ + "/metrics.txt'").c_str()), 0)
+      << metrics;
 
   // SIGTERM drains and exits 0; the served calls are in the server's store, no key or token.
   EXPECT_EQ(Stop(), 0);
