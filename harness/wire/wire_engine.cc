@@ -157,7 +157,11 @@ std::unique_ptr<RunCall> WireEngine::MakeCall(const PlannedScenario& planned, in
                                               RunCall::FinishedFn on_finished) {
   Worker& worker = *workers_[next_worker_];
   next_worker_ = (next_worker_ + 1) % workers_.size();
-  return std::make_unique<CallHandle>(*this, worker, planned, call_id, run_rng, services,
+  // Only what a caller reads crosses to the worker: the declared tools (shared, read-only). The
+  // run's limiters and breakers belong to the run's thread and to the agent, not to a caller.
+  CallServices caller_services;
+  caller_services.tools = services.tools;
+  return std::make_unique<CallHandle>(*this, worker, planned, call_id, run_rng, caller_services,
                                       std::move(on_finished));
 }
 
