@@ -31,6 +31,7 @@
 #include "harness/store/store.h"
 #include "harness/wire/serve.h"
 #include "harness/wire/wire_setup.h"
+#include "reports/junit.h"
 #include "reports/summary.h"
 #include "reports/sweep_report.h"
 
@@ -70,6 +71,8 @@ struct Flags {
   std::string db_path = "callsim.db";
   std::string metrics_out;
   bool metrics_out_given = false;
+  std::string junit;
+  bool junit_given = false;
 };
 
 bool CheckFlags(Flags* f) {
@@ -98,6 +101,10 @@ bool CheckFlags(Flags* f) {
   if (f->metrics_out_given) {
     const std::string problem = agent::OutputFileProblem(f->metrics_out);
     if (!problem.empty()) return fail("--metrics-out: " + problem);
+  }
+  if (f->junit_given) {
+    const std::string problem = agent::OutputFileProblem(f->junit);
+    if (!problem.empty()) return fail("--junit: " + problem);
   }
   return true;
 }
@@ -137,7 +144,7 @@ bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) 
 
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
-        bool skip_memory_check, const harness::TargetFlags& target) {
+        bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
@@ -173,6 +180,11 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   std::cout << reports::RenderSummary(*store, result.run_id) << std::flush;  // before /dev/stdout
   if (!metrics_out.empty() && !metrics.WriteExposition(metrics_out, &error)) {
     std::cerr << "callsim: --metrics-out: " << error << "\n";
+    return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
+  }
+  if (!junit.empty() &&
+      !agent::WriteOutputFile(junit, reports::RenderJunit(*store, {result.run_id}), &error)) {
+    std::cerr << "callsim: --junit: " << error << "\n";
     return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
   }
   return result.exit_code;
@@ -365,6 +377,8 @@ int main(int argc, char** argv) {
   CLI::Option* metrics_option =
       run->add_option("--metrics-out", flags.metrics_out,
                       "write the agent's Prometheus metrics (text exposition) to this file");
+  CLI::Option* junit_option =
+      run->add_option("--junit", flags.junit, "write JUnit XML (a testcase per call and threshold)");
   bool skip_memory_check = false;
   run->add_flag("--skip-memory-check", skip_memory_check,
                 "run even when the estimated peak memory exceeds the memory available");
@@ -433,6 +447,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalid;
   }
   flags.metrics_out_given = metrics_option->count() > 0;
+  flags.junit_given = junit_option->count() > 0;
   if (!CheckFlags(&flags)) return kExitInvalid;
   if (std::string error; !harness::CheckTargetFlags(target, &error)) {
     std::cerr << "callsim: " << error << "\n";
@@ -441,7 +456,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
-                 skip_memory_check, target);
+                 skip_memory_check, target, flags.junit);
     }
     if (*validate) return Validate(validate_paths);
     if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target);

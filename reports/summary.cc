@@ -207,8 +207,10 @@ std::string WireLines(const RunInfo& run, const std::map<std::string, double>& m
   return out;
 }
 
-std::string ReplayLine(const RunInfo& run) {
-  std::string out = "replay: callsim run " + ShellWord(run.scenario) + " --seed " +
+}  // namespace
+
+std::string ReplayCommand(const RunInfo& run) {
+  std::string out = "callsim run " + ShellWord(run.scenario) + " --seed " +
                     std::to_string(run.seed);
   // Overrides are part of what ran; without them the replay would be a different run.
   nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
@@ -224,10 +226,8 @@ std::string ReplayLine(const RunInfo& run) {
       if (item.is_string()) out += " --set " + ShellWord(item.get<std::string>());
     }
   }
-  return out + "\n";
+  return out;
 }
-
-}  // namespace
 
 std::string RenderSummary(const harness::Store& store, int64_t run_id,
                           const SummaryOptions& options) {
@@ -246,7 +246,7 @@ std::string RenderSummary(const harness::Store& store, int64_t run_id,
   out += ToolLine(store, run_id);
   out += ThresholdLines(store, run_id);
   out += FailureLines(store, *run, options.max_failed_expectations);
-  out += ReplayLine(*run);
+  out += "replay: " + ReplayCommand(*run) + "\n";
   return out;
 }
 

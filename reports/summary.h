@@ -27,4 +27,9 @@ struct SummaryOptions {
 std::string RenderSummary(const harness::Store& store, int64_t run_id,
                           const SummaryOptions& options = {});
 
+// The command that replays `run` (no trailing newline): `callsim run <scenario> --seed <seed>`,
+// `--target self` or the target URL (credentials redacted) for a run over the wire, and
+// `--set P=V` for each override.
+std::string ReplayCommand(const harness::RunInfo& run);
+
 }  // namespace callsim::reports

@@ -1,0 +1,74 @@
+// `callsim run --junit FILE`: the JUnit XML of a failing run, read back by a standard XML parser
+// (Python's xml.etree), holds a testcase per call and per threshold, and the failed ones say why.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tests/cli/cli_runner.h"
+
+namespace callsim {
+namespace {
+
+using testing::RunCli;
+
+// Prints "tests failures" of each suite, then "classname|name|failure message" per testcase.
+const char* kReader = R"(
+import sys, xml.etree.ElementTree as E
+root = E.parse(sys.argv[1]).getroot()
+assert root.tag == 'testsuites', root.tag
+for suite in root:
+    assert suite.tag == 'testsuite'
+    print('suite', suite.get('tests'), suite.get('failures'), suite.get('errors'))
+    for case in suite.findall('testcase'):
+        f = case.find('failure')
+        print('case', case.get('classname'), '|', case.get('name'), '|', float(case.get('time')) > 0 or case.get('classname') == 'thresholds', '|', '' if f is None else f.get('message'))
+    assert suite.find('system-out').text.startswith('run ')
+)";
+
+TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {
+  if (std::system("command -v python3 >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3 is not installed (make deps installs it): no XML parser to check with";
+  }
+  char tmpl[] = "/tmp/callsim_junit_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  // tools_guardrails with turn 1 expecting words the agent never says: every call fails, and so
+  // does the task_completion threshold.
+  const auto run = RunCli("run " + std::string(CALLSIM_SOURCE_DIR) +
+                          "/scenarios/tools_guardrails.yaml --callers 2 --set "
+                          "turns.1.expect.1.agent_says.contains=friday --db " + dir +
+                          "/runs.db --junit " + dir + "/junit.xml");
+  ASSERT_EQ(run.exit_code, 99) << run.text;
+  std::ofstream(dir + "/read.py") << kReader;
+  std::string out;
+  {
+    FILE* p = popen(("python3 " + dir + "/read.py " + dir + "/junit.xml 2>&1").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ASSERT_EQ(pclose(p), 0) << out;
+  }
+  // 2 calls and 2 thresholds; both calls and the task_completion threshold failed.
+  EXPECT_NE(out.find("suite 4 3 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("case tools_guardrails | call 0 | True | turn 1 agent_says: expected \"friday\""),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("case tools_guardrails | call 1 | True | turn 1 agent_says"), std::string::npos) << out;
+  EXPECT_NE(out.find("case thresholds | task_completion rate==1 | True | task_completion rate==1 observed 0"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("case thresholds | unsafe_tool_executions count==0 | True | \n"), std::string::npos) << out;
+  // The failure body carries the replay command with the override.
+  std::ifstream xml(dir + "/junit.xml");
+  std::stringstream text;
+  text << xml.rdbuf();
+  EXPECT_NE(text.str().find("replay: callsim run "), std::string::npos);
+  EXPECT_NE(text.str().find("--set turns.1.expect.1.agent_says.contains=friday"), std::string::npos);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+}  // namespace
+}  // namespace callsim
