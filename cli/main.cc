@@ -206,7 +206,7 @@ int Validate(const std::vector<std::string>& paths) {
 }
 
 int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
-          bool skip_memory_check, const harness::TargetFlags& target) {
+          bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit) {
   harness::SweepPlan plan;
   std::vector<std::string> errors;
   if (!harness::LoadSweepPlan(path, &plan, &errors) || !harness::CheckSweepLevels(plan, &errors)) {
@@ -257,6 +257,14 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
   };
   const harness::SweepResult r = harness::RunSweep(plan, seed.value_or(1), *store, run_level, on_level);
   std::cout << reports::RenderSweepTable(*store, r.sweep_id);
+  if (!junit.empty()) {
+    std::vector<int64_t> run_ids;
+    for (const harness::SweepLevelResult& l : r.levels) run_ids.push_back(l.run_id);
+    if (!agent::WriteOutputFile(junit, reports::RenderJunit(*store, run_ids), &error)) {
+      std::cerr << "callsim: --junit: " << error << "\n";
+      return harness::SweepExitCode(r) == kExitOk ? kExitInternal : harness::SweepExitCode(r);
+    }
+  }
   return harness::SweepExitCode(r);
 }
 
@@ -412,6 +420,8 @@ int main(int argc, char** argv) {
   sweep->add_flag("--skip-memory-check", skip_memory_check,
                   "run even when a level's estimated peak memory exceeds the memory available");
   add_target_flags(sweep);
+  CLI::Option* sweep_junit_option = sweep->add_option(
+      "--junit", flags.junit, "write JUnit XML (a testsuite per level's run)");
 
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand("serve", "serve the reference agent over Twilio Media Streams");
@@ -447,7 +457,7 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalid;
   }
   flags.metrics_out_given = metrics_option->count() > 0;
-  flags.junit_given = junit_option->count() > 0;
+  flags.junit_given = junit_option->count() > 0 || sweep_junit_option->count() > 0;
   if (!CheckFlags(&flags)) return kExitInvalid;
   if (std::string error; !harness::CheckTargetFlags(target, &error)) {
     std::cerr << "callsim: " << error << "\n";
@@ -459,7 +469,9 @@ int main(int argc, char** argv) {
                  skip_memory_check, target, flags.junit);
     }
     if (*validate) return Validate(validate_paths);
-    if (*sweep) return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target);
+    if (*sweep) {
+      return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit);
+    }
     if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);
   } catch (const std::exception& e) {

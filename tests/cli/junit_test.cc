@@ -70,5 +70,32 @@ TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+TEST(Junit, ASweepWritesASuitePerLevel) {
+  if (std::system("command -v python3 >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3 is not installed (make deps installs it): no XML parser to check with";
+  }
+  char tmpl[] = "/tmp/callsim_junit_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/plan.yaml") << "name: two_levels\nscenario: " << CALLSIM_SOURCE_DIR
+                                    << "/scenarios/order_status.yaml\nparameter: load.callers\n"
+                                       "levels: [1, 2]\nslo:\n  task_completion: [\"rate>0\"]\n";
+  const auto run = RunCli("sweep " + dir + "/plan.yaml --db " + dir + "/runs.db --junit " + dir +
+                          "/junit.xml");
+  ASSERT_EQ(run.exit_code, 0) << run.text;
+  std::ofstream(dir + "/read.py") << kReader;
+  std::string out;
+  FILE* p = popen(("python3 " + dir + "/read.py " + dir + "/junit.xml 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  // One suite per level: 1 call, then 2 (order_status has no thresholds).
+  EXPECT_NE(out.find("suite 1 "), std::string::npos) << out;
+  EXPECT_NE(out.find("suite 2 "), std::string::npos) << out;
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
 }  // namespace
 }  // namespace callsim
