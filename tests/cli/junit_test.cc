@@ -29,6 +29,19 @@ for suite in root:
     assert suite.find('system-out').text.startswith('run ')
 )";
 
+// What kReader prints for `dir`/junit.xml; fails the test if the parser does.
+std::string ReadJunit(const std::string& dir) {
+  std::ofstream(dir + "/read.py") << kReader;
+  std::string out;
+  FILE* p = popen(("python3 " + dir + "/read.py " + dir + "/junit.xml 2>&1").c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << out;
+  return out;
+}
+
 TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {
   if (std::system("command -v python3 >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "python3 is not installed (make deps installs it): no XML parser to check with";
@@ -43,16 +56,7 @@ TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {
                           "turns.1.expect.1.agent_says.contains=friday --db " + dir +
                           "/runs.db --junit " + dir + "/junit.xml");
   ASSERT_EQ(run.exit_code, 99) << run.text;
-  std::ofstream(dir + "/read.py") << kReader;
-  std::string out;
-  {
-    FILE* p = popen(("python3 " + dir + "/read.py " + dir + "/junit.xml 2>&1").c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ASSERT_EQ(pclose(p), 0) << out;
-  }
+  const std::string out = ReadJunit(dir);
   // 2 calls and 2 thresholds; both calls and the task_completion threshold failed.
   EXPECT_NE(out.find("suite 4 3 0"), std::string::npos) << out;
   EXPECT_NE(out.find("case tools_guardrails | call 0 | True | turn 1 agent_says: expected \"friday\""),
@@ -83,14 +87,7 @@ TEST(Junit, ASweepWritesASuitePerLevel) {
   const auto run = RunCli("sweep " + dir + "/plan.yaml --db " + dir + "/runs.db --junit " + dir +
                           "/junit.xml");
   ASSERT_EQ(run.exit_code, 0) << run.text;
-  std::ofstream(dir + "/read.py") << kReader;
-  std::string out;
-  FILE* p = popen(("python3 " + dir + "/read.py " + dir + "/junit.xml 2>&1").c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
+  const std::string out = ReadJunit(dir);
   // One suite per level: 1 call, then 2 (order_status has no thresholds).
   EXPECT_NE(out.find("suite 1 "), std::string::npos) << out;
   EXPECT_NE(out.find("suite 2 "), std::string::npos) << out;
