@@ -149,12 +149,10 @@ void WireCall::OnOpen(const std::string& error) {
   open_ = true;
   SendNow(agent::twilio::Serialize(agent::twilio::Connected{}, /*to_twilio=*/false));
   agent::twilio::Start start;
-  start.sequence_number = ++sequence_;
-  start.stream_sid = stream_sid_;
   start.account_sid = "AC00000000000000000000000000000000";
   start.call_sid = call_sid_;
   start.custom_parameters = scenario_.realtime.custom_parameters;
-  SendNow(agent::twilio::Serialize(start, /*to_twilio=*/false));
+  SendNow(Stamped(std::move(start)));
   clock_start_us_ = scheduler_.NowUs();
   ticks_ = 0;
   caller_.Start();
@@ -170,23 +168,15 @@ void WireCall::Tick() {
   caller_.NextOutputFrame(&frame);
   encoder_->Encode(frame, &encoded_);
   agent::twilio::Media media;
-  media.sequence_number = ++sequence_;
-  media.stream_sid = stream_sid_;
   media.chunk = ticks_;
   media.timestamp_ms = (ticks_ - 1) * agent::kFrameMs;
   media.payload.assign(encoded_.begin(), encoded_.end());
-  const std::string text = agent::twilio::Serialize(media, /*to_twilio=*/false);
+  const std::string text = Stamped(std::move(media));
   uplink_.Send(agent::Packet(text.begin(), text.end()));
   if (ended_) return;
 
   PlayoutTick heard = playout_.Tick();
-  for (const std::string& name : heard.marks) {
-    agent::twilio::Mark mark;
-    mark.sequence_number = ++sequence_;
-    mark.stream_sid = stream_sid_;
-    mark.name = name;
-    SendNow(agent::twilio::Serialize(mark, /*to_twilio=*/false));
-  }
+  for (const std::string& name : heard.marks) EchoMark(name);
   agent::Frame ear;
   const auto* bytes = reinterpret_cast<const uint8_t*>(heard.frame.data());
   if (!decoder_->Decode(std::span<const uint8_t>(bytes, kMulawFrameBytes), &ear)) {
@@ -195,6 +185,20 @@ void WireCall::Tick() {
   caller_.OnEarFrame(ear, due_us);
   if (ended_) return;
   tick_.At(due_us + agent::kFrameUs, [this] { Tick(); });
+}
+
+template <typename Message>
+std::string WireCall::Stamped(Message m) {
+  m.sequence_number = ++sequence_;
+  m.stream_sid = stream_sid_;
+  return agent::twilio::Serialize(m, /*to_twilio=*/false);
+}
+
+// Twilio's answer to a mark whose audio has played (or was cleared).
+void WireCall::EchoMark(const std::string& name) {
+  agent::twilio::Mark mark;
+  mark.name = name;
+  SendNow(Stamped(std::move(mark)));
 }
 
 void WireCall::SendNow(const std::string& text) {
@@ -207,10 +211,8 @@ void WireCall::SendNow(const std::string& text) {
 
 void WireCall::SendDtmf(char key) {
   agent::twilio::Dtmf dtmf;
-  dtmf.sequence_number = ++sequence_;
-  dtmf.stream_sid = stream_sid_;
   dtmf.digit = key;
-  const std::string text = agent::twilio::Serialize(dtmf, /*to_twilio=*/false);
+  const std::string text = Stamped(dtmf);
   uplink_.Send(agent::Packet(text.begin(), text.end()));
 }
 
@@ -247,13 +249,7 @@ void WireCall::OnDownlink(agent::Packet packet) {
       const std::vector<std::string> marks = playout_.Clear();
       log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kPlayoutClear,
                 {{"dropped_ms", before / 8}, {"marks", marks.size()}});
-      for (const std::string& name : marks) {
-        agent::twilio::Mark mark;
-        mark.sequence_number = ++sequence_;
-        mark.stream_sid = stream_sid_;
-        mark.name = name;
-        SendNow(agent::twilio::Serialize(mark, /*to_twilio=*/false));
-      }
+      for (const std::string& name : marks) EchoMark(name);
       break;
     }
     default:
@@ -295,10 +291,8 @@ void WireCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy
   if (ended_) return;
   if (open_) {
     agent::twilio::Stop stop;
-    stop.sequence_number = ++sequence_;
-    stop.stream_sid = stream_sid_;
     stop.call_sid = call_sid_;
-    SendNow(agent::twilio::Serialize(stop, /*to_twilio=*/false));
+    SendNow(Stamped(stop));
   }
   ended_ = true;
   tick_.Cancel();

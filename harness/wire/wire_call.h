@@ -85,7 +85,11 @@ class WireCall final : public RunCall {
   void OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
                     const nlohmann::json& detail);
   void Tick();
+  // `m` with the next sequence number and this stream's id, as Twilio's JSON text.
+  template <typename Message>
+  std::string Stamped(Message m);
   void SendNow(const std::string& text);
+  void EchoMark(const std::string& name);
   void SendDtmf(char key);
   void OnDownlink(agent::Packet packet);
   void EndWith(const std::string& reason, CallStatus status, CallEndedBy by);
