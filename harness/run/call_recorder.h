@@ -31,7 +31,8 @@ class CallRecorder {
   CallRecorder(const CallRecorder&) = delete;
   CallRecorder& operator=(const CallRecorder&) = delete;
 
-  // The caller the agent's events go to; set before the call starts.
+  // The caller the agent's events go to; set before the call starts. Without one (the agent's
+  // side of a served call) the record has no turns or expectations.
   void Attach(Caller* caller) { caller_ = caller; }
 
   // The finished call: the caller's outcomes and verdicts, the agent's transcripts, the events

@@ -42,18 +42,10 @@ class AgentService::HostedCall final : public agent::ServedCall, private agent::
         services_(services),
         log_(kMaxEventsPerCall),
         metrics_sink_(log_, service.metrics_),
+        recorder_(*service.planned_.scenario, log_, services_),
         agent_side_(scheduler, *service.planned_.scenario, *service.planned_.script,
                     agent::Rng(service.options_.seed), "call/" + start.call_sid + "/", services_,
                     agent_events) {
-    log_.AddObserver([this](int64_t t_us, std::string_view source, std::string_view kind,
-                            const nlohmann::json& detail) {
-      if (source != agent::event_sources::kAgent) return;
-      if (kind == agent::agent_events::kToolAudit) {
-        tool_calls_.push_back(ToolCallRowFromAudit(t_us, detail));
-      } else if (kind == agent::agent_events::kUsage) {
-        agent::FromJson(detail, &usage_);
-      }
-    });
     started_us_ = scheduler.NowUs();
     log_.Emit(started_us_, agent::event_sources::kCall, call_events::kStart,
               {{"call_id", call_id_}, {"call_sid", call_sid_}});
@@ -68,20 +60,8 @@ class AgentService::HostedCall final : public agent::ServedCall, private agent::
     log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kEnd,
               {{"reason", reason}, {"status", std::string(kCallStatusNames.Name(status))},
                {"by", CallEndedByName(by)}});
-    CallRecord r;
-    r.call_id = call_id_;
-    r.scenario = service_.planned_.scenario->name;
-    r.started_us = started_us_;
-    r.ended_us = scheduler_.NowUs();
-    r.status = status;
-    r.ended_by = by;
-    r.task_completed = status == CallStatus::kCompleted;
-    if (status != CallStatus::kCompleted) r.failure_reason = reason;
-    r.event_hash = log_.hash();
-    r.events = log_.TakeEntries();
-    r.tool_calls = std::move(tool_calls_);
+    CallRecord r = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
     r.tool_side_effects = agent_side_.tool_side_effects();
-    r.usage = usage_;
     r.transcript = agent_side_.agent().history();
     service_.OnFinished(std::move(r));
   }
@@ -101,8 +81,7 @@ class AgentService::HostedCall final : public agent::ServedCall, private agent::
   CallServices services_;
   CallLog log_;
   agent::MetricsEventSink metrics_sink_;
-  std::vector<ToolCallRow> tool_calls_;
-  agent::UsageEvent usage_;
+  CallRecorder recorder_;  // tool audit rows, usage, the record
   int64_t started_us_ = 0;
   AgentSide agent_side_;
 };
