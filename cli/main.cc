@@ -1,6 +1,6 @@
 // callsim: the command line. `run` simulates a scenario's calls (or places them over the wire with
 // --target) and stores them, `serve` serves the reference agent over Twilio Media Streams,
-// `validate` checks scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
+// `compare` gates a run against a baseline, `validate` checks scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
 // 99 an expectation or threshold failed, 2 invalid input (nothing run), 1 internal error.
 #include <atomic>
 #include <charconv>
@@ -31,8 +31,10 @@
 #include "harness/store/store.h"
 #include "harness/wire/serve.h"
 #include "harness/wire/wire_setup.h"
+#include "cli/compare_command.h"
 #include "reports/junit.h"
 #include "reports/summary.h"
+#include "reports/summary_md.h"
 #include "reports/sweep_report.h"
 
 namespace {
@@ -73,6 +75,7 @@ struct Flags {
   bool metrics_out_given = false;
   std::string junit;
   bool junit_given = false;
+  std::string summary_md;  // appended to, as GitHub's step summary is
 };
 
 bool CheckFlags(Flags* f) {
@@ -105,6 +108,10 @@ bool CheckFlags(Flags* f) {
   if (f->junit_given) {
     const std::string problem = agent::OutputFileProblem(f->junit);
     if (!problem.empty()) return fail("--junit: " + problem);
+  }
+  if (!f->summary_md.empty()) {
+    const std::string problem = agent::OutputFileProblem(f->summary_md);
+    if (!problem.empty()) return fail("--summary-md: " + problem);
   }
   return true;
 }
@@ -144,7 +151,8 @@ bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) 
 
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
-        bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit) {
+        bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
+        const std::string& summary_md) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
@@ -187,6 +195,12 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
     std::cerr << "callsim: --junit: " << error << "\n";
     return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
   }
+  if (!summary_md.empty() &&
+      !reports::AppendSummaryMarkdown(summary_md, reports::RunSummaryMarkdown(*store, result.run_id),
+                                      &error)) {
+    std::cerr << "callsim: --summary-md: " << error << "\n";
+    return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
+  }
   return result.exit_code;
 }
 
@@ -206,7 +220,8 @@ int Validate(const std::vector<std::string>& paths) {
 }
 
 int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
-          bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit) {
+          bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
+          const std::string& summary_md) {
   harness::SweepPlan plan;
   std::vector<std::string> errors;
   if (!harness::LoadSweepPlan(path, &plan, &errors) || !harness::CheckSweepLevels(plan, &errors)) {
@@ -264,6 +279,12 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
       std::cerr << "callsim: --junit: " << error << "\n";
       return harness::SweepExitCode(r) == kExitOk ? kExitInternal : harness::SweepExitCode(r);
     }
+  }
+  if (!summary_md.empty() &&
+      !reports::AppendSummaryMarkdown(summary_md, reports::SweepSummaryMarkdown(*store, r.sweep_id),
+                                      &error)) {
+    std::cerr << "callsim: --summary-md: " << error << "\n";
+    return harness::SweepExitCode(r) == kExitOk ? kExitInternal : harness::SweepExitCode(r);
   }
   return harness::SweepExitCode(r);
 }
@@ -387,6 +408,8 @@ int main(int argc, char** argv) {
                       "write the agent's Prometheus metrics (text exposition) to this file");
   CLI::Option* junit_option =
       run->add_option("--junit", flags.junit, "write JUnit XML (a testcase per call and threshold)");
+  run->add_option("--summary-md", flags.summary_md,
+                  "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
   bool skip_memory_check = false;
   run->add_flag("--skip-memory-check", skip_memory_check,
                 "run even when the estimated peak memory exceeds the memory available");
@@ -422,6 +445,38 @@ int main(int argc, char** argv) {
   add_target_flags(sweep);
   CLI::Option* sweep_junit_option = sweep->add_option(
       "--junit", flags.junit, "write JUnit XML (a testsuite per level's run)");
+  sweep->add_option("--summary-md", flags.summary_md,
+                    "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
+
+  cli::CompareFlags compare_flags;
+  std::optional<std::string> compare_seed_text;
+  CLI::App* compare = app.add_subcommand(
+      "compare", "compare a run against a baseline run; exit 99 when a gated metric regressed");
+  compare->add_option("base", compare_flags.base, "baseline: FILE.db (its last run) or FILE.db#RUN_ID")
+      ->required();
+  compare->add_option("new", compare_flags.now, "new run: FILE.db or FILE.db#RUN_ID")->required();
+  compare->add_option("--tolerance-pct", compare_flags.tolerance_pct,
+                      "relative noise tolerance in percent of the base value (default 5)")
+      ->check(CLI::Range(0.0, 1000.0));
+  compare->add_option("--tolerance-ms", compare_flags.tolerance_ms,
+                      "absolute noise tolerance for latency in ms (default 20)")
+      ->check(CLI::Range(0.0, 60000.0));
+  compare->add_option("--confidence", compare_flags.confidence,
+                      "confidence of the intervals and tests (default 0.95)")
+      ->check(CLI::Range(0.5, 0.999));
+  compare->add_option("--resamples", compare_flags.resamples,
+                      "bootstrap resamples per percentile (default 2000)")
+      ->check(CLI::Range(100, 100000));
+  compare->add_option("--seed", compare_seed_text, "the bootstrap's seed (default 1)");
+  compare->add_option("--min-samples", compare_flags.min_samples,
+                      "fewer samples on either side: no verdict (default 10)")
+      ->check(CLI::Range(1, 1000000));
+  compare->add_option("--gate", compare_flags.gate,
+                      "a metric that can fail the gate (repeatable; default: all): a family such "
+                      "as turn_latency or wer, or FAMILY.p95");
+  compare->add_option("--junit", compare_flags.junit, "write JUnit XML (a testcase per metric)");
+  compare->add_option("--summary-md", compare_flags.summary_md,
+                      "append the compare table as Markdown (e.g. \"$GITHUB_STEP_SUMMARY\")");
 
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand("serve", "serve the reference agent over Twilio Media Streams");
@@ -466,14 +521,27 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
-                 skip_memory_check, target, flags.junit);
+                 skip_memory_check, target, flags.junit, flags.summary_md);
     }
     if (*validate) return Validate(validate_paths);
     if (*sweep) {
-      return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit);
+      return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit,
+                   flags.summary_md);
     }
     if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);
+    if (*compare) {
+      if (compare_seed_text) {
+        compare_flags.seed =
+            ParseFlagNumber(*compare_seed_text, 0, std::numeric_limits<uint64_t>::max());
+        if (!compare_flags.seed) {
+          std::cerr << "callsim: --seed: expected a whole number, got \"" << *compare_seed_text
+                    << "\"\n";
+          return kExitInvalid;
+        }
+      }
+      return cli::Compare(compare_flags);
+    }
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";
     return kExitInternal;
