@@ -75,7 +75,7 @@ std::string FailedCalls(const harness::Store& store, const harness::RunInfo& run
   }
   if (failed.empty()) return "";
   std::string out = "\n**Failed calls** (" + std::to_string(failed.size()) + ")\n\n" +
-                    "| call | scenario | status | what failed |\n|---:|---|---|---|\n";
+                    "| call | scenario | outcome | what failed |\n|---:|---|---|---|\n";
   for (size_t i = 0; i < failed.size() && i < kMaxSummaryFailedCalls; ++i) {
     const harness::CallRow& c = failed[i];
     std::string what;
@@ -86,7 +86,9 @@ std::string FailedCalls(const harness::Store& store, const harness::RunInfo& run
     }
     if (exps.size() > kMaxExpectationsPerCall) what += "<br>…";
     if (what.empty()) what = Cell(c.failure_reason.empty() ? c.status : c.failure_reason);
-    out += "| " + std::to_string(c.call_id) + " | " + Cell(c.scenario) + " | " + c.status +
+    // A call that ran to its end is "completed" in the calls table even when it failed a check.
+    const std::string outcome = c.status == "completed" ? "expectations failed" : c.status;
+    out += "| " + std::to_string(c.call_id) + " | " + Cell(c.scenario) + " | " + Cell(outcome) +
            " | " + what + " |\n";
   }
   if (failed.size() > kMaxSummaryFailedCalls) {
