@@ -17,19 +17,13 @@ namespace callsim {
 namespace {
 
 using testing::CliOutput;
+using testing::ReadFile;
 using testing::RunCli;
 
 const std::string kScenario = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/order_status.yaml";
 // order_status's LLM answers in p50 300 / p95 700 ms; these move both by the same amount.
 const std::string kLlm150 = "--set fakes.llm.ttft_ms.p50=450 --set fakes.llm.ttft_ms.p95=850";
 const std::string kLlm5 = "--set fakes.llm.ttft_ms.p50=305 --set fakes.llm.ttft_ms.p95=705";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The line of `text` that starts with `prefix`, or "".
 std::string LineOf(const std::string& text, const std::string& prefix) {
@@ -104,14 +98,14 @@ TEST_F(CompareCli, AnLlm150MsSlowerIsARegressionOfTurnLatencyWithExit99) {
   const std::string schema = "python3 " + std::string(CALLSIM_SOURCE_DIR) +
                              "/tests/cli/junit_schema.py " + dir_ + "/junit.xml";
   EXPECT_EQ(std::system((schema + " >/dev/null").c_str()), 0);
-  const std::string xml = Slurp(dir_ + "/junit.xml");
+  const std::string xml = ReadFile(dir_ + "/junit.xml");
   EXPECT_NE(xml.find("<testcase classname=\"compare\" name=\"turn_latency.p50\" time=\"0.000\">\n"
                      "      <failure message=\"turn_latency.p50 regressed: +"),
             std::string::npos) << xml;
   EXPECT_NE(xml.find("<testcase classname=\"compare\" name=\"stt_final.p50\" time=\"0.000\"/>"),
             std::string::npos);
   // The job summary: a Markdown table with the regression marked.
-  const std::string md = Slurp(dir_ + "/summary.md");
+  const std::string md = ReadFile(dir_ + "/summary.md");
   EXPECT_NE(md.find("### 🔴 callsim compare: regressed"), std::string::npos) << md;
   EXPECT_NE(md.find("| turn_latency.p50 | "), std::string::npos) << md;
   EXPECT_NE(LineOf(md, "| turn_latency.p50 |").find("↑ +"), std::string::npos) << md;

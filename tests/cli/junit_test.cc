@@ -33,18 +33,13 @@ for suite in root:
 // "ok N" line first); fails the test if either does.
 std::string ReadJunit(const std::string& dir) {
   std::ofstream(dir + "/read.py") << kReader;
-  std::string out;
   const std::string file = dir + "/junit.xml";
-  const std::string cmd = "python3 " + std::string(CALLSIM_SOURCE_DIR) +
-                          "/tests/cli/junit_schema.py " + file + " && python3 " + dir +
-                          "/read.py " + file + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
-  return out;
+  const testing::CliOutput out =
+      testing::RunShell("python3 " + std::string(CALLSIM_SOURCE_DIR) +
+                        "/tests/cli/junit_schema.py " + file + " && python3 " + dir +
+                        "/read.py " + file);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  return out.text;
 }
 
 TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {

@@ -4,9 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "tests/cli/cli_runner.h"
@@ -15,27 +13,16 @@ namespace callsim {
 namespace {
 
 using testing::CliOutput;
+using testing::ReadFile;
 using testing::RunCli;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::RunShell;
 
 // What gfm_tables.py prints for `path`; fails the test when it finds a problem.
 std::string CheckTables(const std::string& path) {
-  const std::string cmd = "python3 " + std::string(CALLSIM_SOURCE_DIR) +
-                          "/tests/cli/gfm_tables.py " + path + " 2>&1";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
-  return out;
+  const CliOutput out = RunShell("python3 " + std::string(CALLSIM_SOURCE_DIR) +
+                                 "/tests/cli/gfm_tables.py " + path);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  return out.text;
 }
 
 class SummaryMd : public ::testing::Test {
@@ -63,7 +50,7 @@ TEST_F(SummaryMd, AFailingRunsSummaryHasItsThresholdsFailedCallsAndReplayLine) {
                                dir_ + "/runs.db --junit " + dir_ + "/junit.xml --summary-md " +
                                dir_ + "/summary.md");
   ASSERT_EQ(run.exit_code, 99) << run.text;
-  const std::string md = Slurp(dir_ + "/summary.md");
+  const std::string md = ReadFile(dir_ + "/summary.md");
   EXPECT_EQ(md.rfind("### ❌ callsim run 1: ", 0), 0u) << md;
   EXPECT_NE(md.find("| ❌ | task_completion | `rate==1` | 0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| ✅ | unsafe_tool_executions | `count==0` | 0 |"), std::string::npos) << md;
@@ -75,7 +62,7 @@ TEST_F(SummaryMd, AFailingRunsSummaryHasItsThresholdsFailedCallsAndReplayLine) {
   // Thresholds and failed calls: two tables, 2 rows each.
   EXPECT_EQ(CheckTables(dir_ + "/summary.md"), "tables 2 rows 4\n");
   // The same run's JUnit holds the same failed calls.
-  const std::string xml = Slurp(dir_ + "/junit.xml");
+  const std::string xml = ReadFile(dir_ + "/junit.xml");
   EXPECT_NE(xml.find("name=\"call 0\""), std::string::npos);
   EXPECT_NE(xml.find("expected &quot;friday&quot;"), std::string::npos);
 }
@@ -87,7 +74,7 @@ TEST_F(SummaryMd, ManyFailedCallsStayUnder1MiBAndCommandsAppend) {
       RunCli("run " + scenario + " --callers 150 --set turns.1.expect.0.agent_says.contains=friday"
              " --db " + dir_ + "/runs.db --summary-md " + dir_ + "/summary.md");
   ASSERT_EQ(run.exit_code, 99) << run.text;
-  const std::string first = Slurp(dir_ + "/summary.md");
+  const std::string first = ReadFile(dir_ + "/summary.md");
   EXPECT_NE(first.find("**Failed calls** (150)"), std::string::npos);
   EXPECT_NE(first.find("100 more failed calls are in the calls table."), std::string::npos);
   EXPECT_LT(first.size(), 64u * 1024);
@@ -95,7 +82,7 @@ TEST_F(SummaryMd, ManyFailedCallsStayUnder1MiBAndCommandsAppend) {
   const CliOutput again = RunCli("run " + scenario + " --callers 2 --db " + dir_ +
                                  "/runs.db --summary-md " + dir_ + "/summary.md");
   ASSERT_EQ(again.exit_code, 0) << again.text;
-  const std::string both = Slurp(dir_ + "/summary.md");
+  const std::string both = ReadFile(dir_ + "/summary.md");
   EXPECT_EQ(both.rfind(first, 0), 0u);
   EXPECT_NE(both.find("### ✅ callsim run 2: "), std::string::npos);
   EXPECT_EQ(CheckTables(dir_ + "/summary.md"), "tables 1 rows 50\n");
@@ -108,7 +95,7 @@ TEST_F(SummaryMd, ASweepSummaryIsItsLevelsTable) {
   const CliOutput run = RunCli("sweep " + dir_ + "/plan.yaml --db " + dir_ +
                                "/runs.db --summary-md " + dir_ + "/summary.md");
   ASSERT_EQ(run.exit_code, 0) << run.text;
-  const std::string md = Slurp(dir_ + "/summary.md");
+  const std::string md = ReadFile(dir_ + "/summary.md");
   EXPECT_NE(md.find("### callsim sweep 1: two_levels"), std::string::npos) << md;
   EXPECT_NE(md.find("knee **2**"), std::string::npos) << md;
   EXPECT_NE(md.find("| 2 ← knee | 2 | "), std::string::npos) << md;

@@ -11,6 +11,7 @@
 #include "agent/runtime/rng.h"
 #include "reports/bootstrap.h"
 #include "reports/proportion_test.h"
+#include "tests/reports/store_fixture.h"
 
 namespace callsim::reports {
 namespace {
@@ -96,19 +97,8 @@ TEST(Bootstrap, PercentilesInAnyOrderGetTheirOwnIntervals) {
   EXPECT_EQ(descending[0].percentile, 99);
 }
 
-class CompareRunsTest : public ::testing::Test {
+class CompareRunsTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_compare_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string error;
-    store_ = Store::Open(dir_ + "/runs.db", &error);
-    ASSERT_NE(store_, nullptr) << error;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
   // A run of `calls` calls with one answered turn each (latency from `latencies`), `completed`
   // of them passing, and WER errors/words per turn.
@@ -147,8 +137,6 @@ class CompareRunsTest : public ::testing::Test {
     return none;
   }
 
-  std::string dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(CompareRunsTest, TheSameSamplesCompareAsNoSignificantChangeOnEveryMetric) {
