@@ -1,7 +1,9 @@
 // callsim: the command line. `run` simulates a scenario's calls (or places them over the wire with
 // --target) and stores them, `serve` serves the reference agent over Twilio Media Streams,
-// `compare` gates a run against a baseline, `validate` checks scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
-// 99 an expectation or threshold failed, 2 invalid input (nothing run), 1 internal error.
+// `compare` gates a run against a baseline, `validate` checks scenario files, `report` renders
+// stored runs (text or one HTML file), `wer` scores transcripts like the store does. Exit codes
+// (contract): 0 all passed, 99 an expectation or threshold failed, 2 invalid input (nothing run),
+// 1 internal error.
 #include <atomic>
 #include <charconv>
 #include <csignal>
@@ -19,6 +21,7 @@
 #include "agent/observability/agent_metrics.h"
 #include "agent/pipeline/voice_agent.h"
 #include "agent/runtime/output_file.h"
+#include "cli/report_command.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/measure/wer.h"
 #include "harness/run/available_memory.h"
@@ -500,6 +503,21 @@ int main(int argc, char** argv) {
                     "Pipecat sends)")
       ->capture_default_str();
 
+  cli::ReportFlags report_flags;
+  CLI::App* report = app.add_subcommand("report", "render stored runs: a summary, or one HTML file");
+  report->add_option("runs", report_flags.runs, "DB (its last run) or DB#RUN_ID, one or more")
+      ->required();
+  bool report_text_flag = false;
+  CLI::Option* report_text =
+      report->add_flag("--text", report_text_flag, "print each run's summary (the default)");
+  CLI::Option* report_html = report->add_option(
+      "--html", report_flags.html, "write one self-contained HTML file (no network fetches)");
+  report_text->excludes(report_html);
+  CLI::Option* report_sweep = report->add_option(
+      "--sweep", report_flags.sweep_text,
+      "add a sweep of the first database: its id, or the latest when none is given");
+  report_sweep->expected(0, 1);
+
   std::string ref_path, hyp_path;
   CLI::App* wer = app.add_subcommand("wer", "word error rate of HYP against REF, line by line");
   wer->add_option("ref", ref_path, "reference text file")->required();
@@ -541,6 +559,11 @@ int main(int argc, char** argv) {
         }
       }
       return cli::Compare(compare_flags);
+    }
+    if (*report) {
+      report_flags.html_given = report_html->count() > 0;
+      report_flags.sweep_given = report_sweep->count() > 0;
+      return cli::Report(report_flags);
     }
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";

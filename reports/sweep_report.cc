@@ -82,8 +82,9 @@ std::string Table(const std::vector<Row>& rows) {
   return out;
 }
 
-// "level 50 missed: turn_latency p(95)<2000 observed 2410.0; ..." from the stored SLO results.
-std::string MissLine(const harness::Store& store, const SweepLevelRow& level) {
+}  // namespace
+
+std::string LevelMissReasons(const harness::Store& store, const SweepLevelRow& level) {
   const nlohmann::json results = nlohmann::json::parse(level.slo_json, nullptr, false);
   std::string reasons;
   if (results.is_array()) {
@@ -105,11 +106,11 @@ std::string MissLine(const harness::Store& store, const SweepLevelRow& level) {
                         " ms over its bound: the load generator, not the agent, limited it)"
                   : "the level's run did not complete";
   }
-  return "level " + harness::FormatLevel(level.level) + " missed: " + reasons + "\n";
+  return reasons;
 }
 
-std::string KneeLine(const SweepRow& sweep, const std::vector<SweepLevelRow>& levels) {
-  if (levels.empty()) return "knee: none (no level has run)\n";
+std::string KneeSentence(const SweepRow& sweep, const std::vector<SweepLevelRow>& levels) {
+  if (levels.empty()) return "knee: none (no level has run)";
   std::string out;
   if (!sweep.knee) {
     out = "knee: none (the lowest level, " + harness::FormatLevel(levels.front().level) +
@@ -124,10 +125,8 @@ std::string KneeLine(const SweepRow& sweep, const std::vector<SweepLevelRow>& le
   if (sweep.status == "aborted" || sweep.status == "failed" || sweep.status == "running") {
     out += "; the sweep did not finish (" + sweep.status + "), so higher levels are untried";
   }
-  return out + "\n";
+  return out;
 }
-
-}  // namespace
 
 std::string RenderSweepTable(const harness::Store& store, int64_t sweep_id) {
   const std::optional<SweepRow> sweep = store.LoadSweep(sweep_id);
@@ -142,9 +141,11 @@ std::string RenderSweepTable(const harness::Store& store, int64_t sweep_id) {
   }
   out += Table(rows);
   for (const SweepLevelRow& l : levels) {
-    if (!l.slo_met) out += MissLine(store, l);
+    if (!l.slo_met) {
+      out += "level " + harness::FormatLevel(l.level) + " missed: " + LevelMissReasons(store, l) + "\n";
+    }
   }
-  return out + KneeLine(*sweep, levels);
+  return out + KneeSentence(*sweep, levels) + "\n";
 }
 
 }  // namespace callsim::reports

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "harness/store/store.h"
 
@@ -27,5 +28,14 @@ namespace callsim::reports {
 // "n/a" where the run has no such metric. A missing sweep gives a one-line message. Throws
 // harness::StoreError if the store cannot be read.
 std::string RenderSweepTable(const harness::Store& store, int64_t sweep_id);
+
+// Why a level missed its SLO, from its stored SLO results ("turn_latency p(95)<2000 observed
+// 2410.0; ..."), or that its run was saturated or did not complete. Reads the level run's metrics.
+std::string LevelMissReasons(const harness::Store& store, const harness::SweepLevelRow& level);
+
+// "knee: 25 (the highest load.callers at which it and every lower level met the SLO)", or why
+// there is none, and whether the sweep finished; no newline. `levels` in plan order.
+std::string KneeSentence(const harness::SweepRow& sweep,
+                         const std::vector<harness::SweepLevelRow>& levels);
 
 }  // namespace callsim::reports
