@@ -1,0 +1,79 @@
+#include "reports/html_sweep_section.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace callsim::reports {
+namespace {
+
+using harness::RunInfo;
+using harness::Store;
+using harness::SweepLevelRow;
+using harness::SweepRow;
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class HtmlSweepSectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/callsim_html_sweep_test_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    std::string error;
+    store_ = Store::Open(dir_ + "/runs.db", &error);
+    ASSERT_NE(store_, nullptr) << error;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Level(int64_t sweep_id, int64_t seq, double level, bool met, double p95_ms,
+             double completion, const std::string& slo_json = "[]") {
+    const int64_t run_id = store_->BeginRun(RunInfo{.scenario = "order_status.yaml"});
+    store_->SetMetrics(run_id, {{"calls_total", level},
+                                {"turn_latency_p50_ms", p95_ms - 300},
+                                {"turn_latency_p95_ms", p95_ms},
+                                {"turn_latency_p99_ms", p95_ms + 200},
+                                {"task_completion_rate", completion}});
+    store_->AddSweepLevel(SweepLevelRow{sweep_id, seq, level, run_id, met, slo_json});
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(HtmlSweepSectionTest, ChartsEveryLevelAndMarksTheKnee) {
+  const int64_t id = store_->BeginSweep(SweepRow{.name = "llm_capacity",
+                                                 .scenario = "order_status.yaml",
+                                                 .parameter = "load.callers", .seed = 1});
+  Level(id, 0, 10, true, 1751, 1.0);
+  Level(id, 1, 25, true, 1790, 1.0);
+  Level(id, 2, 50, false, 2410, 0.92,
+        R"([{"metric":"turn_latency","expression":"p(95)<2000","observed_metric":"turn_latency_p95_ms","observed":2410,"passed":false}])");
+  store_->FinishSweep(id, "completed", 25);
+  const std::string html = SweepSectionHtml(*store_, id, "runs.db sweep 1", "sweep-1");
+  // Latency (three series) and task completion (one), three levels each, the knee on both.
+  EXPECT_NE(html.find("data-series=\"3\" data-points=\"3\""), std::string::npos) << html;
+  EXPECT_NE(html.find("data-series=\"1\" data-points=\"3\""), std::string::npos);
+  EXPECT_EQ(Count(html, "data-label=\"knee\" data-value=\"25.0\""), 2u);
+  EXPECT_EQ(Count(html, "<circle class=\"dot\""), 12u);
+  EXPECT_NE(html.find("<tr class=\"pass knee\"><td>25 \u2190 knee</td>"), std::string::npos);
+  EXPECT_NE(html.find("missed: turn_latency p(95)&lt;2000 observed 2410.0"), std::string::npos);
+  EXPECT_NE(html.find("knee: 25 (the highest load.callers"), std::string::npos);
+}
+
+TEST_F(HtmlSweepSectionTest, AMissingSweepSaysSo) {
+  EXPECT_NE(SweepSectionHtml(*store_, 9, "runs.db sweep 9", "s").find("No sweep 9"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace callsim::reports
