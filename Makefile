@@ -1,12 +1,14 @@
 # callsim: two commands do everything on a fresh Debian 12 machine (as root):
-#   make demo   install what is missing, build (Release), run the bundled scenarios
-#   make test   install what is missing (and Node.js + npm ws for tests/node), build, run the
-#               whole suite through ctest
+#   make demo   install what is missing, build (Release), run the bundled scenarios, and write
+#               an HTML report of every run (build/demo-report.html)
+#   make test   install what is missing (and Node.js, npm ws and playwright-core, and Chromium for
+#               tests/node), build, run the whole suite through ctest
 #   make test-sanitize   the whole suite again, built with ASan and UBSan (build-sanitize/)
 #   make fuzz   libFuzzer targets (clang), FUZZ_SECONDS each (build-fuzz/); make fuzz-smoke: 10 s each
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DB ?= $(BUILD_DIR)/demo.db
+DEMO_REPORT ?= $(BUILD_DIR)/demo-report.html
 DEMO_SEED ?= 1
 SANITIZE_DIR ?= build-sanitize
 FUZZ_DIR ?= build-fuzz
@@ -24,10 +26,13 @@ FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 NODE_PACKAGES := $(strip $(if $(shell command -v node 2>/dev/null),,nodejs) \
   $(if $(shell command -v npm 2>/dev/null),,npm))
 
+# The HTML report's browser test (tests/node/html_report.mjs) drives Debian's Chromium.
+BROWSER_PACKAGES := chromium
+
 # apt-get needs root; a non-root user goes through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps deps-fuzz deps-node build demo test test-sanitize fuzz fuzz-smoke bench clean
+.PHONY: all deps deps-fuzz deps-node deps-browser build demo test test-sanitize fuzz fuzz-smoke bench clean
 
 all: build
 
@@ -44,6 +49,9 @@ deps-node:
 	@if [ ! -d tests/node/node_modules ] || [ tests/node/node_modules -ot tests/node/package-lock.json ]; then \
 	  npm ci --prefix tests/node --no-audit --no-fund; \
 	else echo "tests/node/node_modules: up to date"; fi
+
+deps-browser:
+	@$(MAKE) --no-print-directory install-packages INSTALL="$(BROWSER_PACKAGES)"
 
 install-packages:
 	@missing=""; for p in $(INSTALL); do \
@@ -69,11 +77,14 @@ demo: build
 	    --metrics-out $(BUILD_DIR)/demo-metrics/$$(basename $$s .yaml).prom || status=$$?; \
 	done; \
 	echo "results: $(DEMO_DB) (sqlite3 $(DEMO_DB) 'select * from metrics')"; \
-	echo "agent metrics (Prometheus text format): $(BUILD_DIR)/demo-metrics/"; exit $$status
+	echo "agent metrics (Prometheus text format): $(BUILD_DIR)/demo-metrics/"; \
+	runs=$$(sqlite3 $(DEMO_DB) 'select run_id from runs order by run_id' | sed 's|^|$(DEMO_DB)#|'); \
+	$(BUILD_DIR)/callsim report $$runs --html $(DEMO_REPORT) || status=$$?; \
+	echo "HTML report of every run (opens offline): $(DEMO_REPORT)"; exit $$status
 
 # The real-time tests over loopback (label wire) mostly wait on the clock: they run beside the
 # rest, three at a time, and their output follows.
-test: deps-node build
+test: deps-node deps-browser build
 	@cd $(BUILD_DIR) && { ctest --output-on-failure -j 3 -L wire > ctest-wire.log 2>&1 & wire=$$!; \
 	  ctest --output-on-failure -j $(JOBS) -LE wire; rest=$$?; wait $$wire; wire_status=$$?; \
 	  echo "== real-time tests over loopback (ctest -L wire)"; cat ctest-wire.log; \

@@ -44,7 +44,8 @@ std::string WaterfallFigure(const harness::Store& store, int64_t run_id, const T
                             std::to_string(turn.turn_index) + ", " +
                             FormatFixed(*turn.turn_latency_ms, 1) + " ms";
   return "<figure class=\"waterfall-figure\" data-call=\"" + std::to_string(turn.call_id) +
-         "\" data-turn=\"" + std::to_string(turn.turn_index) + "\">" +
+         "\" data-turn=\"" + std::to_string(turn.turn_index) + "\" data-latency-ms=\"" +
+         FormatFixed(*turn.turn_latency_ms, 3) + "\">" +
          SvgWaterfall(WaterfallStages(*turn.turn_latency_ms, spans), title) + "<figcaption>" +
          HtmlEscape(title) + "</figcaption></figure>";
 }

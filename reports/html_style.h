@@ -37,7 +37,8 @@ svg.chart{max-width:100%;height:auto;background:#fff;font-size:11px}
 svg.chart text{fill:#1f2328}svg.chart .axis line{stroke:#818b98}svg.chart .grid{stroke:#eaeef2}
 svg.chart .label{fill:#59636e}
 svg .bar{fill:#54aeff}svg .cdf-line{fill:none;stroke:#0969da;stroke-width:2}
-svg .marker line{stroke:#cf222e;stroke-dasharray:4 3}svg .marker text{fill:#cf222e;font-weight:600}
+svg .marker line{stroke:#cf222e;stroke-dasharray:4 3}
+svg .marker text{fill:#cf222e;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px}
 svg .stage.st0{fill:#8250df}svg .stage.st1{fill:#bf3989}svg .stage.st2{fill:#0969da}
 svg .stage.st3{fill:#54aeff}svg .stage.st4{fill:#1a7f37}svg .stage.st5{fill:#9a6700}
 svg .stage.st6{fill:#818b98}

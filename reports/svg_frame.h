@@ -22,7 +22,7 @@ double NiceStep(double raw_step);
 
 // The pixel layout of one chart.
 struct Frame {
-  double width_px = 600, height_px = 240;
+  double width_px = 560, height_px = 240;
   double left_px = 56, right_px = 16, top_px = 28, bottom_px = 40;
   double PlotLeft() const { return left_px; }
   double PlotRight() const { return width_px - right_px; }

@@ -58,14 +58,14 @@ TEST(SvgHistogram, DrawsOneBarPerBinAndSaysHowMany) {
   EXPECT_NE(svg.find("data-bars=\"10\""), std::string::npos);
 }
 
-// 1..20 fall in five bins of 5 from 0 to 25, so the plot's 528 px (56 to 584) hold 25 ms and the
-// p95 marker (nearest rank: the 19th value, 19) sits at 56 + 19 / 25 * 528 = 457.3.
+// 1..20 fall in five bins of 5 from 0 to 25, so the plot's 488 px (56 to 544) hold 25 ms and the
+// p95 marker (nearest rank: the 19th value, 19) sits at 56 + 19 / 25 * 488 = 426.9.
 TEST(SvgHistogram, AMarkerSitsAtItsValue) {
   const std::vector<HistogramBin> bins = BinSamples(Range(1, 20));
   ASSERT_EQ(bins.size(), 5u);
   const std::string svg = SvgHistogram(bins, {{"p95", 19}}, {"t", "x", "y"});
   EXPECT_NE(svg.find("<g class=\"marker\" data-label=\"p95\" data-value=\"19.0\"><line "
-                     "x1=\"457.3\""),
+                     "x1=\"426.9\""),
             std::string::npos)
       << svg;
 }
@@ -75,8 +75,8 @@ TEST(SvgCdf, KeepsAtMostTheBoundOfPointsEndingAtTheLargestSample) {
   const std::string svg = SvgCdf(samples, {}, {"t", "x", "y"});
   EXPECT_NE(svg.find("data-points=\"400\""), std::string::npos);
   EXPECT_EQ(Count(svg, "H"), 400u);
-  // The last step reaches share 1 at the top of the plot (y = 28) at the right edge (x = 584).
-  EXPECT_NE(svg.find("H584.0V28.0\""), std::string::npos);
+  // The last step reaches share 1 at the top of the plot (y = 28) at the right edge (x = 544).
+  EXPECT_NE(svg.find("H544.0V28.0\""), std::string::npos);
   EXPECT_NE(SvgCdf(Range(1, 7), {}, {"t", "x", "y"}).find("data-points=\"7\""), std::string::npos);
 }
 
