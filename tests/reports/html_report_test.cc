@@ -50,10 +50,19 @@ class HtmlReportTest : public ::testing::Test {
   // expectation and the events of a short timeline.
   void AddCall(int64_t run_id, int64_t call_id, const std::string& scenario, bool passed,
                double latency_ms, const std::string& detail = "expected \"shipped\"") {
-    CallRow c{.run_id = run_id, .call_id = call_id, .scenario = scenario, .started_ms = 0,
-              .ended_ms = 5000, .status = "completed", .task_completed = passed};
-    TurnRow t{.turn_index = 1, .reference_text = "where is my order", .hypothesis_text = "where is my",
-              .ref_words = 4, .deletions = passed ? 0 : 1, .turn_latency_ms = latency_ms};
+    CallRow c;
+    c.run_id = run_id;
+    c.call_id = call_id;
+    c.scenario = scenario;
+    c.ended_ms = 5000;
+    c.task_completed = passed;
+    TurnRow t;
+    t.turn_index = 1;
+    t.reference_text = "where is my order";
+    t.hypothesis_text = "where is my";
+    t.ref_words = 4;
+    t.deletions = passed ? 0 : 1;
+    t.turn_latency_ms = latency_ms;
     std::vector<ExpectationRow> expectations = {
         {.turn_index = 1, .kind = "agent_says", .passed = passed, .detail = detail}};
     std::vector<EventRow> events = {

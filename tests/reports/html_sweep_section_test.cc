@@ -37,7 +37,9 @@ class HtmlSweepSectionTest : public ::testing::Test {
 
   void Level(int64_t sweep_id, int64_t seq, double level, bool met, double p95_ms,
              double completion, const std::string& slo_json = "[]") {
-    const int64_t run_id = store_->BeginRun(RunInfo{.scenario = "order_status.yaml"});
+    RunInfo run;
+    run.scenario = "order_status.yaml";
+    const int64_t run_id = store_->BeginRun(run);
     store_->SetMetrics(run_id, {{"calls_total", level},
                                 {"turn_latency_p50_ms", p95_ms - 300},
                                 {"turn_latency_p95_ms", p95_ms},
@@ -51,9 +53,12 @@ class HtmlSweepSectionTest : public ::testing::Test {
 };
 
 TEST_F(HtmlSweepSectionTest, ChartsEveryLevelAndMarksTheKnee) {
-  const int64_t id = store_->BeginSweep(SweepRow{.name = "llm_capacity",
-                                                 .scenario = "order_status.yaml",
-                                                 .parameter = "load.callers", .seed = 1});
+  SweepRow sweep;
+  sweep.name = "llm_capacity";
+  sweep.scenario = "order_status.yaml";
+  sweep.parameter = "load.callers";
+  sweep.seed = 1;
+  const int64_t id = store_->BeginSweep(sweep);
   Level(id, 0, 10, true, 1751, 1.0);
   Level(id, 1, 25, true, 1790, 1.0);
   Level(id, 2, 50, false, 2410, 0.92,
