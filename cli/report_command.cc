@@ -9,6 +9,7 @@
 
 #include "agent/runtime/output_file.h"
 #include "harness/store/store.h"
+#include "reports/compare.h"
 #include "reports/html_report.h"
 #include "reports/summary.h"
 #include "reports/sweep_report.h"
@@ -36,7 +37,7 @@ int Invalid(const std::string& message) {
   return kExitInvalid;
 }
 
-// A positive whole number in decimal digits only.
+// A positive whole number in decimal digits only (a sweep id).
 std::optional<int64_t> ParseId(const std::string& text) {
   int64_t v = 0;
   const char* end = text.data() + text.size();
@@ -45,17 +46,14 @@ std::optional<int64_t> ParseId(const std::string& text) {
   return v;
 }
 
-// "DB" or "DB#RUN_ID" (split at the last '#', as compare's run references are).
+// "DB" or "DB#RUN_ID", read as compare reads its runs (reports::ParseRunRef).
 bool ParseArgument(const std::string& text, ReportRun* out) {
-  const size_t hash = text.rfind('#');
-  out->path = text.substr(0, hash);
-  if (hash != std::string::npos) {
-    out->run_id = ParseId(text.substr(hash + 1));
-    if (!out->run_id) {
-      return Fail("\"" + text + "\": the run id after '#' must be a positive whole number");
-    }
-  }
-  return !out->path.empty() || Fail("\"" + text + "\": the database path is empty");
+  reports::RunRef ref;
+  std::string error;
+  if (!reports::ParseRunRef(text, &ref, &error)) return Fail(error);
+  out->path = ref.path;
+  out->run_id = ref.run_id;
+  return true;
 }
 
 // Opens each database once. Store::Open would create a missing file, so that is refused first.

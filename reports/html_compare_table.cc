@@ -41,7 +41,7 @@ std::string Interval(const CompareRow& r) {
 }
 
 HtmlRow Row(const CompareRow& r) {
-  std::string verdict = VerdictLabel(r.verdict);
+  std::string verdict = VerdictName(r.verdict);
   if (!r.gated && r.verdict == Verdict::kRegressed) verdict += " (not gated)";
   return {{HtmlText(r.metric, 100), Value(r.base, r.unit) + " " + HtmlEscape(r.unit),
            Value(r.now, r.unit) + " " + HtmlEscape(r.unit), ChangeCell(r),
@@ -51,25 +51,17 @@ HtmlRow Row(const CompareRow& r) {
           VerdictClass(r.verdict)};
 }
 
-std::string RunName(const harness::RunInfo& run) {
-  return "run " + std::to_string(run.run_id) + " (" + run.scenario + ", seed " +
-         std::to_string(run.seed) + ")";
+// "base.db#3 (scenario.yaml, seed 1)"; "run 3 (...)" without a label.
+std::string RunName(const harness::RunInfo& run, const std::string& label) {
+  return (label.empty() ? "run " + std::to_string(run.run_id) : label) + " (" + run.scenario +
+         ", seed " + std::to_string(run.seed) + ")";
 }
 
 }  // namespace
 
-const char* VerdictLabel(Verdict v) {
-  switch (v) {
-    case Verdict::kRegressed: return "regressed";
-    case Verdict::kImproved: return "improved";
-    case Verdict::kNoChange: return "no significant change";
-  }
-  return "no significant change";
-}
-
 std::string CompareSectionHtml(const CompareResult& result, const std::string& anchor) {
   std::vector<HtmlRow> rows;
-  std::string regressed;  // the gated rows that regressed: what fails the gate
+  std::string regressed;  // the gated rows that regressed (result.regressed() names none else)
   for (const CompareRow& r : result.rows) {
     rows.push_back(Row(r));
     if (r.gated && r.verdict == Verdict::kRegressed) {
@@ -78,11 +70,12 @@ std::string CompareSectionHtml(const CompareResult& result, const std::string& a
   }
   const CompareOptions& o = result.options;
   return "<section class=\"compare\" id=\"" + HtmlEscape(anchor) + "\"><h2>Comparison</h2><p>" +
-         HtmlText(RunName(result.base)) + " \u2192 " + HtmlText(RunName(result.now)) + ": " +
+         HtmlText(RunName(result.base, result.base_label)) + " \u2192 " +
+         HtmlText(RunName(result.now, result.new_label)) + ": " +
          FormatFixed(100 * o.confidence, 0) + "% confidence, noise " +
          FormatFixed(o.tolerance_pct, 1) + "% / " + FormatFixed(o.tolerance_ms, 1) +
-         " ms.</p><p class=\"verdict " + (regressed.empty() ? "pass" : "fail") + "\">verdict: " +
-         (regressed.empty() ? "no regression" : "regressed (" + HtmlText(regressed, 2000) + ")") +
+         " ms.</p><p class=\"verdict " + (result.regressed() ? "fail" : "pass") + "\">verdict: " +
+         (result.regressed() ? "regressed (" + HtmlText(regressed, 2000) + ")" : "no regression") +
          "</p>" +
          HtmlTable({"metric", "base", "new", "change",
                     FormatFixed(100 * o.confidence, 0) + "% CI of the change", "samples",

@@ -1,5 +1,5 @@
 // The comparison of two runs in the HTML report (the CompareResult of reports/compare.h, made by
-// whoever asked for the report): one row per metric with base, new, the change, its confidence
+// whoever asked for the report, labelled with its base_label and new_label): one row per metric with base, new, the change, its confidence
 // interval and the verdict, an arrow for the direction of the change coloured by the verdict
 // (red regressed, green improved, grey no significant change), and the overall gate verdict.
 #pragma once
@@ -9,9 +9,6 @@
 #include "reports/compare.h"
 
 namespace callsim::reports {
-
-// "regressed", "improved", "no significant change".
-const char* VerdictLabel(Verdict v);
 
 // <section class="compare" id=ANCHOR> with <table class="compare"> (a <tr class="VERDICT"> per
 // row: regressed, improved or no-change) and the gate's verdict naming the regressed gated rows.

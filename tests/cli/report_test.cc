@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "tests/cli/cli_runner.h"
@@ -12,6 +11,7 @@
 namespace callsim {
 namespace {
 
+using testing::ReadFile;
 using testing::RunCli;
 
 class Report : public ::testing::Test {
@@ -33,12 +33,6 @@ class Report : public ::testing::Test {
     delete dir_;
   }
   static std::string Db() { return *dir_ + "/runs.db"; }
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   static std::string* dir_;
 };
 std::string* Report::dir_ = nullptr;
@@ -66,7 +60,7 @@ TEST_F(Report, HtmlIsOneFileWithASectionPerRunAndTheFailedCalls) {
   const auto r = RunCli("report " + Db() + "#1 " + Db() + "#2 --html " + out);
   EXPECT_EQ(r.exit_code, 0) << r.text;
   EXPECT_NE(r.text.find("report: " + out + " (2 runs"), std::string::npos) << r.text;
-  const std::string html = Read(out);
+  const std::string html = ReadFile(out);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(html.find("data-run-id=\"1\""), std::string::npos);
   EXPECT_NE(html.find("data-run-id=\"2\""), std::string::npos);
@@ -84,8 +78,9 @@ TEST_F(Report, BadInputIsOneLineAndExitTwo) {
       {"report " + missing, "callsim: report: " + missing + ": no such file"},
       {"report " + *dir_, "callsim: report: " + *dir_ + ": not a regular file"},
       {"report " + Db() + "#9", "callsim: report: " + Db() + " has no run 9"},
-      {"report " + Db() + "#x1", "the run id after '#' must be a positive whole number"},
-      {"report " + Db() + "#0", "the run id after '#' must be a positive whole number"},
+      {"report " + Db() + "#x1", "the run id after # must be a whole number of at least 1"},
+      {"report " + Db() + "#0", "the run id after # must be a whole number of at least 1"},
+      {"report '#3'", "expected FILE.db or FILE.db#RUN_ID"},
       {"report " + Db() + " --html " + *dir_ + "/no/such/dir/r.html", "callsim: report: --html: "},
       {"report " + Db() + " --sweep", "callsim: report: " + Db() + " has no sweeps"},
       {"report " + Db() + " --sweep 3", "callsim: report: " + Db() + " has no sweep 3"},
@@ -115,7 +110,7 @@ TEST_F(Report, SweepAddsItsTableToTheTextAndItsChartsToTheHtml) {
   const std::string out = *dir_ + "/sweep.html";
   const auto html = RunCli("report " + db + " --sweep 1 --html " + out);
   EXPECT_EQ(html.exit_code, 0) << html.text;
-  const std::string page = Read(out);
+  const std::string page = ReadFile(out);
   EXPECT_NE(page.find("data-sweep-id=\"1\""), std::string::npos);
   EXPECT_NE(page.find("data-label=\"knee\" data-value=\"2.0\""), std::string::npos);
 }

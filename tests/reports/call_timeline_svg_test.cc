@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/reports/occurrences.h"
+
 namespace callsim::reports {
 namespace {
 
@@ -12,11 +14,7 @@ using harness::CallRow;
 using harness::EventRow;
 using harness::ToolCallRow;
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
 EventRow Event(double t_ms, const std::string& source, const std::string& kind,
                const std::string& detail = "{}") {

@@ -1,13 +1,13 @@
 #include "reports/html_report.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "reports/html_compare_table.h"
+#include "tests/reports/occurrences.h"
+#include "tests/reports/store_fixture.h"
 
 namespace callsim::reports {
 namespace {
@@ -16,29 +16,12 @@ using harness::CallRow;
 using harness::EventRow;
 using harness::ExpectationRow;
 using harness::RunInfo;
-using harness::Store;
 using harness::TurnRow;
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
-class HtmlReportTest : public ::testing::Test {
+class HtmlReportTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_html_report_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string error;
-    store_ = Store::Open(dir_ + "/runs.db", &error);
-    ASSERT_NE(store_, nullptr) << error;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   int64_t Begin(const std::string& scenario) {
     RunInfo run;
     run.scenario = scenario;
@@ -83,9 +66,6 @@ class HtmlReportTest : public ::testing::Test {
     input.failed_calls = options;
     return RenderHtmlReport(input);
   }
-
-  std::string dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(HtmlReportTest, NothingInTheFileFetchesAnything) {
@@ -219,6 +199,7 @@ TEST(HtmlCompareTable, EachRowShowsItsChangeIntervalAndVerdict) {
   result.base.scenario = "order_status.yaml";
   result.now.run_id = 2;
   result.now.scenario = "order_status.yaml";
+  result.base_label = "runs.db#1";
   result.rows = {Row("turn_latency.p95", 1716.7, 1868.2, Verdict::kRegressed),
                  Row("llm_ttft.p50", 600, 500, Verdict::kImproved),
                  Row("barge_in_stop.p99", 400, 401, Verdict::kNoChange)};
@@ -237,7 +218,9 @@ TEST(HtmlCompareTable, EachRowShowsItsChangeIntervalAndVerdict) {
   EXPECT_NE(html.find("<span class=\"arrow\">\u25BC</span> -100.0 ms"), std::string::npos);
   EXPECT_NE(html.find("verdict: regressed (turn_latency.p95)"), std::string::npos);
   EXPECT_NE(html.find("3 samples in base, need 10"), std::string::npos);
-  EXPECT_STREQ(VerdictLabel(Verdict::kNoChange), "no significant change");
+  EXPECT_NE(html.find("<td>no significant change</td>"), std::string::npos);
+  EXPECT_NE(html.find("runs.db#1 (order_status.yaml, seed 0) \u2192 run 2 (order_status.yaml, seed 0)"),
+            std::string::npos);
 }
 
 TEST(HtmlCompareTable, ARegressionOutsideTheGateDoesNotFailIt) {

@@ -1,40 +1,23 @@
 #include "reports/html_sweep_section.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <map>
 #include <string>
+
+#include "tests/reports/occurrences.h"
+#include "tests/reports/store_fixture.h"
 
 namespace callsim::reports {
 namespace {
 
 using harness::RunInfo;
-using harness::Store;
 using harness::SweepLevelRow;
 using harness::SweepRow;
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
-class HtmlSweepSectionTest : public ::testing::Test {
+class HtmlSweepSectionTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_html_sweep_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string error;
-    store_ = Store::Open(dir_ + "/runs.db", &error);
-    ASSERT_NE(store_, nullptr) << error;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   void Level(int64_t sweep_id, int64_t seq, double level, bool met, double p95_ms,
              double completion, const std::string& slo_json = "[]") {
     RunInfo run;
@@ -47,9 +30,6 @@ class HtmlSweepSectionTest : public ::testing::Test {
                                 {"task_completion_rate", completion}});
     store_->AddSweepLevel(SweepLevelRow{sweep_id, seq, level, run_id, met, slo_json});
   }
-
-  std::string dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(HtmlSweepSectionTest, ChartsEveryLevelAndMarksTheKnee) {
