@@ -5,8 +5,6 @@
 
 #include <sys/stat.h>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/runtime/output_file.h"
 #include "harness/store/store.h"
 #include "reports/compare.h"
@@ -67,18 +65,7 @@ bool Resolve(const std::string& role, const std::string& text, OpenRun* out) {
 // The new run's scenario settings (config_json "compare"), then the flags on top.
 bool ResolveOptions(const CompareFlags& f, const harness::RunInfo& now,
                     reports::CompareOptions* o) {
-  const nlohmann::json config = nlohmann::json::parse(now.config_json, nullptr, false);
-  if (config.is_object() && config.contains("compare") && config["compare"].is_object()) {
-    const nlohmann::json& c = config["compare"];
-    o->tolerance_pct = c.value("tolerance_pct", o->tolerance_pct);
-    o->tolerance_ms = c.value("tolerance_ms", o->tolerance_ms);
-    o->confidence = c.value("confidence", o->confidence);
-    if (c.contains("gate") && c["gate"].is_array()) {
-      for (const nlohmann::json& g : c["gate"]) {
-        if (g.is_string()) o->gate.push_back(g.get<std::string>());
-      }
-    }
-  }
+  *o = reports::OptionsFromRun(now);
   if (f.tolerance_pct) o->tolerance_pct = *f.tolerance_pct;
   if (f.tolerance_ms) o->tolerance_ms = *f.tolerance_ms;
   if (f.confidence) o->confidence = *f.confidence;

@@ -109,6 +109,18 @@ std::optional<int64_t> ResolveSweep(const ReportFlags& flags, const ReportRun& f
 
 std::string Label(const ReportRun& run) { return run.path + "#" + std::to_string(*run.run_id); }
 
+// Two runs are a base and a new one: compared as `callsim compare` would (the new run's scenario
+// settings, the defaults otherwise).
+reports::CompareResult CompareTwo(const std::vector<ReportRun>& runs) {
+  const harness::RunInfo now = *runs[1].store->LoadRun(*runs[1].run_id);
+  reports::CompareResult result =
+      reports::CompareRuns(*runs[0].store, *runs[0].run_id, *runs[1].store, *runs[1].run_id,
+                           reports::OptionsFromRun(now));
+  result.base_label = Label(runs[0]);
+  result.new_label = Label(runs[1]);
+  return result;
+}
+
 int WriteHtml(const ReportFlags& flags, const std::vector<ReportRun>& runs,
               std::optional<int64_t> sweep_id) {
   reports::HtmlReportInput input;
@@ -116,6 +128,7 @@ int WriteHtml(const ReportFlags& flags, const std::vector<ReportRun>& runs,
   if (sweep_id) {
     input.sweeps.push_back({runs[0].store, *sweep_id, runs[0].path + " sweep " + std::to_string(*sweep_id)});
   }
+  if (runs.size() == 2) input.compare = CompareTwo(runs);
   input.title = "callsim report: " + (runs.size() == 1 ? Label(runs[0]) : std::to_string(runs.size()) + " runs");
   const std::string html = reports::RenderHtmlReport(input);
   std::string error;
@@ -150,6 +163,7 @@ int Report(const ReportFlags& flags) {
     std::cout << (i > 0 ? "\n" : "") << reports::RenderSummary(*runs[i].store, *runs[i].run_id);
   }
   if (sweep_id) std::cout << "\n" << reports::RenderSweepTable(*runs[0].store, *sweep_id);
+  if (runs.size() == 2) std::cout << "\n" << reports::RenderCompareText(CompareTwo(runs));
   return kExitOk;
 }
 

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/runtime/rng.h"
 #include "harness/measure/compared_metrics.h"
 #include "reports/bootstrap.h"
@@ -160,6 +162,27 @@ bool CheckGateNames(const std::vector<std::string>& gate, std::string* error) {
     }
   }
   return true;
+}
+
+CompareOptions OptionsFromRun(const harness::RunInfo& run, CompareOptions o) {
+  const nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  if (!config.is_object() || !config.contains("compare") || !config["compare"].is_object()) {
+    return o;
+  }
+  const nlohmann::json& c = config["compare"];
+  auto number = [&c](const char* key, double fallback) {
+    return c.contains(key) && c[key].is_number() ? c[key].get<double>() : fallback;
+  };
+  o.tolerance_pct = number("tolerance_pct", o.tolerance_pct);
+  o.tolerance_ms = number("tolerance_ms", o.tolerance_ms);
+  o.confidence = number("confidence", o.confidence);
+  if (c.contains("gate") && c["gate"].is_array()) {
+    o.gate.clear();
+    for (const nlohmann::json& g : c["gate"]) {
+      if (g.is_string()) o.gate.push_back(g.get<std::string>());
+    }
+  }
+  return o;
 }
 
 bool CompareResult::regressed() const {

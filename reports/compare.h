@@ -84,6 +84,10 @@ struct CompareResult {
   bool regressed() const;        // a gated row regressed
 };
 
+// `defaults` with the run's scenario settings on top: its config_json "compare" section
+// (tolerance_pct, tolerance_ms, confidence, gate), which the runner stores from the scenario.
+CompareOptions OptionsFromRun(const harness::RunInfo& run, CompareOptions defaults = {});
+
 // Compares two runs (possibly from two stores). Throws harness::StoreError if a store cannot be
 // read. `options.gate` names are checked by CheckGateNames first.
 CompareResult CompareRuns(const harness::Store& base_store, int64_t base_run,

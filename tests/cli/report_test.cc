@@ -53,6 +53,11 @@ TEST_F(Report, TextIsTheSummaryOfTheLastRunOrOfEachRunNamed) {
   EXPECT_EQ(both.text.rfind("run 1: ", 0), 0u) << both.text;
   EXPECT_NE(both.text.find("\n\nrun 2: "), std::string::npos);
   EXPECT_NE(both.text.find("--set turns.1.expect.0.agent_says.contains=friday"), std::string::npos);
+  // Two runs are a base and a new one: the comparison follows (3 calls against 2: too few
+  // samples for a latency verdict, and task completion 100% -> 0% is too few calls to test).
+  EXPECT_NE(both.text.find("\ncompare " + Db() + "#1 ("), std::string::npos) << both.text;
+  EXPECT_NE(both.text.find("turn_latency.p50 ms"), std::string::npos) << both.text;
+  EXPECT_NE(both.text.find("need 10"), std::string::npos) << both.text;
 }
 
 TEST_F(Report, HtmlIsOneFileWithASectionPerRunAndTheFailedCalls) {
@@ -66,6 +71,11 @@ TEST_F(Report, HtmlIsOneFileWithASectionPerRunAndTheFailedCalls) {
   EXPECT_NE(html.find("data-run-id=\"2\""), std::string::npos);
   EXPECT_NE(html.find("2 calls did not complete their task"), std::string::npos);
   EXPECT_NE(html.find("expected &quot;friday&quot;"), std::string::npos);
+  // ... and the comparison of the two comes first.
+  const size_t compare = html.find("<section class=\"compare\"");
+  EXPECT_NE(compare, std::string::npos);
+  EXPECT_LT(compare, html.find("data-run-id=\"1\""));
+  EXPECT_NE(html.find("task_completion"), std::string::npos);
 }
 
 TEST_F(Report, BadInputIsOneLineAndExitTwo) {

@@ -10,6 +10,7 @@
 //   - one article per failed call shown (as many as the run's note says), each with one timeline;
 //     barge-ins and tool calls are drawn where the runs had them; thresholds show pass and fail;
 //   - every chart has a rendered size; the contents links lead to sections;
+//   - a report of two runs opens with their comparison, a row per compared metric;
 //   - a screenshot of the top of the report: <build dir>/report-screenshot.png.
 // Usage: node html_report.mjs <callsim binary> <build dir>. Exit 0: all checks passed; 1: a check
 // failed (each is listed); 77: cannot run here (node too old, playwright-core not installed, no
@@ -190,6 +191,30 @@ check(tools?.articles.length === 2 && tools.articles.every((a) => a.tools > 0),
       'tools_guardrails run: expected 2 failed calls with tool calls on their timelines');
 check(tools?.thresholds.includes('pass') && tools.thresholds.includes('fail'),
       `tools_guardrails run: thresholds ${tools?.thresholds}, expected a pass and a fail`);
+
+// ---- two runs: the comparison table comes first, one row per compared metric ----
+const comparePath = path.join(tmp, 'compare.html');
+callsim(['report', 'runs.db#2', 'runs.db#2', '--html', comparePath], 0, tmp);
+const comparePage = await browser.newPage();
+comparePage.on('request', (r) => requests.push(r.url()));
+comparePage.on('pageerror', (e) => consoleErrors.push(String(e)));
+await comparePage.goto(pathToFileURL(comparePath).href, { waitUntil: 'load' });
+const compare = await comparePage.evaluate(() => {
+  const section = document.querySelector('section.compare');
+  return section && {
+    first: document.querySelector('main > section, body > section') === section ||
+           section.compareDocumentPosition(document.querySelector('section.run')) === Node.DOCUMENT_POSITION_FOLLOWING,
+    rows: section.querySelectorAll('tbody tr').length,
+    verdict: section.querySelector('p.verdict').textContent,
+  };
+});
+await comparePage.close();
+// order_status against itself: 6 latency families (no barge-ins) x 3 percentiles + 6 rates,
+// all unchanged.
+check(compare && compare.first, 'two-run report: no comparison section before the runs');
+check(compare?.rows === 24, `two-run report: ${compare?.rows} comparison rows, expected 24`);
+check(/no regression/.test(compare?.verdict ?? ''), `two-run report: verdict "${compare?.verdict}"`);
+check(consoleErrors.length === 0, `console errors on the two-run report: ${consoleErrors.join(' | ')}`);
 
 // ---- the screenshot ----
 const shot = path.join(buildDir, 'report-screenshot.png');
