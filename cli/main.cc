@@ -150,6 +150,20 @@ bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check,
   return false;
 }
 
+// Where `--record` put the run's recordings (stderr: the summary on stdout ends with its replay line).
+void PrintRecordings(const harness::RunResult& result) {
+  if (result.recordings_folder.empty()) return;
+  std::cerr << "callsim: run " << result.run_id << ": "
+            << (result.recordings_written > 0
+                    ? std::to_string(result.recordings_written) + " recordings in " +
+                          result.recordings_folder
+                    : std::string("no recordings"))
+            << (result.recordings_failed > 0
+                    ? " (" + std::to_string(result.recordings_failed) + " could not be written)"
+                    : "")
+            << "\n";
+}
+
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
         bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
@@ -200,17 +214,6 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
     return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
   }
   return result.exit_code;
-}
-
-// Where `--record` put the run's recordings (stderr: the summary on stdout ends with its replay line).
-void PrintRecordings(const harness::RunResult& result) {
-  if (result.recordings_folder.empty()) return;
-  std::cerr << "callsim: run " << result.run_id << ": " << result.recordings_written
-            << " recordings in " << result.recordings_folder
-            << (result.recordings_failed > 0
-                    ? " (" + std::to_string(result.recordings_failed) + " could not be written)"
-                    : "")
-            << "\n";
 }
 
 int Validate(const std::vector<std::string>& paths) {
