@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "agent/runtime/check.h"
 #include "agent/runtime/scheduler.h"
@@ -30,8 +31,11 @@ int64_t AudioTape::bytes_held() const {
 
 int16_t* AudioTape::Chunk(int64_t index) {
   if (static_cast<size_t>(index) >= chunks_.size()) chunks_.resize(static_cast<size_t>(index) + 1);
-  std::unique_ptr<int16_t[]>& chunk = chunks_[static_cast<size_t>(index)];
-  if (!chunk) chunk = std::make_unique<int16_t[]>(kChunkValues);  // zeroed: silence
+  auto& chunk = chunks_[static_cast<size_t>(index)];
+  if (!chunk) {
+    chunk.reset(static_cast<int16_t*>(std::calloc(kChunkValues, sizeof(int16_t))));  // silence
+    if (!chunk) throw std::bad_alloc();
+  }
   return chunk.get();
 }
 
@@ -47,9 +51,8 @@ void AudioTape::Put(int channel, const agent::Frame& frame, int64_t frame_start_
   while (begin < end) {
     const int64_t offset = begin % kChunkSamples;
     const int64_t n = std::min(end - begin, kChunkSamples - offset);
-    int16_t* out = Chunk(begin / kChunkSamples) + offset * kChannels + channel;
-    const int16_t* in = frame.samples.data() + (begin - first);
-    for (int64_t i = 0; i < n; ++i) out[i * kChannels] = in[i];
+    int16_t* out = Chunk(begin / kChunkSamples) + channel * kChunkSamples + offset;
+    std::memcpy(out, frame.samples.data() + (begin - first), static_cast<size_t>(n) * sizeof(int16_t));
     begin += n;
   }
   length_samples_ = std::max(length_samples_, end);
@@ -69,13 +72,17 @@ void AudioTape::Read(int64_t first, int64_t count, int16_t* out) const {
     const int64_t index = first / kChunkSamples;
     const int64_t offset = first % kChunkSamples;
     const int64_t n = std::min(count, kChunkSamples - offset);
-    const size_t bytes = static_cast<size_t>(n * kChannels) * sizeof(int16_t);
     const bool held = static_cast<size_t>(index) < chunks_.size() &&
                       chunks_[static_cast<size_t>(index)] != nullptr;
     if (held) {
-      std::memcpy(out, chunks_[static_cast<size_t>(index)].get() + offset * kChannels, bytes);
+      const int16_t* left = chunks_[static_cast<size_t>(index)].get() + offset;
+      const int16_t* right = left + kChunkSamples;
+      for (int64_t i = 0; i < n; ++i) {
+        out[i * kChannels] = left[i];
+        out[i * kChannels + 1] = right[i];
+      }
     } else {
-      std::memset(out, 0, bytes);
+      std::memset(out, 0, static_cast<size_t>(n * kChannels) * sizeof(int16_t));
     }
     out += n * kChannels;
     first += n;

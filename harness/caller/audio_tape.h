@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -52,13 +53,19 @@ class AudioTape {
   void Put(int channel, const agent::Frame& frame, int64_t frame_start_us);
   int16_t* Chunk(int64_t index);
 
+  struct FreeChunk {
+    void operator()(int16_t* p) const { std::free(p); }
+  };
+
   int64_t origin_us_;
   int64_t max_samples_;
   int64_t length_samples_ = 0;
   bool truncated_ = false;
   bool closed_ = false;
-  // Chunk i holds samples [i x kChunkSamples, (i + 1) x kChunkSamples), interleaved; null: silence.
-  std::vector<std::unique_ptr<int16_t[]>> chunks_;
+  // Chunk i holds samples [i x kChunkSamples, (i + 1) x kChunkSamples): the left channel's, then
+  // the right's (so a frame is one contiguous copy); null: silence. calloc'd: memory fresh from
+  // the system is not cleared twice.
+  std::vector<std::unique_ptr<int16_t, FreeChunk>> chunks_;
 };
 
 // The sample of a tape whose sample 0 is at `origin_us` that time `t_us` falls on (floor; negative

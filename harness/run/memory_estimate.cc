@@ -75,7 +75,8 @@ MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_act
   e.peak_active_calls =
       PeakOverlap(arrivals_us, std::llround(e.call_s * 1e6), std::max(1, max_active_calls));
   e.recorded_calls = RecordedCalls(record.policy, e.peak_active_calls);
-  e.recording_bytes_per_call = e.recorded_calls > 0 ? RecordingBytes(e.call_s, record.max_seconds) : 0;
+  e.recording_bytes_per_call =
+      e.recorded_calls > 0 ? RecordingBytes(e.call_s, record.max_seconds) : 0;
   e.peak_bytes = kBaseBytes + e.peak_active_calls * e.bytes_per_call + e.callers * kBytesPerCaller +
                  e.recorded_calls * e.recording_bytes_per_call;
   return e;

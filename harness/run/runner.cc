@@ -322,8 +322,9 @@ void LoadRun::Arrive(int id) {
   ++active_;
   CALLSIM_CHECK(active_ <= options_.max_active_calls);
   peak_active_ = std::max(peak_active_, active_);
-  if (recordings_.Tapes(id)) calls_[static_cast<size_t>(id)]->RecordAudio(recordings_.max_samples());
-  calls_[static_cast<size_t>(id)]->Start();
+  RunCall& call = *calls_[static_cast<size_t>(id)];
+  if (recordings_.Tapes(id)) call.RecordAudio(recordings_.max_samples());
+  call.Start();
 }
 
 // The bound on active calls: the arrival is stored as dropped without running.
