@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
 # Debian 12 packages the build and the tests need.
-PACKAGES := g++ make cmake pkg-config sqlite3 python3 \
+PACKAGES := g++ make cmake pkg-config sqlite3 python3 python3-yaml \
   libboost-dev libopus-dev libsndfile1-dev libsrtp2-dev nlohmann-json3-dev libsqlite3-dev \
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev \
   libvalijson-dev libsoxr-dev libssl-dev libre2-dev prometheus

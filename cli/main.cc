@@ -1,6 +1,6 @@
 // callsim: the command line. `run` simulates a scenario's calls (or places them over the wire with
 // --target) and stores them, `serve` serves the reference agent over Twilio Media Streams,
-// `validate` checks scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
+// `compare` gates a run against a baseline, `validate` checks scenario files, `wer` scores transcripts like the store does. Exit codes (contract): 0 all passed,
 // 99 an expectation or threshold failed, 2 invalid input (nothing run), 1 internal error.
 #include <atomic>
 #include <charconv>
@@ -31,8 +31,10 @@
 #include "harness/store/store.h"
 #include "harness/wire/serve.h"
 #include "harness/wire/wire_setup.h"
+#include "cli/compare_command.h"
 #include "reports/junit.h"
 #include "reports/summary.h"
+#include "reports/summary_md.h"
 #include "reports/sweep_report.h"
 
 namespace {
@@ -75,6 +77,7 @@ struct Flags {
   bool junit_given = false;
   std::optional<std::string> record_text;  // --record failed|all|N
   harness::RecordPolicy record;
+  std::string summary_md;  // appended to, as GitHub's step summary is
 };
 
 bool CheckFlags(Flags* f) {
@@ -112,6 +115,10 @@ bool CheckFlags(Flags* f) {
   if (f->record_text && !harness::ParseRecordPolicy(*f->record_text, harness::limits::kMaxCallers,
                                                     &f->record, &record_error)) {
     return fail("--record: " + record_error);
+  }
+  if (!f->summary_md.empty()) {
+    const std::string problem = agent::OutputFileProblem(f->summary_md);
+    if (!problem.empty()) return fail("--summary-md: " + problem);
   }
   return true;
 }
@@ -167,7 +174,7 @@ void PrintRecordings(const harness::RunResult& result) {
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
         bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
-        const harness::RecordPolicy& record) {
+        const std::string& summary_md, const harness::RecordPolicy& record) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
@@ -213,6 +220,12 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
     std::cerr << "callsim: --junit: " << error << "\n";
     return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
   }
+  if (!summary_md.empty() &&
+      !reports::AppendSummaryMarkdown(summary_md, reports::RunSummaryMarkdown(*store, result.run_id),
+                                      &error)) {
+    std::cerr << "callsim: --summary-md: " << error << "\n";
+    return result.exit_code == kExitOk ? kExitInternal : result.exit_code;
+  }
   return result.exit_code;
 }
 
@@ -233,7 +246,7 @@ int Validate(const std::vector<std::string>& paths) {
 
 int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
           bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
-          const harness::RecordPolicy& record) {
+          const std::string& summary_md, const harness::RecordPolicy& record) {
   const harness::RecordOptions recording = harness::RecordingsBesideDatabase(db_path, record);
   harness::SweepPlan plan;
   std::vector<std::string> errors;
@@ -295,6 +308,12 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
       std::cerr << "callsim: --junit: " << error << "\n";
       return harness::SweepExitCode(r) == kExitOk ? kExitInternal : harness::SweepExitCode(r);
     }
+  }
+  if (!summary_md.empty() &&
+      !reports::AppendSummaryMarkdown(summary_md, reports::SweepSummaryMarkdown(*store, r.sweep_id),
+                                      &error)) {
+    std::cerr << "callsim: --summary-md: " << error << "\n";
+    return harness::SweepExitCode(r) == kExitOk ? kExitInternal : harness::SweepExitCode(r);
   }
   return harness::SweepExitCode(r);
 }
@@ -420,6 +439,8 @@ int main(int argc, char** argv) {
       run->add_option("--junit", flags.junit, "write JUnit XML (a testcase per call and threshold)");
   run->add_option("--record", flags.record_text,
                   "record calls as stereo WAV beside the database: failed, all, or the first N");
+  run->add_option("--summary-md", flags.summary_md,
+                  "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
   bool skip_memory_check = false;
   run->add_flag("--skip-memory-check", skip_memory_check,
                 "run even when the estimated peak memory exceeds the memory available");
@@ -457,6 +478,38 @@ int main(int argc, char** argv) {
       "--junit", flags.junit, "write JUnit XML (a testsuite per level's run)");
   sweep->add_option("--record", flags.record_text,
                     "record calls as stereo WAV beside the database: failed, all, or the first N");
+  sweep->add_option("--summary-md", flags.summary_md,
+                    "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
+
+  cli::CompareFlags compare_flags;
+  std::optional<std::string> compare_seed_text;
+  CLI::App* compare = app.add_subcommand(
+      "compare", "compare a run against a baseline run; exit 99 when a gated metric regressed");
+  compare->add_option("base", compare_flags.base, "baseline: FILE.db (its last run) or FILE.db#RUN_ID")
+      ->required();
+  compare->add_option("new", compare_flags.now, "new run: FILE.db or FILE.db#RUN_ID")->required();
+  compare->add_option("--tolerance-pct", compare_flags.tolerance_pct,
+                      "relative noise tolerance in percent of the base value (default 5)")
+      ->check(CLI::Range(0.0, 1000.0));
+  compare->add_option("--tolerance-ms", compare_flags.tolerance_ms,
+                      "absolute noise tolerance for latency in ms (default 20)")
+      ->check(CLI::Range(0.0, 60000.0));
+  compare->add_option("--confidence", compare_flags.confidence,
+                      "confidence of the intervals and tests (default 0.95)")
+      ->check(CLI::Range(0.5, 0.999));
+  compare->add_option("--resamples", compare_flags.resamples,
+                      "bootstrap resamples per percentile (default 2000)")
+      ->check(CLI::Range(100, 100000));
+  compare->add_option("--seed", compare_seed_text, "the bootstrap's seed (default 1)");
+  compare->add_option("--min-samples", compare_flags.min_samples,
+                      "fewer samples on either side: no verdict (default 10)")
+      ->check(CLI::Range(1, 1000000));
+  compare->add_option("--gate", compare_flags.gate,
+                      "a metric that can fail the gate (repeatable; default: all): a family such "
+                      "as turn_latency or wer, or FAMILY.p95");
+  compare->add_option("--junit", compare_flags.junit, "write JUnit XML (a testcase per metric)");
+  compare->add_option("--summary-md", compare_flags.summary_md,
+                      "append the compare table as Markdown (e.g. \"$GITHUB_STEP_SUMMARY\")");
 
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand("serve", "serve the reference agent over Twilio Media Streams");
@@ -501,15 +554,27 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
-                 skip_memory_check, target, flags.junit, flags.record);
+                 skip_memory_check, target, flags.junit, flags.summary_md, flags.record);
     }
     if (*validate) return Validate(validate_paths);
     if (*sweep) {
       return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit,
-                   flags.record);
+                   flags.summary_md, flags.record);
     }
     if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);
+    if (*compare) {
+      if (compare_seed_text) {
+        compare_flags.seed =
+            ParseFlagNumber(*compare_seed_text, 0, std::numeric_limits<uint64_t>::max());
+        if (!compare_flags.seed) {
+          std::cerr << "callsim: --seed: expected a whole number, got \"" << *compare_seed_text
+                    << "\"\n";
+          return kExitInvalid;
+        }
+      }
+      return cli::Compare(compare_flags);
+    }
   } catch (const std::exception& e) {
     std::cerr << "callsim: internal error: " << e.what() << "\n";
     return kExitInternal;

@@ -77,6 +77,8 @@ bool ParseRunRef(const std::string& text, RunRef* ref, std::string* error);
 
 struct CompareResult {
   harness::RunInfo base, now;
+  // Where each run came from, as people named it ("base.db#3"); empty: "run N".
+  std::string base_label, new_label;
   CompareOptions options;
   std::vector<CompareRow> rows;  // families in a fixed order, then p50, p95, p99
   bool regressed() const;        // a gated row regressed
@@ -88,10 +90,8 @@ CompareResult CompareRuns(const harness::Store& base_store, int64_t base_run,
                           const harness::Store& new_store, int64_t new_run,
                           const CompareOptions& options);
 
-// The metric families compare knows, in report order.
-const std::vector<std::string>& CompareFamilies();
 // False (with *error naming it and listing the known ones) when a gate name is not a family or
-// family.p50/p95/p99 of a latency family.
+// FAMILY.p50/.p95/.p99 of a latency family (harness/measure/compared_metrics.h).
 bool CheckGateNames(const std::vector<std::string>& gate, std::string* error);
 
 // The terminal table:

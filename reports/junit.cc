@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "reports/compare.h"
 #include "reports/summary.h"
 
 namespace callsim::reports {
@@ -131,7 +132,47 @@ std::string RenderSuite(const harness::Store& store, int64_t run_id) {
   return out;
 }
 
+std::string CompareCaseBody(const CompareRow& row) {
+  char buf[400];
+  std::snprintf(buf, sizeof buf,
+                "base %s %s (%zu samples)\nnew %s %s (%zu samples)\nchange %s %s, interval [%s, %s], "
+                "tolerance %s\nverdict: %s%s%s\n",
+                Number(row.base).c_str(), row.unit.c_str(), row.base_n, Number(row.now).c_str(),
+                row.unit.c_str(), row.new_n, Number(row.change).c_str(), row.unit.c_str(),
+                Number(row.ci_low).c_str(), Number(row.ci_high).c_str(),
+                Number(row.tolerance).c_str(), VerdictName(row.verdict),
+                row.note.empty() ? "" : "; ", row.note.c_str());
+  return buf;
+}
+
 }  // namespace
+
+std::string RenderCompareJunit(const CompareResult& result) {
+  std::vector<Case> cases;
+  size_t failures = 0;
+  for (const CompareRow& row : result.rows) {
+    Case c{"compare", row.metric, "0.000", "", ""};
+    if (row.gated && row.verdict == Verdict::kRegressed) {
+      char change[64];
+      std::snprintf(change, sizeof change, "%+.4g", row.change);
+      c.failure_message = row.metric + " regressed: " + change + " " + row.unit;
+      c.failure_body = CompareCaseBody(row);
+      ++failures;
+    }
+    cases.push_back(std::move(c));
+  }
+  const std::string name = "compare run " + std::to_string(result.base.run_id) + " (" +
+                           result.base.scenario + ") -> run " + std::to_string(result.now.run_id) +
+                           " (" + result.now.scenario + ")";
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"callsim\">\n";
+  out += "  <testsuite name=\"" + Escape(name) + "\" tests=\"" + std::to_string(cases.size()) +
+         "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"0\" time=\"0.000\">\n";
+  std::string system_out;
+  for (const Case& c : cases) out += RenderCase(c);
+  for (const CompareRow& row : result.rows) system_out += row.metric + ": " + CompareCaseBody(row);
+  out += "    <system-out>" + Escape(system_out) + "</system-out>\n  </testsuite>\n";
+  return out + "</testsuites>\n";
+}
 
 std::string RenderJunit(const harness::Store& store, const std::vector<int64_t>& run_ids) {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"callsim\">\n";

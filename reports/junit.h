@@ -12,11 +12,17 @@
 #include <vector>
 
 #include "harness/store/store.h"
+#include "reports/compare.h"
 
 namespace callsim::reports {
 
 // The document for `run_ids` (each a <testsuite> of one <testsuites>). Throws harness::StoreError
 // if the store cannot be read; a run that is not there is an empty suite named for it.
 std::string RenderJunit(const harness::Store& store, const std::vector<int64_t>& run_ids);
+
+// The document for a comparison: one <testsuite>, one <testcase> per compared metric (classname
+// "compare", name the metric) that fails when the metric regressed and can fail the gate; every
+// row's base, new, change, interval and verdict go in the failure body and <system-out>.
+std::string RenderCompareJunit(const CompareResult& result);
 
 }  // namespace callsim::reports

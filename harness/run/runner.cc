@@ -48,6 +48,15 @@ std::string ConfigJson(const Scenario& s, const RunOptions& options, const RunEn
     for (const MixEntry& e : s.load.mix) mix.push_back({{"scenario", e.scenario_path}, {"weight", e.weight}});
     j["mix"] = std::move(mix);
   }
+  if (const CompareSpec& c = s.compare; c.tolerance_pct || c.tolerance_ms || c.confidence ||
+                                        !c.gate.empty()) {
+    nlohmann::json compare = nlohmann::json::object();
+    if (c.tolerance_pct) compare["tolerance_pct"] = *c.tolerance_pct;
+    if (c.tolerance_ms) compare["tolerance_ms"] = *c.tolerance_ms;
+    if (c.confidence) compare["confidence"] = *c.confidence;
+    if (!c.gate.empty()) compare["gate"] = c.gate;
+    j["compare"] = std::move(compare);
+  }
   if (nlohmann::json described = engine.Describe(); !described.is_null()) {
     j["wire"] = std::move(described);
   }

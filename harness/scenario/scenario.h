@@ -351,6 +351,15 @@ struct RealtimeSpec {
   std::map<std::string, std::string> custom_parameters;
 };
 
+// How `callsim compare` judges a run of this scenario against a baseline: stored with the run
+// (config_json "compare") and read from the new run; the command line's flags win.
+struct CompareSpec {
+  std::optional<double> tolerance_pct;  // relative noise tolerance, percent of the base value
+  std::optional<double> tolerance_ms;   // absolute noise tolerance for latency
+  std::optional<double> confidence;     // of the intervals and tests
+  std::vector<std::string> gate;        // metrics that can fail the gate; empty: all
+};
+
 struct Scenario {
   std::string name;
   std::string source_path;  // the file it was loaded from (as given to the loader)
@@ -365,6 +374,7 @@ struct Scenario {
   LoadSpec load;
   std::vector<Threshold> thresholds;
   RealtimeSpec realtime;
+  CompareSpec compare;
   std::optional<uint64_t> seed;  // the default seed; --seed wins over it
 };
 

@@ -4,6 +4,7 @@
 #include <regex>
 #include <string>
 
+#include "harness/measure/compared_metrics.h"
 #include "harness/scenario/caller_parser.h"
 #include "harness/scenario/fakes_parser.h"
 #include "harness/scenario/limits.h"
@@ -241,6 +242,35 @@ void ParseRealtime(ParseContext& ctx, const Field& field, RealtimeSpec* out) {
   }
 }
 
+void ParseCompare(ParseContext& ctx, const Field& field, CompareSpec* out) {
+  MapReader m(ctx, field, {"tolerance_pct", "tolerance_ms", "confidence", "gate"});
+  if (!m.is_map()) return;
+  auto number = [&](std::string_view key, const NumberRange& range, std::optional<double>* v) {
+    double x = 0;
+    if (std::optional<Field> f = m.Get(key); f && ReadNumber(ctx, *f, range, &x)) *v = x;
+  };
+  number("tolerance_pct", NumberRange{0, 1000}, &out->tolerance_pct);
+  number("tolerance_ms", NumberRange{0, 60000}, &out->tolerance_ms);
+  number("confidence", NumberRange{0.5, 0.999}, &out->confidence);
+  const std::optional<Field> gate = m.Get("gate");
+  if (!gate) return;
+  if (!gate->value.IsSequence()) {
+    ctx.Error(gate->path, gate->mark(), "expected a list of metric names");
+    return;
+  }
+  for (size_t i = 0; i < gate->value.size(); ++i) {
+    const Field item{gate->Child(std::to_string(i)), YAML::Node(), gate->value[i]};
+    std::string name;
+    if (!ReadString(ctx, item, &name)) continue;
+    if (!IsComparedMetricName(name)) {
+      ctx.Error(item.path, item.mark(),
+                "unknown metric \"" + name + "\"; known: " + ComparedMetricNamesHelp());
+    } else {
+      out->gate.push_back(name);
+    }
+  }
+}
+
 // True when load.mix is written, valid or not.
 bool HasMix(const MapReader& m) {
   const std::optional<Field> load = m.Get("load");
@@ -273,7 +303,7 @@ Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::str
   Scenario s;
   MapReader m(ctx, Field{"", YAML::Node(), root},
               {"name", "codec", "opus", "network", "caller", "agent", "fakes", "turns", "load",
-               "thresholds", "realtime", "seed"});
+               "thresholds", "realtime", "compare", "seed"});
   if (!m.is_map()) return s;
   if (m.Require("name")) {
     const Field name = *m.Get("name");
@@ -291,6 +321,7 @@ Scenario ParseScenario(ParseContext& ctx, const YAML::Node& root, const std::str
   ParseRootTurns(ctx, m, base_dir, &s);
   if (std::optional<Field> t = m.Get("thresholds")) s.thresholds = ParseThresholds(ctx, *t);
   if (std::optional<Field> r = m.Get("realtime")) ParseRealtime(ctx, *r, &s.realtime);
+  if (std::optional<Field> c = m.Get("compare")) ParseCompare(ctx, *c, &s.compare);
   uint64_t seed = 0;
   if (std::optional<Field> f = m.Get("seed"); f && ReadUint64(ctx, *f, &seed)) s.seed = seed;
   return s;

@@ -279,6 +279,9 @@ struct Store::Statements {
         load_events(db,
                     "SELECT run_id, call_id, seq, t_ms, source, kind, detail_json FROM events "
                     "WHERE run_id = ?1 AND call_id = ?2 ORDER BY seq"),
+        load_events_of_kind(db,
+                            "SELECT run_id, call_id, seq, t_ms, source, kind, detail_json FROM "
+                            "events WHERE run_id = ?1 AND kind = ?2 ORDER BY call_id, seq"),
         load_metrics(db, "SELECT name, value FROM metrics WHERE run_id = ?1 ORDER BY name"),
         load_histogram(db, "SELECT data FROM histograms WHERE run_id = ?1 AND name = ?2"),
         delete_thresholds(db, "DELETE FROM thresholds WHERE run_id = ?1"),
@@ -305,7 +308,7 @@ struct Store::Statements {
   Statement insert_tool_call, insert_report, load_tool_calls, load_reports;
   Statement upsert_metric, upsert_histogram;
   Statement list_runs, load_run, latest_run, load_calls, load_turns, load_expectations;
-  Statement load_failed, load_events, load_metrics, load_histogram;
+  Statement load_failed, load_events, load_events_of_kind, load_metrics, load_histogram;
   Statement delete_thresholds, insert_threshold, load_thresholds;
   Statement insert_sweep, finish_sweep, upsert_sweep_level, list_sweeps, load_sweep, latest_sweep;
   Statement load_sweep_levels;
@@ -619,6 +622,10 @@ std::vector<ExpectationRow> Store::LoadFailedExpectations(int64_t run_id, size_t
 
 std::vector<EventRow> Store::LoadEvents(int64_t run_id, int64_t call_id) const {
   return ReadRows(stmts_->load_events.Bind(1, run_id).Bind(2, call_id), ReadEvent);
+}
+
+std::vector<EventRow> Store::LoadEventsOfKind(int64_t run_id, const std::string& kind) const {
+  return ReadRows(stmts_->load_events_of_kind.Bind(1, run_id).Bind(2, kind), ReadEvent);
 }
 
 std::vector<ToolCallRow> Store::LoadToolCalls(int64_t run_id) const {

@@ -116,6 +116,8 @@ class Store {
   // The first `limit` failed expectations by (call_id, seq), without reading the passed ones.
   std::vector<ExpectationRow> LoadFailedExpectations(int64_t run_id, size_t limit) const;
   std::vector<EventRow> LoadEvents(int64_t run_id, int64_t call_id) const;
+  // Every event of one kind in the run, by call_id, seq (the events_by_kind index).
+  std::vector<EventRow> LoadEventsOfKind(int64_t run_id, const std::string& kind) const;
   std::vector<ToolCallRow> LoadToolCalls(int64_t run_id) const;      // by call_id, seq
   std::vector<CallReportRow> LoadCallReports(int64_t run_id) const;  // by call_id
   std::map<std::string, double> LoadMetrics(int64_t run_id) const;  // NaN values read back as NaN

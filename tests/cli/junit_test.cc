@@ -29,17 +29,17 @@ for suite in root:
     assert suite.find('system-out').text.startswith('run ')
 )";
 
-// What kReader prints for `dir`/junit.xml; fails the test if the parser does.
+// What kReader prints for `dir`/junit.xml, after the JUnit schema check (junit_schema.py: its
+// "ok N" line first); fails the test if either does.
 std::string ReadJunit(const std::string& dir) {
   std::ofstream(dir + "/read.py") << kReader;
-  std::string out;
-  FILE* p = popen(("python3 " + dir + "/read.py " + dir + "/junit.xml 2>&1").c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
-  return out;
+  const std::string file = dir + "/junit.xml";
+  const testing::CliOutput out =
+      testing::RunShell("python3 " + std::string(CALLSIM_SOURCE_DIR) +
+                        "/tests/cli/junit_schema.py " + file + " && python3 " + dir +
+                        "/read.py " + file);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  return out.text;
 }
 
 TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {
@@ -58,6 +58,7 @@ TEST(Junit, AFailingRunListsItsFailedCallsAndThresholdsForAStandardParser) {
   ASSERT_EQ(run.exit_code, 99) << run.text;
   const std::string out = ReadJunit(dir);
   // 2 calls and 2 thresholds; both calls and the task_completion threshold failed.
+  EXPECT_EQ(out.rfind("ok 4\n", 0), 0u) << out;
   EXPECT_NE(out.find("suite 4 3 0"), std::string::npos) << out;
   EXPECT_NE(out.find("case tools_guardrails | call 0 | True | turn 1 agent_says: expected \"friday\""),
             std::string::npos) << out;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+#include "tests/reports/store_fixture.h"
 
 namespace callsim::reports {
 namespace {
@@ -17,19 +18,8 @@ using harness::RunInfo;
 using harness::Store;
 using harness::TurnRow;
 
-class SummaryTest : public ::testing::Test {
+class SummaryTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_summary_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string error;
-    store_ = Store::Open(dir_ + "/runs.db", &error);
-    ASSERT_NE(store_, nullptr) << error;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
   int64_t Begin(const std::string& scenario, const std::string& config_json = "{}") {
     RunInfo run;
@@ -82,8 +72,6 @@ class SummaryTest : public ::testing::Test {
     return t;
   }
 
-  std::string dir_;
-  std::unique_ptr<Store> store_;
 };
 
 bool Contains(const std::string& text, const std::string& part) {

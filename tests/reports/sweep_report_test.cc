@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include "tests/reports/store_fixture.h"
 
 namespace callsim::reports {
 namespace {
@@ -15,19 +16,8 @@ using harness::Store;
 using harness::SweepLevelRow;
 using harness::SweepRow;
 
-class SweepReportTest : public ::testing::Test {
+class SweepReportTest : public testing::StoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_sweep_report_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string error;
-    store_ = Store::Open(dir_ + "/runs.db", &error);
-    ASSERT_NE(store_, nullptr) << error;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
 
   int64_t Sweep(const std::string& status, std::optional<double> knee) {
     SweepRow s;
@@ -57,8 +47,6 @@ class SweepReportTest : public ::testing::Test {
             {"task_completion_rate", completion}};
   }
 
-  std::string dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(SweepReportTest, RendersTheLoadTableWithTheKneeMarked) {

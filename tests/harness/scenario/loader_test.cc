@@ -285,7 +285,7 @@ TEST(ScenarioLoaderErrorTest, UnknownKeyAnywhere) {
             "s.yaml:6:5: network.uplink.losss: unknown key losss (did you mean loss?)");
   EXPECT_EQ(OnlyError(std::string(kMinimal) + "colour: blue\n"),
             "s.yaml:4:1: colour: unknown key colour (expected one of: name, codec, opus, network, "
-            "caller, agent, fakes, turns, load, thresholds, realtime, seed)");
+            "caller, agent, fakes, turns, load, thresholds, realtime, compare, seed)");
   EXPECT_EQ(OnlyError("name: t\nturns:\n  - user: hi\n    expect: [ { tool: { name: x } } ]\n"),
             "s.yaml:4:17: turns.0.expect.0.tool: unknown key tool (expected one of: agent_says, "
             "turn_latency, agent_stops, tool_call, no_reply, call_ends, agent_repeats)");

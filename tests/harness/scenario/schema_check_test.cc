@@ -66,7 +66,7 @@ TEST(ScenarioSchemaTest, InvalidDocumentsGiveOneFindingEach) {
   EXPECT_EQ(
       Findings(Doc(R"({"name": "t", "turns": [{"user": "hi"}], "colour": 1})")),
       std::vector<std::string>{"colour: unknown key colour (expected one of: name, codec, opus, "
-                               "network, caller, agent, fakes, turns, load, thresholds, realtime, seed)"});
+                               "network, caller, agent, fakes, turns, load, thresholds, realtime, compare, seed)"});
   EXPECT_EQ(
       Findings(Doc(
           R"({"name": "t", "turns": [{"user": "hi"}], "network": {"uplink": {"delay_ms": "40"}}})")),
