@@ -2,7 +2,8 @@
 // scenario its mix pick names, all share the run's provider capacity limiters, and every call
 // runs to its end on one SimScheduler. Each finished call is stored as it ends (the Store batches
 // them), then the run's aggregates, histograms and event-log hash. The same plan and seed give
-// identical rows and the same hash.
+// identical rows and the same hash. With RunOptions::record, the calls its policy names are
+// recorded and each kept recording is written before its call's row (recordings.h).
 //
 // Bounds: at most RunOptions::max_active_calls calls run at once (an arrival beyond is stored as
 // dropped); the run's virtual time ends at load.duration_s when set (calls still running are
