@@ -78,6 +78,8 @@ struct Flags {
   bool metrics_out_given = false;
   std::string junit;
   bool junit_given = false;
+  std::optional<std::string> record_text;  // --record failed|all|N
+  harness::RecordPolicy record;
   std::string summary_md;  // appended to, as GitHub's step summary is
 };
 
@@ -112,6 +114,11 @@ bool CheckFlags(Flags* f) {
     const std::string problem = agent::OutputFileProblem(f->junit);
     if (!problem.empty()) return fail("--junit: " + problem);
   }
+  std::string record_error;
+  if (f->record_text && !harness::ParseRecordPolicy(*f->record_text, harness::limits::kMaxCallers,
+                                                    &f->record, &record_error)) {
+    return fail("--record: " + record_error);
+  }
   if (!f->summary_md.empty()) {
     const std::string problem = agent::OutputFileProblem(f->summary_md);
     if (!problem.empty()) return fail("--summary-md: " + problem);
@@ -137,12 +144,13 @@ bool LoadAll(const std::string& path, const std::vector<std::string>& sets,
 
 // False (with the estimate and the memory available on stderr) when the run's estimated peak
 // memory exceeds what the machine has available (harness/run/memory_estimate.h).
-bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) {
+bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check,
+                  const harness::RecordOptions& record = {}) {
   if (skip_check) return true;
   const std::optional<harness::AvailableMemory> available = harness::ReadAvailableMemory();
   if (!available) return true;
   const harness::MemoryEstimate estimate =
-      harness::EstimateRunMemory(plan, seed, harness::RunOptions{}.max_active_calls);
+      harness::EstimateRunMemory(plan, seed, harness::RunOptions{}.max_active_calls, record);
   if (estimate.peak_bytes <= available->bytes) return true;
   std::cerr << plan.main->source_path << ": the run would need about "
             << harness::DescribeEstimate(estimate) << ", more than the "
@@ -152,16 +160,31 @@ bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check) 
   return false;
 }
 
+// Where `--record` put the run's recordings (stderr: the summary on stdout ends with its replay line).
+void PrintRecordings(const harness::RunResult& result) {
+  if (result.recordings_folder.empty()) return;
+  std::cerr << "callsim: run " << result.run_id << ": "
+            << (result.recordings_written > 0
+                    ? std::to_string(result.recordings_written) + " recordings in " +
+                          result.recordings_folder
+                    : std::string("no recordings"))
+            << (result.recordings_failed > 0
+                    ? " (" + std::to_string(result.recordings_failed) + " could not be written)"
+                    : "")
+            << "\n";
+}
+
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
         bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
-        const std::string& summary_md) {
+        const std::string& summary_md, const harness::RecordPolicy& record) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
   if (!LoadAll(path, sets, &scenario, &plan)) return kExitInvalid;
   const uint64_t run_seed = seed.value_or(scenario.seed.value_or(1));
-  if (!FitsInMemory(plan, run_seed, skip_memory_check)) return kExitInvalid;
+  const harness::RecordOptions recording = harness::RecordingsBesideDatabase(db_path, record);
+  if (!FitsInMemory(plan, run_seed, skip_memory_check, recording)) return kExitInvalid;
   std::string error;
   std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
   if (!store) {
@@ -185,9 +208,11 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   options.progress = harness::MakeStderrProgress();
   agent::AgentMetrics metrics(harness::DeclaredToolNames(plan.scenarios));
   options.agent_metrics = &metrics;
+  options.record = recording;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   const harness::RunResult result = harness::RunScenario(plan, options, *store);
+  PrintRecordings(result);
   std::cout << reports::RenderSummary(*store, result.run_id) << std::flush;  // before /dev/stdout
   if (!metrics_out.empty() && !metrics.WriteExposition(metrics_out, &error)) {
     std::cerr << "callsim: --metrics-out: " << error << "\n";
@@ -224,7 +249,8 @@ int Validate(const std::vector<std::string>& paths) {
 
 int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
           bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
-          const std::string& summary_md) {
+          const std::string& summary_md, const harness::RecordPolicy& record) {
+  const harness::RecordOptions recording = harness::RecordingsBesideDatabase(db_path, record);
   harness::SweepPlan plan;
   std::vector<std::string> errors;
   if (!harness::LoadSweepPlan(path, &plan, &errors) || !harness::CheckSweepLevels(plan, &errors)) {
@@ -236,7 +262,7 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     harness::RunPlan run_plan;
     if (!LoadAll(plan.scenario_path, harness::SweepLevelOverrides(plan, level), &scenario,
                  &run_plan) ||
-        !FitsInMemory(run_plan, seed.value_or(1), skip_memory_check)) {
+        !FitsInMemory(run_plan, seed.value_or(1), skip_memory_check, recording)) {
       return kExitInvalid;
     }
   }
@@ -267,7 +293,10 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     o.overrides = overrides;
     o.abort = &g_abort;
     o.progress = harness::MakeStderrProgress();
-    return harness::RunScenario(run_plan, o, *store);
+    o.record = recording;  // each level's run in its own run-<id> folder
+    const harness::RunResult result = harness::RunScenario(run_plan, o, *store);
+    PrintRecordings(result);
+    return result;
   };
   auto on_level = [](const harness::SweepLevelResult& l) {
     std::cout << "level " << harness::FormatLevel(l.level) << ": run " << l.run_id
@@ -411,6 +440,8 @@ int main(int argc, char** argv) {
                       "write the agent's Prometheus metrics (text exposition) to this file");
   CLI::Option* junit_option =
       run->add_option("--junit", flags.junit, "write JUnit XML (a testcase per call and threshold)");
+  run->add_option("--record", flags.record_text,
+                  "record calls as stereo WAV beside the database: failed, all, or the first N");
   run->add_option("--summary-md", flags.summary_md,
                   "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
   bool skip_memory_check = false;
@@ -448,6 +479,8 @@ int main(int argc, char** argv) {
   add_target_flags(sweep);
   CLI::Option* sweep_junit_option = sweep->add_option(
       "--junit", flags.junit, "write JUnit XML (a testsuite per level's run)");
+  sweep->add_option("--record", flags.record_text,
+                    "record calls as stereo WAV beside the database: failed, all, or the first N");
   sweep->add_option("--summary-md", flags.summary_md,
                     "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
 
@@ -539,12 +572,12 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
-                 skip_memory_check, target, flags.junit, flags.summary_md);
+                 skip_memory_check, target, flags.junit, flags.summary_md, flags.record);
     }
     if (*validate) return Validate(validate_paths);
     if (*sweep) {
       return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit,
-                   flags.summary_md);
+                   flags.summary_md, flags.record);
     }
     if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);

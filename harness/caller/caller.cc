@@ -364,30 +364,30 @@ void Caller::Hangup(const std::string& reason) {
 
 // ---- mouth and ear --------------------------------------------------------------------------
 
-void Caller::NextOutputFrame(agent::Frame* out) {
+void Caller::NextOutputFrame(agent::Frame* out, int64_t frame_start_us) {
   out->samples.fill(0);
   out->concealed = false;
   bool speaking = false;
   if (phase_ == Phase::kSpeaking && utterance_pos_ < utterance_->size()) {
     speaking = true;
-    const int64_t now = scheduler_.NowUs();
     const size_t n = std::min<size_t>(agent::kFrameSamples, utterance_->size() - utterance_pos_);
     std::copy_n(utterance_->begin() + static_cast<std::ptrdiff_t>(utterance_pos_), n,
                 out->samples.begin());
     if (!utterance_started_ && utterance_pos_ + n > speech_begin_) {
       utterance_started_ = true;
       const size_t lead = speech_begin_ > utterance_pos_ ? speech_begin_ - utterance_pos_ : 0;
-      outcomes_[Slot(turn_)].utterance_start_us = now + SamplesToUs(lead);
+      outcomes_[Slot(turn_)].utterance_start_us = frame_start_us + SamplesToUs(lead);
       Emit(caller_events::kUtteranceStart,
            {{"turn", turn_}, {"barge_in", outcomes_[Slot(turn_)].barge_in}});
     }
     utterance_pos_ += n;
-    if (utterance_pos_ == utterance_->size()) OnActionEnd(now + SamplesToUs(n));
+    if (utterance_pos_ == utterance_->size()) OnActionEnd(frame_start_us + SamplesToUs(n));
   }
   // The mixer's echo path counts ear frames from the call's start; ticks without one were silent.
   while (ear_frames_ < mouth_frames_) FeedEchoPath(nullptr);
   mic_.Mix(out, speaking);
   ++mouth_frames_;
+  if (tape_) tape_->Mic(*out, frame_start_us);
 }
 
 void Caller::FeedEchoPath(const agent::Frame* heard) {
@@ -399,6 +399,7 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   if (finished_ || turn_ < 0) return;
   while (ear_frames_ + 1 < mouth_frames_) FeedEchoPath(nullptr);
   FeedEchoPath(&frame);
+  if (tape_) tape_->Ear(frame, frame_start_us);
   const EarActivity activity = ear_.Hear(frame, frame_start_us);
   const std::vector<std::string> words = ear_.TakeWords();
   if (!words.empty()) AppendHeard(words);

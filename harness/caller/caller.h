@@ -38,6 +38,7 @@
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
 #include "agent/runtime/scoped_task.h"
+#include "harness/caller/audio_tape.h"
 #include "harness/caller/caller_voice.h"
 #include "harness/caller/ear.h"
 #include "harness/caller/expectation_checks.h"
@@ -96,14 +97,19 @@ class Caller {
 
   // Where DTMF keys go; without one, dtmf turns press nothing (but keep their timing).
   void set_dtmf_sender(DtmfFn fn) { send_dtmf_ = std::move(fn); }
+  // Where every microphone frame and every frame the ear is given are also recorded, at their
+  // start times; null (the default): nowhere. The tape must outlive its use here.
+  void set_audio_tape(AudioTape* tape) { tape_ = tape; }
   // Non-empty when the caller cannot take part (the microphone's noise or echo settings, or a
   // play_file recording, failed): the call should fail at its start with this reason.
   const std::string& setup_error() const { return setup_error_; }
 
   // Starts following the script at the scheduler's current time.
   void Start();
-  // Mouth: the next 20 ms the caller's microphone picks up (voice, noise, echo).
-  void NextOutputFrame(agent::Frame* out);
+  // Mouth: the next 20 ms the caller's microphone picks up (voice, noise, echo), starting at
+  // `frame_start_us` on the caller's clock (the media clock's tick; without it, now).
+  void NextOutputFrame(agent::Frame* out, int64_t frame_start_us);
+  void NextOutputFrame(agent::Frame* out) { NextOutputFrame(out, scheduler_.NowUs()); }
   // Ear: the next 20 ms the caller hears; `frame_start_us` is when its first sample plays.
   void OnEarFrame(const agent::Frame& frame, int64_t frame_start_us);
   // An event the agent reported (source "agent"): tool calls ("tool_call_proposed", "tool_call")
@@ -181,6 +187,7 @@ class Caller {
   CallerVoice voice_;
   MicMixer mic_;
   Ear ear_;
+  AudioTape* tape_ = nullptr;
   std::string setup_error_;
   std::vector<std::shared_ptr<const SpeechClip>> clips_;  // by turn: play_file recordings
 

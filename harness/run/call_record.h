@@ -16,6 +16,7 @@
 #include "agent/tools/circuit_breaker.h"
 #include "agent/tools/tool_spec.h"
 #include "fakes/capacity/capacity_limiter.h"
+#include "harness/caller/audio_tape.h"
 #include "harness/caller/caller.h"
 #include "harness/run/call_log.h"
 #include "harness/run/status.h"
@@ -52,6 +53,11 @@ struct CallRecord {
   agent::UsageEvent usage;          // the agent's "usage" event (zero without one)
   std::vector<agent::ChatMessage> transcript;  // the agent's history at the end of the call
   int false_interruptions = 0;
+  // The caller's audio, closed at the call's end; null unless RunCall::RecordAudio asked for it.
+  std::shared_ptr<const AudioTape> audio;
+  // Where the recording was written, relative to the database's folder (calls.recording); empty:
+  // none. Set by the runner once the call's verdict is known.
+  std::string recording;
 };
 
 // The agent's final transcript of the record's turn `turn_index` (a TurnOutcome's), which must

@@ -52,6 +52,7 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   call.status = kCallStatusNames.Name(r.status);
   call.task_completed = r.task_completed;
   call.failure_reason = agent::RedactPii(r.failure_reason);
+  call.recording = r.recording;
 
   std::vector<TurnRow> turns = MakeTurnRows(r);
   std::vector<ExpectationRow> expectations;

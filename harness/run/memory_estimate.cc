@@ -35,6 +35,21 @@ int64_t BytesPerCall(const Scenario& s) {
   return s.codec == agent::CodecKind::kOpus ? kOpusActiveCallBytes : kActiveCallBytes;
 }
 
+// A tape of a call lasting `call_s` (at most `max_s`): whole one-second chunks of stereo 16-bit
+// samples, and the chunk a frame may open past the end.
+int64_t RecordingBytes(double call_s, double max_s) {
+  const double seconds = std::ceil(std::clamp(call_s, 0.0, std::max(0.0, max_s))) + 1;
+  return static_cast<int64_t>(seconds) * AudioTape::kChunkSamples * AudioTape::kChannels *
+         static_cast<int64_t>(sizeof(int16_t));
+}
+
+// Of `active` calls at once, how many hold a tape: every one, or the first N at most.
+int64_t RecordedCalls(const RecordPolicy& policy, int64_t active) {
+  if (!policy.on()) return 0;
+  if (policy.mode == RecordPolicy::Mode::kFirst) return std::min(active, policy.first_calls);
+  return active;
+}
+
 }  // namespace
 
 int64_t PeakOverlap(const std::vector<int64_t>& arrivals_us, int64_t window_us, int64_t cap) {
@@ -47,7 +62,8 @@ int64_t PeakOverlap(const std::vector<int64_t>& arrivals_us, int64_t window_us, 
   return std::min(peak, cap);
 }
 
-MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_active_calls) {
+MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_active_calls,
+                                 const RecordOptions& record) {
   const agent::Rng run_rng(seed);
   MemoryEstimate e;
   for (const PlannedScenario& p : plan.scenarios) {
@@ -58,7 +74,11 @@ MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_act
   e.callers = static_cast<int64_t>(arrivals_us.size());
   e.peak_active_calls =
       PeakOverlap(arrivals_us, std::llround(e.call_s * 1e6), std::max(1, max_active_calls));
-  e.peak_bytes = kBaseBytes + e.peak_active_calls * e.bytes_per_call + e.callers * kBytesPerCaller;
+  e.recorded_calls = RecordedCalls(record.policy, e.peak_active_calls);
+  e.recording_bytes_per_call =
+      e.recorded_calls > 0 ? RecordingBytes(e.call_s, record.max_seconds) : 0;
+  e.peak_bytes = kBaseBytes + e.peak_active_calls * e.bytes_per_call + e.callers * kBytesPerCaller +
+                 e.recorded_calls * e.recording_bytes_per_call;
   return e;
 }
 
@@ -81,7 +101,11 @@ std::string DescribeEstimate(const MemoryEstimate& e) {
   return FormatBytes(e.peak_bytes) + " (" + std::to_string(e.peak_active_calls) +
          " calls active at once x " + FormatBytes(e.bytes_per_call) + ", " +
          std::to_string(e.callers) + " callers x " + FormatBytes(kBytesPerCaller) + ", " +
-         FormatBytes(kBaseBytes) + " base; calls last about " + call_s + " s)";
+         FormatBytes(kBaseBytes) + " base" +
+         (e.recorded_calls > 0 ? ", " + std::to_string(e.recorded_calls) + " recordings x " +
+                                     FormatBytes(e.recording_bytes_per_call)
+                               : "") +
+         "; calls last about " + call_s + " s)";
 }
 
 }  // namespace callsim::harness

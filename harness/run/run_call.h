@@ -3,6 +3,7 @@
 // task of its own (so the owner may destroy it from inside the callback).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -15,6 +16,10 @@ class RunCall {
  public:
   using FinishedFn = std::function<void(CallRecord record)>;
   virtual ~RunCall() = default;
+  // Records the caller's audio from the call's start (harness/caller/audio_tape.h), at most
+  // `max_samples` per channel; the tape comes back in the record (CallRecord::audio). Call before
+  // Start(); without it nothing is recorded and nothing is allocated.
+  virtual void RecordAudio(int64_t max_samples) = 0;
   // Starts the call; a caller that cannot take part ends it at once as failed.
   virtual void Start() = 0;
   // Ends the call now (run limit, abort). `status` is the call's stored status.

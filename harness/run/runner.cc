@@ -134,6 +134,7 @@ class LoadRun {
       : plan_(plan), load_(plan.main->load), options_(options), store_(store), run_id_(run_id),
         engine_(engine), scheduler_(engine.scheduler()),
         run_rng_(options.seed),
+        recordings_(options.record, run_id),
         breakers_(agent::CircuitBreakerConfig{plan.main->agent.tools.breaker_failures,
                                               plan.main->agent.tools.breaker_open_ms}),
         post_call_(scheduler_, MakePostCallConfig(options),
@@ -171,6 +172,7 @@ class LoadRun {
   RunEngine& engine_;
   agent::Scheduler& scheduler_;
   const agent::Rng run_rng_;
+  Recordings recordings_;  // tapes are held by the calls until their verdict
   fakes::ProviderLimiters limiters_;
   agent::CircuitBreakers breakers_;  // one per tool back end, shared by every call
   // Post-call reports: built after each call ends, one at a time, never in a live call's task.
@@ -217,6 +219,12 @@ RunResult LoadRun::Execute() {
   StoreCapacityMetrics(run_id_, "tts", limiters_.tts.get(), store_);
   store_.SetMetric(run_id_, "post_call_reports", static_cast<double>(reports_written_));
   store_.SetMetric(run_id_, "post_call_reports_dropped", static_cast<double>(post_call_.dropped()));
+  recordings_.StoreMetrics(store_, run_id_);
+  if (recordings_.on()) {
+    result.recordings_written = recordings_.written();
+    result.recordings_failed = recordings_.failed();
+    result.recordings_folder = recordings_.run_folder();
+  }
   result.event_log_hash = RunHash(call_hashes_);
   result.calls = static_cast<int>(metrics_.calls());
   result.calls_passed = static_cast<int>(metrics_.calls_passed());
@@ -323,7 +331,9 @@ void LoadRun::Arrive(int id) {
   ++active_;
   CALLSIM_CHECK(active_ <= options_.max_active_calls);
   peak_active_ = std::max(peak_active_, active_);
-  calls_[static_cast<size_t>(id)]->Start();
+  RunCall& call = *calls_[static_cast<size_t>(id)];
+  if (recordings_.Tapes(id)) call.RecordAudio(recordings_.max_samples());
+  call.Start();
 }
 
 // The bound on active calls: the arrival is stored as dropped without running.
@@ -349,6 +359,8 @@ void LoadRun::OnFinished(CallRecord record) {
   call_hashes_[id] = record.event_hash;
   metrics_.AddCall(record);
   if (engine_.builds_reports()) EnqueueReport(record);
+  record.recording = recordings_.Keep(record);  // written before the row that names it
+  record.audio.reset();
   StoreCall(std::move(record), run_id_, store_);
   calls_[id].reset();
   --active_;

@@ -2,7 +2,8 @@
 // scenario its mix pick names, all share the run's provider capacity limiters, and every call
 // runs to its end on one SimScheduler. Each finished call is stored as it ends (the Store batches
 // them), then the run's aggregates, histograms and event-log hash. The same plan and seed give
-// identical rows and the same hash.
+// identical rows and the same hash. With RunOptions::record, the calls its policy names are
+// recorded and each kept recording is written before its call's row (recordings.h).
 //
 // Bounds: at most RunOptions::max_active_calls calls run at once (an arrival beyond is stored as
 // dropped); the run's virtual time ends at load.duration_s when set (calls still running are
@@ -28,6 +29,7 @@
 #include "fakes/capacity/capacity_limiter.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/run/progress.h"
+#include "harness/run/recordings.h"
 #include "harness/run/run_metrics.h"
 #include "harness/run/status.h"
 #include "harness/scenario/scenario.h"
@@ -79,6 +81,8 @@ struct RunOptions {
   agent::AgentMetrics* agent_metrics = nullptr;
   // Bound on post-call reports waiting to be built; beyond it a report is dropped (counted).
   size_t post_call_queue = 256;
+  // Which calls' audio is recorded and where (recordings.h); off by default.
+  RecordOptions record;
 };
 
 struct RunResult {
@@ -99,6 +103,11 @@ struct RunResult {
   double lateness_p99_ms = 0;
   bool saturated = false;
   int exit_code = 0;  // 0 passed (thresholds if any, else every call), 99 failed, 1 aborted
+  // With RunOptions::record on: the WAV files written and the writes that failed, and the run's
+  // folder of recordings.
+  int64_t recordings_written = 0;
+  int64_t recordings_failed = 0;
+  std::string recordings_folder;
 };
 
 // Throws StoreError if the store fails, and passes on any other exception; either way the run is

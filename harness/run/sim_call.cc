@@ -83,6 +83,10 @@ void SimCall::Start() {
     EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
     return;
   }
+  if (record_max_samples_ > 0) {
+    tape_ = std::make_shared<AudioTape>(started_us_, record_max_samples_);
+    caller_.set_audio_tape(tape_.get());
+  }
   agent_media_->Start();
   caller_media_->Start();
   agent_side_.agent().Start();
@@ -116,6 +120,11 @@ void SimCall::EndWith(const std::string& reason, CallStatus call_status, CallEnd
   record.agent_media = agent_media_->stats();
   record.tool_side_effects = agent_side_.tool_side_effects();
   record.transcript = agent_side_.agent().history();
+  if (tape_) {
+    caller_.set_audio_tape(nullptr);
+    tape_->Close(scheduler_.NowUs());
+    record.audio = std::move(tape_);
+  }
   // Hand the record over from a fresh task that holds its own copy of the callback: the owner may
   // destroy this call from inside it.
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });

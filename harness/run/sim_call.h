@@ -50,6 +50,7 @@ class SimCall final : public RunCall {
   SimCall(const SimCall&) = delete;
   SimCall& operator=(const SimCall&) = delete;
 
+  void RecordAudio(int64_t max_samples) override { record_max_samples_ = max_samples; }
   // Starts the call; a caller that cannot take part (setup_error) ends it at once as failed.
   void Start() override;
   // Ends the call now (run limit, abort). `status` is the call's stored status.
@@ -77,6 +78,8 @@ class SimCall final : public RunCall {
   std::unique_ptr<agent::MediaEndpoint> agent_media_;
 
   int64_t started_us_ = 0;
+  int64_t record_max_samples_ = 0;      // 0: the call is not recorded
+  std::shared_ptr<AudioTape> tape_;     // while the call runs, when recorded
   agent::ScopedTask max_duration_task_{scheduler_};
   agent::ScopedTask agent_end_task_{scheduler_};  // the agent ended the call: the line drains
   bool ended_ = false;

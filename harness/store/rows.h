@@ -49,6 +49,9 @@ struct CallRow {
   std::string status = "completed";
   bool task_completed = false;
   std::string failure_reason;  // empty when none (stored as NULL)
+  // The call's recording (`--record`), relative to the database's folder:
+  // "NAME.recordings/run-<run_id>/call-<call_id>.wav"; empty when none (stored as NULL).
+  std::string recording;
 
   bool operator==(const CallRow&) const = default;
 };

@@ -190,6 +190,12 @@ ALTER TABLE calls_v4 RENAME TO calls;
 CREATE INDEX calls_by_status ON calls (run_id, status);
 )sql";
 
+// Version 5: where a call's recording is (`--record`), relative to the database's folder; NULL
+// when the call was not recorded (every call of an older database).
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE calls ADD COLUMN recording TEXT;
+)sql";
+
 std::string TooNewMessage(const SqliteDb& db, int64_t found) {
   return db.path() + ": database schema version " + std::to_string(found) +
          " is newer than this build of callsim supports (" +
@@ -234,6 +240,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {2, kSchemaV2},
       {3, kSchemaV3},
       {4, kSchemaV4},
+      {5, kSchemaV5},
   };
   return migrations;
 }

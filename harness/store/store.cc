@@ -100,6 +100,7 @@ CallRow ReadCall(const Statement& s) {
   c.status = s.ColumnText(5);
   c.task_completed = s.ColumnInt(6) != 0;
   c.failure_reason = s.ColumnText(7);
+  c.recording = s.ColumnText(8);
   return c;
 }
 
@@ -222,8 +223,8 @@ struct Store::Statements {
         finish_run(db, FinishRunSql()),
         insert_call(db,
                     "INSERT INTO calls (run_id, call_id, scenario, started_ms, ended_ms, status, "
-                    "task_completed, failure_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                    "NULLIF(?8, ''))"),
+                    "task_completed, failure_reason, recording) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                    "?7, NULLIF(?8, ''), NULLIF(?9, ''))"),
         insert_turn(db,
                     "INSERT INTO turns (run_id, call_id, turn_index, reference_text, "
                     "hypothesis_text, ref_words, substitutions, deletions, insertions, "
@@ -262,7 +263,8 @@ struct Store::Statements {
         latest_run(db, "SELECT max(run_id) FROM runs"),
         load_calls(db,
                    "SELECT run_id, call_id, scenario, started_ms, ended_ms, status, "
-                   "task_completed, failure_reason FROM calls WHERE run_id = ?1 ORDER BY call_id"),
+                   "task_completed, failure_reason, recording FROM calls WHERE run_id = ?1 "
+                   "ORDER BY call_id"),
         load_turns(db,
                    "SELECT run_id, call_id, turn_index, reference_text, hypothesis_text, "
                    "ref_words, substitutions, deletions, insertions, turn_latency_ms, barge_in, "
@@ -454,7 +456,8 @@ void Store::InsertCall(const PendingCall& p) {
       .Bind(5, c.ended_ms)
       .Bind(6, c.status)
       .Bind(7, int64_t{c.task_completed})
-      .Bind(8, c.failure_reason);
+      .Bind(8, c.failure_reason)
+      .Bind(9, c.recording);
   s.Run();
   InsertChildren(p);
 }

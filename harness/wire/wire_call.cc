@@ -86,6 +86,10 @@ void WireCall::Start() {
     EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
     return;
   }
+  if (record_max_samples_ > 0) {
+    tape_ = std::make_shared<AudioTape>(started_us_, record_max_samples_);
+    caller_.set_audio_tape(tape_.get());
+  }
   const int64_t max_us =
       static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
   max_duration_task_.After(max_us, [this] {
@@ -165,7 +169,7 @@ void WireCall::Tick() {
   const int64_t due_us = clock_start_us_ + ticks_ * agent::kFrameUs;
   if (lateness_) lateness_->Record(std::max<int64_t>(0, scheduler_.NowUs() - due_us));
   agent::Frame frame;
-  caller_.NextOutputFrame(&frame);
+  caller_.NextOutputFrame(&frame, due_us);  // the media clock's time, not how late this ran
   encoder_->Encode(frame, &encoded_);
   agent::twilio::Media media;
   media.chunk = ticks_;
@@ -308,6 +312,11 @@ void WireCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy
             {{"reason", reason}, {"status", status_name}, {"by", CallEndedByName(by)}});
   CallRecord record = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
   record.agent_transcripts = target_.relay != nullptr;
+  if (tape_) {
+    caller_.set_audio_tape(nullptr);
+    tape_->Close(scheduler_.NowUs());
+    record.audio = std::move(tape_);
+  }
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
 }
 

@@ -71,6 +71,7 @@ class WireCall final : public RunCall {
   WireCall(const WireCall&) = delete;
   WireCall& operator=(const WireCall&) = delete;
 
+  void RecordAudio(int64_t max_samples) override { record_max_samples_ = max_samples; }
   void Start() override;
   void End(const std::string& reason, CallStatus status) override;
   bool ended() const override { return ended_; }
@@ -117,6 +118,8 @@ class WireCall final : public RunCall {
   std::unique_ptr<agent::Codec> decoder_ = agent::MakeCodec(agent::CodecKind::kPcmu);
   std::vector<uint8_t> encoded_;
   int64_t started_us_ = 0;
+  int64_t record_max_samples_ = 0;   // 0: the call is not recorded
+  std::shared_ptr<AudioTape> tape_;  // while the call runs, when recorded
   int64_t clock_start_us_ = 0;
   int64_t ticks_ = 0;
   int64_t sequence_ = 0;

@@ -57,6 +57,12 @@ class WireEngine::CallHandle final : public RunCall {
     boost::asio::post(worker_.io, [state = state_] { state->call.reset(); });
   }
 
+  void RecordAudio(int64_t max_samples) override {
+    boost::asio::post(worker_.io, [state = state_, max_samples] {
+      if (state->call) state->call->RecordAudio(max_samples);
+    });
+  }
+
   void Start() override {
     boost::asio::post(worker_.io, [state = state_] {
       if (state->call) state->call->Start();

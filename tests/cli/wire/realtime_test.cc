@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <string>
@@ -121,6 +123,56 @@ TEST_F(Realtime, PaymentWithPiiPassesOverTheWire) {
   ASSERT_EQ(out.exit_code, 0) << out.text;
   std::unique_ptr<Store> store = Open();
   ExpectAllPassed(*store, 2);
+}
+
+// A WAV file's channels, rate and 16-bit interleaved samples, read by hand: callsim writes a plain
+// 44-byte header (RIFF, fmt, data).
+struct Wav {
+  int channels = 0;
+  int rate_hz = 0;
+  std::vector<int16_t> samples;
+  int64_t frames() const { return channels ? static_cast<int64_t>(samples.size()) / channels : 0; }
+  int MaxAbs(int channel) const {
+    int peak = 0;
+    for (size_t i = static_cast<size_t>(channel); i < samples.size(); i += channels) {
+      peak = std::max(peak, std::abs(static_cast<int>(samples[i])));
+    }
+    return peak;
+  }
+};
+
+Wav ReadPlainWav(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Wav w;
+  if (bytes.size() < 44 || bytes.compare(0, 4, "RIFF") != 0 || bytes.compare(36, 4, "data") != 0) {
+    return w;
+  }
+  auto u16 = [&](size_t at) { return static_cast<uint8_t>(bytes[at]) | static_cast<uint8_t>(bytes[at + 1]) << 8; };
+  w.channels = u16(22);
+  w.rate_hz = u16(24) | u16(26) << 16;
+  w.samples.resize((bytes.size() - 44) / 2);
+  for (size_t i = 0; i < w.samples.size(); ++i) w.samples[i] = static_cast<int16_t>(u16(44 + 2 * i));
+  return w;
+}
+
+// Over the wire the caller's clock is the media clock: the recording holds its microphone (left)
+// and what its ear heard after the playout buffer (right), as long as the call.
+TEST_F(Realtime, RecordAllWritesTheWireCallersMicrophoneAndEar) {
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --callers 1 --db " +
+                          db_ + " --record all" + kLooseLateness);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open();
+  const std::vector<CallRow> calls = store->LoadCalls(*store->LatestRunId());
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].recording, "runs.recordings/run-1/call-0.wav");
+  const Wav w = ReadPlainWav(dir_ + "/" + calls[0].recording);
+  EXPECT_EQ(w.channels, 2);
+  EXPECT_EQ(w.rate_hz, 16000);
+  EXPECT_NEAR(static_cast<double>(w.frames()), (calls[0].ended_ms - calls[0].started_ms) * 16, 320);
+  EXPECT_GT(w.frames(), 5 * 16000);
+  EXPECT_GT(w.MaxAbs(0), 3000) << "the caller spoke";
+  EXPECT_GT(w.MaxAbs(1), 3000) << "the caller heard the agent";
 }
 
 // `callsim serve` in its own process on an ephemeral port; returns its pid and port.

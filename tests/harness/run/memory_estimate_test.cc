@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "harness/run/available_memory.h"
@@ -40,7 +41,8 @@ TEST(MemoryEstimate, FormatsBytesForPeople) {
 
 class MemoryEstimatePlan : public ::testing::Test {
  protected:
-  MemoryEstimate Estimate(const std::string& load, int max_active_calls = 100000) {
+  MemoryEstimate Estimate(const std::string& load, int max_active_calls = 100000,
+                          const std::string& record = "") {
     const std::string yaml =
         "name: estimate\ncodec: l16\nfakes:\n  stt: { profile: perfect }\n"
         "  llm: { script: " CALLSIM_SOURCE_DIR "/scenarios/llm/support.yaml }\n"
@@ -52,7 +54,11 @@ class MemoryEstimatePlan : public ::testing::Test {
     RunPlan plan;
     std::string error;
     EXPECT_TRUE(MakeRunPlan(scenario_, &plan, &error)) << error;
-    return EstimateRunMemory(plan, 1, max_active_calls);
+    RecordOptions options;
+    if (!record.empty()) {
+      EXPECT_TRUE(ParseRecordPolicy(record, 100, &options.policy, &error)) << error;
+    }
+    return EstimateRunMemory(plan, 1, max_active_calls, options);
   }
   Scenario scenario_;
 };
@@ -73,6 +79,25 @@ TEST_F(MemoryEstimatePlan, ASlowArrivalRateKeepsFewCallsActive) {
   // About one call per second of call length (the first arrival at t = 0 adds one).
   EXPECT_NEAR(static_cast<double>(e.peak_active_calls), e.call_s + 1, 1.0);
   EXPECT_LT(e.peak_bytes, int64_t{100} << 20);
+}
+
+// With --record every taped call holds its recording while it runs: whole seconds of stereo
+// 16-bit samples at 16 kHz (64,000 bytes a second), one more for the chunk a frame may open.
+TEST_F(MemoryEstimatePlan, RecordingAddsATapePerTapedActiveCall) {
+  const std::string load = "load: { callers: 10 }\n";
+  const MemoryEstimate off = Estimate(load);
+  EXPECT_EQ(off.recorded_calls, 0);
+  EXPECT_EQ(off.recording_bytes_per_call, 0);
+  const MemoryEstimate all = Estimate(load, 100000, "all");
+  EXPECT_EQ(all.recorded_calls, 10);
+  EXPECT_EQ(all.recording_bytes_per_call,
+            static_cast<int64_t>(std::ceil(all.call_s) + 1) * 64000);
+  EXPECT_EQ(all.peak_bytes, off.peak_bytes + 10 * all.recording_bytes_per_call);
+  EXPECT_NE(DescribeEstimate(all).find(", 10 recordings x "), std::string::npos)
+      << DescribeEstimate(all);
+  EXPECT_EQ(Estimate(load, 100000, "failed").recorded_calls, 10) << "every call waits for its verdict";
+  EXPECT_EQ(Estimate(load, 100000, "3").recorded_calls, 3);
+  EXPECT_EQ(DescribeEstimate(off).find("recordings"), std::string::npos);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ TEST(StoreSchemaTest, MigrationsAreOrderedFromOne) {
   const auto& migrations = SchemaMigrations();
   ASSERT_FALSE(migrations.empty());
   for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i) + 1);
-  EXPECT_EQ(LatestSchemaVersion(), 4);
+  EXPECT_EQ(LatestSchemaVersion(), 5);
 }
 
 TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
@@ -70,7 +70,7 @@ TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
   const std::string path = dir.File("runs.db");
   std::string error;
   ASSERT_NE(Store::Open(path, &error), nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   std::set<std::string> tables = TableNames(path);
   for (const char* t : {"runs", "calls", "turns", "expectations", "events", "metrics",
@@ -99,7 +99,7 @@ TEST(StoreSchemaTest, ReopenIsIdempotentAndKeepsData) {
     ASSERT_EQ(store->ListRuns().size(), 1u);
     EXPECT_EQ(store->ListRuns()[0].seed, 5u);
   }
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
   EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
 }
 
@@ -129,7 +129,7 @@ TEST(StoreSchemaTest, UpgradesAVersionOneDatabaseKeepingItsRuns) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
   for (const char* t : {"thresholds", "sweeps", "sweep_levels", "tool_calls", "call_reports"}) {
     EXPECT_TRUE(TableNames(path).count(t)) << t;
   }
@@ -178,7 +178,7 @@ TEST(StoreSchemaTest, UpgradesAVersionThreeDatabaseKeepingCallsAndTheirRows) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "4");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
   EXPECT_EQ(RawQuery(path, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM pragma_foreign_key_check"), "0");
   const std::vector<CallRow> calls = store->LoadCalls(1);
@@ -211,6 +211,53 @@ TEST(StoreSchemaTest, UpgradesAVersionThreeDatabaseKeepingCallsAndTheirRows) {
   sqlite3_close(db);
   EXPECT_TRUE(store->LoadTurns(1).empty());
   EXPECT_TRUE(store->LoadEvents(1, 0).empty());
+}
+
+// A database a version 4 build wrote: one run with a call (and an event), before recordings.
+void WriteVersionFourDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  for (int i = 0; i < 4; ++i) {
+    const std::string sql(SchemaMigrations()[i].sql);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << i;
+  }
+  const char* fill =
+      "PRAGMA user_version = 4;"
+      "INSERT INTO runs (status, seed, mode, scenario, config_json, event_log_hash, exit_code) "
+      "VALUES ('completed', 7, 'virtual', 'old.yaml', '{}', 'abc', 99);"
+      "INSERT INTO calls VALUES (1, 0, 'old', 0, 900, 'failed', 0, 'maximum call duration');"
+      "INSERT INTO events VALUES (1, 0, 0, 0, 'call', 'start', '{}');";
+  ASSERT_EQ(sqlite3_exec(db, fill, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+// Version 5 adds calls.recording: the old calls read as not recorded, new ones keep their path.
+TEST(StoreSchemaTest, UpgradesAVersionFourDatabaseWhoseCallsHaveNoRecording) {
+  SchemaTempDir dir;
+  const std::string path = dir.File("v4.db");
+  WriteVersionFourDatabase(path);
+  ASSERT_EQ(RawQuery(path, "SELECT count(*) FROM pragma_table_info('calls') WHERE name = "
+                           "'recording'"),
+            "0");
+  std::string error;
+  auto store = Store::Open(path, &error);
+  ASSERT_NE(store, nullptr) << error;
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "5");
+  EXPECT_EQ(RawQuery(path, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(RawQuery(path, "SELECT recording IS NULL FROM calls WHERE call_id = 0"), "1");
+  std::vector<CallRow> calls = store->LoadCalls(1);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].recording, "");
+  EXPECT_EQ(calls[0].failure_reason, "maximum call duration");
+  EXPECT_EQ(store->LoadEvents(1, 0).size(), 1u);
+  CallRow recorded = calls[0];
+  recorded.call_id = 1;
+  recorded.recording = "v4.recordings/run-1/call-1.wav";
+  store->AddCall(recorded, {}, {}, {});
+  store->Flush();
+  calls = store->LoadCalls(1);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].recording, "v4.recordings/run-1/call-1.wav");
 }
 
 TEST(StoreSchemaTest, RefusesDatabaseFromNewerBuild) {

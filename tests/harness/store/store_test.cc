@@ -196,6 +196,34 @@ TEST(StoreTest, RoundTripsEveryColumnOfEveryTable) {
   EXPECT_EQ(store->LoadHistogram(run_id, "missing"), std::nullopt);
 }
 
+// calls.recording: a path round-trips, an empty one is stored as NULL and reads back empty.
+TEST(StoreTest, ACallsRecordingRoundTripsAndNoneIsNull) {
+  StoreTempDir dir;
+  const std::string path = dir.File("runs.db");
+  auto store = OpenOrDie(path);
+  const int64_t run_id = store->BeginRun(MakeRun());
+  CallRow recorded = MakeCall(run_id, 1);
+  recorded.recording = "runs.recordings/run-1/call-1.wav";
+  store->AddCall(recorded, {}, {}, {});
+  store->AddCall(MakeCall(run_id, 2), {}, {}, {});
+  store->Flush();
+  const std::vector<CallRow> calls = store->LoadCalls(run_id);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0], recorded);
+  EXPECT_EQ(calls[1].recording, "");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT call_id, recording IS NULL FROM calls ORDER BY call_id",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  std::vector<int> nulls;
+  while (sqlite3_step(stmt) == SQLITE_ROW) nulls.push_back(sqlite3_column_int(stmt, 1));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_EQ(nulls, (std::vector<int>{0, 1}));
+}
+
 TEST(StoreTest, UsesTheCallsIdsForChildRowsAndNumbersExpectations) {
   StoreTempDir dir;
   auto store = OpenOrDie(dir.File("runs.db"));
