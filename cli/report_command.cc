@@ -129,6 +129,7 @@ int WriteHtml(const ReportFlags& flags, const std::vector<ReportRun>& runs,
     input.sweeps.push_back({runs[0].store, *sweep_id, runs[0].path + " sweep " + std::to_string(*sweep_id)});
   }
   if (runs.size() == 2) input.compare = CompareTwo(runs);
+  input.output_dir = std::filesystem::path(flags.html).parent_path().string();
   input.title = "callsim report: " + (runs.size() == 1 ? Label(runs[0]) : std::to_string(runs.size()) + " runs");
   const std::string html = reports::RenderHtmlReport(input);
   std::string error;

@@ -1,6 +1,7 @@
 #include "reports/html_failed_calls.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <string_view>
 
@@ -84,6 +85,30 @@ std::string TurnTable(const std::vector<TurnRow>& turns, const std::vector<Expec
                    rows, "turns", {0, 4, 5});
 }
 
+// A relative URL for a file path: unreserved characters and '/' as they are, the rest
+// percent-encoded, so a stored path can neither leave the attribute nor name another scheme.
+std::string PathUrl(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string RecordingPlayer(const std::string& path) {
+  const std::string url = PathUrl(path);
+  return "<p class=\"recording\"><audio controls preload=\"none\" src=\"" + url +
+         "\"></audio> <a href=\"" + url + "\">" + HtmlText(path, 300) +
+         "</a> (stereo: left the caller's microphone, right what the caller heard)</p>";
+}
+
 std::string CallArticle(const harness::Store& store, const CallRow& call,
                         const std::vector<ExpectationRow>& failed,
                         const std::vector<TurnRow>& turns,
@@ -99,6 +124,7 @@ std::string CallArticle(const harness::Store& store, const CallRow& call,
   }
   if (!failed.empty()) out += ExpectationTable(failed, o);
   if (!turns.empty()) out += TurnTable(turns, failed, HeardByTurn(events), o);
+  if (!call.recording.empty()) out += RecordingPlayer(o.recordings_url_prefix + call.recording);
   return out + SvgCallTimeline(call, events, tool_calls) + "</article>";
 }
 

@@ -1,5 +1,7 @@
 #include "reports/html_report.h"
 
+#include <filesystem>
+
 #include "reports/html_compare_table.h"
 #include "reports/html_run_section.h"
 #include "reports/html_style.h"
@@ -32,10 +34,21 @@ std::string Toc(const std::vector<TocEntry>& entries) {
 std::string Head(const std::string& title) {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-         "style-src 'unsafe-inline'\">"
+         "style-src 'unsafe-inline'; media-src file: 'self'\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
          HtmlText(title, 200) + "</title><style>" + std::string(kReportCss) +
          "</style></head><body>";
+}
+
+// The database's folder as seen from the report's: calls.recording is relative to the former.
+std::string RecordingsPrefix(const std::string& db_path, const std::string& output_dir) {
+  std::error_code ec;
+  const std::filesystem::path db_dir =
+      std::filesystem::absolute(std::filesystem::path(db_path), ec).parent_path();
+  const std::filesystem::path out_dir =
+      std::filesystem::absolute(output_dir.empty() ? "." : output_dir, ec);
+  const std::string rel = std::filesystem::relative(db_dir, out_dir, ec).generic_string();
+  return ec || rel.empty() || rel == "." ? "" : rel + "/";
 }
 
 }  // namespace
@@ -51,7 +64,9 @@ std::string RenderHtmlReport(const HtmlReportInput& input) {
     const HtmlRunRef& ref = input.runs[i];
     const std::string anchor = "run-" + std::to_string(i + 1);
     toc.push_back({anchor, RunTitle(ref)});
-    body += RunSectionHtml(*ref.store, ref.run_id, ref.label, anchor, input.failed_calls);
+    FailedCallsOptions failed_calls = input.failed_calls;
+    failed_calls.recordings_url_prefix = RecordingsPrefix(ref.store->path(), input.output_dir);
+    body += RunSectionHtml(*ref.store, ref.run_id, ref.label, anchor, failed_calls);
   }
   for (size_t i = 0; i < input.sweeps.size(); ++i) {
     const HtmlSweepRef& ref = input.sweeps[i];

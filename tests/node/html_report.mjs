@@ -10,6 +10,8 @@
 //   - one article per failed call shown (as many as the run's note says), each with one timeline;
 //     barge-ins and tool calls are drawn where the runs had them; thresholds show pass and fail;
 //   - every chart has a rendered size; the contents links lead to sections;
+//   - the recorded run's failed calls have players that fetch nothing until played, and the
+//     first one's metadata loads (the page's policy lets local media through);
 //   - a report of two runs opens with their comparison, a row per compared metric;
 //   - a screenshot of the top of the report: <build dir>/report-screenshot.png.
 // Usage: node html_report.mjs <callsim binary> <build dir>. Exit 0: all checks passed; 1: a check
@@ -79,7 +81,7 @@ callsim(['run', scenario('barge_in.yaml'), '--db', db,
          '--set', 'turns.2.expect.0.agent_stops.within_ms=300'], 99);
 callsim(['run', scenario('order_status.yaml'), '--db', db], 0);
 callsim(['run', scenario('tools_guardrails.yaml'), '--db', db, '--callers', '2',
-         '--set', 'turns.1.expect.1.agent_says.contains=friday'], 99);
+         '--set', 'turns.1.expect.1.agent_says.contains=friday', '--record', 'failed'], 99);
 const reportPath = path.join(tmp, 'report.html');
 log(callsim(['report', 'runs.db#1', 'runs.db#2', 'runs.db#3', '--html', reportPath], 0, tmp).trim());
 const reportUrl = pathToFileURL(reportPath).href;
@@ -140,6 +142,8 @@ const facts = await page.evaluate(() => {
         timelines: a.querySelectorAll('svg.timeline').length,
         bargeIns: a.querySelectorAll('svg.timeline line.barge-in').length,
         tools: a.querySelectorAll('svg.timeline rect.span.tool').length,
+        audio: [...a.querySelectorAll('audio')].map((el) => ({
+          preload: el.getAttribute('preload'), src: el.src })),
       })),
       thresholds: [...s.querySelectorAll('table.thresholds tbody tr')].map((tr) => tr.className),
     };
@@ -189,8 +193,28 @@ check(orderStatus?.articles.length === 0 && orderStatus.bargeIn === null,
       'order_status run: it passed and had no barge-ins, yet shows failed calls or a barge-in chart');
 check(tools?.articles.length === 2 && tools.articles.every((a) => a.tools > 0),
       'tools_guardrails run: expected 2 failed calls with tool calls on their timelines');
+// The recorded run's failed calls each have a player that fetched nothing on load.
+check(tools?.articles.every((a) => a.audio.length === 1 && a.audio[0].preload === 'none' &&
+                                 /runs\.recordings\/run-3\/call-\d+\.wav$/.test(a.audio[0].src)),
+      `tools_guardrails run: players ${JSON.stringify(tools?.articles.map((a) => a.audio))}`);
+check(bargeIn?.articles.every((a) => a.audio.length === 0), 'barge_in run: a player without a recording');
 check(tools?.thresholds.includes('pass') && tools.thresholds.includes('fail'),
       `tools_guardrails run: thresholds ${tools?.thresholds}, expected a pass and a fail`);
+
+// ---- a recording plays: its metadata loads through the page's policy ----
+const requestsBeforePlay = requests.length;
+const played = await page.evaluate(() => new Promise((resolve) => {
+  const el = document.querySelector('article.failed-call audio');
+  if (!el) return resolve({ error: 'no audio element' });
+  el.addEventListener('loadedmetadata', () => resolve({ duration: el.duration }));
+  el.addEventListener('error', () => resolve({ error: `media error ${el.error && el.error.code}` }));
+  el.preload = 'metadata';
+  el.load();
+  setTimeout(() => resolve({ error: 'no metadata after 10 s' }), 10_000);
+}));
+check(played.duration > 5, `the first recording did not play: ${JSON.stringify(played)}`);
+check(requests.slice(requestsBeforePlay).every((u) => u.endsWith('.wav')),
+      `playing asked for more than the recording: ${requests.slice(requestsBeforePlay)}`);
 
 // ---- two runs: the comparison table comes first, one row per compared metric ----
 const comparePath = path.join(tmp, 'compare.html');

@@ -32,8 +32,10 @@ class HtmlReportTest : public testing::StoreFixture {
   // A call of `scenario` with one answered turn of `latency_ms`; a failed one has a failed
   // expectation and the events of a short timeline.
   void AddCall(int64_t run_id, int64_t call_id, const std::string& scenario, bool passed,
-               double latency_ms, const std::string& detail = "expected \"shipped\"") {
+               double latency_ms, const std::string& detail = "expected \"shipped\"",
+               const std::string& recording = "") {
     CallRow c;
+    c.recording = recording;
     c.run_id = run_id;
     c.call_id = call_id;
     c.scenario = scenario;
@@ -109,6 +111,29 @@ TEST_F(HtmlReportTest, FailedCallsAreCappedWithATimelineEachAndACountOfTheRest) 
   EXPECT_NE(html.find("<span class=\"more-calls\">2</span> more"), std::string::npos);
   EXPECT_NE(html.find("data-call=\"5\""), std::string::npos);
   EXPECT_EQ(html.find("<article class=\"failed-call\" data-call=\"6\""), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, ARecordedFailedCallHasAPlayerThatFetchesNothingUntilPlayed) {
+  const int64_t run = Begin("order_status");
+  AddCall(run, 1, "order_status", false, 1500, "x", "runs.recordings/run-1/call-1.wav");
+  AddCall(run, 2, "order_status", false, 1500, "x", "odd \"dir\"/call <2>.wav");
+  AddCall(run, 3, "order_status", false, 1500);
+  store_->FinishRun(run, "completed", "h", 99);
+  // The report beside the database: the stored path as it is.
+  HtmlReportInput input;
+  input.runs.push_back({store_.get(), run, "runs.db#1"});
+  input.output_dir = dir_;
+  std::string html = RenderHtmlReport(input);
+  EXPECT_NE(html.find("<audio controls preload=\"none\" src=\"runs.recordings/run-1/call-1.wav\">"),
+            std::string::npos);
+  // A stored path cannot leave its attribute: percent-encoded.
+  EXPECT_NE(html.find("src=\"odd%20%22dir%22/call%20%3C2%3E.wav\""), std::string::npos);
+  EXPECT_EQ(Count(html, "<audio "), 2u);
+  EXPECT_NE(html.find("media-src file: 'self'"), std::string::npos);
+  // A report in a subfolder links up to the database's folder.
+  input.output_dir = dir_ + "/reports/ci";
+  html = RenderHtmlReport(input);
+  EXPECT_NE(html.find("src=\"../../runs.recordings/run-1/call-1.wav\""), std::string::npos);
 }
 
 TEST_F(HtmlReportTest, ThresholdsShowTheirVerdictsAndObservedValues) {
