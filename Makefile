@@ -70,17 +70,7 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 demo: build
-	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; mkdir -p $(BUILD_DIR)/demo-metrics
-	@status=0; for s in scenarios/*.yaml; do \
-	  echo "== $$s"; \
-	  $(BUILD_DIR)/callsim run $$s --seed $(DEMO_SEED) --db $(DEMO_DB) \
-	    --metrics-out $(BUILD_DIR)/demo-metrics/$$(basename $$s .yaml).prom || status=$$?; \
-	done; \
-	echo "results: $(DEMO_DB) (sqlite3 $(DEMO_DB) 'select * from metrics')"; \
-	echo "agent metrics (Prometheus text format): $(BUILD_DIR)/demo-metrics/"; \
-	runs=$$(sqlite3 $(DEMO_DB) 'select run_id from runs order by run_id' | sed 's|^|$(DEMO_DB)#|'); \
-	$(BUILD_DIR)/callsim report $$runs --html $(DEMO_REPORT) || status=$$?; \
-	echo "HTML report of every run (opens offline): $(DEMO_REPORT)"; exit $$status
+	@sh tools/demo.sh $(BUILD_DIR)/callsim . $(DEMO_DB) $(DEMO_SEED) $(BUILD_DIR)/demo-metrics $(DEMO_REPORT)
 
 # The real-time tests over loopback (label wire) mostly wait on the clock: they run beside the
 # rest, three at a time, and their output follows.
