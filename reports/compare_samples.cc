@@ -29,8 +29,12 @@ void AddMetricRate(const std::map<std::string, double>& metrics, const std::stri
 void AddTurnSamples(const std::vector<harness::TurnRow>& turns, RunSamples* out) {
   RateCount wer;
   for (const harness::TurnRow& t : turns) {
-    if (t.turn_latency_ms) out->latency["turn_latency"].push_back(*t.turn_latency_ms);
-    if (t.barge_in_stop_ms) out->latency["barge_in_stop"].push_back(*t.barge_in_stop_ms);
+    if (t.turn_latency_ms && std::isfinite(*t.turn_latency_ms)) {
+      out->latency["turn_latency"].push_back(*t.turn_latency_ms);
+    }
+    if (t.barge_in_stop_ms && std::isfinite(*t.barge_in_stop_ms)) {
+      out->latency["barge_in_stop"].push_back(*t.barge_in_stop_ms);
+    }
     wer.x += t.substitutions + t.deletions + t.insertions;
     wer.n += t.ref_words;
   }
@@ -44,7 +48,7 @@ void AddSpanSamples(const std::vector<harness::EventRow>& events, RunSamples* ou
     if (!detail.is_object()) continue;
     for (const char* family : kSpanFamilies) {
       const auto it = detail.find(std::string(family) + "_ms");
-      if (it != detail.end() && it->is_number()) {
+      if (it != detail.end() && it->is_number() && std::isfinite(it->get<double>())) {
         out->latency[family].push_back(it->get<double>());
       }
     }
