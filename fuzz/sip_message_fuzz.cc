@@ -1,8 +1,9 @@
-// SIP messages and SDP bodies from the network: any bytes parse or are refused with a reason;
+// SIP messages, SDP bodies and digest headers from the network: any bytes parse or are refused with a reason;
 // what parses serializes back to a message that parses to the same start line, headers and body.
 #include <string>
 #include <string_view>
 
+#include "agent/sip/digest.h"
 #include "agent/sip/sdp.h"
 #include "agent/sip/sip_message.h"
 
@@ -36,5 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
     }
   }
+  // Challenges and answers come from the peer too.
+  if (const auto challenge = ParseDigestChallenge(text); challenge && challenge->nonce.empty()) {
+    __builtin_trap();
+  }
+  (void)ParseDigestParams(text);
   return 0;
 }
