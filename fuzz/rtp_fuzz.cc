@@ -1,15 +1,25 @@
-// RTP packets and RFC 4733 telephone events from the network: any bytes parse or are refused
+// RTP and RTCP packets and RFC 4733 telephone events from the network: any bytes parse or are refused
 // with a reason; what parses serializes back to a packet that parses to the same fields.
 #include <string>
 #include <vector>
 
+#include "agent/media/rtcp.h"
 #include "agent/media/rtp.h"
 #include "agent/media/telephone_event.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace callsim::agent;
-  RtpPacket packet;
   std::string error;
+  // RTCP: what parses writes back to reports that parse the same (the same socket carries both).
+  if (const auto reports = ParseRtcp({data, size}, &error)) {
+    for (const RtcpReport& r : *reports) {
+      const auto again = ParseRtcp(SerializeRtcp(r), &error);
+      if (!again || again->size() != 1 || (*again)[0] != r) __builtin_trap();
+    }
+  } else if (error.empty()) {
+    __builtin_trap();
+  }
+  RtpPacket packet;
   if (!ParseRtp({data, size}, &packet, &error)) {
     if (error.empty()) __builtin_trap();
     return 0;
