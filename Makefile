@@ -73,12 +73,15 @@ demo: build
 	@sh tools/demo.sh $(BUILD_DIR)/callsim . $(DEMO_DB) $(DEMO_SEED) $(BUILD_DIR)/demo-metrics $(DEMO_REPORT)
 
 # The real-time tests over loopback (label wire) mostly wait on the clock: they run beside the
-# rest, three at a time, and their output follows.
+# rest, three at a time, and their output follows. The CPU-heavy ones (label heavy: every bundled
+# scenario in a browser, the CI examples) run after them, so they cannot starve a real-time call.
 test: deps-node deps-browser build
 	@cd $(BUILD_DIR) && { ctest --output-on-failure -j 3 -L wire > ctest-wire.log 2>&1 & wire=$$!; \
-	  ctest --output-on-failure -j $(JOBS) -LE wire; rest=$$?; wait $$wire; wire_status=$$?; \
+	  ctest --output-on-failure -j $(JOBS) -LE 'wire|heavy'; rest=$$?; wait $$wire; wire_status=$$?; \
 	  echo "== real-time tests over loopback (ctest -L wire)"; cat ctest-wire.log; \
-	  [ $$rest -eq 0 ] && [ $$wire_status -eq 0 ]; }
+	  echo "== CPU-heavy tests, after the real-time ones (ctest -L heavy)"; \
+	  ctest --output-on-failure -j $(JOBS) -L heavy; heavy=$$?; \
+	  [ $$rest -eq 0 ] && [ $$wire_status -eq 0 ] && [ $$heavy -eq 0 ]; }
 
 # ASan + UBSan over the whole suite; a report fails the test that caused it.
 test-sanitize: deps
