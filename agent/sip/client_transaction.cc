@@ -4,16 +4,6 @@
 #include <utility>
 
 namespace callsim::agent::sip {
-namespace {
-
-std::string TopBranch(const SipMessage& m) {
-  const std::vector<std::string> vias = m.HeaderValues("Via");
-  if (vias.empty()) return "";
-  return HeaderParam(vias.front(), "branch").value_or("");
-}
-
-}  // namespace
-
 SipMessage MakeAckForFailure(const SipMessage& invite, const SipMessage& response) {
   SipMessage ack;
   ack.method = "ACK";
@@ -40,7 +30,7 @@ ClientTransaction::ClientTransaction(Scheduler& scheduler, const SipTimers& time
       send_(std::move(send)),
       on_response_(std::move(on_response)),
       on_timeout_(std::move(on_timeout)) {
-  branch_ = TopBranch(request_);
+  branch_ = TopViaBranch(request_);
   method_ = request_.method;
   invite_ = method_ == "INVITE";
   state_ = invite_ ? State::kCalling : State::kTrying;
@@ -80,7 +70,7 @@ void ClientTransaction::Retransmit() {
 }
 
 bool ClientTransaction::Matches(const SipMessage& response) const {
-  if (response.is_request() || branch_.empty() || TopBranch(response) != branch_) return false;
+  if (response.is_request() || branch_.empty() || TopViaBranch(response) != branch_) return false;
   const std::string* cseq_text = response.Header("CSeq");
   const std::optional<CSeq> cseq = cseq_text ? ParseCSeq(*cseq_text) : std::nullopt;
   return cseq && cseq->method == method_;

@@ -4,15 +4,6 @@
 #include <utility>
 
 namespace callsim::agent::sip {
-namespace {
-
-std::string TopBranch(const SipMessage& m) {
-  const std::vector<std::string> vias = m.HeaderValues("Via");
-  return vias.empty() ? "" : HeaderParam(vias.front(), "branch").value_or("");
-}
-
-}  // namespace
-
 SipMessage MakeResponse(const SipMessage& request, int code, const std::string& reason,
                         const std::string& to_tag) {
   SipMessage r;
@@ -36,7 +27,7 @@ ServerTransaction::ServerTransaction(Scheduler& scheduler, const SipTimers& time
       request_(std::move(request)),
       send_(std::move(send)),
       on_timeout_(std::move(on_timeout)) {
-  branch_ = TopBranch(request_);
+  branch_ = TopViaBranch(request_);
   invite_ = request_.method == "INVITE";
   // An INVITE server transaction starts proceeding (section 17.2.1); others start trying.
   state_ = invite_ ? State::kProceeding : State::kTrying;
@@ -51,7 +42,7 @@ void ServerTransaction::CancelTimers() {
 }
 
 bool ServerTransaction::Matches(const SipMessage& request) const {
-  if (!request.is_request() || branch_.empty() || TopBranch(request) != branch_) return false;
+  if (!request.is_request() || branch_.empty() || TopViaBranch(request) != branch_) return false;
   return request.method == request_.method || (invite_ && request.method == "ACK");
 }
 

@@ -8,14 +8,6 @@
 namespace callsim::agent::sip {
 namespace {
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -144,6 +136,19 @@ bool CheckRequired(const SipMessage& m, std::string* error) {
 }
 
 }  // namespace
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string TopViaBranch(const SipMessage& m) {
+  const std::vector<std::string> vias = m.HeaderValues("Via");
+  return vias.empty() ? "" : HeaderParam(vias.front(), "branch").value_or("");
+}
 
 std::string_view FullHeaderName(std::string_view name) {
   static constexpr std::pair<char, std::string_view> kCompact[] = {

@@ -73,6 +73,12 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
 // The URI of a name-addr or addr-spec ("Bob <sip:bob@host>;tag=1" -> "sip:bob@host").
 std::string HeaderUri(std::string_view value);
 
+// The branch of the top Via ("" when there is none): the key of a transaction (section 17).
+std::string TopViaBranch(const SipMessage& message);
+
+// ASCII case-insensitive equality (header names, encoding names).
+bool EqualsNoCase(std::string_view a, std::string_view b);
+
 // The full name of a compact form ("i" -> "Call-ID"); `name` itself otherwise.
 std::string_view FullHeaderName(std::string_view name);
 
