@@ -5,11 +5,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/measure/compared_metrics.h"
+
 namespace callsim::reports {
 namespace {
 
-constexpr const char* kSpanFamilies[] = {"endpointing", "stt_final", "llm_ttft", "first_sentence",
-                                         "tts_ttfb"};
+// The latency families the turns table holds; every other one is a "turn_spans" field.
+bool FromTurnsTable(const std::string& family) {
+  return family == "turn_latency" || family == "barge_in_stop";
+}
 
 std::optional<int64_t> Count(const std::map<std::string, double>& metrics,
                              const std::string& name) {
@@ -46,10 +50,11 @@ void AddSpanSamples(const std::vector<harness::EventRow>& events, RunSamples* ou
   for (const harness::EventRow& e : events) {
     const nlohmann::json detail = nlohmann::json::parse(e.detail_json, nullptr, false);
     if (!detail.is_object()) continue;
-    for (const char* family : kSpanFamilies) {
-      const auto it = detail.find(std::string(family) + "_ms");
+    for (const harness::ComparedFamily& f : harness::ComparedFamilies()) {
+      if (!f.latency || FromTurnsTable(f.name)) continue;
+      const auto it = detail.find(f.name + "_ms");
       if (it != detail.end() && it->is_number() && std::isfinite(it->get<double>())) {
-        out->latency[family].push_back(it->get<double>());
+        out->latency[f.name].push_back(it->get<double>());
       }
     }
   }
