@@ -53,6 +53,8 @@ struct CallRecord {
   agent::UsageEvent usage;          // the agent's "usage" event (zero without one)
   std::vector<agent::ChatMessage> transcript;  // the agent's history at the end of the call
   int false_interruptions = 0;
+  // The RTP media per direction and measuring party (SIP calls; empty otherwise).
+  std::vector<CallMediaRow> media;
   // The caller's audio, closed at the call's end; null unless RunCall::RecordAudio asked for it.
   std::shared_ptr<const AudioTape> audio;
   // Where the recording was written, relative to the database's folder (calls.recording); empty:

@@ -78,7 +78,7 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
     t.reason = agent::RedactPii(t.reason);
   }
   store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events),
-                std::move(r.tool_calls));
+                std::move(r.tool_calls), std::move(r.media));
 }
 
 agent::CallReportInput ReportInput(const CallRecord& r) {

@@ -118,6 +118,28 @@ struct ToolCallRow {
   bool operator==(const ToolCallRow&) const = default;
 };
 
+// One direction of a SIP call's RTP media as one party saw it (the call_media table): the
+// receiver's own statistics (measured_by "receiver"), what the receiver reported in RTCP and the
+// sender read (measured_by "rtcp"), or the network callsim simulated on its side of the socket
+// (measured_by "impairment": what it dropped and the RFC 3550 jitter it added). The rows of one
+// direction side by side show whether a report and a measurement agree.
+struct CallMediaRow {
+  int64_t run_id = 0;  // AddCall uses the call's run_id and call_id
+  int64_t call_id = 0;
+  std::string direction;    // "uplink" (caller to agent) or "downlink"
+  std::string measured_by;  // "receiver", "rtcp" or "impairment"
+  double packets_expected = 0;
+  double packets_lost = 0;  // may be negative with duplicates (RFC 3550 A.3)
+  double fraction_lost = 0;  // 0 to 1
+  double jitter_ms = 0;      // RFC 3550 interarrival jitter
+  std::optional<double> concealed_frames;  // the receiver's jitter buffer; NULL otherwise
+  std::optional<double> late_dropped;
+  int64_t srtp_auth_failures = 0;  // the receiver's SRTP drops; 0 otherwise
+  int64_t srtp_replays = 0;
+
+  bool operator==(const CallMediaRow&) const = default;
+};
+
 // The post-call report of one call, built after the call ended: transcript, summary and action
 // items with PII redacted, and the estimated cost.
 struct CallReportRow {

@@ -196,6 +196,28 @@ constexpr std::string_view kSchemaV5 = R"sql(
 ALTER TABLE calls ADD COLUMN recording TEXT;
 )sql";
 
+// Version 6: the RTP media of SIP calls, per direction and per party that measured it
+// (CallMediaRow): the receiver's own statistics next to what RTCP reported and what callsim's
+// simulated network did.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE call_media (
+  run_id             INTEGER NOT NULL,
+  call_id            INTEGER NOT NULL,
+  direction          TEXT NOT NULL CHECK (direction IN ('uplink', 'downlink')),
+  measured_by        TEXT NOT NULL CHECK (measured_by IN ('receiver', 'rtcp', 'impairment')),
+  packets_expected   REAL NOT NULL,
+  packets_lost       REAL NOT NULL,
+  fraction_lost      REAL NOT NULL CHECK (fraction_lost BETWEEN 0 AND 1),
+  jitter_ms          REAL NOT NULL CHECK (jitter_ms >= 0),
+  concealed_frames   REAL,
+  late_dropped       REAL,
+  srtp_auth_failures INTEGER NOT NULL DEFAULT 0 CHECK (srtp_auth_failures >= 0),
+  srtp_replays       INTEGER NOT NULL DEFAULT 0 CHECK (srtp_replays >= 0),
+  PRIMARY KEY (run_id, call_id, direction, measured_by),
+  FOREIGN KEY (run_id, call_id) REFERENCES calls (run_id, call_id) ON DELETE CASCADE
+);
+)sql";
+
 std::string TooNewMessage(const SqliteDb& db, int64_t found) {
   return db.path() + ": database schema version " + std::to_string(found) +
          " is newer than this build of callsim supports (" +
@@ -241,6 +263,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {3, kSchemaV3},
       {4, kSchemaV4},
       {5, kSchemaV5},
+      {6, kSchemaV6},
   };
   return migrations;
 }

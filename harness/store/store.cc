@@ -150,6 +150,23 @@ ToolCallRow ReadToolCall(const Statement& s) {
   return t;
 }
 
+CallMediaRow ReadCallMedia(const Statement& s) {
+  CallMediaRow m;
+  m.run_id = s.ColumnInt(0);
+  m.call_id = s.ColumnInt(1);
+  m.direction = s.ColumnText(2);
+  m.measured_by = s.ColumnText(3);
+  m.packets_expected = s.ColumnDouble(4);
+  m.packets_lost = s.ColumnDouble(5);
+  m.fraction_lost = s.ColumnDouble(6);
+  m.jitter_ms = s.ColumnDouble(7);
+  m.concealed_frames = s.ColumnOptionalDouble(8);
+  m.late_dropped = s.ColumnOptionalDouble(9);
+  m.srtp_auth_failures = s.ColumnInt(10);
+  m.srtp_replays = s.ColumnInt(11);
+  return m;
+}
+
 CallReportRow ReadCallReport(const Statement& s) {
   CallReportRow r;
   r.run_id = s.ColumnInt(0);
@@ -244,6 +261,16 @@ struct Store::Statements {
                       "INSERT INTO call_reports (run_id, call_id, transcript_json, summary, "
                       "action_items_json, cost_json, total_cost_usd, redactions) VALUES "
                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+        insert_media(db,
+                     "INSERT INTO call_media (run_id, call_id, direction, measured_by, "
+                     "packets_expected, packets_lost, fraction_lost, jitter_ms, concealed_frames, "
+                     "late_dropped, srtp_auth_failures, srtp_replays) VALUES (?1, ?2, ?3, ?4, ?5, "
+                     "?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+        load_media(db,
+                   "SELECT run_id, call_id, direction, measured_by, packets_expected, "
+                   "packets_lost, fraction_lost, jitter_ms, concealed_frames, late_dropped, "
+                   "srtp_auth_failures, srtp_replays FROM call_media WHERE run_id = ?1 "
+                   "ORDER BY call_id, direction, measured_by"),
         load_tool_calls(db,
                         "SELECT run_id, call_id, seq, t_ms, tool_call_id, name, arguments_json, "
                         "decision, reason, result_json, duration_ms, confirmed FROM tool_calls "
@@ -306,6 +333,7 @@ struct Store::Statements {
   Statement begin, commit, savepoint, release, rollback_to;
   Statement insert_run, finish_run, insert_call, insert_turn, insert_expectation, insert_event;
   Statement insert_tool_call, insert_report, load_tool_calls, load_reports;
+  Statement insert_media, load_media;
   Statement upsert_metric, upsert_histogram;
   Statement list_runs, load_run, latest_run, load_calls, load_turns, load_expectations;
   Statement load_failed, load_events, load_events_of_kind, load_metrics, load_histogram;
@@ -356,10 +384,11 @@ int64_t Store::BeginRun(const RunInfo& run) {
 
 void Store::AddCall(CallRow call, std::vector<TurnRow> turns,
                     std::vector<ExpectationRow> expectations, std::vector<EventRow> events,
-                    std::vector<ToolCallRow> tool_calls) {
-  pending_rows_ += turns.size() + expectations.size() + events.size() + tool_calls.size();
+                    std::vector<ToolCallRow> tool_calls, std::vector<CallMediaRow> media) {
+  pending_rows_ += turns.size() + expectations.size() + events.size() + tool_calls.size() +
+                   media.size();
   pending_.push_back(PendingCall{std::move(call), std::move(turns), std::move(expectations),
-                                 std::move(events), std::move(tool_calls)});
+                                 std::move(events), std::move(tool_calls), std::move(media)});
   if (pending_.size() >= options_.batch_calls || pending_rows_ >= options_.batch_rows) Flush();
 }
 
@@ -493,6 +522,14 @@ void Store::InsertChildren(const PendingCall& p) {
     s.Bind(5, t.tool_call_id).Bind(6, t.name).Bind(7, t.arguments_json).Bind(8, t.decision);
     s.Bind(9, t.reason).Bind(10, t.result_json).Bind(11, t.duration_ms);
     s.Bind(12, int64_t{t.confirmed});
+    s.Run();
+  }
+  for (const CallMediaRow& m : p.media) {
+    Statement& s = stmts_->insert_media;
+    s.Bind(1, run_id).Bind(2, call_id).Bind(3, m.direction).Bind(4, m.measured_by);
+    s.Bind(5, m.packets_expected).Bind(6, m.packets_lost).Bind(7, m.fraction_lost);
+    s.Bind(8, m.jitter_ms).Bind(9, m.concealed_frames).Bind(10, m.late_dropped);
+    s.Bind(11, m.srtp_auth_failures).Bind(12, m.srtp_replays);
     s.Run();
   }
 }
@@ -630,6 +667,10 @@ std::vector<EventRow> Store::LoadEventsOfKind(int64_t run_id, const std::string&
 
 std::vector<ToolCallRow> Store::LoadToolCalls(int64_t run_id) const {
   return ReadRows(stmts_->load_tool_calls.Bind(1, run_id), ReadToolCall);
+}
+
+std::vector<CallMediaRow> Store::LoadCallMedia(int64_t run_id) const {
+  return ReadRows(stmts_->load_media.Bind(1, run_id), ReadCallMedia);
 }
 
 std::vector<CallReportRow> Store::LoadCallReports(int64_t run_id) const {

@@ -65,7 +65,8 @@ class Store {
   // child row, and expectations get seq = their position. Commits when the buffer reaches a bound
   // of StoreOptions (then it may throw like Flush).
   void AddCall(CallRow call, std::vector<TurnRow> turns, std::vector<ExpectationRow> expectations,
-               std::vector<EventRow> events, std::vector<ToolCallRow> tool_calls = {});
+               std::vector<EventRow> events, std::vector<ToolCallRow> tool_calls = {},
+               std::vector<CallMediaRow> media = {});
   // Buffers a post-call report, written with the next flush after its call (a report whose call
   // is not stored is left out like a bad call).
   void AddCallReport(CallReportRow report);
@@ -120,6 +121,8 @@ class Store {
   std::vector<EventRow> LoadEventsOfKind(int64_t run_id, const std::string& kind) const;
   std::vector<ToolCallRow> LoadToolCalls(int64_t run_id) const;      // by call_id, seq
   std::vector<CallReportRow> LoadCallReports(int64_t run_id) const;  // by call_id
+  // By call_id, direction, measured_by.
+  std::vector<CallMediaRow> LoadCallMedia(int64_t run_id) const;
   std::map<std::string, double> LoadMetrics(int64_t run_id) const;  // NaN values read back as NaN
   std::optional<std::string> LoadHistogram(int64_t run_id, const std::string& name) const;
   std::vector<ThresholdRow> LoadThresholds(int64_t run_id) const;  // by seq
@@ -137,6 +140,7 @@ class Store {
     std::vector<ExpectationRow> expectations;
     std::vector<EventRow> events;
     std::vector<ToolCallRow> tool_calls;
+    std::vector<CallMediaRow> media;
   };
   struct Statements;
 

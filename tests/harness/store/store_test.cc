@@ -224,6 +224,44 @@ TEST(StoreTest, ACallsRecordingRoundTripsAndNoneIsNull) {
   EXPECT_EQ(nulls, (std::vector<int>{0, 1}));
 }
 
+// call_media: rows of a SIP call's media round-trip with the call's ids, NULLs stay NULL, and a
+// row the schema refuses (a fraction above 1) leaves its whole call out.
+TEST(StoreTest, CallMediaRowsRoundTripAndABadRowLeavesItsCallOut) {
+  StoreTempDir dir;
+  auto store = OpenOrDie(dir.File("runs.db"));
+  const int64_t run_id = store->BeginRun(MakeRun());
+  CallMediaRow receiver;
+  receiver.direction = "downlink";
+  receiver.measured_by = "receiver";
+  receiver.packets_expected = 1500;
+  receiver.packets_lost = 31;
+  receiver.fraction_lost = 31.0 / 1500;
+  receiver.jitter_ms = 4.25;
+  receiver.concealed_frames = 40;
+  receiver.late_dropped = 2;
+  receiver.srtp_auth_failures = 1;
+  receiver.srtp_replays = 3;
+  CallMediaRow rtcp;
+  rtcp.direction = "uplink";
+  rtcp.measured_by = "rtcp";
+  rtcp.packets_expected = 1499;
+  rtcp.packets_lost = -1;  // a duplicate
+  rtcp.jitter_ms = 0.5;
+  store->AddCall(MakeCall(run_id, 4), {}, {}, {}, {}, {receiver, rtcp});
+  CallMediaRow bad = rtcp;
+  bad.fraction_lost = 1.5;
+  store->AddCall(MakeCall(run_id, 5), {}, {}, {}, {}, {bad});
+  EXPECT_THROW(store->Flush(), StoreError);
+  const std::vector<CallMediaRow> media = store->LoadCallMedia(run_id);
+  ASSERT_EQ(media.size(), 2u);
+  receiver.run_id = rtcp.run_id = run_id;
+  receiver.call_id = rtcp.call_id = 4;
+  EXPECT_EQ(media[0], receiver);  // downlink sorts first
+  EXPECT_EQ(media[1], rtcp);
+  EXPECT_FALSE(media[1].concealed_frames.has_value());
+  EXPECT_EQ(store->LoadCalls(run_id).size(), 1u);
+}
+
 TEST(StoreTest, UsesTheCallsIdsForChildRowsAndNumbersExpectations) {
   StoreTempDir dir;
   auto store = OpenOrDie(dir.File("runs.db"));
