@@ -14,6 +14,9 @@ UdpEndpoint::UdpEndpoint(asio::io_context& io, const std::string& host, uint16_t
       on_datagram_(std::move(on_datagram)),
       max_queue_(max_queue) {
   local_ = socket_.local_endpoint();
+  // Sends try the kernel at once (most datagrams leave without a handler or a copy); only one
+  // that would block waits in the queue.
+  socket_.non_blocking(true);
   Receive();
 }
 
@@ -48,6 +51,14 @@ void UdpEndpoint::Send(std::string bytes, const Endpoint& to) {
   if (queue_.size() >= max_queue_ + (sending_ ? 1 : 0)) {
     ++stats_->send_dropped;
     return;
+  }
+  if (!sending_ && queue_.empty()) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(bytes), to, 0, ec);
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      ec ? ++stats_->send_errors : ++stats_->sent;
+      return;
+    }
   }
   queue_.emplace_back(std::move(bytes), to);
   if (!sending_) SendNext();
