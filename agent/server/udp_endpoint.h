@@ -1,8 +1,9 @@
 // One UDP socket that only moves bytes, for SIP signalling and RTP: every datagram received (up
 // to 65,535 bytes) goes to a callback with its sender, and Send hands a datagram to the kernel at
-// once, or queues it (one send in flight at a time) when the socket's buffer is full. Bounds: a queue of waiting datagrams (beyond it a datagram is dropped and
-// counted, never blocking the caller). Everything runs on the io_context's thread; the endpoint
-// must be used and destroyed there.
+// once, or queues it (one send in flight at a time) when the socket's buffer is full. Bounds: a
+// queue of waiting datagrams (beyond it a datagram is dropped and counted, never blocking the
+// caller). Everything runs on the io_context's thread; the endpoint must be used and destroyed
+// there.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
