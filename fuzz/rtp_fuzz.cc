@@ -1,5 +1,6 @@
-// RTP and RTCP packets and RFC 4733 telephone events from the network: any bytes parse or are refused
-// with a reason; what parses serializes back to a packet that parses to the same fields.
+// RTP and RTCP packets (SR, RR, SDES CNAME, BYE) and RFC 4733 telephone events from the network:
+// any bytes parse or are refused with a reason; what parses serializes back to a packet that
+// parses to the same fields.
 #include <string>
 #include <vector>
 
@@ -10,11 +11,20 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace callsim::agent;
   std::string error;
-  // RTCP: what parses writes back to reports that parse the same (the same socket carries both).
-  if (const auto reports = ParseRtcp({data, size}, &error)) {
-    for (const RtcpReport& r : *reports) {
+  // RTCP: what parses writes back to reports, CNAMEs and BYEs that parse the same (the same
+  // socket carries both).
+  if (const auto compound = ParseRtcp({data, size}, &error)) {
+    for (const RtcpReport& r : compound->reports) {
       const auto again = ParseRtcp(SerializeRtcp(r), &error);
-      if (!again || again->size() != 1 || (*again)[0] != r) __builtin_trap();
+      if (!again || again->reports.size() != 1 || again->reports[0] != r) __builtin_trap();
+    }
+    for (const RtcpCname& c : compound->cnames) {
+      const auto again = ParseRtcp(SerializeSdesCname(c.ssrc, c.cname), &error);
+      if (!again || again->cnames.size() != 1 || again->cnames[0] != c) __builtin_trap();
+    }
+    for (const uint32_t ssrc : compound->byes) {
+      const auto again = ParseRtcp(SerializeBye(ssrc), &error);
+      if (!again || again->byes != std::vector<uint32_t>{ssrc}) __builtin_trap();
     }
   } else if (error.empty()) {
     __builtin_trap();

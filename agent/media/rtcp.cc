@@ -28,6 +28,82 @@ RtcpReportBlock ReadBlock(std::span<const uint8_t> b, size_t at) {
   return block;
 }
 
+constexpr uint8_t kSdesEnd = 0;
+constexpr uint8_t kSdesCname = 1;
+
+std::string At(size_t at) { return " at byte " + std::to_string(at); }
+
+// An SR or RR; `at` is where it starts in the compound packet (for the error).
+bool ParseReport(std::span<const uint8_t> p, size_t at, std::vector<RtcpReport>* out,
+                 std::string* error) {
+  const bool sr = p[1] == kRtcpSenderReport;
+  const size_t count = p[0] & 0x1f;
+  const size_t needed = 8 + (sr ? 20 : 0) + 24 * count;
+  if (p.size() < needed) {
+    *error = "RTCP " + std::string(sr ? "SR" : "RR") + At(at) + ": " + std::to_string(count) +
+             " report blocks do not fit in " + std::to_string(p.size()) + " bytes";
+    return false;
+  }
+  RtcpReport r;
+  r.type = p[1];
+  r.ssrc = Get32(p, 4);
+  size_t block_at = 8;
+  if (sr) {
+    r.ntp_timestamp = (uint64_t{Get32(p, 8)} << 32) | Get32(p, 12);
+    r.rtp_timestamp = Get32(p, 16);
+    r.packet_count = Get32(p, 20);
+    r.octet_count = Get32(p, 24);
+    block_at = 28;
+  }
+  for (size_t i = 0; i < count; ++i) r.blocks.push_back(ReadBlock(p, block_at + 24 * i));
+  out->push_back(std::move(r));
+  return true;
+}
+
+// An SDES packet: each chunk is a source and its items, ended by a null octet and padded to a
+// word. Only CNAME items are kept.
+bool ParseSdes(std::span<const uint8_t> p, size_t at, std::vector<RtcpCname>* out,
+               std::string* error) {
+  const size_t chunks = p[0] & 0x1f;
+  size_t i = 4;
+  for (size_t chunk = 0; chunk < chunks; ++chunk) {
+    if (p.size() - i < 4) {
+      *error = "RTCP SDES" + At(at) + ": chunk " + std::to_string(chunk + 1) + " of " +
+               std::to_string(chunks) + " does not fit";
+      return false;
+    }
+    const uint32_t ssrc = Get32(p, i);
+    i += 4;
+    while (i < p.size() && p[i] != kSdesEnd) {
+      if (p.size() - i < 2 || p.size() - i - 2 < p[i + 1]) {
+        *error = "RTCP SDES" + At(at) + ": an item of chunk " + std::to_string(chunk + 1) +
+                 " runs past the packet";
+        return false;
+      }
+      if (p[i] == kSdesCname) {
+        const auto* text = reinterpret_cast<const char*>(p.data() + i + 2);
+        out->push_back({ssrc, std::string(text, p[i + 1])});
+      }
+      i += 2 + p[i + 1];
+    }
+    i = std::min(p.size(), (i + 4) & ~size_t{3});  // past the null octet(s) to the next word
+  }
+  return true;
+}
+
+// A BYE: the sources leaving, then an optional reason (not kept).
+bool ParseBye(std::span<const uint8_t> p, size_t at, std::vector<uint32_t>* out,
+              std::string* error) {
+  const size_t count = p[0] & 0x1f;
+  if (p.size() < 4 + 4 * count) {
+    *error = "RTCP BYE" + At(at) + ": " + std::to_string(count) + " sources do not fit in " +
+             std::to_string(p.size()) + " bytes";
+    return false;
+  }
+  for (size_t i = 0; i < count; ++i) out->push_back(Get32(p, 4 + 4 * i));
+  return true;
+}
+
 }  // namespace
 
 std::vector<uint8_t> SerializeRtcp(const RtcpReport& r) {
@@ -61,9 +137,33 @@ std::vector<uint8_t> SerializeRtcp(const RtcpReport& r) {
   return out;
 }
 
-std::optional<std::vector<RtcpReport>> ParseRtcp(std::span<const uint8_t> bytes,
-                                                 std::string* error) {
-  std::vector<RtcpReport> reports;
+std::vector<uint8_t> SerializeSdesCname(uint32_t ssrc, std::string_view cname) {
+  const size_t text = std::min(cname.size(), kMaxSdesItemBytes);
+  // SSRC, the item's type and length octets and its text, then at least one null octet ending
+  // the item list, up to a whole word.
+  const size_t chunk_words = 1 + (2 + text + 1 + 3) / 4;
+  std::vector<uint8_t> out;
+  out.reserve(4 * (chunk_words + 1));
+  out.push_back(0x81);  // V=2, one chunk
+  out.push_back(kRtcpSourceDescription);
+  out.push_back(static_cast<uint8_t>(chunk_words >> 8));
+  out.push_back(static_cast<uint8_t>(chunk_words));
+  Put32(out, ssrc);
+  out.push_back(kSdesCname);
+  out.push_back(static_cast<uint8_t>(text));
+  out.insert(out.end(), cname.begin(), cname.begin() + static_cast<std::ptrdiff_t>(text));
+  out.resize(4 * (chunk_words + 1), 0);
+  return out;
+}
+
+std::vector<uint8_t> SerializeBye(uint32_t ssrc) {
+  std::vector<uint8_t> out = {0x81, kRtcpBye, 0, 1};  // V=2, one source; one word after the header
+  Put32(out, ssrc);
+  return out;
+}
+
+std::optional<RtcpCompound> ParseRtcp(std::span<const uint8_t> bytes, std::string* error) {
+  RtcpCompound compound;
   size_t at = 0;
   while (at < bytes.size()) {
     if (bytes.size() - at < 4 || (bytes[at] >> 6) != 2) {
@@ -75,35 +175,19 @@ std::optional<std::vector<RtcpReport>> ParseRtcp(std::span<const uint8_t> bytes,
       *error = "RTCP packet at byte " + std::to_string(at) + ": its length runs past the end";
       return std::nullopt;
     }
-    const uint8_t type = bytes[at + 1];
-    const size_t count = bytes[at] & 0x1f;
-    if (type == kRtcpSenderReport || type == kRtcpReceiverReport) {
-      const bool sr = type == kRtcpSenderReport;
-      const size_t needed = 8 + (sr ? 20 : 0) + 24 * count;
-      if (length < needed) {
-        *error = "RTCP " + std::string(sr ? "SR" : "RR") + " at byte " + std::to_string(at) +
-                 ": " + std::to_string(count) + " report blocks do not fit in " +
-                 std::to_string(length) + " bytes";
-        return std::nullopt;
-      }
-      const std::span<const uint8_t> p = bytes.subspan(at, length);
-      RtcpReport r;
-      r.type = type;
-      r.ssrc = Get32(p, 4);
-      size_t block_at = 8;
-      if (sr) {
-        r.ntp_timestamp = (uint64_t{Get32(p, 8)} << 32) | Get32(p, 12);
-        r.rtp_timestamp = Get32(p, 16);
-        r.packet_count = Get32(p, 20);
-        r.octet_count = Get32(p, 24);
-        block_at = 28;
-      }
-      for (size_t i = 0; i < count; ++i) r.blocks.push_back(ReadBlock(p, block_at + 24 * i));
-      reports.push_back(std::move(r));
+    const std::span<const uint8_t> packet = bytes.subspan(at, length);
+    bool ok = true;
+    switch (packet[1]) {
+      case kRtcpSenderReport:
+      case kRtcpReceiverReport: ok = ParseReport(packet, at, &compound.reports, error); break;
+      case kRtcpSourceDescription: ok = ParseSdes(packet, at, &compound.cnames, error); break;
+      case kRtcpBye: ok = ParseBye(packet, at, &compound.byes, error); break;
+      default: break;  // APP, feedback, XR: skipped by their length
     }
+    if (!ok) return std::nullopt;
     at += length;
   }
-  return reports;
+  return compound;
 }
 
 void RtpReceptionStats::Add(uint16_t sequence) {

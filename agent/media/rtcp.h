@@ -1,8 +1,10 @@
-// RTCP sender and receiver reports (RFC 3550 section 6.4) as bytes and back, and the receiver
-// statistics a report block carries (appendix A.3: the extended highest sequence number across
-// wraps, cumulative and fractional loss since the last report). A compound packet is walked
-// packet by packet with every length checked; types other than SR and RR are skipped by their
-// length. Pure functions and one small struct of counters: no sockets, no clock.
+// RTCP (RFC 3550 section 6) as bytes and back: sender and receiver reports (6.4), SDES CNAME
+// items (6.5) and BYE (6.6), and the receiver statistics a report block carries (appendix A.3:
+// the extended highest sequence number across wraps, cumulative and fractional loss since the
+// last report). A compound packet is walked packet by packet with every length checked; types
+// other than SR, RR, SDES and BYE (APP, feedback, XR) are skipped by their length. Pure functions
+// and one small struct of counters: no sockets, no clock. What a parse returns is bounded by the
+// bytes given.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +12,17 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace callsim::agent {
 
 inline constexpr uint8_t kRtcpSenderReport = 200;
 inline constexpr uint8_t kRtcpReceiverReport = 201;
+inline constexpr uint8_t kRtcpSourceDescription = 202;
+inline constexpr uint8_t kRtcpBye = 203;
+// An SDES item's text is at most 255 bytes (its length is one octet).
+inline constexpr size_t kMaxSdesItemBytes = 255;
 
 struct RtcpReportBlock {
   uint32_t ssrc = 0;               // the source this block is about
@@ -42,12 +49,32 @@ struct RtcpReport {
   bool operator==(const RtcpReport&) const = default;
 };
 
-std::vector<uint8_t> SerializeRtcp(const RtcpReport& report);
+// A source's canonical name (SDES item 1): what ties its streams together across SSRC changes.
+struct RtcpCname {
+  uint32_t ssrc = 0;
+  std::string cname;  // at most kMaxSdesItemBytes
 
-// The SR and RR packets of a compound RTCP packet, in order. nullopt with *error when any
-// packet's header or length is malformed (a compound packet is accepted whole or not at all).
-std::optional<std::vector<RtcpReport>> ParseRtcp(std::span<const uint8_t> bytes,
-                                                 std::string* error);
+  bool operator==(const RtcpCname&) const = default;
+};
+
+// What a compound RTCP packet says, each part in the order it came.
+struct RtcpCompound {
+  std::vector<RtcpReport> reports;  // SR and RR packets
+  std::vector<RtcpCname> cnames;    // the CNAME items of SDES chunks (other items are skipped)
+  std::vector<uint32_t> byes;       // the sources BYE packets say have left (a reason is skipped)
+};
+
+std::vector<uint8_t> SerializeRtcp(const RtcpReport& report);
+// An SDES packet of one chunk: `ssrc` and its CNAME item (cut to kMaxSdesItemBytes).
+std::vector<uint8_t> SerializeSdesCname(uint32_t ssrc, std::string_view cname);
+// A BYE packet for `ssrc`, without a reason.
+std::vector<uint8_t> SerializeBye(uint32_t ssrc);
+
+// Parses a compound RTCP packet. nullopt with *error when any packet's header or length is
+// malformed, or when an SR's or RR's blocks, an SDES chunk or a BYE's sources do not fit in its
+// length (a compound packet is accepted whole or not at all). An SDES chunk may end at the end
+// of its packet without the null item RFC 3550 asks for.
+std::optional<RtcpCompound> ParseRtcp(std::span<const uint8_t> bytes, std::string* error);
 
 // What a receiver knows of one source, for its report blocks (RFC 3550 appendix A.3).
 class RtpReceptionStats {

@@ -130,6 +130,7 @@ bool ParseAttribute(std::string_view a, SdpMedia* m, std::string* error) {
   if (name == "sendrecv" || name == "sendonly" || name == "recvonly" || name == "inactive") {
     m->direction = std::string(name);
   }
+  if (name == "rtcp-mux") m->rtcp_mux = true;
   return true;  // an attribute we do not know is ignored (RFC 4566 section 5.13)
 }
 
@@ -254,6 +255,7 @@ std::string SerializeSdp(const SessionDescription& d) {
     for (const SdpFormat& f : m.formats) out += FormatLines(f);
     if (m.ptime_ms > 0) out += "a=ptime:" + std::to_string(m.ptime_ms) + "\r\n";
     out += "a=" + m.direction + "\r\n";
+    if (m.rtcp_mux) out += "a=rtcp-mux\r\n";
     for (const SdpCrypto& c : m.crypto) {
       out += "a=crypto:" + std::to_string(c.tag) + " " + c.suite + " inline:" +
              Base64Encode(c.key_salt) + "\r\n";
@@ -269,6 +271,9 @@ SessionDescription MakeOffer(const SdpCapabilities& caps, const std::string& add
   d.session_version = session_id;
   d.address = address;
   SdpMedia m = MediaFor(caps, port);
+  // RtpSession always carries RTCP on the RTP port; a peer that does not answer with rtcp-mux
+  // sends its reports to port + 1, where nothing listens (RFC 5761 section 5.1.1).
+  m.rtcp_mux = true;
   std::vector<uint32_t> rates;
   for (const CodecKind kind : caps.codecs) {
     m.formats.push_back(FormatOf(kind));
@@ -338,12 +343,14 @@ bool AnswerOffer(const SessionDescription& offer, const SdpCapabilities& caps,
     }
   }
   if (crypto != nullptr) m.crypto[0].tag = crypto->tag;  // answer with the tag we accepted
+  m.rtcp_mux = o.rtcp_mux;
   n->ptime_ms = o.ptime_ms > 0 ? o.ptime_ms : 20;
   n->remote_address = o.address.empty() ? offer.address : o.address;
   n->remote_port = o.port;
   n->srtp = savp;
   n->remote_key_salt = crypto ? crypto->key_salt : "";
   n->local_key_salt = caps.srtp_key_salt;
+  n->rtcp_mux = o.rtcp_mux;
   answer->session_id = session_id;
   answer->session_version = session_id;
   answer->address = address;
@@ -383,6 +390,7 @@ bool ReadAnswer(const SessionDescription& offer, const SessionDescription& answe
   n->remote_address = theirs.address.empty() ? answer.address : theirs.address;
   n->remote_port = theirs.port;
   n->srtp = ours.protocol == "RTP/SAVP";
+  n->rtcp_mux = ours.rtcp_mux && theirs.rtcp_mux;
   n->local_key_salt = ours.crypto.empty() ? "" : ours.crypto[0].key_salt;
   n->remote_key_salt.clear();
   for (const SdpCrypto& c : theirs.crypto) {

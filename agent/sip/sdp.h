@@ -1,8 +1,9 @@
 // SDP (RFC 4566) for one audio stream, and the offer/answer of RFC 3264 over it: the codecs
 // callsim speaks (PCMU, L16 at 16 kHz, Opus), telephone-event (RFC 4733), ptime, the direction,
-// and SDES keys for SRTP (RFC 4568: "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:<base64 of a
-// 16-byte key and a 14-byte salt>"). Parsing is a pure function with bounds; lines it does not
-// know are kept out of the typed value, as RFC 4566 asks of attributes it does not understand.
+// SDES keys for SRTP (RFC 4568: "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:<base64 of a 16-byte
+// key and a 14-byte salt>") and a=rtcp-mux (RFC 5761: RTCP on the RTP port). Parsing is a pure
+// function with bounds; lines it does not know are kept out of the typed value, as RFC 4566 asks
+// of attributes it does not understand.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +46,7 @@ struct SdpMedia {
   std::string direction = "sendrecv";
   std::vector<SdpCrypto> crypto;
   std::string address;        // the media-level c= address, "" to use the session's
+  bool rtcp_mux = false;      // a=rtcp-mux (RFC 5761): RTCP shares the RTP port
 };
 
 struct SessionDescription {
@@ -81,23 +83,28 @@ struct NegotiatedStream {
   bool srtp = false;
   std::string remote_key_salt;  // the peer's SRTP key and salt (what it sends with)
   std::string local_key_salt;   // ours
+  // Both sides agreed to RTCP on the RTP port (RFC 5761 section 5.1.1: the answer's a=rtcp-mux).
+  // RtpSession always multiplexes; without it, a peer sends its RTCP to port + 1 and we do not
+  // hear its reports.
+  bool rtcp_mux = false;
 };
 
-// An offer of one audio stream at `address`:`port` with `caps`.
+// An offer of one audio stream at `address`:`port` with `caps`, always with a=rtcp-mux.
 SessionDescription MakeOffer(const SdpCapabilities& caps, const std::string& address,
                              uint16_t port, uint64_t session_id);
 
 // Answers `offer`: the first of the offer's formats that `caps` speaks, telephone-event at the
-// same clock rate when both have it, SRTP when the offer is RTP/SAVP with a suite we know (and
-// only then: an RTP/SAVP offer to a side without a key, or an RTP/AVP offer to a side that
-// requires SRTP, is refused). False with *error ("no common codec: offered PCMA/8000, G729/8000")
-// when nothing can be agreed.
+// same clock rate when both have it, a=rtcp-mux when offered, SRTP when the offer is RTP/SAVP
+// with a suite we know (and only then: an RTP/SAVP offer to a side without a key, or an RTP/AVP
+// offer to a side that requires SRTP, is refused). False with *error ("no common codec: offered
+// PCMA/8000, G729/8000") when nothing can be agreed.
 bool AnswerOffer(const SessionDescription& offer, const SdpCapabilities& caps,
                  const std::string& address, uint16_t port, uint64_t session_id,
                  SessionDescription* answer, NegotiatedStream* negotiated, std::string* error);
 
 // Reads the answer to an offer we made: which of our formats the peer chose, its address, port
-// and key. False with *error when the answer picks nothing we offered or refuses the stream.
+// and key, and whether it accepted rtcp-mux. False with *error when the answer picks nothing we
+// offered or refuses the stream.
 bool ReadAnswer(const SessionDescription& offer, const SessionDescription& answer,
                 NegotiatedStream* negotiated, std::string* error);
 

@@ -104,6 +104,37 @@ TEST(Sdp, SrtpOfferAndAnswerExchangeSdesKeys) {
   EXPECT_EQ(error, "this side requires SRTP and the offer is RTP/AVP");
 }
 
+TEST(Sdp, RtcpMuxIsAlwaysOfferedAndAnsweredOnlyWhenOffered) {
+  const SessionDescription offer = MakeOffer(SdpCapabilities{}, "127.0.0.1", 30000, 1);
+  EXPECT_TRUE(offer.audio[0].rtcp_mux);
+  const std::string text = SerializeSdp(offer);
+  EXPECT_NE(text.find("a=sendrecv\r\na=rtcp-mux\r\n"), std::string::npos) << text;
+  const SessionDescription parsed = *ParseSdp(text).description;
+  EXPECT_TRUE(parsed.audio[0].rtcp_mux);
+  // Offered: the answer carries it, and both sides read it as agreed.
+  SessionDescription answer;
+  NegotiatedStream n;
+  std::string error;
+  ASSERT_TRUE(AnswerOffer(parsed, SdpCapabilities{}, "127.0.0.1", 31000, 2, &answer, &n, &error))
+      << error;
+  EXPECT_TRUE(n.rtcp_mux);
+  const std::string answer_text = SerializeSdp(answer);
+  EXPECT_NE(answer_text.find("a=rtcp-mux\r\n"), std::string::npos) << answer_text;
+  NegotiatedStream seen;
+  ASSERT_TRUE(ReadAnswer(offer, *ParseSdp(answer_text).description, &seen, &error)) << error;
+  EXPECT_TRUE(seen.rtcp_mux);
+  // Not offered (kOffer has none): not answered, not agreed.
+  ASSERT_TRUE(AnswerOffer(*ParseSdp(kOffer).description, SdpCapabilities{}, "127.0.0.1", 31000, 3,
+                          &answer, &n, &error)) << error;
+  EXPECT_FALSE(n.rtcp_mux);
+  EXPECT_EQ(SerializeSdp(answer).find("rtcp-mux"), std::string::npos);
+  // An answer without it (a peer that keeps RTCP on port + 1): not agreed.
+  SessionDescription plain_answer = *ParseSdp(answer_text).description;
+  plain_answer.audio[0].rtcp_mux = false;
+  ASSERT_TRUE(ReadAnswer(offer, plain_answer, &seen, &error)) << error;
+  EXPECT_FALSE(seen.rtcp_mux);
+}
+
 TEST(Sdp, MalformedSdpIsRefusedWithAReason) {
   const std::pair<std::string, std::string> cases[] = {
       {"", "empty SDP"},
