@@ -7,6 +7,7 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -329,6 +330,9 @@ struct ServeFlags {
   std::string workers_text = "0";
   std::string drain_text = "30";
   std::string send_rate_text = "1";
+  std::string sip;                 // HOST:PORT for SIP over UDP; empty: no SIP
+  std::string srtp = "optional";   // off, optional or required
+  std::string sip_auth_env;        // USER:PASSWORD that INVITEs must authenticate with
 };
 
 int Serve(const ServeFlags& f, std::optional<uint64_t> seed, const std::string& db_path,
@@ -357,6 +361,42 @@ int Serve(const ServeFlags& f, std::optional<uint64_t> seed, const std::string& 
   config.drain_s = static_cast<double>(*drain);
   config.service.stream.send_rate = static_cast<double>(*rate);
   std::string error;
+  if (!f.sip.empty()) {
+    harness::SipServeConfig sip;
+    const size_t sip_colon = f.sip.rfind(':');
+    const std::optional<uint64_t> sip_port =
+        sip_colon == std::string::npos ? std::nullopt
+                                       : ParseFlagNumber(f.sip.substr(sip_colon + 1), 0, 65535);
+    if (!sip_port || sip_colon == 0) {
+      std::cerr << "callsim: --sip: expected HOST:PORT, got \"" << f.sip << "\"\n";
+      return kExitInvalid;
+    }
+    sip.host = f.sip.substr(0, sip_colon);
+    sip.port = static_cast<uint16_t>(*sip_port);
+    if (f.srtp == "off") {
+      sip.srtp = harness::SrtpPolicy::kOff;
+    } else if (f.srtp == "required") {
+      sip.srtp = harness::SrtpPolicy::kRequired;
+    } else if (f.srtp != "optional") {
+      std::cerr << "callsim: --srtp: expected off, optional or required\n";
+      return kExitInvalid;
+    }
+    if (!f.sip_auth_env.empty()) {
+      const char* value = std::getenv(f.sip_auth_env.c_str());
+      const std::string text = value ? value : "";
+      const size_t c = text.find(':');
+      if (c == std::string::npos || c == 0) {
+        std::cerr << "callsim: --sip-auth-env: $" << f.sip_auth_env
+                  << (value ? " must hold USER:PASSWORD" : " is not set") << "\n";
+        return kExitInvalid;
+      }
+      sip.auth = agent::sip::DigestCredentials{text.substr(0, c), text.substr(c + 1)};
+    }
+    config.sip = sip;
+  } else if (f.srtp != "optional" || !f.sip_auth_env.empty()) {
+    std::cerr << "callsim: --srtp and --sip-auth-env need --sip\n";
+    return kExitInvalid;
+  }
   if (!f.api_keys_path.empty() && !harness::ReadApiKeys(f.api_keys_path, &config.api_keys, &error)) {
     std::cerr << "callsim: --api-keys: " << error << "\n";
     return kExitInvalid;
@@ -397,6 +437,11 @@ int Serve(const ServeFlags& f, std::optional<uint64_t> seed, const std::string& 
   }
   std::cout << "callsim serve: listening on http://" << f.listen.substr(0, colon) << ":"
             << server.port() << " (Twilio Media Streams on /twilio)" << std::endl;
+  if (server.sip_port() != 0) {
+    std::cout << "callsim serve: SIP on udp " << f.sip.substr(0, f.sip.rfind(':')) << ":"
+              << server.sip_port() << " (RTP" << (f.srtp == "off" ? "" : f.srtp == "required" ? "/SRTP only" : " or SRTP")
+              << ")" << std::endl;
+  }
   return server.ServeUntilSignalled(g_signals);
 }
 
@@ -451,7 +496,15 @@ int main(int argc, char** argv) {
   auto add_target_flags = [&target](CLI::App* cmd) {
     cmd->add_option("--target", target.target,
                     "run in real time against an agent: ws://HOST:PORT/PATH (Twilio Media "
-                    "Streams), or self (callsim's own agent, served in this process)");
+                    "Streams), sip:USER@HOST:PORT (SIP with RTP), or self (callsim's own agent, "
+                    "served in this process)");
+    cmd->add_option("--protocol", target.protocol,
+                    "with --target self: twilio (the default) or sip");
+    cmd->add_flag("--srtp", target.srtp,
+                  "with a SIP target: offer RTP/SAVP with an SDES key (AES_CM_128_HMAC_SHA1_80)");
+    cmd->add_option("--sip-auth-env", target.sip_auth_env,
+                    "with a SIP target: the environment variable holding USER:PASSWORD for "
+                    "digest authentication");
     cmd->add_option("--token-url", target.token_url,
                     "with --target: fetch a call token here (POST, Bearer API key)");
     cmd->add_option("--api-key-env", target.api_key_env,
@@ -515,7 +568,8 @@ int main(int argc, char** argv) {
                       "append the compare table as Markdown (e.g. \"$GITHUB_STEP_SUMMARY\")");
 
   ServeFlags serve_flags;
-  CLI::App* serve = app.add_subcommand("serve", "serve the reference agent over Twilio Media Streams");
+  CLI::App* serve = app.add_subcommand(
+      "serve", "serve the reference agent over Twilio Media Streams (and SIP with --sip)");
   serve->add_option("--agent", serve_flags.agent_path,
                     "scenario-format file whose agent, fakes and tools sections configure the agent")
       ->required();
@@ -535,6 +589,15 @@ int main(int argc, char** argv) {
                     "agent audio sent per 20 ms while speaking, in frames (2: twice real time, as "
                     "Pipecat sends)")
       ->capture_default_str();
+  serve->add_option("--sip", serve_flags.sip,
+                    "HOST:PORT: also answer SIP calls over UDP (HOST goes into the SDP, so an "
+                    "address such as 127.0.0.1, not 0.0.0.0)");
+  serve->add_option("--srtp", serve_flags.srtp,
+                    "with --sip: off (RTP only), optional (SRTP when offered) or required")
+      ->capture_default_str();
+  serve->add_option("--sip-auth-env", serve_flags.sip_auth_env,
+                    "with --sip: the environment variable holding USER:PASSWORD; INVITEs are "
+                    "then challenged (digest)");
 
   cli::ReportFlags report_flags;
   CLI::App* report = app.add_subcommand("report", "render stored runs: a summary, or one HTML file");

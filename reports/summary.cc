@@ -220,6 +220,12 @@ std::string ReplayCommand(const RunInfo& run) {
     const nlohmann::json& wire = config["wire"];
     out += " --target " + (wire.value("self", false) ? std::string("self")
                                                      : ShellWord(wire.value("target", std::string())));
+    // Over SIP: the protocol (for self) and SRTP are part of what ran; digest credentials are
+    // not stored, so --sip-auth-env must be added back.
+    if (wire.value("protocol", std::string()) == "sip") {
+      if (wire.value("self", false)) out += " --protocol sip";
+      if (wire.value("srtp", false)) out += " --srtp";
+    }
   }
   if (config.is_object() && config.contains("set") && config["set"].is_array()) {
     for (const nlohmann::json& item : config["set"]) {

@@ -1,7 +1,7 @@
 // A one-way packet path. Send() hands bytes to the path; the receiver set with SetReceiver() is
 // called when (and if) they arrive. SimLink (fakes/net) models delay, jitter, loss, reordering and
-// duplication in virtual time; it is the only Link so far (a socket-backed one would carry real
-// packets behind the same interface).
+// duplication in virtual time or on the real clock; RtpSession (agent/media/rtp_session.h) is the
+// Link from a MediaEndpoint onto a socket.
 #pragma once
 
 #include <cstdint>

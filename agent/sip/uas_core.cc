@@ -504,9 +504,10 @@ void UasCore::RejectWithWarning(SipDialogId id, int code, const std::string& rea
   if (RejectCall(id, code, reason, warning, "rejected")) ++stats_.rejected;
 }
 
-void UasCore::Hangup(SipDialogId id) {
+void UasCore::Hangup(SipDialogId id, std::vector<SipHeader> extra) {
   Call* call = Find(id);
   if (call == nullptr) return;
+  if (call->phase != Phase::kEnding && !call->hangup_after_ack) call->bye_headers = std::move(extra);
   switch (call->phase) {
     case Phase::kOffered:
       Reject(id, 480, "Temporarily Unavailable");
@@ -530,6 +531,7 @@ void UasCore::SendBye(Call& call, SipDialogId owner) {
       call.dialog, "BYE",
       "SIP/2.0/UDP " + FormatHostPort(config_.local) + ";branch=" + branch + ";rport");
   bye.headers.push_back({"User-Agent", config_.user_agent});
+  for (const SipHeader& h : call.bye_headers) bye.headers.push_back(h);
   // To the caller's Contact (or first Record-Route); where the INVITE came from when that does
   // not parse, since that address reached us.
   std::string error;

@@ -109,8 +109,8 @@ class UasCore {
   // BYE (MakeInDialogRequest); on_ended "hung up" once the BYE's transaction ends (200 or
   // timeout). Before the answer: Reject(480 Temporarily Unavailable), so on_ended "rejected".
   // Answered but not yet ACKed: the BYE waits for the ACK (section 15), or the 2xx's timeout
-  // ends the dialog with "no ACK".
-  void Hangup(SipDialogId id);
+  // ends the dialog with "no ACK". `extra` headers go on the BYE (e.g. a Reason, RFC 3326).
+  void Hangup(SipDialogId id, std::vector<SipHeader> extra = {});
 
   size_t dialogs() const { return calls_.size(); }
   size_t transactions() const { return servers_.size() + clients_.size(); }
@@ -127,6 +127,7 @@ class UasCore {
     Dialog dialog;
     Phase phase = Phase::kOffered;
     bool hangup_after_ack = false;
+    std::vector<SipHeader> bye_headers;  // for our BYE
     std::string ok_bytes;
     int64_t interval_us = 0;
     ScopedTask retransmit;   // the 2xx, until the ACK

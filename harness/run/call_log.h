@@ -20,7 +20,11 @@ inline constexpr std::string_view kStart = "start";  // {call_id}
 inline constexpr std::string_view kEnd = "end";      // {reason, status, by}
 // Over the wire: the agent's clear emptied the caller's playout buffer {dropped_ms, marks}.
 inline constexpr std::string_view kPlayoutClear = "playout_clear";
-inline constexpr std::string_view kAll[] = {kStart, kEnd, kPlayoutClear};
+// Over SIP: the signalling's steps {step ("provisional", "answered", "failed", "bye"), code,
+// reason} and media trouble {error} (an SRTP authentication failure, a replay, a bad datagram).
+inline constexpr std::string_view kSip = "sip";
+inline constexpr std::string_view kMediaError = "media_error";
+inline constexpr std::string_view kAll[] = {kStart, kEnd, kPlayoutClear, kSip, kMediaError};
 }  // namespace call_events
 
 // The events kept per call (the event-log hash still covers every event past it).

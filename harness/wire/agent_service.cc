@@ -14,7 +14,7 @@ namespace {
 
 // How the stream's end reason reads as a stored call.
 CallStatus StatusFor(const std::string& reason, CallEndedBy* by) {
-  if (reason == "caller hung up (stop)") {
+  if (reason == "caller hung up (stop)" || reason == "caller hung up (BYE)") {
     *by = CallEndedBy::kCaller;
     return CallStatus::kCompleted;
   }
@@ -32,19 +32,20 @@ CallStatus StatusFor(const std::string& reason, CallEndedBy* by) {
 // relay to an in-process caller. Lives on its stream's worker.
 class AgentService::HostedCall final : public agent::ServedCall, private agent::EventSink {
  public:
-  HostedCall(AgentService& service, const agent::twilio::Start& start,
-             agent::Scheduler& scheduler, agent::EventSink& agent_events, int call_id,
-             const CallServices& services)
+  HostedCall(AgentService& service, const std::string& call_sid, agent::Scheduler& scheduler,
+             agent::EventSink& agent_events, int call_id, const CallServices& services,
+             MediaRowsFn media)
       : service_(service),
         scheduler_(scheduler),
         call_id_(call_id),
-        call_sid_(start.call_sid),
+        call_sid_(call_sid),
+        media_(std::move(media)),
         services_(services),
         log_(kMaxEventsPerCall),
         metrics_sink_(log_, service.metrics_),
         recorder_(*service.planned_.scenario, log_, services_),
         agent_side_(scheduler, *service.planned_.scenario, *service.planned_.script,
-                    agent::Rng(service.options_.seed), "call/" + start.call_sid + "/", services_,
+                    agent::Rng(service.options_.seed), "call/" + call_sid + "/", services_,
                     agent_events) {
     started_us_ = scheduler.NowUs();
     log_.Emit(started_us_, agent::event_sources::kCall, call_events::kStart,
@@ -63,6 +64,7 @@ class AgentService::HostedCall final : public agent::ServedCall, private agent::
     CallRecord r = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
     r.tool_side_effects = agent_side_.tool_side_effects();
     r.transcript = agent_side_.agent().history();
+    if (media_) r.media = media_();
     service_.OnFinished(std::move(r));
   }
 
@@ -78,6 +80,7 @@ class AgentService::HostedCall final : public agent::ServedCall, private agent::
   agent::Scheduler& scheduler_;
   int call_id_;
   std::string call_sid_;
+  MediaRowsFn media_;
   CallServices services_;
   CallLog log_;
   agent::MetricsEventSink metrics_sink_;
@@ -124,12 +127,19 @@ std::unique_ptr<agent::StreamSession> AgentService::MakeSession(
 std::unique_ptr<agent::ServedCall> AgentService::StartCall(const agent::twilio::Start& start,
                                                            agent::Scheduler& scheduler,
                                                            agent::EventSink& agent_events) {
+  return StartCall(start.call_sid, scheduler, agent_events, nullptr);
+}
+
+std::unique_ptr<agent::ServedCall> AgentService::StartCall(const std::string& call_sid,
+                                                           agent::Scheduler& scheduler,
+                                                           agent::EventSink& agent_events,
+                                                           MediaRowsFn media) {
   CallServices services;
   services.breakers = &BreakersFor(scheduler);
   services.metrics = &metrics_;
   services.tools = planned_.tools;
-  return std::make_unique<HostedCall>(*this, start, scheduler, agent_events, next_call_id_++,
-                                      services);
+  return std::make_unique<HostedCall>(*this, call_sid, scheduler, agent_events, next_call_id_++,
+                                      services, std::move(media));
 }
 
 // One set of circuit breakers per worker: the calls on a worker share them, with no lock on the

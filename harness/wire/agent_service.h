@@ -52,10 +52,21 @@ class AgentService {
   AgentService(const AgentService&) = delete;
   AgentService& operator=(const AgentService&) = delete;
 
+  // The media statistics of a call carried over RTP, read once when the call finishes.
+  using MediaRowsFn = std::function<std::vector<CallMediaRow>()>;
+
   // One TwilioAgentStream per stream (HttpServer's session factory); `server_metrics` may be null.
   std::unique_ptr<agent::StreamSession> MakeSession(agent::StreamIo io,
                                                     agent::ServerMetrics* server_metrics);
   agent::AgentMetrics& metrics() { return metrics_; }
+  // A call that is not a Twilio stream (a SIP call): the agent for `call_sid` on `scheduler`,
+  // reporting to `agent_events`; `media` (may be empty) adds the call's RTP rows when it ends.
+  std::unique_ptr<agent::ServedCall> StartCall(const std::string& call_sid,
+                                               agent::Scheduler& scheduler,
+                                               agent::EventSink& agent_events, MediaRowsFn media);
+  const PlannedScenario& planned() const { return planned_; }
+  uint64_t seed() const { return options_.seed; }
+  void Log(const std::string& line) const;
 
   // After the server has shut down (no call left): stores what is queued and finishes the run,
   // 'completed' or 'aborted'. Idempotent.
@@ -73,7 +84,6 @@ class AgentService {
   agent::CircuitBreakers& BreakersFor(agent::Scheduler& scheduler);
   void OnFinished(CallRecord record);
   void WriterLoop();
-  void Log(const std::string& line) const;
 
   const PlannedScenario& planned_;
   AgentServiceOptions options_;

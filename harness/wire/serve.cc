@@ -66,29 +66,32 @@ Server::Server(const PlannedScenario& planned, ServeConfig config, Store* store)
   };
   hooks.registries.push_back(service_->metrics().registry().get());
   http_ = std::make_unique<agent::HttpServer>(config_.server, std::move(hooks));
+  if (config_.sip) sip_ = std::make_unique<SipServer>(*service_, *config_.sip);
 }
 
 Server::~Server() { Stop(true); }
 
 void Server::Start() {
   http_->Start();
+  if (sip_) sip_->Start();
 }
 
 int Server::ServeUntilSignalled(const std::atomic<int>& signals) {
   using namespace std::chrono_literals;
   while (signals.load() < 1) std::this_thread::sleep_for(50ms);
   http_->StopAccepting();
+  if (sip_) sip_->StopAccepting();
+  const auto active = [this] { return http_->active_streams() + (sip_ ? sip_->active_calls() : 0); };
   if (config_.service.log) {
-    config_.service.log("draining: " + std::to_string(http_->active_streams()) +
-                        " calls, at most " + std::to_string(config_.drain_s) + " s");
+    config_.service.log("draining: " + std::to_string(active()) + " calls, at most " +
+                        std::to_string(config_.drain_s) + " s");
   }
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(static_cast<int64_t>(config_.drain_s * 1000));
-  while (http_->active_streams() > 0 && signals.load() < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (active() > 0 && signals.load() < 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
-  const bool cut = http_->active_streams() > 0;
+  const bool cut = active() > 0;
   Stop(signals.load() >= 2);
   return cut ? 1 : 0;
 }
@@ -96,6 +99,7 @@ int Server::ServeUntilSignalled(const std::atomic<int>& signals) {
 void Server::Stop(bool aborted) {
   if (stopped_) return;
   stopped_ = true;
+  if (sip_) sip_->Stop();
   http_->Shutdown();  // every session finished: their calls are queued for the store
   service_->Finish(aborted);
 }

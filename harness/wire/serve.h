@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "harness/run/runner.h"
 #include "harness/store/store.h"
 #include "harness/wire/agent_service.h"
+#include "harness/wire/sip_server.h"
 #include "harness/wire/wire_call.h"
 
 namespace callsim::harness {
@@ -25,6 +27,7 @@ struct ServeConfig {
   std::vector<std::string> api_keys;  // empty: streams need no token
   agent::TokenConfig tokens;          // the secret is made at random when empty
   double drain_s = 30;                // after the first signal: how long calls may finish
+  std::optional<SipServeConfig> sip;  // set: SIP calls are answered too (--sip)
 };
 
 // Reads an API key file: one key per line; blank lines and lines starting with # are skipped,
@@ -41,6 +44,8 @@ class Server {
   // Binds and starts; throws std::runtime_error when it cannot.
   void Start();
   uint16_t port() const { return http_->port(); }
+  // The SIP port (0 without --sip).
+  uint16_t sip_port() const { return sip_ ? sip_->port() : 0; }
   agent::HttpServer& http() { return *http_; }
   AgentService& service() { return *service_; }
 
@@ -56,6 +61,7 @@ class Server {
   std::unique_ptr<agent::TokenService> tokens_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<agent::HttpServer> http_;
+  std::unique_ptr<SipServer> sip_;
   bool stopped_ = false;
 };
 

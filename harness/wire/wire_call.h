@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@
 #include "agent/runtime/realtime_scheduler.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scoped_task.h"
+#include "agent/sip/digest.h"
 #include "fakes/net/sim_link.h"
 #include "harness/caller/caller.h"
 #include "harness/measure/histogram.h"
@@ -49,8 +51,17 @@
 
 namespace callsim::harness {
 
+// A SIP target (`--target sip:USER@HOST:PORT`): where the INVITE goes and how (sip_call.h).
+struct SipTargetInfo {
+  std::string request_uri;  // as given
+  std::string local_host;   // this machine's address toward the agent: Via, Contact and SDP
+  bool srtp = false;        // offer RTP/SAVP with an SDES key
+  std::optional<agent::sip::DigestCredentials> credentials;  // answer 401/407 challenges
+};
+
 // Where the calls go and how they authenticate.
 struct WireTarget {
+  std::optional<SipTargetInfo> sip;  // set: the calls are SipCalls, `url` is unused
   WireUrl url;
   std::vector<Header> headers;  // on every upgrade (--header K:V)
   // Returns a fresh token for one call ("" with *error set when it cannot); empty function: none.

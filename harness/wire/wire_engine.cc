@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "harness/run/runner.h"
+#include "harness/wire/sip_call.h"
 
 namespace callsim::harness {
 
@@ -27,7 +28,7 @@ struct WireEngine::Worker {
 class WireEngine::CallHandle final : public RunCall {
  public:
   struct State {
-    std::unique_ptr<WireCall> call;  // on the worker
+    std::unique_ptr<RunCall> call;  // on the worker: a WireCall or a SipCall
     CallHandle* handle = nullptr;    // on the run's thread; null once the handle is gone
   };
 
@@ -40,13 +41,20 @@ class WireEngine::CallHandle final : public RunCall {
     boost::asio::io_context* run_io = &engine.io_;
     const Scenario* scenario = planned.scenario;
     boost::asio::post(worker.io, [state, run_io, &worker, scenario, call_id, &run_rng, services] {
-      state->call = std::make_unique<WireCall>(
-          worker.io, *worker.scheduler, *scenario, call_id, run_rng, services, worker.target,
-          &worker.lateness, [state, run_io](CallRecord record) {
-            boost::asio::post(*run_io, [state, r = std::move(record)]() mutable {
-              if (state->handle) state->handle->Deliver(std::move(r));
-            });
-          });
+      RunCall::FinishedFn finished = [state, run_io](CallRecord record) {
+        boost::asio::post(*run_io, [state, r = std::move(record)]() mutable {
+          if (state->handle) state->handle->Deliver(std::move(r));
+        });
+      };
+      if (worker.target.sip) {
+        state->call = std::make_unique<SipCall>(worker.io, *worker.scheduler, *scenario, call_id,
+                                                run_rng, services, worker.target,
+                                                &worker.lateness, std::move(finished));
+      } else {
+        state->call = std::make_unique<WireCall>(worker.io, *worker.scheduler, *scenario, call_id,
+                                                 run_rng, services, worker.target,
+                                                 &worker.lateness, std::move(finished));
+      }
     });
   }
 
@@ -149,6 +157,14 @@ WireEngine::~WireEngine() {
 nlohmann::json WireEngine::Describe() const {
   nlohmann::json headers = nlohmann::json::array();
   for (const Header& h : target_.headers) headers.push_back(h.first);  // names only
+  if (target_.sip) {
+    return {{"protocol", "sip"},
+            {"target", target_.sip->request_uri},
+            {"srtp", target_.sip->srtp},
+            {"digest", target_.sip->credentials.has_value()},
+            {"self", target_.relay != nullptr},
+            {"workers", workers_.size()}};
+  }
   return {{"protocol", "twilio"},
           {"target", RedactUrl(url_text_)},
           {"headers", headers},

@@ -17,12 +17,18 @@
 namespace callsim::harness {
 
 struct TargetFlags {
-  std::string target;               // "self" or ws://host:port/path
+  std::string target;               // "self", ws://host:port/path or sip:user@host:port
+  std::string protocol;             // "twilio" or "sip"; "" from the target (self: twilio)
+  bool srtp = false;                // SIP: offer RTP/SAVP with an SDES key
+  std::string sip_auth_env;         // SIP: the variable holding USER:PASSWORD for digest auth
   std::string token_url;            // http://host:port/v1/token
   std::string api_key_env;          // the environment variable holding the API key
   std::vector<std::string> headers; // "Name: value"
   int workers = 0;                  // caller threads; 0: one per core (self: one core less)
 };
+
+// Whether the flags make SIP calls.
+bool IsSipTarget(const TargetFlags& flags);
 
 // Checks the flags alone (before anything is read): false with a message in *error.
 bool CheckTargetFlags(const TargetFlags& flags, std::string* error);

@@ -166,6 +166,19 @@ TEST_F(SummaryTest, ReplayLineCarriesOverridesAndQuotesForTheShell) {
       << out;
 }
 
+// Over SIP the protocol (for the agent served in the process) and SRTP are part of what ran.
+TEST_F(SummaryTest, ReplayLineOfASipRunNamesTheProtocolAndSrtp) {
+  const int64_t self = Begin("barge_in.yaml", R"({"wire": {"protocol": "sip", "self": true,
+      "srtp": true, "target": "sip:agent@127.0.0.1:40000"}})");
+  EXPECT_TRUE(Contains(RenderSummary(*store_, self),
+                       "replay: callsim run barge_in.yaml --seed 42 --target self --protocol sip "
+                       "--srtp\n"));
+  const int64_t foreign = Begin("barge_in.yaml", R"({"wire": {"protocol": "sip", "self": false,
+      "srtp": false, "target": "sip:agent@10.0.0.5:5060"}})");
+  EXPECT_TRUE(Contains(RenderSummary(*store_, foreign),
+                       "replay: callsim run barge_in.yaml --seed 42 --target sip:agent@10.0.0.5:5060\n"));
+}
+
 TEST_F(SummaryTest, ShowsALinePerThresholdBeforeTheReplayLine) {
   const int64_t run_id = MakeRun();
   store_->SetThresholds(

@@ -467,8 +467,10 @@ TEST(UasCore, HangupSendsByeAndEndsWhenItIsAnsweredOrBeforeTheAnswerRejects480) 
   const std::string tag = h.ToTag(1);
   h.uas->Hangup(1);  // not yet ACKed: the BYE waits for the ACK (RFC 3261 section 15)
   EXPECT_EQ(h.sent.size(), 2u);
+  h.uas->Hangup(1, {{"Reason", "late"}});  // the first hangup's headers stand
   h.In(RequestSpec{.method = "ACK", .branch = "z9hG4bKa", .to_tag = tag});
   ASSERT_EQ(h.sent.back().message.method, "BYE");
+  EXPECT_EQ(h.sent.back().message.Header("Reason"), nullptr);
   EXPECT_EQ(h.events,
             (std::vector<std::string>{"0 invite 1 c1 from 127.0.0.1:5070", "0 confirmed 1"}));
   h.uas->Hangup(1);  // idempotent
@@ -481,6 +483,20 @@ TEST(UasCore, HangupSendsByeAndEndsWhenItIsAnsweredOrBeforeTheAnswerRejects480) 
   h.uas->Hangup(2);
   EXPECT_EQ(h.sent.back().message.status_code, 480);
   EXPECT_EQ(h.events.back(), "300 ended 2 rejected");
+  h.Drain();
+}
+
+// The owner's headers (a Reason saying why the agent hung up) ride on the BYE.
+TEST(UasCore, HangupCarriesTheOwnersHeadersOnTheBye) {
+  Harness h;
+  h.In(RequestSpec{});
+  h.uas->Answer(1, "v=0");
+  h.In(RequestSpec{.method = "ACK", .branch = "z9hG4bKa", .to_tag = h.ToTag(1)});
+  h.uas->Hangup(1, {{"Reason", "SIP;cause=200;text=\"transfer\""}});
+  ASSERT_EQ(h.sent.back().message.method, "BYE");
+  ASSERT_NE(h.sent.back().message.Header("Reason"), nullptr);
+  EXPECT_EQ(*h.sent.back().message.Header("Reason"), "SIP;cause=200;text=\"transfer\"");
+  h.In(SerializeSipMessage(MakeResponse(h.sent.back().message, 200, "OK", "")));
   h.Drain();
 }
 

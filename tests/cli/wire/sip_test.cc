@@ -1,0 +1,332 @@
+// SIP over loopback: `callsim run --target self --protocol sip` dials callsim's own agent served
+// in the same process (INVITE, SDP offer/answer, RTP or SRTP media, RTCP both ways, BYE), and
+// `callsim serve --sip` answers a caller in another process. Short calls keep the suite fast.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "harness/store/store.h"
+#include "tests/cli/cli_runner.h"
+
+namespace callsim::harness {
+namespace {
+
+using testing::RunCli;
+
+const std::string kScenarios = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
+// As in realtime_test.cc: other tests run beside these, so the lateness bound is raised.
+const std::string kLooseLateness = " --set realtime.lateness_bound_ms=100";
+
+class Sip : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/callsim_sip_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    db_ = dir_ + "/runs.db";
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+
+  std::unique_ptr<Store> Open(const std::string& path) {
+    std::string error;
+    std::unique_ptr<Store> store = Store::Open(path, &error);
+    EXPECT_NE(store, nullptr) << error;
+    return store;
+  }
+
+  std::string dir_;
+  std::string db_;
+};
+
+// Every call of the latest run passed; returns the run id.
+int64_t ExpectAllPassed(Store& store, int expected_calls) {
+  const std::optional<int64_t> run_id = store.LatestRunId();
+  EXPECT_TRUE(run_id.has_value());
+  if (!run_id) return 0;
+  const std::optional<RunInfo> run = store.LoadRun(*run_id);
+  EXPECT_EQ(run->mode, "realtime");
+  EXPECT_EQ(run->status, "completed");
+  const std::vector<CallRow> calls = store.LoadCalls(*run_id);
+  EXPECT_EQ(static_cast<int>(calls.size()), expected_calls);
+  for (const CallRow& c : calls) {
+    EXPECT_EQ(c.status, "completed") << c.failure_reason;
+    EXPECT_TRUE(c.task_completed) << "call " << c.call_id << ": " << c.failure_reason;
+  }
+  return *run_id;
+}
+
+// The call_media row of `call_id` for `direction` and `measured_by`, or nullptr.
+const CallMediaRow* FindMedia(const std::vector<CallMediaRow>& rows, int64_t call_id,
+                              const std::string& direction, const std::string& measured_by) {
+  for (const CallMediaRow& r : rows) {
+    if (r.call_id == call_id && r.direction == direction && r.measured_by == measured_by) return &r;
+  }
+  return nullptr;
+}
+
+int CountEvents(Store& store, int64_t run_id, int64_t call_id, const std::string& source,
+                const std::string& kind) {
+  int n = 0;
+  for (const EventRow& e : store.LoadEvents(run_id, call_id)) n += e.source == source && e.kind == kind;
+  return n;
+}
+
+// The media of every call: the caller received the agent's audio without loss on a clean line,
+// and the agent's RTCP reports of the uplink reached the caller.
+void ExpectCleanMedia(Store& store, int64_t run_id, bool srtp) {
+  const std::vector<CallMediaRow> media = store.LoadCallMedia(run_id);
+  for (const CallRow& c : store.LoadCalls(run_id)) {
+    const CallMediaRow* down = FindMedia(media, c.call_id, "downlink", "receiver");
+    ASSERT_NE(down, nullptr) << "call " << c.call_id;
+    EXPECT_GT(down->packets_expected, 250) << "at least 5 s of the agent's RTP";
+    EXPECT_EQ(down->packets_lost, 0);
+    EXPECT_EQ(down->srtp_auth_failures, 0);
+    EXPECT_EQ(down->srtp_replays, 0);
+    const CallMediaRow* report = FindMedia(media, c.call_id, "uplink", "rtcp");
+    ASSERT_NE(report, nullptr) << "call " << c.call_id << ": no RTCP report from the agent";
+    EXPECT_GT(report->packets_expected, 100);
+    EXPECT_EQ(report->packets_lost, 0);
+    EXPECT_LT(report->jitter_ms, 20);
+    ASSERT_NE(FindMedia(media, c.call_id, "uplink", "impairment"), nullptr);
+  }
+  const std::optional<RunInfo> run = store.LoadRun(run_id);
+  EXPECT_NE(run->config_json.find("\"protocol\":\"sip\""), std::string::npos) << run->config_json;
+  EXPECT_NE(run->config_json.find(srtp ? "\"srtp\":true" : "\"srtp\":false"), std::string::npos)
+      << run->config_json;
+}
+
+TEST_F(Sip, OrderStatusPassesOverSipWithRtp) {
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --protocol sip "
+                          "--callers 2 --db " + db_ + kLooseLateness);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open(db_);
+  const int64_t run_id = ExpectAllPassed(*store, 2);
+  ExpectCleanMedia(*store, run_id, /*srtp=*/false);
+  const std::map<std::string, double> m = store->LoadMetrics(run_id);
+  EXPECT_GT(m.at("turn_latency_p50_ms"), 300);
+  EXPECT_LT(m.at("turn_latency_p50_ms"), 3000);
+  EXPECT_GT(m.at("harness_lateness_count"), 100);
+  ASSERT_TRUE(m.count("wer"));  // the agent's transcripts were relayed by Call-ID
+  EXPECT_LT(m.at("wer"), 0.2);
+  for (const CallRow& c : store->LoadCalls(run_id)) {
+    EXPECT_EQ(CountEvents(*store, run_id, c.call_id, "call", "sip"), 1)
+        << "answered (callsim's agent sends no provisional answer; the caller's BYE is its end)";
+  }
+}
+
+TEST_F(Sip, OrderStatusPassesOverSipWithSrtp) {
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --protocol sip "
+                          "--srtp --callers 2 --db " + db_ + kLooseLateness);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open(db_);
+  const int64_t run_id = ExpectAllPassed(*store, 2);
+  ExpectCleanMedia(*store, run_id, /*srtp=*/true);
+}
+
+TEST_F(Sip, BargeInStopsTheAgentAtTheEarOverSrtp) {
+  const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --protocol sip "
+                          "--srtp --callers 2 --db " + db_ + kLooseLateness);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open(db_);
+  const int64_t run_id = ExpectAllPassed(*store, 2);
+  const std::map<std::string, double> m = store->LoadMetrics(run_id);
+  ASSERT_TRUE(m.count("barge_in_stop_max_ms"));
+  EXPECT_LT(m.at("barge_in_stop_max_ms"), 600);
+}
+
+TEST_F(Sip, BargeInStopsTheAgentAtTheEarOverRtp) {
+  const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --protocol sip "
+                          "--callers 2 --db " + db_ + kLooseLateness);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open(db_);
+  ExpectAllPassed(*store, 2);
+}
+
+// DTMF keys travel as RFC 4733 events in the (S)RTP stream; the agent hears each key once.
+void ExpectDtmfHeard(Store& store, int64_t run_id) {
+  for (const CallRow& c : store.LoadCalls(run_id)) {
+    EXPECT_EQ(CountEvents(store, run_id, c.call_id, "agent", "dtmf"), 4) << "call " << c.call_id;
+  }
+}
+
+TEST_F(Sip, DtmfMenuPassesOverSipWithRtpAndWithSrtp) {
+  for (const std::string srtp : {"", " --srtp"}) {
+    const auto out = RunCli("run " + kScenarios + "dtmf_menu.yaml --target self --protocol sip" +
+                            srtp + " --callers 2 --db " + db_ + kLooseLateness);
+    ASSERT_EQ(out.exit_code, 0) << out.text;
+    std::unique_ptr<Store> store = Open(db_);
+    const int64_t run_id = ExpectAllPassed(*store, 2);
+    ExpectDtmfHeard(*store, run_id);
+  }
+}
+
+
+// `callsim serve --sip` in its own process on ephemeral ports; returns its pid and SIP port.
+struct ServeProcess {
+  pid_t pid = -1;
+  int sip_port = 0;
+  FILE* out = nullptr;
+};
+
+ServeProcess StartServe(std::vector<std::string> args, const std::string& log_path) {
+  ServeProcess p;
+  int fds[2];
+  if (pipe(fds) != 0) return p;
+  p.pid = fork();
+  if (p.pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(log, STDERR_FILENO);
+    close(fds[0]);
+    args.insert(args.begin(), {CALLSIM_BINARY, "serve"});
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(CALLSIM_BINARY, argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  p.out = fdopen(fds[0], "r");
+  char line[512];
+  const std::regex sip(R"(SIP on udp [0-9.]+:([0-9]+))");
+  for (int i = 0; i < 2 && fgets(line, sizeof line, p.out); ++i) {
+    std::cmatch m;
+    if (std::regex_search(line, m, sip)) p.sip_port = std::stoi(m[1].str());
+  }
+  return p;
+}
+
+int StopServe(ServeProcess& p) {
+  kill(p.pid, SIGTERM);
+  int status = 0;
+  waitpid(p.pid, &status, 0);
+  if (p.out) fclose(p.out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Two processes: the served agent stores its side of each call (the uplink as it received it,
+// the caller's RTCP reports of the downlink), the caller its own; the stored counts agree.
+TEST_F(Sip, ServeAnswersACallerInAnotherProcessAndBothSidesStoreTheMedia) {
+  const std::string serve_db = dir_ + "/serve.db";
+  ServeProcess serve = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+                                   "127.0.0.1:0", "--sip", "127.0.0.1:0", "--db", serve_db},
+                                  dir_ + "/serve.log");
+  ASSERT_GT(serve.sip_port, 0) << "serve did not print its SIP port";
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --callers 2 --target sip:agent@127.0.0.1:" +
+                          std::to_string(serve.sip_port) + " --srtp --db " + db_ + kLooseLateness);
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_EQ(StopServe(serve), 0);
+  std::unique_ptr<Store> caller = Open(db_);
+  const int64_t run_id = ExpectAllPassed(*caller, 2);
+  EXPECT_FALSE(caller->LoadMetrics(run_id).count("wer")) << "no transcripts cross processes";
+  std::unique_ptr<Store> agent = Open(serve_db);
+  const int64_t served_run = *agent->LatestRunId();
+  const std::vector<CallRow> served = agent->LoadCalls(served_run);
+  ASSERT_EQ(served.size(), 2u);
+  const std::vector<CallMediaRow> media = agent->LoadCallMedia(served_run);
+  for (const CallRow& c : served) {
+    EXPECT_EQ(c.status, "completed") << c.failure_reason;
+    const CallMediaRow* up = FindMedia(media, c.call_id, "uplink", "receiver");
+    ASSERT_NE(up, nullptr);
+    EXPECT_GT(up->packets_expected, 250);
+    EXPECT_EQ(up->packets_lost, 0);
+    EXPECT_NE(FindMedia(media, c.call_id, "downlink", "rtcp"), nullptr)
+        << "the caller's reports reached the agent";
+  }
+}
+
+// Digest authentication end to end: the served agent challenges every INVITE; the caller with
+// the right credentials gets in, one with a wrong password fails with 401 and says so.
+TEST_F(Sip, DigestAuthenticationLetsTheRightCallerInAndNoOneElse) {
+  setenv("CALLSIM_TEST_SIP_SERVER_AUTH", "alice:s3cret-pass", 1);
+  setenv("CALLSIM_TEST_SIP_RIGHT", "alice:s3cret-pass", 1);
+  setenv("CALLSIM_TEST_SIP_WRONG", "alice:guess", 1);
+  ServeProcess serve = StartServe({"--agent", kScenarios + "dtmf_menu.yaml", "--listen",
+                                   "127.0.0.1:0", "--sip", "127.0.0.1:0", "--sip-auth-env",
+                                   "CALLSIM_TEST_SIP_SERVER_AUTH"},
+                                  dir_ + "/serve.log");
+  ASSERT_GT(serve.sip_port, 0) << "serve did not print its SIP port";
+  const std::string target = " --target sip:agent@127.0.0.1:" + std::to_string(serve.sip_port);
+  const auto right = RunCli("run " + kScenarios + "dtmf_menu.yaml --callers 1" + target +
+                            " --sip-auth-env CALLSIM_TEST_SIP_RIGHT --db " + db_ + kLooseLateness);
+  EXPECT_EQ(right.exit_code, 0) << right.text;
+  const std::string wrong_db = dir_ + "/wrong.db";
+  const auto wrong = RunCli("run " + kScenarios + "dtmf_menu.yaml --callers 1" + target +
+                            " --sip-auth-env CALLSIM_TEST_SIP_WRONG --db " + wrong_db +
+                            kLooseLateness);
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.text;
+  EXPECT_EQ(StopServe(serve), 0);
+  std::unique_ptr<Store> store = Open(db_);
+  ExpectAllPassed(*store, 1);
+  std::unique_ptr<Store> refused = Open(wrong_db);
+  const std::vector<CallRow> calls = refused->LoadCalls(*refused->LatestRunId());
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].status, "failed");
+  EXPECT_NE(calls[0].failure_reason.find("401"), std::string::npos) << calls[0].failure_reason;
+}
+
+// On a lossy line the agent's RTCP reports of the uplink agree with what callsim's simulated
+// network did to it: the loss exactly up to the packets after the last report, the jitter within
+// what RFC 3550's running estimate (gain 1/16) allows.
+TEST_F(Sip, RtcpReportsAgreeWithTheSimulatedNetworkOnALossyLine) {
+  const auto out = RunCli("run " + kScenarios + "lossy_network.yaml --target self --protocol sip "
+                          "--callers 2 --db " + db_ + kLooseLateness);
+  ASSERT_TRUE(out.exit_code == 0 || out.exit_code == 1) << out.text;  // calls may fail on loss
+  std::unique_ptr<Store> store = Open(db_);
+  const int64_t run_id = *store->LatestRunId();
+  const std::vector<CallMediaRow> media = store->LoadCallMedia(run_id);
+  int compared = 0;
+  for (const CallRow& c : store->LoadCalls(run_id)) {
+    const CallMediaRow* report = FindMedia(media, c.call_id, "uplink", "rtcp");
+    const CallMediaRow* network = FindMedia(media, c.call_id, "uplink", "impairment");
+    if (report == nullptr || network == nullptr) continue;
+    ++compared;
+    EXPECT_GT(network->packets_lost, 0) << "the line is lossy";
+    // A report covers the packets up to its time; the last one is up to rtcp_interval (5 s,
+    // 250 packets) old at the end of the call.
+    EXPECT_NEAR(report->packets_lost / report->packets_expected,
+                network->packets_lost / network->packets_expected, 0.02);
+    EXPECT_NEAR(report->jitter_ms, network->jitter_ms, std::max(1.5, 0.3 * network->jitter_ms))
+        << "call " << c.call_id;
+  }
+  EXPECT_EQ(compared, 2);
+}
+
+TEST(SipFlags, BadSipFlagsAreRefusedBeforeAnythingRuns) {
+  const std::string s = kScenarios + "order_status.yaml";
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"run " + s + " --target sips:agent@127.0.0.1:5061", "sips"},
+      {"run " + s + " --target sip:agent@127.0.0.1:99999", "port"},
+      {"run " + s + " --target sip:alice:pw@127.0.0.1:5060", "no password in the SIP URI"},
+      {"run " + s + " --target ws://127.0.0.1:1/twilio --srtp", "--srtp and --sip-auth-env are for SIP"},
+      {"run " + s + " --target self --protocol carrier-pigeon", "--protocol: expected twilio or sip"},
+      {"run " + s + " --target sip:a@127.0.0.1:5060 --protocol twilio", "does not go with a sip: target"},
+      {"run " + s + " --target sip:a@127.0.0.1:5060 --header X:1", "are for WebSocket targets"},
+      {"run " + s + " --target sip:a@127.0.0.1:5060 --sip-auth-env CALLSIM_UNSET_VARIABLE_X", "is not set"},
+      {"serve --agent " + s + " --sip 0.0.0.0:5060", "not an address to put in SDP"},
+      {"serve --agent " + s + " --srtp required", "need --sip"},
+      {"serve --agent " + s + " --sip 127.0.0.1:0 --srtp sometimes", "--srtp: expected off, optional or required"},
+  };
+  for (const Case& c : cases) {
+    const auto out = RunCli(c.args);
+    EXPECT_EQ(out.exit_code, 2) << c.args << "\n" << out.text;
+    EXPECT_NE(out.text.find(c.message), std::string::npos) << c.args << "\n" << out.text;
+  }
+}
+
+}  // namespace
+}  // namespace callsim::harness
