@@ -95,7 +95,9 @@ bool ResolveSipUri(const std::string& uri, std::string* out, std::string* error)
 }  // namespace
 
 bool IsSipTarget(const TargetFlags& f) {
-  return f.target.rfind("sip:", 0) == 0 || (f.target == "self" && f.protocol == "sip");
+  // sips: too, so that it is refused as SIP (no TLS) rather than as a bad URL.
+  return f.target.rfind("sip:", 0) == 0 || f.target.rfind("sips:", 0) == 0 ||
+         (f.target == "self" && f.protocol == "sip");
 }
 
 bool CheckTargetFlags(const TargetFlags& f, std::string* error) {

@@ -7,12 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/store/store.h"
@@ -264,7 +270,7 @@ TEST_F(Sip, DigestAuthenticationLetsTheRightCallerInAndNoOneElse) {
   const auto wrong = RunCli("run " + kScenarios + "dtmf_menu.yaml --callers 1" + target +
                             " --sip-auth-env CALLSIM_TEST_SIP_WRONG --db " + wrong_db +
                             kLooseLateness);
-  EXPECT_EQ(wrong.exit_code, 1) << wrong.text;
+  EXPECT_EQ(wrong.exit_code, 99) << wrong.text;  // calls failed
   EXPECT_EQ(StopServe(serve), 0);
   std::unique_ptr<Store> store = Open(db_);
   ExpectAllPassed(*store, 1);
@@ -273,6 +279,111 @@ TEST_F(Sip, DigestAuthenticationLetsTheRightCallerInAndNoOneElse) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].status, "failed");
   EXPECT_NE(calls[0].failure_reason.find("401"), std::string::npos) << calls[0].failure_reason;
+}
+
+// A SIP relay between the caller and the served agent that rewrites the SRTP key in the agent's
+// answer (a man in the middle, or a broken SBC): datagrams from `agent_port` go back to the last
+// caller, everything else to the agent. The key's length stays the same, so Content-Length holds.
+class KeySwappingRelay {
+ public:
+  explicit KeySwappingRelay(int agent_port) : agent_port_(agent_port) {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~KeySwappingRelay() {
+    stop_ = true;
+    thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+  int keys_swapped() const { return swapped_.load(); }
+
+ private:
+  void Loop() {
+    char buf[65536];
+    sockaddr_in caller{};
+    while (!stop_) {
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      const ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n <= 0) continue;
+      std::string datagram(buf, static_cast<size_t>(n));
+      sockaddr_in to{};
+      if (ntohs(from.sin_port) == agent_port_) {
+        const std::regex key("inline:([A-Za-z0-9+/]{40})");
+        std::smatch m;
+        if (std::regex_search(datagram, m, key)) {
+          datagram.replace(static_cast<size_t>(m.position(1)), 40, std::string(40, 'A'));
+          ++swapped_;
+        }
+        to = caller;
+      } else {
+        caller = from;
+        to = from;
+        to.sin_port = htons(static_cast<uint16_t>(agent_port_));
+      }
+      sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    }
+  }
+
+  int agent_port_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> swapped_{0};
+  std::thread thread_;
+};
+
+// A wrong SRTP key: every packet of the agent fails authentication at the caller and none is
+// played, the call says why in its events and its media row, and the agent (whose key the caller
+// has right) still hears the caller.
+TEST_F(Sip, AWrongSrtpKeyPlaysNothingAndSaysWhyInTheCallsEvents) {
+  const std::string serve_db = dir_ + "/serve.db";
+  ServeProcess serve = StartServe({"--agent", kScenarios + "dtmf_menu.yaml", "--listen",
+                                   "127.0.0.1:0", "--sip", "127.0.0.1:0", "--srtp", "required",
+                                   "--db", serve_db},
+                                  dir_ + "/serve.log");
+  ASSERT_GT(serve.sip_port, 0) << "serve did not print its SIP port";
+  KeySwappingRelay relay(serve.sip_port);
+  const auto out = RunCli("run " + kScenarios + "dtmf_menu.yaml --callers 1 --srtp --target "
+                          "sip:agent@127.0.0.1:" + std::to_string(relay.port()) + " --db " + db_ +
+                          " --set caller.reply_timeout_ms=3000" + kLooseLateness);
+  EXPECT_EQ(out.exit_code, 99) << out.text;  // the caller heard nothing it expected
+  EXPECT_EQ(StopServe(serve), 0);
+  EXPECT_GE(relay.keys_swapped(), 1);
+  std::unique_ptr<Store> store = Open(db_);
+  const int64_t run_id = *store->LatestRunId();
+  const std::vector<CallRow> calls = store->LoadCalls(run_id);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_FALSE(calls[0].task_completed);
+  bool said_why = false;
+  for (const EventRow& e : store->LoadEvents(run_id, calls[0].call_id)) {
+    if (e.source == "call" && e.kind == "media_error" &&
+        e.detail_json.find("SRTP authentication failed") != std::string::npos) {
+      said_why = true;
+    }
+  }
+  EXPECT_TRUE(said_why) << "no media_error event naming the SRTP failure";
+  const std::vector<CallMediaRow> media = store->LoadCallMedia(run_id);
+  const CallMediaRow* down = FindMedia(media, calls[0].call_id, "downlink", "receiver");
+  ASSERT_NE(down, nullptr);
+  EXPECT_GT(down->srtp_auth_failures, 100) << "every packet of the agent was refused";
+  EXPECT_EQ(down->packets_expected, 0) << "none was played";
+  std::unique_ptr<Store> agent = Open(serve_db);
+  const std::vector<CallMediaRow> served = agent->LoadCallMedia(*agent->LatestRunId());
+  const CallMediaRow* up = FindMedia(served, 0, "uplink", "receiver");
+  ASSERT_NE(up, nullptr);
+  EXPECT_GT(up->packets_expected, 100) << "the caller's key was right: the agent heard it";
+  EXPECT_EQ(up->srtp_auth_failures, 0);
 }
 
 // On a lossy line the agent's RTCP reports of the uplink agree with what callsim's simulated
