@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <random>
 
 #include "agent/runtime/events.h"
 #include "harness/run/call_config.h"
@@ -44,6 +45,17 @@ std::string XHeaderName(const std::string& key) {
   return key.size() > 2 && (key[0] == 'X' || key[0] == 'x') && key[1] == '-' ? key : "X-" + key;
 }
 
+// What the signalling and media draw (tags, branches, SRTP keys, SSRCs) must be unique across
+// space and time (RFC 3261 sections 8.1.1.7, 19.3), and keys unpredictable: the same seed run
+// twice against one server would otherwise repeat transactions it still remembers (their timers
+// absorb copies for 32 s). The call's Rng is mixed with one random value per process; none of it
+// changes what the call says or hears, so a run still replays.
+uint64_t ProcessSalt() {
+  static const uint64_t salt = (static_cast<uint64_t>(std::random_device{}()) << 32) ^
+                               static_cast<uint64_t>(std::random_device{}());
+  return salt;
+}
+
 bool SafeHeaderValue(const std::string& value) {
   return value.size() <= 1024 &&
          std::none_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
@@ -76,7 +88,7 @@ SipCall::SipCall(boost::asio::io_context& io, agent::RealtimeScheduler& schedule
               [this](const std::string& reason) {
                 EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
               }),
-      rng_(run_rng.Fork(CallKey(call_id, "sip"))) {
+      rng_(run_rng.Fork(CallKey(call_id, "sip")).NextU64() ^ ProcessSalt()) {
   // As WireCall names its callSid, so a served agent forks the same randomness for the call.
   agent::Rng sid_rng = run_rng.Fork(CallKey(call_id, "call_sid"));
   call_sid_ = "CA" + Hex(sid_rng, 2);

@@ -88,7 +88,7 @@ class SipCall final : public RunCall {
   fakes::SimLink uplink_;
   fakes::SimLink downlink_;
   Caller caller_;
-  agent::Rng rng_;  // tags, branches, keys and the SSRC
+  agent::Rng rng_;  // tags, branches, keys and the SSRC: salted per process (sip_call.cc)
   std::string call_sid_;
   std::unique_ptr<agent::UdpEndpoint> sip_socket_;
   std::unique_ptr<RtpLeg> leg_;

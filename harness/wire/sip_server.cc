@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <random>
 #include <stdexcept>
 
 #include <boost/asio/ip/address.hpp>
@@ -163,8 +164,12 @@ class SipServer::Call final : private agent::EventSink {
   bool finished_ = false;
 };
 
+// The server's draws (tags, nonces, SRTP keys, SSRCs) change nothing an agent says, and keys and
+// nonces must not be predictable from the seed: they come from the system's random source.
 SipServer::SipServer(AgentService& service, SipServeConfig config)
-    : service_(service), config_(std::move(config)), rng_(service.seed() ^ 0x5151'7a11ULL) {}
+    : service_(service),
+      config_(std::move(config)),
+      rng_((static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {}
 
 SipServer::~SipServer() { Stop(); }
 
