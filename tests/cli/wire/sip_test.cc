@@ -386,6 +386,52 @@ TEST_F(Sip, AWrongSrtpKeyPlaysNothingAndSaysWhyInTheCallsEvents) {
   EXPECT_EQ(up->srtp_auth_failures, 0);
 }
 
+// One datagram to 127.0.0.1:`port` and the first answer within `wait_ms` ("" when none).
+std::string Exchange(int port, const std::string& datagram, int wait_ms) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  timeval tv{wait_ms / 1000, (wait_ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  char buf[65536];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+std::string Request(const std::string& method, const std::string& extra) {
+  return method + " sip:agent@127.0.0.1 SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + method + "\r\n"
+         "From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:agent@127.0.0.1>\r\n"
+         "Call-ID: probe-" + method + "\r\nCSeq: 1 " + method + "\r\n" + extra +
+         "Content-Length: 0\r\n\r\n";
+}
+
+// What a SIP server owes anyone who can reach its port: OPTIONS answered with what it allows, a
+// method it does not serve refused with 405, a malformed request 400, and garbage nothing at all.
+TEST_F(Sip, ServeAnswersOptionsRefusesWhatItDoesNotServeAndIgnoresGarbage) {
+  ServeProcess serve = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+                                   "127.0.0.1:0", "--sip", "127.0.0.1:0"},
+                                  dir_ + "/serve.log");
+  ASSERT_GT(serve.sip_port, 0) << "serve did not print its SIP port";
+  const std::string options = Exchange(serve.sip_port, Request("OPTIONS", ""), 2000);
+  EXPECT_EQ(options.rfind("SIP/2.0 200 ", 0), 0u) << options;
+  EXPECT_NE(options.find("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS"), std::string::npos) << options;
+  const std::string reg = Exchange(serve.sip_port, Request("REGISTER", ""), 2000);
+  EXPECT_EQ(reg.rfind("SIP/2.0 405 ", 0), 0u) << reg;
+  // The CSeq names another method than the request line: malformed, but answerable.
+  std::string bad = Request("INVITE", "");
+  bad.replace(bad.find("CSeq: 1 INVITE"), 14, "CSeq: 1 BYEBYE");
+  const std::string refused = Exchange(serve.sip_port, bad, 2000);
+  EXPECT_EQ(refused.rfind("SIP/2.0 400 ", 0), 0u) << refused;
+  EXPECT_EQ(Exchange(serve.sip_port, std::string("\x16\x03\x01\x00\xff garbage", 14), 300), "");
+  EXPECT_EQ(Exchange(serve.sip_port, "SIP/2.0 200 OK\r\n\r\n", 300), "") << "a response is never answered";
+  EXPECT_EQ(StopServe(serve), 0);
+}
+
 // On a lossy line the agent's RTCP reports of the uplink agree with what callsim's simulated
 // network did to it: the loss exactly up to the packets after the last report, the jitter within
 // what RFC 3550's running estimate (gain 1/16) allows.
