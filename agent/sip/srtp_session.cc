@@ -4,18 +4,36 @@
 
 #include <cstring>
 #include <mutex>
+#include <string>
 
 #include "agent/sip/sdp.h"
+#include "agent/sip/srtp_openssl.h"
 
 namespace callsim::agent::sip {
 namespace {
 
-// libsrtp2 wants one srtp_init per process before any session.
-bool InitOnce() {
+// libsrtp2 wants one srtp_init per process before any session. Right after it, AES-128 ICM and
+// HMAC-SHA1 are replaced with the OpenSSL ones of srtp_openssl.h (Debian's libsrtp2 runs them on
+// NSS, which cost a third of a loaded run's CPU). libsrtp2 self-tests them before it takes
+// them; should it refuse one, SRTP is refused rather than run on primitives no test checked
+// here, and *error says so.
+bool InitOnce(std::string* error) {
   static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] { ok = srtp_init() == srtp_err_status_ok; });
-  return ok;
+  static std::string failure;
+  std::call_once(once, [] {
+    if (srtp_init() != srtp_err_status_ok) {
+      failure = "libsrtp2 failed to initialise";
+      return;
+    }
+    const srtp_err_status_t status = InstallOpenSslSrtpPrimitives();
+    if (status != srtp_err_status_ok) {
+      failure = "libsrtp2 refused the OpenSSL AES-CM/HMAC-SHA1 primitives (status " +
+                std::to_string(status) + ")";
+    }
+  });
+  if (failure.empty()) return true;
+  *error = failure;
+  return false;
 }
 
 }  // namespace
@@ -37,10 +55,7 @@ std::unique_ptr<SrtpSession> SrtpSession::Create(Direction direction, const std:
     *error = "SRTP needs a 30-byte key and salt, got " + std::to_string(key_salt.size());
     return nullptr;
   }
-  if (!InitOnce()) {
-    *error = "libsrtp2 failed to initialise";
-    return nullptr;
-  }
+  if (!InitOnce(error)) return nullptr;
   auto impl = std::make_unique<Impl>();
   std::memcpy(impl->key, key_salt.data(), kSrtpKeySaltBytes);
   srtp_policy_t policy;
