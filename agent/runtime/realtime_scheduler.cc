@@ -29,7 +29,7 @@ void RealtimeScheduler::Arm() {
   int64_t next_us;
   if (!queue_.Next(&next_us)) return;
   // The wake-up goes to the end of the coalescing slot the task falls in, so the tasks of many
-  // calls (each call's 20 ms clock at its own phase) share wake-ups: at most one per slot.
+  // calls share wake-ups: at most one per slot.
   next_us = (next_us + kCoalesceUs - 1) / kCoalesceUs * kCoalesceUs;
   if (armed_us_ >= 0 && armed_us_ <= next_us) return;
   armed_us_ = next_us;
