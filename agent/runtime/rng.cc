@@ -37,6 +37,16 @@ Rng Rng::Fork(std::string_view key) const {
   return Rng(child);
 }
 
+std::string Rng::NextBytes(size_t n) {
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    const uint64_t v = NextU64();
+    for (int i = 0; i < 8 && out.size() < n; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  }
+  return out;
+}
+
 double Rng::Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
 
 double Rng::Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform(); }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace callsim::agent {
@@ -31,6 +32,8 @@ class Rng {
     state_[3] = Rotl(state_[3], 45);
     return result;
   }
+  // `n` bytes (keys, salts), eight per draw, low byte first.
+  std::string NextBytes(size_t n);
   // Uniform in [0, 1), 53 bits.
   double Uniform();
   // Uniform in [lo, hi).

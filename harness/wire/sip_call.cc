@@ -24,14 +24,6 @@ std::string Hex(agent::Rng& rng, int words) {
   return out;
 }
 
-std::string RandomBytes(agent::Rng& rng, size_t n) {
-  std::string out;
-  while (out.size() < n) {
-    const uint64_t v = rng.NextU64();
-    for (int i = 0; i < 8 && out.size() < n; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  }
-  return out;
-}
 
 // A custom parameter's name as a SIP header: X- and the name, when the name is a token (RFC 3261
 // section 25.1); "" when it cannot be one (the parameter is left out and said so).
@@ -159,7 +151,7 @@ void SipCall::Start() {
   caps.codecs = {scenario_.codec};
   if (scenario_.codec != agent::CodecKind::kPcmu) caps.codecs.push_back(agent::CodecKind::kPcmu);
   caps.telephone_event = true;
-  if (t.srtp) caps.srtp_key_salt = RandomBytes(rng_, sip::kSrtpKeySaltBytes);
+  if (t.srtp) caps.srtp_key_salt = rng_.NextBytes(sip::kSrtpKeySaltBytes);
   offer_ = sip::MakeOffer(caps, t.local_host, leg_->port(), rng_.NextU64() >> 1);
 
   sip::UacConfig config;

@@ -22,14 +22,6 @@ namespace {
 
 constexpr const char* kRealm = "callsim";
 
-std::string RandomBytes(agent::Rng& rng, size_t n) {
-  std::string out;
-  while (out.size() < n) {
-    const uint64_t v = rng.NextU64();
-    for (int i = 0; i < 8 && out.size() < n; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -60,7 +52,7 @@ class SipServer::Call final : private agent::EventSink {
     caps.telephone_event = true;
     const SrtpPolicy policy = server_.config_.srtp;
     if (policy == SrtpPolicy::kRequired || (policy == SrtpPolicy::kOptional && offered_srtp)) {
-      caps.srtp_key_salt = RandomBytes(server_.rng_, sip::kSrtpKeySaltBytes);
+      caps.srtp_key_salt = server_.rng_.NextBytes(sip::kSrtpKeySaltBytes);
     }
     try {
       leg_ = std::make_unique<RtpLeg>(server_.io_, *server_.scheduler_, server_.config_.host);

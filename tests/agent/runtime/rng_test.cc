@@ -78,3 +78,24 @@ TEST(LatencyModel, DrawsMatchTheMedianAndP95) {
 
 }  // namespace
 }  // namespace callsim::agent
+
+namespace callsim::agent {
+namespace {
+
+// Bytes are the draws' little-endian bytes, so a key of 30 bytes takes four draws.
+TEST(RngNextBytes, GivesTheDrawsBytesLowFirstAndReplays) {
+  Rng a(42), b(42);
+  const std::string bytes = a.NextBytes(30);
+  ASSERT_EQ(bytes.size(), 30u);
+  const uint64_t first = b.NextU64();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(static_cast<uint8_t>(bytes[i]), (first >> (8 * i)) & 0xff);
+  b.NextU64();
+  b.NextU64();
+  b.NextU64();
+  EXPECT_EQ(a.NextU64(), b.NextU64()) << "30 bytes use exactly four draws";
+  EXPECT_EQ(Rng(42).NextBytes(30), bytes);
+  EXPECT_EQ(Rng(42).NextBytes(0), "");
+}
+
+}  // namespace
+}  // namespace callsim::agent

@@ -21,11 +21,15 @@
 
 #include "harness/store/store.h"
 #include "tests/cli/cli_runner.h"
+#include "tests/cli/wire/serve_process.h"
 
 namespace callsim::harness {
 namespace {
 
 using testing::RunCli;
+using testing::ServeProcess;
+using testing::StartServe;
+using testing::StopServe;
 
 const std::string kScenarios = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
 // These tests check what happens on the wire, on a machine that runs other tests beside them: the
@@ -175,48 +179,6 @@ TEST_F(Realtime, RecordAllWritesTheWireCallersMicrophoneAndEar) {
   EXPECT_GT(w.MaxAbs(1), 3000) << "the caller heard the agent";
 }
 
-// `callsim serve` in its own process on an ephemeral port; returns its pid and port.
-struct ServeProcess {
-  pid_t pid = -1;
-  int port = 0;
-  FILE* out = nullptr;
-};
-
-ServeProcess StartServe(std::vector<std::string> args, const std::string& log_path) {
-  ServeProcess p;
-  int fds[2];
-  if (pipe(fds) != 0) return p;
-  p.pid = fork();
-  if (p.pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(log, STDERR_FILENO);
-    close(fds[0]);
-    args.insert(args.begin(), {CALLSIM_BINARY, "serve"});
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(CALLSIM_BINARY, argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  p.out = fdopen(fds[0], "r");
-  char line[512];
-  const std::regex listening(R"(listening on http://[0-9.]+:([0-9]+))");
-  if (fgets(line, sizeof line, p.out)) {
-    std::cmatch m;
-    if (std::regex_search(line, m, listening)) p.port = std::stoi(m[1].str());
-  }
-  return p;
-}
-
-int StopServe(ServeProcess& p) {
-  kill(p.pid, SIGTERM);
-  int status = 0;
-  waitpid(p.pid, &status, 0);
-  if (p.out) fclose(p.out);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // The mean turn latency at the ear of order_status against a served agent sending at `rate`.
 double TurnLatencyAtRate(const std::string& dir, int rate) {

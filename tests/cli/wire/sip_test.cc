@@ -23,11 +23,15 @@
 
 #include "harness/store/store.h"
 #include "tests/cli/cli_runner.h"
+#include "tests/cli/wire/serve_process.h"
 
 namespace callsim::harness {
 namespace {
 
 using testing::RunCli;
+using testing::ServeProcess;
+using testing::StartServe;
+using testing::StopServe;
 
 const std::string kScenarios = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
 // As in realtime_test.cc: other tests run beside these, so the lateness bound is raised.
@@ -177,58 +181,16 @@ TEST_F(Sip, DtmfMenuPassesOverSipWithRtpAndWithSrtp) {
 }
 
 
-// `callsim serve --sip` in its own process on ephemeral ports; returns its pid and SIP port.
-struct ServeProcess {
-  pid_t pid = -1;
-  int sip_port = 0;
-  FILE* out = nullptr;
-};
-
-ServeProcess StartServe(std::vector<std::string> args, const std::string& log_path) {
-  ServeProcess p;
-  int fds[2];
-  if (pipe(fds) != 0) return p;
-  p.pid = fork();
-  if (p.pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(log, STDERR_FILENO);
-    close(fds[0]);
-    args.insert(args.begin(), {CALLSIM_BINARY, "serve"});
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(CALLSIM_BINARY, argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  p.out = fdopen(fds[0], "r");
-  char line[512];
-  const std::regex sip(R"(SIP on udp [0-9.]+:([0-9]+))");
-  for (int i = 0; i < 2 && fgets(line, sizeof line, p.out); ++i) {
-    std::cmatch m;
-    if (std::regex_search(line, m, sip)) p.sip_port = std::stoi(m[1].str());
-  }
-  return p;
-}
-
-int StopServe(ServeProcess& p) {
-  kill(p.pid, SIGTERM);
-  int status = 0;
-  waitpid(p.pid, &status, 0);
-  if (p.out) fclose(p.out);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // Two processes: the served agent stores its side of each call (the uplink as it received it,
 // the caller's RTCP reports of the downlink), the caller its own; the stored counts agree.
 TEST_F(Sip, ServeAnswersACallerInAnotherProcessAndBothSidesStoreTheMedia) {
   const std::string serve_db = dir_ + "/serve.db";
-  ServeProcess serve = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+  ServeProcess serve = StartServe({"--agent", kScenarios + "dtmf_menu.yaml", "--listen",
                                    "127.0.0.1:0", "--sip", "127.0.0.1:0", "--db", serve_db},
                                   dir_ + "/serve.log");
   ASSERT_GT(serve.sip_port, 0) << "serve did not print its SIP port";
-  const auto out = RunCli("run " + kScenarios + "order_status.yaml --callers 2 --target sip:agent@127.0.0.1:" +
+  const auto out = RunCli("run " + kScenarios + "dtmf_menu.yaml --callers 2 --target sip:agent@127.0.0.1:" +
                           std::to_string(serve.sip_port) + " --srtp --db " + db_ + kLooseLateness);
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_EQ(StopServe(serve), 0);
@@ -244,7 +206,7 @@ TEST_F(Sip, ServeAnswersACallerInAnotherProcessAndBothSidesStoreTheMedia) {
     EXPECT_EQ(c.status, "completed") << c.failure_reason;
     const CallMediaRow* up = FindMedia(media, c.call_id, "uplink", "receiver");
     ASSERT_NE(up, nullptr);
-    EXPECT_GT(up->packets_expected, 250);
+    EXPECT_GT(up->packets_expected, 250);  // at least 5 s of the caller's RTP
     EXPECT_EQ(up->packets_lost, 0);
     EXPECT_NE(FindMedia(media, c.call_id, "downlink", "rtcp"), nullptr)
         << "the caller's reports reached the agent";
