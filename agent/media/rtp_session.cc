@@ -327,6 +327,7 @@ void RtpSession::OnReport(const RtcpReport& report, int64_t arrival_us) {
     peer.fraction_lost = block.fraction_lost / 256.0;
     peer.cumulative_lost = block.cumulative_lost;
     peer.jitter_ms = block.jitter * 1000.0 / config_.clock_rate_hz;
+    peer.uplink_jitter_ms_then = uplink_jitter_.units() * 1000.0 / config_.clock_rate_hz;
     peer.extended_highest_sequence = block.extended_highest_sequence;
     if (block.last_sr != 0) {
       // 6.4.1: A - LSR - DLSR in 1/65536 s, all on our clock; a hair below zero is rounding.

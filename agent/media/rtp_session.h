@@ -71,6 +71,10 @@ struct RtcpPeerReport {               // the latest report block the peer sent a
   uint32_t extended_highest_sequence = 0;
   // From LSR/DLSR of the latest block that echoed one of our SRs (RFC 3550 6.4.1); -1 unknown.
   double round_trip_ms = -1;
+  // Our uplink impairment's own A.8 jitter (RtpSessionStats::uplink_jitter_ms) when this report
+  // arrived: what jitter_ms is to be compared with, since the running estimate moves with every
+  // packet (with heavy-tailed jitter, by several milliseconds within one report interval).
+  double uplink_jitter_ms_then = 0;
 };
 
 struct RtpSessionStats {

@@ -121,8 +121,9 @@ struct ToolCallRow {
 // One direction of a SIP call's RTP media as one party saw it (the call_media table): the
 // receiver's own statistics (measured_by "receiver"), what the receiver reported in RTCP and the
 // sender read (measured_by "rtcp"), or the network callsim simulated on its side of the socket
-// (measured_by "impairment": what it dropped and the RFC 3550 jitter it added). The rows of one
-// direction side by side show whether a report and a measurement agree.
+// (measured_by "impairment": what it dropped, and the RFC 3550 jitter it added as of the peer's
+// last report). The rows of one direction side by side show whether a report and a measurement
+// agree.
 struct CallMediaRow {
   int64_t run_id = 0;  // AddCall uses the call's run_id and call_id
   int64_t call_id = 0;

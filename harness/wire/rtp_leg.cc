@@ -230,7 +230,9 @@ std::vector<CallMediaRow> RtpLeg::MediaRows(bool sends_uplink,
     network.packets_lost = static_cast<double>(dropped);
     network.fraction_lost =
         uplink->sent > 0 ? static_cast<double>(dropped) / static_cast<double>(uplink->sent) : 0.0;
-    network.jitter_ms = r.uplink_jitter_ms;
+    // As of the peer's last report, when there was one, so that the two rows compare like for
+    // like; the end of the call's otherwise.
+    network.jitter_ms = r.peer.reports > 0 ? r.peer.uplink_jitter_ms_then : r.uplink_jitter_ms;
     rows.push_back(network);
   }
   return rows;

@@ -70,29 +70,18 @@ SipCall::SipCall(boost::asio::io_context& io, agent::RealtimeScheduler& schedule
       target_(target),
       lateness_(lateness),
       on_finished_(std::move(on_finished)),
-      services_(services),
-      log_(kMaxEventsPerCall),
-      recorder_(scenario, log_, services_),
-      uplink_(scheduler, run_rng.Fork(CallKey(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
-      downlink_(scheduler, run_rng.Fork(CallKey(call_id, "downlink")),
-                MakeLinkConfig(scenario.downlink)),
-      caller_(scheduler, scenario, run_rng.Fork(CallKey(call_id, "caller")), log_,
-              [this](const std::string& reason) {
-                EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
-              }),
+      wire_(io, scheduler, scenario, call_id, run_rng, services, target.relay,
+            [this](const std::string& reason, CallStatus status, CallEndedBy by) {
+              EndWith(reason, status, by);
+            }),
       rng_(run_rng.Fork(CallKey(call_id, "sip")).NextU64() ^ ProcessSalt()) {
-  // As WireCall names its callSid, so a served agent forks the same randomness for the call.
-  agent::Rng sid_rng = run_rng.Fork(CallKey(call_id, "call_sid"));
-  call_sid_ = "CA" + Hex(sid_rng, 2);
-  recorder_.Attach(&caller_);
-  caller_.set_dtmf_sender([this](char key, int ms) {
+  wire_.caller().set_dtmf_sender([this](char key, int ms) {
     if (leg_ && leg_->connected()) leg_->media().SendDtmf(key, ms);
   });
 }
 
 SipCall::~SipCall() {
   alive_.reset();
-  if (subscribed_) target_.relay->Unsubscribe(call_sid_);
   uac_.reset();  // sends through the socket
   if (leg_) leg_->Stop();
 }
@@ -101,35 +90,11 @@ void SipCall::EmitSip(const std::string& step, int code, const std::string& reas
   nlohmann::json detail = {{"step", step}};
   if (code != 0) detail["code"] = code;
   if (!reason.empty()) detail["reason"] = reason;
-  log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kSip, detail);
+  wire_.log().Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kSip, detail);
 }
 
 void SipCall::Start() {
-  started_us_ = scheduler_.NowUs();
-  log_.Emit(started_us_, agent::event_sources::kCall, call_events::kStart,
-            {{"call_id", call_id_}, {"call_sid", call_sid_}});
-  if (!caller_.setup_error().empty()) {
-    EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
-    return;
-  }
-  if (record_max_samples_ > 0) {
-    tape_ = std::make_shared<AudioTape>(started_us_, record_max_samples_);
-    caller_.set_audio_tape(tape_.get());
-  }
-  const int64_t max_us =
-      static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
-  max_duration_task_.After(max_us, [this] {
-    End("maximum call duration reached", CallStatus::kFailed);
-  });
-  if (target_.relay) {
-    std::weak_ptr<bool> alive = alive_;
-    subscribed_ = target_.relay->Subscribe(
-        call_sid_, io_,
-        [this, alive](EventRelay::Clock::time_point when, const std::string& kind,
-                      const nlohmann::json& detail) {
-          if (!alive.expired()) OnAgentEvent(when, kind, detail);
-        });
-  }
+  if (!wire_.Begin()) return;
   const SipTargetInfo& t = *target_.sip;
   try {
     sip_socket_ = std::make_unique<agent::UdpEndpoint>(
@@ -159,7 +124,7 @@ void SipCall::Start() {
   config.from_uri = "sip:caller-" + std::to_string(call_id_) + "@" + t.local_host;
   config.display_name = scenario_.name;
   config.local = sip::HostPort{t.local_host, sip_socket_->port()};
-  config.call_id = call_sid_;
+  config.call_id = wire_.call_sid();
   config.from_tag = Hex(rng_, 1);
   config.branch_prefix = Hex(rng_, 1);
   for (const auto& [key, value] : scenario_.realtime.custom_parameters) {
@@ -218,15 +183,15 @@ void SipCall::OnAnswered(const sip::SipMessage& ok) {
     streams.ssrc = static_cast<uint32_t>(rng_.NextU64());
     streams.media = MakeMediaConfig(scenario_, streams.ssrc);
     streams.rtcp_seed = rng_.NextU64();
-    streams.uplink_impairment = &uplink_;
-    streams.downlink_impairment = &downlink_;
+    streams.uplink_impairment = &wire_.uplink();
+    streams.downlink_impairment = &wire_.downlink();
     std::weak_ptr<bool> alive = alive_;
     leg_->Connect(
         streams, [this](agent::Frame* out) { OnSpeakerFrame(out); },
-        [this](const agent::Frame& f, int64_t t) { caller_.OnEarFrame(f, t); },
+        [this](const agent::Frame& f, int64_t t) { wire_.caller().OnEarFrame(f, t); },
         [this](const std::string& what) {
-          log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kMediaError,
-                    {{"error", what}});
+          wire_.log().Emit(scheduler_.NowUs(), agent::event_sources::kCall,
+                           call_events::kMediaError, {{"error", what}});
         },
         &error);
   }
@@ -237,7 +202,7 @@ void SipCall::OnAnswered(const sip::SipMessage& ok) {
   media_start_us_ = scheduler_.NowUs();
   ticks_ = 0;
   leg_->Start();
-  caller_.Start();
+  wire_.caller().Start();
 }
 
 // The media clock's tick: the caller's next 20 ms, stamped with when it was due.
@@ -245,7 +210,7 @@ void SipCall::OnSpeakerFrame(agent::Frame* out) {
   const int64_t due_us = media_start_us_ + ticks_ * agent::kFrameUs;
   ++ticks_;
   if (lateness_) lateness_->Record(std::max<int64_t>(0, scheduler_.NowUs() - due_us));
-  caller_.NextOutputFrame(out, due_us);
+  wire_.caller().NextOutputFrame(out, due_us);
 }
 
 void SipCall::OnFailed(int code, const std::string& reason) {
@@ -272,14 +237,6 @@ void SipCall::OnRemoteBye(const std::string& reason_header) {
   }
 }
 
-void SipCall::OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
-                           const nlohmann::json& detail) {
-  if (ended_) return;
-  const int64_t t_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(when - scheduler_.epoch()).count();
-  log_.Emit(t_us, agent::event_sources::kAgent, kind, detail);
-}
-
 void SipCall::End(const std::string& reason, CallStatus status) {
   EndWith(reason, status, CallEndedBy::kOther);
 }
@@ -287,8 +244,6 @@ void SipCall::End(const std::string& reason, CallStatus status) {
 void SipCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy by) {
   if (ended_) return;
   ended_ = true;
-  max_duration_task_.Cancel();
-  caller_.Finish(reason, by);
   if (leg_) leg_->Stop();  // the final RTCP report goes out with BYE
   if (uac_) {
     const sip::UacCall::State before = uac_->state();
@@ -297,23 +252,10 @@ void SipCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy 
                before == sip::UacCall::State::kRinging ||
                before == sip::UacCall::State::kConfirmed;
   }
-  if (subscribed_) {
-    target_.relay->Unsubscribe(call_sid_);
-    subscribed_ = false;
-  }
-  const std::string status_name(kCallStatusNames.Name(status));
-  log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kEnd,
-            {{"reason", reason}, {"status", status_name}, {"by", CallEndedByName(by)}});
-  CallRecord record = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
-  record.agent_transcripts = target_.relay != nullptr;
+  CallRecord record = wire_.Finish(reason, status, by);
   if (leg_) {
     record.caller_media = leg_->media_stats();
-    record.media = leg_->MediaRows(/*sends_uplink=*/true, &uplink_.stats());
-  }
-  if (tape_) {
-    caller_.set_audio_tape(nullptr);
-    tape_->Close(scheduler_.NowUs());
-    record.audio = std::move(tape_);
+    record.media = leg_->MediaRows(/*sends_uplink=*/true, &wire_.uplink().stats());
   }
   record_ = std::move(record);
   // Our BYE or CANCEL in flight: the record waits for its answer (bounded), so the run's end

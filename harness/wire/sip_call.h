@@ -41,6 +41,7 @@
 #include "harness/scenario/scenario.h"
 #include "harness/wire/rtp_leg.h"
 #include "harness/wire/wire_call.h"
+#include "harness/wire/wire_caller.h"
 
 namespace callsim::harness {
 
@@ -56,20 +57,18 @@ class SipCall final : public RunCall {
   SipCall(const SipCall&) = delete;
   SipCall& operator=(const SipCall&) = delete;
 
-  void RecordAudio(int64_t max_samples) override { record_max_samples_ = max_samples; }
+  void RecordAudio(int64_t max_samples) override { wire_.set_record_max_samples(max_samples); }
   void Start() override;
   void End(const std::string& reason, CallStatus status) override;
   bool ended() const override { return ended_; }
 
-  const std::string& call_id_header() const { return call_sid_; }
+  const std::string& call_id_header() const { return wire_.call_sid(); }
 
  private:
   void OnAnswered(const agent::sip::SipMessage& ok);
   void OnFailed(int code, const std::string& reason);
   void OnRemoteBye(const std::string& reason);
   void OnTerminated();
-  void OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
-                    const nlohmann::json& detail);
   void OnSpeakerFrame(agent::Frame* out);
   void EmitSip(const std::string& step, int code, const std::string& reason);
   void EndWith(const std::string& reason, CallStatus status, CallEndedBy by);
@@ -82,22 +81,12 @@ class SipCall final : public RunCall {
   const WireTarget& target_;
   Histogram* lateness_;
   FinishedFn on_finished_;
-  CallServices services_;
-  CallLog log_;
-  CallRecorder recorder_;
-  fakes::SimLink uplink_;
-  fakes::SimLink downlink_;
-  Caller caller_;
+  WireCaller wire_;
   agent::Rng rng_;  // tags, branches, keys and the SSRC: salted per process (sip_call.cc)
-  std::string call_sid_;
   std::unique_ptr<agent::UdpEndpoint> sip_socket_;
   std::unique_ptr<RtpLeg> leg_;
   std::unique_ptr<agent::sip::UacCall> uac_;
   agent::sip::SessionDescription offer_;
-  bool subscribed_ = false;
-  int64_t started_us_ = 0;
-  int64_t record_max_samples_ = 0;   // 0: the call is not recorded
-  std::shared_ptr<AudioTape> tape_;  // while the call runs, when recorded
   int64_t media_start_us_ = -1;      // the first 20 ms tick; -1 before the answer
   int64_t ticks_ = 0;
   std::optional<CallRecord> record_;  // built at the end, handed over when signalling is done
@@ -105,7 +94,6 @@ class SipCall final : public RunCall {
   bool hung_up_ = false;              // our BYE or CANCEL went out
   bool ended_ = false;
   bool delivered_ = false;
-  agent::ScopedTask max_duration_task_{scheduler_};
   agent::ScopedTask deliver_bound_{scheduler_};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // callbacks hold a weak_ptr
 };

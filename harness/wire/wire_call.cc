@@ -18,15 +18,6 @@ constexpr uint8_t kAudioTag = 'a';
 constexpr uint8_t kMarkTag = 'm';
 constexpr uint8_t kClearTag = 'c';
 
-// "MZ" / "CA" and 32 hex digits from the run seed and the call id, as Twilio's ids look.
-std::string Sid(const char* prefix, const agent::Rng& run_rng, int call_id, const char* what) {
-  agent::Rng rng = run_rng.Fork(CallKey(call_id, what));
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s%016" PRIx64 "%016" PRIx64, prefix, rng.NextU64(),
-                rng.NextU64());
-  return buf;
-}
-
 agent::Packet Tagged(uint8_t tag, const std::string& data) {
   agent::Packet p;
   p.reserve(data.size() + 1);
@@ -55,55 +46,24 @@ WireCall::WireCall(boost::asio::io_context& io, agent::RealtimeScheduler& schedu
       target_(target),
       lateness_(lateness),
       on_finished_(std::move(on_finished)),
-      services_(services),
-      log_(kMaxEventsPerCall),
-      recorder_(scenario, log_, services_),
-      uplink_(scheduler, run_rng.Fork(CallKey(call_id, "uplink")), MakeLinkConfig(scenario.uplink)),
-      downlink_(scheduler, run_rng.Fork(CallKey(call_id, "downlink")),
-                MakeLinkConfig(scenario.downlink)),
-      caller_(scheduler, scenario, run_rng.Fork(CallKey(call_id, "caller")), log_,
-              [this](const std::string& reason) {
-                EndWith(reason, CallStatus::kCompleted, CallEndedBy::kCaller);
-              }),
-      stream_sid_(Sid("MZ", run_rng, call_id, "stream_sid")),
-      call_sid_(Sid("CA", run_rng, call_id, "call_sid")) {
-  recorder_.Attach(&caller_);
-  caller_.set_dtmf_sender([this](char key, int) { SendDtmf(key); });
-  uplink_.SetReceiver([this](agent::Packet p) { SendNow(std::string(p.begin(), p.end())); });
-  downlink_.SetReceiver([this](agent::Packet p) { OnDownlink(std::move(p)); });
+      wire_(io, scheduler, scenario, call_id, run_rng, services, target.relay,
+            [this](const std::string& reason, CallStatus status, CallEndedBy by) {
+              EndWith(reason, status, by);
+            }),
+      stream_sid_(WireSid("MZ", run_rng, call_id, "stream_sid")) {
+  wire_.caller().set_dtmf_sender([this](char key, int) { SendDtmf(key); });
+  wire_.uplink().SetReceiver(
+      [this](agent::Packet p) { SendNow(std::string(p.begin(), p.end())); });
+  wire_.downlink().SetReceiver([this](agent::Packet p) { OnDownlink(std::move(p)); });
 }
 
 WireCall::~WireCall() {
   alive_.reset();
-  if (subscribed_) target_.relay->Unsubscribe(call_sid_);
   if (ws_) ws_->Close();
 }
 
 void WireCall::Start() {
-  started_us_ = scheduler_.NowUs();
-  log_.Emit(started_us_, agent::event_sources::kCall, call_events::kStart, {{"call_id", call_id_}});
-  if (!caller_.setup_error().empty()) {
-    EndWith(caller_.setup_error(), CallStatus::kFailed, CallEndedBy::kOther);
-    return;
-  }
-  if (record_max_samples_ > 0) {
-    tape_ = std::make_shared<AudioTape>(started_us_, record_max_samples_);
-    caller_.set_audio_tape(tape_.get());
-  }
-  const int64_t max_us =
-      static_cast<int64_t>(scenario_.agent.max_call_ms * 1000.0) + 60 * agent::kMicrosPerSecond;
-  max_duration_task_.After(max_us, [this] {
-    End("maximum call duration reached", CallStatus::kFailed);
-  });
-  if (target_.relay) {
-    std::weak_ptr<bool> alive = alive_;
-    subscribed_ = target_.relay->Subscribe(
-        call_sid_, io_,
-        [this, alive](EventRelay::Clock::time_point when, const std::string& kind,
-                      const nlohmann::json& detail) {
-          if (!alive.expired()) OnAgentEvent(when, kind, detail);
-        });
-  }
+  if (!wire_.Begin()) return;
   if (target_.tokens == nullptr) {
     Connect("");
     return;
@@ -154,12 +114,12 @@ void WireCall::OnOpen(const std::string& error) {
   SendNow(agent::twilio::Serialize(agent::twilio::Connected{}, /*to_twilio=*/false));
   agent::twilio::Start start;
   start.account_sid = "AC00000000000000000000000000000000";
-  start.call_sid = call_sid_;
+  start.call_sid = wire_.call_sid();
   start.custom_parameters = scenario_.realtime.custom_parameters;
   SendNow(Stamped(std::move(start)));
   clock_start_us_ = scheduler_.NowUs();
   ticks_ = 0;
-  caller_.Start();
+  wire_.caller().Start();
   tick_.At(clock_start_us_ + agent::kFrameUs, [this] { Tick(); });
 }
 
@@ -169,14 +129,14 @@ void WireCall::Tick() {
   const int64_t due_us = clock_start_us_ + ticks_ * agent::kFrameUs;
   if (lateness_) lateness_->Record(std::max<int64_t>(0, scheduler_.NowUs() - due_us));
   agent::Frame frame;
-  caller_.NextOutputFrame(&frame, due_us);  // the media clock's time, not how late this ran
+  wire_.caller().NextOutputFrame(&frame, due_us);  // the media clock's time, not how late this ran
   encoder_->Encode(frame, &encoded_);
   agent::twilio::Media media;
   media.chunk = ticks_;
   media.timestamp_ms = (ticks_ - 1) * agent::kFrameMs;
   media.payload.assign(encoded_.begin(), encoded_.end());
   const std::string text = Stamped(std::move(media));
-  uplink_.Send(agent::Packet(text.begin(), text.end()));
+  wire_.uplink().Send(agent::Packet(text.begin(), text.end()));
   if (ended_) return;
 
   PlayoutTick heard = playout_.Tick();
@@ -186,7 +146,7 @@ void WireCall::Tick() {
   if (!decoder_->Decode(std::span<const uint8_t>(bytes, kMulawFrameBytes), &ear)) {
     ear = agent::Frame{};
   }
-  caller_.OnEarFrame(ear, due_us);
+  wire_.caller().OnEarFrame(ear, due_us);
   if (ended_) return;
   tick_.At(due_us + agent::kFrameUs, [this] { Tick(); });
 }
@@ -217,7 +177,7 @@ void WireCall::SendDtmf(char key) {
   agent::twilio::Dtmf dtmf;
   dtmf.digit = key;
   const std::string text = Stamped(dtmf);
-  uplink_.Send(agent::Packet(text.begin(), text.end()));
+  wire_.uplink().Send(agent::Packet(text.begin(), text.end()));
 }
 
 // The agent's messages enter the downlink as they arrive; what is refused ends the call.
@@ -230,11 +190,11 @@ void WireCall::OnText(std::string_view text) {
     return;
   }
   if (const auto* media = std::get_if<agent::twilio::Media>(&*parsed.message)) {
-    downlink_.Send(Tagged(kAudioTag, media->payload));
+    wire_.downlink().Send(Tagged(kAudioTag, media->payload));
   } else if (const auto* mark = std::get_if<agent::twilio::Mark>(&*parsed.message)) {
-    downlink_.Send(Tagged(kMarkTag, mark->name));
+    wire_.downlink().Send(Tagged(kMarkTag, mark->name));
   } else if (std::holds_alternative<agent::twilio::Clear>(*parsed.message)) {
-    downlink_.Send(Tagged(kClearTag, ""));
+    wire_.downlink().Send(Tagged(kClearTag, ""));
   }
 }
 
@@ -251,7 +211,7 @@ void WireCall::OnDownlink(agent::Packet packet) {
     case kClearTag: {
       const uint64_t before = playout_.buffered_bytes();
       const std::vector<std::string> marks = playout_.Clear();
-      log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kPlayoutClear,
+      wire_.log().Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kPlayoutClear,
                 {{"dropped_ms", before / 8}, {"marks", marks.size()}});
       for (const std::string& name : marks) EchoMark(name);
       break;
@@ -259,14 +219,6 @@ void WireCall::OnDownlink(agent::Packet packet) {
     default:
       break;
   }
-}
-
-void WireCall::OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
-                            const nlohmann::json& detail) {
-  if (ended_) return;
-  const int64_t t_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(when - scheduler_.epoch()).count();
-  log_.Emit(t_us, agent::event_sources::kAgent, kind, detail);
 }
 
 // The socket is gone: the agent ended the call (its close reason says how), or the connection
@@ -295,28 +247,13 @@ void WireCall::EndWith(const std::string& reason, CallStatus status, CallEndedBy
   if (ended_) return;
   if (open_) {
     agent::twilio::Stop stop;
-    stop.call_sid = call_sid_;
+    stop.call_sid = wire_.call_sid();
     SendNow(Stamped(stop));
   }
   ended_ = true;
   tick_.Cancel();
-  max_duration_task_.Cancel();
-  caller_.Finish(reason, by);
   if (ws_) ws_->Close();
-  if (subscribed_) {
-    target_.relay->Unsubscribe(call_sid_);
-    subscribed_ = false;
-  }
-  const std::string status_name(kCallStatusNames.Name(status));
-  log_.Emit(scheduler_.NowUs(), agent::event_sources::kCall, call_events::kEnd,
-            {{"reason", reason}, {"status", status_name}, {"by", CallEndedByName(by)}});
-  CallRecord record = recorder_.Build(call_id_, started_us_, scheduler_.NowUs(), reason, status, by);
-  record.agent_transcripts = target_.relay != nullptr;
-  if (tape_) {
-    caller_.set_audio_tape(nullptr);
-    tape_->Close(scheduler_.NowUs());
-    record.audio = std::move(tape_);
-  }
+  CallRecord record = wire_.Finish(reason, status, by);
   scheduler_.After(0, [fn = on_finished_, r = std::move(record)]() mutable { fn(std::move(r)); });
 }
 

@@ -47,6 +47,7 @@
 #include "harness/wire/event_relay.h"
 #include "harness/wire/token_thread.h"
 #include "harness/wire/twilio_playout.h"
+#include "harness/wire/wire_caller.h"
 #include "harness/wire/ws_client.h"
 
 namespace callsim::harness {
@@ -82,20 +83,18 @@ class WireCall final : public RunCall {
   WireCall(const WireCall&) = delete;
   WireCall& operator=(const WireCall&) = delete;
 
-  void RecordAudio(int64_t max_samples) override { record_max_samples_ = max_samples; }
+  void RecordAudio(int64_t max_samples) override { wire_.set_record_max_samples(max_samples); }
   void Start() override;
   void End(const std::string& reason, CallStatus status) override;
   bool ended() const override { return ended_; }
 
-  const std::string& call_sid() const { return call_sid_; }
+  const std::string& call_sid() const { return wire_.call_sid(); }
 
  private:
   void Connect(const std::string& token);
   void OnOpen(const std::string& error);
   void OnText(std::string_view text);
   void OnClosed(const std::string& reason);
-  void OnAgentEvent(EventRelay::Clock::time_point when, const std::string& kind,
-                    const nlohmann::json& detail);
   void Tick();
   // `m` with the next sequence number and this stream's id, as Twilio's JSON text.
   template <typename Message>
@@ -113,29 +112,18 @@ class WireCall final : public RunCall {
   const WireTarget& target_;
   Histogram* lateness_;
   FinishedFn on_finished_;
-  CallServices services_;
-  CallLog log_;
-  CallRecorder recorder_;
-  fakes::SimLink uplink_;
-  fakes::SimLink downlink_;
-  Caller caller_;
+  WireCaller wire_;
   std::string stream_sid_;
-  std::string call_sid_;
   std::shared_ptr<WsClient> ws_;
   bool open_ = false;
-  bool subscribed_ = false;
   TwilioPlayout playout_;
   std::unique_ptr<agent::Codec> encoder_ = agent::MakeCodec(agent::CodecKind::kPcmu);
   std::unique_ptr<agent::Codec> decoder_ = agent::MakeCodec(agent::CodecKind::kPcmu);
   std::vector<uint8_t> encoded_;
-  int64_t started_us_ = 0;
-  int64_t record_max_samples_ = 0;   // 0: the call is not recorded
-  std::shared_ptr<AudioTape> tape_;  // while the call runs, when recorded
   int64_t clock_start_us_ = 0;
   int64_t ticks_ = 0;
   int64_t sequence_ = 0;
   agent::ScopedTask tick_{scheduler_};
-  agent::ScopedTask max_duration_task_{scheduler_};
   bool ended_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // callbacks hold a weak_ptr
 };

@@ -289,6 +289,8 @@ TEST_F(RtpSessionTest, PeerReportsMatchWhatTheUplinkImpairmentDid) {
   EXPECT_EQ(s.peer.extended_highest_sequence, 999u);
   EXPECT_GT(s.uplink_jitter_ms, 1);
   EXPECT_NEAR(s.peer.jitter_ms, s.uplink_jitter_ms, 0.1 * s.uplink_jitter_ms);
+  // The estimate as of B's last report, which came after the media ended: the same figure.
+  EXPECT_DOUBLE_EQ(s.peer.uplink_jitter_ms_then, s.uplink_jitter_ms);
   const RtpSessionStats got = b_.session->stats();
   EXPECT_EQ(got.expected, 1000);
   EXPECT_EQ(got.lost, 142);
