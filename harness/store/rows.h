@@ -131,7 +131,7 @@ struct CallMediaRow {
   std::string measured_by;  // "receiver", "rtcp" or "impairment"
   double packets_expected = 0;
   double packets_lost = 0;  // may be negative with duplicates (RFC 3550 A.3)
-  double fraction_lost = 0;  // 0 to 1
+  double fraction_lost = 0;  // 0 to 1; for "rtcp", the report's own (since the report before)
   double jitter_ms = 0;      // RFC 3550 interarrival jitter
   std::optional<double> concealed_frames;  // the receiver's jitter buffer; NULL otherwise
   std::optional<double> late_dropped;
