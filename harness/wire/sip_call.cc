@@ -185,7 +185,6 @@ void SipCall::OnAnswered(const sip::SipMessage& ok) {
     streams.rtcp_seed = rng_.NextU64();
     streams.uplink_impairment = &wire_.uplink();
     streams.downlink_impairment = &wire_.downlink();
-    std::weak_ptr<bool> alive = alive_;
     leg_->Connect(
         streams, [this](agent::Frame* out) { OnSpeakerFrame(out); },
         [this](const agent::Frame& f, int64_t t) { wire_.caller().OnEarFrame(f, t); },
