@@ -22,6 +22,7 @@
 #include "harness/store/store.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/cli/wire/serve_process.h"
+#include "tests/cli/wire/wire_fixture.h"
 
 namespace callsim::harness {
 namespace {
@@ -30,56 +31,17 @@ using testing::RunCli;
 using testing::ServeProcess;
 using testing::StartServe;
 using testing::StopServe;
+using testing::ExpectAllPassed;
+using testing::kLooseLateness;
+using testing::kScenarios;
 
-const std::string kScenarios = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
-// These tests check what happens on the wire, on a machine that runs other tests beside them: the
-// harness-lateness bound is raised so a busy machine does not turn a correct run into a saturated
-// one. Saturation itself is checked on its own below.
-const std::string kLooseLateness = " --set realtime.lateness_bound_ms=100";
-
-class Realtime : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_realtime_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    db_ = dir_ + "/runs.db";
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::unique_ptr<Store> Open() {
-    std::string error;
-    std::unique_ptr<Store> store = Store::Open(db_, &error);
-    EXPECT_NE(store, nullptr) << error;
-    return store;
-  }
-
-  std::string dir_;
-  std::string db_;
-};
-
-// Every call of the latest run passed; returns its metrics.
-std::map<std::string, double> ExpectAllPassed(Store& store, int expected_calls) {
-  const std::optional<int64_t> run_id = store.LatestRunId();
-  EXPECT_TRUE(run_id.has_value());
-  if (!run_id) return {};
-  const std::optional<RunInfo> run = store.LoadRun(*run_id);
-  EXPECT_EQ(run->mode, "realtime");
-  EXPECT_EQ(run->status, "completed");
-  const std::vector<CallRow> calls = store.LoadCalls(*run_id);
-  EXPECT_EQ(static_cast<int>(calls.size()), expected_calls);
-  for (const CallRow& c : calls) {
-    EXPECT_EQ(c.status, "completed") << c.failure_reason;
-    EXPECT_TRUE(c.task_completed) << c.failure_reason;
-  }
-  return store.LoadMetrics(*run_id);
-}
+class Realtime : public testing::WireTest {};
 
 TEST_F(Realtime, OrderStatusPassesAgainstItsOwnAgentOverLoopback) {
   const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
   std::unique_ptr<Store> store = Open();
-  const std::map<std::string, double> m = ExpectAllPassed(*store, 2);
+  const std::map<std::string, double> m = store->LoadMetrics(ExpectAllPassed(*store, 2));
   // Turn latency is measured at the caller's ear, and the harness kept its clock.
   ASSERT_TRUE(m.count("turn_latency_p50_ms"));
   EXPECT_GT(m.at("turn_latency_p50_ms"), 300);
@@ -98,7 +60,7 @@ TEST_F(Realtime, BargeInClearsThePlayoutBufferAndStopsTheAgentAtTheEar) {
   const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
   std::unique_ptr<Store> store = Open();
-  const std::map<std::string, double> m = ExpectAllPassed(*store, 2);
+  const std::map<std::string, double> m = store->LoadMetrics(ExpectAllPassed(*store, 2));
   ASSERT_TRUE(m.count("barge_in_stop_max_ms"));
   EXPECT_LT(m.at("barge_in_stop_max_ms"), 600);
   const int64_t run_id = *store->LatestRunId();
@@ -116,7 +78,7 @@ TEST_F(Realtime, ToolsBehindGuardrailsPassOverTheWire) {
       RunCli("run " + kScenarios + "tools_guardrails.yaml --target self --callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
   std::unique_ptr<Store> store = Open();
-  const std::map<std::string, double> m = ExpectAllPassed(*store, 2);
+  const std::map<std::string, double> m = store->LoadMetrics(ExpectAllPassed(*store, 2));
   EXPECT_EQ(m.at("unsafe_tool_executions_count"), 0);
   EXPECT_GE(m.at("tool_calls_executed_count"), 4);
 }

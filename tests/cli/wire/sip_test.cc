@@ -24,6 +24,7 @@
 #include "harness/store/store.h"
 #include "tests/cli/cli_runner.h"
 #include "tests/cli/wire/serve_process.h"
+#include "tests/cli/wire/wire_fixture.h"
 
 namespace callsim::harness {
 namespace {
@@ -32,48 +33,11 @@ using testing::RunCli;
 using testing::ServeProcess;
 using testing::StartServe;
 using testing::StopServe;
+using testing::ExpectAllPassed;
+using testing::kLooseLateness;
+using testing::kScenarios;
 
-const std::string kScenarios = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
-// As in realtime_test.cc: other tests run beside these, so the lateness bound is raised.
-const std::string kLooseLateness = " --set realtime.lateness_bound_ms=100";
-
-class Sip : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/callsim_sip_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    db_ = dir_ + "/runs.db";
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-
-  std::unique_ptr<Store> Open(const std::string& path) {
-    std::string error;
-    std::unique_ptr<Store> store = Store::Open(path, &error);
-    EXPECT_NE(store, nullptr) << error;
-    return store;
-  }
-
-  std::string dir_;
-  std::string db_;
-};
-
-// Every call of the latest run passed; returns the run id.
-int64_t ExpectAllPassed(Store& store, int expected_calls) {
-  const std::optional<int64_t> run_id = store.LatestRunId();
-  EXPECT_TRUE(run_id.has_value());
-  if (!run_id) return 0;
-  const std::optional<RunInfo> run = store.LoadRun(*run_id);
-  EXPECT_EQ(run->mode, "realtime");
-  EXPECT_EQ(run->status, "completed");
-  const std::vector<CallRow> calls = store.LoadCalls(*run_id);
-  EXPECT_EQ(static_cast<int>(calls.size()), expected_calls);
-  for (const CallRow& c : calls) {
-    EXPECT_EQ(c.status, "completed") << c.failure_reason;
-    EXPECT_TRUE(c.task_completed) << "call " << c.call_id << ": " << c.failure_reason;
-  }
-  return *run_id;
-}
+class Sip : public testing::WireTest {};
 
 // The call_media row of `call_id` for `direction` and `measured_by`, or nullptr.
 const CallMediaRow* FindMedia(const std::vector<CallMediaRow>& rows, int64_t call_id,
@@ -119,7 +83,7 @@ TEST_F(Sip, OrderStatusPassesOverSipWithRtp) {
   const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --protocol sip "
                           "--callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   const int64_t run_id = ExpectAllPassed(*store, 2);
   ExpectCleanMedia(*store, run_id, /*srtp=*/false);
   const std::map<std::string, double> m = store->LoadMetrics(run_id);
@@ -138,7 +102,7 @@ TEST_F(Sip, OrderStatusPassesOverSipWithSrtp) {
   const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --protocol sip "
                           "--srtp --callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   const int64_t run_id = ExpectAllPassed(*store, 2);
   ExpectCleanMedia(*store, run_id, /*srtp=*/true);
 }
@@ -147,7 +111,7 @@ TEST_F(Sip, BargeInStopsTheAgentAtTheEarOverSrtp) {
   const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --protocol sip "
                           "--srtp --callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   const int64_t run_id = ExpectAllPassed(*store, 2);
   const std::map<std::string, double> m = store->LoadMetrics(run_id);
   ASSERT_TRUE(m.count("barge_in_stop_max_ms"));
@@ -158,7 +122,7 @@ TEST_F(Sip, BargeInStopsTheAgentAtTheEarOverRtp) {
   const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --protocol sip "
                           "--callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   ExpectAllPassed(*store, 2);
 }
 
@@ -174,7 +138,7 @@ TEST_F(Sip, DtmfMenuPassesOverSipWithRtpAndWithSrtp) {
     const auto out = RunCli("run " + kScenarios + "dtmf_menu.yaml --target self --protocol sip" +
                             srtp + " --callers 2 --db " + db_ + kLooseLateness);
     ASSERT_EQ(out.exit_code, 0) << out.text;
-    std::unique_ptr<Store> store = Open(db_);
+    std::unique_ptr<Store> store = Open();
     const int64_t run_id = ExpectAllPassed(*store, 2);
     ExpectDtmfHeard(*store, run_id);
   }
@@ -194,7 +158,7 @@ TEST_F(Sip, ServeAnswersACallerInAnotherProcessAndBothSidesStoreTheMedia) {
                           std::to_string(serve.sip_port) + " --srtp --db " + db_ + kLooseLateness);
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_EQ(StopServe(serve), 0);
-  std::unique_ptr<Store> caller = Open(db_);
+  std::unique_ptr<Store> caller = Open();
   const int64_t run_id = ExpectAllPassed(*caller, 2);
   EXPECT_FALSE(caller->LoadMetrics(run_id).count("wer")) << "no transcripts cross processes";
   std::unique_ptr<Store> agent = Open(serve_db);
@@ -234,7 +198,7 @@ TEST_F(Sip, DigestAuthenticationLetsTheRightCallerInAndNoOneElse) {
                             kLooseLateness);
   EXPECT_EQ(wrong.exit_code, 99) << wrong.text;  // calls failed
   EXPECT_EQ(StopServe(serve), 0);
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   ExpectAllPassed(*store, 1);
   std::unique_ptr<Store> refused = Open(wrong_db);
   const std::vector<CallRow> calls = refused->LoadCalls(*refused->LatestRunId());
@@ -322,7 +286,7 @@ TEST_F(Sip, AWrongSrtpKeyPlaysNothingAndSaysWhyInTheCallsEvents) {
   EXPECT_EQ(out.exit_code, 99) << out.text;  // the caller heard nothing it expected
   EXPECT_EQ(StopServe(serve), 0);
   EXPECT_GE(relay.keys_swapped(), 1);
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   const int64_t run_id = *store->LatestRunId();
   const std::vector<CallRow> calls = store->LoadCalls(run_id);
   ASSERT_EQ(calls.size(), 1u);
@@ -401,7 +365,7 @@ TEST_F(Sip, RtcpReportsAgreeWithTheSimulatedNetworkOnALossyLine) {
   const auto out = RunCli("run " + kScenarios + "lossy_network.yaml --target self --protocol sip "
                           "--callers 2 --db " + db_ + kLooseLateness);
   ASSERT_TRUE(out.exit_code == 0 || out.exit_code == 1) << out.text;  // calls may fail on loss
-  std::unique_ptr<Store> store = Open(db_);
+  std::unique_ptr<Store> store = Open();
   const int64_t run_id = *store->LatestRunId();
   const std::vector<CallMediaRow> media = store->LoadCallMedia(run_id);
   int compared = 0;
