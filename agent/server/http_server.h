@@ -9,7 +9,12 @@
 //                    ?token=... or Authorization: Bearer ...; missing, malformed, forged,
 //                    expired or reused: 401 and nothing else (the reason is counted and logged,
 //                    the token never).
-// Anything else is 404 (405 for a wrong method; 426 for a GET of <stream_path> without an upgrade).
+//   ServerHooks::routes   more HTTP routes (the fake providers' APIs): a handler answers whole or
+//                         streams the answer in chunks (Transfer-Encoding: chunked, as SSE and
+//                         streamed audio need), on the connection's worker, possibly later
+//   ServerHooks::streams  more WebSocket routes, each with its own session factory, an admission
+//                         check before the upgrade, and optionally binary frames
+// Anything else is 404 (405 for a wrong method; 426 for a GET of a stream path without an upgrade).
 //
 // Threads: `workers` io_context threads, each with its own RealtimeScheduler. The acceptor hands
 // each new connection to the next worker in turn; a connection, its session and its call stay on
@@ -18,9 +23,11 @@
 // Bounds (ServerConfig): connections open at once (beyond: closed at accept, counted), the HTTP
 // request head and body, the WebSocket message size, the outbound queue per connection (a peer
 // that does not read is closed as a "slow reader"), the time to a complete request or upgrade
-// (handshake timeout) and the time without a message from the peer (idle timeout). A binary
-// frame, an oversized message or any protocol error closes that connection only, with a reason
-// counted in callsim_server_ws_errors_total and logged.
+// (handshake timeout) and the time without a message from the peer (idle timeout); a route's
+// request body (HttpRoute::max_body_bytes), the chunks queued of a streamed answer
+// (max_outbound_messages) and the time a handler takes to begin its answer (idle timeout). A
+// binary frame on a text-only stream, an oversized message or any protocol error closes that
+// connection only, with a reason counted in callsim_server_ws_errors_total and logged.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
@@ -31,10 +38,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/runtime/scheduler.h"
 #include "agent/server/server_metrics.h"
 #include "agent/server/stream_session.h"
 #include "agent/server/token_service.h"
@@ -62,6 +71,81 @@ struct ServerConfig {
 // What is wrong with `config`, or "" when it is usable.
 std::string ValidateServerConfig(const ServerConfig& config);
 
+// Header names as sent; every lookup ignores case.
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// The value of the first header named `name` (any case), "" when there is none.
+std::string_view HeaderValue(const HttpHeaders& headers, std::string_view name);
+
+// A request for an extra route (or an upgrade to an extra stream), complete, body included.
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // the path with its query string
+  std::string path;    // without the query
+  HttpHeaders headers;
+  std::string body;
+  std::string peer;  // "address:port"
+  // The header's value (any case), "" when absent.
+  std::string_view Header(std::string_view name) const { return HeaderValue(headers, name); }
+  // The query parameter's value, percent-decoded ('+' is a space); nullopt when absent.
+  std::optional<std::string> Query(std::string_view name) const;
+};
+
+// How a route's handler answers, on the connection's worker thread, now or later (from a task on
+// scheduler()). Either Respond once, or Begin, any number of Write, then End; or Abort at any
+// point. The connection reads its next request (keep-alive) after a complete answer.
+class HttpResponder {
+ public:
+  virtual ~HttpResponder() = default;
+  // The worker's scheduler (real time): the handler's timers go here.
+  virtual Scheduler& scheduler() = 0;
+  // A whole answer with Content-Length. Ignored when the connection is gone or an answer began.
+  virtual void Respond(int status, HttpHeaders headers, std::string body) = 0;
+  // The head of a streamed answer (Transfer-Encoding: chunked); Write sends each piece as one
+  // chunk, End the last (zero) chunk. Ignored when gone or an answer began.
+  virtual void Begin(int status, HttpHeaders headers) = 0;
+  // False when the connection is gone, or (after closing it, "slow reader") when the peer has
+  // not taken the queued chunks and max_outbound_messages are waiting. An empty piece is skipped.
+  virtual bool Write(std::string piece) = 0;
+  virtual void End() = 0;
+  // Closes the connection now, whatever was sent (a stream dropped part way). OnGone is not called.
+  virtual void Abort() = 0;
+  // `on_gone` runs once (on the worker, never inside a responder call) if the connection ends
+  // before the answer is complete: the peer closed it (it is watched while the handler works),
+  // a write failed or timed out, the handler took longer than the idle timeout to Begin or
+  // Respond, or the server shut down. Then every call above is ignored; the handler should stop
+  // its work (a fake's stream, its capacity slot). Set it before returning from the handler.
+  virtual void OnGone(std::function<void()> on_gone) = 0;
+  virtual bool gone() const = 0;
+};
+
+using HttpHandler =
+    std::function<void(HttpRequest request, std::shared_ptr<HttpResponder> responder)>;
+
+struct HttpRoute {
+  std::string method;  // "GET", "POST"; another method on the path is 405
+  std::string path;    // exact path, no query
+  size_t max_body_bytes = 1 << 20;  // a bigger body: 413, and the connection closes
+  HttpHandler handler;              // throwing: 500 (logged)
+};
+
+// A status and body to answer with instead of an upgrade.
+struct HttpAnswer {
+  int status = 0;
+  HttpHeaders headers;
+  std::string body;
+};
+
+struct StreamRoute {
+  std::string path;  // exact path, no query; a GET without an upgrade is 426
+  // True: binary messages go to StreamSession::OnBinary; false: a binary frame closes the stream.
+  bool binary = false;
+  // Called on the worker before the upgrade; an answer refuses it (401 in the provider's shape,
+  // say). Null: every upgrade is admitted. The token service does not apply to these routes.
+  std::function<std::optional<HttpAnswer>(const HttpRequest& request)> admit;
+  StreamSessionFactory make_session;  // required
+};
+
 struct ServerHooks {
   // Required. Called on the new stream's worker thread: with several workers, possibly on several
   // threads at once.
@@ -75,6 +159,10 @@ struct ServerHooks {
   // errors. Called from any worker thread (the server serializes the calls). Never given a
   // token, an API key or a secret.
   std::function<void(std::string_view line)> log;
+  // Extra routes. Their paths must differ from each other, from /v1/token, /metrics, /healthz and
+  // from stream_path (the constructor throws std::invalid_argument otherwise).
+  std::vector<HttpRoute> routes;
+  std::vector<StreamRoute> streams;
 };
 
 class HttpServer {

@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "agent/runtime/scheduler.h"
 
@@ -30,8 +32,10 @@ struct StreamIo {
   // Closes the connection once the queued messages are written (a normal WebSocket close with
   // `reason`, at most 123 bytes). OnClosed follows on a later turn, never inside close.
   std::function<void(std::string reason)> close;
-  // The request the stream was opened with: the path with its query string, and the peer.
+  // The request the stream was opened with: the path with its query string, its headers (names
+  // as sent) and the peer.
   std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string peer;
 };
 
@@ -41,6 +45,9 @@ class StreamSession {
   // One complete text message (at most the server's message bound). Throwing refuses it: the
   // server closes the stream ("bad message", counted as bad_message).
   virtual void OnText(std::string_view text) = 0;
+  // One complete binary message, on a stream whose route takes them (StreamRoute::binary).
+  // Throwing refuses it, as for OnText. The default refuses every one.
+  virtual void OnBinary(std::string_view data);
   // The connection is gone; `reason` says why ("peer closed", "idle timeout", "slow reader",
   // "binary frame", "message too big", "server shutdown", "closed by session: ...", or the
   // socket error). Called once.
