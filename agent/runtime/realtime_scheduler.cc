@@ -5,7 +5,7 @@
 namespace callsim::agent {
 
 RealtimeScheduler::RealtimeScheduler(boost::asio::io_context& io, Clock::time_point epoch)
-    : epoch_(epoch), timer_(io) {}
+    : io_(io), epoch_(epoch), timer_(io) {}
 
 RealtimeScheduler::~RealtimeScheduler() {
   timer_.cancel();  // its handler still runs, later, and finds `alive_` gone

@@ -39,6 +39,8 @@ class RealtimeScheduler final : public Scheduler {
 
   int64_t NowUs() const override;
   Clock::time_point epoch() const { return epoch_; }
+  // The io_context it runs on: work for this thread is posted there.
+  boost::asio::io_context& io() const { return io_; }
   TaskId At(int64_t when_us, std::function<void()> task) override;
   void Cancel(TaskId id) override;
 
@@ -62,6 +64,7 @@ class RealtimeScheduler final : public Scheduler {
   void Arm();
   void OnTimer(uint64_t generation);
 
+  boost::asio::io_context& io_;
   Clock::time_point epoch_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // the timer handler checks it
   boost::asio::steady_timer timer_;
