@@ -25,6 +25,7 @@
 #include "cli/report_command.h"
 #include "fakes/llm/rule_llm.h"
 #include "harness/measure/wer.h"
+#include "harness/run/agent_side.h"
 #include "harness/run/available_memory.h"
 #include "harness/run/memory_estimate.h"
 #include "harness/run/progress.h"
@@ -143,6 +144,19 @@ bool LoadAll(const std::string& path, const std::vector<std::string>& sets,
   return true;
 }
 
+// False (with the reason on stderr) when a scenario's providers over the wire (fakes.<kind>.url)
+// cannot be used: in virtual time, or with a bad URL or an unset api_key_env.
+bool WireProvidersUsable(const harness::RunPlan& plan, bool realtime) {
+  for (const harness::PlannedScenario& planned : plan.scenarios) {
+    const std::string error = harness::CheckWireProviders(*planned.scenario, realtime);
+    if (!error.empty()) {
+      std::cerr << "callsim: " << error << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 // False (with the estimate and the memory available on stderr) when the run's estimated peak
 // memory exceeds what the machine has available (harness/run/memory_estimate.h).
 bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check,
@@ -183,6 +197,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   harness::Scenario scenario;
   harness::RunPlan plan;
   if (!LoadAll(path, sets, &scenario, &plan)) return kExitInvalid;
+  if (!WireProvidersUsable(plan, !target.target.empty())) return kExitInvalid;
   const uint64_t run_seed = seed.value_or(scenario.seed.value_or(1));
   const harness::RecordOptions recording = harness::RecordingsBesideDatabase(db_path, record);
   if (!FitsInMemory(plan, run_seed, skip_memory_check, recording)) return kExitInvalid;
@@ -280,6 +295,10 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     harness::RunPlan run_plan;
     if (!LoadAll(plan.scenario_path, overrides, &scenario, &run_plan)) {
       throw std::runtime_error("the scenario no longer loads with " + overrides.back());
+    }
+    for (const harness::PlannedScenario& planned : run_plan.scenarios) {
+      const std::string error = harness::CheckWireProviders(*planned.scenario, !target.target.empty());
+      if (!error.empty()) throw std::runtime_error(error);
     }
     std::unique_ptr<harness::WireSetup> wire;
     if (!target.target.empty()) {
@@ -404,6 +423,7 @@ int Serve(const ServeFlags& f, std::optional<uint64_t> seed, const std::string& 
   harness::Scenario scenario;
   harness::RunPlan plan;
   if (!LoadAll(f.agent_path, {}, &scenario, &plan)) return kExitInvalid;
+  if (!WireProvidersUsable(plan, true)) return kExitInvalid;
   if (plan.scenarios.size() != 1) {
     std::cerr << "callsim: --agent: " << f.agent_path << " has a mix; serve one agent per file\n";
     return kExitInvalid;

@@ -16,14 +16,17 @@ namespace {
 // keeps a session's memory flat even if its scheduler stalls.
 constexpr size_t kMaxPendingInterims = 32;
 
-class ModemSttSession final : public agent::SttSession {
+class ModemSttSession final : public ModemSttWordsSession {
  public:
   ModemSttSession(agent::Scheduler& scheduler, agent::Rng rng, const ModemSttConfig& config,
-                  agent::SttListener listener)
+                  ModemSttWordsListener listener)
       : scheduler_(scheduler),
         rng_(rng),
         config_(config),
-        listener_(std::make_shared<const agent::SttListener>(std::move(listener))) {}
+        listener_(std::make_shared<const ModemSttWordsListener>(std::move(listener))) {}
+
+  bool in_speech() const override { return decoder_.in_burst(); }
+  int64_t samples_seen() const override { return decoder_.samples_seen(); }
 
   ~ModemSttSession() override {
     for (const Pending& p : pending_) scheduler_.Cancel(p.id);
@@ -40,7 +43,7 @@ class ModemSttSession final : public agent::SttSession {
   void Finalize() override {
     decoder_.Flush();
     Recognize(decoder_.TakeWords());
-    std::string text = Transcript();
+    std::vector<SttWord> text = std::move(transcript_);
     transcript_.clear();
     const int64_t delay_us = config_.final_latency.DrawUs(rng_);
     if (!config_.capacity) {
@@ -71,7 +74,7 @@ class ModemSttSession final : public agent::SttSession {
     CapacityTicket ticket;
   };
 
-  void OnGranted(uint64_t key, int64_t delay_us, const std::string& text) {
+  void OnGranted(uint64_t key, int64_t delay_us, const std::vector<SttWord>& text) {
     auto it = std::find_if(waiting_.begin(), waiting_.end(),
                            [key](const Waiting& w) { return w.key == key; });
     if (it == waiting_.end()) return;
@@ -85,7 +88,7 @@ class ModemSttSession final : public agent::SttSession {
                            [key](const Waiting& w) { return w.key == key; });
     if (it != waiting_.end()) waiting_.erase(it);
     // The callback may destroy this session: keep the listener alive and touch nothing after.
-    const std::shared_ptr<const agent::SttListener> listener = listener_;
+    const std::shared_ptr<const ModemSttWordsListener> listener = listener_;
     if (listener->on_error) listener->on_error(error);
   }
 
@@ -102,25 +105,19 @@ class ModemSttSession final : public agent::SttSession {
       const bool error = error_draw < p;
       if (error && kind_draw < config_.profile.deletion_share) continue;
       int index = w.vocab_index;
-      if (error || index == kUnknownWordIndex) {
+      const bool substituted = error || index == kUnknownWordIndex;
+      if (substituted) {
         // A substitution (or an unknown word, which a recognizer hears as some other word).
         index = (index != kUnknownWordIndex && other >= index) ? other + 1 : other;
       }
-      transcript_.push_back(index);
+      transcript_.push_back(SttWord{std::string(vocabulary.WordAt(index)), w.start_sample,
+                                    w.end_sample, substituted ? w.confidence * 0.5 : w.confidence,
+                                    w.checksum_ok});
       grew = true;
     }
     return grew;
   }
 
-  std::string Transcript() const {
-    const Vocabulary& vocabulary = Vocabulary::Builtin();
-    std::string text;
-    for (int index : transcript_) {
-      if (!text.empty()) text.push_back(' ');
-      text += vocabulary.WordAt(index);
-    }
-    return text;
-  }
 
   void ScheduleInterim() {
     size_t interims = 0;
@@ -131,12 +128,13 @@ class ModemSttSession final : public agent::SttSession {
       scheduler_.Cancel(oldest->id);
       pending_.erase(oldest);
     }
-    Schedule(config_.interim_latency.DrawUs(rng_), /*final=*/false, Transcript());
+    Schedule(config_.interim_latency.DrawUs(rng_), /*final=*/false, transcript_);
   }
 
   // Delivery times never go backwards, so callbacks arrive in the order they were scheduled (a
   // late interim never overwrites a newer one, nor lands after the final that includes it).
-  void Schedule(int64_t delay_us, bool final, std::string text, CapacityTicket ticket = {}) {
+  void Schedule(int64_t delay_us, bool final, std::vector<SttWord> text,
+                CapacityTicket ticket = {}) {
     const int64_t due_us = std::max(scheduler_.NowUs() + delay_us, last_due_us_);
     last_due_us_ = due_us;
     const uint64_t seq = next_seq_++;
@@ -145,7 +143,7 @@ class ModemSttSession final : public agent::SttSession {
     pending_.push_back({id, seq, final, std::move(ticket)});
   }
 
-  void Deliver(uint64_t seq, bool final, const std::string& text) {
+  void Deliver(uint64_t seq, bool final, const std::vector<SttWord>& text) {
     auto it = std::find_if(pending_.begin(), pending_.end(),
                            [seq](const Pending& p) { return p.seq == seq; });
     CapacityTicket slot;
@@ -156,7 +154,7 @@ class ModemSttSession final : public agent::SttSession {
     // Given back after the erase: it may grant a waiting final of this very session.
     slot.Release();
     // The callback may destroy this session: keep the listener alive and touch nothing after.
-    const std::shared_ptr<const agent::SttListener> listener = listener_;
+    const std::shared_ptr<const ModemSttWordsListener> listener = listener_;
     const auto& callback = final ? listener->on_final : listener->on_interim;
     if (callback) callback(text);
   }
@@ -164,9 +162,9 @@ class ModemSttSession final : public agent::SttSession {
   agent::Scheduler& scheduler_;
   agent::Rng rng_;
   const ModemSttConfig config_;
-  const std::shared_ptr<const agent::SttListener> listener_;
+  const std::shared_ptr<const ModemSttWordsListener> listener_;
   ModemDecoder decoder_;
-  std::vector<int> transcript_;   // vocabulary indices heard since the last final
+  std::vector<SttWord> transcript_;  // heard since the last final
   std::vector<Pending> pending_;  // in due order
   std::vector<Waiting> waiting_;  // in request order
   uint64_t next_seq_ = 0;
@@ -201,6 +199,30 @@ ModemStt::ModemStt(agent::Scheduler& scheduler, agent::Rng rng, ModemSttConfig c
     : scheduler_(scheduler), rng_(rng), config_(std::move(config)) {}
 
 std::unique_ptr<agent::SttSession> ModemStt::Open(agent::SttListener listener) {
+  // The words joined by single spaces, as the agent reads a transcript.
+  auto text = [](const std::vector<SttWord>& words) {
+    std::string joined;
+    for (const SttWord& w : words) {
+      if (!joined.empty()) joined.push_back(' ');
+      joined += w.word;
+    }
+    return joined;
+  };
+  ModemSttWordsListener words;
+  if (listener.on_interim) {
+    words.on_interim = [on = std::move(listener.on_interim), text](
+                           const std::vector<SttWord>& w) { on(text(w)); };
+  }
+  if (listener.on_final) {
+    words.on_final = [on = std::move(listener.on_final), text](const std::vector<SttWord>& w) {
+      on(text(w));
+    };
+  }
+  words.on_error = std::move(listener.on_error);
+  return OpenWords(std::move(words));
+}
+
+std::unique_ptr<ModemSttWordsSession> ModemStt::OpenWords(ModemSttWordsListener listener) {
   agent::Rng session_rng = rng_.Fork("session/" + std::to_string(next_session_++));
   return std::make_unique<ModemSttSession>(scheduler_, session_rng, config_, std::move(listener));
 }

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "agent/providers/stt.h"
 #include "agent/runtime/rng.h"
@@ -51,6 +54,31 @@ struct ModemSttConfig {
   std::shared_ptr<CapacityLimiter> capacity;
 };
 
+// A recognized word with its place in the session's audio (16 kHz samples since the session
+// opened) and the recognizer's confidence in it, for APIs that report words (Deepgram's Results).
+struct SttWord {
+  std::string word;
+  int64_t start_sample = 0;
+  int64_t end_sample = 0;
+  double confidence = 0;  // 0..1: the modem's decoding confidence, lowered for a word heard wrong
+  bool modem_checksum_ok = true;  // false: the burst was not clean modem audio
+};
+
+// The session's results as words (SttListener gives them as text).
+struct ModemSttWordsListener {
+  std::function<void(const std::vector<SttWord>& words)> on_interim;
+  std::function<void(const std::vector<SttWord>& words)> on_final;
+  std::function<void(const std::string& error)> on_error;
+};
+
+class ModemSttWordsSession : public agent::SttSession {
+ public:
+  // True while a word's burst is being heard (its word is not recognized yet).
+  virtual bool in_speech() const = 0;
+  // 16 kHz samples pushed so far.
+  virtual int64_t samples_seen() const = 0;
+};
+
 // Sessions: PushAudio decodes each frame at once. Each decoded word draws, in order, its error
 // (3 draws, always) and, if the transcript changed, an interim latency; the interim carries every
 // word since the last final. Finalize() finishes a word in progress, draws the final latency and
@@ -62,6 +90,8 @@ class ModemStt final : public agent::SttProvider {
   ModemStt(agent::Scheduler& scheduler, agent::Rng rng, ModemSttConfig config);
 
   std::unique_ptr<agent::SttSession> Open(agent::SttListener listener) override;
+  // The same session (the same draws, the same results at the same times), reporting words.
+  std::unique_ptr<ModemSttWordsSession> OpenWords(ModemSttWordsListener listener);
 
  private:
   agent::Scheduler& scheduler_;

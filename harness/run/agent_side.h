@@ -1,5 +1,5 @@
 // The agent's half of one call, built from a scenario: the fake STT, LLM and TTS (and a secondary
-// of each when configured), fault injection around them, the retry and failover decorators, the
+// of each when configured), or providers over their wire APIs (fakes.<kind>.url, real time only), fault injection around them, the retry and failover decorators, the
 // fake tool back ends, and the reference VoiceAgent on top. A SimCall joins it to a simulated
 // caller in virtual time; `callsim serve` joins it to a Twilio media stream in real time.
 //
@@ -28,6 +28,11 @@
 
 namespace callsim::harness {
 
+// What is wrong with the scenario's wire providers (fakes.<kind>.url and their secondaries) for
+// a run in real time (`realtime`) or virtual time: a provider over the wire needs real sockets
+// and the real clock; its URL must parse; its api_key_env must be set. "" when usable.
+std::string CheckWireProviders(const Scenario& scenario, bool realtime);
+
 class AgentSide {
  public:
   // The agent reports to `sink`; `services` are shared with the other calls of the run (null
@@ -46,7 +51,8 @@ class AgentSide {
 
  private:
   void BuildProviders(const fakes::LlmScript& script, const agent::Rng& rng,
-                      const std::string& key_prefix, agent::EventSink& sink);
+                      const std::string& key_prefix, const CallServices& services,
+                      agent::EventSink& sink);
 
   agent::Scheduler& scheduler_;
   const Scenario& scenario_;
@@ -58,6 +64,10 @@ class AgentSide {
   std::unique_ptr<fakes::ModemStt> stt2_;
   std::unique_ptr<fakes::RuleLlm> llm2_;
   std::unique_ptr<fakes::ModemTts> tts2_;
+  // Providers over the wire (fakes.<kind>.url), primary and secondary.
+  std::vector<std::unique_ptr<agent::SttProvider>> wire_stt_;
+  std::vector<std::unique_ptr<agent::LlmProvider>> wire_llm_;
+  std::vector<std::unique_ptr<agent::TtsProvider>> wire_tts_;
   std::vector<std::unique_ptr<agent::SttProvider>> stt_layers_;
   std::vector<std::unique_ptr<agent::LlmProvider>> llm_layers_;
   std::vector<std::unique_ptr<agent::TtsProvider>> tts_layers_;

@@ -468,6 +468,13 @@ bool MakeRunPlan(const Scenario& main, RunPlan* plan, std::string* error) {
   };
   auto add = [&](const Scenario& s) {
     const std::string& path = s.fakes.llm.script;
+    if (path.empty() && s.fakes.llm.wire && (!s.fakes.llm.secondary.present || s.fakes.llm.secondary.wire)) {
+      // Every LLM of this scenario is over the wire: no script is needed.
+      std::shared_ptr<const std::vector<agent::ToolSpec>> tools;
+      if (!load_tools(s, &tools)) return false;
+      out.scenarios.push_back(PlannedScenario{&s, std::make_shared<const fakes::LlmScript>(), std::move(tools)});
+      return true;
+    }
     if (path.empty()) {
       *error = s.source_path + ": fakes.llm.script: the fake LLM needs a script (see scenarios/README.md)";
       return false;

@@ -1,5 +1,8 @@
 #include "harness/scenario/fakes_parser.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "fakes/tools/fake_tool_backend.h"
 #include "harness/scenario/limits.h"
 
@@ -62,10 +65,51 @@ void ParseFaults(ParseContext& ctx, const Field& f, FaultsSpec* out) {
   if (auto outages = m.Get("outages")) ParseOutages(ctx, *outages, &out->outages);
 }
 
-void ParseSecondary(ParseContext& ctx, const Field& f, SecondarySpec* out) {
-  MapReader m(ctx, f, {"faults"});
+// url, model, api_key_env (and voice for a TTS): the provider over its wire API. Nothing when
+// the map has no url; model, api_key_env and voice without one are an error.
+void ParseWire(ParseContext& ctx, const Field& f, MapReader& m, bool tts,
+               std::optional<WireProviderSpec>* out) {
+  WireProviderSpec spec;
+  m.String("url", &spec.url);
+  m.String("model", &spec.model);
+  m.String("api_key_env", &spec.api_key_env);
+  if (tts) m.String("voice", &spec.voice);
+  if (!m.Has("url")) {
+    for (std::string_view key : {"model", "api_key_env", "voice"}) {
+      if (std::optional<Field> v = m.Get(key)) {
+        ctx.Error(v->path, v->key.Mark(), std::string(key) + " needs url (a provider over its wire API)");
+      }
+    }
+    (void)f;
+    return;
+  }
+  const Field url = *m.Get("url");
+  const std::string_view u = spec.url;
+  const bool scheme_ok = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0 ||
+                         u.rfind("ws://", 0) == 0 || u.rfind("wss://", 0) == 0;
+  if (!scheme_ok) {
+    ctx.Error(url.path, url.mark(), "expected an http://, https://, ws:// or wss:// URL, got " + spec.url);
+    return;
+  }
+  if (!spec.api_key_env.empty()) {
+    const bool name_ok = std::all_of(spec.api_key_env.begin(), spec.api_key_env.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+    if (!name_ok) {
+      const Field env = *m.Get("api_key_env");
+      ctx.Error(env.path, env.mark(), "expected an environment variable name (letters, digits, _)");
+      return;
+    }
+  }
+  *out = std::move(spec);
+}
+
+void ParseSecondary(ParseContext& ctx, const Field& f, bool tts, SecondarySpec* out) {
+  MapReader m(ctx, f, tts ? std::vector<std::string_view>{"faults", "url", "model", "api_key_env", "voice"}
+                          : std::vector<std::string_view>{"faults", "url", "model", "api_key_env"});
   out->present = true;
   if (auto faults = m.Get("faults")) ParseFaults(ctx, *faults, &out->faults);
+  ParseWire(ctx, f, m, tts, &out->wire);
 }
 
 // tools: { <back end>: { latency_ms, error_rate, timeout_rate, outages } }
@@ -113,18 +157,22 @@ void ParseOutages(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* ou
 void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out) {
   MapReader m(ctx, f, {"stt", "llm", "tts", "tools"});
   if (std::optional<Field> stt = m.Get("stt")) {
-    MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity", "faults", "secondary"});
+    MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity", "faults", "secondary", "url",
+                            "model", "api_key_env"});
     if (auto v = s.Get("faults")) ParseFaults(ctx, *v, &out->stt.faults);
-    if (auto v = s.Get("secondary")) ParseSecondary(ctx, *v, &out->stt.secondary);
+    if (auto v = s.Get("secondary")) ParseSecondary(ctx, *v, false, &out->stt.secondary);
+    ParseWire(ctx, *stt, s, false, &out->stt.wire);
     s.Enum("profile", kSttProfileNames, &out->stt.profile);
     if (auto l = s.Get("final_latency_ms")) ParseLatency(ctx, *l, &out->stt.final_latency);
     if (auto c = s.Get("capacity")) ParseCapacity(ctx, *c, &out->stt.capacity);
   }
   if (std::optional<Field> llm = m.Get("llm")) {
     MapReader l(ctx, *llm,
-                {"script", "ttft_ms", "tokens_per_s", "capacity", "faults", "secondary"});
+                {"script", "ttft_ms", "tokens_per_s", "capacity", "faults", "secondary", "url",
+                 "model", "api_key_env"});
     if (auto v = l.Get("faults")) ParseFaults(ctx, *v, &out->llm.faults);
-    if (auto v = l.Get("secondary")) ParseSecondary(ctx, *v, &out->llm.secondary);
+    if (auto v = l.Get("secondary")) ParseSecondary(ctx, *v, false, &out->llm.secondary);
+    ParseWire(ctx, *llm, l, false, &out->llm.wire);
     if (auto script = l.Get("script"))
       ReadExistingFile(ctx, *script, base_dir, {}, &out->llm.script);
     if (auto ttft = l.Get("ttft_ms")) ParseLatency(ctx, *ttft, &out->llm.ttft);
@@ -132,9 +180,11 @@ void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, 
     if (auto c = l.Get("capacity")) ParseCapacity(ctx, *c, &out->llm.capacity);
   }
   if (std::optional<Field> tts = m.Get("tts")) {
-    MapReader t(ctx, *tts, {"ttfb_ms", "capacity", "faults", "secondary"});
+    MapReader t(ctx, *tts, {"ttfb_ms", "capacity", "faults", "secondary", "url", "model",
+                            "api_key_env", "voice"});
     if (auto v = t.Get("faults")) ParseFaults(ctx, *v, &out->tts.faults);
-    if (auto v = t.Get("secondary")) ParseSecondary(ctx, *v, &out->tts.secondary);
+    if (auto v = t.Get("secondary")) ParseSecondary(ctx, *v, true, &out->tts.secondary);
+    ParseWire(ctx, *tts, t, true, &out->tts.wire);
     if (auto ttfb = t.Get("ttfb_ms")) ParseLatency(ctx, *ttfb, &out->tts.ttfb);
     if (auto c = t.Get("capacity")) ParseCapacity(ctx, *c, &out->tts.capacity);
   }

@@ -162,10 +162,25 @@ struct FaultsSpec {
   bool any() const { return error_rate > 0 || timeout_rate > 0 || drop_rate > 0 || !outages.empty(); }
 };
 
-// A secondary provider the agent fails over to: the same fake with its own faults.
+// A provider the reference agent reaches over its wire API (agent/providers/wire) instead of the
+// in-process fake: `callsim serve`'s fakes, or the real service. Real time only (serve, run
+// --target).
+struct WireProviderSpec {
+  // The provider's base URL: for the LLM and TTS, OpenAI's (http(s)://host:port/v1, to which
+  // /chat/completions and /audio/speech are added); for the STT, Deepgram's (http(s) or ws(s)
+  // ://host:port, to which /v1/listen is added).
+  std::string url;
+  std::string model;        // empty: the kind's default (kDefaultWireModels)
+  std::string api_key_env;  // the environment variable holding the key; empty: no key is sent
+  std::string voice;        // TTS only; empty: "alloy"
+};
+
+// A secondary provider the agent fails over to: the same fake with its own faults, or a wire
+// provider of its own.
 struct SecondarySpec {
   bool present = false;
   FaultsSpec faults;
+  std::optional<WireProviderSpec> wire;
 };
 
 // A fake tool back end (fakes/tools): latency and failure injection.
@@ -194,6 +209,7 @@ enum class SttProfile { kDefault, kPerfect };
 inline constexpr agent::NameTable<SttProfile, 2> kSttProfileNames{{"default", "perfect"}};
 
 struct SttSpec {
+  std::optional<WireProviderSpec> wire;  // set: over the wire, not the in-process fake
   SttProfile profile = SttProfile::kDefault;
   agent::LatencyModel final_latency{100, 250};
   CapacitySpec capacity;
@@ -202,6 +218,7 @@ struct SttSpec {
 };
 
 struct LlmSpec {
+  std::optional<WireProviderSpec> wire;  // set: over the wire, not the in-process fake
   // Path of the LLM script; relative paths in the YAML are resolved against the scenario file's
   // folder, so this holds the resolved path (empty: none given). The loader checked it exists.
   std::string script;
@@ -213,6 +230,7 @@ struct LlmSpec {
 };
 
 struct TtsSpec {
+  std::optional<WireProviderSpec> wire;  // set: over the wire, not the in-process fake
   agent::LatencyModel ttfb{120, 250};
   CapacitySpec capacity;
   FaultsSpec faults;

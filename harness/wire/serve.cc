@@ -8,6 +8,8 @@
 
 #include <prometheus/registry.h>
 
+#include "harness/run/call_config.h"
+
 namespace callsim::harness {
 namespace {
 
@@ -51,6 +53,28 @@ bool ReadApiKeys(const std::string& path, std::vector<std::string>* keys, std::s
   return true;
 }
 
+fakes::FakeProvidersConfig MakeFakeProvidersConfig(const PlannedScenario& planned, uint64_t seed,
+                                                   const std::vector<std::string>& api_keys) {
+  const FakesSpec& f = planned.scenario->fakes;
+  auto capacity = [](const CapacitySpec& c) {
+    return fakes::CapacityConfig{c.max_concurrent, c.queue, c.queue_timeout_ms, c.rate_limit_per_s};
+  };
+  fakes::FakeProvidersConfig config;
+  config.seed = seed;
+  config.api_keys = api_keys;
+  if (planned.script) config.script = *planned.script;
+  config.llm = MakeLlmConfig(f.llm, nullptr);
+  config.llm_faults = MakeFaultSpec(f.llm.faults);
+  config.llm_capacity = capacity(f.llm.capacity);
+  config.stt = MakeSttConfig(f.stt, nullptr);
+  config.stt_faults = MakeFaultSpec(f.stt.faults);
+  config.stt_capacity = capacity(f.stt.capacity);
+  config.tts = MakeTtsConfig(f.tts, nullptr);
+  config.tts_faults = MakeFaultSpec(f.tts.faults);
+  config.tts_capacity = capacity(f.tts.capacity);
+  return config;
+}
+
 Server::Server(const PlannedScenario& planned, ServeConfig config, Store* store)
     : config_(std::move(config)) {
   agent::ServerHooks hooks;
@@ -65,6 +89,10 @@ Server::Server(const PlannedScenario& planned, ServeConfig config, Store* store)
     return service_->MakeSession(std::move(io), &http_->metrics());
   };
   hooks.registries.push_back(service_->metrics().registry().get());
+  providers_ = std::make_unique<fakes::FakeProviders>(
+      MakeFakeProvidersConfig(planned, config_.service.seed, config_.api_keys));
+  hooks.routes = providers_->Routes();
+  hooks.streams = providers_->Streams();
   http_ = std::make_unique<agent::HttpServer>(config_.server, std::move(hooks));
   if (config_.sip) sip_ = std::make_unique<SipServer>(*service_, *config_.sip);
 }

@@ -1,6 +1,9 @@
 // `callsim serve`: the reference agent as a network service (agent/server/http_server.h) with an
 // AgentService behind /twilio, the token service when API keys are given, and the agent's and
-// the server's metrics on /metrics. Also what `callsim run --target self` starts in-process.
+// the server's metrics on /metrics; on the same listener, the file's fakes over the providers'
+// own wire APIs (fakes/wire/fake_providers.h: /v1/chat/completions, /v1/models,
+// /v1/audio/speech, /v1/listen), with the same API keys. Also what `callsim run --target self`
+// starts in-process.
 #pragma once
 
 #include <atomic>
@@ -13,6 +16,7 @@
 
 #include "agent/server/http_server.h"
 #include "agent/server/token_service.h"
+#include "fakes/wire/fake_providers.h"
 #include "harness/run/runner.h"
 #include "harness/store/store.h"
 #include "harness/wire/agent_service.h"
@@ -29,6 +33,11 @@ struct ServeConfig {
   double drain_s = 30;                // after the first signal: how long calls may finish
   std::optional<SipServeConfig> sip;  // set: SIP calls are answered too (--sip)
 };
+
+// The fake providers' configuration from a scenario's fakes section (scripts, latency, capacity,
+// faults), the server's seed and its API keys.
+fakes::FakeProvidersConfig MakeFakeProvidersConfig(const PlannedScenario& planned, uint64_t seed,
+                                                   const std::vector<std::string>& api_keys);
 
 // Reads an API key file: one key per line; blank lines and lines starting with # are skipped,
 // surrounding spaces trimmed. False with the reason (never a key) in *error when the file cannot
@@ -48,6 +57,7 @@ class Server {
   uint16_t sip_port() const { return sip_ ? sip_->port() : 0; }
   agent::HttpServer& http() { return *http_; }
   AgentService& service() { return *service_; }
+  fakes::FakeProviders& providers() { return *providers_; }
 
   // Waits for `signals` to reach 1, then drains: stops accepting, lets the active calls finish
   // for up to drain_s (or until `signals` reaches 2), closes the rest, stores every finished call
@@ -60,6 +70,7 @@ class Server {
   ServeConfig config_;
   std::unique_ptr<agent::TokenService> tokens_;
   std::unique_ptr<AgentService> service_;
+  std::unique_ptr<fakes::FakeProviders> providers_;  // outlives the server that routes to it
   std::unique_ptr<agent::HttpServer> http_;
   std::unique_ptr<SipServer> sip_;
   bool stopped_ = false;

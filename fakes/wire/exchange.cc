@@ -1,0 +1,77 @@
+#include "fakes/wire/exchange.h"
+
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/post.hpp>
+
+#include "agent/runtime/realtime_scheduler.h"
+
+namespace callsim::fakes::wire {
+
+Exchange::Exchange(std::shared_ptr<FakeProviders::State> state,
+                   std::shared_ptr<agent::HttpResponder> responder)
+    : state_(std::move(state)),
+      responder_(std::move(responder)),
+      scheduler_(responder_->scheduler()) {}
+
+void Exchange::Start(SharedCapacity* capacity) {
+  self_ = shared_from_this();
+  std::weak_ptr<Exchange> weak = weak_from_this();
+  responder_->OnGone([weak] {
+    if (auto self = weak.lock()) self->Stop();
+  });
+  if (capacity == nullptr) return Admitted();
+  claim_ = capacity->Acquire(
+      dynamic_cast<agent::RealtimeScheduler&>(scheduler_).io(),
+      [weak] {
+        if (auto self = weak.lock(); self && !self->done_) self->Admitted();
+      },
+      [weak](const std::string& error) {
+        if (auto self = weak.lock(); self && !self->done_) {
+          self->state_->rate_limited++;
+          self->Refused(error);
+        }
+      });
+}
+
+bool Exchange::Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* drop_after,
+                    std::function<std::string(int status)> error_body) {
+  const FaultDraw draw = DrawFault(faults, rng, 1, drop_max);
+  const bool outage = InOutage(faults, scheduler_.NowUs());
+  if (!outage && draw.kind == FaultKind::kNone) return true;
+  state_->faults++;
+  if (!outage && draw.kind == FaultKind::kDrop) {
+    *drop_after = draw.drop_after;
+    return true;
+  }
+  if (!outage && draw.kind == FaultKind::kTimeout) return false;
+  const int status = outage ? 503 : 500;
+  std::weak_ptr<Exchange> weak = weak_from_this();
+  pending_ = scheduler_.After(draw.error_delay_us, [weak, status, error_body] {
+    if (auto self = weak.lock()) {
+      self->pending_ = agent::kNoTask;
+      self->Finish(status, error_body(status), {});
+    }
+  });
+  return false;
+}
+
+void Exchange::Finish(int status, std::string body, agent::HttpHeaders headers) {
+  if (done_) return;
+  RespondJson(*responder_, status, std::move(body), std::move(headers));
+  Stop();
+}
+
+void Exchange::Stop() {
+  if (done_) return;
+  done_ = true;
+  OnStop();
+  if (pending_ != agent::kNoTask) scheduler_.Cancel(pending_);
+  if (claim_) claim_->Release();
+  // Let go on a later turn, never inside a callback of the API's own stream; nothing left
+  // touches the scheduler, so it may also go with the io_context at shutdown.
+  boost::asio::post(dynamic_cast<agent::RealtimeScheduler&>(scheduler_).io(),
+                    [keep = std::move(self_)] {});
+}
+
+}  // namespace callsim::fakes::wire

@@ -1,0 +1,66 @@
+// Inside the fake provider servers (fake_providers.h): the state every request reads, and the
+// helpers the three APIs share (who is asking, with which random stream, and errors in the
+// providers' shapes).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "agent/runtime/rng.h"
+#include "agent/server/http_server.h"
+#include "fakes/wire/fake_providers.h"
+#include "fakes/wire/shared_capacity.h"
+
+namespace callsim::fakes {
+
+struct FakeProviders::State {
+  explicit State(FakeProvidersConfig c);
+
+  const FakeProvidersConfig config;
+  std::unique_ptr<SharedCapacity> llm_capacity;  // null: unlimited
+  std::unique_ptr<SharedCapacity> stt_capacity;
+  std::unique_ptr<SharedCapacity> tts_capacity;
+
+  std::atomic<uint64_t> chat_requests{0};
+  std::atomic<uint64_t> speech_requests{0};
+  std::atomic<uint64_t> listen_streams{0};
+  std::atomic<uint64_t> unauthorized{0};
+  std::atomic<uint64_t> rate_limited{0};
+  std::atomic<uint64_t> faults{0};
+};
+
+namespace wire {
+
+// The call a request belongs to (see fake_providers.h), never empty.
+std::string CallOf(const agent::HttpRequest& request, std::string_view body_user);
+
+// The request's random stream: Rng(X-Callsim-Seed or `seed`) forked by
+// "<call>/<api>/<place>", where place is X-Callsim-Request when given, else a hash of `content`
+// and x-stainless-retry-count.
+agent::Rng RequestRng(uint64_t seed, const agent::HttpRequest& request, std::string_view call,
+                      std::string_view api, std::string_view content);
+
+// Whether the Authorization header carries one of `keys` after `scheme` ("Bearer", "Token"; any
+// case). True when `keys` is empty.
+bool Authorized(const std::vector<std::string>& keys, const agent::HttpRequest& request,
+                std::string_view scheme);
+
+// {"error": {"message", "type", "param": null, "code"}} as OpenAI answers errors.
+std::string OpenAiErrorBody(std::string_view message, std::string_view type,
+                            std::string_view code = {});
+
+// A whole JSON answer.
+void RespondJson(agent::HttpResponder& responder, int status, std::string body,
+                 agent::HttpHeaders headers = {});
+
+// The Retry-After and retry-after-ms headers a capacity refusal carries: the token bucket's
+// refill time for a rate limit, else one second.
+agent::HttpHeaders RetryAfterHeaders(const CapacityConfig& capacity, std::string_view error);
+
+// An id for answers ("chatcmpl-..."), derived from the request's stream so replays match.
+std::string AnswerId(std::string_view prefix, agent::Rng rng);
+
+}  // namespace wire
+}  // namespace callsim::fakes
