@@ -37,6 +37,7 @@
 #include "harness/wire/serve.h"
 #include "harness/wire/wire_setup.h"
 #include "cli/compare_command.h"
+#include "cli/modem_command.h"
 #include "reports/junit.h"
 #include "reports/summary.h"
 #include "reports/summary_md.h"
@@ -639,6 +640,24 @@ int main(int argc, char** argv) {
   wer->add_option("ref", ref_path, "reference text file")->required();
   wer->add_option("hyp", hyp_path, "hypothesis text file")->required();
 
+  cli::ModemFlags modem_flags;
+  CLI::App* modem = app.add_subcommand(
+      "modem", "the word modem as files: speak text to audio, or hear the words in audio");
+  modem->require_subcommand(1);
+  CLI::App* modem_say = modem->add_subcommand("say", "write TEXT as modem audio to a file");
+  modem_say->add_option("text", modem_flags.text, "the words")->required();
+  modem_say->add_option("-o,--output", modem_flags.path, "the audio file to write")->required();
+  CLI::App* modem_hear = modem->add_subcommand("hear", "print the words in a modem audio file");
+  modem_hear->add_option("file", modem_flags.path, "the audio file (\"-\": stdin, raw formats)")
+      ->required();
+  for (CLI::App* sub : {modem_say, modem_hear}) {
+    sub->add_option("--format", modem_flags.format,
+                    "wav, s16le (raw 16-bit little-endian) or mulaw (raw G.711); default: from "
+                    "the extension (.raw/.pcm: s16le, .ulaw: mulaw), else wav");
+    sub->add_option("--rate", modem_flags.rate_hz, "sample rate of raw audio, Hz")
+        ->capture_default_str();
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -664,6 +683,8 @@ int main(int argc, char** argv) {
     }
     if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);
+    if (*modem_say) return cli::ModemSay(modem_flags);
+    if (*modem_hear) return cli::ModemHear(modem_flags);
     if (*compare) {
       if (compare_seed_text) {
         compare_flags.seed =
