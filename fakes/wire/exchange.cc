@@ -69,9 +69,13 @@ void Exchange::Stop() {
   if (pending_ != agent::kNoTask) scheduler_.Cancel(pending_);
   if (claim_) claim_->Release();
   // Let go on a later turn, never inside a callback of the API's own stream; nothing left
-  // touches the scheduler, so it may also go with the io_context at shutdown.
-  boost::asio::post(dynamic_cast<agent::RealtimeScheduler&>(scheduler_).io(),
-                    [keep = std::move(self_)] {});
+  // touches the scheduler, so it may also go with the io_context at shutdown. (In virtual time,
+  // as in tests, a task of the scheduler does it.)
+  if (auto* realtime = dynamic_cast<agent::RealtimeScheduler*>(&scheduler_)) {
+    boost::asio::post(realtime->io(), [keep = std::move(self_)] {});
+  } else {
+    scheduler_.After(0, [keep = std::move(self_)] {});
+  }
 }
 
 }  // namespace callsim::fakes::wire
