@@ -1,0 +1,73 @@
+// The reference agent with its providers over the wire: a `callsim serve` process serves a
+// scenario's fakes over the OpenAI and Deepgram APIs, and `callsim run --target self` runs the same
+// scenario against an agent whose STT, LLM and TTS are the wire clients pointed at it
+// (fakes.<kind>.url). The calls must pass with the same expectations as with the in-process
+// fakes: the same words, within the same latency bounds, barge-in cancelling streams over the wire.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness/store/store.h"
+#include "tests/cli/cli_runner.h"
+#include "tests/cli/wire/serve_process.h"
+#include "tests/cli/wire/wire_fixture.h"
+
+namespace callsim::harness {
+namespace {
+
+using testing::ExpectAllPassed;
+using testing::kLooseLateness;
+using testing::kScenarios;
+using testing::RunCli;
+using testing::ServeProcess;
+using testing::StartServe;
+using testing::StopServe;
+
+class WireProviders : public testing::WireTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(WireProviders, PassAsTheInProcessFakesDo) {
+  const std::string scenario = kScenarios + GetParam() + ".yaml";
+  // The fakes: the scenario's own fakes section (scripts, latency), served.
+  ServeProcess fakes = StartServe({"--agent", scenario, "--listen", "127.0.0.1:0"}, dir_ + "/fakes.log");
+  ASSERT_GT(fakes.port, 0) << "the fakes' serve did not start; see " << dir_ << "/fakes.log";
+  const std::string base = "http://127.0.0.1:" + std::to_string(fakes.port);
+  const auto out = RunCli("run " + scenario + " --target self --callers 2 --db " + db_ +
+                          kLooseLateness + " --set fakes.stt.url=" + base +
+                          " --set fakes.llm.url=" + base + "/v1 --set fakes.tts.url=" + base + "/v1");
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  ExpectAllPassed(*Open(), 2);
+  EXPECT_EQ(StopServe(fakes), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bundled, WireProviders,
+                         ::testing::Values("order_status", "barge_in", "tools_guardrails"));
+
+class WireProvidersRefused : public testing::WireTest {};
+
+// A provider over the wire needs real time and a usable URL and key: each is refused up front,
+// with the field named, before anything is stored.
+TEST_F(WireProvidersRefused, InVirtualTimeOrWithABadUrlOrAnUnsetKey) {
+  const std::string s = kScenarios + "order_status.yaml";
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"run " + s + " --set fakes.llm.url=http://127.0.0.1:9/v1",
+            "fakes.llm.url: a provider over the wire needs real time"},
+           {"run " + s + " --target self --set fakes.tts.url=https://[::1/v1", "fakes.tts.url"},
+           {"run " + s + " --target self --set fakes.stt.url=ftp://127.0.0.1:9",
+            "expected an http://, https://, ws:// or wss:// URL"},
+           {"run " + s + " --target self --set fakes.llm.url=http://127.0.0.1:9/v1"
+                          " --set fakes.llm.api_key_env=CALLSIM_TEST_UNSET_KEY",
+            "the environment variable CALLSIM_TEST_UNSET_KEY is not set"},
+           {"run " + s + " --set fakes.llm.model=gpt-4o", "model needs url"}}) {
+    const auto out = RunCli(c.args + " --db " + db_);
+    EXPECT_EQ(out.exit_code, 2) << c.args << "\n" << out.text;
+    EXPECT_NE(out.text.find(c.says), std::string::npos) << c.args << "\n" << out.text;
+  }
+}
+
+}  // namespace
+}  // namespace callsim::harness
