@@ -186,7 +186,7 @@ class ListenSession final : public agent::StreamSession {
     const FaultDraw draw = DrawFault(faults, fault_rng, 0, faults.drop_max_results);
     const bool outage = InOutage(faults, io_.scheduler->NowUs());
     if (!outage && draw.kind == FaultKind::kNone) return;
-    state_->faults++;
+    state_->listen.faults->Increment();
     if (!outage && draw.kind == FaultKind::kTimeout) {
       silent_ = true;
       return;
@@ -255,7 +255,7 @@ class ListenSession final : public agent::StreamSession {
           if (!ended_) session_->Finalize();
         },
         [this](const std::string& error) {
-          state_->rate_limited++;
+          state_->listen.rate_limited->Increment();
           End("NET-0000 " + error);
         }));
   }
@@ -497,7 +497,7 @@ std::optional<agent::HttpAnswer> AdmitListen(const std::shared_ptr<FakeProviders
   const std::string request_id = Uuid(agent::Rng(state->config.seed).Fork(request.target));
   if (!Authorized(state->config.api_keys, request, "Token") &&
       !Authorized(state->config.api_keys, request, "Bearer")) {
-    state->unauthorized++;
+    state->listen.unauthorized->Increment();
     return agent::HttpAnswer{401,
                              {{"Content-Type", "application/json"}, {"dg-request-id", request_id}},
                              DeepgramError("INVALID_AUTH", "Invalid credentials.", request_id)};
@@ -505,6 +505,7 @@ std::optional<agent::HttpAnswer> AdmitListen(const std::shared_ptr<FakeProviders
   ListenOptions options;
   std::string error;
   if (!ParseListenOptions(request, &options, &error)) {
+    state->listen.bad_request->Increment();
     return agent::HttpAnswer{400,
                              {{"Content-Type", "application/json"}, {"dg-request-id", request_id}},
                              DeepgramError("Bad Request", error, request_id)};
@@ -518,7 +519,7 @@ std::unique_ptr<agent::StreamSession> MakeListenSession(
   ListenOptions options;
   std::string error;
   if (!ParseListenOptions(request, &options, &error)) return nullptr;  // admitted: not expected
-  state->listen_streams++;
+  state->listen.requests->Increment();
   const std::string call = CallOf(request, {});
   const agent::Rng rng = RequestRng(state->config.seed, request, call, "stt", request.target);
   return std::make_unique<ListenSession>(state, std::move(io), std::move(options), rng);

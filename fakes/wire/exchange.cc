@@ -9,8 +9,10 @@
 namespace callsim::fakes::wire {
 
 Exchange::Exchange(std::shared_ptr<FakeProviders::State> state,
+                   const FakeProviders::State::ApiCounters& counters,
                    std::shared_ptr<agent::HttpResponder> responder)
     : state_(std::move(state)),
+      counters_(counters),
       responder_(std::move(responder)),
       scheduler_(responder_->scheduler()) {}
 
@@ -28,7 +30,7 @@ void Exchange::Start(SharedCapacity* capacity) {
       },
       [weak](const std::string& error) {
         if (auto self = weak.lock(); self && !self->done_) {
-          self->state_->rate_limited++;
+          self->counters_.rate_limited->Increment();
           self->Refused(error);
         }
       });
@@ -39,7 +41,7 @@ bool Exchange::Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* 
   const FaultDraw draw = DrawFault(faults, rng, 1, drop_max);
   const bool outage = InOutage(faults, scheduler_.NowUs());
   if (!outage && draw.kind == FaultKind::kNone) return true;
-  state_->faults++;
+  counters_.faults->Increment();
   if (!outage && draw.kind == FaultKind::kDrop) {
     *drop_after = draw.drop_after;
     return true;

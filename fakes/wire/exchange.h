@@ -28,7 +28,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Start(SharedCapacity* capacity);
 
  protected:
+  // `counters` is the API's, in `state`.
   Exchange(std::shared_ptr<FakeProviders::State> state,
+           const FakeProviders::State::ApiCounters& counters,
            std::shared_ptr<agent::HttpResponder> responder);
 
   virtual void Admitted() = 0;
@@ -57,6 +59,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
  private:
   std::shared_ptr<FakeProviders::State> state_;
+  const FakeProviders::State::ApiCounters& counters_;
   std::shared_ptr<agent::HttpResponder> responder_;
   agent::Scheduler& scheduler_;
   std::unique_ptr<SharedCapacity::Claim> claim_;

@@ -48,15 +48,6 @@ std::vector<agent::StreamRoute> FakeProviders::Streams() {
   return {std::move(listen)};
 }
 
-FakeProviderStats FakeProviders::stats() const {
-  FakeProviderStats s;
-  s.chat_requests = state_->chat_requests;
-  s.speech_requests = state_->speech_requests;
-  s.listen_streams = state_->listen_streams;
-  s.unauthorized = state_->unauthorized;
-  s.rate_limited = state_->rate_limited;
-  s.faults = state_->faults;
-  return s;
-}
+const prometheus::Registry& FakeProviders::registry() const { return *state_->registry; }
 
 }  // namespace callsim::fakes

@@ -38,6 +38,10 @@
 #include "fakes/stt/modem_stt.h"
 #include "fakes/tts/modem_tts.h"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace callsim::fakes {
 
 struct FakeProvidersConfig {
@@ -66,16 +70,6 @@ struct FakeProvidersConfig {
   int stt_idle_timeout_ms = 10000;
 };
 
-// What the servers did, for tests and the log.
-struct FakeProviderStats {
-  uint64_t chat_requests = 0;
-  uint64_t speech_requests = 0;
-  uint64_t listen_streams = 0;
-  uint64_t unauthorized = 0;
-  uint64_t rate_limited = 0;  // 429s
-  uint64_t faults = 0;        // injected errors, outages, drops and timeouts
-};
-
 class FakeProviders {
  public:
   explicit FakeProviders(FakeProvidersConfig config);
@@ -88,7 +82,9 @@ class FakeProviders {
   std::vector<agent::HttpRoute> Routes();
   std::vector<agent::StreamRoute> Streams();
 
-  FakeProviderStats stats() const;
+  // callsim_fake_provider_requests_total{api} and callsim_fake_provider_refusals_total{api,
+  // reason} (unauthorized, bad_request, capacity, fault), for /metrics.
+  const prometheus::Registry& registry() const;
 
   struct State;
 

@@ -201,7 +201,7 @@ class ChatExchange final : public Exchange {
  public:
   ChatExchange(std::shared_ptr<FakeProviders::State> state, ChatRequest chat, agent::Rng rng,
                std::shared_ptr<agent::HttpResponder> responder)
-      : Exchange(std::move(state), std::move(responder)),
+      : Exchange(state, state->chat, std::move(responder)),
         chat_(std::move(chat)),
         rng_(rng),
         id_(AnswerId("chatcmpl-", rng.Fork("id"))),
@@ -368,15 +368,16 @@ class ChatExchange final : public Exchange {
 
 void HandleChat(const std::shared_ptr<FakeProviders::State>& state, agent::HttpRequest request,
                 std::shared_ptr<agent::HttpResponder> responder) {
-  state->chat_requests++;
+  state->chat.requests->Increment();
   if (!Authorized(state->config.api_keys, request, "Bearer")) {
-    state->unauthorized++;
+    state->chat.unauthorized->Increment();
     return RespondJson(*responder, 401,
                        OpenAiErrorBody("Incorrect API key provided.", "invalid_request_error",
                                        "invalid_api_key"));
   }
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
+    state->chat.bad_request->Increment();
     return RespondJson(*responder, 400,
                        OpenAiErrorBody("We could not parse the JSON body of your request.",
                                        "invalid_request_error"));
@@ -385,6 +386,7 @@ void HandleChat(const std::shared_ptr<FakeProviders::State>& state, agent::HttpR
   std::string error;
   std::string param;
   if (!ParseChatRequest(body, &chat, &error, &param)) {
+    state->chat.bad_request->Increment();
     json answer = json::parse(OpenAiErrorBody(error, "invalid_request_error"));
     if (!param.empty()) answer["error"]["param"] = param;
     return RespondJson(*responder, 400, answer.dump());
@@ -398,7 +400,7 @@ void HandleChat(const std::shared_ptr<FakeProviders::State>& state, agent::HttpR
 void HandleModels(const std::shared_ptr<FakeProviders::State>& state, agent::HttpRequest request,
                   std::shared_ptr<agent::HttpResponder> responder) {
   if (!Authorized(state->config.api_keys, request, "Bearer")) {
-    state->unauthorized++;
+    state->chat.unauthorized->Increment();
     return RespondJson(*responder, 401,
                        OpenAiErrorBody("Incorrect API key provided.", "invalid_request_error",
                                        "invalid_api_key"));

@@ -24,7 +24,9 @@ class SpeechExchange final : public Exchange {
  public:
   SpeechExchange(std::shared_ptr<FakeProviders::State> state, SpeechRequest speech,
                  agent::Rng rng, std::shared_ptr<agent::HttpResponder> responder)
-      : Exchange(std::move(state), std::move(responder)), speech_(std::move(speech)), rng_(rng) {}
+      : Exchange(state, state->speech, std::move(responder)),
+        speech_(std::move(speech)),
+        rng_(rng) {}
 
  private:
   void Refused(const std::string& error) override {
@@ -186,15 +188,16 @@ std::string StreamingWavHeader() {
 
 void HandleSpeech(const std::shared_ptr<FakeProviders::State>& state, agent::HttpRequest request,
                   std::shared_ptr<agent::HttpResponder> responder) {
-  state->speech_requests++;
+  state->speech.requests->Increment();
   if (!Authorized(state->config.api_keys, request, "Bearer")) {
-    state->unauthorized++;
+    state->speech.unauthorized->Increment();
     return RespondJson(*responder, 401,
                        OpenAiErrorBody("Incorrect API key provided.", "invalid_request_error",
                                        "invalid_api_key"));
   }
   const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
+    state->speech.bad_request->Increment();
     return RespondJson(*responder, 400,
                        OpenAiErrorBody("We could not parse the JSON body of your request.",
                                        "invalid_request_error"));
@@ -203,6 +206,7 @@ void HandleSpeech(const std::shared_ptr<FakeProviders::State>& state, agent::Htt
   std::string error;
   std::string param;
   if (!ParseSpeechRequest(body, state->config.max_speech_input_chars, &speech, &error, &param)) {
+    state->speech.bad_request->Increment();
     json answer = json::parse(OpenAiErrorBody(error, "invalid_request_error"));
     if (!param.empty()) answer["error"]["param"] = param;
     return RespondJson(*responder, 400, answer.dump());

@@ -13,7 +13,29 @@ FakeProviders::State::State(FakeProvidersConfig c)
     : config(std::move(c)),
       llm_capacity(MakeSharedCapacity(config.llm_capacity)),
       stt_capacity(MakeSharedCapacity(config.stt_capacity)),
-      tts_capacity(MakeSharedCapacity(config.tts_capacity)) {}
+      tts_capacity(MakeSharedCapacity(config.tts_capacity)),
+      registry(std::make_shared<prometheus::Registry>()) {
+  auto& requests = prometheus::BuildCounter()
+                       .Name("callsim_fake_provider_requests_total")
+                       .Help("Requests to the fake providers' wire APIs (Deepgram: streams).")
+                       .Register(*registry);
+  auto& refusals = prometheus::BuildCounter()
+                       .Name("callsim_fake_provider_refusals_total")
+                       .Help("Requests the fake providers refused or failed on purpose, by reason.")
+                       .Register(*registry);
+  auto counters = [&](const char* api) {
+    ApiCounters c;
+    c.requests = &requests.Add({{"api", api}});
+    c.unauthorized = &refusals.Add({{"api", api}, {"reason", "unauthorized"}});
+    c.bad_request = &refusals.Add({{"api", api}, {"reason", "bad_request"}});
+    c.rate_limited = &refusals.Add({{"api", api}, {"reason", "capacity"}});
+    c.faults = &refusals.Add({{"api", api}, {"reason", "fault"}});
+    return c;
+  };
+  chat = counters("chat");
+  speech = counters("speech");
+  listen = counters("listen");
+}
 
 namespace wire {
 namespace {

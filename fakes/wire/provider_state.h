@@ -3,10 +3,12 @@
 // providers' shapes).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 
 #include "agent/runtime/rng.h"
 #include "agent/server/http_server.h"
@@ -23,12 +25,19 @@ struct FakeProviders::State {
   std::unique_ptr<SharedCapacity> stt_capacity;
   std::unique_ptr<SharedCapacity> tts_capacity;
 
-  std::atomic<uint64_t> chat_requests{0};
-  std::atomic<uint64_t> speech_requests{0};
-  std::atomic<uint64_t> listen_streams{0};
-  std::atomic<uint64_t> unauthorized{0};
-  std::atomic<uint64_t> rate_limited{0};
-  std::atomic<uint64_t> faults{0};
+  // callsim_fake_provider_requests_total{api} and callsim_fake_provider_refusals_total{api,
+  // reason}: what each API was asked and what it refused (thread-safe counters).
+  struct ApiCounters {
+    prometheus::Counter* requests = nullptr;
+    prometheus::Counter* unauthorized = nullptr;
+    prometheus::Counter* bad_request = nullptr;
+    prometheus::Counter* rate_limited = nullptr;  // 429s (STT: closes over capacity)
+    prometheus::Counter* faults = nullptr;        // injected errors, outages, drops, timeouts
+  };
+  std::shared_ptr<prometheus::Registry> registry;
+  ApiCounters chat;  // /v1/chat/completions and /v1/models
+  ApiCounters speech;
+  ApiCounters listen;
 };
 
 namespace wire {

@@ -92,6 +92,7 @@ Server::Server(const PlannedScenario& planned, ServeConfig config, Store* store)
   providers_ = std::make_unique<fakes::FakeProviders>(
       MakeFakeProvidersConfig(planned, config_.service.seed, config_.api_keys));
   hooks.routes = providers_->Routes();
+  hooks.registries.push_back(&providers_->registry());
   hooks.streams = providers_->Streams();
   http_ = std::make_unique<agent::HttpServer>(config_.server, std::move(hooks));
   if (config_.sip) sip_ = std::make_unique<SipServer>(*service_, *config_.sip);
