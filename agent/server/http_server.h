@@ -94,6 +94,10 @@ struct HttpRequest {
 // How a route's handler answers, on the connection's worker thread, now or later (from a task on
 // scheduler()). Either Respond once, or Begin, any number of Write, then End; or Abort at any
 // point. The connection reads its next request (keep-alive) after a complete answer.
+// The server owns the framing: a handler's Content-Length, Transfer-Encoding and Connection
+// headers are dropped. A status outside 200..599, a header name that is not a token, a header
+// value with CR, LF or NUL, or a body (or a streamed answer) with 204 or 304 is answered 500
+// instead, and logged.
 class HttpResponder {
  public:
   virtual ~HttpResponder() = default;
@@ -102,7 +106,8 @@ class HttpResponder {
   // A whole answer with Content-Length. Ignored when the connection is gone or an answer began.
   virtual void Respond(int status, HttpHeaders headers, std::string body) = 0;
   // The head of a streamed answer (Transfer-Encoding: chunked); Write sends each piece as one
-  // chunk, End the last (zero) chunk. Ignored when gone or an answer began.
+  // chunk, End the last (zero) chunk. Ignored when gone or an answer began. (To an HTTP/1.0
+  // client the pieces go as they are and the connection closes after End.)
   virtual void Begin(int status, HttpHeaders headers) = 0;
   // False when the connection is gone, or (after closing it, "slow reader") when the peer has
   // not taken the queued chunks and max_outbound_messages are waiting. An empty piece is skipped.
@@ -111,10 +116,11 @@ class HttpResponder {
   // Closes the connection now, whatever was sent (a stream dropped part way). OnGone is not called.
   virtual void Abort() = 0;
   // `on_gone` runs once (on the worker, never inside a responder call) if the connection ends
-  // before the answer is complete: the peer closed it (it is watched while the handler works),
-  // a write failed or timed out, the handler took longer than the idle timeout to Begin or
-  // Respond, or the server shut down. Then every call above is ignored; the handler should stop
-  // its work (a fake's stream, its capacity slot). Set it before returning from the handler.
+  // before the answer is complete (before Respond or End): the peer closed it (it is watched
+  // while the handler works), a write failed or timed out, the handler took longer than the idle
+  // timeout to Begin or Respond, or the server shut down. Then every call above is ignored; the
+  // handler should stop its work (a fake's stream, its capacity slot). Set it before returning
+  // from the handler.
   virtual void OnGone(std::function<void()> on_gone) = 0;
   virtual bool gone() const = 0;
 };
@@ -129,7 +135,7 @@ struct HttpRoute {
   HttpHandler handler;              // throwing: 500 (logged)
 };
 
-// A status and body to answer with instead of an upgrade.
+// A status and body to answer with instead of an upgrade (checked as HttpResponder::Respond's).
 struct HttpAnswer {
   int status = 0;
   HttpHeaders headers;

@@ -1,6 +1,7 @@
-// HttpServer end to end on 127.0.0.1: a Beast client written here (each peer on its own
+// HttpServer end to end on 127.0.0.1: the Beast clients of http_peers.h (each peer on its own
 // io_context, every operation bounded by its tcp_stream's deadline) against a server with an echo
-// session. Timeouts are short so the whole suite stays within a few seconds.
+// session. Extra routes and streams: http_routes_test.cc. Timeouts are short so the whole suite
+// stays within a few seconds.
 #include "agent/server/http_server.h"
 
 #include <gtest/gtest.h>
@@ -31,6 +32,7 @@
 #include "agent/runtime/scheduler.h"
 #include "agent/server/token_service.h"
 #include "tests/agent/observability/metrics_scrape.h"
+#include "tests/agent/server/http_peers.h"
 
 namespace callsim::agent {
 namespace {
@@ -44,163 +46,17 @@ using boost::system::error_code;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kClientWait = 3000ms;  // any single client operation
 constexpr const char* kWsErrors = "callsim_server_ws_errors_total";
 constexpr const char* kAuthFailures = "callsim_server_auth_failures_total";
 
-// ---- the client ---------------------------------------------------------------------------------
+using testing::HttpPeer;
+using testing::HttpReply;
+using testing::kClientWait;
+using testing::Request;
+using testing::WaitFor;
+using testing::WsPeer;
 
-// Runs `io` until the one operation started on it completes (its tcp_stream deadline bounds it).
-void RunOnce(asio::io_context& io) {
-  io.restart();
-  io.run();
-}
-
-error_code Connect(asio::io_context& io, beast::tcp_stream& stream, uint16_t port) {
-  error_code result;
-  stream.expires_after(kClientWait);
-  stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                       [&](error_code ec) { result = ec; });
-  RunOnce(io);
-  return result;
-}
-
-struct HttpReply {
-  int status = 0;  // 0: no answer (see error)
-  std::string body;
-  std::string content_type;
-  std::string retry_after;
-  error_code error;
-};
-
-// A plain TCP connection speaking HTTP/1.1, one request at a time (keep-alive when asked).
-class HttpPeer {
- public:
-  explicit HttpPeer(uint16_t port) : connect_error_(Connect(io_, stream_, port)) {}
-
-  const error_code& connect_error() const { return connect_error_; }
-
-  HttpReply Send(http::request<http::string_body> req) {
-    req.set(http::field::host, "127.0.0.1");
-    req.prepare_payload();
-    HttpReply reply;
-    stream_.expires_after(kClientWait);
-    http::async_write(stream_, req, [&](error_code ec, size_t) { reply.error = ec; });
-    RunOnce(io_);
-    if (reply.error) return reply;
-    http::response<http::string_body> res;
-    http::async_read(stream_, buffer_, res, [&](error_code ec, size_t) { reply.error = ec; });
-    RunOnce(io_);
-    if (reply.error) return reply;
-    reply.status = res.result_int();
-    reply.body = res.body();
-    reply.content_type = std::string(res[http::field::content_type]);
-    reply.retry_after = std::string(res[http::field::retry_after]);
-    return reply;
-  }
-
-  HttpReply Request(http::verb verb, const std::string& target, const std::string& bearer = "",
-                    bool keep_alive = false) {
-    http::request<http::string_body> req(verb, target, 11);
-    if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
-    req.keep_alive(keep_alive);
-    return Send(std::move(req));
-  }
-
-  error_code WriteRaw(const std::string& bytes) {
-    error_code result;
-    stream_.expires_after(kClientWait);
-    asio::async_write(stream_, asio::buffer(bytes), [&](error_code ec, size_t) { result = ec; });
-    RunOnce(io_);
-    return result;
-  }
-
-  // Reads until the server closes the connection: eof, or beast::error::timeout after `limit`.
-  error_code WaitForClose(milliseconds limit = kClientWait) {
-    error_code result;
-    stream_.expires_after(limit);
-    stream_.async_read_some(asio::buffer(scratch_), [&](error_code ec, size_t) { result = ec; });
-    RunOnce(io_);
-    return result;
-  }
-
- private:
-  asio::io_context io_;
-  beast::tcp_stream stream_{io_};
-  error_code connect_error_;
-  beast::flat_buffer buffer_;
-  char scratch_[256];
-};
-
-HttpReply Request(uint16_t port, http::verb verb, const std::string& target,
-                  const std::string& bearer = "") {
-  return HttpPeer(port).Request(verb, target, bearer);
-}
-
-// A WebSocket client.
-class WsPeer {
- public:
-  explicit WsPeer(uint16_t port)
-      : connect_error_(Connect(io_, beast::get_lowest_layer(ws_), port)) {}
-
-  // The HTTP status of the answer to the upgrade: 101 when the stream is open.
-  int Upgrade(const std::string& target, const std::string& bearer = "") {
-    if (!bearer.empty()) {
-      ws_.set_option(websocket::stream_base::decorator([bearer](websocket::request_type& req) {
-        req.set(http::field::authorization, "Bearer " + bearer);
-      }));
-    }
-    websocket::response_type res;
-    beast::get_lowest_layer(ws_).expires_after(kClientWait);
-    ws_.async_handshake(res, "127.0.0.1", target, [&](error_code ec) { error_ = ec; });
-    RunOnce(io_);
-    return res.result_int();
-  }
-
-  bool Send(const std::string& message, bool binary = false) {
-    ws_.binary(binary);
-    beast::get_lowest_layer(ws_).expires_after(kClientWait);
-    ws_.async_write(asio::buffer(message), [&](error_code ec, size_t) { error_ = ec; });
-    RunOnce(io_);
-    return !error_;
-  }
-
-  // The next message; nullopt when the stream ended or nothing came within `limit`.
-  std::optional<std::string> Read(milliseconds limit = kClientWait) {
-    beast::flat_buffer buffer;
-    beast::get_lowest_layer(ws_).expires_after(limit);
-    ws_.async_read(buffer, [&](error_code ec, size_t) { error_ = ec; });
-    RunOnce(io_);
-    if (error_) return std::nullopt;
-    return beast::buffers_to_string(buffer.data());
-  }
-
-  std::optional<std::string> Echo(const std::string& message) {
-    if (!Send(message)) return std::nullopt;
-    return Read();
-  }
-
-  void Close() {
-    beast::get_lowest_layer(ws_).expires_after(kClientWait);
-    ws_.async_close(websocket::close_code::normal, [&](error_code ec) { error_ = ec; });
-    RunOnce(io_);
-  }
-
-  const error_code& error() const { return error_; }
-  // The close frame the server sent, once a Read saw it: its code and its reason.
-  websocket::close_code close_code() const {
-    return static_cast<websocket::close_code>(ws_.reason().code);
-  }
-  std::string close_text() const {
-    return std::string(ws_.reason().reason.data(), ws_.reason().reason.size());
-  }
-
- private:
-  asio::io_context io_;
-  websocket::stream<beast::tcp_stream> ws_{io_};
-  error_code connect_error_;
-  error_code error_;
-};
+// ---- a client beside hostile ones ---------------------------------------------------------------
 
 // A well-behaved stream on its own thread, echoing every 20 ms until stopped: hostile peers
 // beside it must not disturb it.
@@ -314,15 +170,6 @@ class EchoSession final : public StreamSession {
 };
 
 // ---- the fixture --------------------------------------------------------------------------------
-
-bool WaitFor(const std::function<bool()>& done, milliseconds limit = kClientWait) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
 
 int64_t UnixNowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
