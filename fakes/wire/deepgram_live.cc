@@ -96,6 +96,11 @@ agent::HttpRequest RequestOf(const agent::StreamIo& io) {
   return request;
 }
 
+// A 20 ms frame louder than -40 dBFS (RMS) is sound; half a second of sound and not one word is
+// audio the fake does not understand (real speech, say), which Metadata warns about.
+constexpr int64_t kSoundEnergy = int64_t{328} * 328 * agent::kFrameSamples;
+constexpr int kWarnAfterSoundFrames = 25;
+
 // Why a stream ends, in Deepgram's words.
 constexpr const char* kIdleClose = "NET-0001 no audio received within the timeout";
 
@@ -220,15 +225,26 @@ class ListenSession final : public agent::StreamSession {
   void PushFrame(const agent::Frame& frame) {
     session_->PushAudio(frame);
     if (ended_) return;
+    int64_t energy = 0;
+    for (int16_t v : frame.samples) energy += int64_t{v} * v;
+    if (energy > kSoundEnergy) ++sound_frames_;
+    const int64_t now = session_->samples_seen();
     const bool speaking = session_->in_speech();
-    if (speaking && !was_speaking_ && options_.vad_events) {
-      Send(json{{"type", "SpeechStarted"},
-                {"channel", json::array({0})},
-                {"timestamp", Round3(Seconds(session_->samples_seen()))}});
+    if (speaking && !utterance_open_) {
+      // Once per utterance, as Deepgram's VAD sends it: the first speech after silence.
+      utterance_open_ = true;
+      if (options_.vad_events) {
+        Send(json{{"type", "SpeechStarted"},
+                  {"channel", json::array({0})},
+                  {"timestamp", Round3(Seconds(now))}});
+      }
     }
+    if (was_speaking_ && !speaking) last_speech_end_ = now;
     was_speaking_ = speaking;
     if (speaking) return;
-    const int64_t silence = session_->samples_seen() - last_word_end_;
+    // Silence since the last speech the decoder heard (a word is known to it at once; its
+    // result comes a moment later).
+    const int64_t silence = now - std::max(last_speech_end_, last_word_end_);
     if (options_.endpointing_ms >= 0 && !words_.empty() && finals_.empty() &&
         silence >= int64_t{options_.endpointing_ms} * agent::kSampleRateHz / 1000) {
       RequestFinal(FinalKind::kEndpoint);
@@ -236,6 +252,7 @@ class ListenSession final : public agent::StreamSession {
     if (options_.utterance_end_ms > 0 && last_word_end_ > utterance_end_sent_ &&
         silence >= static_cast<int64_t>(options_.utterance_end_ms) * agent::kSampleRateHz / 1000) {
       utterance_end_sent_ = last_word_end_;
+      utterance_open_ = false;
       Send(json{{"type", "UtteranceEnd"},
                 {"channel", json::array({0, 1})},
                 {"last_word_end", Round3(Seconds(last_word_end_))}});
@@ -247,6 +264,7 @@ class ListenSession final : public agent::StreamSession {
   void RequestFinal(FinalKind kind) {
     finals_.push_back(kind);
     words_.clear();
+    if (kind != FinalKind::kClose && options_.utterance_end_ms <= 0) utterance_open_ = false;
     SharedCapacity* capacity = state_->stt_capacity.get();
     if (capacity == nullptr) return session_->Finalize();
     claims_.push_back(capacity->Acquire(
@@ -316,13 +334,13 @@ class ListenSession final : public agent::StreamSession {
         {"models", json::array({kModelUuid})},
         {"model_info",
          {{kModelUuid, {{"name", options_.model}, {"version", kModelVersion}, {"arch", options_.model}}}}}};
-    if (unrecognized_ > 0 && recognized_ == 0) {
+    if (recognized_ == 0 && (unrecognized_ > 0 || sound_frames_ >= kWarnAfterSoundFrames)) {
       metadata["warnings"] = json::array(
           {{{"parameter", "audio"},
             {"type", "unrecognized_audio"},
-            {"message",
-             "callsim's fake STT understands only the word modem's audio; " +
-                 std::to_string(unrecognized_) + " bursts of other sound were not transcribed"}}});
+            {"message", "callsim's fake STT understands only the word modem's audio; " +
+                            std::to_string(sound_frames_ * agent::kFrameMs) +
+                            " ms of other sound were not transcribed"}}});
     }
     Send(metadata);
     End("");
@@ -378,7 +396,10 @@ class ListenSession final : public agent::StreamSession {
   std::deque<std::unique_ptr<SharedCapacity::Claim>> claims_;  // one per final asked for
   size_t unrecognized_ = 0;  // bursts that were not modem audio
   size_t recognized_ = 0;
+  int sound_frames_ = 0;
   bool was_speaking_ = false;
+  bool utterance_open_ = false;  // SpeechStarted was sent; no endpoint or UtteranceEnd since
+  int64_t last_speech_end_ = 0;  // 16 kHz samples
   bool closing_ = false;
   bool ended_ = false;
   bool silent_ = false;
