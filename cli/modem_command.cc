@@ -1,5 +1,7 @@
 #include "cli/modem_command.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
