@@ -114,7 +114,8 @@ const base = await startServe('fakes', false);
 const limitedBase = await startServe('limited', true);
 log(`fakes on ${base}, rate-limited fakes on ${limitedBase}`);
 
-const modem = (args) => execFileSync(binary, ['modem', ...args], { encoding: 'utf8' }).trim();
+const modem = (args) => execFileSync(binary, ['modem', ...args],
+                                     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 // ---- openai: chat completions ----
 const openai = new OpenAI({ apiKey, baseURL: `${base}/v1`, maxRetries: 0, timeout: 10000 });
@@ -149,8 +150,8 @@ async function collect(messages) {
 
 let t = performance.now();
 const text = await collect([{ role: 'system', content: 'You are a support agent.' },
-                            { role: 'user', content: 'Can I talk to a person?' }]);
-check(text.text === 'Let me find someone for you.', `streamed text: "${text.text}"`);
+                            { role: 'user', content: 'Hello there.' }]);
+check(text.text === 'Sorry, I did not catch that. Could you say it again?', `streamed text: "${text.text}"`);
 check(text.contentChunks >= 5, `the text came in ${text.contentChunks} chunks, expected one per word`);
 check(text.finish === 'stop', `finish_reason ${text.finish}, expected stop`);
 check(text.usage && text.usage.completion_tokens > 0 &&
@@ -188,9 +189,9 @@ check(after.text === 'Your order four five six seven has shipped and will arrive
       `the answer after the tool result: "${after.text}"`);
 
 const whole = await openai.chat.completions.create({
-  model: 'callsim-fake-llm', messages: [{ role: 'user', content: 'Can I talk to a person?' }] });
+  model: 'callsim-fake-llm', messages: [{ role: 'user', content: 'Hello there.' }] });
 check(whole.object === 'chat.completion' && whole.choices[0].message.content ===
-      'Let me find someone for you.' && whole.choices[0].finish_reason === 'stop',
+      'Sorry, I did not catch that. Could you say it again?' && whole.choices[0].finish_reason === 'stop',
       `stream: false: ${JSON.stringify(whole)}`);
 
 try {
@@ -205,7 +206,7 @@ log('stream helper, a tool result, stream: false, 401 for a wrong key: ok');
 
 // ---- openai: 429 and the SDK's retries ----
 const ask = (client) => client.chat.completions.create({
-  model: 'callsim-fake-llm', messages: [{ role: 'user', content: 'Can I talk to a person?' }] });
+  model: 'callsim-fake-llm', messages: [{ role: 'user', content: 'Hello there.' }] });
 await sleep(1100);  // the bucket holds one token
 const noRetry = new OpenAI({ apiKey, baseURL: `${limitedBase}/v1`, maxRetries: 0 });
 const burst = await Promise.allSettled([ask(noRetry), ask(noRetry), ask(noRetry)]);
@@ -220,7 +221,7 @@ const retrying = new OpenAI({ apiKey, baseURL: `${limitedBase}/v1`, maxRetries: 
   fetch: async (url, init) => { const r = await fetch(url, init); statuses.push(r.status); return r; } });
 t = performance.now();
 const retried = await Promise.all([ask(retrying), ask(retrying), ask(retrying)]);
-check(retried.every((c) => c.choices[0].message.content === 'Let me find someone for you.'),
+check(retried.every((c) => c.choices[0].message.content === 'Sorry, I did not catch that. Could you say it again?'),
       'a request that was retried did not get its answer');
 check(statuses.filter((s) => s === 429).length >= 1 && statuses.filter((s) => s === 200).length === 3,
       `statuses the SDK saw: ${statuses.join(', ')}`);
