@@ -275,6 +275,9 @@ class ChatExchange final : public Exchange {
 
   void OnToolCall(const agent::ToolCallRequest& call) {
     tool_call_ = call;
+    // Unique in the conversation, as OpenAI's are ("call_" and 24 characters): the rule LLM counts
+    // its calls from 1 per request, and an agent keys confirmations and idempotency by the id.
+    tool_call_->id = AnswerId("call_", rng_.Fork("tool_call_id"));
     const std::vector<std::string> pieces =
         SplitArguments(call.arguments_json, kArgumentPieceBytes);
     completion_tokens_ += static_cast<int>(pieces.size()) + 1;
@@ -282,7 +285,7 @@ class ChatExchange final : public Exchange {
       Begin();
       // The first fragment names the call; the arguments follow a few characters at a time.
       json first = {{"index", 0},
-                    {"id", call.id},
+                    {"id", tool_call_->id},
                     {"type", "function"},
                     {"function", {{"name", call.name}, {"arguments", ""}}}};
       Send(json{{"tool_calls", json::array({first})}}, "");

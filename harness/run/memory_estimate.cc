@@ -14,13 +14,21 @@ namespace {
 
 // How long one call of `planned` lasts alone (virtual seconds): call 0 of the run, with unlimited
 // providers, on its own scheduler. It ends by itself at the latest at its maximum duration.
+// Providers over the wire (real time only) are stood in for by the in-process fakes.
 double PilotCallSeconds(const PlannedScenario& planned, const agent::Rng& run_rng) {
+  Scenario pilot = *planned.scenario;
+  for (std::optional<WireProviderSpec>* wire :
+       {&pilot.fakes.stt.wire, &pilot.fakes.llm.wire, &pilot.fakes.tts.wire,
+        &pilot.fakes.stt.secondary.wire, &pilot.fakes.llm.secondary.wire,
+        &pilot.fakes.tts.secondary.wire}) {
+    wire->reset();
+  }
   agent::SimScheduler scheduler;
   CallServices services;
   services.tools = planned.tools;
   bool finished = false;
   int64_t length_us = 0;
-  SimCall call(scheduler, *planned.scenario, *planned.script, 0, run_rng, services,
+  SimCall call(scheduler, pilot, *planned.script, 0, run_rng, services,
                [&](CallRecord r) {
                  finished = true;
                  length_us = r.ended_us - r.started_us;

@@ -5,6 +5,14 @@
 // fakes: the same words, within the same latency bounds, barge-in cancelling streams over the wire.
 #include <gtest/gtest.h>
 
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -24,6 +32,25 @@ using testing::ServeProcess;
 using testing::StartServe;
 using testing::StopServe;
 
+// The value of `series` in serve's /metrics on `port` (-1 when absent).
+double MetricValue(int port, const std::string& series) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  boost::asio::connect(socket, boost::asio::ip::tcp::resolver(io).resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::empty_body> request(http::verb::get, "/metrics", 11);
+  request.set(http::field::host, "127.0.0.1");
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  std::smatch m;
+  const std::string body = response.body();
+  const std::regex line("(^|\\n)" + std::regex_replace(series, std::regex(R"([{}"])"), R"(\$&)") +
+                        " ([0-9.e+]+)");
+  return std::regex_search(body, m, line) ? std::stod(m[2].str()) : -1;
+}
+
 class WireProviders : public testing::WireTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(WireProviders, PassAsTheInProcessFakesDo) {
@@ -37,6 +64,11 @@ TEST_P(WireProviders, PassAsTheInProcessFakesDo) {
                           " --set fakes.llm.url=" + base + "/v1 --set fakes.tts.url=" + base + "/v1");
   EXPECT_EQ(out.exit_code, 0) << out.text;
   ExpectAllPassed(*Open(), 2);
+  // The fakes did the work: the two calls' STT streams, LLM and TTS requests reached them.
+  EXPECT_EQ(MetricValue(fakes.port, R"(callsim_fake_provider_requests_total{api="listen"})"), 2);
+  EXPECT_GE(MetricValue(fakes.port, R"(callsim_fake_provider_requests_total{api="chat"})"), 4);
+  EXPECT_GE(MetricValue(fakes.port, R"(callsim_fake_provider_requests_total{api="speech"})"), 4);
+  EXPECT_EQ(MetricValue(fakes.port, R"(callsim_fake_provider_refusals_total{api="chat",reason="bad_request"})"), 0);
   EXPECT_EQ(StopServe(fakes), 0);
 }
 
