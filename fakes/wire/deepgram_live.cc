@@ -128,6 +128,7 @@ class ListenSession final : public agent::StreamSession {
     listener.on_final = [this](const std::vector<SttWord>& words) { OnFinal(words); };
     listener.on_error = [this](const std::string& error) { End("NET-0000 " + error); };
     session_ = stt_->OpenWords(std::move(listener));
+    last_message_us_ = io_.scheduler->NowUs();  // the idle bound counts from the open
     ArmIdle();
     DecideFate();
   }

@@ -355,6 +355,9 @@ std::unique_ptr<SttSession> DeepgramStt::Open(SttListener listener) {
   const WireEndpoint& endpoint = config_.endpoint;
   if (!endpoint.api_key.empty()) ws.headers.emplace_back("Authorization", "Token " + endpoint.api_key);
   for (const auto& header : endpoint.headers) ws.headers.push_back(header);
+  // This provider's n-th request: a server of callsim's fakes draws each request's answer by
+  // it, so a retry of the same request is not answered the same way (fakes/wire/fake_providers.h).
+  ws.headers.emplace_back("X-Callsim-Request", std::to_string(stats_->sessions));
   ws.connect_timeout_ms = endpoint.connect_timeout_ms;
   ws.idle_timeout_ms = endpoint.idle_timeout_ms;
   ws.max_message_bytes = kMaxMessageBytes;

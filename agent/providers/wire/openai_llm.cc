@@ -345,6 +345,9 @@ std::unique_ptr<LlmStream> OpenAiLlm::Start(const LlmRequest& request, LlmListen
     http.headers.emplace_back("Authorization", "Bearer " + endpoint.api_key);
   }
   for (const auto& header : endpoint.headers) http.headers.push_back(header);
+  // This provider's n-th request: a server of callsim's fakes draws each request's answer by
+  // it, so a retry of the same request is not answered the same way (fakes/wire/fake_providers.h).
+  http.headers.emplace_back("X-Callsim-Request", std::to_string(stats_->streams));
   // Invalid UTF-8 in a message (a transcript, a tool result) is replaced, not thrown on.
   http.body = OpenAiChatRequest(config_, request)
                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -275,6 +275,9 @@ std::unique_ptr<TtsStream> OpenAiTts::Synthesize(const std::string& text, TtsLis
     http.headers.emplace_back("Authorization", "Bearer " + endpoint.api_key);
   }
   for (const auto& header : endpoint.headers) http.headers.push_back(header);
+  // This provider's n-th request: a server of callsim's fakes draws each request's answer by
+  // it, so a retry of the same request is not answered the same way (fakes/wire/fake_providers.h).
+  http.headers.emplace_back("X-Callsim-Request", std::to_string(stats_->streams));
   const nlohmann::json body = {{"model", endpoint.model},
                                {"voice", config_.voice},
                                {"input", text},

@@ -348,6 +348,22 @@ TEST(FakeListen, SoundThatIsNotTheModemGetsNoWordsAndAWarning) {
   EXPECT_EQ(f.sent.back()["warnings"][0]["type"], "unrecognized_audio");
 }
 
+// Deepgram closes a stream that sends nothing for 10 s; a stream opened long after the server
+// started is not closed at once.
+TEST(FakeListen, ClosesAStreamIdleForTheBoundCountedFromItsOpen) {
+  ListenFixture f("encoding=linear16&sample_rate=16000", 60'000'000);  // a minute in
+  f.Send(Speech("four", 0));
+  EXPECT_FALSE(f.close_called);
+  f.scheduler.RunUntil(f.scheduler.NowUs() + 9'000'000);
+  EXPECT_FALSE(f.close_called);
+  f.session->OnText(R"({"type":"KeepAlive"})");
+  f.scheduler.RunUntil(f.scheduler.NowUs() + 9'000'000);
+  EXPECT_FALSE(f.close_called);
+  f.scheduler.RunUntil(f.scheduler.NowUs() + 1'100'000);
+  EXPECT_TRUE(f.close_called);
+  EXPECT_EQ(f.closed.rfind("NET-0001", 0), 0u) << f.closed;
+}
+
 TEST(FakeListen, RefusesOptionsItCannotHonour) {
   auto refused = [](const std::string& query) {
     agent::HttpRequest r;

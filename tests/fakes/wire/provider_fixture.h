@@ -149,7 +149,9 @@ struct ListenFixture {
   bool close_called = false;
   std::unique_ptr<agent::StreamSession> session;
 
-  explicit ListenFixture(const std::string& query) {
+  // The session opens at `open_at_us` of the server's time.
+  explicit ListenFixture(const std::string& query, int64_t open_at_us = 0) {
+    scheduler.RunUntil(open_at_us);
     agent::StreamIo io;
     io.scheduler = &scheduler;
     io.send_text = [this](std::string text) {
