@@ -7,7 +7,7 @@
 // One server worker thread and one client thread (the machine's two cores). Modelled latencies
 // are fixed (p50 = p95 = max), so every millisecond beyond them is the hop: the request's trip,
 // the server's work, the answer's trip and the client's parsing.
-//   Latency: 200 streams started over one second (200 in flight), then 3 more rounds on the warm keep-alive connections; only
+//   Latency: 200 streams started at random over one second, then 3 more rounds on the warm keep-alive connections; only
 //   the warm rounds count. LLM: every token against start + ttft + i / rate. TTS: the first
 //   frame against start + ttfb. STT: 200 sessions streaming modem speech in real time, each
 //   Finalize's final against its send time + the final latency.
@@ -35,6 +35,7 @@
 #include "agent/providers/wire/openai_llm.h"
 #include "agent/providers/wire/openai_tts.h"
 #include "agent/runtime/realtime_scheduler.h"
+#include "agent/runtime/rng.h"
 #include "agent/server/http_server.h"
 #include "fakes/modem/word_modem.h"
 #include "fakes/wire/fake_providers.h"
@@ -50,8 +51,12 @@ constexpr int kStreams = 200;
 constexpr int kClients = 4;
 constexpr int kStreamsPerClient = kStreams / kClients;
 constexpr int kWarmRounds = 3;
-// Each round's streams start evenly over one second, as calls arrive, not all in one instant.
-constexpr int64_t kStaggerUs = 1000000 / 200;
+// Each round's streams start at random over one second, as calls arrive: not all in one instant,
+// nor on a grid that would line up their 20 ms token clocks into bursts.
+int64_t StartOffsetUs(int round, int i) {
+  agent::Rng rng = agent::Rng(1).Fork("start/" + std::to_string(round) + "/" + std::to_string(i));
+  return static_cast<int64_t>(rng.Uniform() * 1e6);
+}
 constexpr double kTtftMs = 300;
 constexpr double kTokensPerS = 50;
 constexpr double kTtfbMs = 150;
@@ -176,7 +181,7 @@ void BM_FakeProviderLlmAddedLatency(benchmark::State& state) {
       std::vector<std::unique_ptr<agent::LlmStream>> streams(kStreams);
       rig.OnClient([&] {
         const int64_t round_start = rig.NowUs();
-        for (int i = 0; i < kStreams; ++i) rig.scheduler->At(round_start + i * kStaggerUs, [&, i, round] {
+        for (int i = 0; i < kStreams; ++i) rig.scheduler->At(round_start + StartOffsetUs(round, i), [&, i, round] {
           const int64_t start = rig.NowUs();
           auto token = std::make_shared<int>(0);
           agent::LlmListener l;
@@ -226,7 +231,7 @@ void BM_FakeProviderTtsAddedLatency(benchmark::State& state) {
       std::vector<std::unique_ptr<agent::TtsStream>> streams(kStreams);
       rig.OnClient([&] {
         const int64_t round_start = rig.NowUs();
-        for (int i = 0; i < kStreams; ++i) rig.scheduler->At(round_start + i * kStaggerUs, [&, i, round] {
+        for (int i = 0; i < kStreams; ++i) rig.scheduler->At(round_start + StartOffsetUs(round, i), [&, i, round] {
           const int64_t start = rig.NowUs();
           auto first = std::make_shared<bool>(true);
           agent::TtsListener l;

@@ -66,7 +66,11 @@ class SpeechExchange final : public Exchange {
     stream_ = tts_->Synthesize(speech_.input, std::move(listener));
   }
 
-  void OnStop() override { stream_.reset(); }
+  void OnStop() override {
+    stream_.reset();
+    if (flush_ != agent::kNoTask) scheduler().Cancel(flush_);
+    flush_ = agent::kNoTask;
+  }
 
   void Begin() {
     if (begun_) return;
@@ -86,16 +90,31 @@ class SpeechExchange final : public Exchange {
       bytes[2 * i] = static_cast<char>(v & 0xFF);
       bytes[2 * i + 1] = static_cast<char>(v >> 8);
     }
-    responder().Write(std::move(bytes));
+    // The frames the TTS delivers together (100 ms of audio at a time) leave as one chunk: one
+    // write, not five.
+    pending_ += bytes;
+    if (flush_ == agent::kNoTask) {
+      flush_ = scheduler().After(0, [this] {
+        flush_ = agent::kNoTask;
+        Flush();
+      });
+    }
     if (drop_after_ > 0 && ++frames_ >= drop_after_) {
+      Flush();
       responder().Abort();
       Stop();
     }
   }
 
+  void Flush() {
+    if (!pending_.empty()) responder().Write(std::move(pending_));
+    pending_.clear();
+  }
+
   void OnDone() {
     if (done()) return;
     Begin();  // no words: an empty body
+    Flush();
     responder().End();
     Stop();
   }
@@ -105,6 +124,8 @@ class SpeechExchange final : public Exchange {
   std::unique_ptr<agent::SoxrResampler> resampler_;
   std::unique_ptr<ModemTts> tts_;
   std::unique_ptr<agent::TtsStream> stream_;
+  std::string pending_;  // audio not yet written
+  agent::TaskId flush_ = agent::kNoTask;
   int drop_after_ = 0;
   int frames_ = 0;
   bool begun_ = false;

@@ -367,6 +367,9 @@ void WsClient::Impl::OnResolved(error_code ec, const tcp::resolver::results_type
 
 void WsClient::Impl::OnConnected(error_code ec) {
   if (StepFailed(ec, "connect")) return;
+  // 20 ms media messages leave as they are written, not behind a delayed ACK (Nagle).
+  error_code ignored;
+  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true), ignored);
   ws.async_handshake(upgrade_response, HostHeader(config.url), config.url.target,
                      [this, self = Self()](error_code ec) { OnUpgraded(ec); });
 }
