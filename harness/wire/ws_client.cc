@@ -1,5 +1,7 @@
 #include "harness/wire/ws_client.h"
 
+#include "agent/providers/wire/url.h"
+
 #include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
 
 #include <algorithm>
@@ -39,179 +41,18 @@ std::string Lowercase(std::string_view text) {
   return lower;
 }
 
-bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
-// Spaces and control characters are refused anywhere in a URL.
-bool CheckUrlCharacters(std::string_view url, std::string* error) {
-  for (const unsigned char c : url) {
-    if (c == ' ') {
-      *error = "URL contains a space";
-      return false;
-    }
-    if (IsControl(c)) {
-      *error = "URL contains a control character";
-      return false;
-    }
-  }
-  return true;
-}
-
-// "ws" or "http" from "<scheme>://"; *rest is what follows the "://".
-bool ParseScheme(std::string_view url, std::string* scheme, std::string_view* rest,
-                 std::string* error) {
-  const size_t sep = url.find("://");
-  if (sep == std::string_view::npos) {
-    *error = "URL has no scheme" + std::string(kSchemeHint);
-    return false;
-  }
-  *scheme = Lowercase(url.substr(0, sep));
-  *rest = url.substr(sep + 3);
-  if (*scheme == "wss" || *scheme == "https") {
-    *error = "TLS is not supported; use ws:// (or http://) to a local proxy";
-    return false;
-  }
-  if (*scheme != "ws" && *scheme != "http") {
-    *error = "unsupported scheme \"" + *scheme + "\"" + std::string(kSchemeHint);
-    return false;
-  }
-  return true;
-}
-
-// 1-65535 in decimal digits.
-bool ParsePort(std::string_view text, uint16_t* port, std::string* error) {
-  bool ok = !text.empty() && text.size() <= 5;
-  int value = 0;
-  for (const char c : text) {
-    ok = ok && c >= '0' && c <= '9';
-    value = value * 10 + (c - '0');
-  }
-  if (!ok || value < 1 || value > 65535) {
-    *error = "bad port \"" + std::string(text) + "\" (expected 1-65535)";
-    return false;
-  }
-  *port = static_cast<uint16_t>(value);
-  return true;
-}
-
-bool IsHostNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
-}
-
-// "[v6]" or "[v6]:port": the address without brackets in *host, the text after ':' in *port_text.
-bool SplitBracketedHost(std::string_view authority, std::string_view* host,
-                        std::string_view* port_text, bool* has_port, std::string* error) {
-  const size_t close = authority.find(']');
-  if (close == std::string_view::npos) {
-    *error = "unclosed [ in the host";
-    return false;
-  }
-  *host = authority.substr(1, close - 1);
-  const std::string_view after = authority.substr(close + 1);
-  if (!after.empty() && after[0] != ':') {
-    *error = "unexpected text after the IPv6 address";
-    return false;
-  }
-  *has_port = !after.empty();
-  if (*has_port) *port_text = after.substr(1);
-  error_code ec;
-  if (!host->empty()) asio::ip::make_address_v6(std::string(*host), ec);
-  if (ec) {
-    *error = "bad IPv6 address \"" + std::string(*host) + "\"";
-    return false;
-  }
-  return true;
-}
-
-// "host", "host:port", "[v6]" or "[v6]:port" into out->host and out->port.
-bool ParseAuthority(std::string_view authority, WireUrl* out, std::string* error) {
-  if (authority.find('@') != std::string_view::npos) {
-    *error = "URL has credentials (user@host); send them in a header instead";
-    return false;
-  }
-  std::string_view host = authority;
-  std::string_view port_text;
-  bool has_port = false;
-  const bool bracketed = !authority.empty() && authority[0] == '[';
-  if (bracketed) {
-    if (!SplitBracketedHost(authority, &host, &port_text, &has_port, error)) return false;
-  } else if (const size_t colon = authority.find(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
-    has_port = true;
-  }
-  if (host.empty()) {
-    *error = "URL has an empty host";
-    return false;
-  }
-  if (!bracketed && !std::all_of(host.begin(), host.end(), IsHostNameChar)) {
-    *error = "bad character in host \"" + std::string(host) + "\"";
-    return false;
-  }
-  out->host = std::string(host);
-  out->port = 80;
-  return !has_port || ParsePort(port_text, &out->port, error);
-}
-
-bool IsSecretKey(std::string_view key) {
-  static constexpr std::array<std::string_view, 8> kSecretKeys = {
-      "token", "key", "secret", "auth", "access_token", "api_key", "apikey", "password"};
-  const std::string lower = Lowercase(key);
-  return std::find(kSecretKeys.begin(), kSecretKeys.end(), lower) != kSecretKeys.end();
-}
-
-// The URL without "user:password@" in its authority.
-std::string DropUserinfo(std::string_view url) {
-  const size_t sep = url.find("://");
-  const size_t start = sep == std::string_view::npos ? 0 : sep + 3;
-  const size_t end = std::min(url.find_first_of("/?#", start), url.size());
-  const size_t at = url.substr(start, end - start).rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, start)) + std::string(url.substr(start + at + 1));
-}
-
-// "a=1&token=x" -> "a=1&token=***".
-std::string RedactQuery(std::string_view query) {
-  std::string redacted;
-  while (true) {
-    const size_t amp = query.find('&');
-    const std::string_view param = query.substr(0, amp);
-    const size_t eq = param.find('=');
-    if (eq != std::string_view::npos && IsSecretKey(param.substr(0, eq))) {
-      redacted += std::string(param.substr(0, eq)) + "=***";
-    } else {
-      redacted += param;
-    }
-    if (amp == std::string_view::npos) return redacted;
-    redacted += '&';
-    query.remove_prefix(amp + 1);
-  }
-}
-
-bool IsTokenChar(char c) {
-  return IsHostNameChar(c) || (c != '\0' && std::strchr("!#$%&'*+^`|~", c) != nullptr);
-}
-
-// Why `headers` cannot go into a request (a name that is not an HTTP token, a line break or other
-// control character in a value), or "" when they can.
+// The URL, header and Host rules are the agent's provider clients' (agent/providers/wire/url.h);
+// this client adds only that it speaks plain ws:// and http://.
 std::string HeaderProblem(const std::vector<Header>& headers) {
-  for (const auto& [name, value] : headers) {
-    if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) {
-      return "bad header name (expected letters, digits and !#$%&'*+-.^_`|~)";
-    }
-    const bool bad_value = std::any_of(value.begin(), value.end(), [](unsigned char c) {
-      return IsControl(c) && c != '\t';
-    });
-    if (bad_value) return "header \"" + name + "\" has a control character in its value";
-  }
-  return "";
+  return agent::wire::HeaderProblem(headers);
 }
 
-// The Host header: IPv6 addresses in brackets, the port unless it is 80.
 std::string HostHeader(const WireUrl& url) {
-  std::string host = url.host.find(':') == std::string::npos ? url.host : "[" + url.host + "]";
-  if (url.port != 80) host += ":" + std::to_string(url.port);
-  return host;
+  agent::wire::Url u;
+  u.scheme = url.scheme;
+  u.host = url.host;
+  u.port = url.port;
+  return u.HostHeader();
 }
 
 std::string Milliseconds(int ms) { return std::to_string(ms) + " ms"; }
@@ -223,32 +64,28 @@ bool ParseWireUrl(std::string_view url, WireUrl* out, std::string* error) {
     *error = "empty URL";
     return false;
   }
-  WireUrl parsed;
-  std::string_view rest;
-  if (!CheckUrlCharacters(url, error) || !ParseScheme(url, &parsed.scheme, &rest, error)) {
+  // The scheme first: this client names the schemes it takes.
+  const size_t sep = url.find("://");
+  if (sep == std::string_view::npos) {
+    *error = "URL has no scheme" + std::string(kSchemeHint);
     return false;
   }
-  const size_t path_start = std::min(rest.find_first_of("/?#"), rest.size());
-  if (!ParseAuthority(rest.substr(0, path_start), &parsed, error)) return false;
-  const std::string_view target = rest.substr(path_start);
-  if (target.find('#') != std::string_view::npos) {
-    *error = "URL has a fragment (#...)";
+  const std::string scheme = Lowercase(url.substr(0, sep));
+  if (scheme == "wss" || scheme == "https") {
+    *error = "TLS is not supported; use ws:// (or http://) to a local proxy";
     return false;
   }
-  parsed.target = (target.empty() || target[0] != '/') ? "/" + std::string(target)
-                                                        : std::string(target);
-  *out = std::move(parsed);
+  if (scheme != "ws" && scheme != "http") {
+    *error = "unsupported scheme \"" + scheme + "\"" + std::string(kSchemeHint);
+    return false;
+  }
+  agent::wire::Url parsed;
+  if (!agent::wire::ParseUrl(url, &parsed, error)) return false;
+  *out = WireUrl{parsed.scheme, parsed.host, parsed.port, parsed.target};
   return true;
 }
 
-std::string RedactUrl(std::string_view url) {
-  const std::string bare = DropUserinfo(url);
-  const size_t query = bare.find('?');
-  if (query == std::string::npos) return bare;
-  const size_t fragment = std::min(bare.find('#', query), bare.size());
-  const std::string_view params = std::string_view(bare).substr(query + 1, fragment - query - 1);
-  return bare.substr(0, query + 1) + RedactQuery(params) + bare.substr(fragment);
-}
+std::string RedactUrl(std::string_view url) { return agent::wire::RedactUrl(url); }
 
 // ---------------------------------------------------------------------------------------------
 // WsClient. Every handler holds a shared_ptr to the client, so the client lives until its last

@@ -82,8 +82,8 @@ bool ParseAuthority(std::string_view authority, Url* out, std::string* error) {
     }
     has_port = !after.empty();
     if (has_port) port_text = after.substr(1);
-    if (host.find(':') == std::string_view::npos ||
-        !std::all_of(host.begin(), host.end(), IsHexOrColon)) {
+    if (!host.empty() && (host.find(':') == std::string_view::npos ||
+                          !std::all_of(host.begin(), host.end(), IsHexOrColon))) {
       *error = "bad IPv6 address \"" + std::string(host) + "\"";
       return false;
     }
