@@ -10,9 +10,12 @@ namespace callsim::fakes::wire {
 
 Exchange::Exchange(std::shared_ptr<FakeProviders::State> state,
                    const FakeProviders::State::ApiCounters& counters,
+                   const CapacityConfig& capacity, std::string who,
                    std::shared_ptr<agent::HttpResponder> responder)
     : state_(std::move(state)),
       counters_(counters),
+      capacity_(capacity),
+      who_(std::move(who)),
       responder_(std::move(responder)),
       scheduler_(responder_->scheduler()) {}
 
@@ -36,8 +39,13 @@ void Exchange::Start(SharedCapacity* capacity) {
       });
 }
 
-bool Exchange::Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* drop_after,
-                    std::function<std::string(int status)> error_body) {
+void Exchange::Refused(const std::string& error) {
+  const char* code = error == kRateLimitedError ? "rate_limit_exceeded" : "server_overloaded";
+  Finish(429, OpenAiErrorBody(who_ + ": " + error, "requests", code),
+         RetryAfterHeaders(capacity_, error));
+}
+
+bool Exchange::Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* drop_after) {
   const FaultDraw draw = DrawFault(faults, rng, 1, drop_max);
   const bool outage = InOutage(faults, scheduler_.NowUs());
   if (!outage && draw.kind == FaultKind::kNone) return true;
@@ -48,11 +56,15 @@ bool Exchange::Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* 
   }
   if (!outage && draw.kind == FaultKind::kTimeout) return false;
   const int status = outage ? 503 : 500;
+  std::string body = outage ? OpenAiErrorBody(who_ + ": unavailable (outage)", "server_error",
+                                              "service_unavailable")
+                            : OpenAiErrorBody(who_ + ": injected error", "server_error",
+                                              "internal_error");
   std::weak_ptr<Exchange> weak = weak_from_this();
-  pending_ = scheduler_.After(draw.error_delay_us, [weak, status, error_body] {
+  pending_ = scheduler_.After(draw.error_delay_us, [weak, status, body = std::move(body)] {
     if (auto self = weak.lock()) {
       self->pending_ = agent::kNoTask;
-      self->Finish(status, error_body(status), {});
+      self->Finish(status, body, {});
     }
   });
   return false;

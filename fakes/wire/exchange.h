@@ -28,23 +28,22 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Start(SharedCapacity* capacity);
 
  protected:
-  // `counters` is the API's, in `state`.
+  // `counters` and `capacity` are the API's, in `state`; `who` names the fake in error messages
+  // ("callsim fake LLM").
   Exchange(std::shared_ptr<FakeProviders::State> state,
-           const FakeProviders::State::ApiCounters& counters,
-           std::shared_ptr<agent::HttpResponder> responder);
+           const FakeProviders::State::ApiCounters& counters, const CapacityConfig& capacity,
+           std::string who, std::shared_ptr<agent::HttpResponder> responder);
 
   virtual void Admitted() = 0;
-  virtual void Refused(const std::string& error) = 0;
   // Called once from Stop: cancel the API's own work (its fake's stream). Must not touch the
   // scheduler after returning.
   virtual void OnStop() {}
 
   // The request's fate under `faults`. kNone and kDrop proceed (true; a drop sets *drop_after,
-  // the events still delivered before the connection is cut). An injected error or an outage
-  // answers `error_status` (500, or 503 in an outage) with `error_body(status)` after the drawn
-  // delay; a timeout never answers (the client gives up, or the server's idle bound closes it).
-  bool Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* drop_after,
-            std::function<std::string(int status)> error_body);
+  // the events still delivered before the connection is cut). An injected error answers 500, an
+  // outage 503, in OpenAI's shape after the drawn delay; a timeout never answers (the client
+  // gives up, or the server's idle bound closes it).
+  bool Fate(const FaultSpec& faults, agent::Rng rng, int drop_max, int* drop_after);
 
   // A whole JSON answer, then Stop.
   void Finish(int status, std::string body, agent::HttpHeaders headers);
@@ -60,12 +59,17 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
  private:
   std::shared_ptr<FakeProviders::State> state_;
   const FakeProviders::State::ApiCounters& counters_;
+  const CapacityConfig& capacity_;
+  const std::string who_;
   std::shared_ptr<agent::HttpResponder> responder_;
   agent::Scheduler& scheduler_;
   std::unique_ptr<SharedCapacity::Claim> claim_;
   agent::TaskId pending_ = agent::kNoTask;
   std::shared_ptr<Exchange> self_;
   bool done_ = false;
+
+  // A capacity refusal: 429 with Retry-After, as OpenAI answers one.
+  void Refused(const std::string& error);
 };
 
 }  // namespace callsim::fakes::wire

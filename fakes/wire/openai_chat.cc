@@ -201,28 +201,16 @@ class ChatExchange final : public Exchange {
  public:
   ChatExchange(std::shared_ptr<FakeProviders::State> state, ChatRequest chat, agent::Rng rng,
                std::shared_ptr<agent::HttpResponder> responder)
-      : Exchange(state, state->chat, std::move(responder)),
+      : Exchange(state, state->chat, state->config.llm_capacity, "callsim fake LLM", std::move(responder)),
         chat_(std::move(chat)),
         rng_(rng),
         id_(AnswerId("chatcmpl-", rng.Fork("id"))),
         created_(UnixSeconds()) {}
 
  private:
-  void Refused(const std::string& error) override {
-    const char* code = error == kRateLimitedError ? "rate_limit_exceeded" : "server_overloaded";
-    Finish(429, OpenAiErrorBody("callsim fake LLM: " + error, "requests", code),
-           RetryAfterHeaders(state().config.llm_capacity, error));
-  }
-
   void Admitted() override {
     const FaultSpec& faults = state().config.llm_faults;
-    const bool proceed =
-        Fate(faults, rng_.Fork("faults"), faults.drop_max_tokens, &drop_after_, [](int status) {
-          return status == 503 ? OpenAiErrorBody("callsim fake LLM: unavailable (outage)",
-                                                 "server_error", "service_unavailable")
-                               : OpenAiErrorBody("callsim fake LLM: injected error",
-                                                 "server_error", "internal_error");
-        });
+    const bool proceed = Fate(faults, rng_.Fork("faults"), faults.drop_max_tokens, &drop_after_);
     if (!proceed) return;
     RuleLlmConfig config = state().config.llm;
     config.capacity = nullptr;

@@ -24,26 +24,14 @@ class SpeechExchange final : public Exchange {
  public:
   SpeechExchange(std::shared_ptr<FakeProviders::State> state, SpeechRequest speech,
                  agent::Rng rng, std::shared_ptr<agent::HttpResponder> responder)
-      : Exchange(state, state->speech, std::move(responder)),
+      : Exchange(state, state->speech, state->config.tts_capacity, "callsim fake TTS", std::move(responder)),
         speech_(std::move(speech)),
         rng_(rng) {}
 
  private:
-  void Refused(const std::string& error) override {
-    const char* code = error == kRateLimitedError ? "rate_limit_exceeded" : "server_overloaded";
-    Finish(429, OpenAiErrorBody("callsim fake TTS: " + error, "requests", code),
-           RetryAfterHeaders(state().config.tts_capacity, error));
-  }
-
   void Admitted() override {
     const FaultSpec& faults = state().config.tts_faults;
-    const bool proceed =
-        Fate(faults, rng_.Fork("faults"), faults.drop_max_frames, &drop_after_, [](int status) {
-          return status == 503 ? OpenAiErrorBody("callsim fake TTS: unavailable (outage)",
-                                                 "server_error", "service_unavailable")
-                               : OpenAiErrorBody("callsim fake TTS: injected error",
-                                                 "server_error", "internal_error");
-        });
+    const bool proceed = Fate(faults, rng_.Fork("faults"), faults.drop_max_frames, &drop_after_);
     if (!proceed) return;
     std::string error;
     resampler_ = agent::SoxrResampler::Create(agent::kSampleRateHz, kSpeechRateHz,
