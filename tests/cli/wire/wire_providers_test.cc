@@ -75,6 +75,34 @@ TEST_P(WireProviders, PassAsTheInProcessFakesDo) {
 INSTANTIATE_TEST_SUITE_P(Bundled, WireProviders,
                          ::testing::Values("order_status", "barge_in", "tools_guardrails"));
 
+class WireProviderFailover : public testing::WireTest {};
+
+// The primary LLM over the wire is down (its server's fakes are in an outage: 503 for every
+// request); the agent retries, fails over to a secondary over the wire, and every call passes
+// provider_failover's expectations, within its latency bound.
+TEST_F(WireProviderFailover, A503FromThePrimaryFailsOverToTheSecondary) {
+  ServeProcess down = StartServe({"--agent", kScenarios + "provider_failover.yaml", "--listen",
+                                  "127.0.0.1:0"}, dir_ + "/down.log");
+  ServeProcess up = StartServe({"--agent", kScenarios + "order_status.yaml", "--listen",
+                                "127.0.0.1:0"}, dir_ + "/up.log");
+  ASSERT_GT(down.port, 0);
+  ASSERT_GT(up.port, 0);
+  const std::string primary = "http://127.0.0.1:" + std::to_string(down.port);
+  const std::string secondary = "http://127.0.0.1:" + std::to_string(up.port);
+  // The agent's own file asks for no faults: the outage is the primary server's.
+  const auto out = RunCli("run " + kScenarios + "provider_failover.yaml --target self --callers 2 --db " +
+                          db_ + kLooseLateness + " --set fakes.llm.faults={}" +
+                          " --set fakes.llm.url=" + primary + "/v1" +
+                          " --set fakes.llm.secondary.url=" + secondary + "/v1" +
+                          " --set fakes.stt.url=" + secondary + " --set fakes.tts.url=" + secondary + "/v1");
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  ExpectAllPassed(*Open(), 2);
+  EXPECT_GE(MetricValue(down.port, R"(callsim_fake_provider_refusals_total{api="chat",reason="fault"})"), 2);
+  EXPECT_GE(MetricValue(up.port, R"(callsim_fake_provider_requests_total{api="chat"})"), 2);
+  EXPECT_EQ(StopServe(down), 0);
+  EXPECT_EQ(StopServe(up), 0);
+}
+
 class WireProvidersRefused : public testing::WireTest {};
 
 // A provider over the wire needs real time and a usable URL and key: each is refused up front,
