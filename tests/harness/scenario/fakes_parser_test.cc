@@ -53,5 +53,42 @@ TEST(FakesParserErrorTest, CapacityErrors) {
       "mean max_concurrent?)");
 }
 
+TEST(FakesParserTest, ProvidersOverTheWire) {
+  const Scenario s = MustLoad(std::string(kMinimal) +
+                              "fakes:\n"
+                              "  stt: { url: \"wss://api.deepgram.com\", api_key_env: DG_KEY }\n"
+                              "  llm:\n"
+                              "    url: http://127.0.0.1:8080/v1\n"
+                              "    model: gpt-4o-mini\n"
+                              "    secondary: { url: \"https://api.openai.com/v1\" }\n"
+                              "  tts: { url: http://127.0.0.1:8080/v1, voice: nova }\n");
+  ASSERT_TRUE(s.fakes.stt.wire);
+  EXPECT_EQ(s.fakes.stt.wire->url, "wss://api.deepgram.com");
+  EXPECT_EQ(s.fakes.stt.wire->api_key_env, "DG_KEY");
+  EXPECT_EQ(s.fakes.stt.wire->model, "");
+  ASSERT_TRUE(s.fakes.llm.wire);
+  EXPECT_EQ(s.fakes.llm.wire->model, "gpt-4o-mini");
+  ASSERT_TRUE(s.fakes.llm.secondary.wire);
+  EXPECT_EQ(s.fakes.llm.secondary.wire->url, "https://api.openai.com/v1");
+  ASSERT_TRUE(s.fakes.tts.wire);
+  EXPECT_EQ(s.fakes.tts.wire->voice, "nova");
+  EXPECT_FALSE(MustLoad(kMinimal).fakes.llm.wire);
+}
+
+TEST(FakesParserErrorTest, ProvidersOverTheWire) {
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  llm: { model: gpt-4o }\n"),
+            "s.yaml:5:10: fakes.llm.model: model needs url (a provider over its wire API)");
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  stt: { url: ftp://x }\n"),
+            "s.yaml:5:15: fakes.stt.url: expected an http://, https://, ws:// or wss:// URL, "
+            "got ftp://x");
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
+                        "fakes:\n  tts: { url: http://h/v1, api_key_env: \"A-B\" }\n"),
+            "s.yaml:5:41: fakes.tts.api_key_env: expected an environment variable name (letters, "
+            "digits, _)");
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  stt: { url: http://h, voice: x }\n"),
+            "s.yaml:5:25: fakes.stt.voice: unknown key voice (expected one of: profile, "
+            "final_latency_ms, capacity, faults, secondary, url, model, api_key_env)");
+}
+
 }  // namespace
 }  // namespace callsim::harness
