@@ -60,6 +60,27 @@ struct HttpHandlers {
   std::function<void(const std::string& error)> on_error;
 };
 
+// Handlers that reach `target`'s OnHead, OnBody, OnEnd and OnError while it lives: they hold it
+// weakly, so a stream's state owned by its handle stops hearing from the call once it is gone.
+template <typename T>
+HttpHandlers WeakHandlers(const std::shared_ptr<T>& target) {
+  const std::weak_ptr<T> weak = target;
+  HttpHandlers handlers;
+  handlers.on_head = [weak](const HttpHead& head) {
+    if (auto self = weak.lock()) self->OnHead(head);
+  };
+  handlers.on_body = [weak](std::string_view piece) {
+    if (auto self = weak.lock()) self->OnBody(piece);
+  };
+  handlers.on_end = [weak] {
+    if (auto self = weak.lock()) self->OnEnd();
+  };
+  handlers.on_error = [weak](const std::string& error) {
+    if (auto self = weak.lock()) self->OnError(error);
+  };
+  return handlers;
+}
+
 struct HttpPoolConfig {
   size_t max_idle_connections = 4;
   int idle_expiry_ms = 30000;

@@ -41,28 +41,14 @@ uint64_t CountAt(const nlohmann::json& object, const char* key) {
 // weakly: the handle owns it).
 class LlmStreamState : public std::enable_shared_from_this<LlmStreamState> {
  public:
+  friend HttpHandlers WeakHandlers<LlmStreamState>(const std::shared_ptr<LlmStreamState>& target);
+
   LlmStreamState(LlmListener listener, std::shared_ptr<OpenAiLlmStats> stats)
       : listener_(std::move(listener)), stats_(std::move(stats)), sse_(kMaxEventBytes) {}
 
   void SetCall(std::unique_ptr<HttpCall> call) { call_ = std::move(call); }
 
-  HttpHandlers Handlers() {
-    HttpHandlers handlers;
-    std::weak_ptr<LlmStreamState> weak = weak_from_this();
-    handlers.on_head = [weak](const HttpHead& head) {
-      if (auto self = weak.lock()) self->OnHead(head);
-    };
-    handlers.on_body = [weak](std::string_view piece) {
-      if (auto self = weak.lock()) self->OnBody(piece);
-    };
-    handlers.on_end = [weak] {
-      if (auto self = weak.lock()) self->OnEnd();
-    };
-    handlers.on_error = [weak](const std::string& error) {
-      if (auto self = weak.lock()) self->OnError(error);
-    };
-    return handlers;
-  }
+  HttpHandlers Handlers() { return WeakHandlers(shared_from_this()); }
 
   void Cancel() {
     if (closed_) return;

@@ -26,28 +26,14 @@ bool IsBlank(const std::string& text) {
 
 class TtsStreamState : public std::enable_shared_from_this<TtsStreamState> {
  public:
+  friend HttpHandlers WeakHandlers<TtsStreamState>(const std::shared_ptr<TtsStreamState>& target);
+
   TtsStreamState(TtsListener listener, std::shared_ptr<OpenAiTtsStats> stats)
       : listener_(std::move(listener)), stats_(std::move(stats)) {}
 
   void SetCall(std::unique_ptr<HttpCall> call) { call_ = std::move(call); }
 
-  HttpHandlers Handlers() {
-    HttpHandlers handlers;
-    std::weak_ptr<TtsStreamState> weak = weak_from_this();
-    handlers.on_head = [weak](const HttpHead& head) {
-      if (auto self = weak.lock()) self->OnHead(head);
-    };
-    handlers.on_body = [weak](std::string_view piece) {
-      if (auto self = weak.lock()) self->OnBody(piece);
-    };
-    handlers.on_end = [weak] {
-      if (auto self = weak.lock()) self->OnEnd();
-    };
-    handlers.on_error = [weak](const std::string& error) {
-      if (auto self = weak.lock()) self->OnError(error);
-    };
-    return handlers;
-  }
+  HttpHandlers Handlers() { return WeakHandlers(shared_from_this()); }
 
   void Cancel() {
     if (closed_) return;
