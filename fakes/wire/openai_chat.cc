@@ -359,28 +359,13 @@ class ChatExchange final : public Exchange {
 
 void HandleChat(const std::shared_ptr<FakeProviders::State>& state, agent::HttpRequest request,
                 std::shared_ptr<agent::HttpResponder> responder) {
-  state->chat.requests->Increment();
-  if (!Authorized(state->config.api_keys, request, "Bearer")) {
-    state->chat.unauthorized->Increment();
-    return RespondJson(*responder, 401,
-                       OpenAiErrorBody("Incorrect API key provided.", "invalid_request_error",
-                                       "invalid_api_key"));
-  }
-  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    state->chat.bad_request->Increment();
-    return RespondJson(*responder, 400,
-                       OpenAiErrorBody("We could not parse the JSON body of your request.",
-                                       "invalid_request_error"));
-  }
+  json body;
+  if (!OpenAiRequestBody(state->chat, state->config.api_keys, request, *responder, &body)) return;
   ChatRequest chat;
   std::string error;
   std::string param;
   if (!ParseChatRequest(body, &chat, &error, &param)) {
-    state->chat.bad_request->Increment();
-    json answer = json::parse(OpenAiErrorBody(error, "invalid_request_error"));
-    if (!param.empty()) answer["error"]["param"] = param;
-    return RespondJson(*responder, 400, answer.dump());
+    return RespondBadRequest(state->chat, *responder, error, param);
   }
   const std::string call = CallOf(request, chat.user);
   agent::Rng rng = RequestRng(state->config.seed, request, call, "llm", request.body);

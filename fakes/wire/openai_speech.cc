@@ -197,28 +197,15 @@ std::string StreamingWavHeader() {
 
 void HandleSpeech(const std::shared_ptr<FakeProviders::State>& state, agent::HttpRequest request,
                   std::shared_ptr<agent::HttpResponder> responder) {
-  state->speech.requests->Increment();
-  if (!Authorized(state->config.api_keys, request, "Bearer")) {
-    state->speech.unauthorized->Increment();
-    return RespondJson(*responder, 401,
-                       OpenAiErrorBody("Incorrect API key provided.", "invalid_request_error",
-                                       "invalid_api_key"));
-  }
-  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    state->speech.bad_request->Increment();
-    return RespondJson(*responder, 400,
-                       OpenAiErrorBody("We could not parse the JSON body of your request.",
-                                       "invalid_request_error"));
+  json body;
+  if (!OpenAiRequestBody(state->speech, state->config.api_keys, request, *responder, &body)) {
+    return;
   }
   SpeechRequest speech;
   std::string error;
   std::string param;
   if (!ParseSpeechRequest(body, state->config.max_speech_input_chars, &speech, &error, &param)) {
-    state->speech.bad_request->Increment();
-    json answer = json::parse(OpenAiErrorBody(error, "invalid_request_error"));
-    if (!param.empty()) answer["error"]["param"] = param;
-    return RespondJson(*responder, 400, answer.dump());
+    return RespondBadRequest(state->speech, *responder, error, param);
   }
   const std::string call = CallOf(request, speech.user);
   const agent::Rng rng = RequestRng(state->config.seed, request, call, "tts", request.body);

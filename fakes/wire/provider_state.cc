@@ -132,6 +132,37 @@ agent::HttpHeaders RetryAfterHeaders(const CapacityConfig& capacity, std::string
           {"retry-after-ms", std::to_string(static_cast<long long>(std::ceil(ms)))}};
 }
 
+bool OpenAiRequestBody(const FakeProviders::State::ApiCounters& counters,
+                       const std::vector<std::string>& api_keys, const agent::HttpRequest& request,
+                       agent::HttpResponder& responder, nlohmann::json* body) {
+  counters.requests->Increment();
+  if (!Authorized(api_keys, request, "Bearer")) {
+    counters.unauthorized->Increment();
+    RespondJson(responder, 401,
+                OpenAiErrorBody("Incorrect API key provided.", "invalid_request_error",
+                                "invalid_api_key"));
+    return false;
+  }
+  *body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body->is_discarded()) {
+    counters.bad_request->Increment();
+    RespondJson(responder, 400,
+                OpenAiErrorBody("We could not parse the JSON body of your request.",
+                                "invalid_request_error"));
+    return false;
+  }
+  return true;
+}
+
+void RespondBadRequest(const FakeProviders::State::ApiCounters& counters,
+                       agent::HttpResponder& responder, const std::string& message,
+                       const std::string& param) {
+  counters.bad_request->Increment();
+  nlohmann::json answer = nlohmann::json::parse(OpenAiErrorBody(message, "invalid_request_error"));
+  if (!param.empty()) answer["error"]["param"] = param;
+  RespondJson(responder, 400, answer.dump());
+}
+
 std::string AnswerId(std::string_view prefix, agent::Rng rng) {
   char hex[25];
   std::snprintf(hex, sizeof hex, "%016llx%08llx", static_cast<unsigned long long>(rng.NextU64()),

@@ -10,6 +10,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/runtime/rng.h"
 #include "agent/server/http_server.h"
 #include "fakes/wire/fake_providers.h"
@@ -67,6 +69,16 @@ void RespondJson(agent::HttpResponder& responder, int status, std::string body,
 // The Retry-After and retry-after-ms headers a capacity refusal carries: the token bucket's
 // refill time for a rate limit, else one second.
 agent::HttpHeaders RetryAfterHeaders(const CapacityConfig& capacity, std::string_view error);
+
+// The first steps of every OpenAI request: counts it, checks its key (401 as OpenAI answers it)
+// and parses its body (400 when it is not JSON). False when it was answered; else *body is set.
+bool OpenAiRequestBody(const FakeProviders::State::ApiCounters& counters,
+                       const std::vector<std::string>& api_keys, const agent::HttpRequest& request,
+                       agent::HttpResponder& responder, nlohmann::json* body);
+// A 400 for a request whose field `param` is wrong, as OpenAI answers it.
+void RespondBadRequest(const FakeProviders::State::ApiCounters& counters,
+                       agent::HttpResponder& responder, const std::string& message,
+                       const std::string& param);
 
 // An id for answers ("chatcmpl-..."), derived from the request's stream so replays match.
 std::string AnswerId(std::string_view prefix, agent::Rng rng);
