@@ -1619,7 +1619,7 @@ void HttpServer::Impl::OnAccepted(Worker& worker, error_code ec, tcp::socket soc
   shared.metrics.ConnectionAccepted();
   // Every write is a whole message or chunk that should leave now: without this, Nagle's
   // algorithm holds a small write behind the peer's delayed ACK for up to 40 ms (a streamed
-  // answer's p99 added latency was 45 ms; bench/RESULTS.md).
+  // answer's p99 added latency was 44 to 49 ms; bench/RESULTS.md).
   socket.set_option(tcp::no_delay(true), ec);
   std::string peer = PeerOf(socket);
   ConnectionSlot slot = TakeSlot(shared);
