@@ -458,6 +458,10 @@ int Serve(const ServeFlags& f, std::optional<uint64_t> seed, const std::string& 
   }
   std::cout << "callsim serve: listening on http://" << f.listen.substr(0, colon) << ":"
             << server.port() << " (Twilio Media Streams on /twilio)" << std::endl;
+  const std::string authority = f.listen.substr(0, colon) + ":" + std::to_string(server.port());
+  std::cerr << "callsim serve: fake providers on http://" << authority
+            << "/v1 (OpenAI chat completions, models, speech) and ws://" << authority
+            << "/v1/listen (Deepgram live)" << std::endl;
   if (server.sip_port() != 0) {
     std::cout << "callsim serve: SIP on udp " << f.sip.substr(0, f.sip.rfind(':')) << ":"
               << server.sip_port() << " (RTP" << (f.srtp == "off" ? "" : f.srtp == "required" ? "/SRTP only" : " or SRTP")
