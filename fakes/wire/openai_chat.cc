@@ -64,12 +64,7 @@ bool ParseChatRequest(const json& body, ChatRequest* out, std::string* error, st
     *param = std::move(field);
     return false;
   };
-  if (!body.is_object()) return fail("the request body must be a JSON object", "");
-  const auto model = body.find("model");
-  if (model == body.end() || !model->is_string() || model->get<std::string>().empty()) {
-    return fail("you must provide a model parameter", "model");
-  }
-  out->model = model->get<std::string>();
+  if (!ReadModel(body, &out->model, error, param)) return false;
   const auto messages = body.find("messages");
   if (messages == body.end() || !messages->is_array() || messages->empty()) {
     return fail("messages must be a non-empty array", "messages");

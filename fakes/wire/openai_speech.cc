@@ -129,12 +129,7 @@ bool ParseSpeechRequest(const json& body, size_t max_input_chars, SpeechRequest*
     *param = std::move(field);
     return false;
   };
-  if (!body.is_object()) return fail("the request body must be a JSON object", "");
-  const auto model = body.find("model");
-  if (model == body.end() || !model->is_string() || model->get<std::string>().empty()) {
-    return fail("you must provide a model parameter", "model");
-  }
-  out->model = model->get<std::string>();
+  if (!ReadModel(body, &out->model, error, param)) return false;
   const auto input = body.find("input");
   if (input == body.end() || !input->is_string() || input->get<std::string>().empty()) {
     return fail("input must be a non-empty string", "input");

@@ -154,6 +154,23 @@ bool OpenAiRequestBody(const FakeProviders::State::ApiCounters& counters,
   return true;
 }
 
+bool ReadModel(const nlohmann::json& body, std::string* model, std::string* error,
+               std::string* param) {
+  if (!body.is_object()) {
+    *error = "the request body must be a JSON object";
+    *param = "";
+    return false;
+  }
+  const auto found = body.find("model");
+  if (found == body.end() || !found->is_string() || found->get<std::string>().empty()) {
+    *error = "you must provide a model parameter";
+    *param = "model";
+    return false;
+  }
+  *model = found->get<std::string>();
+  return true;
+}
+
 void RespondBadRequest(const FakeProviders::State::ApiCounters& counters,
                        agent::HttpResponder& responder, const std::string& message,
                        const std::string& param) {

@@ -75,6 +75,10 @@ agent::HttpHeaders RetryAfterHeaders(const CapacityConfig& capacity, std::string
 bool OpenAiRequestBody(const FakeProviders::State::ApiCounters& counters,
                        const std::vector<std::string>& api_keys, const agent::HttpRequest& request,
                        agent::HttpResponder& responder, nlohmann::json* body);
+// The body's `model`, as both OpenAI APIs require it: false with OpenAI's message and the field
+// when the body is not an object or names no model.
+bool ReadModel(const nlohmann::json& body, std::string* model, std::string* error,
+               std::string* param);
 // A 400 for a request whose field `param` is wrong, as OpenAI answers it.
 void RespondBadRequest(const FakeProviders::State::ApiCounters& counters,
                        agent::HttpResponder& responder, const std::string& message,
