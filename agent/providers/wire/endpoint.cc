@@ -56,4 +56,28 @@ std::string ValidateEndpoint(std::string_view what, const WireEndpoint& endpoint
   return "";
 }
 
+HttpPoolConfig PoolConfigOf(const WireEndpoint& endpoint) {
+  return HttpPoolConfig{static_cast<size_t>(std::max(0, endpoint.max_idle_connections)),
+                        endpoint.keepalive_expiry_ms};
+}
+
+HttpRequest JsonPost(const WireEndpoint& endpoint, const Url& url, uint64_t request_number,
+                     const nlohmann::json& body, size_t max_body_bytes) {
+  HttpRequest http;
+  http.method = "POST";
+  http.url = url;
+  http.headers.emplace_back("Content-Type", "application/json");
+  if (!endpoint.api_key.empty()) {
+    http.headers.emplace_back("Authorization", "Bearer " + endpoint.api_key);
+  }
+  for (const auto& header : endpoint.headers) http.headers.push_back(header);
+  http.headers.emplace_back("X-Callsim-Request", std::to_string(request_number));
+  http.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  http.connect_timeout_ms = endpoint.connect_timeout_ms;
+  http.response_timeout_ms = endpoint.response_timeout_ms;
+  http.idle_timeout_ms = endpoint.idle_timeout_ms;
+  http.max_body_bytes = max_body_bytes;
+  return http;
+}
+
 }  // namespace callsim::agent::wire

@@ -2,12 +2,16 @@
 // DeepgramStt and OpenAiTts (agent/providers/wire/).
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
+
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "agent/providers/wire/http_client.h"
 #include "agent/providers/wire/url.h"
 
 namespace callsim::agent::wire {
@@ -37,5 +41,16 @@ inline constexpr int kMaxTimeoutMs = 10 * 60 * 1000;
 std::string ValidateEndpoint(std::string_view what, const WireEndpoint& endpoint,
                              std::initializer_list<std::string_view> schemes, Url* base,
                              bool model_required);
+
+// The keep-alive pool a client keeps for `endpoint`.
+HttpPoolConfig PoolConfigOf(const WireEndpoint& endpoint);
+
+// A JSON POST of `body` to `url` as an OpenAI-style client sends it: Content-Type, the key as
+// `Authorization: Bearer`, the endpoint's headers, X-Callsim-Request (the client's `request_number`:
+// a server of callsim's fakes draws each request's answer by it, so a retry of a request is not
+// answered as the request it retries) and the endpoint's timeouts. Invalid UTF-8 in `body` is
+// replaced, not thrown on.
+HttpRequest JsonPost(const WireEndpoint& endpoint, const Url& url, uint64_t request_number,
+                     const nlohmann::json& body, size_t max_body_bytes);
 
 }  // namespace callsim::agent::wire

@@ -302,8 +302,7 @@ OpenAiLlm::OpenAiLlm(boost::asio::io_context& io, Scheduler& scheduler, OpenAiLl
       scheduler_(scheduler),
       config_(std::move(config)),
       config_error_(ValidateConfig(config_)),
-      http_(io, HttpPoolConfig{static_cast<size_t>(std::max(0, config_.endpoint.max_idle_connections)),
-                               config_.endpoint.keepalive_expiry_ms}) {
+      http_(io, PoolConfigOf(config_.endpoint)) {
   if (config_error_.empty()) {
     ValidateEndpoint("OpenAI LLM", config_.endpoint, {"http", "https"}, &url_, true);
     url_.target = JoinPath(url_.target, "/chat/completions");
@@ -321,26 +320,9 @@ std::unique_ptr<LlmStream> OpenAiLlm::Start(const LlmRequest& request, LlmListen
     });
     return std::make_unique<OpenAiLlmStream>(std::move(state));
   }
-  const WireEndpoint& endpoint = config_.endpoint;
-  HttpRequest http;
-  http.method = "POST";
-  http.url = url_;
-  http.headers.emplace_back("Content-Type", "application/json");
+  HttpRequest http = JsonPost(config_.endpoint, url_, stats_->streams,
+                              OpenAiChatRequest(config_, request), kMaxStreamBytes);
   http.headers.emplace_back("Accept", "text/event-stream");
-  if (!endpoint.api_key.empty()) {
-    http.headers.emplace_back("Authorization", "Bearer " + endpoint.api_key);
-  }
-  for (const auto& header : endpoint.headers) http.headers.push_back(header);
-  // This provider's n-th request: a server of callsim's fakes draws each request's answer by
-  // it, so a retry of the same request is not answered the same way (fakes/wire/fake_providers.h).
-  http.headers.emplace_back("X-Callsim-Request", std::to_string(stats_->streams));
-  // Invalid UTF-8 in a message (a transcript, a tool result) is replaced, not thrown on.
-  http.body = OpenAiChatRequest(config_, request)
-                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  http.connect_timeout_ms = endpoint.connect_timeout_ms;
-  http.response_timeout_ms = endpoint.response_timeout_ms;
-  http.idle_timeout_ms = endpoint.idle_timeout_ms;
-  http.max_body_bytes = kMaxStreamBytes;
   state->SetCall(http_.Start(std::move(http), state->Handlers()));
   return std::make_unique<OpenAiLlmStream>(std::move(state));
 }

@@ -226,8 +226,7 @@ OpenAiTts::OpenAiTts(boost::asio::io_context& io, Scheduler& scheduler, OpenAiTt
       scheduler_(scheduler),
       config_(std::move(config)),
       config_error_(ValidateConfig(config_)),
-      http_(io, HttpPoolConfig{static_cast<size_t>(std::max(0, config_.endpoint.max_idle_connections)),
-                               config_.endpoint.keepalive_expiry_ms}) {
+      http_(io, PoolConfigOf(config_.endpoint)) {
   if (config_error_.empty()) {
     ValidateEndpoint("OpenAI TTS", config_.endpoint, {"http", "https"}, &url_, true);
     url_.target = JoinPath(url_.target, "/audio/speech");
@@ -252,27 +251,11 @@ std::unique_ptr<TtsStream> OpenAiTts::Synthesize(const std::string& text, TtsLis
     });
     return std::make_unique<OpenAiTtsStream>(std::move(state));
   }
-  const WireEndpoint& endpoint = config_.endpoint;
-  HttpRequest http;
-  http.method = "POST";
-  http.url = url_;
-  http.headers.emplace_back("Content-Type", "application/json");
-  if (!endpoint.api_key.empty()) {
-    http.headers.emplace_back("Authorization", "Bearer " + endpoint.api_key);
-  }
-  for (const auto& header : endpoint.headers) http.headers.push_back(header);
-  // This provider's n-th request: a server of callsim's fakes draws each request's answer by
-  // it, so a retry of the same request is not answered the same way (fakes/wire/fake_providers.h).
-  http.headers.emplace_back("X-Callsim-Request", std::to_string(stats_->streams));
-  const nlohmann::json body = {{"model", endpoint.model},
+  const nlohmann::json body = {{"model", config_.endpoint.model},
                                {"voice", config_.voice},
                                {"input", text},
                                {"response_format", "pcm"}};
-  http.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  http.connect_timeout_ms = endpoint.connect_timeout_ms;
-  http.response_timeout_ms = endpoint.response_timeout_ms;
-  http.idle_timeout_ms = endpoint.idle_timeout_ms;
-  http.max_body_bytes = kMaxAudioBytes;
+  HttpRequest http = JsonPost(config_.endpoint, url_, stats_->streams, body, kMaxAudioBytes);
   state->SetCall(http_.Start(std::move(http), state->Handlers()));
   return std::make_unique<OpenAiTtsStream>(std::move(state));
 }
