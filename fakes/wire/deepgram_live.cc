@@ -139,7 +139,6 @@ class ListenSession final : public agent::StreamSession {
     last_message_us_ = io_.scheduler->NowUs();
     if (ended_) return;
     EVP_DigestUpdate(digest_.get(), data.data(), data.size());
-    bytes_received_ += data.size();
     if (options_.encoding == ListenEncoding::kMulaw) {
       for (char c : data) AddSample(agent::MulawToLinear(static_cast<uint8_t>(c)));
       return;
@@ -387,7 +386,6 @@ class ListenSession final : public agent::StreamSession {
   std::unique_ptr<ModemSttWordsSession> session_;
   std::vector<int16_t> pending_;  // input samples not yet a frame
   std::optional<uint8_t> odd_byte_;
-  uint64_t bytes_received_ = 0;
   std::vector<SttWord> words_;  // heard since the last final was asked for
   std::deque<FinalKind> finals_;  // asked for, not delivered; in order
   int64_t last_word_end_ = 0;
@@ -478,7 +476,6 @@ bool ParseListenOptions(const agent::HttpRequest& request, ListenOptions* out,
     }
   }
   if (const auto v = request.Query("model"); v && !v->empty()) out->model = *v;
-  if (const auto v = request.Query("tag")) out->tag = *v;
   return true;
 }
 

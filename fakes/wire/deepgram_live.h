@@ -36,7 +36,6 @@ struct ListenOptions {
   int utterance_end_ms = 0;  // 0: no UtteranceEnd
   bool vad_events = false;
   std::string model = "nova-3";
-  std::string tag;
 };
 
 // The options in `request`'s query string; false with Deepgram's error message in *error.

@@ -2,7 +2,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <chrono>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -95,14 +94,6 @@ std::unique_ptr<SharedCapacity::Claim> SharedCapacity::Acquire(
     core->tickets.emplace(id, std::move(ticket));
   });
   return claim;
-}
-
-CapacityStats SharedCapacity::stats() const {
-  auto promise = std::make_shared<std::promise<CapacityStats>>();
-  std::future<CapacityStats> result = promise->get_future();
-  asio::post(core_->io, [core = core_.get(), promise] { promise->set_value(core->limiter->stats()); });
-  if (result.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return {};
-  return result.get();
 }
 
 std::unique_ptr<SharedCapacity> MakeSharedCapacity(const CapacityConfig& config) {

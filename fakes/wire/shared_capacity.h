@@ -55,8 +55,6 @@ class SharedCapacity {
                                  std::function<void(const std::string& error)> on_fail);
 
   const CapacityConfig& config() const { return config_; }
-  // A copy of the limiter's counters, read on its thread (bounded wait).
-  CapacityStats stats() const;
 
  private:
   CapacityConfig config_;
