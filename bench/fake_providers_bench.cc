@@ -3,6 +3,7 @@
 // each fake adds beyond what it models, at 200 concurrent streams, and how many requests a second
 // one server worker answers.
 //   build/callsim_bench --benchmark_filter=FakeProvider
+//   CALLSIM_BENCH_STREAMS=20 build/callsim_bench --benchmark_filter=FakeProvider   (other loads)
 //
 // One server worker thread and one client thread (the machine's two cores). Modelled latencies
 // are fixed (p50 = p95 = max), so every millisecond beyond them is the hop: the request's trip,
@@ -24,6 +25,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <memory>
@@ -45,11 +47,17 @@ namespace {
 using namespace callsim;
 namespace wire = agent::wire;
 
-constexpr int kStreams = 200;
+// CALLSIM_BENCH_STREAMS (4 to 1000) changes it, to see whether the tail grows with the load.
+int StreamCount() {
+  const char* text = std::getenv("CALLSIM_BENCH_STREAMS");
+  const int n = text == nullptr ? 200 : std::atoi(text);
+  return std::clamp(n, 4, 1000);
+}
+const int kStreams = StreamCount();
 // The streams share 4 client objects (as 4 calls' agents would), each keeping its 50 connections
 // alive between rounds (a client keeps at most 64 idle).
 constexpr int kClients = 4;
-constexpr int kStreamsPerClient = kStreams / kClients;
+const int kStreamsPerClient = std::min(64, (kStreams + kClients - 1) / kClients);
 constexpr int kWarmRounds = 3;
 // Each round's streams start at random over one second, as calls arrive: not all in one instant,
 // nor on a grid that would line up their 20 ms token clocks into bursts.
@@ -157,8 +165,9 @@ void Report(benchmark::State& state, const char* what, const std::vector<double>
   state.counters["added_max_ms"] = Percentile(added_ms, 1.0);
   state.counters["samples"] = static_cast<double>(added_ms.size());
   state.counters["errors"] = errors;
-  std::printf("%s: %zu samples, added latency p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
-              what, added_ms.size(), Percentile(added_ms, 0.5), Percentile(added_ms, 0.99),
+  state.counters["streams"] = kStreams;
+  std::printf("%s, %d: %zu samples, added latency p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
+              what, kStreams, added_ms.size(), Percentile(added_ms, 0.5), Percentile(added_ms, 0.99),
               Percentile(added_ms, 1.0), errors);
 }
 
@@ -207,7 +216,7 @@ void BM_FakeProviderLlmAddedLatency(benchmark::State& state) {
       rig.OnClient([&] { streams.clear(); });
     }
     rig.OnClient([&] { llm.clear(); });
-    Report(state, "LLM (200 streams, every token)", added, errors);
+    Report(state, "LLM (streams in flight, every token)", added, errors);
   }
 }
 BENCHMARK(BM_FakeProviderLlmAddedLatency)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -254,7 +263,7 @@ void BM_FakeProviderTtsAddedLatency(benchmark::State& state) {
       rig.OnClient([&] { streams.clear(); });
     }
     rig.OnClient([&] { tts.clear(); });
-    Report(state, "TTS (200 streams, first frame)", added, errors);
+    Report(state, "TTS (streams in flight, first frame)", added, errors);
   }
 }
 BENCHMARK(BM_FakeProviderTtsAddedLatency)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -325,7 +334,7 @@ void BM_FakeProviderSttAddedLatency(benchmark::State& state) {
       stt.reset();
     });
     state.counters["wrong_transcripts"] = wrong;
-    Report(state, "STT (200 sessions in real time, Finalize to final)", added, errors);
+    Report(state, "STT (sessions in real time, Finalize to final)", added, errors);
   }
 }
 BENCHMARK(BM_FakeProviderSttAddedLatency)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
