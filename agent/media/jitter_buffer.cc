@@ -1,6 +1,7 @@
 #include "agent/media/jitter_buffer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "agent/runtime/scheduler.h"
 
@@ -71,12 +72,18 @@ bool JitterBuffer::RejectLate(int64_t timestamp) {
   return true;
 }
 
-JitterBuffer::Slot* JitterBuffer::Find(int64_t timestamp) {
+const JitterBuffer::Slot* JitterBuffer::Find(int64_t timestamp) const {
   for (uint32_t index : used_) {
     if (slots_[index].timestamp == timestamp) return &slots_[index];
   }
   return nullptr;
 }
+
+JitterBuffer::Slot* JitterBuffer::Find(int64_t timestamp) {
+  return const_cast<Slot*>(std::as_const(*this).Find(timestamp));
+}
+
+bool JitterBuffer::DueHeld() const { return !playing_ || Find(next_playout_ts_) != nullptr; }
 
 void JitterBuffer::Release(Slot* slot) {
   slot->used = false;  // the payload keeps its capacity for the next packet

@@ -80,6 +80,9 @@ class JitterBuffer {
   const JitterBufferStats& stats() const { return stats_; }
   // Packets currently held.
   size_t size() const { return held_; }
+  // Whether the next Pull would find the packet of the frame it plays (true before playout
+  // starts, when a Pull decides by time alone).
+  bool DueHeld() const;
 
  private:
   // A held packet; slots_ has max_packets of them, reused, so holding a packet never allocates
@@ -102,6 +105,7 @@ class JitterBuffer {
   // Drops packets whose playout time has passed without being played (off the frame grid).
   void DropPassed();
   Slot* Find(int64_t timestamp);
+  const Slot* Find(int64_t timestamp) const;
   void Release(Slot* slot);
   // Media time of an unwrapped timestamp, in microseconds since the first packet's.
   int64_t MediaUs(int64_t timestamp) const;

@@ -40,7 +40,7 @@ MediaEndpoint::MediaEndpoint(Scheduler& scheduler, Link& out, MediaEndpointConfi
   tx_packet_.payload_type = encoder_->payload_type();
 }
 
-MediaEndpoint::~MediaEndpoint() { Stop(); }
+MediaEndpoint::~MediaEndpoint() = default;  // the tasks cancel themselves; no sink is called
 
 void MediaEndpoint::Start() {
   if (tick_task_.pending()) return;
@@ -56,7 +56,10 @@ void MediaEndpoint::Start() {
   tick_task_.At(next_tick_us_, [this] { Tick(); });
 }
 
-void MediaEndpoint::Stop() { tick_task_.Cancel(); }
+void MediaEndpoint::Stop() {
+  tick_task_.Cancel();
+  PlayDeferred(/*all=*/true);
+}
 
 void MediaEndpoint::Tick() {
   // Re-arm first, at an exact multiple of the frame time (no drift), so that a Source or Sink
@@ -76,8 +79,46 @@ void MediaEndpoint::Tick() {
   }
   next_timestamp_ += encoder_->timestamp_step();
   last_send_us_ = now_us;
+  PlayOut(now_us);
+}
 
-  if (jitter_->Pull(now_us, &frame)) sink_(frame, now_us);
+void MediaEndpoint::PlayOut(int64_t due_us) {
+  const int64_t now_us = scheduler_.NowUs();
+  const int64_t late_us = now_us - due_us;
+  if (late_us >= kStallUs) {
+    stall_shadow_until_us_ =
+        std::max(stall_shadow_until_us_, now_us + std::min(late_us, kMaxStallWaitUs));
+  }
+  const bool in_shadow = now_us < stall_shadow_until_us_ && !jitter_->DueHeld();
+  if (deferred_.empty() && late_us < kStallUs && !in_shadow) {
+    Frame frame;
+    if (jitter_->Pull(due_us, &frame)) sink_(frame, due_us);
+    return;
+  }
+  // Frames play in order, so none waits less than the one before it.
+  int64_t wait_until_us = std::min(stall_shadow_until_us_, now_us + kMaxStallWaitUs);
+  if (!deferred_.empty()) wait_until_us = std::max(wait_until_us, deferred_.back().wait_until_us);
+  deferred_.push_back({due_us, wait_until_us});
+  PlayDeferred(/*all=*/false);
+}
+
+// A sink may call Stop() (which comes back here) or Start(): each frame is taken off the queue
+// before it is played, so a nested call plays only what is left.
+void MediaEndpoint::PlayDeferred(bool all) {
+  settle_task_.Cancel();
+  while (!deferred_.empty()) {
+    const Deferred next = deferred_.front();
+    if (!all && deferred_.size() <= kMaxDeferredFrames && !jitter_->DueHeld() &&
+        scheduler_.NowUs() < next.wait_until_us) {
+      for (Deferred& d : deferred_) d.waited = true;
+      settle_task_.At(next.wait_until_us, [this] { PlayDeferred(/*all=*/false); });
+      return;
+    }
+    deferred_.pop_front();
+    if (next.waited) ++stats_.playout_deferred;
+    Frame frame;
+    if (jitter_->Pull(next.due_us, &frame)) sink_(frame, next.due_us);
+  }
 }
 
 void MediaEndpoint::SendPacket(bool marker, uint32_t timestamp) {
@@ -139,6 +180,7 @@ void MediaEndpoint::OnPacket(Packet packet) {
     return;
   }
   jitter_->Insert(rx_packet_, scheduler_.NowUs());
+  if (!deferred_.empty()) PlayDeferred(/*all=*/false);
 }
 
 void MediaEndpoint::OnTelephoneEvent(int64_t now_us) {

@@ -36,6 +36,20 @@ struct MediaEndpointConfig {
 // A bound on DTMF keys waiting to be sent; more are dropped (MediaEndpointStats::dtmf_dropped).
 inline constexpr size_t kMaxQueuedDtmfKeys = 32;
 
+// On the real clock a tick that runs kStallUs or more late means this process stalled (in
+// virtual time a task runs at its time, so this never happens there). The peer's packets for the
+// frames falling due may be in the socket, or still on their way from a peer that stalled with
+// us (a caller and its agent in one process, whose packets due in the stall all leave at its
+// end), so playing them out at once would conceal frames whose packets arrive a moment later,
+// and then drop those as late. Instead, for as long again as the stall lasted, a frame due whose
+// packet is not in waits for it, in order behind the frames already waiting, until that shadow
+// of the stall is over (at most kMaxStallWaitUs after its tick); then the frames play from the
+// jitter buffer with their own times. A stall of the process delays what the sink is given, not
+// what it hears. At most kMaxDeferredFrames wait; a frame beyond plays the oldest.
+inline constexpr int64_t kStallUs = 10000;
+inline constexpr int64_t kMaxStallWaitUs = 200000;
+inline constexpr size_t kMaxDeferredFrames = 50;
+
 struct MediaEndpointStats {
   uint64_t packets_sent = 0;
   uint64_t packets_received = 0;
@@ -44,6 +58,9 @@ struct MediaEndpointStats {
   uint64_t dtmf_dropped = 0;  // SendDtmf keys refused: not a DTMF key, or the queue was full
   uint64_t dtmf_packets_received = 0;
   uint64_t dtmf_keys_received = 0;  // distinct events reported to the DtmfSink
+  // Frames whose playout waited for a stall of this process to pass (see kStallUs): a late tick
+  // whose frame's packet was not in yet, and the frames behind it.
+  uint64_t playout_deferred = 0;
   JitterBufferStats jitter;  // incl. concealment, FEC recovery, late drops and buffer delay
 };
 
@@ -61,7 +78,8 @@ class MediaEndpoint {
   MediaEndpoint(Scheduler& scheduler, Link& out, MediaEndpointConfig config, Source source, Sink sink);
   ~MediaEndpoint();
 
-  // Starts the 20 ms tick at the scheduler's current time. Stop() cancels it; both are idempotent.
+  // Starts the 20 ms tick at the scheduler's current time. Stop() cancels it (first playing the
+  // frames a stall held back); both are idempotent.
   void Start();
   void Stop();
 
@@ -87,6 +105,9 @@ class MediaEndpoint {
     int frames;
   };
   void Tick();
+  void PlayOut(int64_t due_us);
+  // Plays the deferred frames whose packet is in or whose wait is over (all of them: `all`).
+  void PlayDeferred(bool all);
   void SendPacket(bool marker, uint32_t timestamp);
   void SendDtmfTick();
   void OnTelephoneEvent(int64_t now_us);
@@ -100,6 +121,16 @@ class MediaEndpoint {
   std::unique_ptr<Codec> decoder_;
   std::unique_ptr<JitterBuffer> jitter_;
   ScopedTask tick_task_{scheduler_};
+  // Playout held back by a stall (kStallUs), oldest first: when each frame was due, and until
+  // when (this clock) it waits for its packet.
+  struct Deferred {
+    int64_t due_us;
+    int64_t wait_until_us;
+    bool waited = false;  // it did not play at once (MediaEndpointStats::playout_deferred)
+  };
+  std::deque<Deferred> deferred_;
+  int64_t stall_shadow_until_us_ = 0;  // this clock; see kStallUs
+  ScopedTask settle_task_{scheduler_};
   int64_t next_tick_us_ = 0;
   uint16_t next_sequence_ = 0;
   uint32_t next_timestamp_ = 0;

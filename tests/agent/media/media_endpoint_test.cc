@@ -204,5 +204,131 @@ TEST_F(MediaEndpointTest, InvalidCodecOptionsAreRejectedAtConstruction) {
                std::invalid_argument);
 }
 
+// The real clock as a stalled process sees it: every task due within [from, to) runs at `to`
+// (NowUs says so), the rest at its time. Tasks still run in their order.
+class StallingScheduler final : public Scheduler {
+ public:
+  StallingScheduler(SimScheduler& sim, int64_t from_us, int64_t to_us)
+      : sim_(sim), from_us_(from_us), to_us_(to_us) {}
+  int64_t NowUs() const override {
+    const int64_t t = sim_.NowUs();
+    return t >= from_us_ && t < to_us_ ? to_us_ : t;
+  }
+  TaskId At(int64_t when_us, std::function<void()> task) override {
+    return sim_.At(when_us, std::move(task));
+  }
+  void Cancel(TaskId id) override { sim_.Cancel(id); }
+
+ private:
+  SimScheduler& sim_;
+  int64_t from_us_;
+  int64_t to_us_;
+};
+
+// A caller and its agent in one process that stalls from 300 to 400 ms: both sides' ticks in
+// the stall run at its end, in a burst, and the packets sent in it leave then.
+struct StalledCall {
+  explicit StalledCall(int64_t link_delay_us)
+      : a_to_b(scheduler, link_delay_us), b_to_a(scheduler, link_delay_us) {
+    a_to_b.SetReceiver([this](Packet p) { b.OnPacket(std::move(p)); });
+    b_to_a.SetReceiver([this](Packet p) { a.OnPacket(std::move(p)); });
+    a.Start();
+    b.Start();
+  }
+  SimScheduler sim;
+  StallingScheduler scheduler{sim, 300 * kMs, 400 * kMs};
+  DelayLink a_to_b;
+  DelayLink b_to_a;
+  Side side_a{1};
+  Side side_b{2};
+  std::vector<int64_t> delivered_at_us;  // when b's sink was called
+  MediaEndpointConfig config{.codec = CodecKind::kL16, .jitter = {.target_delay_ms = 40}};
+  MediaEndpoint a{scheduler, a_to_b, config, side_a.Source(), side_a.Sink()};
+  MediaEndpoint b{scheduler, b_to_a, config, side_b.Source(),
+                  [this](const Frame& frame, int64_t start_us) {
+                    delivered_at_us.push_back(scheduler.NowUs());
+                    side_b.heard.push_back({frame, start_us});
+                  }};
+};
+
+// Playing the frames due in the burst at once would conceal them and drop their packets as
+// late; held until their packets are in, every frame is heard, sample for sample, at its time.
+TEST(MediaEndpointStall, AStallOfTheProcessDelaysPlayoutButLosesNoAudio) {
+  StalledCall call(1 * kMs);
+  call.sim.RunUntil(kMicrosPerSecond - 1);
+  // Packet k arrives at 20k + 1 ms; playout starts at the first tick at or after 41 ms: 60 ms.
+  const std::vector<Heard>& heard = call.side_b.heard;
+  ASSERT_EQ(heard.size(), 47u);
+  for (size_t k = 0; k < heard.size(); ++k) {
+    EXPECT_EQ(heard[k].start_us, 60 * kMs + static_cast<int64_t>(k) * 20 * kMs) << k;
+    EXPECT_FALSE(heard[k].frame.concealed) << k;
+    EXPECT_EQ(heard[k].frame.samples, call.side_a.sent[k].samples) << k;
+  }
+  const MediaEndpointStats stats = call.b.stats();
+  EXPECT_EQ(stats.jitter.concealed, 0u);
+  EXPECT_EQ(stats.jitter.late_dropped, 0u);
+  // The ticks due at 300..380 ms ran at 400 ms. The frames due at 300..340 ms had their packets
+  // (sent before the stall) and played then; those due at 360 and 380 ms, and the one at 400 ms
+  // behind them (order is kept), waited for their packets, sent in the burst, in at 401 ms.
+  EXPECT_EQ(stats.playout_deferred, 3u);
+  for (size_t k = 0; k < heard.size(); ++k) {
+    const int64_t due = heard[k].start_us;
+    int64_t expected = due;
+    if (due >= 300 * kMs && due < 360 * kMs) expected = 400 * kMs;
+    if (due >= 360 * kMs && due <= 400 * kMs) expected = 401 * kMs;
+    EXPECT_EQ(call.delivered_at_us[k], expected) << k;
+  }
+}
+
+// Over a 30 ms path the packets sent in the burst land at 430 ms, after the ticks due at 400 and
+// 420 ms ran on time: in the stall's shadow those wait for their packets too.
+TEST(MediaEndpointStall, FramesDueJustAfterTheStallWaitForPacketsSentInIt) {
+  StalledCall call(30 * kMs);
+  call.sim.RunUntil(kMicrosPerSecond - 1);
+  // Packet k arrives at 20k + 30 ms; playout starts at the first tick at or after 70 ms: 80 ms.
+  const std::vector<Heard>& heard = call.side_b.heard;
+  ASSERT_EQ(heard.size(), 46u);
+  for (size_t k = 0; k < heard.size(); ++k) {
+    EXPECT_EQ(heard[k].start_us, 80 * kMs + static_cast<int64_t>(k) * 20 * kMs) << k;
+    EXPECT_FALSE(heard[k].frame.concealed) << k;
+    EXPECT_EQ(heard[k].frame.samples, call.side_a.sent[k].samples) << k;
+  }
+  const MediaEndpointStats stats = call.b.stats();
+  EXPECT_EQ(stats.jitter.late_dropped, 0u);
+  EXPECT_EQ(stats.playout_deferred, 3u);  // due at 380, 400 and 420 ms
+  for (size_t k = 0; k < heard.size(); ++k) {
+    const int64_t due = heard[k].start_us;
+    if (due >= 380 * kMs && due <= 420 * kMs) {
+      EXPECT_EQ(call.delivered_at_us[k], 430 * kMs) << k;
+    }
+  }
+}
+
+// In virtual time no task runs late: nothing is ever deferred.
+TEST_F(MediaEndpointTest, InVirtualTimeNothingIsDeferred) {
+  Wire(CodecKind::kL16);
+  a_->Start();
+  b_->Start();
+  scheduler_.RunUntil(kMicrosPerSecond - 1);
+  EXPECT_EQ(b_->stats().playout_deferred, 0u);
+  EXPECT_EQ(side_b_.heard.size(), 46u);
+}
+
+// Stop plays what a stall held back before it stops; a deferred frame is never lost to it.
+TEST(MediaEndpointStall, StopPlaysTheFramesAStallHeldBack) {
+  StalledCall call(1 * kMs);
+  call.sim.RunUntil(390 * kMs);  // the ticks at 300..380 ms ran (late); 360 and 380 ms wait
+  const std::vector<Heard>& heard = call.side_b.heard;
+  const size_t heard_before = heard.size();
+  EXPECT_EQ(heard.back().start_us, 340 * kMs);
+  call.b.Stop();
+  EXPECT_EQ(call.b.stats().playout_deferred, 2u);
+  ASSERT_EQ(heard.size(), heard_before + 2);
+  EXPECT_EQ(heard.back().start_us, 380 * kMs);
+  EXPECT_TRUE(heard.back().frame.concealed) << "its packet was not in";
+  call.sim.RunUntil(kMicrosPerSecond);
+  EXPECT_EQ(heard.size(), heard_before + 2) << "stopped: nothing more";
+}
+
 }  // namespace
 }  // namespace callsim::agent
