@@ -20,7 +20,7 @@ PACKAGES := g++ make cmake pkg-config sqlite3 python3 python3-yaml \
   libboost-dev libopus-dev libsndfile1-dev libsrtp2-dev nlohmann-json3-dev libsqlite3-dev \
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev \
   libvalijson-dev libsoxr-dev libssl-dev libre2-dev prometheus sip-tester \
-  libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+  espeak-ng libespeak-ng-dev espeak-ng-data libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
 # The fuzz targets need clang and its libFuzzer runtime.
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev
 # The Node.js client test (tests/node) needs node and npm: Debian's, only when not on PATH.
