@@ -163,9 +163,12 @@ int main(int argc, char** argv) {
   if (espeak_SetParameter(espeakRATE, wpm, 0) != EE_OK) Fail("libespeak-ng refused --wpm");
   if (espeak_SetParameter(espeakPITCH, pitch, 0) != EE_OK) Fail("libespeak-ng refused --pitch");
 
-  // The whole text, NUL included, in one call; SSML tags are honoured.
-  const espeak_ERROR result = espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0,
-                                           espeakCHARS_UTF8 | espeakSSML, nullptr, nullptr);
+  // The whole text, NUL included, in one call; SSML tags are honoured. ENDPAUSE lets the last
+  // sound decay into a sentence pause (about 0.3 s) instead of stopping mid-waveform, and makes
+  // the output the same as `espeak-ng -m --stdout` gives for the same text and settings.
+  const espeak_ERROR result =
+      espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0,
+                   espeakCHARS_UTF8 | espeakSSML | espeakENDPAUSE, nullptr, nullptr);
   if (result != EE_OK) Fail("libespeak-ng failed to synthesise (error " + std::to_string(result) + ")");
   if (espeak_Synchronize() != EE_OK) Fail("libespeak-ng failed to finish the synthesis");
   if (g_write_failed) Fail(std::string("writing stdout: ") + std::strerror(errno));

@@ -37,7 +37,8 @@ bool ValidateEspeakVoice(const EspeakVoiceSpec& spec, std::string* error);
 
 // The text as the SSML espeak-ng is given: '<', '>', '&', '"' and '\'' are XML-escaped, and each
 // "[pause N]" (N milliseconds, 0..10000) becomes <break time="Nms"/>. A bracket that is not a
-// well-formed pause is kept as text.
+// well-formed pause is kept as text. Between two words a pause adds a little more than N ms
+// (espeak-ng adds a phrase boundary); right after punctuation it replaces that mark's own pause.
 std::string EspeakSsml(std::string_view text);
 
 // The helper's path: $CALLSIM_ESPEAK if set and not empty; else "callsim-espeak" beside the
