@@ -76,8 +76,9 @@ class Fd {
 };
 
 // Kills (if `kill_first`) and always reaps the child, so no zombie is left whatever happened.
+// The child leads its own process group, so anything it started goes with it.
 void Reap(pid_t pid, bool kill_first, int* status) {
-  if (kill_first) ::kill(pid, SIGKILL);
+  if (kill_first) ::kill(-pid, SIGKILL);
   int s = 0;
   while (::waitpid(pid, &s, 0) < 0 && errno == EINTR) {
   }
@@ -140,7 +141,10 @@ bool RunHelper(const std::string& path, const std::string& ssml, const std::stri
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  // A process group of its own: a kill on timeout reaches whatever the helper started too.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
 
   const std::string wpm_text = std::to_string(wpm);
   const std::string pitch_text = std::to_string(pitch);
