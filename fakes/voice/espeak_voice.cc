@@ -92,8 +92,10 @@ std::string FirstLine(const std::string& text) {
 }
 
 // Runs the helper once: `ssml` to its stdin, its stdout (s16le at 22050 Hz) into `samples`.
+// Sets `started` when a process was started (whether or not it then succeeded).
 bool RunHelper(const std::string& path, const std::string& ssml, const std::string& voice, int wpm,
-               int pitch, std::vector<int16_t>* samples, std::string* error) {
+               int pitch, std::vector<int16_t>* samples, bool* started, std::string* error) {
+  *started = false;
   auto fail = [&](const std::string& message) {
     if (error != nullptr) *error = message;
     return false;
@@ -159,6 +161,7 @@ bool RunHelper(const std::string& path, const std::string& ssml, const std::stri
   if (spawn_error != 0) {
     return fail("espeak helper '" + path + "' could not be started: " + std::strerror(spawn_error));
   }
+  *started = true;
   in_child.Close();
   out_child.Close();
   err_child.Close();
@@ -400,14 +403,18 @@ bool EspeakSynth::Synthesize(std::string_view text, const EspeakVoiceSpec& spec,
       return true;
     }
     ++stats_.misses;
-    ++stats_.helper_runs;
   }
 
   // Outside the lock: a helper run takes tens of milliseconds or more.
   std::vector<int16_t> native;
-  if (!RunHelper(EspeakHelperPath(), ssml, spec.voice, wpm, spec.pitch, &native, error)) {
-    return false;
+  bool started = false;
+  const bool ran =
+      RunHelper(EspeakHelperPath(), ssml, spec.voice, wpm, spec.pitch, &native, &started, error);
+  if (started) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.helper_runs;
   }
+  if (!ran) return false;
   auto samples = std::make_shared<std::vector<int16_t>>();
   if (!Resample(native, samples.get(), error)) return false;
   *out = *samples;

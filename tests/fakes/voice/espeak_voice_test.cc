@@ -253,6 +253,8 @@ TEST(EspeakSynth, MissingHelperIsAClearError) {
   EXPECT_NE(error.find(missing), std::string::npos) << error;
   EXPECT_NE(error.find("missing or not executable"), std::string::npos) << error;
   EXPECT_NE(error.find("CALLSIM_ESPEAK"), std::string::npos) << error;
+  EXPECT_EQ(synth.stats().misses, 1u);
+  EXPECT_EQ(synth.stats().helper_runs, 0u);  // nothing was started
 }
 
 TEST(EspeakSynth, FailingHelperIsQuotedAndTooMuchAudioIsRefused) {
