@@ -127,9 +127,18 @@ Action Caller::ActionOf(int index) const {
 }
 
 void Caller::Start() {
-  Emit(caller_events::kCallerVoice, {{"rate_factor", voice_.rate_factor},
-                                     {"pause_scale", voice_.pause_scale},
-                                     {"words_per_minute", voice_.profile.words_per_minute}});
+  if (voice_.engine == VoiceEngine::kEspeak) {
+    Emit(caller_events::kCallerVoice, {{"rate_factor", voice_.rate_factor},
+                                       {"pause_scale", voice_.pause_scale},
+                                       {"words_per_minute", voice_.espeak.words_per_minute},
+                                       {"engine", "espeak"},
+                                       {"voice", voice_.espeak.voice},
+                                       {"pitch", voice_.espeak.pitch}});
+  } else {
+    Emit(caller_events::kCallerVoice, {{"rate_factor", voice_.rate_factor},
+                                       {"pause_scale", voice_.pause_scale},
+                                       {"words_per_minute", voice_.profile.words_per_minute}});
+  }
   StartTurn(0);
 }
 
@@ -242,7 +251,13 @@ void Caller::StartSpeaking(int index) {
     std::vector<SpeechSegment> segments = turn.segments;
     if (action == Action::kRepeat) segments = {SpeechSegment{scenario_.caller.repeat_phrase, 0}};
     if (segments.empty()) segments = {SpeechSegment{turn.user, 0}};
-    Utterance u = EncodeUtterance(segments, voice_, &voice_rng_);
+    std::string voice_error;
+    Utterance u = EncodeUtterance(segments, voice_, &voice_rng_, &voice_error);
+    if (!voice_error.empty()) {
+      Emit(caller_events::kVoiceError, {{"turn", index}, {"error", voice_error}});
+      Hangup("the caller's voice failed: " + voice_error);
+      return;
+    }
     speech_begin_ = u.speech_begin;
     utterance_ = std::make_shared<const std::vector<int16_t>>(std::move(u.samples));
   }

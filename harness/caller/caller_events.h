@@ -17,6 +17,7 @@ inline constexpr std::string_view kUtteranceEnd = "utterance_end";      // {turn
 inline constexpr std::string_view kDtmfStart = "dtmf_start";            // {turn, keys}
 inline constexpr std::string_view kDtmfEnd = "dtmf_end";                // {turn}
 inline constexpr std::string_view kHangup = "hangup";                   // {reason}
+inline constexpr std::string_view kVoiceError = "voice_error";          // {turn, error}
 // What the ear heard.
 inline constexpr std::string_view kReplyOnset = "reply_onset";  // {turn, latency_ms | during}
 inline constexpr std::string_view kReplyEnd = "reply_end";      // {turn, heard}
@@ -33,7 +34,7 @@ inline constexpr std::string_view kExpectation = "expectation";  // {turn, kind,
 // Every kind above, once.
 inline constexpr std::string_view kAll[] = {
     kCallerVoice, kWaitFor, kWaitForTimeout, kWaitForDone, kUtteranceStart, kUtteranceEnd,
-    kDtmfStart, kDtmfEnd, kHangup, kReplyOnset, kReplyEnd, kReplyTimeout, kAgentEndTimeout,
+    kDtmfStart, kDtmfEnd, kHangup, kVoiceError, kReplyOnset, kReplyEnd, kReplyTimeout, kAgentEndTimeout,
     kBargeInPhraseHeard, kBargeInPhraseNotHeard, kBargeInNoAgentSpeech, kAgentStopped,
     kExpectation};
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace callsim::harness {
 
@@ -14,17 +15,48 @@ CallerVoice DrawCallerVoice(const CallerSpec& spec, agent::Rng& rng) {
   voice.profile.words_per_minute = spec.words_per_minute * voice.rate_factor;
   voice.profile.comma_pause_ms *= voice.pause_scale;
   voice.profile.sentence_pause_ms *= voice.pause_scale;
+  voice.engine = spec.voice.engine;
+  voice.espeak.voice = spec.voice.voice;
+  voice.espeak.pitch = spec.voice.pitch;
+  voice.espeak.words_per_minute = std::clamp(voice.profile.words_per_minute,
+                                             kMinEspeakWordsPerMinute, kMaxEspeakWordsPerMinute);
   return voice;
 }
 
+namespace {
+
+// One line of espeak-ng speech, its leading and trailing silence cut.
+bool Speak(const std::string& text, const fakes::EspeakVoiceSpec& spec, std::vector<int16_t>* out,
+           std::string* error) {
+  out->clear();
+  std::vector<int16_t> samples;
+  if (!fakes::EspeakSynth::Shared().Synthesize(text, spec, &samples, error)) return false;
+  auto loud = [](int16_t s) { return std::abs(static_cast<int>(s)) > kEspeakSilenceLevel; };
+  const auto first = std::find_if(samples.begin(), samples.end(), loud);
+  if (first == samples.end()) return true;  // nothing audible: no words
+  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
+  out->assign(first, last);
+  return true;
+}
+
+}  // namespace
+
 Utterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
-                          agent::Rng* variation) {
+                          agent::Rng* variation, std::string* error) {
   Utterance u;
   bool spoke = false;
   int64_t pause_samples = 0;  // silence owed before the next words
   for (const SpeechSegment& segment : segments) {
-    const std::vector<int16_t> words =
-        fakes::EncodeSpeech(segment.text, voice.profile, variation).samples;
+    std::vector<int16_t> words;
+    if (voice.engine == VoiceEngine::kEspeak) {
+      std::string why;
+      if (!Speak(segment.text, voice.espeak, &words, &why)) {
+        if (error != nullptr) *error = why;
+        return u;
+      }
+    } else {
+      words = fakes::EncodeSpeech(segment.text, voice.profile, variation).samples;
+    }
     if (!words.empty()) {
       u.samples.insert(u.samples.end(), static_cast<size_t>(pause_samples), 0);
       if (!spoke) u.speech_begin = u.samples.size();

@@ -1,13 +1,16 @@
 // The voice one simulated caller speaks with: the scenario's speaking rate and pauses, scaled by
 // this caller's own seeded draws (caller.variation), and the builder of its `say` utterances,
-// whose inline [pause N] markers become silence inside one utterance.
+// whose inline [pause N] markers become silence inside one utterance. The words are the word
+// modem's or, with caller.voice.engine espeak, real speech from espeak-ng.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "agent/runtime/rng.h"
 #include "fakes/modem/word_modem.h"
+#include "fakes/voice/espeak_voice.h"
 #include "harness/scenario/scenario.h"
 
 namespace callsim::harness {
@@ -21,7 +24,17 @@ struct CallerVoice {
   fakes::VoiceProfile profile;  // words_per_minute and the comma / sentence pauses already scaled
   double rate_factor = 1;       // applied to words_per_minute
   double pause_scale = 1;       // applied to the profile's pauses and to [pause N] markers
+  VoiceEngine engine = VoiceEngine::kModem;
+  // Engine espeak: the voice, with words_per_minute scaled and held to espeak-ng's 80 to 450.
+  fakes::EspeakVoiceSpec espeak;
 };
+
+// What espeak-ng can say: the rate a caller's voice is held to.
+inline constexpr double kMinEspeakWordsPerMinute = 80;
+inline constexpr double kMaxEspeakWordsPerMinute = 450;
+// espeak-ng's audio below this level (about -60 dBFS) at either end of a line is not speech: it is
+// trimmed so an utterance starts at its first spoken sample and ends at its last, as the modem's do.
+inline constexpr int kEspeakSilenceLevel = 32;
 
 // Draws, in this order, rate_factor ~ Normal(1, variation.rate) clamped to [kMinRateFactor,
 // kMaxRateFactor] and pause_scale ~ Normal(1, variation.pauses) clamped to [kMinPauseScale,
@@ -33,10 +46,12 @@ struct Utterance {
   size_t speech_begin = 0;       // the first sample of speech, after any leading pause
 };
 
-// Each segment through the word modem (fakes::EncodeSpeech with `variation`, in order), then its
-// pause_after_ms * pause_scale of silence; a pause after the last words is not part of the
-// utterance, which ends at its last spoken sample.
+// Each segment through the word modem (fakes::EncodeSpeech with `variation`, in order) or
+// espeak-ng (fakes::EspeakSynth::Shared(), trimmed of its silence at both ends; `variation` is
+// not drawn from), then its pause_after_ms * pause_scale of silence; a pause after the last words
+// is not part of the utterance, which ends at its last spoken sample. When espeak-ng fails, the
+// utterance holds what was said before and *error (if non-null) says why.
 Utterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
-                          agent::Rng* variation);
+                          agent::Rng* variation, std::string* error = nullptr);
 
 }  // namespace callsim::harness

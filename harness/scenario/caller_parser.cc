@@ -1,5 +1,6 @@
 #include "harness/scenario/caller_parser.h"
 
+#include "fakes/voice/espeak_voice.h"
 #include "harness/scenario/audio_header.h"
 #include "harness/scenario/limits.h"
 
@@ -46,12 +47,50 @@ void ParseEcho(ParseContext& ctx, const Field& f, EchoSpec* out) {
   e.Number("delay_ms", kEchoDelayMs, &out->delay_ms);
 }
 
+// voice: {engine, voice, words_per_minute, pitch}; words_per_minute here is the caller's rate.
+void ParseVoice(ParseContext& ctx, const Field& f, CallerSpec* out) {
+  MapReader v(ctx, f, {"engine", "voice", "words_per_minute", "pitch"});
+  if (!v.is_map()) return;
+  v.Enum("engine", kVoiceEngineNames, &out->voice.engine);
+  v.String("voice", &out->voice.voice);
+  v.Number("words_per_minute", kWordsPerMinute, &out->words_per_minute);
+  if (const std::optional<Field> pitch = v.Get("pitch")) {
+    int64_t value = 0;
+    if (ReadInt(ctx, *pitch, 0, 99, &value)) out->voice.pitch = static_cast<int>(value);
+  }
+  if (out->voice.engine != VoiceEngine::kEspeak) {
+    for (const char* key : {"voice", "pitch"}) {
+      if (const std::optional<Field> k = v.Get(key)) {
+        ctx.Error(k->path, k->key.Mark(), std::string(key) + " applies only to engine espeak");
+      }
+    }
+    return;
+  }
+  fakes::EspeakVoiceSpec spec;
+  spec.voice = out->voice.voice;
+  spec.pitch = out->voice.pitch;
+  std::string error;
+  if (!fakes::ValidateEspeakVoice(spec, &error)) {
+    const std::optional<Field> name = v.Get("voice");
+    ctx.Error(name ? name->path : f.path, name ? name->mark() : f.mark(), error);
+  }
+}
+
 }  // namespace
 
 void ParseCaller(ParseContext& ctx, const Field& f, const std::string& base_dir, CallerSpec* out) {
   MapReader m(ctx, f,
-              {"noise", "echo", "words_per_minute", "variation", "repeat_phrase",
+              {"voice", "noise", "echo", "words_per_minute", "variation", "repeat_phrase",
                "reply_timeout_ms", "reply_end_silence_ms"});
+  if (std::optional<Field> voice = m.Get("voice")) {
+    const YAML::Node& given = voice->value;  // const: looking up a key must not add it
+    if (m.Has("words_per_minute") && given.IsMap() && given["words_per_minute"]) {
+      ctx.Error(voice->path, voice->mark(),
+                "words_per_minute is given twice (caller.words_per_minute and "
+                "caller.voice.words_per_minute): keep one");
+    }
+    ParseVoice(ctx, *voice, out);
+  }
   if (std::optional<Field> noise = m.Get("noise")) ParseNoise(ctx, *noise, base_dir, &out->noise);
   if (std::optional<Field> echo = m.Get("echo")) ParseEcho(ctx, *echo, &out->echo);
   m.Number("words_per_minute", kWordsPerMinute, &out->words_per_minute);

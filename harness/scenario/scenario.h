@@ -94,7 +94,20 @@ struct VariationSpec {
   double pauses = 0;  // stddev of the pause-length scale, as a share
 };
 
+// How the caller's words become audio: the word modem (exact, cheap, understood only by
+// callsim's fake STT) or espeak-ng (real speech, for agents with a real recogniser; one helper
+// process per distinct line, fakes/voice/espeak_voice.h).
+enum class VoiceEngine { kModem, kEspeak };
+inline constexpr agent::NameTable<VoiceEngine, 2> kVoiceEngineNames{{"modem", "espeak"}};
+
+struct CallerVoiceSpec {
+  VoiceEngine engine = VoiceEngine::kModem;
+  std::string voice = "en-us+f2";  // espeak-ng's voice (language+variant)
+  int pitch = 50;                  // espeak-ng's pitch, 0 to 99
+};
+
 struct CallerSpec {
+  CallerVoiceSpec voice;
   NoiseSpec noise;
   EchoSpec echo;
   double words_per_minute = 150;

@@ -79,5 +79,67 @@ TEST(CallerVoiceTest, LeadingPausesAndEmptySegments) {
   EXPECT_TRUE(EncodeUtterance({}, voice, nullptr).samples.empty());
 }
 
+// espeak-ng: real speech, trimmed to its first and last audible sample, the same every time.
+TEST(CallerVoiceEspeakTest, AnUtteranceIsTrimmedSpeechAndTheSameEveryTime) {
+  CallerSpec spec;
+  spec.voice.engine = VoiceEngine::kEspeak;
+  spec.words_per_minute = 160;
+  agent::Rng rng(1);
+  const CallerVoice voice = DrawCallerVoice(spec, rng);
+  EXPECT_EQ(voice.engine, VoiceEngine::kEspeak);
+  EXPECT_EQ(voice.espeak.voice, "en-us+f2");
+  EXPECT_EQ(voice.espeak.words_per_minute, 160);
+  std::string error;
+  const Utterance a = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
+  ASSERT_TRUE(error.empty()) << error;
+  const double seconds = static_cast<double>(a.samples.size()) / agent::kSampleRateHz;
+  EXPECT_GT(seconds, 0.6);  // four words at 160 wpm: about 1.2 s
+  EXPECT_LT(seconds, 2.0);
+  EXPECT_EQ(a.speech_begin, 0u);
+  EXPECT_GT(std::abs(static_cast<int>(a.samples.front())), kEspeakSilenceLevel);
+  EXPECT_GT(std::abs(static_cast<int>(a.samples.back())), kEspeakSilenceLevel);
+  const Utterance b = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
+  EXPECT_EQ(a.samples, b.samples);
+}
+
+// Segments keep their pauses (scaled) between them, and a leading pause is before speech_begin.
+TEST(CallerVoiceEspeakTest, PausesBetweenSegmentsAreSilence) {
+  CallerSpec spec;
+  spec.voice.engine = VoiceEngine::kEspeak;
+  agent::Rng rng(1);
+  const CallerVoice voice = DrawCallerVoice(spec, rng);
+  std::string error;
+  const Utterance one = EncodeUtterance({{"yes", 0}}, voice, nullptr, &error);
+  const Utterance two = EncodeUtterance({{"", 500}, {"yes", 700}, {"yes", 900}}, voice, nullptr,
+                                        &error);
+  ASSERT_TRUE(error.empty()) << error;
+  EXPECT_EQ(two.speech_begin, 8000u);  // 500 ms at 16 kHz
+  // 500 ms + yes + 700 ms + yes; the trailing 900 ms is not part of it.
+  EXPECT_EQ(two.samples.size(), 8000 + 2 * one.samples.size() + 11200);
+  const auto gap_begin = two.samples.begin() + 8000 + static_cast<ptrdiff_t>(one.samples.size());
+  EXPECT_TRUE(std::all_of(gap_begin, gap_begin + 11200, [](int16_t v) { return v == 0; }));
+}
+
+TEST(CallerVoiceEspeakTest, TheRateIsHeldToWhatEspeakCanSay) {
+  CallerSpec spec;
+  spec.voice.engine = VoiceEngine::kEspeak;
+  spec.words_per_minute = 40;
+  agent::Rng rng(1);
+  EXPECT_EQ(DrawCallerVoice(spec, rng).espeak.words_per_minute, kMinEspeakWordsPerMinute);
+  spec.words_per_minute = 900;
+  EXPECT_EQ(DrawCallerVoice(spec, rng).espeak.words_per_minute, kMaxEspeakWordsPerMinute);
+}
+
+TEST(CallerVoiceEspeakTest, AVoiceEspeakDoesNotKnowIsAnErrorNotSilence) {
+  CallerSpec spec;
+  spec.voice.engine = VoiceEngine::kEspeak;
+  spec.voice.voice = "xx-nowhere";
+  agent::Rng rng(1);
+  std::string error;
+  const Utterance u = EncodeUtterance({{"hello", 0}}, DrawCallerVoice(spec, rng), nullptr, &error);
+  EXPECT_TRUE(u.samples.empty());
+  EXPECT_NE(error.find("xx-nowhere"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace callsim::harness

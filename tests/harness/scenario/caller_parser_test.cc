@@ -101,5 +101,40 @@ TEST(CallerParserErrorTest, EchoAndVariationRanges) {
             "s.yaml:5:18: caller.repeat_phrase: expected some words, got \"...\"");
 }
 
+TEST(CallerParserTest, AnEspeakVoiceParses) {
+  Scenario s = MustLoad(std::string(kMinimal) +
+                        "caller:\n"
+                        "  voice: { engine: espeak, voice: en-us+m3, words_per_minute: 170, "
+                        "pitch: 40 }\n");
+  EXPECT_EQ(s.caller.voice.engine, VoiceEngine::kEspeak);
+  EXPECT_EQ(s.caller.voice.voice, "en-us+m3");
+  EXPECT_EQ(s.caller.voice.pitch, 40);
+  EXPECT_EQ(s.caller.words_per_minute, 170) << "the voice's rate is the caller's";
+  s = MustLoad(kMinimal);
+  EXPECT_EQ(s.caller.voice.engine, VoiceEngine::kModem);
+  EXPECT_EQ(s.caller.voice.voice, "en-us+f2");
+  s = MustLoad(std::string(kMinimal) + "caller: { voice: { engine: espeak } }\n");
+  EXPECT_EQ(s.caller.voice.voice, "en-us+f2");
+  EXPECT_EQ(s.caller.voice.pitch, 50);
+}
+
+TEST(CallerParserErrorTest, VoiceRules) {
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { voice: { engine: festival } }\n"),
+            "s.yaml:4:28: caller.voice.engine: expected modem | espeak, got festival");
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "caller: { voice: { voice: en-us } }\n"),
+            "s.yaml:4:20: caller.voice.voice: voice applies only to engine espeak");
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
+                        "caller: { voice: { engine: espeak, pitch: 100 } }\n"),
+            "s.yaml:4:43: caller.voice.pitch: expected a whole number in [0, 99], got 100");
+  const std::string bad_name =
+      OnlyErrorOf(std::string(kMinimal) + "caller: { voice: { engine: espeak, voice: \"en us\" } }\n");
+  EXPECT_NE(bad_name.find("caller.voice.voice"), std::string::npos) << bad_name;
+  EXPECT_NE(bad_name.find("en us"), std::string::npos) << bad_name;
+  EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) +
+                        "caller:\n  words_per_minute: 150\n  voice: { words_per_minute: 170 }\n"),
+            "s.yaml:6:10: caller.voice: words_per_minute is given twice "
+            "(caller.words_per_minute and caller.voice.words_per_minute): keep one");
+}
+
 }  // namespace
 }  // namespace callsim::harness
