@@ -1,0 +1,265 @@
+#include "fakes/voice/sphinx_recognizer.h"
+
+#include <pocketsphinx.h>
+#include <sphinxbase/ckd_alloc.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <system_error>
+#include <utility>
+
+namespace callsim::fakes {
+namespace {
+
+constexpr const char* kDigitWords[10] = {"zero", "one", "two",   "three", "four",
+                                         "five", "six", "seven", "eight", "nine"};
+// The grammar's search name inside the decoder.
+constexpr const char* kGrammarSearch = "callsim_phrases";
+
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool PathExists(const std::string& path, bool directory) {
+  std::error_code ec;
+  return directory ? std::filesystem::is_directory(path, ec)
+                   : std::filesystem::is_regular_file(path, ec);
+}
+
+// The decoder's hypothesis as transcript words: fillers such as "<sil>", "<s>", "[NOISE]" and
+// "++NOISE++" dropped, alternate-pronunciation marks ("read(2)") removed, lower case.
+std::string CleanHypothesis(const char* hyp) {
+  std::string out;
+  if (hyp == nullptr) return out;
+  std::string_view rest(hyp);
+  while (!rest.empty()) {
+    size_t start = rest.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos) break;
+    rest.remove_prefix(start);
+    size_t end = rest.find_first_of(" \t\r\n");
+    std::string_view token = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    if (token.front() == '<' || token.front() == '[' || token.front() == '+') continue;
+    if (size_t paren = token.find('('); paren != std::string_view::npos && paren > 0 &&
+                                        token.back() == ')') {
+      token = token.substr(0, paren);
+    }
+    if (token.empty()) continue;
+    if (!out.empty()) out += ' ';
+    for (char c : token) out += Lower(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> SphinxWords(std::string_view phrase) {
+  std::vector<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    // A trailing apostrophe ("dogs'") is a quote mark, not part of the word.
+    while (!word.empty() && word.back() == '\'') word.pop_back();
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
+  };
+  for (size_t i = 0; i < phrase.size(); ++i) {
+    char c = phrase[i];
+    bool apostrophe = c == '\'';
+    // U+2019 and U+2018 (typographic quotes) as apostrophes; other non-ASCII bytes break words.
+    if (static_cast<unsigned char>(c) == 0xE2 && i + 2 < phrase.size() &&
+        static_cast<unsigned char>(phrase[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(phrase[i + 2]) == 0x99 ||
+         static_cast<unsigned char>(phrase[i + 2]) == 0x98)) {
+      apostrophe = true;
+      i += 2;
+    }
+    if (IsLetter(c)) {
+      word += Lower(c);
+    } else if (apostrophe) {
+      // Kept only inside a word: after a letter and before one.
+      bool next_letter = i + 1 < phrase.size() && IsLetter(phrase[i + 1]);
+      if (!word.empty() && IsLetter(word.back()) && next_letter) {
+        word += '\'';
+      } else {
+        flush();
+      }
+    } else if (IsDigit(c)) {
+      flush();
+      words.emplace_back(kDigitWords[c - '0']);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+// Owns the configuration and the decoder; the decoder goes first (it refers to the configuration).
+struct SphinxRecognizer::Decoder {
+  cmd_ln_t* config = nullptr;
+  ps_decoder_t* ps = nullptr;
+  ~Decoder() {
+    if (ps != nullptr) ps_free(ps);
+    if (config != nullptr) cmd_ln_free_r(config);
+  }
+};
+
+SphinxRecognizer::SphinxRecognizer() = default;
+
+SphinxRecognizer::~SphinxRecognizer() {
+  if (in_utterance_ && decoder_ != nullptr) ps_end_utt(decoder_->ps);
+}
+
+bool SphinxModelInstalled(const SphinxModelPaths& paths, std::string* missing) {
+  std::string list;
+  auto check = [&](const std::string& path, bool directory) {
+    if (PathExists(path, directory)) return;
+    if (!list.empty()) list += ", ";
+    list += path.empty() ? std::string("(empty path)") : path;
+  };
+  check(paths.hmm, true);
+  check(paths.dict, false);
+  check(paths.lm, false);
+  if (missing != nullptr) *missing = list;
+  return list.empty();
+}
+
+std::unique_ptr<SphinxRecognizer> SphinxRecognizer::Create(const std::vector<std::string>& phrases,
+                                                           const SphinxModelPaths& paths,
+                                                           std::string* error,
+                                                           std::vector<std::string>* skipped) {
+  auto fail = [&](std::string message) -> std::unique_ptr<SphinxRecognizer> {
+    if (error != nullptr) *error = "pocketsphinx: " + std::move(message);
+    return nullptr;
+  };
+  const bool grammar = !phrases.empty();
+  // Checked here because the decoder's own messages go to /dev/null and its failure says nothing.
+  if (!PathExists(paths.hmm, true)) return fail("acoustic model directory not found: " + paths.hmm);
+  if (!PathExists(paths.dict, false)) return fail("dictionary not found: " + paths.dict);
+  if (!grammar && !PathExists(paths.lm, false)) {
+    return fail("language model not found: " + paths.lm);
+  }
+
+  auto decoder = std::make_unique<Decoder>();
+  // No search is configured in grammar mode: the grammar is added after the dictionary is loaded
+  // (its words are checked against it first), and the general model's 60 MB are never read.
+  if (grammar) {
+    decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", paths.hmm.c_str(), "-dict",
+                                  paths.dict.c_str(), "-logfn", "/dev/null", nullptr);
+  } else {
+    decoder->config =
+        cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", paths.hmm.c_str(), "-dict",
+                    paths.dict.c_str(), "-lm", paths.lm.c_str(), "-logfn", "/dev/null", nullptr);
+  }
+  if (decoder->config == nullptr) return fail("configuration refused");
+  decoder->ps = ps_init(decoder->config);
+  if (decoder->ps == nullptr) {
+    return fail("decoder did not load (hmm " + paths.hmm + ", dict " + paths.dict +
+                (grammar ? std::string() : ", lm " + paths.lm) + ")");
+  }
+
+  std::unique_ptr<SphinxRecognizer> recognizer(new SphinxRecognizer());
+  recognizer->grammar_mode_ = grammar;
+  if (grammar) {
+    auto skip = [&](const std::string& phrase, const std::string& reason) {
+      if (skipped != nullptr) skipped->push_back(phrase + ": " + reason);
+    };
+    std::set<std::string> seen;
+    // Alternatives of <phrase>; JSGF tokens need no quoting: SphinxWords yields [a-z'] only.
+    std::string alternatives;
+    for (const std::string& phrase : phrases) {
+      std::vector<std::string> words = SphinxWords(phrase);
+      if (words.empty()) {
+        skip(phrase, "no words");
+        continue;
+      }
+      if (words.size() > kSphinxMaxPhraseWords) {
+        skip(phrase, "more than " + std::to_string(kSphinxMaxPhraseWords) + " words");
+        continue;
+      }
+      std::string missing;
+      std::string joined;
+      for (const std::string& w : words) {
+        char* phones = ps_lookup_word(decoder->ps, w.c_str());
+        if (phones == nullptr) {
+          if (!missing.empty()) missing += ", ";
+          missing += w;
+        } else {
+          ckd_free(phones);
+        }
+        if (!joined.empty()) joined += ' ';
+        joined += w;
+      }
+      if (!missing.empty()) {
+        skip(phrase, "not in the dictionary: " + missing);
+        continue;
+      }
+      if (seen.count(joined) != 0) continue;  // a duplicate adds nothing to the grammar
+      if (recognizer->phrases_.size() >= kSphinxMaxPhrases) {
+        skip(phrase, "more than " + std::to_string(kSphinxMaxPhrases) + " phrases");
+        continue;
+      }
+      if (alternatives.size() + joined.size() + 3 > kSphinxMaxGrammarBytes) {
+        skip(phrase, "grammar larger than " + std::to_string(kSphinxMaxGrammarBytes) + " bytes");
+        continue;
+      }
+      if (!alternatives.empty()) alternatives += "\n  | ";
+      alternatives += joined;
+      seen.insert(joined);
+      recognizer->phrases_.push_back(std::move(joined));
+    }
+    if (recognizer->phrases_.empty()) {
+      return fail("no usable phrase among " + std::to_string(phrases.size()) +
+                  " (words missing from the dictionary " + paths.dict + "?)");
+    }
+    // One or more phrases in a row; pauses between and around them are the decoder's own
+    // silence and noise models, so no filler words are added (they would invite insertions).
+    std::string jsgf = "#JSGF V1.0;\ngrammar callsim;\npublic <utterance> = <phrase>+;\n<phrase> = " +
+                       alternatives + ";\n";
+    if (ps_set_jsgf_string(decoder->ps, kGrammarSearch, jsgf.c_str()) != 0) {
+      return fail("grammar of " + std::to_string(recognizer->phrases_.size()) +
+                  " phrases refused");
+    }
+    if (ps_set_search(decoder->ps, kGrammarSearch) != 0) return fail("grammar search not selected");
+  }
+  recognizer->decoder_ = std::move(decoder);
+  return recognizer;
+}
+
+void SphinxRecognizer::Start() {
+  if (in_utterance_) ps_end_utt(decoder_->ps);
+  in_utterance_ = ps_start_utt(decoder_->ps) == 0;
+  utterance_samples_ = 0;
+}
+
+void SphinxRecognizer::Feed(const int16_t* samples, size_t count) {
+  if (!in_utterance_) Start();
+  if (!in_utterance_ || samples == nullptr) return;
+  count = std::min(count, kSphinxMaxUtteranceSamples - utterance_samples_);
+  if (count == 0) return;
+  utterance_samples_ += count;
+  ps_process_raw(decoder_->ps, samples, count, FALSE, FALSE);
+}
+
+std::string SphinxRecognizer::Partial() {
+  if (!in_utterance_) return "";
+  int32 score = 0;
+  return CleanHypothesis(ps_get_hyp(decoder_->ps, &score));
+}
+
+std::string SphinxRecognizer::Finish() {
+  if (!in_utterance_) return "";
+  in_utterance_ = false;
+  if (ps_end_utt(decoder_->ps) < 0) return "";
+  int32 score = 0;
+  return CleanHypothesis(ps_get_hyp(decoder_->ps, &score));
+}
+
+std::string SphinxRecognizer::Recognize(const std::vector<int16_t>& samples) {
+  Start();
+  Feed(samples.data(), samples.size());
+  return Finish();
+}
+
+}  // namespace callsim::fakes
