@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -16,6 +17,18 @@ constexpr const char* kDigitWords[10] = {"zero", "one", "two",   "three", "four"
                                          "five", "six", "seven", "eight", "nine"};
 // The grammar's search name inside the decoder.
 constexpr const char* kGrammarSearch = "callsim_phrases";
+// Samples handed to the decoder at a time. Live cepstral mean normalisation revises its mean at
+// the end of a block once an utterance passes 300 frames, so the blocks are fixed whatever pieces
+// the caller feeds: the same audio then decodes the same way, streamed or in one shot.
+constexpr size_t kBlockSamples = 320;
+// The cepstral mean every utterance starts from. pocketsphinx carries the mean over from one
+// utterance to the next, which makes a transcript depend on what the decoder heard before; and
+// the model's own starting mean (41.00,-5.29,-0.12,...) is far enough from synthesised speech that
+// whole sentences come out empty. This is the mean of espeak-ng's en-us, en-us+f2 and en-us+m3
+// voices at 160 wpm, 16 kHz, at espeak-ng's own level; within an utterance the decoder still
+// adapts it after about 3 s of audio.
+constexpr float kSpeechCepstralMean[13] = {46.0f, -3.3f, -1.8f, 11.0f, -2.5f, -3.4f, -4.5f,
+                                           -6.5f, -3.0f, -4.0f, -1.5f, -3.5f, 0.0f};
 
 bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -99,6 +112,8 @@ std::vector<std::string> SphinxWords(std::string_view phrase) {
 struct SphinxRecognizer::Decoder {
   cmd_ln_t* config = nullptr;
   ps_decoder_t* ps = nullptr;
+  std::vector<mfcc_t> cmn_prior;  // set at every Start; empty: the model has no live CMN to reset
+  std::vector<int16_t> pending;   // samples short of a whole block
   ~Decoder() {
     if (ps != nullptr) ps_free(ps);
     if (config != nullptr) cmd_ln_free_r(config);
@@ -223,23 +238,57 @@ std::unique_ptr<SphinxRecognizer> SphinxRecognizer::Create(const std::vector<std
     }
     if (ps_set_search(decoder->ps, kGrammarSearch) != 0) return fail("grammar search not selected");
   }
+  // The speech mean where the cepstra have the standard 13 coefficients, else the model's own
+  // starting mean: either way the same one for every utterance.
+  if (feat_t* feat = ps_get_feat(decoder->ps); feat != nullptr && feat->cmn_struct != nullptr) {
+    cmn_t* cmn = feat->cmn_struct;
+    decoder->cmn_prior.assign(static_cast<size_t>(cmn->veclen), 0);
+    if (cmn->veclen == 13) {
+      std::copy(std::begin(kSpeechCepstralMean), std::end(kSpeechCepstralMean),
+                decoder->cmn_prior.begin());
+    } else {
+      cmn_live_get(cmn, decoder->cmn_prior.data());
+    }
+  }
+  decoder->pending.reserve(kBlockSamples);
   recognizer->decoder_ = std::move(decoder);
   return recognizer;
 }
 
 void SphinxRecognizer::Start() {
   if (in_utterance_) ps_end_utt(decoder_->ps);
-  in_utterance_ = ps_start_utt(decoder_->ps) == 0;
+  decoder_->pending.clear();
   utterance_samples_ = 0;
+  if (!decoder_->cmn_prior.empty()) {
+    feat_t* feat = ps_get_feat(decoder_->ps);
+    if (feat != nullptr && feat->cmn_struct != nullptr &&
+        static_cast<size_t>(feat->cmn_struct->veclen) == decoder_->cmn_prior.size()) {
+      cmn_live_set(feat->cmn_struct, decoder_->cmn_prior.data());
+    }
+  }
+  in_utterance_ = ps_start_utt(decoder_->ps) == 0;
 }
 
 void SphinxRecognizer::Feed(const int16_t* samples, size_t count) {
   if (!in_utterance_) Start();
   if (!in_utterance_ || samples == nullptr) return;
   count = std::min(count, kSphinxMaxUtteranceSamples - utterance_samples_);
-  if (count == 0) return;
   utterance_samples_ += count;
-  ps_process_raw(decoder_->ps, samples, count, FALSE, FALSE);
+  std::vector<int16_t>& pending = decoder_->pending;
+  // Complete the block in progress, then whole blocks straight from the caller's buffer.
+  if (!pending.empty()) {
+    size_t take = std::min(count, kBlockSamples - pending.size());
+    pending.insert(pending.end(), samples, samples + take);
+    samples += take;
+    count -= take;
+    if (pending.size() < kBlockSamples) return;
+    ps_process_raw(decoder_->ps, pending.data(), pending.size(), FALSE, FALSE);
+    pending.clear();
+  }
+  for (; count >= kBlockSamples; samples += kBlockSamples, count -= kBlockSamples) {
+    ps_process_raw(decoder_->ps, samples, kBlockSamples, FALSE, FALSE);
+  }
+  pending.insert(pending.end(), samples, samples + count);
 }
 
 std::string SphinxRecognizer::Partial() {
@@ -251,6 +300,10 @@ std::string SphinxRecognizer::Partial() {
 std::string SphinxRecognizer::Finish() {
   if (!in_utterance_) return "";
   in_utterance_ = false;
+  if (!decoder_->pending.empty()) {
+    ps_process_raw(decoder_->ps, decoder_->pending.data(), decoder_->pending.size(), FALSE, FALSE);
+    decoder_->pending.clear();
+  }
   if (ps_end_utt(decoder_->ps) < 0) return "";
   int32 score = 0;
   return CleanHypothesis(ps_get_hyp(decoder_->ps, &score));

@@ -9,6 +9,10 @@
 // it uses the general English language model: about 90 MB, a real-time factor near 0.3 and most
 // words wrong on synthesised speech, so it is there for coverage, not for accuracy.
 //
+// Every utterance starts from the same state (the cepstral mean of typical synthesised speech,
+// not whatever the previous utterance left), and audio reaches the decoder in fixed blocks
+// however it is fed, so a transcript depends only on the utterance's audio.
+//
 // Each recogniser owns one pocketsphinx decoder, which is not thread-safe: use one per thread.
 #pragma once
 
