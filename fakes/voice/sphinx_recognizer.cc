@@ -28,11 +28,11 @@ constexpr size_t kBlockSamples = 320;
 // feature computation seeds its delta window from the first frame of that call only. 100 ms
 // gives 8 frames.
 constexpr size_t kFirstBlockSamples = 1600;
-// The cepstral mean every utterance starts from. pocketsphinx carries the mean over from one
-// utterance to the next; and the model's own starting mean (41.00,-5.29,-0.12,...) is far enough from synthesised speech that
-// whole sentences come out empty. This is the mean of espeak-ng's en-us, en-us+f2 and en-us+m3
-// voices at 160 wpm, 16 kHz, at espeak-ng's own level; within an utterance the decoder still
-// adapts it after about 3 s of audio.
+// The cepstral mean every utterance starts from. pocketsphinx would carry the mean over from one
+// utterance to the next, and the model's own starting mean (41.00,-5.29,-0.12,...) is far enough
+// from synthesised speech that whole sentences come out empty. This is the mean of espeak-ng's
+// en-us, en-us+f2 and en-us+m3 voices at 160 wpm, 16 kHz, at espeak-ng's own level (the tests find
+// -20 dB to +3 dB all right); within an utterance the decoder adapts it after about 3 s of audio.
 constexpr float kSpeechCepstralMean[13] = {46.0f, -3.3f, -1.8f, 11.0f, -2.5f, -3.4f, -4.5f,
                                            -6.5f, -3.0f, -4.0f, -1.5f, -3.5f, 0.0f};
 

@@ -3,15 +3,17 @@
 // real voices rather than the word modem.
 //
 // Two modes. With phrases, the recogniser only hears a JSGF grammar of those phrases (any sequence
-// of one or more of them, so a reply made of several known sentences is covered): about 30 MB per
-// recogniser, a real-time factor near 0.02, and exact transcripts of espeak-ng speech. Speech the
-// grammar does not cover comes out as something from the grammar or as nothing. Without phrases
-// it uses the general English language model: about 90 MB, a real-time factor near 0.3 and most
-// words wrong on synthesised speech, so it is there for coverage, not for accuracy.
+// of one or more of them, so a reply made of several known sentences is covered): under 30 MB
+// per recogniser, a real-time factor near 0.02, and exact transcripts of espeak-ng speech. Speech
+// the grammar does not cover comes out as something from the grammar or as nothing. Without
+// phrases it uses the general English language model: 50-90 MB, a real-time factor near 0.3 and
+// most words wrong on synthesised speech, so it is there for coverage, not for accuracy.
 //
-// Every utterance starts from the same state (the cepstral mean of typical synthesised speech,
-// not whatever the previous utterance left), and audio reaches the decoder in fixed blocks
-// however it is fed, so a transcript depends only on the utterance's audio.
+// Decoding is deterministic. In grammar mode a transcript depends on the utterance's audio alone:
+// every utterance starts from a freshly initialised decoder, the same cepstral mean (that of
+// typical synthesised speech) and audio cut into the same blocks however it is fed. In general
+// mode the decoder's state carries over between utterances, so the same sequence of utterances
+// gives the same transcripts, but one utterance may come out differently after different ones.
 //
 // Each recogniser owns one pocketsphinx decoder, which is not thread-safe: use one per thread.
 #pragma once
@@ -33,7 +35,8 @@ struct SphinxModelPaths {
 };
 
 // Bounds on a grammar: past them phrases are skipped (and reported) rather than growing the
-// decoder's search without limit.
+// decoder's search without limit. The grammar's words go to a temporary dictionary file that
+// lives as long as the recogniser.
 inline constexpr size_t kSphinxMaxPhrases = 2000;
 inline constexpr size_t kSphinxMaxPhraseWords = 100;
 inline constexpr size_t kSphinxMaxGrammarBytes = 512 * 1024;
@@ -43,7 +46,7 @@ inline constexpr size_t kSphinxMaxUtteranceSamples = 10 * 60 * 16000;
 
 // Normalises a phrase to the recogniser's words: lower case, digits spelled out one by one
 // ("4567" -> "four five six seven", "abc1" -> "abc one"), punctuation and other characters
-// dropped as word breaks, apostrophes inside a word kept ("don't"; a typographic ’ counts as one).
+// dropped as word breaks, apostrophes inside a word kept ("don't"; a typographic ’ counts too).
 std::vector<std::string> SphinxWords(std::string_view phrase);
 
 class SphinxRecognizer {
