@@ -6,8 +6,8 @@
 // of one or more of them, so a reply made of several known sentences is covered): under 30 MB
 // per recogniser, a real-time factor near 0.02, and exact transcripts of espeak-ng speech. Speech
 // the grammar does not cover comes out as something from the grammar or as nothing. Without
-// phrases it uses the general English language model: 50-90 MB, a real-time factor near 0.3 and
-// most words wrong on synthesised speech, so it is there for coverage, not for accuracy.
+// phrases it uses the general English language model: about 100 MB, a real-time factor near 0.3
+// and most words wrong on synthesised speech, so it is there for coverage, not for accuracy.
 //
 // Decoding is deterministic. In grammar mode a transcript depends on the utterance's audio alone:
 // every utterance starts from a freshly initialised decoder, the same cepstral mean (that of
