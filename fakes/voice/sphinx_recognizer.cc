@@ -1,0 +1,427 @@
+#include "fakes/voice/sphinx_recognizer.h"
+
+#include <pocketsphinx.h>
+#include <stdlib.h>  // mkstemp
+#include <unistd.h>  // close, write
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+namespace callsim::fakes {
+namespace {
+
+constexpr const char* kDigitWords[10] = {"zero", "one", "two",   "three", "four",
+                                         "five", "six", "seven", "eight", "nine"};
+// The grammar's search name inside the decoder.
+constexpr const char* kGrammarSearch = "callsim_phrases";
+// Samples handed to the decoder at a time. Live cepstral mean normalisation revises its mean at
+// the end of a block once an utterance passes 300 frames, so the blocks are fixed whatever pieces
+// the caller feeds: the same audio then decodes the same way, streamed or in one shot.
+constexpr size_t kBlockSamples = 320;
+// The first call of an utterance should yield cepstral frames (a frame is 410 samples): the
+// feature computation seeds its delta window from the first frame of that call only. 100 ms
+// gives 8 frames.
+constexpr size_t kFirstBlockSamples = 1600;
+// The cepstral mean every utterance starts from. pocketsphinx would carry the mean over from one
+// utterance to the next, and the model's own starting mean (41.00,-5.29,-0.12,...) is far enough
+// from synthesised speech that whole sentences come out empty. This is the mean of espeak-ng's
+// en-us, en-us+f2 and en-us+m3 voices at 160 wpm, 16 kHz, at espeak-ng's own level (the tests find
+// -20 dB to +3 dB all right); within an utterance the decoder adapts it after about 3 s of audio.
+constexpr float kSpeechCepstralMean[13] = {46.0f, -3.3f, -1.8f, 11.0f, -2.5f, -3.4f, -4.5f,
+                                           -6.5f, -3.0f, -4.0f, -1.5f, -3.5f, 0.0f};
+
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// A pronunciation dictionary larger than this is refused rather than read (cmudict: 3.5 MB).
+constexpr std::uintmax_t kMaxDictionaryBytes = 64ull << 20;
+
+bool PathExists(const std::string& path, bool directory) {
+  std::error_code ec;
+  return directory ? std::filesystem::is_directory(path, ec)
+                   : std::filesystem::is_regular_file(path, ec);
+}
+
+// The decoder's hypothesis as transcript words: fillers such as "<sil>", "<s>", "[NOISE]" and
+// "++NOISE++" dropped, alternate-pronunciation marks ("read(2)") removed, lower case.
+std::string CleanHypothesis(const char* hyp) {
+  std::string out;
+  if (hyp == nullptr) return out;
+  std::string_view rest(hyp);
+  while (!rest.empty()) {
+    size_t start = rest.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos) break;
+    rest.remove_prefix(start);
+    size_t end = rest.find_first_of(" \t\r\n");
+    std::string_view token = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    if (token.front() == '<' || token.front() == '[' || token.front() == '+') continue;
+    if (size_t paren = token.find('('); paren != std::string_view::npos && paren > 0 &&
+                                        token.back() == ')') {
+      token = token.substr(0, paren);
+    }
+    if (token.empty()) continue;
+    if (!out.empty()) out += ' ';
+    for (char c : token) out += Lower(c);
+  }
+  return out;
+}
+
+
+// The dictionary's lines by word: "word PHONES" and its alternates "word(2) PHONES".
+using DictionaryLines = std::unordered_map<std::string, std::vector<std::string>>;
+
+bool ReadDictionary(const std::string& path, DictionaryLines* lines, std::string* error) {
+  std::error_code ec;
+  std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxDictionaryBytes) {
+    *error = "dictionary " + path + (ec ? " unreadable" : " larger than 64 MB");
+    return false;
+  }
+  std::ifstream in(path);
+  if (!in) {
+    *error = "dictionary " + path + " unreadable";
+    return false;
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t end = line.find_first_of(" \t");
+    if (end == 0 || end == std::string::npos) continue;
+    std::string word = line.substr(0, end);
+    if (size_t paren = word.find('('); paren != std::string::npos && paren > 0) word.resize(paren);
+    (*lines)[word].push_back(line);
+  }
+  return true;
+}
+
+// A dictionary file of the grammar's words only, for the life of one recogniser: the decoder then
+// loads in milliseconds instead of parsing 130,000 words, which lets every utterance start from a
+// freshly initialised decoder.
+class TempDictionary {
+ public:
+  ~TempDictionary() {
+    if (!path_.empty()) std::filesystem::remove(path_, ignored_);
+  }
+  bool Write(const std::string& text, std::string* error) {
+    std::string pattern = (std::filesystem::temp_directory_path(ignored_) /
+                           "callsim-sphinx-XXXXXX").string();
+    int fd = mkstemp(pattern.data());
+    if (fd < 0) {
+      *error = "cannot create a temporary dictionary in " + pattern;
+      return false;
+    }
+    path_ = pattern;
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (done != text.size()) {
+      *error = "cannot write the temporary dictionary " + path_;
+      return false;
+    }
+    return true;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::error_code ignored_;
+};
+
+}  // namespace
+
+std::vector<std::string> SphinxWords(std::string_view phrase) {
+  std::vector<std::string> words;
+  std::string word;
+  auto flush = [&] {
+    // A trailing apostrophe ("dogs'") is a quote mark, not part of the word.
+    while (!word.empty() && word.back() == '\'') word.pop_back();
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
+  };
+  for (size_t i = 0; i < phrase.size(); ++i) {
+    char c = phrase[i];
+    bool apostrophe = c == '\'';
+    // U+2019 and U+2018 (typographic quotes) as apostrophes; other non-ASCII bytes break words.
+    if (static_cast<unsigned char>(c) == 0xE2 && i + 2 < phrase.size() &&
+        static_cast<unsigned char>(phrase[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(phrase[i + 2]) == 0x99 ||
+         static_cast<unsigned char>(phrase[i + 2]) == 0x98)) {
+      apostrophe = true;
+      i += 2;
+    }
+    if (IsLetter(c)) {
+      word += Lower(c);
+    } else if (apostrophe) {
+      // Kept only inside a word: after a letter and before one.
+      bool next_letter = i + 1 < phrase.size() && IsLetter(phrase[i + 1]);
+      if (!word.empty() && IsLetter(word.back()) && next_letter) {
+        word += '\'';
+      } else {
+        flush();
+      }
+    } else if (IsDigit(c)) {
+      flush();
+      words.emplace_back(kDigitWords[c - '0']);
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return words;
+}
+
+// Owns the configuration and the decoder; the decoder goes first (it refers to the configuration).
+struct SphinxRecognizer::Decoder {
+  TempDictionary dictionary;  // grammar mode; outlives the decoder, which rereads it on reinit
+  std::string jsgf;           // grammar mode: set again after every reinit
+  bool used = false;          // audio has reached the decoder since it was (re)initialised
+  cmd_ln_t* config = nullptr;
+  ps_decoder_t* ps = nullptr;
+  std::vector<mfcc_t> cmn_prior;  // set at every Start; empty: the model has no live CMN to reset
+  std::vector<int16_t> pending;   // samples short of a whole block (or the first block)
+  bool first_block_sent = false;
+  bool SetGrammar() {
+    return ps_set_jsgf_string(ps, kGrammarSearch, jsgf.c_str()) == 0 &&
+           ps_set_search(ps, kGrammarSearch) == 0;
+  }
+  ~Decoder() {
+    if (ps != nullptr) ps_free(ps);
+    if (config != nullptr) cmd_ln_free_r(config);
+  }
+};
+
+SphinxRecognizer::SphinxRecognizer() = default;
+
+SphinxRecognizer::~SphinxRecognizer() {
+  if (in_utterance_ && decoder_ != nullptr) ps_end_utt(decoder_->ps);
+}
+
+bool SphinxModelInstalled(const SphinxModelPaths& paths, std::string* missing) {
+  std::string list;
+  auto check = [&](const std::string& path, bool directory) {
+    if (PathExists(path, directory)) return;
+    if (!list.empty()) list += ", ";
+    list += path.empty() ? std::string("(empty path)") : path;
+  };
+  check(paths.hmm, true);
+  check(paths.dict, false);
+  check(paths.lm, false);
+  if (missing != nullptr) *missing = list;
+  return list.empty();
+}
+
+std::unique_ptr<SphinxRecognizer> SphinxRecognizer::Create(const std::vector<std::string>& phrases,
+                                                           const SphinxModelPaths& paths,
+                                                           std::string* error,
+                                                           std::vector<std::string>* skipped) {
+  auto fail = [&](std::string message) -> std::unique_ptr<SphinxRecognizer> {
+    if (error != nullptr) *error = "pocketsphinx: " + std::move(message);
+    return nullptr;
+  };
+  const bool grammar = !phrases.empty();
+  // Checked here because the decoder's own messages go to /dev/null and its failure says nothing.
+  if (!PathExists(paths.hmm, true)) return fail("acoustic model directory not found: " + paths.hmm);
+  if (!PathExists(paths.dict, false)) return fail("dictionary not found: " + paths.dict);
+  if (!grammar && !PathExists(paths.lm, false)) {
+    return fail("language model not found: " + paths.lm);
+  }
+
+  auto decoder = std::make_unique<Decoder>();
+  std::unique_ptr<SphinxRecognizer> recognizer(new SphinxRecognizer());
+  recognizer->grammar_mode_ = grammar;
+  std::string dict_path = paths.dict;
+  if (grammar) {
+    DictionaryLines dictionary;
+    std::string message;
+    if (!ReadDictionary(paths.dict, &dictionary, &message)) return fail(message);
+    auto skip = [&](const std::string& phrase, const std::string& reason) {
+      if (skipped != nullptr) skipped->push_back(phrase + ": " + reason);
+    };
+    std::set<std::string> seen;
+    std::set<std::string> used_words;
+    // Alternatives of <phrase>; JSGF tokens need no quoting: SphinxWords yields [a-z'] only.
+    std::string alternatives;
+    for (const std::string& phrase : phrases) {
+      std::vector<std::string> words = SphinxWords(phrase);
+      if (words.empty()) {
+        skip(phrase, "no words");
+        continue;
+      }
+      if (words.size() > kSphinxMaxPhraseWords) {
+        skip(phrase, "more than " + std::to_string(kSphinxMaxPhraseWords) + " words");
+        continue;
+      }
+      std::string missing;
+      std::string joined;
+      for (const std::string& w : words) {
+        if (dictionary.count(w) == 0) {
+          if (!missing.empty()) missing += ", ";
+          missing += w;
+        }
+        if (!joined.empty()) joined += ' ';
+        joined += w;
+      }
+      if (!missing.empty()) {
+        skip(phrase, "not in the dictionary: " + missing);
+        continue;
+      }
+      if (seen.count(joined) != 0) continue;  // a duplicate adds nothing to the grammar
+      if (recognizer->phrases_.size() >= kSphinxMaxPhrases) {
+        skip(phrase, "more than " + std::to_string(kSphinxMaxPhrases) + " phrases");
+        continue;
+      }
+      if (alternatives.size() + joined.size() + 3 > kSphinxMaxGrammarBytes) {
+        skip(phrase, "grammar larger than " + std::to_string(kSphinxMaxGrammarBytes) + " bytes");
+        continue;
+      }
+      if (!alternatives.empty()) alternatives += "\n  | ";
+      alternatives += joined;
+      seen.insert(joined);
+      used_words.insert(words.begin(), words.end());
+      recognizer->phrases_.push_back(std::move(joined));
+    }
+    if (recognizer->phrases_.empty()) {
+      return fail("no usable phrase among " + std::to_string(phrases.size()) +
+                  " (words missing from the dictionary " + paths.dict + "?)");
+    }
+    std::string small;
+    for (const std::string& w : used_words) {
+      for (const std::string& line : dictionary.at(w)) small += line + "\n";
+    }
+    if (!decoder->dictionary.Write(small, &message)) return fail(message);
+    dict_path = decoder->dictionary.path();
+    // One or more phrases in a row; pauses between and around them are the decoder's own
+    // silence and noise models, so no filler words are added (they would invite insertions).
+    decoder->jsgf = "#JSGF V1.0;\ngrammar callsim;\npublic <utterance> = <phrase>+;\n<phrase> = " +
+                    alternatives + ";\n";
+  }
+
+  // -remove_silence no: the voice activity detector holds frames back until speech starts, so the
+  // feature computation would begin mid-stream with a stale window; the silence models cope.
+  // Grammar mode configures no search here (the grammar is set on the decoder below), so the
+  // general model's 60 MB are never read.
+  if (grammar) {
+    decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", paths.hmm.c_str(), "-dict",
+                                  dict_path.c_str(), "-logfn", "/dev/null", "-remove_silence",
+                                  "no", nullptr);
+  } else {
+    decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", paths.hmm.c_str(), "-dict",
+                                  dict_path.c_str(), "-lm", paths.lm.c_str(), "-logfn",
+                                  "/dev/null", "-remove_silence", "no", nullptr);
+  }
+  if (decoder->config == nullptr) return fail("configuration refused");
+  decoder->ps = ps_init(decoder->config);
+  if (decoder->ps == nullptr) {
+    return fail("decoder did not load (hmm " + paths.hmm + ", dict " + paths.dict +
+                (grammar ? std::string() : ", lm " + paths.lm) + ")");
+  }
+  if (grammar && !decoder->SetGrammar()) {
+    return fail("grammar of " + std::to_string(recognizer->phrases_.size()) +
+                " phrases refused");
+  }
+  // The speech mean where the cepstra have the standard 13 coefficients, else the model's own
+  // starting mean: either way the same one for every utterance.
+  if (feat_t* feat = ps_get_feat(decoder->ps); feat != nullptr && feat->cmn_struct != nullptr) {
+    cmn_t* cmn = feat->cmn_struct;
+    decoder->cmn_prior.assign(static_cast<size_t>(cmn->veclen), 0);
+    if (cmn->veclen == 13) {
+      std::copy(std::begin(kSpeechCepstralMean), std::end(kSpeechCepstralMean),
+                decoder->cmn_prior.begin());
+    } else {
+      cmn_live_get(cmn, decoder->cmn_prior.data());
+    }
+  }
+  decoder->pending.reserve(kFirstBlockSamples);
+  recognizer->decoder_ = std::move(decoder);
+  return recognizer;
+}
+
+void SphinxRecognizer::Start() {
+  if (in_utterance_) ps_end_utt(decoder_->ps);
+  in_utterance_ = false;
+  // A decoder that has heard audio keeps traces of it (the acoustic model's fast-match history,
+  // among others) that change later transcripts at the margin. In grammar mode the decoder is
+  // initialised afresh instead (about 20 ms with the grammar's own dictionary), so a transcript
+  // depends on its utterance's audio alone. The general model would take 0.4 s to reload: there
+  // the state carries over (still the same output for the same sequence of utterances).
+  if (grammar_mode_ && decoder_->used) {
+    if (ps_reinit(decoder_->ps, nullptr) != 0 || !decoder_->SetGrammar()) return;
+    decoder_->used = false;
+  }
+  decoder_->pending.clear();
+  decoder_->first_block_sent = false;
+  utterance_samples_ = 0;
+  if (!decoder_->cmn_prior.empty()) {
+    feat_t* feat = ps_get_feat(decoder_->ps);
+    if (feat != nullptr && feat->cmn_struct != nullptr &&
+        static_cast<size_t>(feat->cmn_struct->veclen) == decoder_->cmn_prior.size()) {
+      cmn_live_set(feat->cmn_struct, decoder_->cmn_prior.data());
+    }
+  }
+  // A new stream too: pocketsphinx keeps its noise estimate (spectral noise subtraction) across
+  // the utterances of a stream.
+  in_utterance_ = ps_start_stream(decoder_->ps) == 0 && ps_start_utt(decoder_->ps) == 0;
+}
+
+void SphinxRecognizer::Feed(const int16_t* samples, size_t count) {
+  if (!in_utterance_) Start();
+  if (!in_utterance_ || samples == nullptr) return;
+  count = std::min(count, kSphinxMaxUtteranceSamples - utterance_samples_);
+  utterance_samples_ += count;
+  Decoder& d = *decoder_;
+  for (size_t i = 0; i < count; ++i) {
+    // Dither of at most one step, a function of the sample's place in the utterance: digital
+    // silence (exact zeros) otherwise has no spectrum at all and derails the search, and
+    // pocketsphinx's own dither draws from a generator shared by every utterance.
+    uint64_t z = (utterance_samples_ - count + i) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 31)) * 0xBF58476D1CE4E5B9ull;
+    int dither = static_cast<int>((z >> 63) & 1) - static_cast<int>((z >> 62) & 1);  // -1, 0, 1
+    int v = std::clamp(static_cast<int>(samples[i]) + dither, -32768, 32767);
+    d.pending.push_back(static_cast<int16_t>(v));
+    size_t block = d.first_block_sent ? kBlockSamples : kFirstBlockSamples;
+    if (d.pending.size() == block) {
+      d.used = true;
+      ps_process_raw(d.ps, d.pending.data(), block, FALSE, FALSE);
+      d.pending.clear();
+      d.first_block_sent = true;
+    }
+  }
+}
+
+std::string SphinxRecognizer::Partial() {
+  if (!in_utterance_) return "";
+  int32 score = 0;
+  return CleanHypothesis(ps_get_hyp(decoder_->ps, &score));
+}
+
+std::string SphinxRecognizer::Finish() {
+  if (!in_utterance_) return "";
+  in_utterance_ = false;
+  if (!decoder_->pending.empty()) {
+    decoder_->used = true;
+    ps_process_raw(decoder_->ps, decoder_->pending.data(), decoder_->pending.size(), FALSE, FALSE);
+    decoder_->pending.clear();
+  }
+  if (ps_end_utt(decoder_->ps) < 0) return "";
+  int32 score = 0;
+  return CleanHypothesis(ps_get_hyp(decoder_->ps, &score));
+}
+
+std::string SphinxRecognizer::Recognize(const std::vector<int16_t>& samples) {
+  Start();
+  Feed(samples.data(), samples.size());
+  return Finish();
+}
+
+}  // namespace callsim::fakes
