@@ -1,5 +1,7 @@
 #include "harness/caller/caller.h"
 
+#include "harness/caller/ear_phrases.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -109,6 +111,9 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
     }
   }
   if (!mic_.ok() && setup_error_.empty()) setup_error_ = "caller microphone: " + mic_.error();
+  ear_ = scenario_.caller.ear == EarEngine::kAsr ? std::make_unique<Ear>(EarPhrases(scenario_))
+                                                 : std::make_unique<Ear>();
+  if (!ear_->error().empty() && setup_error_.empty()) setup_error_ = ear_->error();
 }
 
 // Every per-turn array has one entry per scenario turn; an index past it would attribute a
@@ -232,8 +237,8 @@ void Caller::PrepareBargeIn(int index) {
   // The reply is in progress unless the caller has already heard it end (sentence pauses and
   // word gaps are part of speaking).
   barge_agent_was_speaking_ =
-      ear_.last_active_us() >= 0 &&
-      scheduler_.NowUs() - ear_.last_active_us() < MsToUs(scenario_.caller.reply_end_silence_ms);
+      ear_->last_active_us() >= 0 &&
+      scheduler_.NowUs() - ear_->last_active_us() < MsToUs(scenario_.caller.reply_end_silence_ms);
   barge_stop_known_ = false;
 }
 
@@ -415,14 +420,17 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   while (ear_frames_ + 1 < mouth_frames_) FeedEchoPath(nullptr);
   FeedEchoPath(&frame);
   if (tape_) tape_->Ear(frame, frame_start_us);
-  const EarActivity activity = ear_.Hear(frame, frame_start_us);
-  const std::vector<std::string> words = ear_.TakeWords();
+  const EarActivity activity = ear_->Hear(frame, frame_start_us);
+  const std::vector<std::string> words = ear_->TakeWords();
   if (!words.empty()) AppendHeard(words);
   if (phase_ == Phase::kAwaitPhrase) {
     const std::string& phrase =
         scenario_.turns[Slot(turn_)].barge_in->when_agent_says;
-    const bool heard =
-        !words.empty() && ContainsPhrase(outcomes_[Slot(reply_turn_)].heard_text, phrase);
+    // The ASR ear's words come when a stretch of speech ends; while it lasts, what it says so far.
+    const std::string& so_far = outcomes_[Slot(reply_turn_)].heard_text;
+    const bool heard = (!words.empty() && ContainsPhrase(so_far, phrase)) ||
+                       (scenario_.caller.ear == EarEngine::kAsr &&
+                        ContainsPhrase(so_far + " " + ear_->Partial(), phrase));
     if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
       timer_.Cancel();
       if (heard) {
@@ -461,8 +469,8 @@ void Caller::AppendHeard(const std::vector<std::string>& words) {
 
 // The agent has been silent at the ear for reply_end_silence_ms by the end of this frame.
 bool Caller::ReplySilentFor(int64_t frame_start_us) const {
-  const int64_t silent_us = frame_start_us + agent::kFrameUs - ear_.last_active_us();
-  return ear_.last_active_us() >= 0 && silent_us >= MsToUs(scenario_.caller.reply_end_silence_ms);
+  const int64_t silent_us = frame_start_us + agent::kFrameUs - ear_->last_active_us();
+  return ear_->last_active_us() >= 0 && silent_us >= MsToUs(scenario_.caller.reply_end_silence_ms);
 }
 
 // The agent has stopped when the caller hears the same silence that ends a reply; the stop is the
@@ -477,7 +485,7 @@ void Caller::TrackBargeIn(const EarActivity& activity, int64_t frame_start_us) {
   }
   if (!activity.any && ReplySilentFor(frame_start_us)) {
     barge_stop_known_ = true;
-    o.barge_in_stop_ms = std::max(0.0, UsToMs(ear_.last_active_us() - *o.utterance_start_us));
+    o.barge_in_stop_ms = std::max(0.0, UsToMs(ear_->last_active_us() - *o.utterance_start_us));
     Emit(caller_events::kAgentStopped, {{"turn", turn_}, {"stop_ms", *o.barge_in_stop_ms}});
   }
 }

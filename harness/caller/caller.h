@@ -186,7 +186,7 @@ class Caller {
   DtmfFn send_dtmf_;
   CallerVoice voice_;
   MicMixer mic_;
-  Ear ear_;
+  std::unique_ptr<Ear> ear_;
   AudioTape* tape_ = nullptr;
   std::string setup_error_;
   std::vector<std::shared_ptr<const SpeechClip>> clips_;  // by turn: play_file recordings

@@ -1,6 +1,10 @@
 #include "harness/caller/ear.h"
 
 #include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "fakes/voice/sphinx_recognizer.h"
 
 namespace callsim::harness {
 namespace {
@@ -9,10 +13,54 @@ int64_t SampleTimeUs(int64_t frame_start_us, int index) {
   return frame_start_us + static_cast<int64_t>(index) * agent::kMicrosPerSecond / agent::kSampleRateHz;
 }
 
+// The recognisers of this thread, one per phrase set; a bound of kMaxGrammars (each holds about
+// 27 MB), the oldest dropped first. A recogniser is used by one ear at a time (one call to
+// Recognize), and recognition depends on the audio alone, so sharing changes no transcript.
+constexpr size_t kMaxGrammars = 4;
+
+struct Grammar {
+  std::unique_ptr<fakes::SphinxRecognizer> recognizer;
+  std::string error;
+};
+
+fakes::SphinxRecognizer* SharedRecognizer(const std::vector<std::string>& phrases,
+                                          std::string* error) {
+  thread_local std::map<std::vector<std::string>, Grammar> grammars;
+  thread_local std::deque<std::vector<std::string>> order;
+  auto it = grammars.find(phrases);
+  if (it == grammars.end()) {
+    if (grammars.size() >= kMaxGrammars) {
+      grammars.erase(order.front());
+      order.pop_front();
+    }
+    Grammar g;
+    g.recognizer = fakes::SphinxRecognizer::Create(phrases, fakes::SphinxModelPaths{}, &g.error);
+    it = grammars.emplace(phrases, std::move(g)).first;
+    order.push_back(phrases);
+  }
+  *error = it->second.error;
+  return it->second.recognizer.get();
+}
+
+std::vector<std::string> SplitWords(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) words.push_back(std::move(w));
+  return words;
+}
+
 }  // namespace
 
+Ear::Ear(const std::vector<std::string>& phrases) {
+  recognizer_ = SharedRecognizer(phrases, &error_);
+  if (recognizer_ == nullptr && error_.empty()) error_ = "the ASR ear has no recogniser";
+  if (recognizer_ == nullptr) error_ = "caller ear (asr): " + error_;
+}
+
+Ear::~Ear() = default;
+
 EarActivity Ear::Hear(const agent::Frame& frame, int64_t frame_start_us) {
-  decoder_.Push(frame);
+  if (recognizer_ == nullptr) decoder_.Push(frame);
   EarActivity activity;
   int first = -1;
   int last = -1;
@@ -28,11 +76,56 @@ EarActivity Ear::Hear(const agent::Frame& frame, int64_t frame_start_us) {
     activity.last_active_us = SampleTimeUs(frame_start_us, last + 1);
     last_active_us_ = activity.last_active_us;
   }
+  if (recognizer_ == nullptr) return activity;
+
+  if (!in_stretch_ && activity.any) {
+    in_stretch_ = true;
+    for (const agent::Frame& f : preroll_) stretch_.insert(stretch_.end(), f.samples.begin(), f.samples.end());
+    preroll_.clear();
+  }
+  if (in_stretch_) {
+    stretch_.insert(stretch_.end(), frame.samples.begin(), frame.samples.end());
+    const int64_t silent_us = frame_start_us + agent::kFrameUs - last_active_us_;
+    if (silent_us >= agent::MsToUs(kAsrGapMs) ||
+        stretch_.size() >= static_cast<size_t>(kAsrMaxStretchSeconds) * agent::kSampleRateHz) {
+      CloseStretch();
+    }
+  } else {
+    preroll_.push_back(frame);
+    if (preroll_.size() > kAsrPrerollFrames) preroll_.pop_front();
+  }
   return activity;
+}
+
+void Ear::CloseStretch() {
+  const std::string text = recognizer_->Recognize(stretch_);
+  for (std::string& w : SplitWords(text)) words_.push_back(std::move(w));
+  stretch_.clear();
+  in_stretch_ = false;
+  partial_.clear();
+  partial_at_ = 0;
+}
+
+std::string Ear::Partial() {
+  if (recognizer_ == nullptr || !in_stretch_) return "";
+  const size_t every = static_cast<size_t>(kAsrPartialEveryMs) * agent::kSampleRateHz / 1000;
+  if (stretch_.size() >= partial_at_ + every) {
+    // The best path so far, which may end inside a phrase (a final result may not).
+    recognizer_->Start();
+    recognizer_->Feed(stretch_.data(), stretch_.size());
+    partial_ = recognizer_->Partial();
+    recognizer_->Start();  // the recogniser is shared: leave no utterance open
+    partial_at_ = stretch_.size();
+  }
+  return partial_;
 }
 
 std::vector<std::string> Ear::TakeWords() {
   std::vector<std::string> words;
+  if (recognizer_ != nullptr) {
+    words.swap(words_);
+    return words;
+  }
   for (fakes::DecodedWord& w : decoder_.TakeWords()) words.push_back(std::move(w.word));
   return words;
 }

@@ -1,15 +1,26 @@
 // The caller's ear: what a person on the line can tell from the audio alone. It finds where the
-// agent's speech starts and stops (sample-exact, by level) and decodes the words it hears with the
-// word modem, with no error model: whatever the line did to the audio is what the caller gets.
+// agent's speech starts and stops (sample-exact, by level) and understands the words it hears:
+// with the word modem's decoder (the default: exact, no error model, whatever the line did to the
+// audio is what the caller gets), or, for real speech, with pocketsphinx and a grammar of what the
+// agent can say (caller.ear.engine asr). The ASR ear cuts the agent's audio into stretches of
+// speech (from 100 ms before the first active sample to kAsrGapMs of silence after the last) and
+// recognises each when it ends, so its words arrive with that delay; reply boundaries and turn
+// latency come from the level alone, either way.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/media/frame.h"
 #include "agent/runtime/scheduler.h"
 #include "fakes/modem/word_modem.h"
+
+namespace callsim::fakes {
+class SphinxRecognizer;
+}
 
 namespace callsim::harness {
 
@@ -23,17 +34,49 @@ class Ear {
  public:
   // |sample| above this is agent speech (about -44 dBFS); the line is otherwise digital silence.
   static constexpr int kActiveThreshold = 200;
+  // ASR: silence that ends a stretch of speech (shorter than a caller's reply-end silence, so a
+  // reply's last words are in before the reply is judged).
+  static constexpr int kAsrGapMs = 400;
+  static constexpr int kAsrPrerollFrames = 5;  // 100 ms kept before a stretch's first active frame
+  // ASR: a stretch longer than this is recognised and a new one begun (a bound on the buffer).
+  static constexpr int kAsrMaxStretchSeconds = 60;
+  // ASR: Partial() recognises the open stretch again only once this much more audio is in.
+  static constexpr int kAsrPartialEveryMs = 200;
+
+  Ear() = default;  // the word modem
+  // Real speech, recognised with a grammar of `phrases` (EarPhrases). The recogniser is shared by
+  // the ears of one thread with the same phrases; error() says why there is none.
+  explicit Ear(const std::vector<std::string>& phrases);
+  ~Ear();
+  Ear(const Ear&) = delete;
+  Ear& operator=(const Ear&) = delete;
 
   EarActivity Hear(const agent::Frame& frame, int64_t frame_start_us);
 
   // Time just after the last active sample heard so far; -1 if none yet.
   int64_t last_active_us() const { return last_active_us_; }
-  // Words decoded since the last TakeWords().
+  // Words understood since the last TakeWords().
   std::vector<std::string> TakeWords();
+  // ASR: what the open stretch of speech says so far (empty for the modem ear, which has no
+  // open stretch: its words come as they are decoded).
+  std::string Partial();
+  // ASR: why the recogniser could not start ("" when it did, and for the modem ear).
+  const std::string& error() const { return error_; }
 
  private:
+  void CloseStretch();
+
   fakes::ModemDecoder decoder_;
   int64_t last_active_us_ = -1;
+  // ASR.
+  fakes::SphinxRecognizer* recognizer_ = nullptr;  // owned by the thread's cache
+  std::string error_;
+  std::vector<std::string> words_;
+  std::deque<agent::Frame> preroll_;
+  std::vector<int16_t> stretch_;
+  bool in_stretch_ = false;
+  size_t partial_at_ = 0;  // stretch_ size when partial_ was made
+  std::string partial_;
 };
 
 }  // namespace callsim::harness

@@ -80,7 +80,7 @@ void ParseVoice(ParseContext& ctx, const Field& f, CallerSpec* out) {
 
 void ParseCaller(ParseContext& ctx, const Field& f, const std::string& base_dir, CallerSpec* out) {
   MapReader m(ctx, f,
-              {"voice", "noise", "echo", "words_per_minute", "variation", "repeat_phrase",
+              {"voice", "ear", "noise", "echo", "words_per_minute", "variation", "repeat_phrase",
                "reply_timeout_ms", "reply_end_silence_ms"});
   if (std::optional<Field> voice = m.Get("voice")) {
     const YAML::Node& given = voice->value;  // const: looking up a key must not add it
@@ -90,6 +90,10 @@ void ParseCaller(ParseContext& ctx, const Field& f, const std::string& base_dir,
                 "caller.voice.words_per_minute): keep one");
     }
     ParseVoice(ctx, *voice, out);
+  }
+  if (std::optional<Field> ear = m.Get("ear")) {
+    MapReader e(ctx, *ear, {"engine"});
+    e.Enum("engine", kEarEngineNames, &out->ear);
   }
   if (std::optional<Field> noise = m.Get("noise")) ParseNoise(ctx, *noise, base_dir, &out->noise);
   if (std::optional<Field> echo = m.Get("echo")) ParseEcho(ctx, *echo, &out->echo);

@@ -106,8 +106,15 @@ struct CallerVoiceSpec {
   int pitch = 50;                  // espeak-ng's pitch, 0 to 99
 };
 
+// How the caller's ear understands the agent: the word modem's decoder (exact, for agents that
+// speak through callsim's fake TTS) or pocketsphinx (real speech, fakes/voice/sphinx_recognizer.h)
+// with a grammar of what the agent can say (harness/caller/ear_phrases.h).
+enum class EarEngine { kModem, kAsr };
+inline constexpr agent::NameTable<EarEngine, 2> kEarEngineNames{{"modem", "asr"}};
+
 struct CallerSpec {
   CallerVoiceSpec voice;
+  EarEngine ear = EarEngine::kModem;
   NoiseSpec noise;
   EchoSpec echo;
   double words_per_minute = 150;
