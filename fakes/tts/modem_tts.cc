@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@ namespace callsim::fakes {
 namespace {
 
 constexpr int kFramesPerChunk = 5;
+constexpr int kEspeakTrimLevel = 32;  // about -60 dBFS
 constexpr double kChunkAudioUs = kFramesPerChunk * agent::kFrameUs;
 
 // Shared by the stream and its scheduled task, so a callback that destroys the stream leaves the
@@ -25,6 +27,7 @@ struct StreamState {
   CapacityTicket ticket;  // the stream's slot, held until the last frame or a cancel
   agent::TaskId task = agent::kNoTask;
   bool stopped = false;  // cancelled, or done
+  std::string error;     // set: the speech could not be made; on_error instead of audio
 };
 
 void DeliverChunk(std::shared_ptr<StreamState> state);
@@ -36,6 +39,12 @@ void ScheduleChunk(const std::shared_ptr<StreamState>& state, int64_t delay_us) 
 void DeliverChunk(std::shared_ptr<StreamState> state) {
   StreamState& s = *state;
   s.task = agent::kNoTask;
+  if (!s.error.empty()) {
+    s.stopped = true;
+    s.ticket.Release();
+    if (s.listener.on_error) s.listener.on_error(s.error);
+    return;
+  }
   for (int i = 0; i < kFramesPerChunk && s.next_sample < s.audio.size(); ++i) {
     agent::Frame frame;
     const size_t n = std::min<size_t>(agent::kFrameSamples, s.audio.size() - s.next_sample);
@@ -110,7 +119,22 @@ std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
   auto state = std::make_shared<StreamState>(scheduler_);
   state->ttfb_us = config_.ttfb.DrawUs(rng);
   state->listener = std::move(listener);
-  const std::vector<int16_t> speech = EncodeSpeech(text, config_.voice, &rng).samples;
+  std::vector<int16_t> speech;
+  if (config_.espeak) {
+    std::vector<int16_t> raw;
+    if (EspeakSynth::Shared().Synthesize(text, *config_.espeak, &raw, &state->error)) {
+      // espeak-ng's own silence at both ends is not speech; the trailing pause below is the gap.
+      auto loud = [](int16_t v) { return std::abs(static_cast<int>(v)) > kEspeakTrimLevel; };
+      const auto first = std::find_if(raw.begin(), raw.end(), loud);
+      if (first != raw.end()) {
+        speech.assign(first, std::find_if(raw.rbegin(), raw.rend(), loud).base());
+      }
+    } else {
+      state->error = "espeak TTS: " + state->error;
+    }
+  } else {
+    speech = EncodeSpeech(text, config_.voice, &rng).samples;
+  }
   if (!speech.empty()) {
     // Exactly sized: growing the speech by its pause would double its capacity, per stream.
     const size_t samples = speech.size() + static_cast<size_t>(TrailingPauseSamples(text, config_.voice));

@@ -1,10 +1,13 @@
 // A fake streaming TTS that speaks the word modem: the text becomes modem audio (see
 // fakes/modem/word_modem.h), delivered after a drawn time to first byte as 20 ms frames, in
-// chunks of 100 ms of audio, faster than real time. Deterministic from its seeded Rng.
+// chunks of 100 ms of audio, faster than real time. Deterministic from its seeded Rng. With
+// `espeak` set it speaks real speech through espeak-ng instead (fakes/voice/espeak_voice.h), with
+// the same latency, rate, capacity and trailing pause.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/providers/tts.h"
@@ -12,6 +15,7 @@
 #include "agent/runtime/scheduler.h"
 #include "fakes/capacity/capacity_limiter.h"
 #include "fakes/modem/word_modem.h"
+#include "fakes/voice/espeak_voice.h"
 
 namespace callsim::fakes {
 
@@ -29,6 +33,9 @@ struct ModemTtsConfig {
   // until its last frame is delivered or it is cancelled; its ttfb counts from when it got the
   // slot. A refused stream's only event is on_error with the limiter's error.
   std::shared_ptr<CapacityLimiter> capacity;
+  // Set: real speech from espeak-ng (trimmed of its own silence) in place of the modem's; a text
+  // espeak-ng cannot say ends the stream with on_error after the ttfb.
+  std::optional<EspeakVoiceSpec> espeak;
 };
 
 // Stream N draws from rng.Fork("stream/N"): first its time to first byte, then the voice's timing

@@ -46,6 +46,10 @@ fakes::ModemTtsConfig MakeTtsConfig(const TtsSpec& spec,
   fakes::ModemTtsConfig config;
   config.capacity = std::move(capacity);
   config.ttfb = spec.ttfb;
+  if (spec.engine == VoiceEngine::kEspeak) {
+    config.espeak = fakes::EspeakVoiceSpec{spec.espeak_voice, spec.espeak_words_per_minute,
+                                           spec.espeak_pitch};
+  }
   return config;
 }
 

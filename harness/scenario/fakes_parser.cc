@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "fakes/tools/fake_tool_backend.h"
+#include "fakes/voice/espeak_voice.h"
 #include "harness/scenario/limits.h"
 
 namespace callsim::harness {
@@ -154,6 +155,34 @@ void ParseOutages(ParseContext& ctx, const Field& f, std::vector<OutageSpec>* ou
   }
 }
 
+// engine: modem | espeak, and espeak: {voice, words_per_minute, pitch} for the in-process fake.
+void ParseTtsEngine(ParseContext& ctx, MapReader& t, TtsSpec* out) {
+  t.Enum("engine", kVoiceEngineNames, &out->engine);
+  const std::optional<Field> espeak = t.Get("espeak");
+  if (espeak) {
+    MapReader e(ctx, *espeak, {"voice", "words_per_minute", "pitch"});
+    e.String("voice", &out->espeak_voice);
+    e.Number("words_per_minute", NumberRange{80, 450}, &out->espeak_words_per_minute);
+    if (const std::optional<Field> pitch = e.Get("pitch")) {
+      int64_t value = 0;
+      if (ReadInt(ctx, *pitch, 0, 99, &value)) out->espeak_pitch = static_cast<int>(value);
+    }
+    fakes::EspeakVoiceSpec spec;
+    spec.voice = out->espeak_voice;
+    spec.pitch = out->espeak_pitch;
+    std::string error;
+    if (!fakes::ValidateEspeakVoice(spec, &error)) ctx.Error(espeak->path, espeak->mark(), error);
+  }
+  if (out->engine != VoiceEngine::kEspeak && espeak) {
+    ctx.Error(espeak->path, espeak->key.Mark(), "espeak applies only to engine espeak");
+  }
+  if (out->engine == VoiceEngine::kEspeak && t.Has("url")) {
+    const Field engine = *t.Get("engine");
+    ctx.Error(engine.path, engine.mark(),
+              "engine espeak is the in-process fake's voice; a TTS with url speaks over the wire");
+  }
+}
+
 void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out) {
   MapReader m(ctx, f, {"stt", "llm", "tts", "tools"});
   if (std::optional<Field> stt = m.Get("stt")) {
@@ -180,8 +209,9 @@ void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, 
     if (auto c = l.Get("capacity")) ParseCapacity(ctx, *c, &out->llm.capacity);
   }
   if (std::optional<Field> tts = m.Get("tts")) {
-    MapReader t(ctx, *tts, {"ttfb_ms", "capacity", "faults", "secondary", "url", "model",
-                            "api_key_env", "voice"});
+    MapReader t(ctx, *tts, {"engine", "espeak", "ttfb_ms", "capacity", "faults", "secondary",
+                            "url", "model", "api_key_env", "voice"});
+    ParseTtsEngine(ctx, t, &out->tts);
     if (auto v = t.Get("faults")) ParseFaults(ctx, *v, &out->tts.faults);
     if (auto v = t.Get("secondary")) ParseSecondary(ctx, *v, true, &out->tts.secondary);
     ParseWire(ctx, *tts, t, true, &out->tts.wire);

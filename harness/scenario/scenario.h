@@ -251,6 +251,11 @@ struct LlmSpec {
 
 struct TtsSpec {
   std::optional<WireProviderSpec> wire;  // set: over the wire, not the in-process fake
+  // The in-process fake's speech: the word modem, or espeak-ng (fakes.tts.espeak).
+  VoiceEngine engine = VoiceEngine::kModem;
+  std::string espeak_voice = "en-us+f2";
+  double espeak_words_per_minute = 160;
+  int espeak_pitch = 50;
   agent::LatencyModel ttfb{120, 250};
   CapacitySpec capacity;
   FaultsSpec faults;
