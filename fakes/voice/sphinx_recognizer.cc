@@ -5,9 +5,11 @@
 #include <unistd.h>  // close, write
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <system_error>
 #include <unordered_map>
@@ -422,6 +424,29 @@ std::string SphinxRecognizer::Recognize(const std::vector<int16_t>& samples) {
   Start();
   Feed(samples.data(), samples.size());
   return Finish();
+}
+
+SphinxRecognizer* SharedSphinxRecognizer(const std::vector<std::string>& phrases,
+                                         std::string* error) {
+  struct Entry {
+    std::unique_ptr<SphinxRecognizer> recognizer;
+    std::string error;
+  };
+  thread_local std::map<std::vector<std::string>, Entry> entries;
+  thread_local std::deque<std::vector<std::string>> order;  // oldest first
+  auto it = entries.find(phrases);
+  if (it == entries.end()) {
+    if (entries.size() >= kMaxSharedSphinxGrammars) {
+      entries.erase(order.front());
+      order.pop_front();
+    }
+    Entry entry;
+    entry.recognizer = SphinxRecognizer::Create(phrases, SphinxModelPaths{}, &entry.error);
+    it = entries.emplace(phrases, std::move(entry)).first;
+    order.push_back(phrases);
+  }
+  *error = it->second.error;
+  return it->second.recognizer.get();
 }
 
 }  // namespace callsim::fakes

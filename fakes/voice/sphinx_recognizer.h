@@ -97,4 +97,14 @@ class SphinxRecognizer {
 // lists the missing paths, separated by ", ".
 bool SphinxModelInstalled(const SphinxModelPaths& paths = {}, std::string* missing = nullptr);
 
+// The recogniser of the calling thread for `phrases` (the default model), made on first use and
+// kept: at most kMaxSharedSphinxGrammars per thread (each about 27 MB), the oldest dropped first.
+// Grammar-mode recognition depends on the utterance's audio alone, so sharing one recogniser among
+// the calls of a thread changes no transcript, as long as each use starts and ends its utterance
+// before another begins (one Recognize, or Start..Feed..Partial/Finish in one go). Null with
+// *error when it cannot be made (and the same error on every later call for these phrases).
+inline constexpr size_t kMaxSharedSphinxGrammars = 4;
+SphinxRecognizer* SharedSphinxRecognizer(const std::vector<std::string>& phrases,
+                                         std::string* error);
+
 }  // namespace callsim::fakes

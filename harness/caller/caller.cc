@@ -111,7 +111,7 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
     }
   }
   if (!mic_.ok() && setup_error_.empty()) setup_error_ = "caller microphone: " + mic_.error();
-  ear_ = scenario_.caller.ear == EarEngine::kAsr ? std::make_unique<Ear>(EarPhrases(scenario_))
+  ear_ = scenario_.caller.ear == RecognizerEngine::kAsr ? std::make_unique<Ear>(EarPhrases(scenario_))
                                                  : std::make_unique<Ear>();
   if (!ear_->error().empty() && setup_error_.empty()) setup_error_ = ear_->error();
 }
@@ -429,7 +429,7 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
     // The ASR ear's words come when a stretch of speech ends; while it lasts, what it says so far.
     const std::string& so_far = outcomes_[Slot(reply_turn_)].heard_text;
     const bool heard = (!words.empty() && ContainsPhrase(so_far, phrase)) ||
-                       (scenario_.caller.ear == EarEngine::kAsr &&
+                       (scenario_.caller.ear == RecognizerEngine::kAsr &&
                         ContainsPhrase(so_far + " " + ear_->Partial(), phrase));
     if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
       timer_.Cancel();

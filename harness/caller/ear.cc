@@ -1,7 +1,6 @@
 #include "harness/caller/ear.h"
 
 #include <cstdlib>
-#include <map>
 #include <sstream>
 
 #include "fakes/voice/sphinx_recognizer.h"
@@ -11,35 +10,6 @@ namespace {
 
 int64_t SampleTimeUs(int64_t frame_start_us, int index) {
   return frame_start_us + static_cast<int64_t>(index) * agent::kMicrosPerSecond / agent::kSampleRateHz;
-}
-
-// The recognisers of this thread, one per phrase set; a bound of kMaxGrammars (each holds about
-// 27 MB), the oldest dropped first. A recogniser is used by one ear at a time (one call to
-// Recognize), and recognition depends on the audio alone, so sharing changes no transcript.
-constexpr size_t kMaxGrammars = 4;
-
-struct Grammar {
-  std::unique_ptr<fakes::SphinxRecognizer> recognizer;
-  std::string error;
-};
-
-fakes::SphinxRecognizer* SharedRecognizer(const std::vector<std::string>& phrases,
-                                          std::string* error) {
-  thread_local std::map<std::vector<std::string>, Grammar> grammars;
-  thread_local std::deque<std::vector<std::string>> order;
-  auto it = grammars.find(phrases);
-  if (it == grammars.end()) {
-    if (grammars.size() >= kMaxGrammars) {
-      grammars.erase(order.front());
-      order.pop_front();
-    }
-    Grammar g;
-    g.recognizer = fakes::SphinxRecognizer::Create(phrases, fakes::SphinxModelPaths{}, &g.error);
-    it = grammars.emplace(phrases, std::move(g)).first;
-    order.push_back(phrases);
-  }
-  *error = it->second.error;
-  return it->second.recognizer.get();
 }
 
 std::vector<std::string> SplitWords(const std::string& text) {
@@ -52,7 +22,7 @@ std::vector<std::string> SplitWords(const std::string& text) {
 }  // namespace
 
 Ear::Ear(const std::vector<std::string>& phrases) {
-  recognizer_ = SharedRecognizer(phrases, &error_);
+  recognizer_ = fakes::SharedSphinxRecognizer(phrases, &error_);
   if (recognizer_ == nullptr && error_.empty()) error_ = "the ASR ear has no recogniser";
   if (recognizer_ == nullptr) error_ = "caller ear (asr): " + error_;
 }

@@ -61,4 +61,21 @@ std::vector<std::string> EarPhrases(const Scenario& scenario) {
   return phrases;
 }
 
+std::vector<std::string> CallerPhrases(const Scenario& scenario) {
+  std::vector<std::string> phrases;
+  std::set<std::string> seen;
+  auto add = [&](std::string_view text) {
+    for (std::string& clause : Clauses(text)) {
+      if (seen.insert(clause).second) phrases.push_back(std::move(clause));
+    }
+  };
+  for (const Turn& turn : scenario.turns) {
+    add(turn.user);
+    for (const SpeechSegment& segment : turn.segments) add(segment.text);
+    add(turn.audio_transcript);
+  }
+  add(scenario.caller.repeat_phrase);
+  return phrases;
+}
+
 }  // namespace callsim::harness

@@ -20,4 +20,9 @@ std::vector<std::string> Clauses(std::string_view text);
 // barge_in when_agent_says), as clauses, each once, in that order.
 std::vector<std::string> EarPhrases(const Scenario& scenario);
 
+// What the caller can say, for the ASR STT's grammar (fakes.stt.engine asr): every turn's words
+// (its `user` text and its segments), the repeat phrase and the play_file transcripts, as
+// clauses, each once.
+std::vector<std::string> CallerPhrases(const Scenario& scenario);
+
 }  // namespace callsim::harness

@@ -13,6 +13,7 @@
 #include "fakes/faults/faulty_llm.h"
 #include "fakes/faults/faulty_stt.h"
 #include "fakes/faults/faulty_tts.h"
+#include "harness/caller/ear_phrases.h"
 #include "harness/run/call_config.h"
 
 namespace callsim::harness {
@@ -168,9 +169,18 @@ void AgentSide::BuildProviders(const fakes::LlmScript& script, const agent::Rng&
     wire_tts_.push_back(std::make_unique<agent::wire::OpenAiTts>(realtime->io(), scheduler_, config));
     return wire_tts_.back().get();
   };
+  agent::SttProvider* fake_stt = &stt_;
+  if (f.stt.engine == RecognizerEngine::kAsr) {
+    fakes::AsrSttConfig config;
+    config.final_latency = f.stt.final_latency;
+    config.capacity = services.limiters.stt;
+    config.phrases = CallerPhrases(scenario_);
+    asr_stt_ = std::make_unique<fakes::AsrStt>(scheduler_, fork("stt"), std::move(config));
+    fake_stt = asr_stt_.get();
+  }
   agent::SttProvider* stt = WithFaults<fakes::FaultyStt, agent::SttProvider>(
       scheduler_, fork("stt_faults"), f.stt.faults,
-      f.stt.wire ? wire_stt(*f.stt.wire, "stt") : &stt_, &stt_layers_);
+      f.stt.wire ? wire_stt(*f.stt.wire, "stt") : fake_stt, &stt_layers_);
   agent::LlmProvider* llm = WithFaults<fakes::FaultyLlm, agent::LlmProvider>(
       scheduler_, fork("llm_faults"), f.llm.faults,
       f.llm.wire ? wire_llm(*f.llm.wire, "llm") : &llm_, &llm_layers_);

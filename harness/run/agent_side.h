@@ -20,6 +20,7 @@
 #include "agent/runtime/scheduler.h"
 #include "agent/tools/circuit_breaker.h"
 #include "fakes/llm/rule_llm.h"
+#include "fakes/stt/asr_stt.h"
 #include "fakes/stt/modem_stt.h"
 #include "fakes/tools/fake_tool_backends.h"
 #include "fakes/tts/modem_tts.h"
@@ -62,6 +63,7 @@ class AgentSide {
   fakes::RuleLlm llm_;
   fakes::ModemTts tts_;
   std::unique_ptr<fakes::ModemStt> stt2_;
+  std::unique_ptr<fakes::AsrStt> asr_stt_;  // fakes.stt.engine asr: in place of stt_
   std::unique_ptr<fakes::RuleLlm> llm2_;
   std::unique_ptr<fakes::ModemTts> tts2_;
   // Providers over the wire (fakes.<kind>.url), primary and secondary.

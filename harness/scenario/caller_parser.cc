@@ -93,7 +93,7 @@ void ParseCaller(ParseContext& ctx, const Field& f, const std::string& base_dir,
   }
   if (std::optional<Field> ear = m.Get("ear")) {
     MapReader e(ctx, *ear, {"engine"});
-    e.Enum("engine", kEarEngineNames, &out->ear);
+    e.Enum("engine", kRecognizerEngineNames, &out->ear);
   }
   if (std::optional<Field> noise = m.Get("noise")) ParseNoise(ctx, *noise, base_dir, &out->noise);
   if (std::optional<Field> echo = m.Get("echo")) ParseEcho(ctx, *echo, &out->echo);

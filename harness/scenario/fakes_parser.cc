@@ -186,8 +186,14 @@ void ParseTtsEngine(ParseContext& ctx, MapReader& t, TtsSpec* out) {
 void ParseFakes(ParseContext& ctx, const Field& f, const std::string& base_dir, FakesSpec* out) {
   MapReader m(ctx, f, {"stt", "llm", "tts", "tools"});
   if (std::optional<Field> stt = m.Get("stt")) {
-    MapReader s(ctx, *stt, {"profile", "final_latency_ms", "capacity", "faults", "secondary", "url",
-                            "model", "api_key_env"});
+    MapReader s(ctx, *stt, {"engine", "profile", "final_latency_ms", "capacity", "faults",
+                            "secondary", "url", "model", "api_key_env"});
+    s.Enum("engine", kRecognizerEngineNames, &out->stt.engine);
+    if (out->stt.engine == RecognizerEngine::kAsr && s.Has("url")) {
+      const Field engine = *s.Get("engine");
+      ctx.Error(engine.path, engine.mark(),
+                "engine asr is the in-process fake's recogniser; an STT with url listens over the wire");
+    }
     if (auto v = s.Get("faults")) ParseFaults(ctx, *v, &out->stt.faults);
     if (auto v = s.Get("secondary")) ParseSecondary(ctx, *v, false, &out->stt.secondary);
     ParseWire(ctx, *stt, s, false, &out->stt.wire);

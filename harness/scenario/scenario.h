@@ -106,15 +106,16 @@ struct CallerVoiceSpec {
   int pitch = 50;                  // espeak-ng's pitch, 0 to 99
 };
 
-// How the caller's ear understands the agent: the word modem's decoder (exact, for agents that
-// speak through callsim's fake TTS) or pocketsphinx (real speech, fakes/voice/sphinx_recognizer.h)
-// with a grammar of what the agent can say (harness/caller/ear_phrases.h).
-enum class EarEngine { kModem, kAsr };
-inline constexpr agent::NameTable<EarEngine, 2> kEarEngineNames{{"modem", "asr"}};
+// How speech is understood, by the caller's ear (what the agent says) and by the in-process fake
+// STT (what the caller says): the word modem's decoder (exact, for the modem's audio) or
+// pocketsphinx (real speech, fakes/voice/sphinx_recognizer.h) with a grammar of what the other
+// side can say (harness/caller/ear_phrases.h).
+enum class RecognizerEngine { kModem, kAsr };
+inline constexpr agent::NameTable<RecognizerEngine, 2> kRecognizerEngineNames{{"modem", "asr"}};
 
 struct CallerSpec {
   CallerVoiceSpec voice;
-  EarEngine ear = EarEngine::kModem;
+  RecognizerEngine ear = RecognizerEngine::kModem;
   NoiseSpec noise;
   EchoSpec echo;
   double words_per_minute = 150;
@@ -230,6 +231,7 @@ inline constexpr agent::NameTable<SttProfile, 2> kSttProfileNames{{"default", "p
 
 struct SttSpec {
   std::optional<WireProviderSpec> wire;  // set: over the wire, not the in-process fake
+  RecognizerEngine engine = RecognizerEngine::kModem;  // the in-process fake's
   SttProfile profile = SttProfile::kDefault;
   agent::LatencyModel final_latency{100, 250};
   CapacitySpec capacity;

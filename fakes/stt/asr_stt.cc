@@ -1,0 +1,192 @@
+#include "fakes/stt/asr_stt.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <utility>
+
+#include "fakes/voice/sphinx_recognizer.h"
+
+namespace callsim::fakes {
+namespace {
+
+constexpr size_t kMaxSamples = static_cast<size_t>(kAsrSttMaxSeconds) * agent::kSampleRateHz;
+constexpr size_t kGapSamples = static_cast<size_t>(kAsrSttGapMs) * agent::kSampleRateHz / 1000;
+constexpr size_t kInterimEverySamples =
+    static_cast<size_t>(kAsrSttInterimEveryMs) * agent::kSampleRateHz / 1000;
+
+// Shared by the session and its scheduled tasks, so a callback that destroys the session leaves
+// the tasks something valid to look at.
+struct SessionState {
+  SessionState(agent::Scheduler& s, agent::Rng r) : scheduler(s), rng(std::move(r)) {}
+  agent::Scheduler& scheduler;
+  agent::Rng rng;
+  agent::SttListener listener;
+  SphinxRecognizer* recognizer = nullptr;  // the thread's; null: error says why
+  std::string error;
+  std::deque<agent::Frame> preroll;  // the quiet frames before a stretch
+  std::vector<int16_t> stretch;      // the open stretch of speech
+  bool in_stretch = false;
+  size_t quiet_samples = 0;          // since the stretch's last loud frame
+  size_t interim_at = 0;             // stretch.size() at the last interim
+  std::string heard;                 // the closed stretches since the last final
+  std::string last_interim;
+  // The finals waiting for or holding a slot, oldest first (each released when delivered).
+  std::deque<std::shared_ptr<CapacityTicket>> tickets;
+  bool closed = false;
+};
+
+// Runs `fn` after `delay_us` unless the session is gone by then (its tasks hold it weakly).
+void Run(const std::shared_ptr<SessionState>& state, int64_t delay_us, std::function<void()> fn) {
+  std::weak_ptr<SessionState> weak = state;
+  state->scheduler.After(delay_us, [weak, fn = std::move(fn)] {
+    if (std::shared_ptr<SessionState> s = weak.lock(); s && !s->closed) fn();
+  });
+}
+
+class AsrSttSession final : public agent::SttSession {
+ public:
+  explicit AsrSttSession(std::shared_ptr<SessionState> state) : state_(std::move(state)) {}
+  ~AsrSttSession() override {
+    state_->closed = true;
+    state_->tickets.clear();  // gives back every slot and place in the queue
+  }
+
+  void PushAudio(const agent::Frame& frame) override {
+    SessionState& s = *state_;
+    const bool loud = std::any_of(frame.samples.begin(), frame.samples.end(), [](int16_t v) {
+      return std::abs(static_cast<int>(v)) > kAsrSttSpeechLevel;
+    });
+    if (!s.in_stretch) {
+      if (!loud) {
+        s.preroll.push_back(frame);
+        if (s.preroll.size() > static_cast<size_t>(kAsrSttPrerollFrames)) s.preroll.pop_front();
+        return;
+      }
+      s.in_stretch = true;
+      for (const agent::Frame& f : s.preroll) {
+        s.stretch.insert(s.stretch.end(), f.samples.begin(), f.samples.end());
+      }
+      s.preroll.clear();
+    }
+    s.stretch.insert(s.stretch.end(), frame.samples.begin(), frame.samples.end());
+    s.quiet_samples = loud ? 0 : s.quiet_samples + agent::kFrameSamples;
+    if (s.quiet_samples >= kGapSamples || s.stretch.size() >= kMaxSamples) {
+      CloseStretch();
+      return;
+    }
+    if (s.recognizer == nullptr || s.stretch.size() < s.interim_at + kInterimEverySamples) return;
+    s.interim_at = s.stretch.size();
+    // A final pass over the stretch so far; mid-phrase it may find no whole phrase, and then the
+    // best partial path says what it can.
+    std::string text = s.recognizer->Recognize(s.stretch);
+    if (text.empty()) {
+      s.recognizer->Start();
+      s.recognizer->Feed(s.stretch.data(), s.stretch.size());
+      text = s.recognizer->Partial();
+      s.recognizer->Start();  // shared: leave no utterance open
+    }
+    std::string interim = s.heard;
+    if (!text.empty()) interim += (interim.empty() ? "" : " ") + text;
+    if (interim.empty() || interim == s.last_interim) return;
+    s.last_interim = interim;
+    Run(state_, interim_latency_.DrawUs(s.rng), [state = state_.get(), interim] {
+      if (state->listener.on_interim) state->listener.on_interim(interim);
+    });
+  }
+
+  void CloseStretch() {
+    SessionState& s = *state_;
+    if (!s.in_stretch) return;
+    if (s.recognizer != nullptr) {
+      const std::string text = s.recognizer->Recognize(s.stretch);
+      if (!text.empty()) s.heard += (s.heard.empty() ? "" : " ") + text;
+    }
+    s.stretch.clear();
+    s.in_stretch = false;
+    s.quiet_samples = 0;
+    s.interim_at = 0;
+  }
+
+  void Finalize() override {
+    SessionState& s = *state_;
+    CloseStretch();
+    const std::string text = std::exchange(s.heard, {});
+    s.last_interim.clear();
+    const int64_t latency = final_latency_.DrawUs(s.rng);
+    auto deliver = [state = state_.get(), text, error = s.error] {
+      if (!error.empty()) {
+        if (state->listener.on_error) state->listener.on_error(error);
+        return;
+      }
+      if (state->listener.on_final) state->listener.on_final(text);
+    };
+    if (!capacity_) {
+      Run(state_, latency, deliver);
+      return;
+    }
+    // The final latency counts from the grant; a refusal is this final's only event. A delivered
+    // or refused final gives its ticket back.
+    auto ticket = std::make_shared<CapacityTicket>();
+    s.tickets.push_back(ticket);
+    const CapacityTicket* mine = ticket.get();
+    auto release = [mine](SessionState* state) {
+      auto& t = state->tickets;
+      t.erase(std::remove_if(t.begin(), t.end(), [mine](const auto& p) { return p.get() == mine; }),
+              t.end());
+    };
+    auto deliver_and_release = [deliver, release](SessionState* state) {
+      release(state);
+      deliver();
+    };
+    std::weak_ptr<SessionState> weak = state_;
+    *ticket = capacity_->Acquire(
+        [weak, latency, deliver_and_release] {
+          if (std::shared_ptr<SessionState> locked = weak.lock()) {
+            Run(locked, latency, [state = locked.get(), deliver_and_release] {
+              deliver_and_release(state);
+            });
+          }
+        },
+        [weak, release](const std::string& error) {
+          std::shared_ptr<SessionState> locked = weak.lock();
+          if (!locked || locked->closed) return;
+          if (locked->listener.on_error) locked->listener.on_error(error);
+          if (!locked->closed) release(locked.get());  // last: this callback is the ticket's
+        });
+    if (ticket->granted()) {
+      Run(state_, latency, [state = state_.get(), deliver_and_release] {
+        deliver_and_release(state);
+      });
+    }
+  }
+
+  agent::LatencyModel interim_latency_;
+  agent::LatencyModel final_latency_;
+  std::shared_ptr<CapacityLimiter> capacity_;
+
+ private:
+  std::shared_ptr<SessionState> state_;
+};
+
+}  // namespace
+
+AsrStt::AsrStt(agent::Scheduler& scheduler, agent::Rng rng, AsrSttConfig config)
+    : scheduler_(scheduler), rng_(std::move(rng)), config_(std::move(config)) {}
+
+std::unique_ptr<agent::SttSession> AsrStt::Open(agent::SttListener listener) {
+  auto state = std::make_shared<SessionState>(
+      scheduler_, rng_.Fork("session/" + std::to_string(next_session_++)));
+  state->listener = std::move(listener);
+  std::string error;
+  state->recognizer = SharedSphinxRecognizer(config_.phrases, &error);
+  if (state->recognizer == nullptr) state->error = "ASR STT: " + error;
+  auto session = std::make_unique<AsrSttSession>(std::move(state));
+  session->interim_latency_ = config_.interim_latency;
+  session->final_latency_ = config_.final_latency;
+  session->capacity_ = config_.capacity;
+  return session;
+}
+
+}  // namespace callsim::fakes
