@@ -86,7 +86,7 @@ TEST(FakesParserErrorTest, ProvidersOverTheWire) {
             "s.yaml:5:41: fakes.tts.api_key_env: expected an environment variable name (letters, "
             "digits, _)");
   EXPECT_EQ(OnlyErrorOf(std::string(kMinimal) + "fakes:\n  stt: { url: http://h, voice: x }\n"),
-            "s.yaml:5:25: fakes.stt.voice: unknown key voice (expected one of: profile, "
+            "s.yaml:5:25: fakes.stt.voice: unknown key voice (expected one of: engine, profile, "
             "final_latency_ms, capacity, faults, secondary, url, model, api_key_env)");
 }
 

@@ -192,6 +192,8 @@ TEST(ScenarioSchemaTest, EveryNumericBoundIsTheTypedParsersBound) {
     const std::string leaf = path.substr(path.rfind('.') + 1);
     std::vector<std::string> sets;
     if (leaf == "talkers") sets.push_back(parent + ".type=babble");
+    if (path == "caller.voice.pitch") sets.push_back("caller.voice.engine=espeak");
+    if (parent == "fakes.tts.espeak") sets.push_back("fakes.tts.engine=espeak");
     if (leaf == "queue") sets.push_back(parent + ".max_concurrent=1");
     if (parent.size() > 5 && parent.substr(parent.size() - 5) == ".loss" && leaf != "loss") {
       sets.push_back(parent + (leaf == "rate" ? ".model=bernoulli" : ".model=gilbert"));
