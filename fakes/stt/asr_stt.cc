@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kMaxSamples = static_cast<size_t>(kAsrSttMaxSeconds) * agent::kSampleRateHz;
 constexpr size_t kGapSamples = static_cast<size_t>(kAsrSttGapMs) * agent::kSampleRateHz / 1000;
+constexpr size_t kPauseSamples = static_cast<size_t>(kAsrSttPauseMs) * agent::kSampleRateHz / 1000;
 constexpr size_t kInterimEverySamples =
     static_cast<size_t>(kAsrSttInterimEveryMs) * agent::kSampleRateHz / 1000;
 
@@ -76,17 +77,22 @@ class AsrSttSession final : public agent::SttSession {
       CloseStretch();
       return;
     }
-    if (s.recognizer == nullptr || s.stretch.size() < s.interim_at + kInterimEverySamples) return;
-    s.interim_at = s.stretch.size();
-    // A final pass over the stretch so far; mid-phrase it may find no whole phrase, and then the
-    // best partial path says what it can.
-    std::string text = s.recognizer->Recognize(s.stretch);
-    if (text.empty()) {
+    if (s.recognizer == nullptr) return;
+    // An interim at each pause (a final pass over the stretch so far, which ends on a whole
+    // phrase there), and during long speech without one, every kAsrSttInterimEveryMs, the best
+    // partial path. Each decodes the stretch from its start, so they are kept this sparse.
+    std::string text;
+    if (s.quiet_samples == kPauseSamples) {
+      text = s.recognizer->Recognize(s.stretch);
+    } else if (loud && s.stretch.size() >= s.interim_at + kInterimEverySamples) {
       s.recognizer->Start();
       s.recognizer->Feed(s.stretch.data(), s.stretch.size());
       text = s.recognizer->Partial();
       s.recognizer->Start();  // shared: leave no utterance open
+    } else {
+      return;
     }
+    s.interim_at = s.stretch.size();
     std::string interim = s.heard;
     if (!text.empty()) interim += (interim.empty() ? "" : " ") + text;
     if (interim.empty() || interim == s.last_interim) return;

@@ -3,8 +3,8 @@
 // modem STT. Like a real streaming recogniser it cuts the audio into stretches of speech by level
 // (from 100 ms before the first loud frame to kAsrSttGapMs of quiet after the last: pocketsphinx
 // loses words after seconds of silence) and recognises each as it ends. While a stretch lasts it
-// sends an interim (the stretches so far and what the open one says) every kAsrSttInterimEveryMs
-// of its audio; Finalize closes the open stretch and delivers everything since the last final
+// sends an interim (the stretches so far and what the open one says) at each pause of
+// kAsrSttPauseMs and every kAsrSttInterimEveryMs of speech without one; Finalize closes the open stretch and delivers everything since the last final
 // after the drawn final latency. Recognition depends on the audio alone, and the latencies on the
 // seeded Rng: a run replays exactly.
 #pragma once
@@ -21,7 +21,8 @@
 
 namespace callsim::fakes {
 
-inline constexpr int kAsrSttInterimEveryMs = 300;
+inline constexpr int kAsrSttInterimEveryMs = 1000;  // of speech without a pause
+inline constexpr int kAsrSttPauseMs = 200;          // quiet that makes an interim
 inline constexpr int kAsrSttGapMs = 500;
 inline constexpr int kAsrSttPrerollFrames = 5;
 inline constexpr int kAsrSttMaxSeconds = 60;  // a stretch this long is recognised and a new one begun
