@@ -11,7 +11,6 @@ namespace callsim::fakes {
 namespace {
 
 constexpr int kFramesPerChunk = 5;
-constexpr int kEspeakTrimLevel = 32;  // about -60 dBFS
 constexpr double kChunkAudioUs = kFramesPerChunk * agent::kFrameUs;
 
 // Shared by the stream and its scheduled task, so a callback that destroys the stream leaves the
@@ -121,14 +120,8 @@ std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
   state->listener = std::move(listener);
   std::vector<int16_t> speech;
   if (config_.espeak) {
-    std::vector<int16_t> raw;
-    if (EspeakSynth::Shared().Synthesize(text, *config_.espeak, &raw, &state->error)) {
-      // espeak-ng's own silence at both ends is not speech; the trailing pause below is the gap.
-      auto loud = [](int16_t v) { return std::abs(static_cast<int>(v)) > kEspeakTrimLevel; };
-      const auto first = std::find_if(raw.begin(), raw.end(), loud);
-      if (first != raw.end()) {
-        speech.assign(first, std::find_if(raw.rbegin(), raw.rend(), loud).base());
-      }
+    if (EspeakSynth::Shared().Synthesize(text, *config_.espeak, &speech, &state->error)) {
+      TrimEspeakSilence(&speech);  // the trailing pause below is the gap, not espeak-ng's own
     } else {
       state->error = "espeak TTS: " + state->error;
     }

@@ -448,4 +448,16 @@ EspeakSynth::Stats EspeakSynth::stats() const {
   return stats_;
 }
 
+void TrimEspeakSilence(std::vector<int16_t>* samples) {
+  auto loud = [](int16_t v) { return std::abs(static_cast<int>(v)) > kEspeakSilenceLevel; };
+  const auto first = std::find_if(samples->begin(), samples->end(), loud);
+  if (first == samples->end()) {
+    samples->clear();
+    return;
+  }
+  const auto last = std::find_if(samples->rbegin(), samples->rend(), loud).base();
+  samples->erase(last, samples->end());
+  samples->erase(samples->begin(), first);
+}
+
 }  // namespace callsim::fakes

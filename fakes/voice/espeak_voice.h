@@ -96,4 +96,11 @@ class EspeakSynth {
   Stats stats_;
 };
 
+// espeak-ng's audio below this level (about -60 dBFS) at either end of a line is its own silence,
+// not speech.
+inline constexpr int kEspeakSilenceLevel = 32;
+// Cuts `samples` to run from their first to their last sample above kEspeakSilenceLevel (empty
+// when none is): an utterance then starts and ends with its speech, as the word modem's do.
+void TrimEspeakSilence(std::vector<int16_t>* samples);
+
 }  // namespace callsim::fakes

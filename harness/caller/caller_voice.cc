@@ -28,14 +28,8 @@ namespace {
 // One line of espeak-ng speech, its leading and trailing silence cut.
 bool Speak(const std::string& text, const fakes::EspeakVoiceSpec& spec, std::vector<int16_t>* out,
            std::string* error) {
-  out->clear();
-  std::vector<int16_t> samples;
-  if (!fakes::EspeakSynth::Shared().Synthesize(text, spec, &samples, error)) return false;
-  auto loud = [](int16_t s) { return std::abs(static_cast<int>(s)) > kEspeakSilenceLevel; };
-  const auto first = std::find_if(samples.begin(), samples.end(), loud);
-  if (first == samples.end()) return true;  // nothing audible: no words
-  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
-  out->assign(first, last);
+  if (!fakes::EspeakSynth::Shared().Synthesize(text, spec, out, error)) return false;
+  fakes::TrimEspeakSilence(out);
   return true;
 }
 

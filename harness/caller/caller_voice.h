@@ -32,9 +32,7 @@ struct CallerVoice {
 // What espeak-ng can say: the rate a caller's voice is held to.
 inline constexpr double kMinEspeakWordsPerMinute = 80;
 inline constexpr double kMaxEspeakWordsPerMinute = 450;
-// espeak-ng's audio below this level (about -60 dBFS) at either end of a line is not speech: it is
-// trimmed so an utterance starts at its first spoken sample and ends at its last, as the modem's do.
-inline constexpr int kEspeakSilenceLevel = 32;
+using fakes::kEspeakSilenceLevel;
 
 // Draws, in this order, rate_factor ~ Normal(1, variation.rate) clamped to [kMinRateFactor,
 // kMaxRateFactor] and pause_scale ~ Normal(1, variation.pauses) clamped to [kMinPauseScale,

@@ -29,14 +29,28 @@ std::vector<std::string> Clauses(std::string_view text) {
   return out;
 }
 
-std::vector<std::string> EarPhrases(const Scenario& scenario) {
-  std::vector<std::string> phrases;
-  std::set<std::string> seen;
-  auto add = [&](std::string_view text) {
+namespace {
+
+// Collects clauses, each once, in the order first seen.
+class PhraseList {
+ public:
+  void Add(std::string_view text) {
     for (std::string& clause : Clauses(text)) {
-      if (seen.insert(clause).second) phrases.push_back(std::move(clause));
+      if (seen_.insert(clause).second) phrases_.push_back(std::move(clause));
     }
-  };
+  }
+  std::vector<std::string> Take() { return std::move(phrases_); }
+
+ private:
+  std::vector<std::string> phrases_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+std::vector<std::string> EarPhrases(const Scenario& scenario) {
+  PhraseList list;
+  auto add = [&](std::string_view text) { list.Add(text); };
   const agent::AgentConfig canned;
   add(scenario.agent.greeting);
   for (const std::string* line :
@@ -58,24 +72,18 @@ std::vector<std::string> EarPhrases(const Scenario& scenario) {
     }
     if (turn.barge_in) add(turn.barge_in->when_agent_says);
   }
-  return phrases;
+  return list.Take();
 }
 
 std::vector<std::string> CallerPhrases(const Scenario& scenario) {
-  std::vector<std::string> phrases;
-  std::set<std::string> seen;
-  auto add = [&](std::string_view text) {
-    for (std::string& clause : Clauses(text)) {
-      if (seen.insert(clause).second) phrases.push_back(std::move(clause));
-    }
-  };
+  PhraseList list;
   for (const Turn& turn : scenario.turns) {
-    add(turn.user);
-    for (const SpeechSegment& segment : turn.segments) add(segment.text);
-    add(turn.audio_transcript);
+    list.Add(turn.user);
+    for (const SpeechSegment& segment : turn.segments) list.Add(segment.text);
+    list.Add(turn.audio_transcript);
   }
-  add(scenario.caller.repeat_phrase);
-  return phrases;
+  list.Add(scenario.caller.repeat_phrase);
+  return list.Take();
 }
 
 }  // namespace callsim::harness
