@@ -171,6 +171,8 @@ bool RunHelper(const std::string& path, const std::string& ssml, const std::stri
 
   // One poll loop writes the text and reads both outputs, so neither side can block the other
   // on a full pipe; the whole exchange is bounded by the deadline and the audio by max_bytes.
+  // The deadline is the wall clock's on purpose: it bounds an outside process, and no result
+  // depends on it (the samples come from the text and voice alone, or the line fails).
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(EspeakSynth::kHelperTimeoutMs);
   const size_t max_bytes = size_t{EspeakSynth::kMaxAudioSeconds} * kHelperRateHz * 2;
