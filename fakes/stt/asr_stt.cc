@@ -48,7 +48,11 @@ void Run(const std::shared_ptr<SessionState>& state, int64_t delay_us, std::func
 
 class AsrSttSession final : public agent::SttSession {
  public:
-  explicit AsrSttSession(std::shared_ptr<SessionState> state) : state_(std::move(state)) {}
+  AsrSttSession(std::shared_ptr<SessionState> state, const AsrSttConfig& config)
+      : interim_latency_(config.interim_latency),
+        final_latency_(config.final_latency),
+        capacity_(config.capacity),
+        state_(std::move(state)) {}
   ~AsrSttSession() override {
     state_->closed = true;
     state_->tickets.clear();  // gives back every slot and place in the queue
@@ -85,10 +89,7 @@ class AsrSttSession final : public agent::SttSession {
     if (s.quiet_samples == kPauseSamples) {
       text = s.recognizer->Recognize(s.stretch);
     } else if (loud && s.stretch.size() >= s.interim_at + kInterimEverySamples) {
-      s.recognizer->Start();
-      s.recognizer->Feed(s.stretch.data(), s.stretch.size());
-      text = s.recognizer->Partial();
-      s.recognizer->Start();  // shared: leave no utterance open
+      text = s.recognizer->RecognizeSoFar(s.stretch);
     } else {
       return;
     }
@@ -168,11 +169,11 @@ class AsrSttSession final : public agent::SttSession {
     }
   }
 
-  agent::LatencyModel interim_latency_;
-  agent::LatencyModel final_latency_;
-  std::shared_ptr<CapacityLimiter> capacity_;
 
  private:
+  const agent::LatencyModel interim_latency_;
+  const agent::LatencyModel final_latency_;
+  const std::shared_ptr<CapacityLimiter> capacity_;
   std::shared_ptr<SessionState> state_;
 };
 
@@ -188,11 +189,7 @@ std::unique_ptr<agent::SttSession> AsrStt::Open(agent::SttListener listener) {
   std::string error;
   state->recognizer = SharedSphinxRecognizer(config_.phrases, &error);
   if (state->recognizer == nullptr) state->error = "ASR STT: " + error;
-  auto session = std::make_unique<AsrSttSession>(std::move(state));
-  session->interim_latency_ = config_.interim_latency;
-  session->final_latency_ = config_.final_latency;
-  session->capacity_ = config_.capacity;
-  return session;
+  return std::make_unique<AsrSttSession>(std::move(state), config_);
 }
 
 }  // namespace callsim::fakes

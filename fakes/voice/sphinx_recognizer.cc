@@ -426,6 +426,14 @@ std::string SphinxRecognizer::Recognize(const std::vector<int16_t>& samples) {
   return Finish();
 }
 
+std::string SphinxRecognizer::RecognizeSoFar(const std::vector<int16_t>& samples) {
+  Start();
+  Feed(samples.data(), samples.size());
+  std::string text = Partial();
+  Start();  // a shared recogniser must not be left inside an utterance
+  return text;
+}
+
 SphinxRecognizer* SharedSphinxRecognizer(const std::vector<std::string>& phrases,
                                          std::string* error) {
   struct Entry {

@@ -76,6 +76,9 @@ class SphinxRecognizer {
 
   // One shot: Start, Feed all of `samples`, Finish.
   std::string Recognize(const std::vector<int16_t>& samples);
+  // One shot, as far as it goes: the best path through `samples` so far (Start, Feed, Partial),
+  // which may end inside a phrase where a final result may find none; leaves no utterance open.
+  std::string RecognizeSoFar(const std::vector<int16_t>& samples);
 
   bool grammar_mode() const { return grammar_mode_; }
   // The phrases the grammar accepts, normalised (words joined by single spaces); empty in

@@ -23,7 +23,6 @@ std::vector<std::string> SplitWords(const std::string& text) {
 
 Ear::Ear(const std::vector<std::string>& phrases) {
   recognizer_ = fakes::SharedSphinxRecognizer(phrases, &error_);
-  if (recognizer_ == nullptr && error_.empty()) error_ = "the ASR ear has no recogniser";
   if (recognizer_ == nullptr) error_ = "caller ear (asr): " + error_;
 }
 
@@ -80,11 +79,7 @@ std::string Ear::Partial() {
   if (recognizer_ == nullptr || !in_stretch_) return "";
   const size_t every = static_cast<size_t>(kAsrPartialEveryMs) * agent::kSampleRateHz / 1000;
   if (stretch_.size() >= partial_at_ + every) {
-    // The best path so far, which may end inside a phrase (a final result may not).
-    recognizer_->Start();
-    recognizer_->Feed(stretch_.data(), stretch_.size());
-    partial_ = recognizer_->Partial();
-    recognizer_->Start();  // the recogniser is shared: leave no utterance open
+    partial_ = recognizer_->RecognizeSoFar(stretch_);
     partial_at_ = stretch_.size();
   }
   return partial_;
