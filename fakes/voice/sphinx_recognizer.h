@@ -9,11 +9,14 @@
 // phrases it uses the general English language model: about 100 MB, a real-time factor near 0.3
 // and most words wrong on synthesised speech, so it is there for coverage, not for accuracy.
 //
+// Each utterance is decoded whole: its cepstra are normalised by the mean of its own speech frames
+// (the louder half of its energy range), so silence before, between and after the words does not
+// move the mean, and neither does the channel (a telephone line's 8 kHz, Opus, a gain stage).
 // Decoding is deterministic. In grammar mode a transcript depends on the utterance's audio alone:
-// every utterance starts from a freshly initialised decoder, the same cepstral mean (that of
-// typical synthesised speech) and audio cut into the same blocks however it is fed. In general
-// mode the decoder's state carries over between utterances, so the same sequence of utterances
-// gives the same transcripts, but one utterance may come out differently after different ones.
+// every utterance starts from a freshly initialised decoder, and the dither under the audio is a
+// function of each sample's place. In general mode the decoder's state carries over between
+// utterances, so the same sequence of utterances gives the same transcripts, but one utterance may
+// come out differently after different ones.
 //
 // Each recogniser owns one pocketsphinx decoder, which is not thread-safe: use one per thread.
 #pragma once
@@ -67,7 +70,9 @@ class SphinxRecognizer {
   // Streaming. Start begins an utterance (abandoning one in progress); Feed takes 16 kHz mono
   // samples in pieces of any size, starting an utterance if none is in progress; Partial is the
   // current best hypothesis (may be empty, and may change); Finish ends the utterance and returns
-  // the final hypothesis ("" when no utterance was in progress). Transcripts are lower-case words
+  // the final hypothesis ("" when no utterance was in progress). Partial and Finish decode the
+  // utterance so far from its start (its speech mean needs all of it), so the same audio gives
+  // the same transcript however it was fed. Transcripts are lower-case words
   // separated by single spaces, without silence and noise tokens.
   void Start();
   void Feed(const int16_t* samples, size_t count);
@@ -88,12 +93,14 @@ class SphinxRecognizer {
  private:
   struct Decoder;
   SphinxRecognizer();
+  // Decodes `count` samples as one utterance: the final hypothesis, or (final false) the best
+  // path so far.
+  std::string Decode(const int16_t* samples, size_t count, bool final);
 
   std::unique_ptr<Decoder> decoder_;
   bool grammar_mode_ = false;
   std::vector<std::string> phrases_;
   bool in_utterance_ = false;
-  size_t utterance_samples_ = 0;
 };
 
 // True when the model files exist (the language model included). Otherwise *missing (if non-null)

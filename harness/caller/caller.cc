@@ -350,8 +350,10 @@ void Caller::OnReplyOnset(int64_t onset_us) {
 }
 
 void Caller::OnReplyEnd() {
-  Emit(caller_events::kReplyEnd,
-       {{"turn", reply_turn_}, {"heard", outcomes_[Slot(reply_turn_)].heard_text}});
+  nlohmann::json detail = {{"turn", reply_turn_}, {"heard", outcomes_[Slot(reply_turn_)].heard_text}};
+  // Words the off-thread ear gave up waiting for (Ear::kAsrMaxPendingMs) are missing from it.
+  if (ear_->late_stretches() > 0) detail["ear_late_stretches"] = ear_->late_stretches();
+  Emit(caller_events::kReplyEnd, detail);
   FinalizeTurn(reply_turn_);
   if (!ExpectsAgentEnd(scenario_.turns[Slot(turn_)])) {
     NextTurn();
@@ -431,7 +433,7 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
     const bool heard = (!words.empty() && ContainsPhrase(so_far, phrase)) ||
                        (scenario_.caller.ear == RecognizerEngine::kAsr &&
                         ContainsPhrase(so_far + " " + ear_->Partial(), phrase));
-    if (heard || (!activity.any && ReplySilentFor(frame_start_us))) {
+    if (heard || (!activity.any && ReplySilentFor(frame_start_us) && !ear_->Pending())) {
       timer_.Cancel();
       if (heard) {
         Emit(caller_events::kBargeInPhraseHeard, {{"turn", turn_}});
@@ -453,8 +455,9 @@ void Caller::OnEarFrame(const agent::Frame& frame, int64_t frame_start_us) {
   } else if (phase_ == Phase::kSilent && activity.any && !outcomes_[Slot(turn_)].reply_onset_us) {
     outcomes_[Slot(turn_)].reply_onset_us = std::max(activity.first_active_us, listen_from_us);
     Emit(caller_events::kReplyOnset, {{"turn", turn_}, {"during", "silence"}});
-  } else if (phase_ == Phase::kInReply && !activity.any && ReplySilentFor(frame_start_us)) {
-    OnReplyEnd();
+  } else if (phase_ == Phase::kInReply && !activity.any && ReplySilentFor(frame_start_us) &&
+             !ear_->Pending()) {
+    OnReplyEnd();  // with the reply's last words in, when the ear decodes off the thread
   }
 }
 

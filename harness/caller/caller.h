@@ -104,6 +104,11 @@ class Caller {
   // play_file recording, failed): the call should fail at its start with this reason.
   const std::string& setup_error() const { return setup_error_; }
 
+  // For a caller on the real clock: the ASR ear decodes on worker threads rather than in
+  // OnEarFrame, and a reply is judged once its words are in (Ear::DecodeOffThread). Call before
+  // Start.
+  void RecogniseOffThread() { ear_->DecodeOffThread(); }
+
   // Starts following the script at the scheduler's current time.
   void Start();
   // Mouth: the next 20 ms the caller's microphone picks up (voice, noise, echo), starting at

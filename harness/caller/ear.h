@@ -19,6 +19,7 @@
 #include "fakes/modem/word_modem.h"
 
 namespace callsim::fakes {
+class RecognitionResult;
 class SphinxRecognizer;
 }
 
@@ -42,6 +43,9 @@ class Ear {
   static constexpr int kAsrMaxStretchSeconds = 60;
   // ASR: Partial() recognises the open stretch again only once this much more audio is in.
   static constexpr int kAsrPartialEveryMs = 200;
+  // ASR off the thread: how long a stretch's words may stay pending (from the stretch's end)
+  // before the ear gives up on them (counted in late_stretches()).
+  static constexpr int kAsrMaxPendingMs = 5000;
 
   Ear() = default;  // the word modem
   // Real speech, recognised with a grammar of `phrases` (EarPhrases). The recogniser is shared by
@@ -50,6 +54,12 @@ class Ear {
   ~Ear();
   Ear(const Ear&) = delete;
   Ear& operator=(const Ear&) = delete;
+
+  // ASR: decode on the process's worker threads (fakes::RecognitionPool) rather than inside
+  // Hear and Partial, for a caller on the real clock. Words then arrive when their decode ends
+  // (in the order of the stretches); Pending() says some are still being decoded. Transcripts are
+  // the same as inline. Call before the first Hear.
+  void DecodeOffThread() { off_thread_ = true; }
 
   EarActivity Hear(const agent::Frame& frame, int64_t frame_start_us);
 
@@ -62,9 +72,16 @@ class Ear {
   std::string Partial();
   // ASR: why the recogniser could not start ("" when it did, and for the modem ear).
   const std::string& error() const { return error_; }
+  // ASR off the thread: a closed stretch's words are still being decoded. False once they have
+  // waited kAsrMaxPendingMs at the ear's clock (those words are then dropped).
+  bool Pending() const { return !decoding_.empty(); }
+  // ASR off the thread: stretches whose words were dropped for coming too late.
+  int late_stretches() const { return late_stretches_; }
 
  private:
-  void CloseStretch();
+  void CloseStretch(int64_t now_us);
+  void CollectDecoded(int64_t now_us);
+  void AppendWords(const std::string& text);
 
   fakes::ModemDecoder decoder_;
   int64_t last_active_us_ = -1;
@@ -77,6 +94,16 @@ class Ear {
   bool in_stretch_ = false;
   size_t partial_at_ = 0;  // stretch_ size when partial_ was made
   std::string partial_;
+  // ASR off the thread.
+  bool off_thread_ = false;
+  std::shared_ptr<const std::vector<std::string>> phrases_;
+  struct Decoding {
+    std::shared_ptr<const fakes::RecognitionResult> result;
+    int64_t closed_us = 0;  // the ear's clock when the stretch closed
+  };
+  std::deque<Decoding> decoding_;  // the closed stretches' decodes, oldest first
+  std::shared_ptr<const fakes::RecognitionResult> partial_decoding_;  // of the open stretch
+  int late_stretches_ = 0;
 };
 
 }  // namespace callsim::harness

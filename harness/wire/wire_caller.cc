@@ -37,6 +37,7 @@ WireCaller::WireCaller(boost::asio::io_context& io, agent::RealtimeScheduler& sc
               }),
       call_sid_(WireSid("CA", run_rng, call_id, "call_sid")) {
   recorder_.Attach(&caller_);
+  caller_.RecogniseOffThread();  // the media clock must not wait for a decode
 }
 
 WireCaller::~WireCaller() {

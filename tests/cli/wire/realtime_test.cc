@@ -56,6 +56,35 @@ TEST_F(Realtime, OrderStatusPassesAgainstItsOwnAgentOverLoopback) {
   EXPECT_EQ(run->config_json.find("token="), std::string::npos) << "no credential is stored";
 }
 
+// Real voices both ways on the real clock: espeak-ng callers whose audio reaches the agent as
+// Twilio's 8 kHz PCMU, the agent's STT recognising it with pocketsphinx and its TTS speaking with
+// espeak-ng, and the caller's ear recognising that (on worker threads, so the media clock keeps
+// time).
+TEST_F(Realtime, RealVoicesBothWaysPassOrderStatusOverTheWire) {
+  const auto out = RunCli("run " + kScenarios + "order_status.yaml --target self --callers 2 --db " +
+                          db_ + kLooseLateness +
+                          " --set caller.voice.engine=espeak --set caller.ear.engine=asr"
+                          " --set fakes.stt.engine=asr --set fakes.tts.engine=espeak");
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::unique_ptr<Store> store = Open();
+  const int64_t run_id = ExpectAllPassed(*store, 2);
+  const std::map<std::string, double> m = store->LoadMetrics(run_id);
+  ASSERT_TRUE(m.count("wer"));
+  EXPECT_LE(m.at("wer"), 0.10) << "the agent's STT on the callers' espeak-ng speech";
+  EXPECT_EQ(m.at("saturated"), 0);
+  // Every agent_says expectation was judged on what the ASR ear recognised.
+  int judged = 0;
+  for (const CallRow& c : store->LoadCalls(run_id)) {
+    for (const EventRow& e : store->LoadEvents(run_id, c.call_id)) {
+      if (e.kind == "reply_end") {
+        EXPECT_EQ(e.detail_json.find("ear_late_stretches"), std::string::npos) << e.detail_json;
+        ++judged;
+      }
+    }
+  }
+  EXPECT_GE(judged, 6);  // three replies a call
+}
+
 TEST_F(Realtime, BargeInClearsThePlayoutBufferAndStopsTheAgentAtTheEar) {
   const auto out = RunCli("run " + kScenarios + "barge_in.yaml --target self --callers 2 --db " + db_ + kLooseLateness);
   ASSERT_EQ(out.exit_code, 0) << out.text;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -79,6 +81,59 @@ TEST(EarAsrTest, TheSameAudioIsHeardTheSameByAnotherEar) {
   EXPECT_EQ(first, "hello thanks for calling how can i help you today");
   EXPECT_EQ(Listen(a, speech, 600).text, first) << "after hearing it once";
   EXPECT_EQ(Listen(b, speech, 600).text, first);
+}
+
+// Off the thread (a caller on the real clock), the same words, in the order of the stretches; Hear
+// does not decode, and Pending() holds the reply's judgement until they are in.
+TEST(EarAsrTest, OffTheThreadTheSameWordsInOrder) {
+  const std::vector<int16_t> first = Speech("Let me check that for you.");
+  const std::vector<int16_t> second = Speech("Your order number 4567 has shipped. Have a nice day.");
+  std::vector<int16_t> both = first;
+  both.insert(both.end(), static_cast<size_t>(Ear::kAsrGapMs + 200) * 16, 0);  // two stretches
+  both.insert(both.end(), second.begin(), second.end());
+  Ear inline_ear(kPhrases);
+  const std::string expected = Listen(inline_ear, both, 600).text;
+  EXPECT_EQ(expected, "let me check that for you your order number four five six seven has shipped "
+                      "have a nice day");
+
+  Ear ear(kPhrases);
+  ear.DecodeOffThread();
+  // The test's frames come far faster than the real clock's: after each, the decodes in flight
+  // are given the time the clock would have (bounded), so none is given up on.
+  std::string text;
+  bool was_pending = false;
+  const size_t frames = both.size() / agent::kFrameSamples + 30;
+  for (size_t i = 0; i < frames; ++i) {
+    agent::Frame frame;
+    for (int k = 0; k < agent::kFrameSamples; ++k) {
+      const size_t at = i * agent::kFrameSamples + static_cast<size_t>(k);
+      frame.samples[k] = at < both.size() ? both[at] : 0;
+    }
+    ear.Hear(frame, static_cast<int64_t>(i) * agent::kFrameUs);
+    was_pending = was_pending || ear.Pending();
+    for (int wait = 0; wait < 500 && ear.Pending(); ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      ear.Hear(agent::Frame{}, static_cast<int64_t>(i) * agent::kFrameUs);
+    }
+    for (const std::string& w : ear.TakeWords()) text += (text.empty() ? "" : " ") + w;
+  }
+  EXPECT_TRUE(was_pending) << "a closed stretch is decoded on a worker, not in Hear";
+  EXPECT_FALSE(ear.Pending());
+  EXPECT_EQ(text, expected);
+  EXPECT_EQ(ear.late_stretches(), 0);
+}
+
+// Words that take longer than kAsrMaxPendingMs at the ear's clock are given up on, and counted.
+TEST(EarAsrTest, OffTheThreadWordsTooLateAreCounted) {
+  Ear ear(kPhrases);
+  ear.DecodeOffThread();
+  const std::vector<int16_t> speech = Speech("Have a nice day.");
+  Listen(ear, speech, Ear::kAsrGapMs + 20);  // the stretch closes on the last frame
+  ASSERT_TRUE(ear.Pending() || !ear.TakeWords().empty());
+  // The ear's clock jumps past the bound before the next frame: what is still pending is late.
+  // (A decode that already finished is taken instead; either way nothing stays pending.)
+  ear.Hear(agent::Frame{}, agent::MsToUs(60'000));
+  EXPECT_FALSE(ear.Pending());
 }
 
 TEST(EarAsrTest, SilenceIsNothing) {
