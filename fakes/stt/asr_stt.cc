@@ -6,13 +6,12 @@
 #include <functional>
 #include <utility>
 
+#include "fakes/voice/speech_stretcher.h"
 #include "fakes/voice/sphinx_recognizer.h"
 
 namespace callsim::fakes {
 namespace {
 
-constexpr size_t kMaxSamples = static_cast<size_t>(kAsrSttMaxSeconds) * agent::kSampleRateHz;
-constexpr size_t kGapSamples = static_cast<size_t>(kAsrSttGapMs) * agent::kSampleRateHz / 1000;
 constexpr size_t kPauseSamples = static_cast<size_t>(kAsrSttPauseMs) * agent::kSampleRateHz / 1000;
 constexpr size_t kInterimEverySamples =
     static_cast<size_t>(kAsrSttInterimEveryMs) * agent::kSampleRateHz / 1000;
@@ -26,11 +25,9 @@ struct SessionState {
   agent::SttListener listener;
   SphinxRecognizer* recognizer = nullptr;  // the thread's; null: error says why
   std::string error;
-  std::deque<agent::Frame> preroll;  // the quiet frames before a stretch
-  std::vector<int16_t> stretch;      // the open stretch of speech
-  bool in_stretch = false;
-  size_t quiet_samples = 0;          // since the stretch's last loud frame
-  size_t interim_at = 0;             // stretch.size() at the last interim
+  SpeechStretcher stretcher{{kAsrSttSpeechLevel, kAsrSttGapMs, kAsrSttPrerollFrames,
+                             kAsrSttMaxSeconds}};
+  size_t interim_at = 0;             // the stretch's size at the last interim
   std::string heard;                 // the closed stretches since the last final
   std::string last_interim;
   // The finals waiting for or holding a slot, oldest first (each released when delivered).
@@ -60,40 +57,25 @@ class AsrSttSession final : public agent::SttSession {
 
   void PushAudio(const agent::Frame& frame) override {
     SessionState& s = *state_;
-    const bool loud = std::any_of(frame.samples.begin(), frame.samples.end(), [](int16_t v) {
-      return std::abs(static_cast<int>(v)) > kAsrSttSpeechLevel;
-    });
-    if (!s.in_stretch) {
-      if (!loud) {
-        s.preroll.push_back(frame);
-        if (s.preroll.size() > static_cast<size_t>(kAsrSttPrerollFrames)) s.preroll.pop_front();
-        return;
-      }
-      s.in_stretch = true;
-      for (const agent::Frame& f : s.preroll) {
-        s.stretch.insert(s.stretch.end(), f.samples.begin(), f.samples.end());
-      }
-      s.preroll.clear();
-    }
-    s.stretch.insert(s.stretch.end(), frame.samples.begin(), frame.samples.end());
-    s.quiet_samples = loud ? 0 : s.quiet_samples + agent::kFrameSamples;
-    if (s.quiet_samples >= kGapSamples || s.stretch.size() >= kMaxSamples) {
-      CloseStretch();
-      return;
+    switch (s.stretcher.Push(frame)) {
+      case SpeechStretcher::Step::kQuiet: return;
+      case SpeechStretcher::Step::kClosed: HearStretch(); return;
+      case SpeechStretcher::Step::kSpeech: break;
     }
     if (s.recognizer == nullptr) return;
     // An interim at each pause (a final pass over the stretch so far, which ends on a whole
     // phrase there), and during long speech without one, every kAsrSttInterimEveryMs, the best
     // partial path. Each decodes the stretch from its start, so they are kept this sparse.
+    const std::vector<int16_t>& stretch = s.stretcher.stretch();
     std::string text;
-    if (s.quiet_samples == kPauseSamples) {
-      text = s.recognizer->Recognize(s.stretch);
-    } else if (loud && s.stretch.size() >= s.interim_at + kInterimEverySamples) {
-      text = s.recognizer->RecognizeSoFar(s.stretch);
+    if (s.stretcher.quiet_samples() == kPauseSamples) {
+      text = s.recognizer->Recognize(stretch);
+    } else if (s.stretcher.loud() && stretch.size() >= s.interim_at + kInterimEverySamples) {
+      text = s.recognizer->RecognizeSoFar(stretch);
     } else {
       return;
     }
-    s.interim_at = s.stretch.size();
+    s.interim_at = stretch.size();
     std::string interim = s.heard;
     if (!text.empty()) interim += (interim.empty() ? "" : " ") + text;
     if (interim.empty() || interim == s.last_interim) return;
@@ -103,22 +85,19 @@ class AsrSttSession final : public agent::SttSession {
     });
   }
 
-  void CloseStretch() {
+  // The stretch the stretcher has just closed: its words join what was heard since the last final.
+  void HearStretch() {
     SessionState& s = *state_;
-    if (!s.in_stretch) return;
     if (s.recognizer != nullptr) {
-      const std::string text = s.recognizer->Recognize(s.stretch);
+      const std::string text = s.recognizer->Recognize(s.stretcher.stretch());
       if (!text.empty()) s.heard += (s.heard.empty() ? "" : " ") + text;
     }
-    s.stretch.clear();
-    s.in_stretch = false;
-    s.quiet_samples = 0;
     s.interim_at = 0;
   }
 
   void Finalize() override {
     SessionState& s = *state_;
-    CloseStretch();
+    if (s.stretcher.Close()) HearStretch();
     const std::string text = std::exchange(s.heard, {});
     s.last_interim.clear();
     const int64_t latency = final_latency_.DrawUs(s.rng);

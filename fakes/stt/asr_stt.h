@@ -1,8 +1,9 @@
 // A fake streaming STT that recognises real speech: pocketsphinx (fakes/voice/sphinx_recognizer.h)
 // with a grammar of what the caller can say, under the same latency and capacity models as the
 // modem STT. Like a real streaming recogniser it cuts the audio into stretches of speech by level
-// (from 100 ms before the first loud frame to kAsrSttGapMs of quiet after the last: pocketsphinx
-// loses words after seconds of silence) and recognises each as it ends. While a stretch lasts it
+// over the line's noise floor (fakes/voice/speech_stretcher.h: from 300 ms before the first loud
+// frame to kAsrSttGapMs of quiet after the last; pocketsphinx loses words after seconds of
+// silence) and recognises each as it ends. While a stretch lasts it
 // sends an interim (the stretches so far and what the open one says) at each pause of
 // kAsrSttPauseMs and every kAsrSttInterimEveryMs of speech without one; Finalize closes the open stretch and delivers everything since the last final
 // after the drawn final latency. Recognition depends on the audio alone, and the latencies on the
@@ -24,9 +25,9 @@ namespace callsim::fakes {
 inline constexpr int kAsrSttInterimEveryMs = 1000;  // of speech without a pause
 inline constexpr int kAsrSttPauseMs = 200;          // quiet that makes an interim
 inline constexpr int kAsrSttGapMs = 500;
-inline constexpr int kAsrSttPrerollFrames = 5;
+inline constexpr int kAsrSttPrerollFrames = 15;  // 300 ms: a first syllable out of silence
 inline constexpr int kAsrSttMaxSeconds = 60;  // a stretch this long is recognised and a new one begun
-// |sample| above this is speech worth an interim (about -44 dBFS).
+// |sample| a loud frame's peak must exceed (about -44 dBFS), besides standing over the noise floor.
 inline constexpr int kAsrSttSpeechLevel = 200;
 
 struct AsrSttConfig {

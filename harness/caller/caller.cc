@@ -86,7 +86,7 @@ Caller::Caller(agent::Scheduler& scheduler, const Scenario& scenario, agent::Rng
       on_hangup_(std::move(on_hangup)),
       voice_(DrawVoice(scenario.caller, rng.Fork("variation"))),
       mic_(scenario.caller.noise, scenario.caller.echo, voice_.profile.level_dbfs,
-           rng.Fork("mic")) {
+           rng.Fork("mic"), scenario.caller.voice.engine) {
   const size_t n = scenario_.turns.size();
   outcomes_.resize(n);
   finalized_.assign(n, false);

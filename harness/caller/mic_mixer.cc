@@ -67,14 +67,14 @@ std::string ValidateEcho(const EchoSpec& echo) {
 }  // namespace
 
 MicMixer::MicMixer(const NoiseSpec& noise, const EchoSpec& echo, double voice_level_dbfs,
-                   agent::Rng rng)
+                   agent::Rng rng, VoiceEngine babble_voices)
     : nominal_speech_power_(DbfsToPower(voice_level_dbfs)) {
   if (!std::isfinite(noise.snr_db) || !std::isfinite(voice_level_dbfs)) {
     error_ = "noise.snr_db and the voice level must be finite numbers";
     return;
   }
   snr_power_ratio_ = std::pow(10.0, noise.snr_db / 10.0);
-  noise_ = MakeNoiseSource(noise, rng.Fork("noise"), &error_);
+  noise_ = MakeNoiseSource(noise, rng.Fork("noise"), &error_, babble_voices);
   if (!error_.empty()) return;
   error_ = ValidateEcho(echo);
   if (!error_.empty() || !echo.enabled) return;

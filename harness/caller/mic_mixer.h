@@ -45,7 +45,9 @@ class MicMixer {
   // `noise.file` is an already resolved path. Draws only from `rng` (and streams forked from it).
   // On bad settings (an unreadable noise file, a babble talker count out of range, an echo delay
   // outside [0, kMaxEchoDelayMs]) ok() is false and Mix adds nothing.
-  MicMixer(const NoiseSpec& noise, const EchoSpec& echo, double voice_level_dbfs, agent::Rng rng);
+  // Babble talkers speak with `babble_voices` (the caller's own engine: MakeBabbleNoise).
+  MicMixer(const NoiseSpec& noise, const EchoSpec& echo, double voice_level_dbfs, agent::Rng rng,
+           VoiceEngine babble_voices = VoiceEngine::kModem);
   ~MicMixer();
   MicMixer(MicMixer&&) noexcept;
   MicMixer& operator=(MicMixer&&) noexcept;

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
+#include <mutex>
 
 #include "agent/media/frame.h"
 #include "agent/runtime/check.h"
 #include "fakes/modem/vocabulary.h"
 #include "fakes/modem/word_modem.h"
+#include "fakes/voice/espeak_voice.h"
 #include "harness/caller/audio_file.h"
 
 namespace callsim::harness {
@@ -125,9 +128,58 @@ constexpr double kMinWordGapMs = 60;
 constexpr double kCommaPauseMs = 300;
 constexpr double kCommaProbability = 0.15;
 
+// The real-voice babble's clips: kEspeakBabbleSentences sentences in each of kEspeakBabbleVoices
+// voices, indexed [voice * kEspeakBabbleSentences + sentence].
+using BabbleClips = std::vector<std::vector<int16_t>>;
+
+constexpr const char* kBabbleVoiceNames[kEspeakBabbleVoices] = {"en-us+m3", "en-us+f4",
+                                                                "en-us+m1", "en-us+f3"};
+constexpr const char* kBabbleSentenceTexts[kEspeakBabbleSentences] = {
+    "I told him we would meet at the station after lunch.",
+    "The weather has been strange all week, hasn't it?",
+    "She said the report would be ready by Friday.",
+    "Can you pass me the menu? I haven't decided yet.",
+    "We drove past the old mill on the way into town.",
+    "My brother is moving to a new flat next month.",
+    "The meeting ran long, so I missed the early train.",
+    "Honestly, the second film was better than the first.",
+    "They are painting the kitchen a pale shade of green.",
+    "If it rains tomorrow we can go to the museum instead.",
+    "He always orders the same thing every single time.",
+    "The children were playing in the garden until dark.",
+};
+
+// Synthesised on first use and kept for the process; null with *error when espeak-ng fails.
+const BabbleClips* EspeakBabbleClips(std::string* error) {
+  static std::once_flag once;
+  static std::unique_ptr<BabbleClips> clips;
+  static std::string failure;
+  std::call_once(once, [] {
+    auto made = std::make_unique<BabbleClips>();
+    for (const char* voice : kBabbleVoiceNames) {
+      fakes::EspeakVoiceSpec spec;
+      spec.voice = voice;
+      spec.words_per_minute = 165;
+      for (const char* text : kBabbleSentenceTexts) {
+        std::vector<int16_t> samples;
+        if (!fakes::EspeakSynth::Shared().Synthesize(text, spec, &samples, &failure)) {
+          failure = "babble (espeak-ng " + std::string(voice) + "): " + failure;
+          return;
+        }
+        fakes::TrimEspeakSilence(&samples);
+        made->push_back(std::move(samples));
+      }
+    }
+    clips = std::move(made);
+  });
+  if (!clips && error != nullptr) *error = failure;
+  return clips.get();
+}
+
 class BabbleNoise final : public NoiseSource {
  public:
-  BabbleNoise(int talkers, agent::Rng rng);
+  // `clips` null: word-modem talkers; else real voices from these (which outlive the noise).
+  BabbleNoise(int talkers, agent::Rng rng, const BabbleClips* clips);
   void Render(float* out, int count) override;
   void set_scale(float scale) { scale_ = scale; }
 
@@ -139,9 +191,13 @@ class BabbleNoise final : public NoiseSource {
     agent::Rng rng;
     fakes::VoiceProfile voice;
     int words_left = 0;           // in the current utterance, after the one being said
-    std::vector<int16_t> burst;   // the word being said
-    size_t burst_position = 0;    // == burst.size(): between words
+    std::vector<int16_t> burst;   // the word being said (word-modem talkers)
+    const std::vector<int16_t>* clip = nullptr;  // the sentence being said (real voices)
+    int voice_index = 0;          // real voices: which of kBabbleVoiceNames
+    float gain = 1;               // real voices: the talker's level
+    size_t burst_position = 0;    // == the burst's size: between words
     int64_t silence_samples = 0;  // before the next word
+    const std::vector<int16_t>& Burst() const { return clip != nullptr ? *clip : burst; }
   };
 
   void NextWord(Talker& talker);
@@ -149,15 +205,18 @@ class BabbleNoise final : public NoiseSource {
   void RenderTalker(Talker& talker, float* out, int count);
 
   std::vector<Talker> talkers_;
+  const BabbleClips* clips_ = nullptr;
   float scale_ = 1;
 };
 
-BabbleNoise::BabbleNoise(int talkers, agent::Rng rng) {
+BabbleNoise::BabbleNoise(int talkers, agent::Rng rng, const BabbleClips* clips) : clips_(clips) {
   talkers_.reserve(static_cast<size_t>(talkers));
   for (int i = 0; i < talkers; ++i) {
     Talker& t = talkers_.emplace_back(rng.Fork("talker/" + std::to_string(i)));
     t.voice.words_per_minute = t.rng.Uniform(130, 190);
     t.voice.level_dbfs = -20 - t.rng.Uniform(0, 6);
+    t.voice_index = i % kEspeakBabbleVoices;
+    t.gain = static_cast<float>(std::pow(10.0, (t.voice.level_dbfs + 20) / 20));
     // Join somewhere in an utterance or the pause before one, so the talkers are not in step.
     t.words_left = static_cast<int>(t.rng.UniformInt(kMaxBabbleUtteranceWords));
     t.silence_samples = std::llround(t.rng.Uniform(0, 2000) * kSamplesPerMs);
@@ -167,6 +226,13 @@ BabbleNoise::BabbleNoise(int talkers, agent::Rng rng) {
 // Starts the next word, and a new utterance of 2..kMaxBabbleUtteranceWords words if the last one
 // is over. The word is any vocabulary word but <unk>.
 void BabbleNoise::NextWord(Talker& t) {
+  t.burst_position = 0;
+  if (clips_ != nullptr) {  // a real voice says a whole sentence
+    const size_t sentence = t.rng.UniformInt(kEspeakBabbleSentences);
+    t.clip = &(*clips_)[static_cast<size_t>(t.voice_index) * kEspeakBabbleSentences + sentence];
+    t.words_left = 0;
+    return;
+  }
   if (t.words_left == 0) {
     t.words_left = 2 + static_cast<int>(t.rng.UniformInt(kMaxBabbleUtteranceWords - 1));
   }
@@ -206,14 +272,16 @@ void BabbleNoise::RenderTalker(Talker& t, float* out, int count) {
       done += take;
       continue;
     }
-    if (t.burst_position == t.burst.size()) NextWord(t);
+    if (t.burst_position == t.Burst().size()) NextWord(t);
+    const std::vector<int16_t>& burst = t.Burst();
     const int take = static_cast<int>(
-        std::min<size_t>(static_cast<size_t>(count - done), t.burst.size() - t.burst_position));
-    const int16_t* src = t.burst.data() + t.burst_position;
-    for (int i = 0; i < take; ++i) out[done + i] += scale_ * src[i];
+        std::min<size_t>(static_cast<size_t>(count - done), burst.size() - t.burst_position));
+    const int16_t* src = burst.data() + t.burst_position;
+    const float scale = clips_ != nullptr ? scale_ * t.gain : scale_;
+    for (int i = 0; i < take; ++i) out[done + i] += scale * src[i];
     t.burst_position += static_cast<size_t>(take);
     done += take;
-    if (t.burst_position == t.burst.size()) EndWord(t);
+    if (t.burst_position == burst.size()) EndWord(t);
   }
 }
 
@@ -268,9 +336,15 @@ std::unique_ptr<NoiseSource> MakePinkNoise(agent::Rng rng) {
   return std::make_unique<PinkNoise>(rng);
 }
 
-std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng) {
+std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng, VoiceEngine voices,
+                                             std::string* error) {
   CALLSIM_CHECK(talkers >= 1 && talkers <= kMaxBabbleTalkers);
-  auto babble = std::make_unique<BabbleNoise>(talkers, rng);
+  const BabbleClips* clips = nullptr;
+  if (voices == VoiceEngine::kEspeak) {
+    clips = EspeakBabbleClips(error);
+    if (clips == nullptr) return nullptr;
+  }
+  auto babble = std::make_unique<BabbleNoise>(talkers, rng, clips);
   // Measure a copy, so the audio played from the start is the audio measured.
   BabbleNoise probe = *babble;
   const double rms = MeasureRms(probe, kBabbleNormalizeSeconds);
@@ -310,7 +384,7 @@ std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip
 }
 
 std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng rng,
-                                             std::string* error) {
+                                             std::string* error, VoiceEngine babble_voices) {
   error->clear();
   CALLSIM_CHECK(kNoiseTypeNames.Contains(spec.type));
   switch (spec.type) {
@@ -323,7 +397,7 @@ std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng r
                  std::to_string(spec.talkers) + ")";
         return nullptr;
       }
-      return MakeBabbleNoise(spec.talkers, rng);
+      return MakeBabbleNoise(spec.talkers, rng, babble_voices, error);
     case NoiseType::kFile: {
       std::shared_ptr<const NoiseClip> clip = CachedNoiseClip(spec.file, error);
       return clip ? MakeFileNoise(std::move(clip), rng) : nullptr;

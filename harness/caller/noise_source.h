@@ -46,7 +46,18 @@ inline constexpr double kBabbleNormalizeSeconds = 5;
 // between utterances; each joins at a random point. A speech recognizer hears some of these words,
 // which is the point. Normalized by the RMS of its first kBabbleNormalizeSeconds. Memory: one
 // word burst (7 KB) per talker.
-std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng);
+//
+// With `voices` espeak, the talkers are real voices instead (for callers and recognisers of real
+// speech): talker i speaks with kEspeakBabbleVoices[i % 4] at a level of 0 to -6 dB, saying
+// sentences drawn from a fixed list of kEspeakBabbleSentences, with 0.3-2 s between them. The
+// sentences are synthesised once per process (48 clips, about 10 MB, a second or two of espeak-ng
+// on first use) and shared; when that fails the result is null, with *error (if non-null) saying
+// why.
+inline constexpr int kEspeakBabbleVoices = 4;
+inline constexpr int kEspeakBabbleSentences = 12;
+std::unique_ptr<NoiseSource> MakeBabbleNoise(int talkers, agent::Rng rng,
+                                             VoiceEngine voices = VoiceEngine::kModem,
+                                             std::string* error = nullptr);
 
 // A noise recording decoded (libsndfile), mixed down to mono (channel mean), resampled to 16 kHz
 // (libsoxr), scaled to unit RMS over the whole file and clamped to +-kMaxNoiseSample. Immutable,
@@ -70,6 +81,7 @@ std::unique_ptr<NoiseSource> MakeFileNoise(std::shared_ptr<const NoiseClip> clip
 // nullptr with *error set. Files are loaded once per path while any source
 // still plays them (a process-wide cache), so a thousand callers share one decoded copy.
 std::unique_ptr<NoiseSource> MakeNoiseSource(const NoiseSpec& spec, agent::Rng rng,
-                                             std::string* error);
+                                             std::string* error,
+                                             VoiceEngine babble_voices = VoiceEngine::kModem);
 
 }  // namespace callsim::harness

@@ -148,6 +148,37 @@ TEST(NoiseSourceTest, BabbleIsNormalizedAndAlwaysSomebodyTalking) {
   }
 }
 
+// Real-voice babble: espeak-ng talkers, normalized like the modem's, the same for the same seed,
+// and understood as words by the pocketsphinx recogniser the real-voice STT uses.
+TEST(NoiseSourceTest, RealVoiceBabbleIsSpeech) {
+  std::string error;
+  auto a = MakeBabbleNoise(4, agent::Rng(kSeed), VoiceEngine::kEspeak, &error);
+  ASSERT_NE(a, nullptr) << error;
+  auto b = MakeBabbleNoise(4, agent::Rng(kSeed), VoiceEngine::kEspeak, &error);
+  auto c = MakeBabbleNoise(4, agent::Rng(kSeed + 1), VoiceEngine::kEspeak, &error);
+  const std::vector<float> x = RenderSeconds(*a, 30);
+  EXPECT_EQ(x, RenderSeconds(*b, 30));
+  EXPECT_NE(x, RenderSeconds(*c, 30));
+  EXPECT_NEAR(Rms(x, 0, 5 * 16000), 1.0, 0.01);
+  EXPECT_NEAR(20 * std::log10(Rms(x)), 0, 3) << "seed " << kSeed;
+  // Not the word modem's tones: a modem talker gives its decoder about 50 words in 20 s; real
+  // speech, a few chance ones.
+  auto one = MakeBabbleNoise(1, agent::Rng(kSeed), VoiceEngine::kEspeak, &error);
+  const std::vector<float> y = RenderSeconds(*one, 20);
+  fakes::ModemDecoder decoder;
+  agent::Frame frame;
+  for (size_t at = 0; at + agent::kFrameSamples <= y.size(); at += agent::kFrameSamples) {
+    for (int i = 0; i < agent::kFrameSamples; ++i) {
+      frame.samples[i] = static_cast<int16_t>(std::clamp(y[at + i] * 2000, -32768.0f, 32767.0f));
+    }
+    decoder.Push(frame);
+  }
+  decoder.Flush();
+  int clean = 0;
+  for (const fakes::DecodedWord& w : decoder.TakeWords()) clean += w.checksum_ok && w.vocab_index != 0;
+  EXPECT_LT(clean, 15);
+}
+
 // Decodes babble scaled to int16 `rms` with a fresh modem decoder.
 std::vector<fakes::DecodedWord> DecodeBabble(int talkers, double seconds, double rms) {
   auto babble = MakeBabbleNoise(talkers, agent::Rng(kSeed));
