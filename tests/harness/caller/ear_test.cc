@@ -34,17 +34,22 @@ struct Heard {
   std::string partial_mid;  // Partial() halfway through the speech
 };
 
+// Frame `i` of `samples` (zeros past the end).
+agent::Frame FrameAt(const std::vector<int16_t>& samples, size_t i) {
+  agent::Frame frame;
+  for (int k = 0; k < agent::kFrameSamples; ++k) {
+    const size_t at = i * agent::kFrameSamples + static_cast<size_t>(k);
+    frame.samples[k] = at < samples.size() ? samples[at] : 0;
+  }
+  return frame;
+}
+
 Heard Listen(Ear& ear, const std::vector<int16_t>& samples, int silence_ms) {
   Heard heard;
   const size_t speech_frames = (samples.size() + agent::kFrameSamples - 1) / agent::kFrameSamples;
   const size_t frames = speech_frames + static_cast<size_t>(silence_ms / 20);
   for (size_t i = 0; i < frames; ++i) {
-    agent::Frame frame;
-    for (int k = 0; k < agent::kFrameSamples; ++k) {
-      const size_t at = i * agent::kFrameSamples + static_cast<size_t>(k);
-      frame.samples[k] = at < samples.size() ? samples[at] : 0;
-    }
-    ear.Hear(frame, static_cast<int64_t>(i) * agent::kFrameUs);
+    ear.Hear(FrameAt(samples, i), static_cast<int64_t>(i) * agent::kFrameUs);
     if (i == speech_frames / 2) heard.partial_mid = ear.Partial();
     for (const std::string& w : ear.TakeWords()) {
       if (heard.first_words_frame < 0) heard.first_words_frame = static_cast<int>(i);
@@ -104,12 +109,7 @@ TEST(EarAsrTest, OffTheThreadTheSameWordsInOrder) {
   bool was_pending = false;
   const size_t frames = both.size() / agent::kFrameSamples + 30;
   for (size_t i = 0; i < frames; ++i) {
-    agent::Frame frame;
-    for (int k = 0; k < agent::kFrameSamples; ++k) {
-      const size_t at = i * agent::kFrameSamples + static_cast<size_t>(k);
-      frame.samples[k] = at < both.size() ? both[at] : 0;
-    }
-    ear.Hear(frame, static_cast<int64_t>(i) * agent::kFrameUs);
+    ear.Hear(FrameAt(both, i), static_cast<int64_t>(i) * agent::kFrameUs);
     was_pending = was_pending || ear.Pending();
     for (int wait = 0; wait < 500 && ear.Pending(); ++wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
