@@ -84,6 +84,8 @@ struct Flags {
   std::optional<std::string> record_text;  // --record failed|all|N
   harness::RecordPolicy record;
   std::string summary_md;  // appended to, as GitHub's step summary is
+  std::optional<std::string> shard_text;  // --shard I/N
+  harness::Shard shard;
 };
 
 bool CheckFlags(Flags* f) {
@@ -125,6 +127,10 @@ bool CheckFlags(Flags* f) {
   if (!f->summary_md.empty()) {
     const std::string problem = agent::OutputFileProblem(f->summary_md);
     if (!problem.empty()) return fail("--summary-md: " + problem);
+  }
+  std::string shard_error;
+  if (f->shard_text && !harness::ParseShard(*f->shard_text, &f->shard, &shard_error)) {
+    return fail("--shard: " + shard_error);
   }
   return true;
 }
@@ -193,7 +199,8 @@ void PrintRecordings(const harness::RunResult& result) {
 int Run(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
         int callers, std::vector<std::string> sets, const std::string& metrics_out,
         bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
-        const std::string& summary_md, const harness::RecordPolicy& record) {
+        const std::string& summary_md, const harness::RecordPolicy& record,
+        const harness::Shard& shard) {
   if (callers > 0) sets.push_back("load.callers=" + std::to_string(callers));
   harness::Scenario scenario;
   harness::RunPlan plan;
@@ -219,6 +226,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   harness::RunOptions options;
   if (wire) options.engine = &wire->engine();
   options.seed = run_seed;
+  options.shard = shard;
   options.scenario_arg = path;
   options.overrides = sets;
   options.abort = &g_abort;
@@ -514,6 +522,9 @@ int main(int argc, char** argv) {
                   "record calls as stereo WAV beside the database: failed, all, or the first N");
   run->add_option("--summary-md", flags.summary_md,
                   "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
+  run->add_option("--shard", flags.shard_text,
+                  "run only slice I of N of the callers (call ids i with i % N == I-1), for "
+                  "splitting a load across processes or machines");
   bool skip_memory_check = false;
   run->add_flag("--skip-memory-check", skip_memory_check,
                 "run even when the estimated peak memory exceeds the memory available");
@@ -678,7 +689,8 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       return Run(run_path, flags.seed, flags.db_path, flags.callers, sets, flags.metrics_out,
-                 skip_memory_check, target, flags.junit, flags.summary_md, flags.record);
+                 skip_memory_check, target, flags.junit, flags.summary_md, flags.record,
+                 flags.shard);
     }
     if (*validate) return Validate(validate_paths);
     if (*sweep) {

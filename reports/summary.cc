@@ -227,6 +227,9 @@ std::string ReplayCommand(const RunInfo& run) {
       if (wire.value("srtp", false)) out += " --srtp";
     }
   }
+  if (config.is_object() && config.contains("shard") && config["shard"].is_string()) {
+    out += " --shard " + ShellWord(config["shard"].get<std::string>());  // which slice of the callers
+  }
   if (config.is_object() && config.contains("set") && config["set"].is_array()) {
     for (const nlohmann::json& item : config["set"]) {
       if (item.is_string()) out += " --set " + ShellWord(item.get<std::string>());

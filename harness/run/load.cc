@@ -90,4 +90,28 @@ int PickMixEntry(const std::vector<MixEntry>& mix, const agent::Rng& run_rng, in
   return last_positive;  // u within rounding of the total
 }
 
+bool ParseShard(std::string_view text, Shard* out, std::string* error) {
+  const size_t slash = text.find('/');
+  auto whole = [](std::string_view digits, int* value) {
+    if (digits.empty() || digits.size() > 5) return false;
+    int v = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    *value = v;
+    return true;
+  };
+  Shard shard;
+  if (slash == std::string_view::npos || !whole(text.substr(0, slash), &shard.index) ||
+      !whole(text.substr(slash + 1), &shard.count) || shard.count < 1 ||
+      shard.count > Shard::kMaxCount || shard.index < 1 || shard.index > shard.count) {
+    *error = "expected I/N with 1 <= I <= N <= " + std::to_string(Shard::kMaxCount) + ", got \"" +
+             std::string(text) + "\"";
+    return false;
+  }
+  *out = shard;
+  return true;
+}
+
 }  // namespace callsim::harness

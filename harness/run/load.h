@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/runtime/rng.h"
@@ -32,5 +34,24 @@ std::vector<int64_t> ArrivalTimesUs(const LoadSpec& load, const agent::Rng& run_
 // with weight <= 0 are never picked. Returns -1 (run the main scenario) when `mix` is empty or
 // no weight is positive.
 int PickMixEntry(const std::vector<MixEntry>& mix, const agent::Rng& run_rng, int call_id);
+
+// A slice of a run's callers, for one of several processes or machines (`callsim run --shard
+// I/N`), like k6's execution segments with equal shares: shard I of N (1-based) holds the calls
+// whose id i has i % N == I - 1. The shards tile the callers exactly (each call in one shard, their
+// sizes within one of each other), need no coordinator, and each carries 1/N of the arrivals at
+// every moment of the run (a contiguous slice would give shard 1 all the early ones). A call's
+// randomness is forked by its id, so a call runs in its shard as it runs in the whole run, as long
+// as calls share nothing: provider capacity models, tool circuit breakers and max_active_calls
+// couple them. A shard's event-log hash covers its own calls (the others count as never run).
+struct Shard {
+  static constexpr int kMaxCount = 10000;
+  int index = 1;  // 1..count
+  int count = 1;
+  bool Holds(int call_id) const { return call_id % count == index - 1; }
+  bool whole() const { return count == 1; }
+};
+
+// Parses "I/N" (1 <= I <= N <= Shard::kMaxCount). False with *error saying what is wrong.
+bool ParseShard(std::string_view text, Shard* out, std::string* error);
 
 }  // namespace callsim::harness

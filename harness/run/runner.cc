@@ -43,6 +43,9 @@ std::string ConfigJson(const Scenario& s, const RunOptions& options, const RunEn
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
                       {"codec", std::string(agent::kCodecNames.Name(s.codec))},
                       {"callers", s.load.callers}, {"set", options.overrides}};
+  if (!options.shard.whole()) {
+    j["shard"] = std::to_string(options.shard.index) + "/" + std::to_string(options.shard.count);
+  }
   if (!s.load.mix.empty()) {
     nlohmann::json mix = nlohmann::json::array();
     for (const MixEntry& e : s.load.mix) mix.push_back({{"scenario", e.scenario_path}, {"weight", e.weight}});
@@ -178,7 +181,8 @@ class LoadRun {
   // Post-call reports: built after each call ends, one at a time, never in a live call's task.
   agent::PostCallQueue post_call_;
   int64_t reports_written_ = 0;
-  std::vector<int64_t> arrivals_us_;
+  std::vector<int64_t> arrivals_us_;  // this shard's arrivals, in time order
+  std::vector<int> arrival_ids_;      // the call id of each
   RunMetrics metrics_;
   std::vector<uint64_t> call_hashes_;  // by call id
   int64_t call_us_sum_ = 0;            // summed length of the calls done
@@ -192,9 +196,15 @@ class LoadRun {
 };
 
 RunResult LoadRun::Execute() {
-  arrivals_us_ = ArrivalTimesUs(load_, run_rng_);
-  call_hashes_.assign(arrivals_us_.size(), 0);
-  calls_.resize(arrivals_us_.size());
+  // Every call's arrival is known up front; this run holds its shard's (all of them unsharded).
+  const std::vector<int64_t> all_arrivals_us = ArrivalTimesUs(load_, run_rng_);
+  for (size_t id = 0; id < all_arrivals_us.size(); ++id) {
+    if (!options_.shard.Holds(static_cast<int>(id))) continue;
+    arrivals_us_.push_back(all_arrivals_us[id]);
+    arrival_ids_.push_back(static_cast<int>(id));
+  }
+  call_hashes_.assign(all_arrivals_us.size(), 0);
+  calls_.resize(all_arrivals_us.size());
   end_us_ = EndBoundUs();
   scheduler_.At(end_us_, [this] { stop_ = true; });
   next_progress_us_ = std::llround(std::max(0.001, options_.progress_interval_s) * 1e6);
@@ -305,7 +315,7 @@ void LoadRun::ScheduleArrival(size_t index) {
   if (index >= arrivals_us_.size()) return;
   scheduler_.At(arrivals_us_[index], [this, index] {
     next_arrival_ = index + 1;
-    Arrive(static_cast<int>(index));
+    Arrive(arrival_ids_[index]);
     ScheduleArrival(index + 1);
   });
 }

@@ -28,6 +28,7 @@
 #include "agent/tools/tool_spec.h"
 #include "fakes/capacity/capacity_limiter.h"
 #include "fakes/llm/rule_llm.h"
+#include "harness/run/load.h"
 #include "harness/run/progress.h"
 #include "harness/run/recordings.h"
 #include "harness/run/run_metrics.h"
@@ -74,6 +75,8 @@ struct RunOptions {
   const std::atomic<bool>* abort = nullptr;
   // Bound on calls running at once; an arrival beyond it is stored as dropped at once.
   int max_active_calls = 100000;
+  // The slice of the callers this run holds (`--shard I/N`; load.h); recorded with the run.
+  Shard shard;
   // Called every progress_interval_s of virtual time and once at the end (finished = true).
   ProgressFn progress;
   double progress_interval_s = 1;

@@ -166,6 +166,14 @@ TEST_F(SummaryTest, ReplayLineCarriesOverridesAndQuotesForTheShell) {
       << out;
 }
 
+// A shard's replay runs the same slice of the callers.
+TEST_F(SummaryTest, ReplayLineOfAShardNamesTheSlice) {
+  const int64_t run_id = Begin("order_status.yaml", R"({"shard": "2/4", "set": ["load.callers=10"]})");
+  EXPECT_TRUE(Contains(RenderSummary(*store_, run_id),
+                       "replay: callsim run order_status.yaml --seed 42 --shard 2/4 "
+                       "--set load.callers=10\n"));
+}
+
 // Over SIP the protocol (for the agent served in the process) and SRTP are part of what ran.
 TEST_F(SummaryTest, ReplayLineOfASipRunNamesTheProtocolAndSrtp) {
   const int64_t self = Begin("barge_in.yaml", R"({"wire": {"protocol": "sip", "self": true,

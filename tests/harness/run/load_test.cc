@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -167,6 +169,55 @@ TEST(MixPickTest, PicksDependOnTheCallAloneSoAddingCallersChangesNoEarlierPick) 
 TEST(MixPickTest, NoMixRunsTheMainScenario) {
   EXPECT_EQ(PickMixEntry({}, kRunRng, 0), -1);
   EXPECT_EQ(PickMixEntry(Mix({0, 0}), kRunRng, 0), -1);
+}
+
+}  // namespace
+}  // namespace callsim::harness
+
+namespace callsim::harness {
+namespace {
+
+TEST(ShardTest, ShardsTileTheCallersExactlyAndEvenly) {
+  for (int total = 0; total <= 40; ++total) {
+    for (int count = 1; count <= 7; ++count) {
+      std::vector<int> owners(static_cast<size_t>(total), 0);
+      int smallest = total, largest = 0;
+      for (int index = 1; index <= count; ++index) {
+        const Shard shard{index, count};
+        int held = 0;
+        for (int id = 0; id < total; ++id) {
+          if (shard.Holds(id)) {
+            ++owners[static_cast<size_t>(id)];
+            ++held;
+          }
+        }
+        smallest = std::min(smallest, held);
+        largest = std::max(largest, held);
+      }
+      for (int id = 0; id < total; ++id) {
+        EXPECT_EQ(owners[static_cast<size_t>(id)], 1) << "call " << id << " of " << total << ", N " << count;
+      }
+      EXPECT_LE(largest - smallest, 1) << total << " callers in " << count << " shards";
+    }
+  }
+}
+
+TEST(ShardTest, ParsesIOverNAndSaysWhatIsWrong) {
+  Shard shard;
+  std::string error;
+  ASSERT_TRUE(ParseShard("3/4", &shard, &error)) << error;
+  EXPECT_EQ(shard.index, 3);
+  EXPECT_EQ(shard.count, 4);
+  EXPECT_FALSE(shard.whole());
+  ASSERT_TRUE(ParseShard("1/1", &shard, &error));
+  EXPECT_TRUE(shard.whole());
+  for (const char* bad : {"0/4", "5/4", "1/0", "a/b", "3", "/4", "3/", "-1/4", "1/10001", "1/4x",
+                          "999999/1000000", ""}) {
+    shard = Shard{2, 7};
+    EXPECT_FALSE(ParseShard(bad, &shard, &error)) << bad;
+    EXPECT_NE(error.find("I/N"), std::string::npos) << error;
+    EXPECT_EQ(shard.index, 2) << "left alone on an error";
+  }
 }
 
 }  // namespace

@@ -243,3 +243,45 @@ TEST_F(RunnerLoad, ALoadedRunReplaysFromItsSeed) {
 
 }  // namespace
 }  // namespace callsim::harness
+
+namespace callsim::harness {
+namespace {
+
+// Three shards of a run: each call runs in its shard exactly as in the whole run (its rows and
+// events equal), the shards hold every call once, and each records which slice it is.
+TEST_F(RunnerLoad, ShardsRunTheirCallsAsTheWholeRunDoes) {
+  const std::string yaml = CallYaml("shards", "", "load:\n  callers: 8\n  arrival: { rate_per_s: 4 }\n");
+  const RunResult whole = Run(yaml, 5);
+  const std::vector<CallRow> whole_calls = store_->LoadCalls(whole.run_id);
+  ASSERT_EQ(whole_calls.size(), 8u);
+  std::vector<int> seen(8, 0);
+  for (int index = 1; index <= 3; ++index) {
+    RunOptions options;
+    options.shard = Shard{index, 3};
+    const RunResult part = Run(yaml, 5, options);
+    EXPECT_EQ(part.calls, index == 3 ? 2 : 3);  // ids 0,3,6 / 1,4,7 / 2,5
+    EXPECT_EQ(part.calls_not_started, 0);
+    const std::optional<RunInfo> info = store_->LoadRun(part.run_id);
+    ASSERT_TRUE(info);
+    EXPECT_NE(info->config_json.find("\"shard\":\"" + std::to_string(index) + "/3\""),
+              std::string::npos)
+        << info->config_json;
+    for (CallRow call : store_->LoadCalls(part.run_id)) {
+      ASSERT_GE(call.call_id, 0);
+      ASSERT_LT(call.call_id, 8);
+      EXPECT_EQ(call.call_id % 3, index - 1);
+      ++seen[static_cast<size_t>(call.call_id)];
+      CallRow expected = whole_calls[static_cast<size_t>(call.call_id)];
+      expected.run_id = call.run_id;
+      EXPECT_EQ(call, expected) << "call " << call.call_id;
+      std::vector<EventRow> expected_events = store_->LoadEvents(whole.run_id, call.call_id);
+      for (EventRow& e : expected_events) e.run_id = part.run_id;
+      EXPECT_EQ(store_->LoadEvents(part.run_id, call.call_id), expected_events)
+          << "call " << call.call_id;
+    }
+  }
+  EXPECT_EQ(seen, std::vector<int>(8, 1));
+}
+
+}  // namespace
+}  // namespace callsim::harness
