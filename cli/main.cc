@@ -37,6 +37,7 @@
 #include "harness/wire/serve.h"
 #include "harness/wire/wire_setup.h"
 #include "cli/compare_command.h"
+#include "cli/merge_command.h"
 #include "cli/modem_command.h"
 #include "reports/junit.h"
 #include "reports/summary.h"
@@ -225,6 +226,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   }
   harness::RunOptions options;
   if (wire) options.engine = &wire->engine();
+  options.workers = wire ? 1 : target.workers;  // a wire engine has its own caller threads
   options.seed = run_seed;
   options.shard = shard;
   options.scenario_arg = path;
@@ -238,6 +240,9 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   std::signal(SIGTERM, OnSignal);
   const harness::RunResult result = harness::RunScenario(plan, options, *store);
   PrintRecordings(result);
+  if (!result.workers_note.empty() && target.workers != 1) {
+    std::cerr << "callsim: run " << result.run_id << ": " << result.workers_note << "\n";
+  }
   std::cout << reports::RenderSummary(*store, result.run_id) << std::flush;  // before /dev/stdout
   if (!metrics_out.empty() && !metrics.WriteExposition(metrics_out, &error)) {
     std::cerr << "callsim: --metrics-out: " << error << "\n";
@@ -317,6 +322,7 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     }
     harness::RunOptions o;
     if (wire) o.engine = &wire->engine();
+    o.workers = wire ? 1 : target.workers;
     o.seed = s;
     o.scenario_arg = plan.scenario_path;
     o.overrides = overrides;
@@ -548,10 +554,19 @@ int main(int argc, char** argv) {
     cmd->add_option("--header", target.headers,
                     "with --target: add NAME:VALUE to the WebSocket upgrade (repeatable)");
     cmd->add_option("--workers", target.workers,
-                    "with --target: caller threads, each with its own calls (0: one per core)")
+                    "threads the calls run on (0, the default: one per core). In virtual time "
+                    "each runs a slice of the calls and the slices are merged: rows, aggregates "
+                    "and hash are those of one thread. With --target: caller threads")
         ->check(CLI::Range(0, 256));
   };
   add_target_flags(run);
+
+  cli::MergeFlags merge_flags;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "combine the shards of a run (run --shard I/N) into one run and gate it");
+  merge->add_option("out", merge_flags.out, "database the merged run is appended to")->required();
+  merge->add_option("shards", merge_flags.inputs, "the shards' databases (each one's latest run)")
+      ->required();
 
   std::vector<std::string> validate_paths;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files; nothing is run");
@@ -693,6 +708,7 @@ int main(int argc, char** argv) {
                  flags.shard);
     }
     if (*validate) return Validate(validate_paths);
+    if (*merge) return cli::Merge(merge_flags);
     if (*sweep) {
       return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit,
                    flags.summary_md, flags.record);

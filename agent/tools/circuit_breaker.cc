@@ -73,6 +73,7 @@ void CircuitBreaker::OnSuccess(int64_t now_us) {
 
 void CircuitBreaker::OnFailure(int64_t now_us) {
   ++consecutive_failures_;
+  ++total_failures_;
   if (state_ == BreakerState::kOpen) return;  // late failures do not extend the open window
   if (state_ == BreakerState::kHalfOpen || consecutive_failures_ >= config_.failure_threshold) {
     state_ = BreakerState::kOpen;
@@ -94,6 +95,12 @@ BreakerState CircuitBreaker::state(int64_t now_us) const {
 
 CircuitBreaker& CircuitBreakers::For(const std::string& backend) {
   return breakers_.try_emplace(backend, config_).first->second;
+}
+
+std::map<std::string, int64_t> CircuitBreakers::TotalFailures() const {
+  std::map<std::string, int64_t> out;
+  for (const auto& [name, breaker] : breakers_) out[name] = breaker.total_failures();
+  return out;
 }
 
 }  // namespace callsim::agent

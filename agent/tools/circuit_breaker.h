@@ -28,6 +28,8 @@ class CircuitBreaker {
   void OnFailure(int64_t now_us);
   BreakerState state(int64_t now_us) const;
   int consecutive_failures() const { return consecutive_failures_; }
+  // Every failure reported, consecutive or not.
+  int64_t total_failures() const { return total_failures_; }
 
   // What Allow() would answer now, without taking the half-open trial (for a check that does not
   // start a call yet).
@@ -42,6 +44,7 @@ class CircuitBreaker {
   CircuitBreakerConfig config_;
   BreakerState state_ = BreakerState::kClosed;
   int consecutive_failures_ = 0;
+  int64_t total_failures_ = 0;
   int64_t opened_at_us_ = 0;
   bool trial_in_flight_ = false;
 };
@@ -51,6 +54,9 @@ class CircuitBreakers {
  public:
   explicit CircuitBreakers(CircuitBreakerConfig config = {}) : config_(config) {}
   CircuitBreaker& For(const std::string& backend);
+  const CircuitBreakerConfig& config() const { return config_; }
+  // The failures reported to each back end's breaker (those used so far), by name.
+  std::map<std::string, int64_t> TotalFailures() const;
 
  private:
   CircuitBreakerConfig config_;

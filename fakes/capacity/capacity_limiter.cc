@@ -50,16 +50,44 @@ void CapacityTicket::Release() {
   }
 }
 
+TokenBucket::TokenBucket(double rate_per_s, int64_t start_us)
+    : rate_(rate_per_s), tokens_(std::max(1.0, rate_per_s)), tokens_at_us_(start_us) {}
+
+bool TokenBucket::Take(int64_t now_us) {
+  if (rate_ <= 0) return true;
+  const double burst = std::max(1.0, rate_);
+  tokens_ = std::min(burst, tokens_ + static_cast<double>(now_us - tokens_at_us_) * rate_ / 1e6);
+  tokens_at_us_ = now_us;
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+int PeakInService(const std::vector<int64_t>& grants_us, const std::vector<int64_t>& releases_us) {
+  int in_service = 0;
+  int peak = 0;
+  size_t r = 0;
+  for (int64_t grant_us : grants_us) {
+    // Releases strictly before this grant have happened; one at the same time has not.
+    while (r < releases_us.size() && releases_us[r] < grant_us) {
+      --in_service;
+      ++r;
+    }
+    peak = std::max(peak, ++in_service);
+  }
+  return peak;
+}
+
 CapacityLimiter::CapacityLimiter(agent::Scheduler& scheduler, CapacityConfig config)
     : scheduler_(scheduler),
       config_(config),
-      tokens_(std::max(1.0, config.rate_limit_per_s)),
-      tokens_at_us_(scheduler.NowUs()) {}
+      bucket_(config.rate_limit_per_s, scheduler.NowUs()) {}
 
 CapacityLimiter::~CapacityLimiter() { scheduler_.Cancel(timer_); }
 
 CapacityTicket CapacityLimiter::Acquire(GrantFn on_grant, FailFn on_fail) {
   ++stats_.requests;
+  log_.requests_us.push_back(scheduler_.NowUs());
   auto state = std::make_shared<CapacityTicket::State>();
   state->requested_us = scheduler_.NowUs();
   state->on_grant = std::move(on_grant);
@@ -86,18 +114,7 @@ CapacityTicket CapacityLimiter::Acquire(GrantFn on_grant, FailFn on_fail) {
   return ticket;
 }
 
-// A token bucket holding at most max(1, rate) tokens, refilled continuously at `rate` per second.
-bool CapacityLimiter::TakeToken() {
-  const double rate = config_.rate_limit_per_s;
-  if (rate <= 0) return true;
-  const int64_t now_us = scheduler_.NowUs();
-  const double burst = std::max(1.0, rate);
-  tokens_ = std::min(burst, tokens_ + static_cast<double>(now_us - tokens_at_us_) * rate / 1e6);
-  tokens_at_us_ = now_us;
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
-}
+bool CapacityLimiter::TakeToken() { return bucket_.Take(scheduler_.NowUs()); }
 
 bool CapacityLimiter::HasFreeSlot() const {
   return config_.max_concurrent <= 0 || in_service_ < config_.max_concurrent;
@@ -121,6 +138,7 @@ void CapacityLimiter::Grant(const StatePtr& state) {
   state->phase = CapacityTicket::State::kGranted;
   ++in_service_;
   ++stats_.granted;
+  log_.grants_us.push_back(scheduler_.NowUs());
   stats_.peak_in_service = std::max(stats_.peak_in_service, in_service_);
   const int64_t wait_us = scheduler_.NowUs() - state->requested_us;
   stats_.max_wait_us = std::max(stats_.max_wait_us, wait_us);
@@ -143,6 +161,7 @@ void CapacityLimiter::GrantWaiters() {
 
 void CapacityLimiter::ReleaseSlot() {
   --in_service_;
+  log_.releases_us.push_back(scheduler_.NowUs());
   GrantWaiters();
 }
 

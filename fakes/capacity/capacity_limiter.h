@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/runtime/scheduler.h"
 
@@ -41,6 +42,36 @@ struct CapacityStats {
   int64_t max_wait_us = 0;       // longest wait of a granted request
   int64_t total_wait_us = 0;     // summed over granted requests
 };
+
+// When each request came, and when slots were granted and given back, in virtual microseconds;
+// each list is non-decreasing (time only moves forward). Shards and workers of one run each keep
+// their own limiter; their logs together say what one limiter shared by all would have seen
+// (harness/run/merge_state.h): whether it ever had to queue or refuse, and its peak.
+struct CapacityLog {
+  std::vector<int64_t> requests_us;
+  std::vector<int64_t> grants_us;
+  std::vector<int64_t> releases_us;
+};
+
+// The token bucket of a rate limit: at most max(1, rate) tokens, refilled continuously at `rate`
+// per second from a full bucket at `start_us`. One code path for the limiter and for replaying
+// a merged log, so both compute bit-identical token counts.
+class TokenBucket {
+ public:
+  TokenBucket(double rate_per_s, int64_t start_us);
+  // Takes a token at `now_us` (non-decreasing); false when none is left (nothing taken).
+  bool Take(int64_t now_us);
+
+ private:
+  double rate_;
+  double tokens_;
+  int64_t tokens_at_us_;
+};
+
+// The most slots in service at one instant, counting a grant and a release at the same
+// microsecond as overlapping (so it never depends on the order of same-time tasks). Both lists
+// sorted.
+int PeakInService(const std::vector<int64_t>& grants_us, const std::vector<int64_t>& releases_us);
 
 class CapacityLimiter;
 
@@ -91,6 +122,7 @@ class CapacityLimiter : public std::enable_shared_from_this<CapacityLimiter> {
 
   const CapacityConfig& config() const { return config_; }
   const CapacityStats& stats() const { return stats_; }
+  const CapacityLog& log() const { return log_; }
   int in_service() const { return in_service_; }
   int waiting() const { return static_cast<int>(queue_.size()); }
 
@@ -111,10 +143,10 @@ class CapacityLimiter : public std::enable_shared_from_this<CapacityLimiter> {
   agent::Scheduler& scheduler_;
   const CapacityConfig config_;
   CapacityStats stats_;
+  CapacityLog log_;
   int in_service_ = 0;
   std::deque<StatePtr> queue_;  // FIFO; deadlines are non-decreasing along it
-  double tokens_ = 0;
-  int64_t tokens_at_us_ = 0;
+  TokenBucket bucket_;
   agent::TaskId timer_ = agent::kNoTask;  // armed for the head's deadline
   int64_t timer_due_us_ = -1;
 };

@@ -1,5 +1,7 @@
 #include "harness/run/call_rows.h"
 
+#include "harness/run/merge_state.h"
+
 #include "agent/postcall/pii_redaction.h"
 #include "harness/measure/wer.h"
 
@@ -53,6 +55,7 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
   call.task_completed = r.task_completed;
   call.failure_reason = agent::RedactPii(r.failure_reason);
   call.recording = r.recording;
+  call.event_hash = HashHex(r.event_hash);
 
   std::vector<TurnRow> turns = MakeTurnRows(r);
   std::vector<ExpectationRow> expectations;

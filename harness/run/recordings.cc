@@ -87,14 +87,18 @@ void Recordings::Fail(const std::string& what) {
       "recordings_failed metric)");
 }
 
+std::map<std::string, int64_t> Recordings::Counters() const {
+  if (!on()) return {};
+  return {{"recordings_written", written_},
+          {"recordings_failed", failed_},
+          {"recordings_truncated", truncated_},
+          {"recordings_bytes", bytes_}};
+}
+
 void Recordings::StoreMetrics(Store& store, int64_t run_id) const {
-  if (!on()) return;
-  store.SetMetrics(run_id, std::map<std::string, double>{
-                               {"recordings_written", static_cast<double>(written_)},
-                               {"recordings_failed", static_cast<double>(failed_)},
-                               {"recordings_truncated", static_cast<double>(truncated_)},
-                               {"recordings_bytes", static_cast<double>(bytes_)},
-                           });
+  std::map<std::string, double> metrics;
+  for (const auto& [name, value] : Counters()) metrics[name] = static_cast<double>(value);
+  if (!metrics.empty()) store.SetMetrics(run_id, metrics);
 }
 
 }  // namespace callsim::harness

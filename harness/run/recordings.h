@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "harness/run/call_record.h"
@@ -55,6 +56,8 @@ class Recordings {
   // recordings_written, recordings_failed, recordings_truncated and recordings_bytes (the WAV
   // files' total size) as run metrics; nothing when recording is off.
   void StoreMetrics(Store& store, int64_t run_id) const;
+  // The same four values by name (empty when recording is off): shards and workers add them up.
+  std::map<std::string, int64_t> Counters() const;
 
   int64_t written() const { return written_; }
   int64_t failed() const { return failed_; }

@@ -75,13 +75,14 @@ void RunMetrics::AddCall(const CallRecord& record) {
   for (int d = 0; d < 2; ++d) {
     const agent::JitterBufferStats& j = *directions[d];
     JitterTotals& t = jitter_[d];
-    t.output_frames += static_cast<double>(j.played + j.fec_recovered + j.concealed);
-    t.concealed += static_cast<double>(j.concealed);
-    t.fec_recovered += static_cast<double>(j.fec_recovered);
-    t.late_dropped += static_cast<double>(j.late_dropped);
-    t.played += static_cast<double>(j.played);
-    t.delay_sum_ms += j.mean_buffer_delay_ms * static_cast<double>(j.played);
-    t.delay_max_ms = std::max(t.delay_max_ms, j.max_buffer_delay_ms);
+    t.output_frames += static_cast<int64_t>(j.played + j.fec_recovered + j.concealed);
+    t.concealed += static_cast<int64_t>(j.concealed);
+    t.fec_recovered += static_cast<int64_t>(j.fec_recovered);
+    t.late_dropped += static_cast<int64_t>(j.late_dropped);
+    t.played += static_cast<int64_t>(j.played);
+    t.delay_sum_us_frames +=
+        std::llround(j.mean_buffer_delay_ms * 1000.0 * static_cast<double>(j.played));
+    t.delay_max_us = std::max<int64_t>(t.delay_max_us, std::llround(j.max_buffer_delay_ms * 1000.0));
   }
   AddTurns(record);
   AddTimeline(record);
@@ -134,6 +135,99 @@ void RunMetrics::AddTimeline(const CallRecord& r) {
   if (r.status == CallStatus::kDropped || t.provider_errors > 0) ++call_errors_;
 }
 
+// The counters of CountersJson, by name, so both directions share one list.
+template <typename Self, typename Fn>
+void RunMetrics::ForEachCounter(Self& m, Fn&& fn) {
+  fn("calls", m.calls_);
+  fn("passed", m.passed_);
+  fn("dropped", m.dropped_);
+  fn("aborted", m.aborted_);
+  fn("call_errors", m.call_errors_);
+  for (int d = 0; d < 2; ++d) {
+    auto& t = m.jitter_[d];
+    const std::string p = d == 0 ? "uplink_" : "downlink_";
+    fn(p + "output_frames", t.output_frames);
+    fn(p + "concealed", t.concealed);
+    fn(p + "fec_recovered", t.fec_recovered);
+    fn(p + "late_dropped", t.late_dropped);
+    fn(p + "played", t.played);
+    fn(p + "delay_sum_us_frames", t.delay_sum_us_frames);
+  }
+  fn("tools_executed", m.tools_executed_);
+  fn("tools_blocked", m.tools_blocked_);
+  fn("tools_unsafe", m.tools_unsafe_);
+  fn("tool_side_effects", m.tool_side_effects_);
+  fn("false_interruptions", m.false_interruptions_);
+  fn("provider_errors", m.provider_errors_);
+  fn("wer_ref_words", m.wer_.ref_words);
+  fn("wer_substitutions", m.wer_.substitutions);
+  fn("wer_deletions", m.wer_.deletions);
+  fn("wer_insertions", m.wer_.insertions);
+  fn("wer_turns", m.wer_turns_);
+  fn("heard_ref_words", m.heard_wer_.ref_words);
+  fn("heard_substitutions", m.heard_wer_.substitutions);
+  fn("heard_deletions", m.heard_wer_.deletions);
+  fn("heard_insertions", m.heard_wer_.insertions);
+  fn("heard_replies", m.heard_replies_);
+  fn("agent_replies", m.agent_replies_);
+  fn("barge_in_events", m.barge_in_events_);
+  fn("false_barge_ins", m.false_barge_ins_);
+  fn("user_utterances", m.user_utterances_);
+  fn("agent_cut_ins", m.agent_cut_ins_);
+  fn("dead_air_us", m.dead_air_us_);
+  fn("call_time_us", m.call_time_us_);
+}
+
+void RunMetrics::Merge(const RunMetrics& other) {
+  for (size_t i = 0; i < trends_.size(); ++i) trends_[i].Merge(other.trends_[i]);
+  nlohmann::json theirs = other.CountersJson();
+  ForEachCounter(*this, [&](const std::string& name, auto& value) {
+    value += theirs[name].template get<std::decay_t<decltype(value)>>();
+  });
+  for (int d = 0; d < 2; ++d) {
+    jitter_[d].delay_max_us = std::max(jitter_[d].delay_max_us, other.jitter_[d].delay_max_us);
+  }
+}
+
+nlohmann::json RunMetrics::CountersJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  ForEachCounter(*this, [&](const std::string& name, const auto& value) { j[name] = value; });
+  j["uplink_delay_max_us"] = jitter_[0].delay_max_us;
+  j["downlink_delay_max_us"] = jitter_[1].delay_max_us;
+  return j;
+}
+
+bool RunMetrics::FromState(const nlohmann::json& counters,
+                           const std::map<std::string, Histogram>& histograms, RunMetrics* out,
+                           std::string* error) {
+  RunMetrics m;
+  if (!counters.is_object()) {
+    *error = "counters: expected an object";
+    return false;
+  }
+  bool ok = true;
+  auto read = [&](const std::string& name, auto& value) {
+    auto it = counters.find(name);
+    if (!ok) return;
+    if (it == counters.end() || !it->is_number_integer()) {
+      *error = "counters." + name + ": expected an integer";
+      ok = false;
+      return;
+    }
+    value = it->template get<std::decay_t<decltype(value)>>();
+  };
+  ForEachCounter(m, read);
+  read("uplink_delay_max_us", m.jitter_[0].delay_max_us);
+  read("downlink_delay_max_us", m.jitter_[1].delay_max_us);
+  if (!ok) return false;
+  for (size_t i = 0; i < kTrendNames.size(); ++i) {
+    auto it = histograms.find(std::string(kTrendNames[i]));
+    if (it != histograms.end()) m.trends_[i] = it->second;
+  }
+  *out = std::move(m);
+  return true;
+}
+
 double RunMetrics::RunningP95TurnLatencyMs() const {
   const Histogram& h = trends_[kTurnLatency];
   return h.count() == 0 ? kNaN : UsToMs(static_cast<double>(h.ValueAtPercentile(95)));
@@ -184,11 +278,14 @@ std::map<std::string, double> RunMetrics::Scalars() const {
   for (int d = 0; d < 2; ++d) {
     const JitterTotals& t = jitter_[d];
     const std::string p = d == 0 ? "uplink_" : "downlink_";
-    put(p + "concealed_share", t.output_frames > 0 ? t.concealed / t.output_frames : kNaN);
-    put(p + "fec_recovered", t.fec_recovered);
-    put(p + "late_dropped", t.late_dropped);
-    put(p + "buffer_delay_mean_ms", t.played > 0 ? t.delay_sum_ms / t.played : kNaN);
-    put(p + "buffer_delay_max_ms", t.delay_max_ms);
+    put(p + "concealed_share", t.output_frames > 0 ? static_cast<double>(t.concealed) /
+                                                         static_cast<double>(t.output_frames)
+                                                   : kNaN);
+    put(p + "fec_recovered", count(t.fec_recovered));
+    put(p + "late_dropped", count(t.late_dropped));
+    put(p + "buffer_delay_mean_ms",
+        t.played > 0 ? static_cast<double>(t.delay_sum_us_frames) / 1000.0 / count(t.played) : kNaN);
+    put(p + "buffer_delay_max_ms", static_cast<double>(t.delay_max_us) / 1000.0);
   }
   AddTrendScalars(&m);
   return m;

@@ -50,6 +50,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "harness/measure/histogram.h"
 #include "harness/measure/threshold.h"
 #include "harness/measure/wer.h"
@@ -102,10 +104,25 @@ class RunMetrics {
   int64_t calls() const { return calls_; }
   int64_t calls_passed() const { return passed_; }
 
+  // Folds in another run's (a shard's, a worker's) aggregates: the result is what one RunMetrics
+  // that saw both runs' calls holds, bit for bit (every sum is over integers; histograms add).
+  void Merge(const RunMetrics& other);
+  // Everything but the histograms, as a JSON object of integers (the run's merge state), and back:
+  // FromState takes the counters and the stored histograms ("<m>_us" by trend name, missing =
+  // empty). False with *error naming the field when the state is malformed.
+  nlohmann::json CountersJson() const;
+  static bool FromState(const nlohmann::json& counters,
+                        const std::map<std::string, Histogram>& histograms, RunMetrics* out,
+                        std::string* error);
+
  private:
   // Positions in kTrendNames and trends_.
   enum Trend { kTurnLatency, kBargeInStop, kEndpointing, kSttFinal, kLlmTtft, kFirstSentence,
                kTtsTtfb };
+
+  // Calls fn(name, counter&) for every counter CountersJson holds (run_metrics.cc).
+  template <typename Self, typename Fn>
+  static void ForEachCounter(Self& m, Fn&& fn);
 
   void AddTurns(const CallRecord& record);
   void AddTimeline(const CallRecord& record);
@@ -119,14 +136,16 @@ class RunMetrics {
   int64_t call_errors_ = 0;
   // NetEq-style jitter buffer statistics, summed over calls, per direction (0: uplink, as the
   // agent received it; 1: downlink, as the caller received it).
+  // Integers, so that sums do not depend on the order calls are folded in (shards, workers);
+  // the delay sum is in microsecond-frames, the maximum in microseconds.
   struct JitterTotals {
-    double output_frames = 0;
-    double concealed = 0;
-    double fec_recovered = 0;
-    double late_dropped = 0;
-    double played = 0;
-    double delay_sum_ms = 0;  // mean delay x frames played, per call
-    double delay_max_ms = 0;
+    int64_t output_frames = 0;
+    int64_t concealed = 0;
+    int64_t fec_recovered = 0;
+    int64_t late_dropped = 0;
+    int64_t played = 0;
+    int64_t delay_sum_us_frames = 0;  // mean delay x frames played, per call
+    int64_t delay_max_us = 0;
   };
   JitterTotals jitter_[2];
   int64_t tools_executed_ = 0;

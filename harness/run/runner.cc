@@ -16,9 +16,11 @@
 #include "agent/pipeline/voice_agent.h"
 #include "harness/run/call_rows.h"
 #include "harness/run/load.h"
+#include "harness/run/merge_state.h"
 #include "harness/run/run_metrics.h"
 #include "harness/run/run_engine.h"
 #include "harness/run/sim_call.h"
+#include "harness/run/workers.h"
 #include "agent/runtime/sim_scheduler.h"
 #include "harness/scenario/tool_file.h"
 
@@ -28,21 +30,11 @@ namespace {
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 
 
-std::string RunHash(const std::vector<uint64_t>& call_hashes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t id = 0; id < call_hashes.size(); ++id) {
-    const std::string part = std::to_string(id) + ":" + std::to_string(call_hashes[id]) + ";";
-    h = agent::Fnv1a64(part, h);
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, h);
-  return buf;
-}
-
 std::string ConfigJson(const Scenario& s, const RunOptions& options, const RunEngine& engine) {
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
                       {"codec", std::string(agent::kCodecNames.Name(s.codec))},
-                      {"callers", s.load.callers}, {"set", options.overrides}};
+                      {"callers", s.load.callers}, {"set", options.overrides},
+                      {"post_call_queue", options.post_call_queue}};
   if (!options.shard.whole()) {
     j["shard"] = std::to_string(options.shard.index) + "/" + std::to_string(options.shard.count);
   }
@@ -71,20 +63,11 @@ std::shared_ptr<fakes::CapacityLimiter> MakeLimiter(agent::Scheduler& scheduler,
                                     c.rate_limit_per_s);
 }
 
-void StoreCapacityMetrics(int64_t run_id, const char* provider, const fakes::CapacityLimiter* limiter,
-                          Store& store) {
+// One limited provider's use, as the run's merge state and capacity metrics take it.
+void AddProviderUse(const char* provider, const fakes::CapacityLimiter* limiter,
+                    std::vector<ProviderUse>* out) {
   if (limiter == nullptr) return;
-  const fakes::CapacityStats& s = limiter->stats();
-  const std::string p = std::string(provider) + "_capacity_";
-  store.SetMetric(run_id, p + "requests", static_cast<double>(s.requests));
-  store.SetMetric(run_id, p + "queued", static_cast<double>(s.queued));
-  store.SetMetric(run_id, p + "queue_timeouts", static_cast<double>(s.queue_timeouts));
-  store.SetMetric(run_id, p + "over_capacity", static_cast<double>(s.over_capacity));
-  store.SetMetric(run_id, p + "rate_limited", static_cast<double>(s.rate_limited));
-  store.SetMetric(run_id, p + "peak_in_service", s.peak_in_service);
-  store.SetMetric(run_id, p + "max_wait_ms", UsToMs(s.max_wait_us));
-  store.SetMetric(run_id, p + "mean_wait_ms",
-                  s.granted ? UsToMs(s.total_wait_us) / static_cast<double>(s.granted) : 0.0);
+  out->push_back(ProviderUse{provider, limiter->config(), limiter->stats(), limiter->log()});
 }
 
 // Whether the run's row says it finished (a read: never waits for another writer in WAL mode).
@@ -99,12 +82,6 @@ bool RunMarked(const Store& store, int64_t run_id) {
 
 fakes::CapacityStats StatsOf(const std::shared_ptr<fakes::CapacityLimiter>& limiter) {
   return limiter ? limiter->stats() : fakes::CapacityStats{};
-}
-
-agent::PostCallQueueConfig MakePostCallConfig(const RunOptions& options) {
-  agent::PostCallQueueConfig config;
-  config.capacity = options.post_call_queue;
-  return config;
 }
 
 // SimCalls in virtual time: the default engine.
@@ -140,8 +117,7 @@ class LoadRun {
         recordings_(options.record, run_id),
         breakers_(agent::CircuitBreakerConfig{plan.main->agent.tools.breaker_failures,
                                               plan.main->agent.tools.breaker_open_ms}),
-        post_call_(scheduler_, MakePostCallConfig(options),
-                   [this](agent::PostCallResult result) { OnReport(std::move(result)); }) {
+        admission_(options.post_call_queue, agent::PostCallQueueConfig{}.processing_time_us) {
     const FakesSpec& fakes = plan.main->fakes;
     limiters_.stt = MakeLimiter(scheduler_, fakes.stt.capacity);
     limiters_.llm = MakeLimiter(scheduler_, fakes.llm.capacity);
@@ -158,14 +134,15 @@ class LoadRun {
   void Reject(int id, const Scenario& scenario);
   void OnFinished(CallRecord record);
   void EnqueueReport(const CallRecord& record);
-  void OnReport(agent::PostCallResult result);
+  // Offers the reports of the calls that ended before `before_us` to the post-call queue, in
+  // (end time, call id) order, and stores the accepted ones.
+  void AdmitReports(int64_t before_us);
+  MergeState State() const;
   bool RunLoop();
   void EndRemaining(const std::string& reason, CallStatus status);
   int NotStarted() const { return static_cast<int>(arrivals_us_.size() - next_arrival_); }
   int64_t EndBoundUs() const;
   void Report(bool finished);
-  void StoreLateness(const Histogram& lateness, RunResult* result);
-  std::string SaturatedReason(const RunResult& result) const;
 
   const RunPlan& plan_;
   const LoadSpec& load_;
@@ -178,11 +155,21 @@ class LoadRun {
   Recordings recordings_;  // tapes are held by the calls until their verdict
   fakes::ProviderLimiters limiters_;
   agent::CircuitBreakers breakers_;  // one per tool back end, shared by every call
-  // Post-call reports: built after each call ends, one at a time, never in a live call's task.
-  agent::PostCallQueue post_call_;
+  // Post-call reports: each call's report is offered to the run's post-call queue once every call
+  // that ended at the same instant is in (ReportAdmission), and built outside any live call's
+  // task. A shard stores every report and leaves admission to the merge (merge_state.h).
+  struct EndedCall {
+    int64_t ended_us = 0;
+    int call_id = 0;
+    agent::CallReportInput input;
+  };
+  std::vector<EndedCall> ended_;  // waiting for their instant to pass, in end-time order
+  ReportAdmission admission_;
   int64_t reports_written_ = 0;
+  int64_t reports_dropped_ = 0;
   std::vector<int64_t> arrivals_us_;  // this shard's arrivals, in time order
   std::vector<int> arrival_ids_;      // the call id of each
+  int64_t last_arrival_us_ = 0;       // of the whole run (the end bound does not depend on shards)
   RunMetrics metrics_;
   std::vector<uint64_t> call_hashes_;  // by call id
   int64_t call_us_sum_ = 0;            // summed length of the calls done
@@ -199,6 +186,7 @@ RunResult LoadRun::Execute() {
   // Every call's arrival is known up front; this run holds its shard's (all of them unsharded).
   const std::vector<int64_t> all_arrivals_us = ArrivalTimesUs(load_, run_rng_);
   for (size_t id = 0; id < all_arrivals_us.size(); ++id) {
+    last_arrival_us_ = std::max(last_arrival_us_, all_arrivals_us[id]);
     if (!options_.shard.Holds(static_cast<int>(id))) continue;
     arrivals_us_.push_back(all_arrivals_us[id]);
     arrival_ids_.push_back(static_cast<int>(id));
@@ -217,18 +205,17 @@ RunResult LoadRun::Execute() {
   } else {
     EndRemaining(at_duration ? "run duration reached" : "run time limit", CallStatus::kDropped);
   }
-  post_call_.Drain();  // reports of the last calls: bounded by the queue's capacity
+  AdmitReports(std::numeric_limits<int64_t>::max());  // the last calls' reports
 
   RunResult result;
   result.run_id = run_id_;
   metrics_.Store(store_, run_id_);
   const std::vector<ThresholdResult> gates = metrics_.Evaluate(plan_.main->thresholds);
   StoreThresholdResults(store_, run_id_, gates);
-  StoreCapacityMetrics(run_id_, "stt", limiters_.stt.get(), store_);
-  StoreCapacityMetrics(run_id_, "llm", limiters_.llm.get(), store_);
-  StoreCapacityMetrics(run_id_, "tts", limiters_.tts.get(), store_);
+  const MergeState state = State();
+  for (const ProviderUse& use : state.providers) store_.SetMetrics(run_id_, CapacityMetrics({&use}));
   store_.SetMetric(run_id_, "post_call_reports", static_cast<double>(reports_written_));
-  store_.SetMetric(run_id_, "post_call_reports_dropped", static_cast<double>(post_call_.dropped()));
+  store_.SetMetric(run_id_, "post_call_reports_dropped", static_cast<double>(reports_dropped_));
   recordings_.StoreMetrics(store_, run_id_);
   if (recordings_.on()) {
     result.recordings_written = recordings_.written();
@@ -251,16 +238,15 @@ RunResult LoadRun::Execute() {
   result.status = aborted ? RunStatus::kAborted : RunStatus::kCompleted;
   std::string end_reason = aborted ? "run aborted (SIGINT or SIGTERM)" : "";
   if (const Histogram* lateness = engine_.lateness()) {
-    StoreLateness(*lateness, &result);
-    if (result.saturated && !aborted) end_reason = SaturatedReason(result);
+    const LatenessVerdict verdict =
+        StoreLateness(store_, run_id_, *lateness, plan_.main->realtime.lateness_bound_ms);
+    result.lateness_p99_ms = verdict.p99_ms;
+    result.saturated = verdict.saturated;
+    if (result.saturated && !aborted) end_reason = verdict.reason;
   }
-  // Like k6: when the scenario declares thresholds they alone gate the run (failed calls count
-  // through task_completion); without thresholds every call must pass. A saturated run measured
-  // the load generator, so it never passes.
-  const bool passed = (plan_.main->thresholds.empty() ? result.calls_passed == result.calls
-                                                      : AllPassed(gates)) &&
-                      !result.saturated;
-  result.exit_code = aborted ? 1 : (passed ? 0 : 99);
+  result.exit_code = RunExitCode(aborted, plan_.main->thresholds.empty(), result.calls_passed,
+                                 result.calls, gates, result.saturated);
+  store_.SetMergeState(run_id_, MergeStateToJson(state).dump());
   store_.FinishRun(run_id_, RunOutcome{std::string(kRunStatusNames.Name(result.status)),
                                        result.event_log_hash, result.exit_code, end_reason,
                                        result.calls_not_started});
@@ -268,33 +254,25 @@ RunResult LoadRun::Execute() {
   return result;
 }
 
-// The harness lateness (real time): stored like a trend metric, and judged against the main
-// scenario's bound.
-void LoadRun::StoreLateness(const Histogram& lateness, RunResult* result) {
-  const double bound_ms = plan_.main->realtime.lateness_bound_ms;
-  result->lateness_p99_ms = UsToMs(lateness.ValueAtPercentile(99));
-  result->saturated = lateness.count() > 0 && result->lateness_p99_ms > bound_ms;
-  std::map<std::string, double> m;
-  m["harness_lateness_count"] = static_cast<double>(lateness.count());
-  if (lateness.count() > 0) {
-    m["harness_lateness_p50_ms"] = UsToMs(lateness.ValueAtPercentile(50));
-    m["harness_lateness_p99_ms"] = result->lateness_p99_ms;
-    m["harness_lateness_max_ms"] = UsToMs(lateness.max());
-    m["harness_lateness_avg_ms"] = lateness.Mean() / 1000.0;
-    store_.SetHistogram(run_id_, "harness_lateness_us", lateness.Serialize());
-  }
-  m["harness_lateness_bound_ms"] = bound_ms;
-  m["saturated"] = result->saturated ? 1 : 0;
-  store_.SetMetrics(run_id_, m);
-}
-
-std::string LoadRun::SaturatedReason(const RunResult& result) const {
-  char buf[160];
-  std::snprintf(buf, sizeof buf,
-                "saturated: harness lateness p99 %.1f ms > %.1f ms (the load generator, not the "
-                "agent, limited the results)",
-                result.lateness_p99_ms, plan_.main->realtime.lateness_bound_ms);
-  return buf;
+MergeState LoadRun::State() const {
+  MergeState s;
+  s.arrivals = static_cast<int64_t>(call_hashes_.size());
+  s.shard = options_.shard;
+  s.counters = metrics_.CountersJson();
+  AddProviderUse("stt", limiters_.stt.get(), &s.providers);
+  AddProviderUse("llm", limiters_.llm.get(), &s.providers);
+  AddProviderUse("tts", limiters_.tts.get(), &s.providers);
+  s.breaker_threshold = plan_.main->agent.tools.breaker_failures;
+  s.breaker_failures = breakers_.TotalFailures();
+  s.max_active_calls = options_.max_active_calls;
+  s.peak_active_calls = peak_active_;
+  s.builds_reports = engine_.builds_reports();
+  s.post_call_capacity = options_.post_call_queue;
+  s.post_call_processing_us = agent::PostCallQueueConfig{}.processing_time_us;
+  s.all_reports = !options_.shard.whole();
+  s.summed_metrics = recordings_.Counters();
+  s.calls_not_started = NotStarted();
+  return s;
 }
 
 // load.duration_s when set, and in any case the last arrival plus the longest call bound of any
@@ -304,8 +282,7 @@ int64_t LoadRun::EndBoundUs() const {
   for (const PlannedScenario& p : plan_.scenarios) {
     max_call_ms = std::max(max_call_ms, p.scenario->agent.max_call_ms);
   }
-  const int64_t last_arrival_us = arrivals_us_.empty() ? 0 : arrivals_us_.back();
-  int64_t end_us = last_arrival_us + std::llround(max_call_ms * 1000.0) + 120 * agent::kMicrosPerSecond;
+  int64_t end_us = last_arrival_us_ + std::llround(max_call_ms * 1000.0) + 120 * agent::kMicrosPerSecond;
   if (load_.duration_s > 0) end_us = std::min<int64_t>(end_us, std::llround(load_.duration_s * 1e6));
   return end_us;
 }
@@ -377,17 +354,30 @@ void LoadRun::OnFinished(CallRecord record) {
 }
 
 void LoadRun::EnqueueReport(const CallRecord& r) {
-  agent::PostCallJob job;
-  job.call_id = std::to_string(r.call_id);
-  job.input = ReportInput(r);
-  const bool queued = post_call_.Enqueue(std::move(job));
-  if (!queued && options_.agent_metrics) options_.agent_metrics->CountPostCallReport(false);
+  ended_.push_back(EndedCall{r.ended_us, r.call_id, ReportInput(r)});
 }
 
-void LoadRun::OnReport(agent::PostCallResult result) {
-  store_.AddCallReport(ReportRow(run_id_, std::stoll(result.call_id), result.report));
-  ++reports_written_;
-  if (options_.agent_metrics) options_.agent_metrics->CountPostCallReport(true);
+void LoadRun::AdmitReports(int64_t before_us) {
+  auto end = std::find_if(ended_.begin(), ended_.end(),
+                          [&](const EndedCall& c) { return c.ended_us >= before_us; });
+  if (end == ended_.begin()) return;
+  std::stable_sort(ended_.begin(), end, [](const EndedCall& a, const EndedCall& b) {
+    return a.ended_us != b.ended_us ? a.ended_us < b.ended_us : a.call_id < b.call_id;
+  });
+  const agent::PriceTable prices = agent::PostCallQueueConfig{}.prices;
+  for (auto it = ended_.begin(); it != end; ++it) {
+    const bool accepted = options_.shard.whole() ? admission_.Offer(it->ended_us) : true;
+    if (accepted) {
+      store_.AddCallReport(ReportRow(run_id_, it->call_id, agent::BuildCallReport(it->input, prices)));
+      ++reports_written_;
+    } else {
+      ++reports_dropped_;
+    }
+    if (options_.agent_metrics && options_.count_post_call_reports) {
+      options_.agent_metrics->CountPostCallReport(accepted);
+    }
+  }
+  ended_.erase(ended_.begin(), end);
 }
 
 // Runs tasks until every call has arrived and ended, the end bound, or an abort (returns true).
@@ -396,6 +386,9 @@ bool LoadRun::RunLoop() {
   while (!stop_ && (next_arrival_ < arrivals_us_.size() || active_ > 0)) {
     if (options_.abort && options_.abort->load(std::memory_order_relaxed)) return true;
     if (!engine_.RunOne()) break;
+    if (!ended_.empty() && ended_.front().ended_us < scheduler_.NowUs()) {
+      AdmitReports(scheduler_.NowUs());
+    }
     if (options_.progress && scheduler_.NowUs() >= next_progress_us_) Report(false);
   }
   return false;
@@ -439,6 +432,43 @@ void LoadRun::Report(bool finished) {
 }
 
 }  // namespace
+
+LatenessVerdict StoreLateness(Store& store, int64_t run_id, const Histogram& lateness,
+                              double bound_ms) {
+  LatenessVerdict v;
+  v.p99_ms = UsToMs(lateness.ValueAtPercentile(99));
+  v.saturated = lateness.count() > 0 && v.p99_ms > bound_ms;
+  std::map<std::string, double> m;
+  m["harness_lateness_count"] = static_cast<double>(lateness.count());
+  if (lateness.count() > 0) {
+    m["harness_lateness_p50_ms"] = UsToMs(lateness.ValueAtPercentile(50));
+    m["harness_lateness_p99_ms"] = v.p99_ms;
+    m["harness_lateness_max_ms"] = UsToMs(lateness.max());
+    m["harness_lateness_avg_ms"] = lateness.Mean() / 1000.0;
+    store.SetHistogram(run_id, "harness_lateness_us", lateness.Serialize());
+  }
+  m["harness_lateness_bound_ms"] = bound_ms;
+  m["saturated"] = v.saturated ? 1 : 0;
+  store.SetMetrics(run_id, m);
+  if (v.saturated) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "saturated: harness lateness p99 %.1f ms > %.1f ms (the load generator, not the "
+                  "agent, limited the results)",
+                  v.p99_ms, bound_ms);
+    v.reason = buf;
+  }
+  return v;
+}
+
+int RunExitCode(bool aborted, bool no_thresholds, int64_t calls_passed, int64_t calls,
+                const std::vector<ThresholdResult>& gates, bool saturated) {
+  // Like k6: when the scenario declares thresholds they alone gate the run (failed calls count
+  // through task_completion); without thresholds every call must pass. A saturated run measured
+  // the load generator, so it never passes.
+  const bool passed = (no_thresholds ? calls_passed == calls : AllPassed(gates)) && !saturated;
+  return aborted ? 1 : (passed ? 0 : 99);
+}
 
 std::vector<std::string> DeclaredToolNames(const std::vector<PlannedScenario>& scenarios) {
   std::vector<std::string> names;
@@ -530,6 +560,10 @@ RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& sto
     throw std::invalid_argument("RunPlan: " + std::to_string(plan.scenarios.size()) +
                                 " scenarios for " + std::to_string(expected) + " (see MakeRunPlan)");
   }
+  std::string workers_note;
+  if (const int workers = EffectiveWorkers(plan, options, &workers_note); workers > 1) {
+    return RunOnWorkers(plan, options, store, workers);
+  }
   VirtualEngine virtual_engine;
   RunEngine& engine = options.engine ? *options.engine : virtual_engine;
   RunInfo info;
@@ -542,7 +576,9 @@ RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& sto
   std::exception_ptr error;
   std::string reason;
   try {
-    return run.Execute();
+    RunResult result = run.Execute();
+    result.workers_note = workers_note;
+    return result;
   } catch (const std::exception& e) {
     error = std::current_exception();
     reason = e.what();

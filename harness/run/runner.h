@@ -86,6 +86,16 @@ struct RunOptions {
   size_t post_call_queue = 256;
   // Which calls' audio is recorded and where (recordings.h); off by default.
   RecordOptions record;
+  // Threads the calls run on (`--workers`; 0: one per core). Worker w of W runs the calls of
+  // slice (I + w*N)/(N*W) of this run's slice I/N into a database of its own beside the store's
+  // file, and the parts are merged into the store (merge.h): the rows, aggregates and hash are
+  // those of one worker. When the parts turn out coupled (merge_state.h: a shared limiter would
+  // have queued, a shared breaker could have opened), the run runs again on one worker and says
+  // why (RunResult::workers_note). Real time (an engine) and recording run on one worker.
+  int workers = 1;
+  // Whether this run counts its post-call reports into agent_metrics (a worker's part does not:
+  // the merge decides which reports are kept, and the run counts those).
+  bool count_post_call_reports = true;
 };
 
 struct RunResult {
@@ -111,7 +121,25 @@ struct RunResult {
   int64_t recordings_written = 0;
   int64_t recordings_failed = 0;
   std::string recordings_folder;
+  int workers = 1;           // the threads the calls ran on
+  std::string workers_note;  // why fewer than asked for, when so
 };
+
+// The harness lateness of a real-time run, stored like a trend metric (harness_lateness_p50_ms,
+// _p99_ms, _max_ms, _avg_ms, _count, the histogram harness_lateness_us) with its bound and whether
+// the run was saturated: p99 over the bound, so the load generator limited the results.
+struct LatenessVerdict {
+  double p99_ms = 0;
+  bool saturated = false;
+  std::string reason;  // the run's end_reason when saturated
+};
+LatenessVerdict StoreLateness(Store& store, int64_t run_id, const Histogram& lateness,
+                              double bound_ms);
+
+// A finished run's exit code: 1 aborted, else 0 when it passed (its thresholds if it has any,
+// else every call) and was not saturated, else 99.
+int RunExitCode(bool aborted, bool no_thresholds, int64_t calls_passed, int64_t calls,
+                const std::vector<ThresholdResult>& gates, bool saturated);
 
 // Throws StoreError if the store fails, and passes on any other exception; either way the run is
 // marked failed first (see above).

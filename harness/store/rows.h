@@ -52,6 +52,9 @@ struct CallRow {
   // The call's recording (`--record`), relative to the database's folder:
   // "NAME.recordings/run-<run_id>/call-<call_id>.wav"; empty when none (stored as NULL).
   std::string recording;
+  // The call's event-log hash, 16 lowercase hex digits (the run's event_log_hash combines them);
+  // empty when not known (stored as NULL: calls of databases older than schema version 7).
+  std::string event_hash;
 
   bool operator==(const CallRow&) const = default;
 };

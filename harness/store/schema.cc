@@ -218,6 +218,15 @@ CREATE TABLE call_media (
 );
 )sql";
 
+// Version 7: what `callsim merge` needs to combine shards into one run. Each call's event-log hash
+// (16 hex digits; the run's hash is built from them), and per run a JSON document of the state
+// behind its aggregates (counters, provider capacity use, circuit-breaker failures: merge_state.h).
+// NULL in older databases, whose runs cannot be merged.
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE calls ADD COLUMN event_hash TEXT;
+ALTER TABLE runs ADD COLUMN merge_state TEXT;
+)sql";
+
 std::string TooNewMessage(const SqliteDb& db, int64_t found) {
   return db.path() + ": database schema version " + std::to_string(found) +
          " is newer than this build of callsim supports (" +
@@ -264,6 +273,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {4, kSchemaV4},
       {5, kSchemaV5},
       {6, kSchemaV6},
+      {7, kSchemaV7},
   };
   return migrations;
 }

@@ -101,6 +101,7 @@ CallRow ReadCall(const Statement& s) {
   c.task_completed = s.ColumnInt(6) != 0;
   c.failure_reason = s.ColumnText(7);
   c.recording = s.ColumnText(8);
+  c.event_hash = s.ColumnText(9);
   return c;
 }
 
@@ -240,8 +241,8 @@ struct Store::Statements {
         finish_run(db, FinishRunSql()),
         insert_call(db,
                     "INSERT INTO calls (run_id, call_id, scenario, started_ms, ended_ms, status, "
-                    "task_completed, failure_reason, recording) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                    "?7, NULLIF(?8, ''), NULLIF(?9, ''))"),
+                    "task_completed, failure_reason, recording, event_hash) VALUES (?1, ?2, ?3, ?4, "
+                    "?5, ?6, ?7, NULLIF(?8, ''), NULLIF(?9, ''), NULLIF(?10, ''))"),
         insert_turn(db,
                     "INSERT INTO turns (run_id, call_id, turn_index, reference_text, "
                     "hypothesis_text, ref_words, substitutions, deletions, insertions, "
@@ -290,7 +291,7 @@ struct Store::Statements {
         latest_run(db, "SELECT max(run_id) FROM runs"),
         load_calls(db,
                    "SELECT run_id, call_id, scenario, started_ms, ended_ms, status, "
-                   "task_completed, failure_reason, recording FROM calls WHERE run_id = ?1 "
+                   "task_completed, failure_reason, recording, event_hash FROM calls WHERE run_id = ?1 "
                    "ORDER BY call_id"),
         load_turns(db,
                    "SELECT run_id, call_id, turn_index, reference_text, hypothesis_text, "
@@ -486,7 +487,8 @@ void Store::InsertCall(const PendingCall& p) {
       .Bind(6, c.status)
       .Bind(7, int64_t{c.task_completed})
       .Bind(8, c.failure_reason)
-      .Bind(9, c.recording);
+      .Bind(9, c.recording)
+      .Bind(10, c.event_hash);
   s.Run();
   InsertChildren(p);
 }
@@ -552,6 +554,91 @@ void Store::InTransaction(Body&& body) {
     db_->RollbackQuietly();
     throw;
   }
+}
+
+void Store::SetMergeState(int64_t run_id, const std::string& json) {
+  Statement s(*db_, "UPDATE runs SET merge_state = ?2 WHERE run_id = ?1");
+  s.Bind(1, run_id).Bind(2, std::string_view(json));
+  s.Run();
+  if (sqlite3_changes(db_->get()) != 1) {
+    throw StoreError(path_ + ": no run " + std::to_string(run_id), SQLITE_NOTFOUND);
+  }
+}
+
+std::optional<std::string> Store::LoadMergeState(int64_t run_id) const {
+  Statement s(*db_, "SELECT merge_state FROM runs WHERE run_id = ?1");
+  s.Bind(1, run_id);
+  if (!s.Step() || s.ColumnIsNull(0)) return std::nullopt;
+  return s.ColumnText(0);
+}
+
+namespace {
+
+// The column lists of the per-call tables, run_id first (ImportCalls copies them as stored).
+struct CallTable {
+  const char* name;
+  const char* columns;  // after run_id
+};
+constexpr CallTable kCallTables[] = {
+    {"calls", "call_id, scenario, started_ms, ended_ms, status, task_completed, failure_reason, "
+              "recording, event_hash"},
+    {"turns", "call_id, turn_index, reference_text, hypothesis_text, ref_words, substitutions, "
+              "deletions, insertions, turn_latency_ms, barge_in, barge_in_stop_ms"},
+    {"expectations", "call_id, seq, turn_index, kind, passed, detail"},
+    {"events", "call_id, seq, t_ms, source, kind, detail_json"},
+    {"tool_calls", "call_id, seq, t_ms, tool_call_id, name, arguments_json, decision, reason, "
+                   "result_json, duration_ms, confirmed"},
+    {"call_media", "call_id, direction, measured_by, packets_expected, packets_lost, "
+                   "fraction_lost, jitter_ms, concealed_frames, late_dropped, srtp_auth_failures, "
+                   "srtp_replays"},
+};
+
+std::string SqlQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+void Store::ImportCalls(const std::string& from_path, int64_t from_run_id, int64_t run_id,
+                        const std::vector<int64_t>& report_calls) {
+  if (!pending_.empty() || !pending_reports_.empty()) {
+    throw StoreError(path_ + ": ImportCalls with calls still buffered (Flush first)", SQLITE_MISUSE);
+  }
+  // ATTACH cannot run inside a transaction; DETACH follows whatever happens.
+  db_->Exec("ATTACH DATABASE " + SqlQuoted(from_path) + " AS merge_source");
+  try {
+    InTransaction([&] {
+      for (const CallTable& t : kCallTables) {
+        Statement copy(*db_, std::string("INSERT INTO main.") + t.name + " (run_id, " + t.columns +
+                                 ") SELECT ?1, " + t.columns + " FROM merge_source." + t.name +
+                                 " WHERE run_id = ?2");
+        copy.Bind(1, run_id).Bind(2, from_run_id);
+        copy.Run();
+      }
+      Statement report(*db_,
+                       "INSERT INTO main.call_reports (run_id, call_id, transcript_json, summary, "
+                       "action_items_json, cost_json, total_cost_usd, redactions) SELECT ?1, "
+                       "call_id, transcript_json, summary, action_items_json, cost_json, "
+                       "total_cost_usd, redactions FROM merge_source.call_reports WHERE run_id = ?2 "
+                       "AND call_id = ?3");
+      for (int64_t call_id : report_calls) {
+        report.Bind(1, run_id).Bind(2, from_run_id).Bind(3, call_id);
+        report.Run();
+      }
+    });
+  } catch (const StoreError&) {
+    try {
+      db_->Exec("DETACH DATABASE merge_source");
+    } catch (const StoreError&) {
+    }
+    throw;
+  }
+  db_->Exec("DETACH DATABASE merge_source");
 }
 
 void Store::SetMetrics(int64_t run_id, const std::map<std::string, double>& metrics) {
@@ -671,6 +758,17 @@ std::vector<ToolCallRow> Store::LoadToolCalls(int64_t run_id) const {
 
 std::vector<CallMediaRow> Store::LoadCallMedia(int64_t run_id) const {
   return ReadRows(stmts_->load_media.Bind(1, run_id), ReadCallMedia);
+}
+
+std::vector<std::pair<int64_t, double>> Store::LoadReportedCallEnds(int64_t run_id) const {
+  Statement s(*db_,
+              "SELECT c.call_id, c.ended_ms FROM calls c JOIN call_reports r "
+              "ON r.run_id = c.run_id AND r.call_id = c.call_id WHERE c.run_id = ?1 "
+              "ORDER BY c.call_id");
+  s.Bind(1, run_id);
+  std::vector<std::pair<int64_t, double>> out;
+  while (s.Step()) out.emplace_back(s.ColumnInt(0), s.ColumnDouble(1));
+  return out;
 }
 
 std::vector<CallReportRow> Store::LoadCallReports(int64_t run_id) const {

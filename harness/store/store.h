@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/store/rows.h"
@@ -107,6 +108,19 @@ class Store {
   void FinishRun(int64_t run_id, const std::string& status, const std::string& event_log_hash,
                  int exit_code);
 
+  // The run's merge state (runs.merge_state: a JSON document, harness/run/merge_state.h); the
+  // load gives nullopt when the run has none (a run of an older callsim). Written at once.
+  void SetMergeState(int64_t run_id, const std::string& json);
+  std::optional<std::string> LoadMergeState(int64_t run_id) const;
+
+  // Copies every call of run `from_run_id` in the database file `from_path` into run `run_id`
+  // here, with all its rows (turns, expectations, events, tool calls, media): values are copied
+  // as stored, bit for bit. Post-call reports are copied only for the calls in `report_calls`.
+  // One transaction: all or nothing. The buffer must be empty (Flush first). Throws StoreError
+  // (a call id already present, a file that is not a callsim database).
+  void ImportCalls(const std::string& from_path, int64_t from_run_id, int64_t run_id,
+                   const std::vector<int64_t>& report_calls);
+
   // Reads, in a stable order (by run_id; by call_id, then turn_index or seq).
   std::vector<RunInfo> ListRuns() const;
   std::optional<RunInfo> LoadRun(int64_t run_id) const;
@@ -121,6 +135,8 @@ class Store {
   std::vector<EventRow> LoadEventsOfKind(int64_t run_id, const std::string& kind) const;
   std::vector<ToolCallRow> LoadToolCalls(int64_t run_id) const;      // by call_id, seq
   std::vector<CallReportRow> LoadCallReports(int64_t run_id) const;  // by call_id
+  // The calls that have a post-call report, with their end (calls.ended_ms), by call_id.
+  std::vector<std::pair<int64_t, double>> LoadReportedCallEnds(int64_t run_id) const;
   // By call_id, direction, measured_by.
   std::vector<CallMediaRow> LoadCallMedia(int64_t run_id) const;
   std::map<std::string, double> LoadMetrics(int64_t run_id) const;  // NaN values read back as NaN

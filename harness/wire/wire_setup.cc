@@ -102,10 +102,10 @@ bool IsSipTarget(const TargetFlags& f) {
 
 bool CheckTargetFlags(const TargetFlags& f, std::string* error) {
   if (f.target.empty()) {
-    if (!f.token_url.empty() || !f.api_key_env.empty() || !f.headers.empty() || f.workers != 0 ||
+    if (!f.token_url.empty() || !f.api_key_env.empty() || !f.headers.empty() ||
         !f.protocol.empty() || f.srtp || !f.sip_auth_env.empty()) {
-      *error = "--token-url, --api-key-env, --header, --workers, --protocol, --srtp and "
-               "--sip-auth-env need --target";
+      *error = "--token-url, --api-key-env, --header, --protocol, --srtp and --sip-auth-env need "
+               "--target";
       return false;
     }
     return true;

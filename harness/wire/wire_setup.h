@@ -24,7 +24,9 @@ struct TargetFlags {
   std::string token_url;            // http://host:port/v1/token
   std::string api_key_env;          // the environment variable holding the API key
   std::vector<std::string> headers; // "Name: value"
-  int workers = 0;                  // caller threads; 0: one per core (self: one core less)
+  // Threads: with a target, caller threads (0: one per core; self: one core less); in virtual
+  // time, the run's workers (RunOptions::workers; 0: one per core).
+  int workers = 0;
 };
 
 // Whether the flags make SIP calls.

@@ -219,7 +219,6 @@ TEST(RealtimeFlags, BadTargetsAndServeFlagsAreRefusedBeforeAnythingRuns) {
       {"run " + s + " --target ws://127.0.0.1:1/x --token-url http://127.0.0.1:1/t "
        "--api-key-env CALLSIM_NO_SUCH_VARIABLE", "$CALLSIM_NO_SUCH_VARIABLE is not set"},
       {"run " + s + " --header X:1", "need --target"},
-      {"run " + s + " --workers 2", "need --target"},
       {"run " + s + " --target ws://127.0.0.1:1/x --header NoColon", "--header: expected NAME:VALUE"},
       {"serve --agent " + s + " --listen nowhere", "--listen: expected HOST:PORT"},
       {"serve --agent " + s + " --send-rate 9", "--send-rate: expected 1 to 8"},

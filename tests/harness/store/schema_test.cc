@@ -62,7 +62,7 @@ TEST(StoreSchemaTest, MigrationsAreOrderedFromOne) {
   const auto& migrations = SchemaMigrations();
   ASSERT_FALSE(migrations.empty());
   for (size_t i = 0; i < migrations.size(); ++i) EXPECT_EQ(migrations[i].version, int(i) + 1);
-  EXPECT_EQ(LatestSchemaVersion(), 6);
+  EXPECT_EQ(LatestSchemaVersion(), 7);
 }
 
 TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
@@ -70,7 +70,7 @@ TEST(StoreSchemaTest, OpenCreatesSchemaAtTheLatestVersionInWalMode) {
   const std::string path = dir.File("runs.db");
   std::string error;
   ASSERT_NE(Store::Open(path, &error), nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   std::set<std::string> tables = TableNames(path);
   for (const char* t : {"runs", "calls", "turns", "expectations", "events", "metrics",
@@ -99,7 +99,7 @@ TEST(StoreSchemaTest, ReopenIsIdempotentAndKeepsData) {
     ASSERT_EQ(store->ListRuns().size(), 1u);
     EXPECT_EQ(store->ListRuns()[0].seed, 5u);
   }
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
   EXPECT_EQ(RawQuery(path, "SELECT group_concat(sql, ';') FROM sqlite_master"), schema_before);
 }
 
@@ -129,7 +129,7 @@ TEST(StoreSchemaTest, UpgradesAVersionOneDatabaseKeepingItsRuns) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
   for (const char* t : {"thresholds", "sweeps", "sweep_levels", "tool_calls", "call_reports", "call_media"}) {
     EXPECT_TRUE(TableNames(path).count(t)) << t;
   }
@@ -178,7 +178,7 @@ TEST(StoreSchemaTest, UpgradesAVersionThreeDatabaseKeepingCallsAndTheirRows) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
   EXPECT_EQ(RawQuery(path, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM pragma_foreign_key_check"), "0");
   const std::vector<CallRow> calls = store->LoadCalls(1);
@@ -242,7 +242,7 @@ TEST(StoreSchemaTest, UpgradesAVersionFourDatabaseWhoseCallsHaveNoRecording) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "6");
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), "7");
   EXPECT_EQ(RawQuery(path, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(RawQuery(path, "SELECT recording IS NULL FROM calls WHERE call_id = 0"), "1");
   std::vector<CallRow> calls = store->LoadCalls(1);

@@ -1,0 +1,290 @@
+// Shards and workers of a run combine into the run one process gives: the bundled load (a mix,
+// shared LLM capacity, thresholds, post-call reports that overflow their queue) split four ways
+// and merged, and run on 1, 2 and 3 workers, stores the same rows, metrics, histograms,
+// thresholds and hash. Merge refuses parts of different runs, missing or repeated shards and runs
+// that did not finish; coupled parts (a shared limiter that would have queued) are detected.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/run/merge.h"
+#include "harness/run/merge_state.h"
+#include "harness/run/runner.h"
+#include "harness/scenario/loader.h"
+#include "harness/store/store.h"
+#include "tests/harness/run/same_run.h"
+
+namespace callsim::harness {
+namespace {
+
+using testing::ExpectSameRun;
+
+const std::string kLoad = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/load_1000.yaml";
+
+class MergeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/callsim_merge_" + std::to_string(getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_).c_str());
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+  std::string Db(const std::string& name) const { return dir_ + "/" + name + ".db"; }
+
+  Store& Open(const std::string& path) {
+    std::string error;
+    stores_.push_back(Store::Open(path, &error));
+    EXPECT_TRUE(stores_.back()) << error;
+    return *stores_.back();
+  }
+
+  // Runs `path` with `sets` into `db`; options.seed and the rest as given.
+  RunResult Run(const std::string& db, RunOptions options, std::vector<std::string> sets = {},
+                const std::string& path = kLoad) {
+    LoadResult loaded = LoadScenarioFile(path, sets);
+    EXPECT_TRUE(loaded.scenario) << (loaded.errors.empty() ? "" : loaded.errors[0].ToString());
+    if (!loaded.scenario) return {};
+    scenarios_.push_back(std::make_unique<Scenario>(std::move(*loaded.scenario)));
+    RunPlan plan;
+    std::string error;
+    EXPECT_TRUE(MakeRunPlan(*scenarios_.back(), &plan, &error)) << error;
+    plans_.push_back(std::make_unique<RunPlan>(plan));
+    options.scenario_arg = path;
+    options.overrides = sets;
+    return RunScenario(*plans_.back(), options, Open(db));
+  }
+
+  // The bundled load at 120 callers, with a post-call queue of 8 (so reports are dropped).
+  static RunOptions LoadOptions() {
+    RunOptions o;
+    o.seed = 7;
+    o.post_call_queue = 8;
+    return o;
+  }
+  static std::vector<std::string> LoadSets() { return {"load.callers=120"}; }
+
+  std::string dir_;
+  std::vector<std::unique_ptr<Store>> stores_;
+  std::vector<std::unique_ptr<Scenario>> scenarios_;
+  std::vector<std::unique_ptr<RunPlan>> plans_;
+};
+
+TEST_F(MergeTest, FourShardsMergedEqualTheWholeRun) {
+  const RunResult whole = Run(Db("whole"), LoadOptions(), LoadSets());
+  ASSERT_EQ(whole.calls, 120);
+  Store& whole_store = *stores_.back();
+  const auto whole_metrics = whole_store.LoadMetrics(whole.run_id);
+  ASSERT_GT(whole_metrics.at("post_call_reports_dropped"), 0);  // admission is exercised
+  ASSERT_GT(whole_metrics.at("llm_capacity_requests"), 0);
+
+  std::vector<std::string> shards;
+  for (int i = 1; i <= 4; ++i) {
+    RunOptions o = LoadOptions();
+    o.shard = Shard{i, 4};
+    const RunResult part = Run(Db("shard" + std::to_string(i)), o, LoadSets());
+    EXPECT_EQ(part.calls, 30);
+    // A shard keeps every call's report: admission happens when the shards are merged.
+    EXPECT_EQ(stores_.back()->LoadCallReports(part.run_id).size(), 30u);
+    EXPECT_NE(part.event_log_hash, whole.event_log_hash);
+    shards.push_back(Db("shard" + std::to_string(i)));
+  }
+  std::reverse(shards.begin(), shards.end());  // any order
+  const MergePlan plan = PlanMerge(shards, Shard{});
+  EXPECT_EQ(plan.coupling, "");
+  Store& merged_store = Open(Db("merged"));
+  const MergeResult merged = WriteMerge(plan, merged_store);
+  EXPECT_EQ(merged.event_log_hash, whole.event_log_hash);
+  EXPECT_EQ(merged.exit_code, whole.exit_code);
+  EXPECT_EQ(merged.calls, 120);
+  ExpectSameRun(whole_store, whole.run_id, merged_store, merged.run_id);
+  // The merged run reads as the whole run: same configuration, no shard.
+  EXPECT_EQ(merged_store.LoadRun(merged.run_id)->config_json,
+            whole_store.LoadRun(whole.run_id)->config_json);
+
+  // Merged thresholds are evaluated on the merged run, not copied from a shard.
+  ASSERT_EQ(merged.thresholds.size(), 2u);
+  EXPECT_EQ(merged.thresholds[0].observed, whole.thresholds[0].observed);
+}
+
+TEST_F(MergeTest, WorkersGiveTheRowsOfOneWorker) {
+  RunOptions one = LoadOptions();
+  const RunResult single = Run(Db("one"), one, LoadSets());
+  EXPECT_EQ(single.workers, 1);
+  for (int workers : {2, 3}) {
+    RunOptions o = LoadOptions();
+    o.workers = workers;
+    const std::string db = Db("workers" + std::to_string(workers));
+    const RunResult r = Run(db, o, LoadSets());
+    EXPECT_EQ(r.workers, workers);
+    EXPECT_EQ(r.workers_note, "");
+    EXPECT_EQ(r.event_log_hash, single.event_log_hash);
+    EXPECT_EQ(r.exit_code, single.exit_code);
+    EXPECT_EQ(r.calls, single.calls);
+    EXPECT_EQ(r.calls_passed, single.calls_passed);
+    ExpectSameRun(*stores_.front(), single.run_id, *stores_.back(), r.run_id);
+    // The workers' own databases are gone.
+    EXPECT_NE(std::system(("ls -d " + db + ".workers-* >/dev/null 2>&1").c_str()), 0);
+  }
+}
+
+TEST_F(MergeTest, WorkersOfAShardMakeThatShard) {
+  RunOptions o = LoadOptions();
+  o.shard = Shard{2, 3};
+  const RunResult single = Run(Db("one"), o, LoadSets());
+  o.workers = 2;
+  const RunResult parallel = Run(Db("two"), o, LoadSets());
+  EXPECT_EQ(parallel.workers, 2);
+  ExpectSameRun(*stores_.front(), single.run_id, *stores_.back(), parallel.run_id);
+  EXPECT_EQ(stores_.back()->LoadRun(parallel.run_id)->config_json,
+            stores_.front()->LoadRun(single.run_id)->config_json);
+}
+
+TEST_F(MergeTest, CoupledWorkersRunAgainOnOneWorker) {
+  // Two LLM slots for 40 callers: one shared limiter queues, so the parts are not the run.
+  const std::vector<std::string> sets = {"load.callers=40", "fakes.llm.capacity.max_concurrent=2"};
+  RunOptions o = LoadOptions();
+  const RunResult single = Run(Db("one"), o, sets);
+  ASSERT_GT(single.llm_capacity.queued, 0u);
+  o.workers = 2;
+  const RunResult parallel = Run(Db("two"), o, sets);
+  EXPECT_EQ(parallel.workers, 1);
+  EXPECT_NE(parallel.workers_note.find("llm capacity"), std::string::npos) << parallel.workers_note;
+  ExpectSameRun(*stores_.front(), single.run_id, *stores_.back(), parallel.run_id);
+
+  // Shards of it merge, and the merged run says they were coupled.
+  std::vector<std::string> shards;
+  for (int i = 1; i <= 2; ++i) {
+    RunOptions s = LoadOptions();
+    s.shard = Shard{i, 2};
+    Run(Db("s" + std::to_string(i)), s, sets);
+    shards.push_back(Db("s" + std::to_string(i)));
+  }
+  const MergePlan plan = PlanMerge(shards, Shard{});
+  EXPECT_NE(plan.coupling.find("llm capacity"), std::string::npos) << plan.coupling;
+  Store& merged_store = Open(Db("merged"));
+  const MergeResult merged = WriteMerge(plan, merged_store);
+  const nlohmann::json config = nlohmann::json::parse(merged_store.LoadRun(merged.run_id)->config_json);
+  EXPECT_EQ(config["merged"]["parts"], 2);
+  EXPECT_EQ(config["merged"]["coupled"], plan.coupling);
+}
+
+TEST_F(MergeTest, RefusesPartsThatAreNotOneRun) {
+  const std::vector<std::string> sets = {"load.callers=8"};
+  auto shard = [&](const std::string& name, int index, int count, uint64_t seed,
+                   std::vector<std::string> s) {
+    RunOptions o;
+    o.seed = seed;
+    o.shard = Shard{index, count};
+    Run(Db(name), o, s);
+    return Db(name);
+  };
+  const std::string a1 = shard("a1", 1, 2, 1, sets);
+  const std::string a2 = shard("a2", 2, 2, 1, sets);
+  const std::string seed2 = shard("seed2", 2, 2, 2, sets);
+  const std::string other_set = shard("set", 2, 2, 1, {"load.callers=8", "network.uplink.delay_ms=60"});
+  const std::string thirds = shard("thirds", 2, 3, 1, sets);
+  auto refused = [&](const std::vector<std::string>& paths, const std::string& message) {
+    try {
+      PlanMerge(paths, Shard{});
+      ADD_FAILURE() << "merged, expected: " << message;
+    } catch (const MergeError& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  refused({a1, seed2}, "are not shards of one run: seed 1 vs 2");
+  refused({a1, other_set}, "are not shards of one run: set");
+  refused({a1, thirds}, "slice the callers differently (2 vs 3 shards)");
+  refused({a1}, "missing shard 2/2");
+  refused({a1, a1}, "shard 1/2 appears twice");
+  refused({a1, Db("nowhere")}, "no such database file");
+  // A run still marked running (its process killed) cannot be merged.
+  {
+    Store& s = Open(Db("running"));
+    RunInfo info;
+    info.seed = 1;
+    info.scenario = kLoad;
+    s.BeginRun(info);
+  }
+  refused({a1, Db("running")}, "is still running");
+  const MergePlan ok = PlanMerge({a2, a1}, Shard{});
+  EXPECT_EQ(ok.parts.size(), 2u);
+  EXPECT_EQ(ok.parts[0].state.shard.index, 1);  // ordered by shard
+}
+
+TEST(ReportAdmissionTest, DropsWhileTheQueueIsFullAndAdmitsWhenItDrains) {
+  ReportAdmission a(2, 100);
+  EXPECT_TRUE(a.Offer(0));    // built 0..100
+  EXPECT_TRUE(a.Offer(0));    // 100..200
+  EXPECT_FALSE(a.Offer(50));  // two waiting
+  EXPECT_TRUE(a.Offer(100));  // the first is done at 100: it has left
+  EXPECT_FALSE(a.Offer(150));
+  EXPECT_TRUE(a.Offer(400));  // all done
+  EXPECT_EQ(a.accepted(), 4);
+  EXPECT_EQ(a.dropped(), 2);
+  ReportAdmission none(0, 100);
+  EXPECT_FALSE(none.Offer(0));
+}
+
+TEST(MergeStateTest, RoundTripsAndRejectsMalformedStates) {
+  MergeState s;
+  s.arrivals = 10;
+  s.shard = Shard{2, 5};
+  s.counters = {{"calls", 2}};
+  ProviderUse use;
+  use.provider = "llm";
+  use.config.max_concurrent = 3;
+  use.config.rate_limit_per_s = 2.5;
+  use.stats.requests = 3;
+  use.log.requests_us = {5, 5, 9};
+  use.log.grants_us = {5, 5, 9};
+  use.log.releases_us = {7, 8, 20};
+  s.providers.push_back(use);
+  s.breaker_failures = {{"orders", 2}};
+  s.summed_metrics = {{"recordings_written", 4}};
+  s.post_call_capacity = 256;
+  s.post_call_processing_us = 200000;
+  s.builds_reports = true;
+  MergeState back;
+  std::string error;
+  ASSERT_TRUE(MergeStateFromJson(MergeStateToJson(s), &back, &error)) << error;
+  EXPECT_EQ(MergeStateToJson(back), MergeStateToJson(s));
+  EXPECT_EQ(back.providers[0].log.releases_us, (std::vector<int64_t>{7, 8, 20}));
+
+  nlohmann::json bad = MergeStateToJson(s);
+  bad["version"] = 99;
+  EXPECT_FALSE(MergeStateFromJson(bad, &back, &error));
+  EXPECT_NE(error.find("version 99"), std::string::npos) << error;
+  bad = MergeStateToJson(s);
+  bad["providers"][0]["grants_us"] = {5, -1};  // a log that goes back in time
+  EXPECT_FALSE(MergeStateFromJson(bad, &back, &error));
+  bad = MergeStateToJson(s);
+  bad["shard"]["index"] = 6;
+  EXPECT_FALSE(MergeStateFromJson(bad, &back, &error));
+  EXPECT_NE(error.find("6/5"), std::string::npos) << error;
+}
+
+TEST(MergeStateTest, PeakInServiceCountsSameTimeGrantsAndReleasesAsOverlapping) {
+  EXPECT_EQ(fakes::PeakInService({}, {}), 0);
+  EXPECT_EQ(fakes::PeakInService({0, 10}, {10, 20}), 2);  // released and granted at 10
+  EXPECT_EQ(fakes::PeakInService({0, 11}, {10, 20}), 1);
+  EXPECT_EQ(fakes::PeakInService({0, 0, 0, 5}, {1, 2, 3, 9}), 3);
+}
+
+TEST(MergeStateTest, RunHashCoversEveryIdAndHexRoundTrips) {
+  EXPECT_NE(RunHash({1, 2}), RunHash({2, 1}));
+  EXPECT_NE(RunHash({1, 0}), RunHash({1}));
+  uint64_t back = 0;
+  ASSERT_TRUE(ParseHashHex(HashHex(0x0123456789abcdefULL), &back));
+  EXPECT_EQ(back, 0x0123456789abcdefULL);
+  EXPECT_FALSE(ParseHashHex("0123456789ABCDEF", &back));  // stored lowercase
+  EXPECT_FALSE(ParseHashHex("123", &back));
+}
+
+}  // namespace
+}  // namespace callsim::harness
