@@ -44,7 +44,7 @@ std::string RedactEventDetail(const std::string& detail_json) {
 }  // namespace
 
 // Turns a finished call into its rows, counts it, and hands the rows to the store's batch.
-void StoreCall(CallRecord r, int64_t run_id, Store& store) {
+void StoreCall(CallRecord r, int64_t run_id, Store& store, std::mutex* lock) {
   CallRow call;
   call.run_id = run_id;
   call.call_id = r.call_id;
@@ -80,6 +80,8 @@ void StoreCall(CallRecord r, int64_t run_id, Store& store) {
     t.result_json = agent::RedactPii(t.result_json);
     t.reason = agent::RedactPii(t.reason);
   }
+  std::unique_lock<std::mutex> held;
+  if (lock) held = std::unique_lock<std::mutex>(*lock);
   store.AddCall(std::move(call), std::move(turns), std::move(expectations), std::move(events),
                 std::move(r.tool_calls), std::move(r.media));
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 
 #include "agent/postcall/call_report.h"
 #include "harness/run/call_record.h"
@@ -13,7 +14,7 @@
 namespace callsim::harness {
 
 // Hands the call's rows to the store's batch (see Store::AddCall).
-void StoreCall(CallRecord record, int64_t run_id, Store& store);
+void StoreCall(CallRecord record, int64_t run_id, Store& store, std::mutex* lock = nullptr);
 
 // What the post-call report is built from: the spoken messages of the agent's history, the tool
 // audit, the usage and how the call ended.

@@ -7,13 +7,11 @@
 #include <memory>
 #include <optional>
 
-#include "harness/run/runner.h"
+#include "harness/run/run_parts.h"
 #include "harness/scenario/scenario.h"
 
 namespace callsim::harness {
 namespace {
-
-constexpr const char* kProviders[] = {"stt", "llm", "tts"};
 
 std::string ShardText(const Shard& s) {
   return std::to_string(s.index) + "/" + std::to_string(s.count);
@@ -121,60 +119,6 @@ void CheckTiling(const std::vector<MergePart>& parts, const Shard& output) {
   }
 }
 
-MergeState CombinedState(const MergePlan& plan, const RunMetrics& metrics) {
-  const MergeState& first = plan.parts.front().state;
-  MergeState s;
-  s.arrivals = first.arrivals;
-  s.shard = plan.output;
-  s.counters = metrics.CountersJson();
-  for (const char* provider : kProviders) {
-    std::optional<ProviderUse> combined;
-    for (const MergePart& part : plan.parts) {
-      for (const ProviderUse& use : part.state.providers) {
-        if (use.provider != provider) continue;
-        if (!combined) {
-          combined = use;
-          continue;
-        }
-        fakes::CapacityStats& t = combined->stats;
-        t.requests += use.stats.requests;
-        t.granted += use.stats.granted;
-        t.queued += use.stats.queued;
-        t.queue_timeouts += use.stats.queue_timeouts;
-        t.over_capacity += use.stats.over_capacity;
-        t.rate_limited += use.stats.rate_limited;
-        t.peak_in_service = std::max(t.peak_in_service, use.stats.peak_in_service);
-        t.peak_waiting = std::max(t.peak_waiting, use.stats.peak_waiting);
-        t.max_wait_us = std::max(t.max_wait_us, use.stats.max_wait_us);
-        t.total_wait_us += use.stats.total_wait_us;
-        auto add = [](std::vector<int64_t>& into, const std::vector<int64_t>& more) {
-          const size_t middle = into.size();
-          into.insert(into.end(), more.begin(), more.end());
-          std::inplace_merge(into.begin(), into.begin() + static_cast<std::ptrdiff_t>(middle),
-                             into.end());
-        };
-        add(combined->log.requests_us, use.log.requests_us);
-        add(combined->log.grants_us, use.log.grants_us);
-        add(combined->log.releases_us, use.log.releases_us);
-      }
-    }
-    if (combined) s.providers.push_back(std::move(*combined));
-  }
-  s.breaker_threshold = first.breaker_threshold;
-  s.max_active_calls = first.max_active_calls;
-  s.builds_reports = first.builds_reports;
-  s.post_call_capacity = first.post_call_capacity;
-  s.post_call_processing_us = first.post_call_processing_us;
-  s.all_reports = !plan.output.whole();
-  for (const MergePart& part : plan.parts) {
-    for (const auto& [name, n] : part.state.breaker_failures) s.breaker_failures[name] += n;
-    for (const auto& [name, n] : part.state.summed_metrics) s.summed_metrics[name] += n;
-    s.peak_active_calls += part.state.peak_active_calls;
-    s.calls_not_started += part.state.calls_not_started;
-  }
-  return s;
-}
-
 }  // namespace
 
 MergePlan PlanMerge(const std::vector<std::string>& paths, const Shard& output) {
@@ -246,12 +190,75 @@ MergePlan PlanMerge(const std::vector<std::string>& paths, const Shard& output) 
   return plan;
 }
 
+namespace {
+
+// A stored part as the run's aggregation takes it.
+RunPart ReadPart(const MergePart& part, const Store& in) {
+  RunPart p;
+  p.state = part.state;
+  std::map<std::string, Histogram> histograms;
+  for (std::string_view name : RunMetrics::kTrendNames) {
+    const std::optional<std::string> data = in.LoadHistogram(part.run_id, std::string(name) + "_us");
+    if (!data) continue;
+    Histogram h;
+    if (!Histogram::Deserialize(*data, &h)) {
+      throw MergeError(Describe(part) + ": histogram " + std::string(name) + "_us is malformed");
+    }
+    histograms[std::string(name)] = std::move(h);
+  }
+  std::string error;
+  if (!RunMetrics::FromState(part.state.counters, histograms, &p.metrics, &error)) {
+    throw MergeError(Describe(part) + ": merge state: " + error);
+  }
+  p.call_hashes.assign(static_cast<size_t>(part.state.arrivals), 0);
+  for (const CallRow& call : in.LoadCalls(part.run_id)) {
+    uint64_t hash = 0;
+    if (call.call_id < 0 || call.call_id >= part.state.arrivals ||
+        !part.state.shard.Holds(static_cast<int>(call.call_id)) ||
+        !ParseHashHex(call.event_hash, &hash)) {
+      throw MergeError(Describe(part) + ": call " + std::to_string(call.call_id) +
+                       " has no event hash or does not belong to its shard");
+    }
+    p.call_hashes[static_cast<size_t>(call.call_id)] = hash;
+  }
+  for (const auto& [call_id, ended_ms] : in.LoadReportedCallEnds(part.run_id)) {
+    p.reported_calls.emplace_back(std::llround(ended_ms * 1000.0), call_id);
+  }
+  const std::map<std::string, double> metrics = in.LoadMetrics(part.run_id);
+  if (!part.state.all_reports) {
+    p.reports_written = static_cast<int64_t>(p.reported_calls.size());
+    auto dropped = metrics.find("post_call_reports_dropped");
+    p.reports_dropped = dropped == metrics.end() ? 0 : std::llround(dropped->second);
+  }
+  if (auto bound = metrics.find("harness_lateness_bound_ms"); bound != metrics.end()) {
+    p.lateness_bound_ms = bound->second;
+    Histogram lateness;
+    if (const std::optional<std::string> data = in.LoadHistogram(part.run_id, "harness_lateness_us")) {
+      if (!Histogram::Deserialize(*data, &lateness)) {
+        throw MergeError(Describe(part) + ": histogram harness_lateness_us is malformed");
+      }
+    }
+    p.lateness = std::move(lateness);
+  }
+  p.aborted = part.info.status == "aborted";
+  return p;
+}
+
+}  // namespace
+
 MergeResult WriteMerge(const MergePlan& plan, Store& out) {
   const MergePart& first = plan.parts.front();
-  std::vector<std::unique_ptr<Store>> stores;
-  for (const MergePart& p : plan.parts) stores.push_back(OpenPart(p.path));
-  std::vector<Threshold> thresholds =
-      ParseThresholds(ThresholdsOf(*stores.front(), first.run_id), first);
+  std::vector<RunPart> parts;
+  std::vector<Threshold> thresholds;
+  {
+    std::vector<std::unique_ptr<Store>> stores;
+    for (const MergePart& p : plan.parts) {
+      stores.push_back(OpenPart(p.path));
+      parts.push_back(ReadPart(p, *stores.back()));
+    }
+    thresholds = ParseThresholds(ThresholdsOf(*stores.front(), first.run_id), first);
+  }
+  const ReportVerdict reports = AdmitPartReports(parts, plan.output);
 
   RunInfo info;
   info.seed = first.info.seed;
@@ -265,121 +272,12 @@ MergeResult WriteMerge(const MergePlan& plan, Store& out) {
   info.config_json = config.dump();
   const int64_t run_id = out.BeginRun(info);
   MergeResult result;
-  result.run_id = run_id;
-  result.coupling = plan.coupling;
   try {
-    // Post-call reports: every part's reported calls offered to one queue, in (end, id) order.
-    const MergeState& state = first.state;
-    std::vector<std::vector<int64_t>> report_calls(plan.parts.size());
-    int64_t reports_written = 0;
-    int64_t reports_dropped = 0;
-    struct Ended {
-      int64_t ended_us;
-      int64_t call_id;
-      size_t part;
-    };
-    std::vector<Ended> ended;
     for (size_t i = 0; i < plan.parts.size(); ++i) {
-      for (const auto& [call_id, ended_ms] : stores[i]->LoadReportedCallEnds(plan.parts[i].run_id)) {
-        ended.push_back(Ended{std::llround(ended_ms * 1000.0), call_id, i});
-      }
+      out.ImportCalls(plan.parts[i].path, plan.parts[i].run_id, run_id, reports.kept[i]);
     }
-    std::sort(ended.begin(), ended.end(), [](const Ended& a, const Ended& b) {
-      return a.ended_us != b.ended_us ? a.ended_us < b.ended_us : a.call_id < b.call_id;
-    });
-    ReportAdmission admission(state.post_call_capacity, state.post_call_processing_us);
-    for (const Ended& e : ended) {
-      if (!plan.output.whole() || admission.Offer(e.ended_us)) {
-        report_calls[e.part].push_back(e.call_id);
-        ++reports_written;
-      } else {
-        ++reports_dropped;
-      }
-    }
-
-    // Rows, and the calls' hashes; then the aggregates.
-    std::vector<uint64_t> call_hashes(static_cast<size_t>(state.arrivals), 0);
-    RunMetrics metrics;
-    for (size_t i = 0; i < plan.parts.size(); ++i) {
-      const MergePart& part = plan.parts[i];
-      const Store& in = *stores[i];
-      std::sort(report_calls[i].begin(), report_calls[i].end());
-      out.ImportCalls(part.path, part.run_id, run_id, report_calls[i]);
-      for (const CallRow& call : in.LoadCalls(part.run_id)) {
-        uint64_t hash = 0;
-        if (call.call_id < 0 || call.call_id >= state.arrivals || !part.state.shard.Holds(static_cast<int>(call.call_id)) ||
-            !ParseHashHex(call.event_hash, &hash)) {
-          throw MergeError(Describe(part) + ": call " + std::to_string(call.call_id) +
-                           " has no event hash or does not belong to its shard");
-        }
-        call_hashes[static_cast<size_t>(call.call_id)] = hash;
-        ++result.calls;
-        if (call.task_completed) ++result.calls_passed;
-      }
-      std::map<std::string, Histogram> histograms;
-      for (std::string_view name : RunMetrics::kTrendNames) {
-        const std::optional<std::string> data = in.LoadHistogram(part.run_id, std::string(name) + "_us");
-        if (!data) continue;
-        Histogram h;
-        if (!Histogram::Deserialize(*data, &h)) {
-          throw MergeError(Describe(part) + ": histogram " + std::string(name) + "_us is malformed");
-        }
-        histograms[std::string(name)] = std::move(h);
-      }
-      RunMetrics part_metrics;
-      std::string error;
-      if (!RunMetrics::FromState(part.state.counters, histograms, &part_metrics, &error)) {
-        throw MergeError(Describe(part) + ": merge state: " + error);
-      }
-      metrics.Merge(part_metrics);
-    }
-    metrics.Store(out, run_id);
-    result.thresholds = metrics.Evaluate(thresholds);
-    StoreThresholdResults(out, run_id, result.thresholds);
-    for (const char* provider : kProviders) {
-      std::vector<const ProviderUse*> uses;
-      for (const MergePart& part : plan.parts) {
-        for (const ProviderUse& use : part.state.providers) {
-          if (use.provider == provider) uses.push_back(&use);
-        }
-      }
-      if (!uses.empty()) out.SetMetrics(run_id, CapacityMetrics(uses));
-    }
-    out.SetMetric(run_id, "post_call_reports", static_cast<double>(reports_written));
-    out.SetMetric(run_id, "post_call_reports_dropped", static_cast<double>(reports_dropped));
-    const MergeState combined = CombinedState(plan, metrics);
-    std::map<std::string, double> summed;
-    for (const auto& [name, n] : combined.summed_metrics) summed[name] = static_cast<double>(n);
-    if (!summed.empty()) out.SetMetrics(run_id, summed);
-    result.calls_not_started = combined.calls_not_started;
-    out.SetMetric(run_id, "calls_not_started", static_cast<double>(combined.calls_not_started));
-
-    // Real time: the harness lateness of every part together, against the scenario's bound.
-    bool saturated = false;
-    std::string end_reason;
-    const std::map<std::string, double> first_metrics = stores.front()->LoadMetrics(first.run_id);
-    if (auto bound = first_metrics.find("harness_lateness_bound_ms"); bound != first_metrics.end()) {
-      Histogram lateness;
-      for (size_t i = 0; i < plan.parts.size(); ++i) {
-        const std::optional<std::string> data =
-            stores[i]->LoadHistogram(plan.parts[i].run_id, "harness_lateness_us");
-        Histogram h;
-        if (data && Histogram::Deserialize(*data, &h)) lateness.Merge(h);
-      }
-      const LatenessVerdict verdict = StoreLateness(out, run_id, lateness, bound->second);
-      saturated = verdict.saturated;
-      end_reason = verdict.reason;
-    }
-    const bool aborted = std::any_of(plan.parts.begin(), plan.parts.end(),
-                                     [](const MergePart& p) { return p.info.status == "aborted"; });
-    if (aborted) end_reason = "run aborted (SIGINT or SIGTERM)";
-    result.exit_code = RunExitCode(aborted, thresholds.empty(), result.calls_passed, result.calls,
-                                   result.thresholds, saturated);
-    result.status = aborted ? "aborted" : "completed";
-    result.event_log_hash = RunHash(call_hashes);
-    out.SetMergeState(run_id, MergeStateToJson(combined).dump());
-    out.FinishRun(run_id, RunOutcome{result.status, result.event_log_hash, result.exit_code,
-                                     end_reason, result.calls_not_started});
+    static_cast<FinishedRun&>(result) =
+        FinishParts(out, run_id, parts, plan.output, thresholds, reports);
   } catch (const std::exception& e) {
     // Nothing half-merged stays 'running': the run is marked failed with the reason.
     try {
@@ -388,6 +286,8 @@ MergeResult WriteMerge(const MergePlan& plan, Store& out) {
     }
     throw;
   }
+  result.run_id = run_id;
+  result.coupling = plan.coupling;
   return result;
 }
 

@@ -25,6 +25,7 @@
 #include "harness/run/load.h"
 #include "harness/run/merge_state.h"
 #include "harness/run/run_metrics.h"
+#include "harness/run/run_parts.h"
 #include "harness/store/rows.h"
 #include "harness/store/store.h"
 
@@ -54,15 +55,8 @@ struct MergePlan {
 // Throws MergeError (bad input) or StoreError.
 MergePlan PlanMerge(const std::vector<std::string>& paths, const Shard& output);
 
-struct MergeResult {
+struct MergeResult : FinishedRun {
   int64_t run_id = 0;
-  std::string status;  // completed or aborted (when a part was aborted)
-  std::string event_log_hash;
-  int64_t calls = 0;
-  int64_t calls_passed = 0;
-  int64_t calls_not_started = 0;
-  std::vector<ThresholdResult> thresholds;
-  int exit_code = 0;  // as a run's: 0 passed, 99 failed, 1 aborted
   std::string coupling;
 };
 

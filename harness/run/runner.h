@@ -125,25 +125,14 @@ struct RunResult {
   std::string workers_note;  // why fewer than asked for, when so
 };
 
-// The harness lateness of a real-time run, stored like a trend metric (harness_lateness_p50_ms,
-// _p99_ms, _max_ms, _avg_ms, _count, the histogram harness_lateness_us) with its bound and whether
-// the run was saturated: p99 over the bound, so the load generator limited the results.
-struct LatenessVerdict {
-  double p99_ms = 0;
-  bool saturated = false;
-  std::string reason;  // the run's end_reason when saturated
-};
-LatenessVerdict StoreLateness(Store& store, int64_t run_id, const Histogram& lateness,
-                              double bound_ms);
-
-// A finished run's exit code: 1 aborted, else 0 when it passed (its thresholds if it has any,
-// else every call) and was not saturated, else 99.
-int RunExitCode(bool aborted, bool no_thresholds, int64_t calls_passed, int64_t calls,
-                const std::vector<ThresholdResult>& gates, bool saturated);
-
 // Throws StoreError if the store fails, and passes on any other exception; either way the run is
 // marked failed first (see above).
 RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& store);
+
+// The run `run_id` (begun in `store`) on one worker: what RunScenario does when it does not
+// spread the calls over workers (workers.h runs it again this way when the workers are coupled).
+RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& store,
+                         int64_t run_id, RunEngine& engine);
 
 // The plan of one scenario without a mix, whose script is at hand. Throws std::invalid_argument
 // if the scenario has a mix (use MakeRunPlan).

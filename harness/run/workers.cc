@@ -5,16 +5,14 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
-
-#include "harness/run/merge.h"
+#include "harness/run/load_run.h"
+#include "harness/run/run_parts.h"
 
 namespace callsim::harness {
 namespace {
@@ -68,29 +66,6 @@ class ProgressJoin {
   bool reported_finished_ = false;
 };
 
-// A folder beside the store's file for the workers' databases, removed when done.
-class WorkFolder {
- public:
-  explicit WorkFolder(const std::string& store_path) {
-    static std::atomic<int> sequence{0};
-    std::filesystem::path base(store_path);
-    path_ = base.string() + ".workers-" + std::to_string(::getpid()) + "-" +
-            std::to_string(sequence.fetch_add(1));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~WorkFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(int worker) const {
-    return (std::filesystem::path(path_) / ("worker-" + std::to_string(worker + 1) + ".db")).string();
-  }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 int EffectiveWorkers(const RunPlan& plan, const RunOptions& options, std::string* why) {
@@ -117,26 +92,40 @@ int EffectiveWorkers(const RunPlan& plan, const RunOptions& options, std::string
 }
 
 RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& store, int workers) {
-  WorkFolder folder(store.path());
+  VirtualEngine probe;  // what the run's config says about its engine
+  RunInfo info;
+  info.seed = options.seed;
+  info.mode = probe.mode();
+  info.scenario = options.scenario_arg;
+  info.config_json = ConfigJson(*plan.main, options, probe);
+  const int64_t run_id = store.BeginRun(info);
+
+  // Worker w runs slice (I + w*N)/(N*W) of this run's slice I/N, storing into the run as it goes.
+  std::mutex store_lock;
   std::atomic<bool> stop{false};
+  ProgressJoin progress(options.progress, workers);
+  std::vector<RunOptions> part_options(static_cast<size_t>(workers), options);
+  std::vector<std::unique_ptr<VirtualEngine>> engines;
+  std::vector<std::unique_ptr<LoadRun>> runs;
+  for (int w = 0; w < workers; ++w) {
+    RunOptions& o = part_options[static_cast<size_t>(w)];
+    o.workers = 1;
+    o.abort = &stop;
+    o.shard = Shard{options.shard.index + w * options.shard.count, options.shard.count * workers};
+    o.progress = progress.For(w);
+    o.count_post_call_reports = false;
+    engines.push_back(std::make_unique<VirtualEngine>());
+    runs.push_back(std::make_unique<LoadRun>(plan, o, CallSink{store, &store_lock}, run_id,
+                                             *engines.back()));
+  }
   std::atomic<int> running{workers};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
-  std::vector<RunResult> results(static_cast<size_t>(workers));
-  ProgressJoin progress(options.progress, workers);
+  std::vector<RunPart> parts(static_cast<size_t>(workers));
   std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
       try {
-        RunOptions o = options;
-        o.workers = 1;
-        o.abort = &stop;
-        o.shard = Shard{options.shard.index + w * options.shard.count, options.shard.count * workers};
-        o.progress = progress.For(w);
-        o.count_post_call_reports = false;
-        std::string error;
-        std::unique_ptr<Store> part = Store::Open(folder.File(w), &error);
-        if (!part) throw StoreError(error, 0);
-        results[static_cast<size_t>(w)] = RunScenario(plan, o, *part);
+        parts[static_cast<size_t>(w)] = runs[static_cast<size_t>(w)]->Execute();
       } catch (...) {
         errors[static_cast<size_t>(w)] = std::current_exception();
         stop = true;
@@ -145,61 +134,87 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
     });
   }
   // The caller's abort flag reaches the workers through `stop` (read before every task).
+  bool aborted = false;
   while (running.load() > 0) {
-    if (options.abort && options.abort->load(std::memory_order_relaxed)) stop = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (options.abort && options.abort->load(std::memory_order_relaxed)) {
+      stop = true;
+      aborted = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (std::thread& t : threads) t.join();
   for (const std::exception_ptr& e : errors) {
-    if (e) std::rethrow_exception(e);
+    if (!e) continue;
+    std::string reason = "unknown exception";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      reason = x.what();
+    } catch (...) {
+    }
+    try {
+      store.Flush();
+    } catch (const StoreError&) {
+    }
+    try {
+      store.FinishRun(run_id, RunOutcome{"failed", "", 1, reason, 0});
+    } catch (const StoreError&) {
+    }
+    std::rethrow_exception(e);
   }
-  std::vector<std::string> paths;
-  for (int w = 0; w < workers; ++w) paths.push_back(folder.File(w));
-  const MergePlan merge = PlanMerge(paths, options.shard);
-  if (!merge.coupling.empty()) {
+
+  std::vector<const MergeState*> states;
+  for (const RunPart& p : parts) states.push_back(&p.state);
+  if (const std::string coupling = Coupling(states); !coupling.empty() && !aborted) {
+    // One shared resource would have changed some call: start over on one worker.
+    store.DeleteCalls(run_id);
     RunOptions one = options;
     one.workers = 1;
-    RunResult result = RunScenario(plan, one, store);
-    result.workers_note = "ran again on one worker: " + merge.coupling;
+    VirtualEngine engine;
+    RunResult result = RunOnOneWorker(plan, one, store, run_id, engine);
+    result.workers_note = "ran again on one worker: " + coupling;
     return result;
   }
-  const MergeResult merged = WriteMerge(merge, store);
+  const ReportVerdict reports = AdmitPartReports(parts, options.shard);
+  std::vector<int64_t> dropped;
+  for (const std::vector<int64_t>& ids : reports.dropped) dropped.insert(dropped.end(), ids.begin(), ids.end());
+  store.DeleteCallReports(run_id, dropped);
   if (options.agent_metrics && options.count_post_call_reports) {
-    const std::map<std::string, double> m = store.LoadMetrics(merged.run_id);
-    for (const auto& [name, kept] : {std::pair{"post_call_reports", true},
-                                     std::pair{"post_call_reports_dropped", false}}) {
-      auto it = m.find(name);
-      const int64_t n = it == m.end() ? 0 : std::llround(it->second);
-      for (int64_t i = 0; i < n; ++i) options.agent_metrics->CountPostCallReport(kept);
-    }
+    for (int64_t i = 0; i < reports.written; ++i) options.agent_metrics->CountPostCallReport(true);
+    for (int64_t i = 0; i < reports.dropped_count; ++i) options.agent_metrics->CountPostCallReport(false);
   }
+  const FinishedRun finished =
+      FinishParts(store, run_id, parts, options.shard, plan.main->thresholds, reports);
   RunResult result;
-  result.run_id = merged.run_id;
-  result.status = merged.status == "aborted" ? RunStatus::kAborted : RunStatus::kCompleted;
-  result.event_log_hash = merged.event_log_hash;
-  result.calls = static_cast<int>(merged.calls);
-  result.calls_passed = static_cast<int>(merged.calls_passed);
-  result.calls_not_started = static_cast<int>(merged.calls_not_started);
-  result.thresholds = merged.thresholds;
-  result.exit_code = merged.exit_code;
+  result.run_id = run_id;
+  result.status = finished.status == "aborted" ? RunStatus::kAborted : RunStatus::kCompleted;
+  result.event_log_hash = finished.event_log_hash;
+  result.calls = static_cast<int>(finished.calls);
+  result.calls_passed = static_cast<int>(finished.calls_passed);
+  result.calls_not_started = static_cast<int>(finished.calls_not_started);
+  result.thresholds = finished.thresholds;
+  result.exit_code = finished.exit_code;
   result.workers = workers;
-  for (const RunResult& r : results) {
-    result.calls_dropped += r.calls_dropped;
-    result.calls_aborted += r.calls_aborted;
-    result.peak_active_calls += r.peak_active_calls;  // an upper bound of the run's peak
-    result.virtual_end_us = std::max(result.virtual_end_us, r.virtual_end_us);
-    for (auto [into, from] : {std::pair{&result.stt_capacity, &r.stt_capacity},
-                              std::pair{&result.llm_capacity, &r.llm_capacity},
-                              std::pair{&result.tts_capacity, &r.tts_capacity}}) {
-      into->requests += from->requests;
-      into->granted += from->granted;
-      into->queued += from->queued;
-      into->queue_timeouts += from->queue_timeouts;
-      into->over_capacity += from->over_capacity;
-      into->rate_limited += from->rate_limited;
-      into->peak_in_service += from->peak_in_service;  // an upper bound
-      into->max_wait_us = std::max(into->max_wait_us, from->max_wait_us);
-      into->total_wait_us += from->total_wait_us;
+  for (size_t w = 0; w < parts.size(); ++w) {
+    const LoadRun& run = *runs[w];
+    result.calls_dropped += static_cast<int>(parts[w].metrics.Observed("dropped_calls_count"));
+    result.calls_aborted += static_cast<int>(parts[w].metrics.Observed("aborted_calls_count"));
+    result.peak_active_calls += run.peak_active();  // an upper bound of the run's peak
+    result.virtual_end_us = std::max(result.virtual_end_us, run.virtual_end_us());
+    for (const char* provider : {"stt", "llm", "tts"}) {
+      fakes::CapacityStats& into = std::string(provider) == "stt"   ? result.stt_capacity
+                                   : std::string(provider) == "llm" ? result.llm_capacity
+                                                                    : result.tts_capacity;
+      const fakes::CapacityStats from = run.capacity(provider);
+      into.requests += from.requests;
+      into.granted += from.granted;
+      into.queued += from.queued;
+      into.queue_timeouts += from.queue_timeouts;
+      into.over_capacity += from.over_capacity;
+      into.rate_limited += from.rate_limited;
+      into.peak_in_service += from.peak_in_service;  // an upper bound
+      into.max_wait_us = std::max(into.max_wait_us, from.max_wait_us);
+      into.total_wait_us += from.total_wait_us;
     }
   }
   return result;

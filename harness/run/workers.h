@@ -11,10 +11,11 @@ namespace callsim::harness {
 // recording, or fewer calls than workers.
 int EffectiveWorkers(const RunPlan& plan, const RunOptions& options, std::string* why);
 
-// Runs `plan` on `workers` (> 1) threads, each into a database of its own in a folder beside the
-// store's file (removed afterwards), then merges them into `store`; when the parts are coupled it
-// runs again on one worker. Throws like RunScenario; a worker's exception is passed on after the
-// others have stopped (the abort flag is shared, so an abort stops them all).
+// Runs `plan` on `workers` (> 1) threads: each runs its slice of the calls on its own clock and
+// stores each call as it ends into the one run (the store's writes under one lock), and the run's
+// aggregates are then made from the parts (run_parts.h). When the parts turn out coupled the
+// run's calls are deleted and it runs again on one worker. Throws like RunScenario; a worker's
+// exception stops the others and is passed on after the run is marked failed.
 RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& store, int workers);
 
 }  // namespace callsim::harness

@@ -556,6 +556,29 @@ void Store::InTransaction(Body&& body) {
   }
 }
 
+void Store::DeleteCalls(int64_t run_id) {
+  if (!pending_.empty() || !pending_reports_.empty()) {
+    throw StoreError(path_ + ": DeleteCalls with calls still buffered (Flush first)", SQLITE_MISUSE);
+  }
+  InTransaction([&] {
+    // The children go with their call (ON DELETE CASCADE).
+    Statement s(*db_, "DELETE FROM calls WHERE run_id = ?1");
+    s.Bind(1, run_id);
+    s.Run();
+  });
+}
+
+void Store::DeleteCallReports(int64_t run_id, const std::vector<int64_t>& call_ids) {
+  if (call_ids.empty()) return;
+  InTransaction([&] {
+    Statement s(*db_, "DELETE FROM call_reports WHERE run_id = ?1 AND call_id = ?2");
+    for (int64_t id : call_ids) {
+      s.Bind(1, run_id).Bind(2, id);
+      s.Run();
+    }
+  });
+}
+
 void Store::SetMergeState(int64_t run_id, const std::string& json) {
   Statement s(*db_, "UPDATE runs SET merge_state = ?2 WHERE run_id = ?1");
   s.Bind(1, run_id).Bind(2, std::string_view(json));

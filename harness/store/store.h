@@ -121,6 +121,12 @@ class Store {
   void ImportCalls(const std::string& from_path, int64_t from_run_id, int64_t run_id,
                    const std::vector<int64_t>& report_calls);
 
+  // Deletes every call of the run with all its rows (the run row stays), or only the post-call
+  // reports of the calls named: what a run that starts over, or drops reports, leaves behind.
+  // One transaction each; the buffer must be empty. Throws StoreError.
+  void DeleteCalls(int64_t run_id);
+  void DeleteCallReports(int64_t run_id, const std::vector<int64_t>& call_ids);
+
   // Reads, in a stable order (by run_id; by call_id, then turn_index or seq).
   std::vector<RunInfo> ListRuns() const;
   std::optional<RunInfo> LoadRun(int64_t run_id) const;
