@@ -168,12 +168,12 @@ bool WireProvidersUsable(const harness::RunPlan& plan, bool realtime) {
 // False (with the estimate and the memory available on stderr) when the run's estimated peak
 // memory exceeds what the machine has available (harness/run/memory_estimate.h).
 bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check,
-                  const harness::RecordOptions& record = {}) {
+                  const harness::RecordOptions& record = {}, const harness::Shard& shard = {}) {
   if (skip_check) return true;
   const std::optional<harness::AvailableMemory> available = harness::ReadAvailableMemory();
   if (!available) return true;
   const harness::MemoryEstimate estimate =
-      harness::EstimateRunMemory(plan, seed, harness::RunOptions{}.max_active_calls, record);
+      harness::EstimateRunMemory(plan, seed, harness::RunOptions{}.max_active_calls, record, shard);
   if (estimate.peak_bytes <= available->bytes) return true;
   std::cerr << plan.main->source_path << ": the run would need about "
             << harness::DescribeEstimate(estimate) << ", more than the "
@@ -209,7 +209,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   if (!WireProvidersUsable(plan, !target.target.empty())) return kExitInvalid;
   const uint64_t run_seed = seed.value_or(scenario.seed.value_or(1));
   const harness::RecordOptions recording = harness::RecordingsBesideDatabase(db_path, record);
-  if (!FitsInMemory(plan, run_seed, skip_memory_check, recording)) return kExitInvalid;
+  if (!FitsInMemory(plan, run_seed, skip_memory_check, recording, shard)) return kExitInvalid;
   std::string error;
   std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
   if (!store) {

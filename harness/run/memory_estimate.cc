@@ -71,14 +71,18 @@ int64_t PeakOverlap(const std::vector<int64_t>& arrivals_us, int64_t window_us, 
 }
 
 MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_active_calls,
-                                 const RecordOptions& record) {
+                                 const RecordOptions& record, const Shard& shard) {
   const agent::Rng run_rng(seed);
   MemoryEstimate e;
   for (const PlannedScenario& p : plan.scenarios) {
     e.call_s = std::max(e.call_s, PilotCallSeconds(p, run_rng));
     e.bytes_per_call = std::max(e.bytes_per_call, BytesPerCall(*p.scenario));
   }
-  const std::vector<int64_t> arrivals_us = ArrivalTimesUs(plan.main->load, run_rng);
+  std::vector<int64_t> arrivals_us;  // the shard's, in time order
+  const std::vector<int64_t> all_arrivals_us = ArrivalTimesUs(plan.main->load, run_rng);
+  for (size_t id = 0; id < all_arrivals_us.size(); ++id) {
+    if (shard.Holds(static_cast<int>(id))) arrivals_us.push_back(all_arrivals_us[id]);
+  }
   e.callers = static_cast<int64_t>(arrivals_us.size());
   e.peak_active_calls =
       PeakOverlap(arrivals_us, std::llround(e.call_s * 1e6), std::max(1, max_active_calls));

@@ -40,9 +40,10 @@ struct MemoryEstimate {
 };
 
 // The estimate for `plan` run with `seed`, at most `max_active_calls` at once, recording the
-// calls `record` tapes (each at most `record_max_seconds` long).
+// calls `record` tapes (each at most `record_max_seconds` long), holding the callers of `shard`
+// (all of them by default).
 MemoryEstimate EstimateRunMemory(const RunPlan& plan, uint64_t seed, int max_active_calls,
-                                 const RecordOptions& record = {});
+                                 const RecordOptions& record = {}, const Shard& shard = {});
 
 // The most values of `arrivals_us` (non-decreasing) within any window [t - window_us, t], at most
 // `cap`: the calls active at once if each lasts window_us.

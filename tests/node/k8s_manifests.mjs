@@ -724,7 +724,7 @@ const cases = [
    [/must be ReadWriteMany/]],
   ['an unknown field (imagePullPolcy)', 'shard-job.yaml', replace('imagePullPolicy:', 'imagePullPolcy:'),
    [/field spec\.template\.spec\.containers\[0\]\.imagePullPolcy: .*imagePullPolcy/]],
-  ['a malformed quantity', 'shard-job.yaml', replace('memory: 2Gi', 'memory: 2 GB'),
+  ['a malformed quantity', 'shard-job.yaml', replace('memory: 1Gi', 'memory: 1 GB'),
    [/schema: .*limits\/memory must match format "quantity"/]],
   ['no resource limits', 'merge-job.yaml', yamlEdit((o) => { delete o.spec.template.spec.containers[0].resources; }),
    [/container merge: needs resources\.requests/]],

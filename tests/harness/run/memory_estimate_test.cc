@@ -42,7 +42,7 @@ TEST(MemoryEstimate, FormatsBytesForPeople) {
 class MemoryEstimatePlan : public ::testing::Test {
  protected:
   MemoryEstimate Estimate(const std::string& load, int max_active_calls = 100000,
-                          const std::string& record = "") {
+                          const std::string& record = "", Shard shard = {}) {
     const std::string yaml =
         "name: estimate\ncodec: l16\nfakes:\n  stt: { profile: perfect }\n"
         "  llm: { script: " CALLSIM_SOURCE_DIR "/scenarios/llm/support.yaml }\n"
@@ -58,7 +58,7 @@ class MemoryEstimatePlan : public ::testing::Test {
     if (!record.empty()) {
       EXPECT_TRUE(ParseRecordPolicy(record, 100, &options.policy, &error)) << error;
     }
-    return EstimateRunMemory(plan, 1, max_active_calls, options);
+    return EstimateRunMemory(plan, 1, max_active_calls, options, shard);
   }
   Scenario scenario_;
 };
@@ -71,6 +71,16 @@ TEST_F(MemoryEstimatePlan, AllCallersAtOnceAreAllActiveUpToTheBound) {
   EXPECT_EQ(e.peak_bytes, kBaseBytes + 100000 * kActiveCallBytes + 1000000 * kBytesPerCaller);
   EXPECT_GT(e.call_s, 1.0);
   EXPECT_LT(e.call_s, 60.0);
+}
+
+// A shard holds a quarter of the callers, so a quarter of them are active at once.
+TEST_F(MemoryEstimatePlan, AShardNeedsItsShareOfTheMemory) {
+  const MemoryEstimate whole = Estimate("load: { callers: 1000 }\n");
+  const MemoryEstimate quarter = Estimate("load: { callers: 1000 }\n", 100000, "", Shard{2, 4});
+  EXPECT_EQ(whole.peak_active_calls, 1000);
+  EXPECT_EQ(quarter.callers, 250);
+  EXPECT_EQ(quarter.peak_active_calls, 250);
+  EXPECT_EQ(quarter.peak_bytes, kBaseBytes + 250 * kActiveCallBytes + 250 * kBytesPerCaller);
 }
 
 TEST_F(MemoryEstimatePlan, ASlowArrivalRateKeepsFewCallsActive) {
