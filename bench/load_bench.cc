@@ -2,8 +2,10 @@
 // virtual-time run, arriving 100 per second (all within the first 10 s), so about 1,000 calls
 // are active at once. Reports simulated call-seconds per wall-second (budget: 1,000) and per
 // CPU-second, the peak RSS, and the RSS growth per concurrently active call (budget: 1 MiB).
-// Run it alone, since peak RSS is the process's high-water mark:
-//   build/callsim_bench --benchmark_filter=Load1000
+// The argument is --workers (1 and 2). Run each alone, since peak RSS is the process's
+// high-water mark:
+//   build/callsim_bench --benchmark_filter=Load1000/1
+//   build/callsim_bench --benchmark_filter=Load1000/2
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -61,6 +63,7 @@ void BM_Load1000(benchmark::State& state) {
     harness::RunOptions options;
     options.seed = 7;
     options.scenario_arg = "order_status.yaml";
+    options.workers = static_cast<int>(state.range(0));
     const harness::RunResult result = harness::RunScenario(plan, options, *store);
     rss_growth = PeakRssBytes() - rss_before;
     cpu_s += CpuSeconds() - cpu_before;
@@ -75,11 +78,12 @@ void BM_Load1000(benchmark::State& state) {
   state.counters["call_s_per_cpu_s"] = cpu_s > 0 ? simulated_s / cpu_s : 0;
   state.counters["simulated_call_s"] = simulated_s;
   state.counters["calls"] = calls;
+  state.counters["workers"] = static_cast<double>(state.range(0));
   state.counters["peak_active_calls"] = peak_active;
   state.counters["peak_rss_MiB"] = PeakRssBytes() / (1024.0 * 1024.0);
   state.counters["rss_bytes_per_active_call"] = peak_active ? rss_growth / peak_active : 0;
 }
 
-BENCHMARK(BM_Load1000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Load1000)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
