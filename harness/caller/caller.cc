@@ -257,7 +257,7 @@ void Caller::StartSpeaking(int index) {
     if (action == Action::kRepeat) segments = {SpeechSegment{scenario_.caller.repeat_phrase, 0}};
     if (segments.empty()) segments = {SpeechSegment{turn.user, 0}};
     std::string voice_error;
-    Utterance u = EncodeUtterance(segments, voice_, &voice_rng_, &voice_error);
+    EncodedUtterance u = EncodeUtterance(segments, voice_, &voice_rng_, &voice_error);
     if (!voice_error.empty()) {
       Emit(caller_events::kVoiceError, {{"turn", index}, {"error", voice_error}});
       Hangup("the caller's voice failed: " + voice_error);

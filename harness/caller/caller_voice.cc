@@ -35,9 +35,9 @@ bool Speak(const std::string& text, const fakes::EspeakVoiceSpec& spec, std::vec
 
 }  // namespace
 
-Utterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
+EncodedUtterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
                           agent::Rng* variation, std::string* error) {
-  Utterance u;
+  EncodedUtterance u;
   bool spoke = false;
   int64_t pause_samples = 0;  // silence owed before the next words
   for (const SpeechSegment& segment : segments) {

@@ -39,7 +39,7 @@ using fakes::kEspeakSilenceLevel;
 // kMaxPauseScale]; both draws are always made, so a zero stddev gives exactly 1.
 CallerVoice DrawCallerVoice(const CallerSpec& spec, agent::Rng& rng);
 
-struct Utterance {
+struct EncodedUtterance {
   std::vector<int16_t> samples;  // 16 kHz; empty when no segment has words
   size_t speech_begin = 0;       // the first sample of speech, after any leading pause
 };
@@ -49,7 +49,7 @@ struct Utterance {
 // not drawn from), then its pause_after_ms * pause_scale of silence; a pause after the last words
 // is not part of the utterance, which ends at its last spoken sample. When espeak-ng fails, the
 // utterance holds what was said before and *error (if non-null) says why.
-Utterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
+EncodedUtterance EncodeUtterance(const std::vector<SpeechSegment>& segments, const CallerVoice& voice,
                           agent::Rng* variation, std::string* error = nullptr);
 
 }  // namespace callsim::harness

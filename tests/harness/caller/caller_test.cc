@@ -182,7 +182,7 @@ TEST_F(CallerTest, PauseMarkersStayInsideOneUtterance) {
   const double scale = caller_->voice().pause_scale;
   EXPECT_NE(scale, 1.0);
   agent::Rng voice_rng = agent::Rng(kSeed).Fork("voice");
-  const Utterance expected = EncodeUtterance(say.segments, caller_->voice(), &voice_rng);
+  const EncodedUtterance expected = EncodeUtterance(say.segments, caller_->voice(), &voice_rng);
   const TurnOutcome& o = Outcome(0);
   ASSERT_TRUE(o.utterance_start_us && o.utterance_end_us);
   EXPECT_EQ(*o.utterance_end_us - *o.utterance_start_us,

@@ -58,7 +58,7 @@ TEST(CallerVoiceTest, UtteranceJoinsSegmentsWithScaledPauses) {
   voice.pause_scale = 1.5;
   const auto one = fakes::EncodeSpeech("my number is", voice.profile, nullptr).samples;
   const auto two = fakes::EncodeSpeech("four five", voice.profile, nullptr).samples;
-  const Utterance u = EncodeUtterance({{"my number is", 900}, {"four five", 400}}, voice,
+  const EncodedUtterance u = EncodeUtterance({{"my number is", 900}, {"four five", 400}}, voice,
                                       nullptr);  // the last pause is dropped
   constexpr size_t kGap = 900 * 3 / 2 * 16;      // 1350 ms at 16 kHz
   ASSERT_EQ(u.samples.size(), one.size() + kGap + two.size());
@@ -72,7 +72,7 @@ TEST(CallerVoiceTest, UtteranceJoinsSegmentsWithScaledPauses) {
 TEST(CallerVoiceTest, LeadingPausesAndEmptySegments) {
   CallerVoice voice;
   const auto word = fakes::EncodeSpeech("hello", voice.profile, nullptr).samples;
-  const Utterance u = EncodeUtterance({{"", 200}, {"", 100}, {"hello", 0}}, voice, nullptr);
+  const EncodedUtterance u = EncodeUtterance({{"", 200}, {"", 100}, {"hello", 0}}, voice, nullptr);
   EXPECT_EQ(u.speech_begin, 300u * 16);
   EXPECT_EQ(u.samples.size(), 300u * 16 + word.size());
   EXPECT_TRUE(EncodeUtterance({{"", 500}}, voice, nullptr).samples.empty());
@@ -90,7 +90,7 @@ TEST(CallerVoiceEspeakTest, AnUtteranceIsTrimmedSpeechAndTheSameEveryTime) {
   EXPECT_EQ(voice.espeak.voice, "en-us+f2");
   EXPECT_EQ(voice.espeak.words_per_minute, 160);
   std::string error;
-  const Utterance a = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
+  const EncodedUtterance a = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
   ASSERT_TRUE(error.empty()) << error;
   const double seconds = static_cast<double>(a.samples.size()) / agent::kSampleRateHz;
   EXPECT_GT(seconds, 0.6);  // four words at 160 wpm: about 1.2 s
@@ -98,7 +98,7 @@ TEST(CallerVoiceEspeakTest, AnUtteranceIsTrimmedSpeechAndTheSameEveryTime) {
   EXPECT_EQ(a.speech_begin, 0u);
   EXPECT_GT(std::abs(static_cast<int>(a.samples.front())), kEspeakSilenceLevel);
   EXPECT_GT(std::abs(static_cast<int>(a.samples.back())), kEspeakSilenceLevel);
-  const Utterance b = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
+  const EncodedUtterance b = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
   EXPECT_EQ(a.samples, b.samples);
 }
 
@@ -109,8 +109,8 @@ TEST(CallerVoiceEspeakTest, PausesBetweenSegmentsAreSilence) {
   agent::Rng rng(1);
   const CallerVoice voice = DrawCallerVoice(spec, rng);
   std::string error;
-  const Utterance one = EncodeUtterance({{"yes", 0}}, voice, nullptr, &error);
-  const Utterance two = EncodeUtterance({{"", 500}, {"yes", 700}, {"yes", 900}}, voice, nullptr,
+  const EncodedUtterance one = EncodeUtterance({{"yes", 0}}, voice, nullptr, &error);
+  const EncodedUtterance two = EncodeUtterance({{"", 500}, {"yes", 700}, {"yes", 900}}, voice, nullptr,
                                         &error);
   ASSERT_TRUE(error.empty()) << error;
   EXPECT_EQ(two.speech_begin, 8000u);  // 500 ms at 16 kHz
@@ -136,7 +136,7 @@ TEST(CallerVoiceEspeakTest, AVoiceEspeakDoesNotKnowIsAnErrorNotSilence) {
   spec.voice.voice = "xx-nowhere";
   agent::Rng rng(1);
   std::string error;
-  const Utterance u = EncodeUtterance({{"hello", 0}}, DrawCallerVoice(spec, rng), nullptr, &error);
+  const EncodedUtterance u = EncodeUtterance({{"hello", 0}}, DrawCallerVoice(spec, rng), nullptr, &error);
   EXPECT_TRUE(u.samples.empty());
   EXPECT_NE(error.find("xx-nowhere"), std::string::npos) << error;
 }
