@@ -1,6 +1,7 @@
 #include "fakes/voice/sphinx_recognizer.h"
 
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 #include <stdlib.h>  // mkstemp
 #include <unistd.h>  // close, write
 
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <unordered_map>
@@ -206,11 +208,28 @@ struct SphinxRecognizer::Decoder {
   void NoNormalisation() {
     if (feat_t* feat = ps_get_feat(ps); feat != nullptr) feat->cmn = CMN_NONE;
   }
-  ~Decoder() {
-    if (ps != nullptr) ps_free(ps);
-    if (config != nullptr) cmd_ln_free_r(config);
-  }
+  ~Decoder();
 };
+
+// pocketsphinx keeps process-wide state: its log file (which a decoder given -logfn replaces and
+// closes, under any other thread still writing to it) and the model loading behind ps_init. So
+// logging is turned off once for the process, and decoders are made and freed one at a time;
+// a decoder then decodes on its own thread (the recognisers are per thread).
+std::mutex& DecoderLifecycleMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+void SilencePocketsphinxLog() {
+  static std::once_flag once;
+  std::call_once(once, [] { err_set_logfp(nullptr); });
+}
+
+SphinxRecognizer::Decoder::~Decoder() {
+  std::lock_guard<std::mutex> lock(DecoderLifecycleMutex());
+  if (ps != nullptr) ps_free(ps);
+  if (config != nullptr) cmd_ln_free_r(config);
+}
 
 SphinxRecognizer::SphinxRecognizer() = default;
 
@@ -322,16 +341,17 @@ std::unique_ptr<SphinxRecognizer> SphinxRecognizer::Create(const std::vector<std
   // in it; the stretch's own mean and the dither floor do better.
   // Grammar mode configures no search here (the grammar is set on the decoder below), so the
   // general model's 60 MB are never read.
+  SilencePocketsphinxLog();
+  std::lock_guard<std::mutex> lifecycle(DecoderLifecycleMutex());
   if (grammar) {
     decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", paths.hmm.c_str(), "-dict",
-                                  dict_path.c_str(), "-logfn", "/dev/null", "-remove_silence",
+                                  dict_path.c_str(), "-remove_silence",
                                   "no", "-remove_noise", "no", "-beam", kBeam, "-pbeam", kBeam,
                                   "-wbeam", kWordBeam, nullptr);
   } else {
     decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", paths.hmm.c_str(), "-dict",
-                                  dict_path.c_str(), "-lm", paths.lm.c_str(), "-logfn",
-                                  "/dev/null", "-remove_silence", "no", "-remove_noise", "no",
-                                  nullptr);
+                                  dict_path.c_str(), "-lm", paths.lm.c_str(), "-remove_silence",
+                                  "no", "-remove_noise", "no", nullptr);
   }
   if (decoder->config == nullptr) return fail("configuration refused");
   decoder->ps = ps_init(decoder->config);

@@ -20,7 +20,8 @@ namespace {
 // The workers' progress as one run's: counts added, the clock of the slowest worker.
 class ProgressJoin {
  public:
-  ProgressJoin(ProgressFn out, int workers) : out_(std::move(out)), latest_(workers) {}
+  ProgressJoin(ProgressFn out, int workers)
+      : out_(std::move(out)), latest_(workers), seen_(static_cast<size_t>(workers), false) {}
 
   ProgressFn For(int worker) {
     if (!out_) return nullptr;
@@ -31,6 +32,9 @@ class ProgressJoin {
   void Update(int worker, const RunProgress& p) {
     std::lock_guard<std::mutex> lock(mutex_);
     latest_[static_cast<size_t>(worker)] = p;
+    seen_[static_cast<size_t>(worker)] = true;
+    // Until every worker has reported, the totals would count only some of them.
+    if (std::find(seen_.begin(), seen_.end(), false) != seen_.end()) return;
     RunProgress all;
     all.finished = true;
     int64_t slowest_us = std::numeric_limits<int64_t>::max();  // of the workers still running
@@ -62,6 +66,7 @@ class ProgressJoin {
   ProgressFn out_;
   std::mutex mutex_;
   std::vector<RunProgress> latest_;
+  std::vector<bool> seen_;
   int64_t last_virtual_us_ = 0;
   bool reported_finished_ = false;
 };

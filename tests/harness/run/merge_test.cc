@@ -133,6 +133,26 @@ TEST_F(MergeTest, WorkersGiveTheRowsOfOneWorker) {
   }
 }
 
+// The workers' progress reads as one run's: every report counts all the calls, the clock never
+// goes back, and the last report is the finished one with every call done.
+TEST_F(MergeTest, WorkersReportProgressAsOneRun) {
+  RunOptions o = LoadOptions();
+  o.workers = 2;
+  std::vector<RunProgress> reports;
+  o.progress = [&](const RunProgress& p) { reports.push_back(p); };
+  Run(Db("progress"), o, LoadSets());
+  ASSERT_GT(reports.size(), 3u);
+  int64_t last_us = 0;
+  for (const RunProgress& p : reports) {
+    EXPECT_EQ(p.calls_total, 120);
+    EXPECT_GE(p.virtual_us, last_us);
+    last_us = p.virtual_us;
+  }
+  EXPECT_TRUE(reports.back().finished);
+  EXPECT_EQ(reports.back().calls_done, 120);
+  EXPECT_EQ(std::count_if(reports.begin(), reports.end(), [](const RunProgress& p) { return p.finished; }), 1);
+}
+
 TEST_F(MergeTest, WorkersOfAShardMakeThatShard) {
   RunOptions o = LoadOptions();
   o.shard = Shard{2, 3};
