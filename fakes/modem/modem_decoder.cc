@@ -128,6 +128,14 @@ void ModemDecoder::ProcessBlock(const int16_t* samples, bool concealed) {
 // Band energy through the box filter y[n] = sum(x[n-4..n]) - sum(x[n-9..n-5]): peak gain near
 // 1.1 kHz, zeros at DC and every 3.2 kHz; tones gain 6.5 dB over white noise, as a biquad would.
 ModemDecoder::BlockStats ModemDecoder::MeasureBlock(const int16_t* samples, bool concealed) {
+  // Digital silence after digital silence (most of a call's blocks: the other side listening):
+  // every sum below is exactly zero and the tail stays zero, so nothing needs computing.
+  const auto zero = [](const int16_t* p, int n) {
+    int16_t any = 0;
+    for (int i = 0; i < n; ++i) any |= p[i];
+    return any == 0;
+  };
+  if (zero(band_tail_, kBandTail) && zero(samples, kBlockSamples)) return {0.0, 0.0, concealed};
   int32_t prefix[kBandTail + kBlockSamples + 1];
   prefix[0] = 0;
   for (int i = 0; i < kBandTail; ++i) prefix[i + 1] = prefix[i] + band_tail_[i];
