@@ -50,6 +50,20 @@ void CapacityTicket::Release() {
   }
 }
 
+CapacityStats& operator+=(CapacityStats& into, const CapacityStats& more) {
+  into.requests += more.requests;
+  into.granted += more.granted;
+  into.queued += more.queued;
+  into.queue_timeouts += more.queue_timeouts;
+  into.over_capacity += more.over_capacity;
+  into.rate_limited += more.rate_limited;
+  into.peak_in_service = std::max(into.peak_in_service, more.peak_in_service);
+  into.peak_waiting = std::max(into.peak_waiting, more.peak_waiting);
+  into.max_wait_us = std::max(into.max_wait_us, more.max_wait_us);
+  into.total_wait_us += more.total_wait_us;
+  return into;
+}
+
 TokenBucket::TokenBucket(double rate_per_s, int64_t start_us)
     : rate_(rate_per_s), tokens_(std::max(1.0, rate_per_s)), tokens_at_us_(start_us) {}
 

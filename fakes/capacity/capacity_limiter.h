@@ -43,6 +43,10 @@ struct CapacityStats {
   int64_t total_wait_us = 0;     // summed over granted requests
 };
 
+// Adds `more`'s counts and waits into `into`; peaks and the longest wait are the larger of the two
+// (two limiters' peaks need not coincide: merge_state.h computes a shared peak from the logs).
+CapacityStats& operator+=(CapacityStats& into, const CapacityStats& more);
+
 // When each request came, and when slots were granted and given back, in virtual microseconds;
 // each list is non-decreasing (time only moves forward). Shards and workers of one run each keep
 // their own limiter; their logs together say what one limiter shared by all would have seen

@@ -77,6 +77,33 @@ LoadRun::LoadRun(const RunPlan& plan, const RunOptions& options, CallSink sink, 
   limiters_.tts = MakeLimiter(scheduler_, fakes.tts.capacity);
 }
 
+RunResult ResultOf(int64_t run_id, const FinishedRun& finished, const std::vector<RunPart>& parts,
+                   const std::vector<const LoadRun*>& runs) {
+  RunResult result;
+  result.run_id = run_id;
+  result.status = finished.status == "aborted" ? RunStatus::kAborted : RunStatus::kCompleted;
+  result.event_log_hash = finished.event_log_hash;
+  result.calls = static_cast<int>(finished.calls);
+  result.calls_passed = static_cast<int>(finished.calls_passed);
+  result.calls_not_started = static_cast<int>(finished.calls_not_started);
+  result.thresholds = finished.thresholds;
+  result.lateness_p99_ms = finished.lateness_p99_ms;
+  result.saturated = finished.saturated;
+  result.exit_code = finished.exit_code;
+  for (const RunPart& part : parts) {
+    result.calls_dropped += static_cast<int>(part.metrics.Observed("dropped_calls_count"));
+    result.calls_aborted += static_cast<int>(part.metrics.Observed("aborted_calls_count"));
+  }
+  for (const LoadRun* run : runs) {
+    result.peak_active_calls += run->peak_active();
+    result.virtual_end_us = std::max(result.virtual_end_us, run->virtual_end_us());
+    result.stt_capacity += run->capacity("stt");
+    result.llm_capacity += run->capacity("llm");
+    result.tts_capacity += run->capacity("tts");
+  }
+  return result;
+}
+
 fakes::CapacityStats LoadRun::capacity(const char* provider) const {
   const std::string p = provider;
   const fakes::CapacityLimiter* limiter = p == "stt"   ? limiters_.stt.get()
@@ -260,9 +287,6 @@ void LoadRun::AdmitReports(int64_t before_us) {
       ++reports_written_;
     } else {
       ++reports_dropped_;
-    }
-    if (options_.agent_metrics && options_.count_post_call_reports) {
-      options_.agent_metrics->CountPostCallReport(accepted);
     }
   }
   ended_.erase(ended_.begin(), end);

@@ -128,4 +128,10 @@ class LoadRun {
   std::vector<std::unique_ptr<RunCall>> calls_;  // by call id; reset once stored
 };
 
+// What RunScenario returns for a run finished from `parts`, each run by the LoadRun of the same
+// index: the stored outcome, with the parts' counts added up (a peak of active calls over several
+// parts is their sum, an upper bound; a limiter's peak is the largest part's).
+RunResult ResultOf(int64_t run_id, const FinishedRun& finished, const std::vector<RunPart>& parts,
+                   const std::vector<const LoadRun*>& runs);
+
 }  // namespace callsim::harness

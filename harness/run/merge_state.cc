@@ -10,7 +10,6 @@ namespace callsim::harness {
 namespace {
 
 constexpr int kMergeStateVersion = 1;
-constexpr const char* kProviders[] = {"stt", "llm", "tts"};
 
 // Logs are stored as differences from the previous value (small numbers, short JSON).
 nlohmann::json DeltaEncode(const std::vector<int64_t>& values) {
@@ -38,11 +37,7 @@ bool DeltaDecode(const nlohmann::json& json, std::vector<int64_t>* out) {
 
 std::vector<int64_t> MergeSorted(const std::vector<const std::vector<int64_t>*>& lists) {
   std::vector<int64_t> out;
-  for (const std::vector<int64_t>* list : lists) {
-    const size_t middle = out.size();
-    out.insert(out.end(), list->begin(), list->end());
-    std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(middle), out.end());
-  }
+  for (const std::vector<int64_t>* list : lists) MergeSortedInto(out, *list);
   return out;
 }
 
@@ -60,6 +55,23 @@ bool ReadInt(const nlohmann::json& j, const char* key, T* out, std::string* erro
 }
 
 }  // namespace
+
+void MergeSortedInto(std::vector<int64_t>& into, const std::vector<int64_t>& more) {
+  const size_t middle = into.size();
+  into.insert(into.end(), more.begin(), more.end());
+  std::inplace_merge(into.begin(), into.begin() + static_cast<std::ptrdiff_t>(middle), into.end());
+}
+
+std::vector<const ProviderUse*> ProviderUses(const std::vector<const MergeState*>& parts,
+                                             std::string_view provider) {
+  std::vector<const ProviderUse*> uses;
+  for (const MergeState* s : parts) {
+    for (const ProviderUse& p : s->providers) {
+      if (p.provider == provider) uses.push_back(&p);
+    }
+  }
+  return uses;
+}
 
 std::string HashHex(uint64_t hash) {
   char buf[17];
@@ -184,7 +196,8 @@ bool MergeStateFromJson(const nlohmann::json& j, MergeState* out, std::string* e
     ProviderUse use;
     const std::string where = "providers.";
     use.provider = p.value("provider", "");
-    if (std::find(std::begin(kProviders), std::end(kProviders), use.provider) == std::end(kProviders)) {
+    if (std::find(std::begin(kProviderNames), std::end(kProviderNames), use.provider) ==
+        std::end(kProviderNames)) {
       *error = where + "provider: expected stt, llm or tts";
       return false;
     }
@@ -249,15 +262,7 @@ std::map<std::string, double> CapacityMetrics(const std::vector<const ProviderUs
   fakes::CapacityStats total;
   std::vector<const std::vector<int64_t>*> grants, releases;
   for (const ProviderUse* p : parts) {
-    const fakes::CapacityStats& s = p->stats;
-    total.requests += s.requests;
-    total.granted += s.granted;
-    total.queued += s.queued;
-    total.queue_timeouts += s.queue_timeouts;
-    total.over_capacity += s.over_capacity;
-    total.rate_limited += s.rate_limited;
-    total.max_wait_us = std::max(total.max_wait_us, s.max_wait_us);
-    total.total_wait_us += s.total_wait_us;
+    total += p->stats;
     grants.push_back(&p->log.grants_us);
     releases.push_back(&p->log.releases_us);
   }
@@ -278,13 +283,8 @@ std::map<std::string, double> CapacityMetrics(const std::vector<const ProviderUs
 
 std::string Coupling(const std::vector<const MergeState*>& parts) {
   if (parts.size() <= 1) return "";  // one part is the run itself
-  for (const char* provider : kProviders) {
-    std::vector<const ProviderUse*> uses;
-    for (const MergeState* s : parts) {
-      for (const ProviderUse& p : s->providers) {
-        if (p.provider == provider) uses.push_back(&p);
-      }
-    }
+  for (const char* provider : kProviderNames) {
+    const std::vector<const ProviderUse*> uses = ProviderUses(parts, provider);
     if (uses.empty()) continue;
     const fakes::CapacityConfig& config = uses.front()->config;
     std::vector<const std::vector<int64_t>*> requests, grants, releases;

@@ -31,6 +31,9 @@
 
 namespace callsim::harness {
 
+// The providers a run may limit, in the order their uses are kept.
+inline constexpr const char* kProviderNames[] = {"stt", "llm", "tts"};
+
 // A call's or a run's event-log hash as stored: 16 lowercase hex digits.
 std::string HashHex(uint64_t hash);
 // False unless `text` is exactly 16 hex digits.
@@ -91,6 +94,13 @@ struct MergeState {
 nlohmann::json MergeStateToJson(const MergeState& state);
 // False with *error naming the field when the document is not a merge state of this version.
 bool MergeStateFromJson(const nlohmann::json& json, MergeState* out, std::string* error);
+
+// Merges the sorted `more` into the sorted `into`.
+void MergeSortedInto(std::vector<int64_t>& into, const std::vector<int64_t>& more);
+
+// Every part's use of `provider` (parts that do not limit it have none).
+std::vector<const ProviderUse*> ProviderUses(const std::vector<const MergeState*>& parts,
+                                             std::string_view provider);
 
 // Provider capacity as a run stores it (<p>_capacity_requests, _queued, _queue_timeouts,
 // _over_capacity, _rate_limited, _peak_in_service, _max_wait_ms, _mean_wait_ms) from the parts'

@@ -8,50 +8,28 @@
 namespace callsim::harness {
 namespace {
 
-constexpr const char* kProviders[] = {"stt", "llm", "tts"};
-
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 
-void MergeSortedInto(std::vector<int64_t>& into, const std::vector<int64_t>& more) {
-  const size_t middle = into.size();
-  into.insert(into.end(), more.begin(), more.end());
-  std::inplace_merge(into.begin(), into.begin() + static_cast<std::ptrdiff_t>(middle), into.end());
-}
-
 // The merge state of the run the parts make up (so a merged run merges again).
-MergeState CombinedState(const std::vector<RunPart>& parts, const Shard& output,
+MergeState CombinedState(const std::vector<RunPart>& parts,
+                         const std::vector<const MergeState*>& states, const Shard& output,
                          const RunMetrics& metrics) {
   const MergeState& first = parts.front().state;
   MergeState s;
   s.arrivals = first.arrivals;
   s.shard = output;
   s.counters = metrics.CountersJson();
-  for (const char* provider : kProviders) {
-    std::optional<ProviderUse> combined;
-    for (const RunPart& part : parts) {
-      for (const ProviderUse& use : part.state.providers) {
-        if (use.provider != provider) continue;
-        if (!combined) {
-          combined = use;
-          continue;
-        }
-        fakes::CapacityStats& t = combined->stats;
-        t.requests += use.stats.requests;
-        t.granted += use.stats.granted;
-        t.queued += use.stats.queued;
-        t.queue_timeouts += use.stats.queue_timeouts;
-        t.over_capacity += use.stats.over_capacity;
-        t.rate_limited += use.stats.rate_limited;
-        t.peak_in_service = std::max(t.peak_in_service, use.stats.peak_in_service);
-        t.peak_waiting = std::max(t.peak_waiting, use.stats.peak_waiting);
-        t.max_wait_us = std::max(t.max_wait_us, use.stats.max_wait_us);
-        t.total_wait_us += use.stats.total_wait_us;
-        MergeSortedInto(combined->log.requests_us, use.log.requests_us);
-        MergeSortedInto(combined->log.grants_us, use.log.grants_us);
-        MergeSortedInto(combined->log.releases_us, use.log.releases_us);
-      }
+  for (const char* provider : kProviderNames) {
+    const std::vector<const ProviderUse*> uses = ProviderUses(states, provider);
+    if (uses.empty()) continue;
+    ProviderUse combined = *uses.front();
+    for (size_t i = 1; i < uses.size(); ++i) {
+      combined.stats += uses[i]->stats;
+      MergeSortedInto(combined.log.requests_us, uses[i]->log.requests_us);
+      MergeSortedInto(combined.log.grants_us, uses[i]->log.grants_us);
+      MergeSortedInto(combined.log.releases_us, uses[i]->log.releases_us);
     }
-    if (combined) s.providers.push_back(std::move(*combined));
+    s.providers.push_back(std::move(combined));
   }
   s.breaker_threshold = first.breaker_threshold;
   s.max_active_calls = first.max_active_calls;
@@ -123,18 +101,15 @@ FinishedRun FinishParts(Store& out, int64_t run_id, const std::vector<RunPart>& 
   metrics.Store(out, run_id);
   r.thresholds = metrics.Evaluate(thresholds);
   StoreThresholdResults(out, run_id, r.thresholds);
-  for (const char* provider : kProviders) {
-    std::vector<const ProviderUse*> uses;
-    for (const RunPart& part : parts) {
-      for (const ProviderUse& use : part.state.providers) {
-        if (use.provider == provider) uses.push_back(&use);
-      }
-    }
+  std::vector<const MergeState*> states;
+  for (const RunPart& part : parts) states.push_back(&part.state);
+  for (const char* provider : kProviderNames) {
+    const std::vector<const ProviderUse*> uses = ProviderUses(states, provider);
     if (!uses.empty()) out.SetMetrics(run_id, CapacityMetrics(uses));
   }
   out.SetMetric(run_id, "post_call_reports", static_cast<double>(reports.written));
   out.SetMetric(run_id, "post_call_reports_dropped", static_cast<double>(reports.dropped_count));
-  const MergeState combined = CombinedState(parts, output, metrics);
+  const MergeState combined = CombinedState(parts, states, output, metrics);
   std::map<std::string, double> summed;
   for (const auto& [name, n] : combined.summed_metrics) summed[name] = static_cast<double>(n);
   if (!summed.empty()) out.SetMetrics(run_id, summed);
@@ -155,8 +130,7 @@ FinishedRun FinishParts(Store& out, int64_t run_id, const std::vector<RunPart>& 
     r.lateness_p99_ms = verdict.p99_ms;
     end_reason = verdict.reason;
   }
-  const bool aborted =
-      std::any_of(parts.begin(), parts.end(), [](const RunPart& p) { return p.aborted; });
+  const bool aborted = AnyAborted(parts);
   if (aborted) end_reason = "run aborted (SIGINT or SIGTERM)";
   r.exit_code = RunExitCode(aborted, thresholds.empty(), r.calls_passed, r.calls, r.thresholds,
                             r.saturated);
@@ -166,6 +140,16 @@ FinishedRun FinishParts(Store& out, int64_t run_id, const std::vector<RunPart>& 
   out.FinishRun(run_id, RunOutcome{r.status, r.event_log_hash, r.exit_code, end_reason,
                                    r.calls_not_started});
   return r;
+}
+
+bool AnyAborted(const std::vector<RunPart>& parts) {
+  return std::any_of(parts.begin(), parts.end(), [](const RunPart& p) { return p.aborted; });
+}
+
+void CountReports(agent::AgentMetrics* metrics, const ReportVerdict& reports) {
+  if (metrics == nullptr) return;
+  for (int64_t i = 0; i < reports.written; ++i) metrics->CountPostCallReport(true);
+  for (int64_t i = 0; i < reports.dropped_count; ++i) metrics->CountPostCallReport(false);
 }
 
 int RunExitCode(bool aborted, bool no_thresholds, int64_t calls_passed, int64_t calls,

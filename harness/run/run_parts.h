@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/observability/agent_metrics.h"
 #include "harness/measure/histogram.h"
 #include "harness/run/load.h"
 #include "harness/run/merge_state.h"
@@ -44,6 +45,12 @@ struct ReportVerdict {
   int64_t dropped_count = 0;
 };
 ReportVerdict AdmitPartReports(const std::vector<RunPart>& parts, const Shard& output);
+// Counts the verdict's written and dropped reports into the agent's metrics (null: none). A run
+// counts them once its reports are decided, however many parts it had.
+void CountReports(agent::AgentMetrics* metrics, const ReportVerdict& reports);
+
+// Whether any part was aborted.
+bool AnyAborted(const std::vector<RunPart>& parts);
 
 struct FinishedRun {
   std::string status;  // completed or aborted

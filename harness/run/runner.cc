@@ -138,27 +138,11 @@ RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& 
   std::string reason;
   try {
     const std::vector<RunPart> parts = {run.Execute()};
-    const FinishedRun finished = FinishParts(store, run_id, parts, options.shard,
-                                             plan.main->thresholds,
-                                             AdmitPartReports(parts, options.shard));
-    RunResult result;
-    result.run_id = run_id;
-    result.status = finished.status == "aborted" ? RunStatus::kAborted : RunStatus::kCompleted;
-    result.event_log_hash = finished.event_log_hash;
-    result.calls = static_cast<int>(finished.calls);
-    result.calls_passed = static_cast<int>(finished.calls_passed);
-    result.calls_dropped = static_cast<int>(parts.front().metrics.Observed("dropped_calls_count"));
-    result.calls_aborted = static_cast<int>(parts.front().metrics.Observed("aborted_calls_count"));
-    result.calls_not_started = static_cast<int>(finished.calls_not_started);
-    result.thresholds = finished.thresholds;
-    result.peak_active_calls = run.peak_active();
-    result.virtual_end_us = run.virtual_end_us();
-    result.stt_capacity = run.capacity("stt");
-    result.llm_capacity = run.capacity("llm");
-    result.tts_capacity = run.capacity("tts");
-    result.lateness_p99_ms = finished.lateness_p99_ms;
-    result.saturated = finished.saturated;
-    result.exit_code = finished.exit_code;
+    const ReportVerdict reports = AdmitPartReports(parts, options.shard);
+    CountReports(options.agent_metrics, reports);
+    RunResult result = ResultOf(
+        run_id, FinishParts(store, run_id, parts, options.shard, plan.main->thresholds, reports),
+        parts, {&run});
     if (run.recordings().on()) {
       result.recordings_written = run.recordings().written();
       result.recordings_failed = run.recordings().failed();

@@ -93,9 +93,6 @@ struct RunOptions {
   // have queued, a shared breaker could have opened), the run runs again on one worker and says
   // why (RunResult::workers_note). Real time (an engine) and recording run on one worker.
   int workers = 1;
-  // Whether this run counts its post-call reports into agent_metrics (a worker's part does not:
-  // the merge decides which reports are kept, and the run counts those).
-  bool count_post_call_reports = true;
 };
 
 struct RunResult {

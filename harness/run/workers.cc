@@ -1,12 +1,9 @@
 #include "harness/run/workers.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <exception>
 #include <limits>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -107,23 +104,19 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
 
   // Worker w runs slice (I + w*N)/(N*W) of this run's slice I/N, storing into the run as it goes.
   std::mutex store_lock;
-  std::atomic<bool> stop{false};
   ProgressJoin progress(options.progress, workers);
   std::vector<RunOptions> part_options(static_cast<size_t>(workers), options);
   std::vector<std::unique_ptr<VirtualEngine>> engines;
   std::vector<std::unique_ptr<LoadRun>> runs;
   for (int w = 0; w < workers; ++w) {
     RunOptions& o = part_options[static_cast<size_t>(w)];
-    o.workers = 1;
-    o.abort = &stop;
+    o.workers = 1;  // the caller's abort flag is read by every worker before every task
     o.shard = Shard{options.shard.index + w * options.shard.count, options.shard.count * workers};
     o.progress = progress.For(w);
-    o.count_post_call_reports = false;
     engines.push_back(std::make_unique<VirtualEngine>());
     runs.push_back(std::make_unique<LoadRun>(plan, o, CallSink{store, &store_lock}, run_id,
                                              *engines.back()));
   }
-  std::atomic<int> running{workers};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   std::vector<RunPart> parts(static_cast<size_t>(workers));
   std::vector<std::thread> threads;
@@ -133,19 +126,8 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
         parts[static_cast<size_t>(w)] = runs[static_cast<size_t>(w)]->Execute();
       } catch (...) {
         errors[static_cast<size_t>(w)] = std::current_exception();
-        stop = true;
       }
-      --running;
     });
-  }
-  // The caller's abort flag reaches the workers through `stop` (read before every task).
-  bool aborted = false;
-  while (running.load() > 0) {
-    if (options.abort && options.abort->load(std::memory_order_relaxed)) {
-      stop = true;
-      aborted = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (std::thread& t : threads) t.join();
   for (const std::exception_ptr& e : errors) {
@@ -170,7 +152,7 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
 
   std::vector<const MergeState*> states;
   for (const RunPart& p : parts) states.push_back(&p.state);
-  if (const std::string coupling = Coupling(states); !coupling.empty() && !aborted) {
+  if (const std::string coupling = Coupling(states); !coupling.empty() && !AnyAborted(parts)) {
     // One shared resource would have changed some call: start over on one worker.
     store.DeleteCalls(run_id);
     RunOptions one = options;
@@ -184,44 +166,13 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
   std::vector<int64_t> dropped;
   for (const std::vector<int64_t>& ids : reports.dropped) dropped.insert(dropped.end(), ids.begin(), ids.end());
   store.DeleteCallReports(run_id, dropped);
-  if (options.agent_metrics && options.count_post_call_reports) {
-    for (int64_t i = 0; i < reports.written; ++i) options.agent_metrics->CountPostCallReport(true);
-    for (int64_t i = 0; i < reports.dropped_count; ++i) options.agent_metrics->CountPostCallReport(false);
-  }
+  CountReports(options.agent_metrics, reports);
   const FinishedRun finished =
       FinishParts(store, run_id, parts, options.shard, plan.main->thresholds, reports);
-  RunResult result;
-  result.run_id = run_id;
-  result.status = finished.status == "aborted" ? RunStatus::kAborted : RunStatus::kCompleted;
-  result.event_log_hash = finished.event_log_hash;
-  result.calls = static_cast<int>(finished.calls);
-  result.calls_passed = static_cast<int>(finished.calls_passed);
-  result.calls_not_started = static_cast<int>(finished.calls_not_started);
-  result.thresholds = finished.thresholds;
-  result.exit_code = finished.exit_code;
+  std::vector<const LoadRun*> part_runs;
+  for (const std::unique_ptr<LoadRun>& run : runs) part_runs.push_back(run.get());
+  RunResult result = ResultOf(run_id, finished, parts, part_runs);
   result.workers = workers;
-  for (size_t w = 0; w < parts.size(); ++w) {
-    const LoadRun& run = *runs[w];
-    result.calls_dropped += static_cast<int>(parts[w].metrics.Observed("dropped_calls_count"));
-    result.calls_aborted += static_cast<int>(parts[w].metrics.Observed("aborted_calls_count"));
-    result.peak_active_calls += run.peak_active();  // an upper bound of the run's peak
-    result.virtual_end_us = std::max(result.virtual_end_us, run.virtual_end_us());
-    for (const char* provider : {"stt", "llm", "tts"}) {
-      fakes::CapacityStats& into = std::string(provider) == "stt"   ? result.stt_capacity
-                                   : std::string(provider) == "llm" ? result.llm_capacity
-                                                                    : result.tts_capacity;
-      const fakes::CapacityStats from = run.capacity(provider);
-      into.requests += from.requests;
-      into.granted += from.granted;
-      into.queued += from.queued;
-      into.queue_timeouts += from.queue_timeouts;
-      into.over_capacity += from.over_capacity;
-      into.rate_limited += from.rate_limited;
-      into.peak_in_service += from.peak_in_service;  // an upper bound
-      into.max_wait_us = std::max(into.max_wait_us, from.max_wait_us);
-      into.total_wait_us += from.total_wait_us;
-    }
-  }
   return result;
 }
 
