@@ -132,7 +132,7 @@ class InstantTts final : public agent::TtsProvider {
     auto stream = std::make_unique<TaskStream>(scheduler_);
     const int frames = static_cast<int>(text.size()) * 2;  // ~40 ms per character
     stream->task = scheduler_.After(0, [this, l = std::move(listener), frames] {
-      for (int i = 0; i < frames; ++i) l.on_audio(voice_);
+      for (int i = 0; i < frames; ++i) l.on_audio(agent::TtsFrame::Held(voice_));
       l.on_done();
     });
     return stream;

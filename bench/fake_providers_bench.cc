@@ -446,7 +446,7 @@ Samples TtsLatency(Rig& rig) {
     const int64_t start = rig.NowUs();
     auto first = std::make_shared<bool>(true);
     agent::TtsListener l;
-    l.on_audio = [&, start, first, counted](const agent::Frame&) {
+    l.on_audio = [&, start, first, counted](const agent::TtsFrame&) {
       if (*first && counted) sample.added_ms.push_back((rig.NowUs() - start) / 1000.0 - kTtfbMs);
       *first = false;
     };

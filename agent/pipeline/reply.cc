@@ -44,11 +44,40 @@ const ReplySegment* Reply::FirstUnsynthesized() const {
   return nullptr;
 }
 
+void SegmentAudio::Push(const TtsFrame& frame) {
+  ++received_;
+  if (!runs_.empty()) {
+    Run& last = runs_.back();
+    if (last.audio == frame.audio && last.first + last.count == frame.index) {
+      ++last.count;
+      return;
+    }
+  }
+  runs_.push_back({frame.audio, frame.index, 1});
+}
+
+bool SegmentAudio::Pop(Frame* out) {
+  while (run_ < runs_.size() && run_frame_ == runs_[run_].count) {
+    runs_[run_].audio.reset();  // played: its source can go
+    ++run_;
+    run_frame_ = 0;
+  }
+  if (run_ == runs_.size()) return false;
+  const Run& run = runs_[run_];
+  ReadFrame(*run.audio, run.first + run_frame_++, out);
+  return true;
+}
+
+void SegmentAudio::Release() {
+  std::vector<Run>().swap(runs_);
+  run_ = 0;
+  run_frame_ = 0;
+}
+
 bool Reply::PopFrame(Frame* out) {
   while (play_index < segments.size()) {
     ReplySegment& segment = segments[play_index];
-    if (segment.next_frame < segment.frames.size()) {
-      *out = segment.frames[segment.next_frame++];
+    if (segment.audio.Pop(out)) {
       segment.played_any = true;
       --queued_frames;
       ++played_frames;
@@ -56,8 +85,7 @@ bool Reply::PopFrame(Frame* out) {
       return true;
     }
     if (!segment.done) return false;
-    std::vector<Frame>().swap(segment.frames);  // played: give the memory back now
-    segment.next_frame = 0;
+    segment.audio.Release();  // played: give the memory back now
     ++play_index;
   }
   return false;

@@ -38,12 +38,38 @@ struct TurnTiming {
   int64_t first_tts_audio_us = -1;    // of the first sentence
 };
 
+// The frames of a sentence as they arrive from its TTS stream, each made when it is popped: runs
+// of one source's consecutive frames, so a sentence of the word modem is one reference however
+// long it is.
+class SegmentAudio {
+ public:
+  void Push(const TtsFrame& frame);
+  // The next frame not yet popped into `out`; false when none is queued.
+  bool Pop(Frame* out);
+  // Frames pushed so far (popped ones included).
+  int64_t received() const { return received_; }
+  // References to sources held: one for each run of consecutive frames of one source.
+  size_t held_runs() const { return runs_.size(); }
+  // Gives the memory back once the sentence has played.
+  void Release();
+
+ private:
+  struct Run {
+    std::shared_ptr<const SampleSource> audio;
+    int64_t first;  // frame index in audio
+    int64_t count;
+  };
+  std::vector<Run> runs_;
+  size_t run_ = 0;         // the run the next pop reads
+  int64_t run_frame_ = 0;  // frames of that run already popped
+  int64_t received_ = 0;
+};
+
 // One sentence of a reply: its TTS stream and its audio.
 struct ReplySegment {
   std::string text;
   std::unique_ptr<TtsStream> tts;
-  std::vector<Frame> frames;
-  size_t next_frame = 0;
+  SegmentAudio audio;
   bool done = false;  // its TTS stream has finished
   bool played_any = false;
 };

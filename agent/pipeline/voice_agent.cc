@@ -468,7 +468,7 @@ void VoiceAgent::AddSentence(std::string text) {
 
   const uint64_t id = reply_.id;
   TtsListener listener;
-  listener.on_audio = [this, id, index](const Frame& frame) {
+  listener.on_audio = [this, id, index](const TtsFrame& frame) {
     if (id == reply_.id) OnTtsAudio(index, frame);
   };
   listener.on_done = [this, id, index] {
@@ -492,7 +492,7 @@ void VoiceAgent::AddSentence(std::string text) {
   }
 }
 
-void VoiceAgent::OnTtsAudio(size_t index, const Frame& frame) {
+void VoiceAgent::OnTtsAudio(size_t index, const TtsFrame& frame) {
   CALLSIM_CHECK(index < reply_.segments.size());
   stall_.MarkProgress();
   if (index == 0 && reply_.timing.first_tts_audio_us < 0) {
@@ -506,9 +506,8 @@ void VoiceAgent::OnTtsAudio(size_t index, const Frame& frame) {
     return;
   }
   ReplySegment& segment = reply_.segments[index];
-  const bool first_frame = segment.frames.empty() && !segment.played_any;
-  segment.frames.push_back(frame);
-  segment.frames.back().concealed = false;
+  const bool first_frame = segment.audio.received() == 0 && !segment.played_any;
+  segment.audio.Push(frame);
   ++reply_.queued_frames;
   if (first_frame) stall_.Rearm(StageStreaming());
 }
@@ -675,7 +674,7 @@ bool VoiceAgent::StageStreaming() const {
   if (which == "llm") return reply_.llm_tokens > 0;
   if (which != "tts") return false;
   const ReplySegment* segment = reply_.FirstUnsynthesized();
-  return segment->played_any || !segment->frames.empty();
+  return segment->played_any || segment->audio.received() > 0;
 }
 
 // Everything the call still holds is settled or cancelled; then the usage is reported.

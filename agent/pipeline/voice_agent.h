@@ -135,7 +135,7 @@ class VoiceAgent {
   void OnLlmToken(const std::string& token);
   void OnLlmDone();
   void AddSentence(std::string text);
-  void OnTtsAudio(size_t index, const Frame& frame);
+  void OnTtsAudio(size_t index, const TtsFrame& frame);
   bool PopReplyFrame(Frame* out);
   void OnReplyStartedPlaying();
   void EmitTurnSpans();

@@ -38,10 +38,12 @@ void SttReplayBuffer::PushFrame(const Frame& frame) {
   }
   // Digital silence with nothing held before it is not kept: a replay without it sounds the
   // same to a recognizer, and between turns (the caller listening) nothing is copied at all.
-  if (start_ == end_ && start_ == base_ && IsDigitalSilence(frame)) {
+  const bool silence = IsDigitalSilence(frame);
+  if (start_ == end_ && start_ == base_ && silence) {
     base_ = start_ = ++end_;
     return;
   }
+  trailing_silence_ = silence ? trailing_silence_ + 1 : 0;
   if (held_frames() == static_cast<size_t>(max_frames_)) DropOldest(1);
   const size_t held = held_frames();
   if (held == ring_.size()) {
@@ -71,6 +73,12 @@ bool SttReplayBuffer::OnFinal() {
   finalize_at_.pop_front();
   base_ = std::max(base_, answered);
   if (start_ < answered) DropOldest(answered - start_);
+  if (finalize_at_.empty() && held_frames() <= trailing_silence_) {
+    base_ = start_ = end_;
+    std::vector<Frame>().swap(ring_);
+    head_ = 0;
+    trailing_silence_ = 0;
+  }
   return true;
 }
 

@@ -1,8 +1,9 @@
 // The caller audio an STT session has not yet answered with a final, kept so that a replacement
 // session can hear it again after the first one failed: the frames in order, and where Finalize
 // was called between them. Bounded: beyond max_frames the oldest frames are dropped (and counted),
-// and at most kMaxPendingFinals Finalize calls are held. No allocation per frame once the ring has
-// grown to its peak.
+// and at most kMaxPendingFinals Finalize calls are held. No allocation per frame; the ring grows
+// while the caller speaks and is given back once every Finalize is answered and what is left is
+// digital silence (the caller listening), so a call holds audio only while a turn is open.
 #pragma once
 
 #include <cstddef>
@@ -23,13 +24,16 @@ class SttReplayBuffer {
   explicit SttReplayBuffer(int max_frames);
 
   // The next frame the session heard. At the bound the oldest held frame is dropped. Digital
-  // silence (all zeros) while nothing is held is skipped, not kept.
+  // silence (all zeros) while nothing is held is skipped, not kept, and so is digital silence
+  // left over once the last pending Finalize is answered (see OnFinal).
   void PushFrame(const Frame& frame);
   // Finalize was called after every frame pushed so far. Returns false, recording nothing, when
   // kMaxPendingFinals are already pending.
   bool MarkFinalize();
-  // The final for the oldest pending Finalize arrived: its frames are no longer needed. Returns
-  // false (and changes nothing) when no Finalize is pending.
+  // The final for the oldest pending Finalize arrived: its frames are no longer needed. When no
+  // Finalize is left pending and every frame still held is digital silence, those go too (a
+  // replay without them sounds the same to a recognizer) and the ring's memory is given back.
+  // Returns false (and changes nothing) when no Finalize is pending.
   bool OnFinal();
 
   // Plays the held audio and the pending Finalize calls, in the order the session got them.
@@ -57,6 +61,7 @@ class SttReplayBuffer {
   uint64_t start_ = 0;  // oldest frame held (>= base_)
   uint64_t end_ = 0;    // one past the newest frame
   std::deque<uint64_t> finalize_at_;  // Finalize after this many frames; non-decreasing
+  uint64_t trailing_silence_ = 0;     // the newest held frames that are digital silence
 };
 
 }  // namespace callsim::agent

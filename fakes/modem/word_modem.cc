@@ -122,47 +122,86 @@ const BurstTables& Tables() {
   return *tables;
 }
 
-void WriteBurst(int vocab_index, double level_dbfs, int16_t* out) {
-  const BurstTables& t = Tables();
+float BurstAmplitude(double level_dbfs) {
   // Two tones of amplitude a have power a^2; the envelope scales that by its mean square.
   const double rms = 32768.0 * std::pow(10.0, level_dbfs / 20.0);
-  const float amplitude = static_cast<float>(rms / t.envelope_rms);
+  return static_cast<float>(rms / Tables().envelope_rms);
+}
+
+// Samples [from, to) of the burst of `vocab_index` (0 <= from < to <= kBurstSamples) into out.
+// Each sample depends on its position alone, so any slice of a burst is the same samples.
+void WriteBurst(int vocab_index, float amplitude, int from, int to, int16_t* out) {
+  const BurstTables& t = Tables();
   const std::array<int, kSymbolsPerWord> symbols = SymbolsOf(vocab_index);
-  for (int s = 0; s < kSymbolsPerWord; ++s) {
+  for (int s = from / kSymbolSamples; s < kSymbolsPerWord && s * kSymbolSamples < to; ++s) {
     const auto& low = t.tones[LowTone(symbols[s])];
     const auto& high = t.tones[4 + HighTone(symbols[s])];
+    const int begin = std::max(from, s * kSymbolSamples) - s * kSymbolSamples;
+    const int end = std::min(to, (s + 1) * kSymbolSamples) - s * kSymbolSamples;
     const float* envelope = t.envelope.data() + s * kSymbolSamples;
-    int16_t* dst = out + s * kSymbolSamples;
-    for (int n = 0; n < kSymbolSamples; ++n) {
+    int16_t* dst = out + (s * kSymbolSamples + begin - from);
+    for (int n = begin; n < end; ++n, ++dst) {
       const float v = std::clamp(amplitude * envelope[n] * (low[n] + high[n]), -32768.0f, 32767.0f);
-      dst[n] = static_cast<int16_t>(v < 0 ? v - 0.5f : v + 0.5f);  // round half away from zero
+      *dst = static_cast<int16_t>(v < 0 ? v - 0.5f : v + 0.5f);  // round half away from zero
     }
   }
 }
 
 }  // namespace
 
-ModemAudio EncodeSpeech(std::string_view text, const VoiceProfile& voice, agent::Rng* variation) {
-  ModemAudio audio;
+SpeechPlan PlanSpeech(std::string_view text, const VoiceProfile& voice, agent::Rng* variation) {
+  SpeechPlan plan;
   std::vector<std::string> words = agent::NormalizeWords(text);
-  if (words.empty()) return audio;
+  if (words.empty()) return plan;
   const std::vector<int64_t> gaps =
       GapSamples(PausesAfterWords(text, words.size()), voice, variation);
-
-  int64_t total = static_cast<int64_t>(words.size()) * kBurstSamples;
-  for (int64_t gap : gaps) total += gap;
-  audio.samples.assign(static_cast<size_t>(total), 0);
-  audio.words.reserve(words.size());
-
   const Vocabulary& vocabulary = Vocabulary::Builtin();
+  plan.words.reserve(words.size());
   int64_t cursor = 0;
   for (size_t i = 0; i < words.size(); ++i) {
     const int index = vocabulary.IndexOf(words[i]);
-    WriteBurst(index, voice.level_dbfs, audio.samples.data() + cursor);
-    audio.words.push_back({std::move(words[i]), index, cursor, cursor + kBurstSamples});
+    plan.words.push_back({std::move(words[i]), index, cursor, cursor + kBurstSamples});
     cursor += kBurstSamples;
     if (i < gaps.size()) cursor += gaps[i];
   }
+  plan.samples = cursor;
+  return plan;
+}
+
+ModemSpeech::ModemSpeech(double level_dbfs)
+    : agent::SampleSource(0), amplitude_(BurstAmplitude(level_dbfs)) {}
+
+void ModemSpeech::Append(const SpeechPlan& plan, int64_t offset) {
+  offset = std::max(offset, size());
+  bursts_.reserve(bursts_.size() + plan.words.size());
+  for (const WordTiming& word : plan.words) bursts_.push_back({offset + word.start_sample, word.vocab_index});
+  set_size(offset + plan.samples);
+}
+
+void ModemSpeech::PadTo(int64_t samples) { set_size(std::max(size(), samples)); }
+
+void ModemSpeech::Read(int64_t pos, int count, int16_t* out) const {
+  std::fill(out, out + count, int16_t{0});
+  const int64_t end = pos + count;
+  // The first burst that ends after pos.
+  auto it = std::upper_bound(bursts_.begin(), bursts_.end(), pos - kBurstSamples,
+                             [](int64_t at, const Burst& b) { return at < b.start; });
+  for (; it != bursts_.end() && it->start < end; ++it) {
+    const int64_t from = std::max(pos, it->start);
+    const int64_t to = std::min(end, it->start + kBurstSamples);
+    WriteBurst(it->vocab_index, amplitude_, static_cast<int>(from - it->start),
+               static_cast<int>(to - it->start), out + (from - pos));
+  }
+}
+
+ModemAudio EncodeSpeech(std::string_view text, const VoiceProfile& voice, agent::Rng* variation) {
+  SpeechPlan plan = PlanSpeech(text, voice, variation);
+  ModemSpeech speech(voice.level_dbfs);
+  speech.Append(plan, 0);
+  ModemAudio audio;
+  audio.samples.resize(static_cast<size_t>(speech.size()));
+  speech.Read(0, static_cast<int>(speech.size()), audio.samples.data());
+  audio.words = std::move(plan.words);
   return audio;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/media/frame.h"
+#include "agent/media/sample_source.h"
 #include "agent/runtime/rng.h"
 
 namespace callsim::fakes {
@@ -36,10 +37,40 @@ struct ModemAudio {
   std::vector<WordTiming> words;
 };
 
-// Encodes the words of `text` (agent::NormalizeWords; punctuation in the raw text decides the
-// pauses). The audio starts at the first burst and ends at the last burst's end; no words gives
-// empty audio. `variation` null gives nominal timing; otherwise a per-utterance rate factor and
-// per-gap jitter are drawn from it, in word order.
+// The timing of the words of `text` (agent::NormalizeWords; punctuation in the raw text decides
+// the pauses), without their samples. It starts at the first burst and ends at the last burst's
+// end; no words gives no words and no samples. `variation` null gives nominal timing; otherwise a
+// per-utterance rate factor and per-gap jitter are drawn from it, in word order.
+struct SpeechPlan {
+  std::vector<WordTiming> words;
+  int64_t samples = 0;
+};
+SpeechPlan PlanSpeech(std::string_view text, const VoiceProfile& voice, agent::Rng* variation);
+
+// Modem speech that makes its samples when they are read: a list of word bursts (16 bytes each)
+// in place of 32 KB a second. Reading gives exactly the samples EncodeSpeech gives for the same
+// plans; between and after the bursts it reads silence (zeros).
+class ModemSpeech final : public agent::SampleSource {
+ public:
+  explicit ModemSpeech(double level_dbfs);
+  // The plan's words from `offset` samples on (offset >= size()); the size becomes
+  // offset + plan.samples.
+  void Append(const SpeechPlan& plan, int64_t offset);
+  // Silence after the last word, to `samples` in all (nothing when the speech is that long).
+  void PadTo(int64_t samples);
+
+  void Read(int64_t pos, int count, int16_t* out) const override;
+
+ private:
+  struct Burst {
+    int64_t start;
+    int vocab_index;
+  };
+  float amplitude_;
+  std::vector<Burst> bursts_;  // in time order, never overlapping
+};
+
+// The samples of PlanSpeech(text, voice, variation), made at once, with the word timings.
 ModemAudio EncodeSpeech(std::string_view text, const VoiceProfile& voice, agent::Rng* variation);
 
 // Nominal length of one word burst.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -19,8 +18,9 @@ struct StreamState {
   explicit StreamState(agent::Scheduler& s) : scheduler(s) {}
   agent::Scheduler& scheduler;
   agent::TtsListener listener;
-  std::vector<int16_t> audio;
-  size_t next_sample = 0;
+  std::shared_ptr<const agent::SampleSource> audio;  // null: no words
+  int64_t frames = 0;                                // of audio
+  int64_t next_frame = 0;
   int64_t ttfb_us = 0;
   int64_t chunk_interval_us = 0;
   CapacityTicket ticket;  // the stream's slot, held until the last frame or a cancel
@@ -44,23 +44,18 @@ void DeliverChunk(std::shared_ptr<StreamState> state) {
     if (s.listener.on_error) s.listener.on_error(s.error);
     return;
   }
-  for (int i = 0; i < kFramesPerChunk && s.next_sample < s.audio.size(); ++i) {
-    agent::Frame frame;
-    const size_t n = std::min<size_t>(agent::kFrameSamples, s.audio.size() - s.next_sample);
-    std::memcpy(frame.samples.data(), s.audio.data() + s.next_sample, n * sizeof(int16_t));
-    s.next_sample += n;
-    if (s.listener.on_audio) s.listener.on_audio(frame);
+  for (int i = 0; i < kFramesPerChunk && s.next_frame < s.frames; ++i) {
+    if (s.listener.on_audio) s.listener.on_audio(agent::TtsFrame{s.audio, s.next_frame});
+    ++s.next_frame;
     if (s.stopped) return;  // cancelled from inside the callback
   }
-  if (s.next_sample < s.audio.size()) {
+  if (s.next_frame < s.frames) {
     ScheduleChunk(state, s.chunk_interval_us);
     return;
   }
   s.stopped = true;
   s.ticket.Release();
-  // The agent may keep the stream until its whole reply ends; the audio it already has should
-  // not be held twice meanwhile (a load of 1,000 calls feels it).
-  std::vector<int16_t>().swap(s.audio);
+  s.audio.reset();  // the frames delivered hold it as long as they need it
   if (s.listener.on_done) s.listener.on_done();
 }
 
@@ -91,7 +86,7 @@ class ModemTtsStream final : public agent::TtsStream {
     if (state_->stopped) return;
     state_->stopped = true;
     state_->scheduler.Cancel(state_->task);
-    std::vector<int16_t>().swap(state_->audio);  // safe inside on_audio: DeliverChunk stops reading
+    state_->audio.reset();  // safe inside on_audio: DeliverChunk stops reading
   }
 
  private:
@@ -118,23 +113,26 @@ std::unique_ptr<agent::TtsStream> ModemTts::Synthesize(const std::string& text,
   auto state = std::make_shared<StreamState>(scheduler_);
   state->ttfb_us = config_.ttfb.DrawUs(rng);
   state->listener = std::move(listener);
-  std::vector<int16_t> speech;
+  // The speech, then the pause its punctuation calls for.
+  const int64_t pause = TrailingPauseSamples(text, config_.voice);
   if (config_.espeak) {
+    std::vector<int16_t> speech;
     if (EspeakSynth::Shared().Synthesize(text, *config_.espeak, &speech, &state->error)) {
-      TrimEspeakSilence(&speech);  // the trailing pause below is the gap, not espeak-ng's own
+      TrimEspeakSilence(&speech);  // the trailing pause is the gap, not espeak-ng's own
+      if (!speech.empty()) state->audio = std::make_shared<const agent::HeldSamples>(std::move(speech), pause);
     } else {
       state->error = "espeak TTS: " + state->error;
     }
   } else {
-    speech = EncodeSpeech(text, config_.voice, &rng).samples;
+    const SpeechPlan plan = PlanSpeech(text, config_.voice, &rng);
+    if (!plan.words.empty()) {
+      auto speech = std::make_shared<ModemSpeech>(config_.voice.level_dbfs);
+      speech->Append(plan, 0);
+      speech->PadTo(plan.samples + pause);
+      state->audio = std::move(speech);
+    }
   }
-  if (!speech.empty()) {
-    // Exactly sized: growing the speech by its pause would double its capacity, per stream.
-    const size_t samples = speech.size() + static_cast<size_t>(TrailingPauseSamples(text, config_.voice));
-    state->audio.reserve(samples);
-    state->audio.assign(speech.begin(), speech.end());
-    state->audio.resize(samples, 0);
-  }
+  if (state->audio) state->frames = agent::FrameCount(*state->audio);
   const double factor = std::clamp(config_.realtime_factor, 0.1, 1000.0);
   state->chunk_interval_us = std::llround(kChunkAudioUs / factor);
   if (config_.capacity) {

@@ -2,7 +2,9 @@
 // fakes/modem/word_modem.h), delivered after a drawn time to first byte as 20 ms frames, in
 // chunks of 100 ms of audio, faster than real time. Deterministic from its seeded Rng. With
 // `espeak` set it speaks real speech through espeak-ng instead (fakes/voice/espeak_voice.h), with
-// the same latency, rate, capacity and trailing pause.
+// the same latency, rate, capacity and trailing pause. The modem's frames are references into a
+// fakes::ModemSpeech, made when the agent plays them: a queued reply holds its words, not its
+// samples.
 #pragma once
 
 #include <cstdint>

@@ -46,7 +46,11 @@ class SpeechExchange final : public Exchange {
     tts_ = std::make_unique<ModemTts>(scheduler(), rng_.Fork("tts"), config);
     agent::TtsListener listener;
     // The stream is owned here and destroyed in OnStop: `this` outlives its callbacks.
-    listener.on_audio = [this](const agent::Frame& frame) { OnAudio(frame); };
+    listener.on_audio = [this](const agent::TtsFrame& frame) {
+      agent::Frame audio;
+      frame.Render(&audio);
+      OnAudio(audio);
+    };
     listener.on_done = [this] { OnDone(); };
     listener.on_error = [this](const std::string& error) {
       Finish(500, OpenAiErrorBody("callsim fake TTS: " + error, "server_error"), {});

@@ -250,8 +250,9 @@ void Caller::StartSpeaking(int index) {
   speech_begin_ = 0;
   if (action == Action::kPlayFile) {
     const std::shared_ptr<const SpeechClip>& clip = clips_[Slot(index)];
-    utterance_ = clip ? std::shared_ptr<const std::vector<int16_t>>(clip, &clip->samples)
-                      : std::make_shared<const std::vector<int16_t>>();
+    utterance_ = std::make_shared<const agent::HeldSamples>(
+        clip ? std::shared_ptr<const std::vector<int16_t>>(clip, &clip->samples)
+             : std::make_shared<const std::vector<int16_t>>());
   } else {
     std::vector<SpeechSegment> segments = turn.segments;
     if (action == Action::kRepeat) segments = {SpeechSegment{scenario_.caller.repeat_phrase, 0}};
@@ -264,12 +265,12 @@ void Caller::StartSpeaking(int index) {
       return;
     }
     speech_begin_ = u.speech_begin;
-    utterance_ = std::make_shared<const std::vector<int16_t>>(std::move(u.samples));
+    utterance_ = std::move(u.audio);
   }
   utterance_pos_ = 0;
   utterance_started_ = false;
   phase_ = Phase::kSpeaking;
-  if (utterance_->empty()) OnActionEnd(scheduler_.NowUs());  // nothing to say
+  if (utterance_->size() == 0) OnActionEnd(scheduler_.NowUs());  // nothing to say
 }
 
 // Key `key` of the turn's keys: held kDtmfKeyMs, then kDtmfGapMs before the next.
@@ -390,11 +391,11 @@ void Caller::NextOutputFrame(agent::Frame* out, int64_t frame_start_us) {
   out->samples.fill(0);
   out->concealed = false;
   bool speaking = false;
-  if (phase_ == Phase::kSpeaking && utterance_pos_ < utterance_->size()) {
+  const auto utterance_size = static_cast<size_t>(utterance_ ? utterance_->size() : 0);
+  if (phase_ == Phase::kSpeaking && utterance_pos_ < utterance_size) {
     speaking = true;
-    const size_t n = std::min<size_t>(agent::kFrameSamples, utterance_->size() - utterance_pos_);
-    std::copy_n(utterance_->begin() + static_cast<std::ptrdiff_t>(utterance_pos_), n,
-                out->samples.begin());
+    const size_t n = std::min<size_t>(agent::kFrameSamples, utterance_size - utterance_pos_);
+    utterance_->Read(static_cast<int64_t>(utterance_pos_), static_cast<int>(n), out->samples.data());
     if (!utterance_started_ && utterance_pos_ + n > speech_begin_) {
       utterance_started_ = true;
       const size_t lead = speech_begin_ > utterance_pos_ ? speech_begin_ - utterance_pos_ : 0;
@@ -403,7 +404,7 @@ void Caller::NextOutputFrame(agent::Frame* out, int64_t frame_start_us) {
            {{"turn", turn_}, {"barge_in", outcomes_[Slot(turn_)].barge_in}});
     }
     utterance_pos_ += n;
-    if (utterance_pos_ == utterance_->size()) OnActionEnd(frame_start_us + SamplesToUs(n));
+    if (utterance_pos_ == utterance_size) OnActionEnd(frame_start_us + SamplesToUs(n));
   }
   // The mixer's echo path counts ear frames from the call's start; ticks without one were silent.
   while (ear_frames_ < mouth_frames_) FeedEchoPath(nullptr);

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "agent/media/frame.h"
+#include "agent/media/sample_source.h"
 #include "agent/runtime/events.h"
 #include "agent/runtime/rng.h"
 #include "agent/runtime/scheduler.h"
@@ -206,7 +207,7 @@ class Caller {
   std::vector<std::optional<int64_t>> listen_from_us_;  // by turn: when its silent window opened
 
   // Mouth: the utterance playing (a clip shared with other callers, or this turn's own).
-  std::shared_ptr<const std::vector<int16_t>> utterance_;
+  std::shared_ptr<const agent::SampleSource> utterance_;  // made as it is spoken
   size_t utterance_pos_ = 0;
   size_t speech_begin_ = 0;
   bool utterance_started_ = false;

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "agent/media/sample_source.h"
 #include "agent/runtime/rng.h"
 #include "fakes/modem/word_modem.h"
 #include "fakes/voice/espeak_voice.h"
@@ -39,9 +41,15 @@ using fakes::kEspeakSilenceLevel;
 // kMaxPauseScale]; both draws are always made, so a zero stddev gives exactly 1.
 CallerVoice DrawCallerVoice(const CallerSpec& spec, agent::Rng& rng);
 
+// An utterance as a source of samples: the word modem's bursts are made as the caller speaks them
+// (a caller holds its words, not 32 KB a second of samples); espeak-ng's are held.
 struct EncodedUtterance {
-  std::vector<int16_t> samples;  // 16 kHz; empty when no segment has words
-  size_t speech_begin = 0;       // the first sample of speech, after any leading pause
+  std::shared_ptr<const agent::SampleSource> audio;  // 16 kHz; size 0 when no segment has words
+  size_t speech_begin = 0;  // the first sample of speech, after any leading pause
+
+  int64_t size() const { return audio->size(); }
+  // Every sample, made now.
+  std::vector<int16_t> Samples() const;
 };
 
 // Each segment through the word modem (fakes::EncodeSpeech with `variation`, in order) or

@@ -151,7 +151,7 @@ class TtsStreamState : public std::enable_shared_from_this<TtsStreamState> {
       std::copy_n(out_.begin() + at, take, frame.samples.begin());
       at += take;
       ++stats_->frames;
-      if (listener_.on_audio) listener_.on_audio(frame);
+      if (listener_.on_audio) listener_.on_audio(TtsFrame::Held(frame));
       if (!Live()) return false;
     }
     out_.erase(out_.begin(), out_.begin() + at);

@@ -248,7 +248,7 @@ class FakeTts final : public TtsProvider {
         });
         return;
       }
-      const Frame frame = ToneFrame(-20, static_cast<int16_t>(1000 + index));
+      const TtsFrame frame = TtsFrame::Held(ToneFrame(-20, static_cast<int16_t>(1000 + index)));
       const int frames = owner.FramesFor(index);
       for (int i = 0; i < frames; ++i) {
         Schedule(start + i * owner.frame_interval_ms * kMs,

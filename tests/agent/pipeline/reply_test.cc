@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/runtime/sim_scheduler.h"
 
@@ -19,7 +21,7 @@ void AddSentence(Reply& reply, const std::string& text, int frames, int16_t mark
   reply.segments.emplace_back();
   ReplySegment& segment = reply.segments.back();
   segment.text = text;
-  for (int i = 0; i < frames; ++i) segment.frames.push_back(Marked(marker));
+  for (int i = 0; i < frames; ++i) segment.audio.Push(TtsFrame::Held(Marked(marker)));
   segment.done = done;
   reply.queued_frames += frames;
 }
@@ -46,13 +48,54 @@ TEST(ReplyTest, FramesPlayInSentenceOrderAndAnUnfinishedSentenceHoldsBackTheRest
   ASSERT_TRUE(reply.PopFrame(&out));
   EXPECT_EQ(out.samples[0], 2);
   EXPECT_EQ(reply.play_index, 1u);
-  EXPECT_TRUE(reply.segments[0].frames.empty());  // played: its memory given back
+  EXPECT_EQ(reply.segments[0].audio.held_runs(), 0u);  // played: its memory given back
   EXPECT_EQ(reply.FirstUnsynthesized(), nullptr);
   ASSERT_TRUE(reply.PopFrame(&out));
   EXPECT_FALSE(reply.PopFrame(&out));
   EXPECT_EQ(reply.played_frames, 3);
   EXPECT_EQ(reply.queued_frames, 0);
   EXPECT_EQ(reply.play_index, 2u);
+}
+
+// Counts its reads; frame i reads as samples of value i.
+class CountingSource final : public SampleSource {
+ public:
+  CountingSource(int frames, int* reads)
+      : SampleSource(int64_t{frames} * kFrameSamples - 7), reads_(reads) {}
+  void Read(int64_t pos, int count, int16_t* out) const override {
+    ++*reads_;
+    for (int i = 0; i < count; ++i) {
+      out[i] = pos + i < size() ? static_cast<int16_t>((pos + i) / kFrameSamples) : int16_t{0};
+    }
+  }
+
+ private:
+  int* reads_;
+};
+
+TEST(ReplyTest, ASentenceHoldsReferencesAndMakesEachFrameWhenPlayed) {
+  int reads = 0;
+  auto source = std::make_shared<CountingSource>(4, &reads);
+  std::weak_ptr<CountingSource> alive = source;
+  SegmentAudio audio;
+  for (int64_t i = 0; i < 4; ++i) audio.Push(TtsFrame{source, i});
+  audio.Push(TtsFrame{source, 1});  // not the next frame: a run of its own
+  EXPECT_EQ(audio.received(), 5);
+  EXPECT_EQ(audio.held_runs(), 2u);
+  EXPECT_EQ(reads, 0);  // nothing made yet
+  source.reset();
+  Frame out;
+  std::vector<int16_t> firsts;
+  while (audio.Pop(&out)) {
+    firsts.push_back(out.samples[0]);
+    EXPECT_FALSE(out.concealed);
+  }
+  EXPECT_EQ(firsts, (std::vector<int16_t>{0, 1, 2, 3, 1}));
+  EXPECT_EQ(out.samples[kFrameSamples - 1], 1);
+  EXPECT_EQ(reads, 5);
+  EXPECT_TRUE(alive.expired());  // every run played: the source is gone
+  audio.Release();
+  EXPECT_EQ(audio.held_runs(), 0u);
 }
 
 TEST(ReplyTest, TextIsWhatIsNotCommittedAndPlayedOnlyWhatWasHeard) {

@@ -21,7 +21,9 @@ struct TtsRecord {
 
   TtsListener Listener(agent::SimScheduler& s) {
     TtsListener l;
-    l.on_audio = [this, &s](const Frame& f) {
+    l.on_audio = [this, &s](const TtsFrame& frame) {
+      Frame f;
+      frame.Render(&f);
       if (first_frame_us < 0) first_frame_us = s.NowUs();
       frames.push_back(std::to_string(f.samples[2]) + ":" + std::to_string(f.samples[1]) + ":" +
                        std::to_string(f.samples[0]));

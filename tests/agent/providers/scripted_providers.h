@@ -194,7 +194,7 @@ class ScriptedTts final : public TtsProvider {
       frame.samples[0] = static_cast<int16_t>(j);
       frame.samples[1] = static_cast<int16_t>(i);
       frame.samples[2] = id;
-      if (listener.on_audio) listener.on_audio(frame);
+      if (listener.on_audio) listener.on_audio(TtsFrame::Held(frame));
     };
     runner->done = [listener] {
       if (listener.on_done) listener.on_done();

@@ -62,6 +62,45 @@ TEST(SttReplayBufferTest, LeadingDigitalSilenceIsNotKept) {
   EXPECT_EQ(b.dropped_frames(), 0u);
 }
 
+// While the caller listens the line is digital silence: once every Finalize is answered, silence
+// after the last speech goes and the ring's memory with it; while a Finalize is still pending,
+// or speech follows the silence, it is kept in its place.
+TEST(SttReplayBufferTest, SilenceLeftAfterTheLastFinalIsLetGoWithTheMemory) {
+  SttReplayBuffer b(100);
+  const Frame silence{};
+  b.PushFrame(NumberedFrame(1));
+  EXPECT_TRUE(b.MarkFinalize());
+  for (int k = 0; k < 30; ++k) b.PushFrame(silence);  // waiting for the final
+  EXPECT_EQ(b.held_frames(), 31u);
+  EXPECT_TRUE(b.OnFinal());
+  EXPECT_EQ(b.held_frames(), 0u);
+  EXPECT_EQ(b.allocated_frames(), 0u);
+  EXPECT_EQ(b.dropped_frames(), 0u);
+  for (int k = 0; k < 30; ++k) b.PushFrame(silence);  // the caller listens: nothing is kept
+  EXPECT_EQ(b.allocated_frames(), 0u);
+
+  // Two turns in flight: the second Finalize still waits, so its silence stays.
+  b.PushFrame(NumberedFrame(2));
+  EXPECT_TRUE(b.MarkFinalize());
+  b.PushFrame(silence);
+  b.PushFrame(NumberedFrame(3));
+  EXPECT_TRUE(b.MarkFinalize());
+  b.PushFrame(silence);
+  EXPECT_TRUE(b.OnFinal());
+  EXPECT_EQ(Played(b), "0 3 F 0 ");
+  EXPECT_TRUE(b.OnFinal());
+  EXPECT_EQ(b.held_frames(), 0u);
+  EXPECT_EQ(b.allocated_frames(), 0u);
+
+  // Speech after the answered Finalize is held, and the silence before it too.
+  b.PushFrame(NumberedFrame(4));
+  EXPECT_TRUE(b.MarkFinalize());
+  b.PushFrame(silence);
+  b.PushFrame(NumberedFrame(5));
+  EXPECT_TRUE(b.OnFinal());
+  EXPECT_EQ(Played(b), "0 5 ");
+}
+
 TEST(SttReplayBufferTest, DropsTheOldestAtTheBoundAndCountsThem) {
   SttReplayBuffer b(4);
   for (int k = 1; k <= 10; ++k) b.PushFrame(NumberedFrame(k));

@@ -122,7 +122,7 @@ struct TtsSeen {
 
 agent::TtsListener ListenTts(TtsSeen* seen, agent::SimScheduler* s) {
   agent::TtsListener l;
-  l.on_audio = [seen, s](const agent::Frame&) { seen->frame_us.push_back(s->NowUs()); };
+  l.on_audio = [seen, s](const agent::TtsFrame&) { seen->frame_us.push_back(s->NowUs()); };
   l.on_done = [seen, s] { seen->done_us = s->NowUs(); };
   l.on_error = [seen](const std::string& e) { seen->error = e; };
   return l;

@@ -24,7 +24,7 @@ struct TtsOutcome {
 
 agent::TtsListener Listen(TtsOutcome* o) {
   agent::TtsListener l;
-  l.on_audio = [o](const agent::Frame&) { ++o->frames; };
+  l.on_audio = [o](const agent::TtsFrame&) { ++o->frames; };
   l.on_done = [o] { ++o->done; };
   l.on_error = [o](const std::string& e) { o->errors.push_back(e); };
   return l;

@@ -92,6 +92,47 @@ TEST(WordModemTest, CleanRoundTripGivesBackEveryWord) {
   EXPECT_EQ(unknown, 2);  // "kowalski" and "xylophonist"
 }
 
+TEST(WordModemTest, ModemSpeechReadsTheSameSamplesInAnySlices) {
+  agent::Rng a(7), b(7);
+  const ModemAudio whole = EncodeSpeech(kParagraph, VoiceProfile{}, &a);
+  ModemSpeech speech(VoiceProfile{}.level_dbfs);
+  speech.Append(PlanSpeech(kParagraph, VoiceProfile{}, &b), 0);
+  speech.PadTo(speech.size() + 1000);
+  ASSERT_EQ(speech.size(), static_cast<int64_t>(whole.samples.size()) + 1000);
+  // Slices of odd lengths that start inside bursts, between them, across symbol edges and
+  // across the end.
+  std::vector<int16_t> read;
+  for (int64_t pos = 0, step = 1; pos < speech.size() + 500; pos += step, step = step * 7 % 997 + 1) {
+    std::vector<int16_t> slice(static_cast<size_t>(step), int16_t{-1});
+    speech.Read(pos, static_cast<int>(step), slice.data());
+    read.insert(read.end(), slice.begin(), slice.end());
+  }
+  ASSERT_GE(read.size(), whole.samples.size() + 1000);
+  EXPECT_TRUE(std::equal(whole.samples.begin(), whole.samples.end(), read.begin()));
+  for (size_t i = whole.samples.size(); i < read.size(); ++i) ASSERT_EQ(read[i], 0) << i;
+}
+
+TEST(WordModemTest, AppendedPlansAreSpokenAtTheirOffsets) {
+  const SpeechPlan first = PlanSpeech("four five", VoiceProfile{}, nullptr);
+  const SpeechPlan second = PlanSpeech("six", VoiceProfile{}, nullptr);
+  ModemSpeech speech(-26);
+  speech.Append(first, 0);
+  const int64_t gap = 4321;
+  speech.Append(second, first.samples + gap);
+  EXPECT_EQ(speech.size(), first.samples + gap + second.samples);
+  std::vector<int16_t> all(static_cast<size_t>(speech.size()));
+  speech.Read(0, static_cast<int>(all.size()), all.data());
+  VoiceProfile quiet;
+  quiet.level_dbfs = -26;
+  const ModemAudio six = EncodeSpeech("six", quiet, nullptr);
+  EXPECT_TRUE(std::equal(six.samples.begin(), six.samples.end(),
+                         all.begin() + first.samples + gap));
+  for (int64_t i = first.samples; i < first.samples + gap; ++i) ASSERT_EQ(all[i], 0);
+  const std::vector<DecodedWord> words = Decode(ToFrames(all, 2));
+  ASSERT_EQ(words.size(), 3u);
+  EXPECT_EQ(words[2].word, "six");
+}
+
 TEST(WordModemTest, AudioIsBurstsFromFirstToLastWord) {
   const ModemAudio audio = EncodeSpeech("yes, no. maybe twenty-one", VoiceProfile{}, nullptr);
   ASSERT_EQ(audio.words.size(), 5u);

@@ -21,7 +21,9 @@ struct Received {
 };
 
 agent::TtsListener Listen(Received* r, agent::SimScheduler* scheduler) {
-  return {[r, scheduler](const agent::Frame& f) {
+  return {[r, scheduler](const agent::TtsFrame& frame) {
+            agent::Frame f;
+            frame.Render(&f);
             r->frame_times_us.push_back(scheduler->NowUs());
             r->samples.insert(r->samples.end(), f.samples.begin(), f.samples.end());
           },
@@ -58,6 +60,39 @@ TEST(ModemTtsTest, DeliversTheModemAudioAfterTheDrawnTtfb) {
   EXPECT_EQ(r.frame_times_us.front(), ttfb_us);
   EXPECT_EQ(r.done, 1);
   EXPECT_EQ(r.done_us, r.frame_times_us.back());
+}
+
+TEST(ModemTtsTest, FramesAreMadeWhenPlayedAndOutliveTheStream) {
+  agent::SimScheduler scheduler;
+  ModemTts tts(scheduler, agent::Rng(1), ModemTtsConfig{});
+  Received now;
+  auto heard = tts.Synthesize(kText, Listen(&now, &scheduler));
+  std::vector<agent::TtsFrame> kept;
+  auto stream = tts.Synthesize(kText, {[&](const agent::TtsFrame& f) { kept.push_back(f); },
+                                       nullptr, nullptr});
+  scheduler.RunAll();
+  stream.reset();
+  heard.reset();
+  // Both streams are one modem utterance each, referenced by every frame, not copied into it.
+  ASSERT_FALSE(kept.empty());
+  for (const agent::TtsFrame& f : kept) EXPECT_EQ(f.audio.get(), kept.front().audio.get());
+  // The second stream draws its own variation: its audio is the same words, timed differently;
+  // played now, after the stream is gone, it is still whole and the same on every read.
+  std::vector<int16_t> later, again;
+  for (const agent::TtsFrame& f : kept) {
+    agent::Frame frame;
+    f.Render(&frame);
+    later.insert(later.end(), frame.samples.begin(), frame.samples.end());
+    f.Render(&frame);
+    again.insert(again.end(), frame.samples.begin(), frame.samples.end());
+  }
+  EXPECT_EQ(later, again);
+  agent::Rng rng = agent::Rng(1).Fork("stream/1");
+  ModemTtsConfig config;
+  config.ttfb.DrawUs(rng);
+  const ModemAudio audio = EncodeSpeech(kText, config.voice, &rng);
+  ASSERT_GE(later.size(), audio.samples.size());
+  EXPECT_TRUE(std::equal(audio.samples.begin(), audio.samples.end(), later.begin()));
 }
 
 TEST(ModemTtsTest, TrailingPauseFollowsTheLastPunctuation) {
@@ -103,11 +138,11 @@ TEST(ModemTtsTest, CancelOrDestroyFromInsideACallbackStopsAtOnce) {
   ModemTts tts(scheduler, agent::Rng(4), ModemTtsConfig{});
   std::unique_ptr<agent::TtsStream> cancelled, destroyed;
   int cancelled_frames = 0, destroyed_frames = 0, done = 0;
-  cancelled = tts.Synthesize(kText, {[&](const agent::Frame&) {
+  cancelled = tts.Synthesize(kText, {[&](const agent::TtsFrame&) {
                                        if (++cancelled_frames == 2) cancelled->Cancel();
                                      },
                                      [&] { ++done; }, nullptr});
-  destroyed = tts.Synthesize(kText, {[&](const agent::Frame&) {
+  destroyed = tts.Synthesize(kText, {[&](const agent::TtsFrame&) {
                                        if (++destroyed_frames == 7) destroyed.reset();
                                      },
                                      [&] { ++done; }, nullptr});
@@ -151,7 +186,11 @@ TEST(ModemTtsTest, TheFakeSttUnderstandsTheFakeTts) {
   ModemStt stt(scheduler, agent::Rng(8), stt_config);
   std::string final_text;
   auto session = stt.Open({nullptr, [&](const std::string& t) { final_text = t; }, nullptr});
-  auto stream = tts.Synthesize(kText, {[&](const agent::Frame& f) { session->PushAudio(f); },
+  auto stream = tts.Synthesize(kText, {[&](const agent::TtsFrame& frame) {
+                                         agent::Frame f;
+                                         frame.Render(&f);
+                                         session->PushAudio(f);
+                                       },
                                        [&] { session->Finalize(); }, nullptr});
   scheduler.RunAll();
   EXPECT_EQ(final_text, "your order shipped on monday and it should arrive by friday");

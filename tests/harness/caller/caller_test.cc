@@ -182,14 +182,15 @@ TEST_F(CallerTest, PauseMarkersStayInsideOneUtterance) {
   const double scale = caller_->voice().pause_scale;
   EXPECT_NE(scale, 1.0);
   agent::Rng voice_rng = agent::Rng(kSeed).Fork("voice");
-  const EncodedUtterance expected = EncodeUtterance(say.segments, caller_->voice(), &voice_rng);
+  const std::vector<int16_t> expected =
+      EncodeUtterance(say.segments, caller_->voice(), &voice_rng).Samples();
   const TurnOutcome& o = Outcome(0);
   ASSERT_TRUE(o.utterance_start_us && o.utterance_end_us);
   EXPECT_EQ(*o.utterance_end_us - *o.utterance_start_us,
-            static_cast<int64_t>(expected.samples.size()) * kMs / 16);
+            static_cast<int64_t>(expected.size()) * kMs / 16);
   const std::vector<int16_t> mouth = Mouth(*o.utterance_start_us, *o.utterance_end_us);
-  ASSERT_EQ(mouth.size(), expected.samples.size());
-  for (size_t i = 0; i < mouth.size(); ++i) ASSERT_EQ(mouth[i], expected.samples[i]) << i;
+  ASSERT_EQ(mouth.size(), expected.size());
+  for (size_t i = 0; i < mouth.size(); ++i) ASSERT_EQ(mouth[i], expected[i]) << i;
   EXPECT_EQ(events_.Count("utterance_start"), 1);
   EXPECT_EQ(events_.Count("utterance_end"), 1);
   EXPECT_EQ(o.reference_text, "my number is four five");

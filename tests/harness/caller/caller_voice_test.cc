@@ -61,10 +61,11 @@ TEST(CallerVoiceTest, UtteranceJoinsSegmentsWithScaledPauses) {
   const EncodedUtterance u = EncodeUtterance({{"my number is", 900}, {"four five", 400}}, voice,
                                       nullptr);  // the last pause is dropped
   constexpr size_t kGap = 900 * 3 / 2 * 16;      // 1350 ms at 16 kHz
-  ASSERT_EQ(u.samples.size(), one.size() + kGap + two.size());
+  const std::vector<int16_t> samples = u.Samples();
+  ASSERT_EQ(samples.size(), one.size() + kGap + two.size());
   EXPECT_EQ(u.speech_begin, 0u);
-  EXPECT_TRUE(std::equal(one.begin(), one.end(), u.samples.begin()));
-  const auto gap = u.samples.begin() + static_cast<std::ptrdiff_t>(one.size());
+  EXPECT_TRUE(std::equal(one.begin(), one.end(), samples.begin()));
+  const auto gap = samples.begin() + static_cast<std::ptrdiff_t>(one.size());
   EXPECT_TRUE(std::all_of(gap, gap + kGap, [](int16_t s) { return s == 0; }));
   EXPECT_TRUE(std::equal(two.begin(), two.end(), gap + kGap));
 }
@@ -74,9 +75,10 @@ TEST(CallerVoiceTest, LeadingPausesAndEmptySegments) {
   const auto word = fakes::EncodeSpeech("hello", voice.profile, nullptr).samples;
   const EncodedUtterance u = EncodeUtterance({{"", 200}, {"", 100}, {"hello", 0}}, voice, nullptr);
   EXPECT_EQ(u.speech_begin, 300u * 16);
-  EXPECT_EQ(u.samples.size(), 300u * 16 + word.size());
-  EXPECT_TRUE(EncodeUtterance({{"", 500}}, voice, nullptr).samples.empty());
-  EXPECT_TRUE(EncodeUtterance({}, voice, nullptr).samples.empty());
+  EXPECT_EQ(u.size(), 300 * 16 + static_cast<int64_t>(word.size()));
+  EXPECT_EQ(u.Samples().size(), 300u * 16 + word.size());
+  EXPECT_EQ(EncodeUtterance({{"", 500}}, voice, nullptr).size(), 0);
+  EXPECT_EQ(EncodeUtterance({}, voice, nullptr).size(), 0);
 }
 
 // espeak-ng: real speech, trimmed to its first and last audible sample, the same every time.
@@ -90,16 +92,16 @@ TEST(CallerVoiceEspeakTest, AnUtteranceIsTrimmedSpeechAndTheSameEveryTime) {
   EXPECT_EQ(voice.espeak.voice, "en-us+f2");
   EXPECT_EQ(voice.espeak.words_per_minute, 160);
   std::string error;
-  const EncodedUtterance a = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
+  const std::vector<int16_t> a =
+      EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error).Samples();
   ASSERT_TRUE(error.empty()) << error;
-  const double seconds = static_cast<double>(a.samples.size()) / agent::kSampleRateHz;
+  const double seconds = static_cast<double>(a.size()) / agent::kSampleRateHz;
   EXPECT_GT(seconds, 0.6);  // four words at 160 wpm: about 1.2 s
   EXPECT_LT(seconds, 2.0);
-  EXPECT_EQ(a.speech_begin, 0u);
-  EXPECT_GT(std::abs(static_cast<int>(a.samples.front())), kEspeakSilenceLevel);
-  EXPECT_GT(std::abs(static_cast<int>(a.samples.back())), kEspeakSilenceLevel);
-  const EncodedUtterance b = EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error);
-  EXPECT_EQ(a.samples, b.samples);
+  EXPECT_EQ(EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error).speech_begin, 0u);
+  EXPECT_GT(std::abs(static_cast<int>(a.front())), kEspeakSilenceLevel);
+  EXPECT_GT(std::abs(static_cast<int>(a.back())), kEspeakSilenceLevel);
+  EXPECT_EQ(a, EncodeUtterance({{"where is my order", 0}}, voice, nullptr, &error).Samples());
 }
 
 // Segments keep their pauses (scaled) between them, and a leading pause is before speech_begin.
@@ -109,14 +111,15 @@ TEST(CallerVoiceEspeakTest, PausesBetweenSegmentsAreSilence) {
   agent::Rng rng(1);
   const CallerVoice voice = DrawCallerVoice(spec, rng);
   std::string error;
-  const EncodedUtterance one = EncodeUtterance({{"yes", 0}}, voice, nullptr, &error);
+  const std::vector<int16_t> one = EncodeUtterance({{"yes", 0}}, voice, nullptr, &error).Samples();
   const EncodedUtterance two = EncodeUtterance({{"", 500}, {"yes", 700}, {"yes", 900}}, voice, nullptr,
                                         &error);
   ASSERT_TRUE(error.empty()) << error;
   EXPECT_EQ(two.speech_begin, 8000u);  // 500 ms at 16 kHz
   // 500 ms + yes + 700 ms + yes; the trailing 900 ms is not part of it.
-  EXPECT_EQ(two.samples.size(), 8000 + 2 * one.samples.size() + 11200);
-  const auto gap_begin = two.samples.begin() + 8000 + static_cast<ptrdiff_t>(one.samples.size());
+  const std::vector<int16_t> samples = two.Samples();
+  EXPECT_EQ(samples.size(), 8000 + 2 * one.size() + 11200);
+  const auto gap_begin = samples.begin() + 8000 + static_cast<ptrdiff_t>(one.size());
   EXPECT_TRUE(std::all_of(gap_begin, gap_begin + 11200, [](int16_t v) { return v == 0; }));
 }
 
@@ -137,7 +140,7 @@ TEST(CallerVoiceEspeakTest, AVoiceEspeakDoesNotKnowIsAnErrorNotSilence) {
   agent::Rng rng(1);
   std::string error;
   const EncodedUtterance u = EncodeUtterance({{"hello", 0}}, DrawCallerVoice(spec, rng), nullptr, &error);
-  EXPECT_TRUE(u.samples.empty());
+  EXPECT_EQ(u.size(), 0);
   EXPECT_NE(error.find("xx-nowhere"), std::string::npos) << error;
 }
 

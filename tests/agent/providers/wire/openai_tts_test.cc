@@ -27,8 +27,8 @@ struct Heard {
 
 TtsListener Listen(Heard* heard) {
   TtsListener listener;
-  listener.on_audio = [heard](const Frame& f) {
-    heard->frames.push_back(f);
+  listener.on_audio = [heard](const TtsFrame& f) {
+    f.Render(&heard->frames.emplace_back());
     heard->events.push_back("audio");
   };
   listener.on_done = [heard] { heard->events.push_back("done"); };
