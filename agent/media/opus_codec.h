@@ -3,6 +3,16 @@
 // rate. Packet loss is handled by libopus's own concealment (Conceal) and by in-band FEC
 // (RecoverFromNext). A payload that is not exactly one 20 ms Opus packet is rejected.
 // libopus is deterministic: the same settings and input give the same bytes on the same machine.
+//
+// Digital silence (frames of zeros) is not run through libopus once 40 ms of it have been (the
+// first packet carries the end of the speech before it, as libopus looks ahead, and the next lets
+// the encoder settle into silence): the encoder sends the packet a fresh encoder with the same
+// settings makes of silence (one per settings in the process), and
+// a decoder that receives exactly that packet plays zeros, and conceals a gap after it with
+// zeros, without running libopus. Like Opus DTX it spends nothing on what the far end hears as
+// silence either way; unlike DTX a packet still goes every 20 ms, so the RTP stream, the jitter
+// buffer's clock and any other Opus decoder are unaffected (the packet is valid Opus). Across
+// a silence the encoder and decoder keep the state of the speech before it.
 #pragma once
 
 #include <memory>

@@ -295,6 +295,48 @@ TEST_P(OpusRateTest, SameInputGivesBitIdenticalOutput) {
   EXPECT_EQ(first.second, second.second);
 }
 
+// Tone bursts of 200 ms with 300 ms of digital silence between them. From the third silent frame
+// on the encoder sends one constant packet without running libopus, and the decoder plays it (and
+// a gap after it) as zeros; each burst after a silence still comes through at full quality.
+TEST_P(OpusRateTest, DigitalSilenceIsOneConstantPacketAndPlaysAsZeros) {
+  auto encoder = Make(Config(GetParam()));
+  auto decoder = Make(Config(GetParam()));
+  std::vector<uint8_t> payload;
+  std::vector<std::vector<uint8_t>> silent_packets;
+  std::vector<int16_t> burst_out;
+  Frame decoded;
+  for (int burst = 0; burst < 3; ++burst) {
+    for (int f = 0; f < 15; ++f) {
+      encoder->Encode(Frame{}, &payload);
+      silent_packets.push_back(payload);
+      ASSERT_TRUE(decoder->Decode(payload, &decoded));
+      if (f >= 3) {
+        for (int16_t v : decoded.samples) ASSERT_EQ(v, 0) << burst << " " << f;
+      }
+    }
+    // A lost packet in the silence is concealed as silence.
+    decoder->Conceal(&decoded);
+    EXPECT_TRUE(decoded.concealed);
+    for (int16_t v : decoded.samples) ASSERT_EQ(v, 0);
+    for (int f = 0; f < 10; ++f) {
+      encoder->Encode(ToneFrame(1000, 10000, burst * 10 + f), &payload);
+      EXPECT_NE(payload, silent_packets.back());
+      ASSERT_TRUE(decoder->Decode(payload, &decoded));
+      if (burst == 2) Append(decoded, &burst_out);
+    }
+  }
+  // The first two silent frames of every run are encoded (the speech's tail, then settling); the
+  // rest are one packet, the same in every run, and valid Opus for any other decoder.
+  for (size_t i = 0; i < silent_packets.size(); ++i) {
+    if (i % 15 >= 3) EXPECT_EQ(silent_packets[i], silent_packets[3]) << i;
+  }
+  auto other = Make(Config(GetParam()));
+  EXPECT_TRUE(other->Decode(silent_packets[3], &decoded));
+  double amplitude = 0;
+  EXPECT_GT(ToneSnrDb(burst_out, kSampleRateHz / 20, 1000, &amplitude), 20.0);
+  EXPECT_NEAR(20 * std::log10(amplitude / 10000), 0.0, 1.5);
+}
+
 INSTANTIATE_TEST_SUITE_P(Rates, OpusRateTest, testing::Values(16000, 48000),
                          [](const testing::TestParamInfo<int>& info) {
                            return std::to_string(info.param / 1000) + "kHz";
