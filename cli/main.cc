@@ -4,6 +4,7 @@
 // stored runs (text or one HTML file), `wer` scores transcripts like the store does. Exit codes
 // (contract): 0 all passed, 99 an expectation or threshold failed, 2 invalid input (nothing run),
 // 1 internal error.
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <csignal>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -277,9 +279,31 @@ int Validate(const std::vector<std::string>& paths) {
   return status;
 }
 
+// How many levels of a sweep run at once: `asked` (0: one per core), no more than there are
+// levels, and no more than fit in memory together (the largest levels' estimates summed). One
+// with a target: real-time levels beside each other would measure each other.
+int LevelsAtOnce(int asked, const harness::SweepPlan& plan,
+                 const std::vector<int64_t>& level_bytes, bool wire, bool skip_memory_check) {
+  if (wire || plan.stop_on_failure) return 1;
+  int n = asked > 0 ? asked : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n = std::min<int>(n, static_cast<int>(plan.levels.size()));
+  const std::optional<harness::AvailableMemory> available = harness::ReadAvailableMemory();
+  if (skip_memory_check || !available) return std::max(n, 1);
+  std::vector<int64_t> largest = level_bytes;
+  std::sort(largest.rbegin(), largest.rend());
+  while (n > 1) {
+    int64_t sum = 0;
+    for (int i = 0; i < n; ++i) sum += largest[static_cast<size_t>(i)];
+    if (sum <= available->bytes) break;
+    --n;
+  }
+  return std::max(n, 1);
+}
+
 int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::string& db_path,
           bool skip_memory_check, const harness::TargetFlags& target, const std::string& junit,
-          const std::string& summary_md, const harness::RecordPolicy& record) {
+          const std::string& summary_md, const harness::RecordPolicy& record,
+          int levels_at_once_asked) {
   const harness::RecordOptions recording = harness::RecordingsBesideDatabase(db_path, record);
   harness::SweepPlan plan;
   std::vector<std::string> errors;
@@ -287,6 +311,7 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     for (const std::string& e : errors) std::cerr << e << "\n";
     return kExitInvalid;
   }
+  std::vector<int64_t> level_bytes;
   for (const double level : plan.levels) {  // every level must fit before the first one runs
     harness::Scenario scenario;
     harness::RunPlan run_plan;
@@ -295,7 +320,16 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
         !FitsInMemory(run_plan, seed.value_or(1), skip_memory_check, recording)) {
       return kExitInvalid;
     }
+    if (!skip_memory_check) {
+      level_bytes.push_back(harness::EstimateRunMemory(run_plan, seed.value_or(1),
+                                                       harness::RunOptions{}.max_active_calls,
+                                                       recording)
+                                .peak_bytes);
+    }
   }
+  const bool wire_sweep = !target.target.empty();
+  const int levels_at_once =
+      LevelsAtOnce(levels_at_once_asked, plan, level_bytes, wire_sweep, skip_memory_check);
   std::string error;
   std::unique_ptr<harness::Store> store = harness::Store::Open(db_path, &error);
   if (!store) {
@@ -304,7 +338,10 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  auto run_level = [&](const std::vector<std::string>& overrides, uint64_t s) {
+  std::mutex print_lock;  // levels at once report from their own threads
+  auto run_level = [&](const harness::LevelRun& level) {
+    const std::vector<std::string>& overrides = level.overrides;
+    const uint64_t s = level.seed;
     harness::Scenario scenario;
     harness::RunPlan run_plan;
     if (!LoadAll(plan.scenario_path, overrides, &scenario, &run_plan)) {
@@ -323,13 +360,28 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     harness::RunOptions o;
     if (wire) o.engine = &wire->engine();
     o.workers = wire ? 1 : target.workers;
+    if (!wire && target.workers == 0 && levels_at_once > 1) {  // the levels share the cores
+      o.workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / levels_at_once);
+    }
     o.seed = s;
     o.scenario_arg = plan.scenario_path;
     o.overrides = overrides;
     o.abort = &g_abort;
-    o.progress = harness::MakeStderrProgress();
     o.record = recording;  // each level's run in its own run-<id> folder
-    const harness::RunResult result = harness::RunScenario(run_plan, o, *store);
+    if (levels_at_once == 1) {
+      o.progress = harness::MakeStderrProgress();
+      o.on_begin = level.on_begin;
+    } else {  // one line each as a level starts: live progress lines would fight
+      o.on_begin = [&, on_begin = level.on_begin, text = overrides.back()](int64_t run_id) {
+        {
+          const std::lock_guard<std::mutex> lock(print_lock);
+          std::cerr << "callsim: " << text << ": run " << run_id << " started\n";
+        }
+        if (on_begin) on_begin(run_id);
+      };
+    }
+    const harness::RunResult result = harness::RunScenario(run_plan, o, *level.store);
+    const std::lock_guard<std::mutex> lock(print_lock);
     PrintRecordings(result);
     return result;
   };
@@ -337,7 +389,18 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     std::cout << "level " << harness::FormatLevel(l.level) << ": run " << l.run_id
               << (l.slo_met ? " met" : " missed") << " the SLO\n";
   };
-  const harness::SweepResult r = harness::RunSweep(plan, seed.value_or(1), *store, run_level, on_level);
+  harness::SweepOptions sweep_options;
+  sweep_options.levels_at_once = levels_at_once;
+  sweep_options.open_store = [&db_path] {
+    std::string open_error;
+    return harness::Store::Open(db_path, &open_error);
+  };
+  if (levels_at_once > 1) {
+    std::cerr << "callsim: " << plan.levels.size() << " levels, " << levels_at_once
+              << " at once\n";
+  }
+  const harness::SweepResult r =
+      harness::RunSweep(plan, seed.value_or(1), *store, run_level, on_level, sweep_options);
   std::cout << reports::RenderSweepTable(*store, r.sweep_id);
   if (!junit.empty()) {
     std::vector<int64_t> run_ids;
@@ -587,6 +650,11 @@ int main(int argc, char** argv) {
                     "record calls as stereo WAV beside the database: failed, all, or the first N");
   sweep->add_option("--summary-md", flags.summary_md,
                     "append a Markdown job summary (e.g. \"$GITHUB_STEP_SUMMARY\")");
+  int levels_at_once = 0;
+  sweep->add_option("--levels-at-once", levels_at_once,
+                    "levels running side by side (0: one per core, as memory allows; with "
+                    "--target or stop_on_failure always 1)")
+      ->check(CLI::Range(0, 256));
 
   cli::CompareFlags compare_flags;
   std::optional<std::string> compare_seed_text;
@@ -711,7 +779,7 @@ int main(int argc, char** argv) {
     if (*merge) return cli::Merge(merge_flags);
     if (*sweep) {
       return Sweep(sweep_path, flags.seed, flags.db_path, skip_memory_check, target, flags.junit,
-                   flags.summary_md, flags.record);
+                   flags.summary_md, flags.record, levels_at_once);
     }
     if (*serve) return Serve(serve_flags, flags.seed, flags.db_path, serve_db->count() > 0);
     if (*wer) return Wer(ref_path, hyp_path);

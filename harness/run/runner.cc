@@ -126,6 +126,7 @@ RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& sto
   info.scenario = options.scenario_arg;
   info.config_json = ConfigJson(main, options, engine);
   const int64_t run_id = store.BeginRun(info);
+  if (options.on_begin) options.on_begin(run_id);
   RunResult result = RunOnOneWorker(plan, options, store, run_id, engine);
   result.workers_note = workers_note;
   return result;

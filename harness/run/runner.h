@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,8 @@ struct RunOptions {
   // have queued, a shared breaker could have opened), the run runs again on one worker and says
   // why (RunResult::workers_note). Real time (an engine) and recording run on one worker.
   int workers = 1;
+  // Called with the run's id as soon as its run row exists (a sweep starts its next level then).
+  std::function<void(int64_t run_id)> on_begin;
 };
 
 struct RunResult {

@@ -101,6 +101,7 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
   info.scenario = options.scenario_arg;
   info.config_json = ConfigJson(*plan.main, options, probe);
   const int64_t run_id = store.BeginRun(info);
+  if (options.on_begin) options.on_begin(run_id);
 
   // Worker w runs slice (I + w*N)/(N*W) of this run's slice I/N, storing into the run as it goes.
   std::mutex store_lock;

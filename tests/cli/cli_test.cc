@@ -1,6 +1,7 @@
 // The command-line contract: exit codes 0 / 99 / 2, error locations, and the wer command's output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -145,6 +146,31 @@ TEST_F(Cli, SweepKneeMovesWithLlmCapacity) {
   EXPECT_EQ(high.exit_code, 0) << high.text;
   EXPECT_NE(low.text.find("knee: 25 "), std::string::npos) << low.text;
   EXPECT_NE(high.text.find("knee: 100 "), std::string::npos) << high.text;
+}
+
+// Levels side by side store what levels one after another store: the same sweep rows (run ids
+// in plan order) and the same runs, event-log hash for hash.
+TEST_F(Cli, SweepLevelsAtOnceStoreTheRowsOfLevelsOneAtATime) {
+  std::system(("cp " + std::string(CALLSIM_SOURCE_DIR) + "/scenarios/order_status.yaml " + dir_ + "/").c_str());
+  const std::string plan = Write(
+      "plan.yaml",
+      "name: cap\nscenario: order_status.yaml\nlevels: [10, 25, 50]\nset:\n"
+      "  - \"fakes.llm.capacity.max_concurrent=30\"\n  - \"load.arrival.rate_per_s=0\"\n"
+      "slo: { turn_latency: [\"p(95)<2000\"] }\n");
+  const std::string one_db = dir_ + "/one.db", three_db = dir_ + "/three.db";
+  const Output one = RunCli("sweep " + plan + " --seed 2 --levels-at-once 1 --db " + one_db);
+  const Output three = RunCli("sweep " + plan + " --seed 2 --levels-at-once 3 --db " + three_db);
+  EXPECT_EQ(one.exit_code, three.exit_code) << one.text << three.text;
+  EXPECT_NE(three.text.find("3 levels, 3 at once"), std::string::npos) << three.text;
+  const std::string query =
+      "select l.seq, l.level, l.run_id, l.slo_met, l.slo_json, r.status, r.event_log_hash "
+      "from sweep_levels l join runs r using (run_id) order by l.seq";
+  auto rows = [&](const std::string& db) {
+    return callsim::testing::RunPipe("sqlite3 '" + db + "' \"" + query + "\"").text;
+  };
+  const std::string a = rows(one_db), b = rows(three_db);
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 3) << a;
+  EXPECT_EQ(a, b);
 }
 
 // A million callers at once would need about 100 GB: refused before anything runs or is written,

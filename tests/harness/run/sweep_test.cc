@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,7 +52,11 @@ class SweepTest : public ::testing::Test {
   // A run_level callable that stores a synthetic run whose metrics come from `levels` (by the
   // level in the last override), and remembers what it was asked.
   RunLevelFn Runner(std::map<std::string, FakeLevel> levels) {
-    return [this, levels](const std::vector<std::string>& overrides, uint64_t seed) {
+    return [this, levels](const LevelRun& run) {
+      const std::vector<std::string>& overrides = run.overrides;
+      const uint64_t seed = run.seed;
+      Store& store = *run.store;
+      const std::lock_guard<std::mutex> lock(asked_lock_);
       asked_.push_back(overrides);
       seeds_.push_back(seed);
       const std::string level = overrides.back().substr(overrides.back().find('=') + 1);
@@ -60,18 +65,19 @@ class SweepTest : public ::testing::Test {
       info.scenario = plan_.scenario_path;
       info.seed = seed;
       RunResult result;
-      result.run_id = store_->BeginRun(info);
+      result.run_id = store.BeginRun(info);
+      if (run.on_begin) run.on_begin(result.run_id);
       result.status = fake.status;
       Histogram h;  // 100 turns, the slowest at the p95 figure, for percentiles not stored
       for (int i = 1; i <= 100; ++i) h.Record(static_cast<int64_t>(fake.p95_ms * 1000 * i / 95));
-      store_->SetMetrics(result.run_id, {{"calls_total", std::stod(level)},
+      store.SetMetrics(result.run_id, {{"calls_total", std::stod(level)},
                                          {"turn_latency_p50_ms", fake.p95_ms / 2},
                                          {"turn_latency_p95_ms", fake.p95_ms},
                                          {"turn_latency_p99_ms", fake.p95_ms * 1.2},
                                          {"dropped_calls_rate", 0},
                                          {"task_completion_rate", fake.task_completion}});
-      store_->SetHistogram(result.run_id, "turn_latency_us", h.Serialize());
-      store_->FinishRun(result.run_id, std::string(kRunStatusNames.Name(fake.status)), "hash",
+      store.SetHistogram(result.run_id, "turn_latency_us", h.Serialize());
+      store.FinishRun(result.run_id, std::string(kRunStatusNames.Name(fake.status)), "hash",
                         0);
       return result;
     };
@@ -80,6 +86,7 @@ class SweepTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Store> store_;
   SweepPlan plan_;
+  std::mutex asked_lock_;  // levels at once ask from their own threads
   std::vector<std::vector<std::string>> asked_;
   std::vector<uint64_t> seeds_;
 };
@@ -190,9 +197,9 @@ TEST_F(SweepTest, AnAbortedLevelRunStopsTheSweep) {
 TEST_F(SweepTest, AThrowingLevelMarksTheSweepFailedAndPassesTheErrorOn) {
   plan_.levels = {10, 20};
   RunLevelFn ok = Runner({{"10", {1200, 1}}});
-  RunLevelFn fails = [&](const std::vector<std::string>& overrides, uint64_t seed) {
-    if (overrides.back() == "load.callers=20") throw std::runtime_error("disk on fire");
-    return ok(overrides, seed);
+  RunLevelFn fails = [&](const LevelRun& run) {
+    if (run.overrides.back() == "load.callers=20") throw std::runtime_error("disk on fire");
+    return ok(run);
   };
   EXPECT_THROW(RunSweep(plan_, 1, *store_, fails), std::runtime_error);
   const std::optional<int64_t> id = store_->LatestSweepId();
@@ -200,6 +207,87 @@ TEST_F(SweepTest, AThrowingLevelMarksTheSweepFailedAndPassesTheErrorOn) {
   EXPECT_EQ(store_->LoadSweep(*id)->status, "failed");
   EXPECT_EQ(store_->LoadSweep(*id)->knee, 10);
   EXPECT_EQ(store_->LoadSweepLevels(*id).size(), 1u);
+}
+
+SweepOptions AtOnce(int n, const std::string& db) {
+  SweepOptions options;
+  options.levels_at_once = n;
+  options.open_store = [db] {
+    StoreOptions store_options;
+    store_options.stamp_wall_time = false;
+    std::string error;
+    return Store::Open(db, store_options, &error);
+  };
+  return options;
+}
+
+// Levels side by side, each on its own connection, give the rows levels one after another give:
+// run ids in plan order, the same judgements, the same knee.
+TEST_F(SweepTest, LevelsAtOnceStoreWhatLevelsOneAtATimeStore) {
+  plan_.levels = {10, 20, 30, 40, 50};
+  const std::map<std::string, FakeLevel> fakes = {{"10", {1200, 1}}, {"20", {1400, 1}},
+                                                  {"30", {1600, 0.95}}, {"40", {1800, 0.97}},
+                                                  {"50", {1500, 1}}};
+  std::vector<double> told;
+  const SweepResult one = RunSweep(plan_, 3, *store_, Runner(fakes));
+  const SweepResult three =
+      RunSweep(plan_, 3, *store_, Runner(fakes),
+               [&](const SweepLevelResult& l) { told.push_back(l.level); },
+               AtOnce(3, dir_ + "/runs.db"));
+  EXPECT_EQ(told, plan_.levels);  // told in plan order
+  ASSERT_EQ(three.levels.size(), one.levels.size());
+  EXPECT_EQ(three.knee, 30);
+  EXPECT_EQ(three.knee, one.knee);
+  const std::vector<SweepLevelRow> a = store_->LoadSweepLevels(one.sweep_id);
+  const std::vector<SweepLevelRow> b = store_->LoadSweepLevels(three.sweep_id);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].level, a[i].level);
+    EXPECT_EQ(b[i].slo_met, a[i].slo_met);
+    EXPECT_EQ(b[i].slo_json, a[i].slo_json);
+    // The second sweep's runs follow the first's, in the same order.
+    EXPECT_EQ(b[i].run_id, a[i].run_id + static_cast<int64_t>(a.size())) << i;
+  }
+  EXPECT_EQ(store_->LoadSweep(three.sweep_id)->status, "completed");
+}
+
+TEST_F(SweepTest, LevelsAtOnceStopAtAnAbortedLevelAndKeepOnlyTheLevelsUpToIt) {
+  plan_.levels = {10, 20, 30, 40};
+  FakeLevel aborted{1200, 1, RunStatus::kAborted};
+  const SweepResult r = RunSweep(
+      plan_, 1, *store_,
+      Runner({{"10", {1200, 1}}, {"20", aborted}, {"30", {1200, 1}}, {"40", {1200, 1}}}),
+      nullptr, AtOnce(2, dir_ + "/runs.db"));
+  EXPECT_EQ(r.levels.size(), 2u);
+  EXPECT_EQ(r.status, RunStatus::kAborted);
+  EXPECT_EQ(store_->LoadSweepLevels(r.sweep_id).size(), 2u);
+  EXPECT_EQ(store_->LoadSweep(r.sweep_id)->status, "aborted");
+}
+
+TEST_F(SweepTest, LevelsAtOncePassAThrownErrorOnAfterTheOthersFinish) {
+  plan_.levels = {10, 20, 30};
+  RunLevelFn ok = Runner({{"10", {1200, 1}}, {"30", {1200, 1}}});
+  RunLevelFn fails = [&](const LevelRun& run) {
+    if (run.overrides.back() == "load.callers=20") throw std::runtime_error("disk on fire");
+    return ok(run);
+  };
+  EXPECT_THROW(RunSweep(plan_, 1, *store_, fails, nullptr, AtOnce(3, dir_ + "/runs.db")),
+               std::runtime_error);
+  const std::optional<int64_t> id = store_->LatestSweepId();
+  ASSERT_TRUE(id);
+  EXPECT_EQ(store_->LoadSweep(*id)->status, "failed");
+  EXPECT_EQ(store_->LoadSweepLevels(*id).size(), 1u);
+}
+
+TEST_F(SweepTest, APlanThatStopsOnFailureRunsOneLevelAtATime) {
+  plan_.levels = {10, 20, 30, 40};
+  plan_.stop_on_failure = true;
+  const SweepResult r = RunSweep(
+      plan_, 1, *store_,
+      Runner({{"10", {1200, 1}}, {"20", {1800, 1}}, {"30", {1400, 1}}, {"40", {1400, 1}}}),
+      nullptr, AtOnce(4, dir_ + "/runs.db"));
+  EXPECT_EQ(r.levels.size(), 2u);
+  EXPECT_EQ(asked_.size(), 2u);  // nothing above the miss ran
 }
 
 TEST(FindKneeTest, FollowsTheUnbrokenRunFromTheLowestLevel) {
