@@ -19,10 +19,12 @@
 
 namespace callsim::harness {
 
-// Per active call: bench/RESULTS.md measured 968 KB on the 1,000-caller load (L16, full agent);
-// rounded up to 1 MiB. Opus adds its encoder, decoder and resampler states on both ends.
-inline constexpr int64_t kActiveCallBytes = int64_t{1} << 20;
-inline constexpr int64_t kOpusActiveCallBytes = int64_t{3} << 19;  // 1.5 MiB
+// Per active call: bench/RESULTS.md measured 109 KB on the 1,000-caller load (L16, full agent,
+// reply audio and caller speech made as they play); rounded up to 128 KiB. Opus adds libopus's
+// encoder and decoder and, at 48 kHz, libsoxr's resamplers on both ends: 507 KB measured for
+// 400 calls of scenarios/opus_48k.yaml at once, rounded up to 768 KiB.
+inline constexpr int64_t kActiveCallBytes = int64_t{128} << 10;
+inline constexpr int64_t kOpusActiveCallBytes = int64_t{768} << 10;
 // Per caller of the whole run, active or not: its arrival time, event-log hash and slot, plus the
 // call and turn rows the summary reads back from the store.
 inline constexpr int64_t kBytesPerCaller = 2048;
