@@ -22,11 +22,11 @@ void SttReplayBuffer::DropOldest(uint64_t count) {
 
 namespace {
 
+// One branch-free pass (vectorized): most frames a caller sends between turns are silence.
 bool IsDigitalSilence(const Frame& frame) {
-  for (int16_t sample : frame.samples) {
-    if (sample != 0) return false;
-  }
-  return true;
+  int16_t any = 0;
+  for (int16_t sample : frame.samples) any |= sample;
+  return any == 0;
 }
 
 }  // namespace

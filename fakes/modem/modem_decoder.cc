@@ -136,17 +136,21 @@ ModemDecoder::BlockStats ModemDecoder::MeasureBlock(const int16_t* samples, bool
     return any == 0;
   };
   if (zero(band_tail_, kBandTail) && zero(samples, kBlockSamples)) return {0.0, 0.0, concealed};
-  int32_t prefix[kBandTail + kBlockSamples + 1];
-  prefix[0] = 0;
-  for (int i = 0; i < kBandTail; ++i) prefix[i + 1] = prefix[i] + band_tail_[i];
-  for (int i = 0; i < kBlockSamples; ++i)
-    prefix[kBandTail + i + 1] = prefix[kBandTail + i] + samples[i];
+  // The tail then the block, and each output's ten taps summed directly (no running sum, so
+  // every output is independent and the compiler vectorizes them); the integers are exact.
+  int32_t x_all[kBandTail + kBlockSamples];
+  for (int i = 0; i < kBandTail; ++i) x_all[i] = band_tail_[i];
+  for (int i = 0; i < kBlockSamples; ++i) x_all[kBandTail + i] = samples[i];
+  int32_t y_all[kBlockSamples];
+  for (int i = 0; i < kBlockSamples; ++i) {
+    const int32_t* x = x_all + kBandTail + i;  // x[0] is the sample, x[-9] the oldest tap
+    y_all[i] = (x[0] + x[-1] + x[-2] + x[-3] + x[-4]) - (x[-5] + x[-6] + x[-7] + x[-8] + x[-9]);
+  }
   // Eight independent float accumulators let the compiler vectorize the sums.
   float band[8] = {}, wide[8] = {};
   for (int i = 0; i < kBlockSamples; i += 8) {
     for (int j = 0; j < 8; ++j) {
-      const int n = kBandTail + i + j;
-      const float y = static_cast<float>(prefix[n + 1] - 2 * prefix[n - 4] + prefix[n - 9]);
+      const float y = static_cast<float>(y_all[i + j]);
       const float x = samples[i + j];
       band[j] += y * y;
       wide[j] += x * x;

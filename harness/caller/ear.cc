@@ -1,5 +1,6 @@
 #include "harness/caller/ear.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -33,13 +34,17 @@ Ear::~Ear() = default;
 EarActivity Ear::Hear(const agent::Frame& frame, int64_t frame_start_us) {
   if (recognizer_ == nullptr) decoder_.Push(frame);
   EarActivity activity;
+  // One branch-free pass (which the compiler vectorizes) settles a quiet frame, the usual case;
+  // only a frame with sound is searched for its first and last loud sample.
+  int peak = 0;
+  for (int16_t s : frame.samples) peak = std::max(peak, std::abs(static_cast<int>(s)));
   int first = -1;
   int last = -1;
-  for (int i = 0; i < agent::kFrameSamples; ++i) {
-    if (std::abs(static_cast<int>(frame.samples[i])) > kActiveThreshold) {
-      if (first < 0) first = i;
-      last = i;
-    }
+  if (peak > kActiveThreshold) {
+    first = 0;
+    while (std::abs(static_cast<int>(frame.samples[first])) <= kActiveThreshold) ++first;
+    last = agent::kFrameSamples - 1;
+    while (std::abs(static_cast<int>(frame.samples[last])) <= kActiveThreshold) --last;
   }
   if (first >= 0) {
     activity.any = true;

@@ -108,11 +108,15 @@ void MicMixer::WriteRing(int64_t from, const int16_t* samples, int64_t count) {
 
 void MicMixer::Mix(agent::Frame* mouth, bool speaking) {
   if (!ok()) return;
-  const double voice_energy = static_cast<double>(VoiceEnergy(*mouth));
+  const double voice_energy = speaking ? static_cast<double>(VoiceEnergy(*mouth)) : 0.0;
   const bool speech = speaking && voice_energy >= kSpeechFloorEnergy;
   if (speech) {
     speech_energy_ += voice_energy;
     speech_samples_ += agent::kFrameSamples;
+  }
+  if (!noise_ && !echo_on_) {  // nothing to add: the voice alone, exactly as it is
+    mouth_samples_ += agent::kFrameSamples;
+    return;
   }
   std::array<float, agent::kFrameSamples> mix;
   for (int i = 0; i < agent::kFrameSamples; ++i) mix[i] = mouth->samples[i];
