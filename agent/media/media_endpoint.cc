@@ -125,7 +125,9 @@ void MediaEndpoint::SendPacket(bool marker, uint32_t timestamp) {
   tx_packet_.marker = marker;
   tx_packet_.sequence = next_sequence_++;
   tx_packet_.timestamp = timestamp;
-  out_.Send(SerializeRtp(tx_packet_));
+  Packet bytes = std::exchange(spare_, Packet());
+  SerializeRtpInto(tx_packet_, &bytes);
+  out_.Send(std::move(bytes));
   ++stats_.packets_sent;
 }
 
@@ -171,7 +173,13 @@ void MediaEndpoint::SendDtmfTick() {
 
 void MediaEndpoint::OnPacket(Packet packet) {
   ++stats_.packets_received;
-  if (!ParseRtp(packet, &rx_packet_, nullptr)) {
+  const bool parsed = ParseRtp(packet, &rx_packet_, nullptr);
+  // Read: its buffer carries our next packet (a steady stream allocates nothing per packet).
+  // Kept before anything below runs a sink, which may end the call.
+  if (packet.capacity() <= kMaxSparePacketBytes && packet.capacity() > spare_.capacity()) {
+    spare_ = std::move(packet);
+  }
+  if (!parsed) {
     ++stats_.malformed_packets;
     return;
   }

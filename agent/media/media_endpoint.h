@@ -140,6 +140,10 @@ class MediaEndpoint {
   // Reused every tick / packet so their buffers are allocated once, not per frame.
   RtpPacket tx_packet_;
   RtpPacket rx_packet_;
+  // A received packet's buffer, kept for the next packet sent (no bigger than a packet we send
+  // could need: a hostile peer's 64 KB datagram is not kept).
+  static constexpr size_t kMaxSparePacketBytes = 2048;
+  Packet spare_;
 
   // DTMF sending: the key being sent (dtmf_frame_ < its frames) and those waiting.
   DtmfSink dtmf_sink_;

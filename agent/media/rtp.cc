@@ -99,13 +99,20 @@ bool CheckLayout(std::span<const uint8_t> bytes, Layout* layout, std::string* er
 }  // namespace
 
 std::vector<uint8_t> SerializeRtp(const RtpPacket& packet) {
+  std::vector<uint8_t> out;
+  SerializeRtpInto(packet, &out);
+  return out;
+}
+
+void SerializeRtpInto(const RtpPacket& packet, std::vector<uint8_t>* out_bytes) {
   CALLSIM_CHECK(packet.csrcs.size() <= kMaxCsrcs);
   CALLSIM_CHECK(packet.extension_data.size() % 4 == 0);
   // Out of contract input still yields a self-consistent packet: CSRCs beyond 15 are dropped and
   // the extension is zero-padded to whole words.
   const size_t csrc_count = std::min(packet.csrcs.size(), kMaxCsrcs);
   const size_t extension_words = (packet.extension_data.size() + 3) / 4;
-  std::vector<uint8_t> out;
+  std::vector<uint8_t>& out = *out_bytes;
+  out.clear();
   out.reserve(kFixedHeaderBytes + 4 * csrc_count +
               (packet.has_extension ? kExtensionHeaderBytes + 4 * extension_words : 0) +
               packet.payload.size());
@@ -123,7 +130,6 @@ std::vector<uint8_t> SerializeRtp(const RtpPacket& packet) {
     out.resize(out.size() + (4 * extension_words - packet.extension_data.size()), 0);
   }
   out.insert(out.end(), packet.payload.begin(), packet.payload.end());
-  return out;
 }
 
 bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error) {

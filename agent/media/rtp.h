@@ -25,6 +25,9 @@ struct RtpPacket {
 
 // Serializes without padding. Precondition: csrcs.size() <= 15, extension_data.size() % 4 == 0.
 std::vector<uint8_t> SerializeRtp(const RtpPacket& packet);
+// The same bytes into *out, replacing what it held and reusing its memory (a sender that keeps a
+// buffer allocates nothing per packet).
+void SerializeRtpInto(const RtpPacket& packet, std::vector<uint8_t>* out);
 
 // Parses `bytes` into `out`. Returns false and sets `error` (if non-null) when the packet is not
 // valid RTP version 2 or its lengths (CSRC count, extension length, padding) do not fit.

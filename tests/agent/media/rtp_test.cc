@@ -84,6 +84,26 @@ TEST(RtpTest, SerializesToKnownBytes) {
   EXPECT_EQ(SerializeRtp(q), kCsrcAndExtension);
 }
 
+// Into a buffer that held a bigger packet: the same bytes, in the same memory.
+TEST(RtpTest, SerializesIntoAReusedBufferWithoutAllocating) {
+  RtpPacket q;
+  ASSERT_TRUE(ParseRtp(kCsrcAndExtension, &q, nullptr));
+  Bytes buffer(700, 0xEE);
+  const uint8_t* memory = buffer.data();
+  SerializeRtpInto(q, &buffer);
+  EXPECT_EQ(buffer, kCsrcAndExtension);
+  RtpPacket p;
+  p.marker = true;
+  p.payload_type = 96;
+  p.sequence = 0x1234;
+  p.timestamp = 800;
+  p.ssrc = 0xDEADBEEF;
+  p.payload = {1, 2, 3};
+  SerializeRtpInto(p, &buffer);
+  EXPECT_EQ(buffer, kSimple);
+  EXPECT_EQ(buffer.data(), memory);
+}
+
 TEST(RtpTest, RoundTripsEveryField) {
   RtpPacket p;
   p.marker = false;
