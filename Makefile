@@ -78,7 +78,12 @@ demo: build
 # priority (nice), so they take the CPU the real-time calls leave. The CPU-heavy ones (label
 # heavy: every bundled scenario in a browser, the CI examples) run after them, so they cannot
 # starve a real-time call.
+# A fresh build directory has no timings yet: tests/ctest_costs.txt seeds them (ctest's own
+# CTestCostData.txt format), so ctest starts the longest tests first in each lane.
 test: deps-node deps-browser build
+	@mkdir -p $(BUILD_DIR)/Testing/Temporary && \
+	  { [ -f $(BUILD_DIR)/Testing/Temporary/CTestCostData.txt ] || \
+	    cp tests/ctest_costs.txt $(BUILD_DIR)/Testing/Temporary/CTestCostData.txt; }
 	@cd $(BUILD_DIR) && { ctest --output-on-failure -j 4 -L wire > ctest-wire.log 2>&1 & wire=$$!; \
 	  nice -n 10 ctest --output-on-failure -j $(JOBS) -LE 'wire|heavy'; rest=$$?; wait $$wire; wire_status=$$?; \
 	  echo "== real-time tests over loopback (ctest -L wire)"; cat ctest-wire.log; \
