@@ -169,13 +169,16 @@ bool WireProvidersUsable(const harness::RunPlan& plan, bool realtime) {
 
 // False (with the estimate and the memory available on stderr) when the run's estimated peak
 // memory exceeds what the machine has available (harness/run/memory_estimate.h).
+// `peak_bytes`, if given, gets the estimate (left alone when nothing was estimated).
 bool FitsInMemory(const harness::RunPlan& plan, uint64_t seed, bool skip_check,
-                  const harness::RecordOptions& record = {}, const harness::Shard& shard = {}) {
+                  const harness::RecordOptions& record = {}, const harness::Shard& shard = {},
+                  int64_t* peak_bytes = nullptr) {
   if (skip_check) return true;
   const std::optional<harness::AvailableMemory> available = harness::ReadAvailableMemory();
   if (!available) return true;
   const harness::MemoryEstimate estimate =
       harness::EstimateRunMemory(plan, seed, harness::RunOptions{}.max_active_calls, record, shard);
+  if (peak_bytes != nullptr) *peak_bytes = estimate.peak_bytes;
   if (estimate.peak_bytes <= available->bytes) return true;
   std::cerr << plan.main->source_path << ": the run would need about "
             << harness::DescribeEstimate(estimate) << ", more than the "
@@ -315,17 +318,13 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
   for (const double level : plan.levels) {  // every level must fit before the first one runs
     harness::Scenario scenario;
     harness::RunPlan run_plan;
+    int64_t bytes = 0;
     if (!LoadAll(plan.scenario_path, harness::SweepLevelOverrides(plan, level), &scenario,
                  &run_plan) ||
-        !FitsInMemory(run_plan, seed.value_or(1), skip_memory_check, recording)) {
+        !FitsInMemory(run_plan, seed.value_or(1), skip_memory_check, recording, {}, &bytes)) {
       return kExitInvalid;
     }
-    if (!skip_memory_check) {
-      level_bytes.push_back(harness::EstimateRunMemory(run_plan, seed.value_or(1),
-                                                       harness::RunOptions{}.max_active_calls,
-                                                       recording)
-                                .peak_bytes);
-    }
+    level_bytes.push_back(bytes);
   }
   const bool wire_sweep = !target.target.empty();
   const int levels_at_once =

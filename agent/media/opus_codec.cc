@@ -45,10 +45,6 @@ bool InRange(std::string* error, const char* field, int value, int lo, int hi) {
 // Frames of a run of digital silence that the encoder still runs libopus on (40 ms).
 constexpr int kEncodedSilentFrames = 2;
 
-bool IsDigitalSilence(const Frame& frame) {
-  return std::all_of(frame.samples.begin(), frame.samples.end(), [](int16_t v) { return v == 0; });
-}
-
 // A fresh encoder with the settings of `config` (nullptr when libopus refuses).
 std::unique_ptr<OpusEncoder, EncoderDeleter> MakeEncoder(const OpusConfig& config) {
   int status = OPUS_OK;

@@ -20,17 +20,6 @@ void SttReplayBuffer::DropOldest(uint64_t count) {
   }
 }
 
-namespace {
-
-// One branch-free pass (vectorized): most frames a caller sends between turns are silence.
-bool IsDigitalSilence(const Frame& frame) {
-  int16_t any = 0;
-  for (int16_t sample : frame.samples) any |= sample;
-  return any == 0;
-}
-
-}  // namespace
-
 void SttReplayBuffer::PushFrame(const Frame& frame) {
   if (max_frames_ == 0) {
     start_ = ++end_;

@@ -328,7 +328,9 @@ TEST_P(OpusRateTest, DigitalSilenceIsOneConstantPacketAndPlaysAsZeros) {
   // The first two silent frames of every run are encoded (the speech's tail, then settling); the
   // rest are one packet, the same in every run, and valid Opus for any other decoder.
   for (size_t i = 0; i < silent_packets.size(); ++i) {
-    if (i % 15 >= 3) EXPECT_EQ(silent_packets[i], silent_packets[3]) << i;
+    if (i % 15 >= 3) {
+      EXPECT_EQ(silent_packets[i], silent_packets[3]) << i;
+    }
   }
   auto other = Make(Config(GetParam()));
   EXPECT_TRUE(other->Decode(silent_packets[3], &decoded));

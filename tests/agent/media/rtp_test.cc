@@ -69,7 +69,8 @@ TEST(RtpTest, PaddingMayFillEverythingAfterTheHeader) {
   EXPECT_TRUE(p.payload.empty());
 }
 
-TEST(RtpTest, SerializesToKnownBytes) {
+// The packet kSimple holds.
+RtpPacket SimplePacket() {
   RtpPacket p;
   p.marker = true;
   p.payload_type = 96;
@@ -77,7 +78,11 @@ TEST(RtpTest, SerializesToKnownBytes) {
   p.timestamp = 800;
   p.ssrc = 0xDEADBEEF;
   p.payload = {1, 2, 3};
-  EXPECT_EQ(SerializeRtp(p), kSimple);
+  return p;
+}
+
+TEST(RtpTest, SerializesToKnownBytes) {
+  EXPECT_EQ(SerializeRtp(SimplePacket()), kSimple);
 
   RtpPacket q;
   ASSERT_TRUE(ParseRtp(kCsrcAndExtension, &q, nullptr));
@@ -92,14 +97,7 @@ TEST(RtpTest, SerializesIntoAReusedBufferWithoutAllocating) {
   const uint8_t* memory = buffer.data();
   SerializeRtpInto(q, &buffer);
   EXPECT_EQ(buffer, kCsrcAndExtension);
-  RtpPacket p;
-  p.marker = true;
-  p.payload_type = 96;
-  p.sequence = 0x1234;
-  p.timestamp = 800;
-  p.ssrc = 0xDEADBEEF;
-  p.payload = {1, 2, 3};
-  SerializeRtpInto(p, &buffer);
+  SerializeRtpInto(SimplePacket(), &buffer);
   EXPECT_EQ(buffer, kSimple);
   EXPECT_EQ(buffer.data(), memory);
 }
