@@ -23,6 +23,8 @@ JitterBuffer::JitterBuffer(Codec& decoder, JitterBufferConfig config)
       config_(config),
       slots_(static_cast<size_t>(std::max(0, config.max_packets))),
       timestamp_step_(decoder.timestamp_step()),
+      clock_rate_hz_(decoder.clock_rate_hz()),
+      payload_type_(decoder.payload_type()),
       estimator_(kDelayQuantile) {
   const int buffer_ms = std::max(0, config.max_packets - 1) * kFrameMs;
   max_delay_us_ = int64_t{std::clamp(config.max_delay_ms, 0, buffer_ms)} * kMicrosPerMs;
@@ -49,7 +51,7 @@ int64_t JitterBuffer::UnwrapSequence(uint16_t sequence) {
 }
 
 int64_t JitterBuffer::MediaUs(int64_t timestamp) const {
-  return (timestamp - first_timestamp_) * kMicrosPerSecond / decoder_.clock_rate_hz();
+  return (timestamp - first_timestamp_) * kMicrosPerSecond / clock_rate_hz_;
 }
 
 bool JitterBuffer::WasConsumed(int64_t timestamp) const {
@@ -95,9 +97,9 @@ void JitterBuffer::Release(Slot* slot) {
   free_.push_back(index);
 }
 
-void JitterBuffer::Insert(const RtpPacket& packet, int64_t arrival_us) {
+void JitterBuffer::Insert(const RtpView& packet, int64_t arrival_us) {
   ++stats_.received;
-  if (packet.payload_type != decoder_.payload_type()) {
+  if (packet.payload_type != payload_type_) {
     ++stats_.wrong_payload_type;
     return;
   }

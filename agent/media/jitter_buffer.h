@@ -70,7 +70,12 @@ class JitterBuffer {
   // `decoder` must outlive the buffer and decode the stream's payload type.
   JitterBuffer(Codec& decoder, JitterBufferConfig config);
 
-  void Insert(const RtpPacket& packet, int64_t arrival_us);
+  void Insert(const RtpView& packet, int64_t arrival_us);
+  void Insert(const RtpPacket& packet, int64_t arrival_us) {
+    Insert(RtpView{packet.marker, packet.payload_type, packet.sequence, packet.timestamp,
+                   packet.ssrc, packet.payload},
+           arrival_us);
+  }
 
   // Called every 20 ms. Before playout has started (no packet yet, or the starting delay has not
   // elapsed since the first arrival) returns false and leaves `out` untouched. Afterwards always
@@ -131,7 +136,11 @@ class JitterBuffer {
   // scans what is held rather than every slot.
   std::vector<uint32_t> used_;
   std::vector<uint32_t> free_;
+  // The decoder's fixed properties, kept here: reading them is a call into a codec object that
+  // is otherwise touched only when a frame is decoded.
   int64_t timestamp_step_;  // RTP timestamp units per frame
+  int64_t clock_rate_hz_;
+  uint8_t payload_type_;
   bool have_first_ = false;
   bool playing_ = false;
   int64_t first_arrival_us_ = 0;

@@ -173,7 +173,16 @@ void MediaEndpoint::SendDtmfTick() {
 
 void MediaEndpoint::OnPacket(Packet packet) {
   ++stats_.packets_received;
-  const bool parsed = ParseRtp(packet, &rx_packet_, nullptr);
+  const int64_t now_us = scheduler_.NowUs();
+  RtpView rx;  // points into `packet`
+  const bool parsed = ParseRtpView(packet, &rx, nullptr);
+  const bool is_dtmf = parsed && rx.payload_type == config_.dtmf_payload_type;
+  char key = '\0';
+  if (is_dtmf) {
+    key = OnTelephoneEvent(rx);
+  } else if (parsed) {
+    jitter_->Insert(rx, now_us);
+  }
   // Read: its buffer carries our next packet (a steady stream allocates nothing per packet).
   // Kept before anything below runs a sink, which may end the call.
   if (packet.capacity() <= kMaxSparePacketBytes && packet.capacity() > spare_.capacity()) {
@@ -183,30 +192,29 @@ void MediaEndpoint::OnPacket(Packet packet) {
     ++stats_.malformed_packets;
     return;
   }
-  if (rx_packet_.payload_type == config_.dtmf_payload_type) {
-    OnTelephoneEvent(scheduler_.NowUs());
+  if (is_dtmf) {
+    if (key != '\0' && dtmf_sink_) dtmf_sink_(key, now_us);
     return;
   }
-  jitter_->Insert(rx_packet_, scheduler_.NowUs());
   if (!deferred_.empty()) PlayDeferred(/*all=*/false);
 }
 
-void MediaEndpoint::OnTelephoneEvent(int64_t now_us) {
+char MediaEndpoint::OnTelephoneEvent(const RtpView& rx) {
   TelephoneEvent event;
-  if (!ParseTelephoneEvent(rx_packet_.payload, &event, nullptr)) {
+  if (!ParseTelephoneEvent(rx.payload, &event, nullptr)) {
     ++stats_.malformed_packets;
-    return;
+    return '\0';
   }
   ++stats_.dtmf_packets_received;
   const char key = DtmfKey(event.event);
-  if (key == '\0') return;  // another kind of telephone event (flash, tones): not a key
+  if (key == '\0') return '\0';  // another kind of telephone event (flash, tones): not a key
   const size_t known = std::min(recent_dtmf_count_, kRecentDtmfEvents);
   for (size_t i = 0; i < known; ++i) {
-    if (recent_dtmf_timestamps_[i] == rx_packet_.timestamp) return;  // a repeat of a known event
+    if (recent_dtmf_timestamps_[i] == rx.timestamp) return '\0';  // a repeat of a known event
   }
-  recent_dtmf_timestamps_[recent_dtmf_count_++ % kRecentDtmfEvents] = rx_packet_.timestamp;
+  recent_dtmf_timestamps_[recent_dtmf_count_++ % kRecentDtmfEvents] = rx.timestamp;
   ++stats_.dtmf_keys_received;
-  if (dtmf_sink_) dtmf_sink_(key, now_us);
+  return key;
 }
 
 MediaEndpointStats MediaEndpoint::stats() const {

@@ -110,7 +110,9 @@ class MediaEndpoint {
   void PlayDeferred(bool all);
   void SendPacket(bool marker, uint32_t timestamp);
   void SendDtmfTick();
-  void OnTelephoneEvent(int64_t now_us);
+  // Counts a received telephone event; returns the key to report ('\0': none, a repeat, or
+  // malformed).
+  char OnTelephoneEvent(const RtpView& rx);
 
   Scheduler& scheduler_;
   Link& out_;
@@ -137,9 +139,8 @@ class MediaEndpoint {
   MediaEndpointStats stats_;
   bool marker_pending_ = true;  // the first packet after Start() starts a talkspurt
   int64_t last_send_us_ = -1;   // when the last packet was sent; -1 before the first
-  // Reused every tick / packet so their buffers are allocated once, not per frame.
+  // Reused every tick so its buffers are allocated once, not per frame.
   RtpPacket tx_packet_;
-  RtpPacket rx_packet_;
   // A received packet's buffer, kept for the next packet sent (no bigger than a packet we send
   // could need: a hostile peer's 64 KB datagram is not kept).
   static constexpr size_t kMaxSparePacketBytes = 2048;

@@ -157,4 +157,17 @@ bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error
   return true;
 }
 
+bool ParseRtpView(std::span<const uint8_t> bytes, RtpView* out, std::string* error) {
+  Layout layout;
+  if (!CheckLayout(bytes, &layout, error)) return false;
+  const uint8_t* p = bytes.data();
+  out->marker = (p[1] & 0x80) != 0;
+  out->payload_type = p[1] & 0x7F;
+  out->sequence = ReadU16(p + 2);
+  out->timestamp = ReadU32(p + 4);
+  out->ssrc = ReadU32(p + 8);
+  out->payload = bytes.subspan(layout.payload_offset, layout.payload_end - layout.payload_offset);
+  return true;
+}
+
 }  // namespace callsim::agent

@@ -23,6 +23,17 @@ struct RtpPacket {
   std::vector<uint8_t> payload;
 };
 
+// A parsed packet's header fields and its payload in place: what a receiver needs, without
+// copying the payload (or the CSRCs and extension, which it ignores). Valid while the bytes are.
+struct RtpView {
+  bool marker = false;
+  uint8_t payload_type = 0;
+  uint16_t sequence = 0;
+  uint32_t timestamp = 0;
+  uint32_t ssrc = 0;
+  std::span<const uint8_t> payload;
+};
+
 // Serializes without padding. Precondition: csrcs.size() <= 15, extension_data.size() % 4 == 0.
 std::vector<uint8_t> SerializeRtp(const RtpPacket& packet);
 // The same bytes into *out, replacing what it held and reusing its memory (a sender that keeps a
@@ -32,5 +43,7 @@ void SerializeRtpInto(const RtpPacket& packet, std::vector<uint8_t>* out);
 // Parses `bytes` into `out`. Returns false and sets `error` (if non-null) when the packet is not
 // valid RTP version 2 or its lengths (CSRC count, extension length, padding) do not fit.
 bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error);
+// The same checks (a packet ParseRtp rejects, this rejects with the same reason), into a view.
+bool ParseRtpView(std::span<const uint8_t> bytes, RtpView* out, std::string* error);
 
 }  // namespace callsim::agent
