@@ -88,7 +88,7 @@ JitterBuffer::Slot* JitterBuffer::Find(int64_t timestamp) {
 bool JitterBuffer::DueHeld() const { return !playing_ || Find(next_playout_ts_) != nullptr; }
 
 void JitterBuffer::Release(Slot* slot) {
-  slot->used = false;  // the payload keeps its capacity for the next packet
+  slot->used = false;  // the buffer keeps its capacity for the next packet
   --held_;
   const auto index = static_cast<uint32_t>(slot - slots_.data());
   const auto it = std::find(used_.begin(), used_.end(), index);
@@ -97,7 +97,8 @@ void JitterBuffer::Release(Slot* slot) {
   free_.push_back(index);
 }
 
-void JitterBuffer::Insert(const RtpView& packet, int64_t arrival_us) {
+void JitterBuffer::Insert(const RtpView& packet, int64_t arrival_us,
+                          std::vector<uint8_t>* storage) {
   ++stats_.received;
   if (packet.payload_type != payload_type_) {
     ++stats_.wrong_payload_type;
@@ -142,7 +143,18 @@ void JitterBuffer::Insert(const RtpView& packet, int64_t arrival_us) {
   slot.used = true;
   slot.timestamp = timestamp;
   slot.arrival_us = arrival_us;
-  slot.payload.assign(packet.payload.begin(), packet.payload.end());
+  // Addresses as integers: comparing pointers into different objects is unspecified.
+  const auto begin = storage != nullptr ? reinterpret_cast<uintptr_t>(storage->data()) : 0;
+  const auto payload = reinterpret_cast<uintptr_t>(packet.payload.data());
+  if (begin != 0 && payload >= begin &&
+      payload + packet.payload.size() <= begin + storage->size()) {
+    slot.payload_offset = payload - begin;
+    slot.bytes.swap(*storage);  // no copy: the same heap buffer changes owner
+  } else {
+    slot.payload_offset = 0;
+    slot.bytes.assign(packet.payload.begin(), packet.payload.end());
+  }
+  slot.payload_size = packet.payload.size();
   ++held_;
 }
 
@@ -214,7 +226,7 @@ void JitterBuffer::PlayDue(int64_t now_us, Frame* out) {
     Advance(false);
     return;
   }
-  if (decoder_.Decode(due->payload, out)) {
+  if (decoder_.Decode(due->payload(), out)) {
     ++stats_.played;
     const int64_t waited_us = now_us - due->arrival_us;
     buffer_delay_sum_us_ += waited_us;
@@ -232,7 +244,7 @@ void JitterBuffer::SkipDue() {
   ++stats_.delay_shrink_frames;
   Slot* due = Find(next_playout_ts_);
   if (due != nullptr) {
-    decoder_.Decode(due->payload, &scratch_);
+    decoder_.Decode(due->payload(), &scratch_);
     Release(due);
   }
   Advance(due != nullptr);
@@ -241,7 +253,7 @@ void JitterBuffer::SkipDue() {
 
 void JitterBuffer::RecoverOrConceal(Frame* out) {
   Slot* next = Find(next_playout_ts_ + timestamp_step_);
-  if (next != nullptr && decoder_.RecoverFromNext(next->payload, out)) {
+  if (next != nullptr && decoder_.RecoverFromNext(next->payload(), out)) {
     ++stats_.fec_recovered;
     return;
   }

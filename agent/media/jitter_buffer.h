@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "agent/media/codec.h"
@@ -70,7 +71,10 @@ class JitterBuffer {
   // `decoder` must outlive the buffer and decode the stream's payload type.
   JitterBuffer(Codec& decoder, JitterBufferConfig config);
 
-  void Insert(const RtpView& packet, int64_t arrival_us);
+  // `packet` is copied. Given `storage`, the bytes `packet` points into, the buffer holding a
+  // packet is taken instead of copied: *storage is swapped with a buffer the buffer no longer
+  // needs (empty, or an earlier packet's, for the caller to reuse).
+  void Insert(const RtpView& packet, int64_t arrival_us, std::vector<uint8_t>* storage = nullptr);
   void Insert(const RtpPacket& packet, int64_t arrival_us) {
     Insert(RtpView{packet.marker, packet.payload_type, packet.sequence, packet.timestamp,
                    packet.ssrc, packet.payload},
@@ -91,12 +95,17 @@ class JitterBuffer {
 
  private:
   // A held packet; slots_ has max_packets of them, reused, so holding a packet never allocates
-  // once the payload buffers have grown to the stream's packet size.
+  // once the buffers have grown to the stream's packet size. The payload is
+  // bytes[payload_offset, payload_offset + payload_size): a whole packet taken from the caller,
+  // or a copy of the payload alone.
   struct Slot {
     bool used = false;
     int64_t timestamp = 0;  // unwrapped RTP timestamp
     int64_t arrival_us = 0;
-    std::vector<uint8_t> payload;
+    std::vector<uint8_t> bytes;
+    size_t payload_offset = 0;
+    size_t payload_size = 0;
+    std::span<const uint8_t> payload() const { return {bytes.data() + payload_offset, payload_size}; }
   };
 
   // Maps a 32-bit RTP timestamp / 16-bit sequence number to the 64-bit value nearest the last one.

@@ -181,9 +181,10 @@ void MediaEndpoint::OnPacket(Packet packet) {
   if (is_dtmf) {
     key = OnTelephoneEvent(rx);
   } else if (parsed) {
-    jitter_->Insert(rx, now_us);
+    jitter_->Insert(rx, now_us, &packet);  // takes the packet's buffer, hands back an old one
   }
-  // Read: its buffer carries our next packet (a steady stream allocates nothing per packet).
+  // Read: a buffer left over carries our next packet (a steady stream allocates nothing per
+  // packet).
   // Kept before anything below runs a sink, which may end the call.
   if (packet.capacity() <= kMaxSparePacketBytes && packet.capacity() > spare_.capacity()) {
     spare_ = std::move(packet);

@@ -104,6 +104,41 @@ TEST_F(JitterBufferTest, InOrderStreamPlaysEveryFrame) {
   EXPECT_EQ(jb.size(), 0u);
 }
 
+// Given the bytes a view points into, the buffer takes them instead of copying: the caller gets
+// back a buffer no packet uses (none at first, then the one an earlier packet came in), and what
+// plays is what was sent.
+TEST_F(JitterBufferTest, TakesThePacketsBufferAndHandsBackAFreeOne) {
+  JitterBuffer jb(*decoder_, {.target_delay_ms = 20, .max_packets = 50});
+  std::vector<uint8_t> first = SerializeRtp(MakePacket(0));
+  const uint8_t* first_data = first.data();
+  RtpView view;
+  ASSERT_TRUE(ParseRtpView(first, &view, nullptr));
+  jb.Insert(view, 0, &first);
+  EXPECT_TRUE(first.empty());  // taken; no free buffer yet
+  EXPECT_EQ(first.capacity(), 0u);
+  Frame out;
+  ASSERT_TRUE(jb.Pull(20 * kMs, &out));
+  EXPECT_EQ(out.samples[0], 100);
+  EXPECT_FALSE(out.concealed);
+
+  std::vector<uint8_t> second = SerializeRtp(MakePacket(1));
+  ASSERT_TRUE(ParseRtpView(second, &view, nullptr));
+  jb.Insert(view, 20 * kMs, &second);
+  EXPECT_EQ(second.data(), first_data);  // the first packet's buffer, played and free again
+  ASSERT_TRUE(jb.Pull(40 * kMs, &out));
+  EXPECT_EQ(out.samples[0], 200);
+
+  // A view into other bytes is copied and the storage left alone.
+  std::vector<uint8_t> third = SerializeRtp(MakePacket(2));
+  std::vector<uint8_t> unrelated(8, 1);
+  ASSERT_TRUE(ParseRtpView(third, &view, nullptr));
+  jb.Insert(view, 40 * kMs, &unrelated);
+  EXPECT_EQ(unrelated, std::vector<uint8_t>(8, 1));
+  ASSERT_TRUE(jb.Pull(60 * kMs, &out));
+  EXPECT_EQ(out.samples[0], 300);
+  EXPECT_EQ(jb.stats().played, 3u);
+}
+
 TEST_F(JitterBufferTest, MissingPacketGivesExactlyOneConcealedFrame) {
   JitterBuffer jb(*decoder_, {.target_delay_ms = 40, .max_packets = 50});
   auto arrivals = Steady(10, 10);

@@ -51,6 +51,18 @@ TEST(RtpTest, ParsesCsrcAndExtension) {
   EXPECT_EQ(p.payload, (Bytes{0xAA, 0xBB}));
 }
 
+TEST(RtpTest, ViewPointsAtThePayloadPastCsrcAndExtension) {
+  RtpView v;
+  std::string error;
+  ASSERT_TRUE(ParseRtpView(kCsrcAndExtension, &v, &error)) << error;
+  EXPECT_EQ(v.sequence, 0xFFFF);
+  EXPECT_EQ(v.timestamp, 0xFFFFFF60u);
+  EXPECT_EQ(v.ssrc, 0x11223344u);
+  ASSERT_EQ(v.payload.size(), 2u);
+  EXPECT_EQ(v.payload.data(), kCsrcAndExtension.data() + kCsrcAndExtension.size() - 2);
+  EXPECT_EQ(Bytes(v.payload.begin(), v.payload.end()), (Bytes{0xAA, 0xBB}));
+}
+
 TEST(RtpTest, StripsPadding) {
   // P=1; payload 01 02, then 3 bytes of padding whose last byte is the count.
   const Bytes bytes = {0xA0, 0x08, 0x00, 0x01, 0,    0,    0,    0,   0,
@@ -162,6 +174,10 @@ TEST_P(RtpMalformedTest, IsRejectedWithAReason) {
   EXPECT_NE(error.find(m.reason), std::string::npos) << "error was: " << error;
   EXPECT_EQ(p.sequence, 4242);
   EXPECT_FALSE(ParseRtp(m.bytes, &p, nullptr));  // no error sink is fine too
+  RtpView view;
+  std::string view_error;
+  EXPECT_FALSE(ParseRtpView(m.bytes, &view, &view_error));
+  EXPECT_EQ(view_error, error);  // the same checks, the same reason
 }
 
 INSTANTIATE_TEST_SUITE_P(
