@@ -43,14 +43,15 @@ class L16Codec final : public Codec {
 
   // Network byte order, a 16-bit swap per sample (written so the compiler vectorizes it).
   static_assert(std::endian::native == std::endian::little, "L16 swaps bytes on little-endian hosts");
-  void Encode(const Frame& frame, std::vector<uint8_t>* payload) override {
-    payload->resize(kL16PayloadBytes);
+  void EncodeAppend(const Frame& frame, std::vector<uint8_t>* out) override {
+    const size_t offset = out->size();
+    out->resize(offset + kL16PayloadBytes);
     std::array<uint16_t, kFrameSamples> swapped;
     for (int i = 0; i < kFrameSamples; ++i) {
       const auto sample = static_cast<uint16_t>(frame.samples[i]);
       swapped[i] = static_cast<uint16_t>((sample << 8) | (sample >> 8));
     }
-    std::memcpy(payload->data(), swapped.data(), kL16PayloadBytes);
+    std::memcpy(out->data() + offset, swapped.data(), kL16PayloadBytes);
   }
 
   bool Decode(std::span<const uint8_t> payload, Frame* out) override {
@@ -85,11 +86,13 @@ class PcmuCodec final : public Codec {
   uint8_t payload_type() const override { return kPayloadTypePcmu; }
   uint32_t clock_rate_hz() const override { return kNarrowbandRateHz; }
 
-  void Encode(const Frame& frame, std::vector<uint8_t>* payload) override {
+  void EncodeAppend(const Frame& frame, std::vector<uint8_t>* out) override {
     std::array<int16_t, kNarrowbandFrameSamples> narrow;
     decimator_.Process(frame.samples, narrow);
-    payload->resize(kPcmuPayloadBytes);
-    std::transform(narrow.begin(), narrow.end(), payload->begin(), LinearToMulaw);
+    const size_t offset = out->size();
+    out->resize(offset + kPcmuPayloadBytes);
+    std::transform(narrow.begin(), narrow.end(), out->begin() + static_cast<ptrdiff_t>(offset),
+                   LinearToMulaw);
   }
 
   bool Decode(std::span<const uint8_t> payload, Frame* out) override {

@@ -34,8 +34,14 @@ class Codec {
   // RTP timestamp increment per 20 ms frame.
   uint32_t timestamp_step() const { return clock_rate_hz() / 50; }
 
-  // Encodes one frame; appends the payload to `payload` (cleared first).
-  virtual void Encode(const Frame& frame, std::vector<uint8_t>* payload) = 0;
+  // Encodes one frame into `payload` (cleared first).
+  void Encode(const Frame& frame, std::vector<uint8_t>* payload) {
+    payload->clear();
+    EncodeAppend(frame, payload);
+  }
+  // Encodes one frame and appends the payload to what `out` holds (an RTP header, say, so the
+  // payload is written once, where it is sent from).
+  virtual void EncodeAppend(const Frame& frame, std::vector<uint8_t>* out) = 0;
   // Decodes one payload into one frame. Returns false (and leaves `out` untouched) when the
   // payload is malformed, e.g. the wrong size for L16/PCMU.
   virtual bool Decode(std::span<const uint8_t> payload, Frame* out) = 0;

@@ -73,9 +73,10 @@ void MediaEndpoint::Tick() {
   if (dtmf_active_ || !dtmf_queue_.empty()) {
     SendDtmfTick();
   } else {
-    encoder_->Encode(frame, &tx_packet_.payload);
     tx_packet_.payload_type = encoder_->payload_type();
-    SendPacket(std::exchange(marker_pending_, false), next_timestamp_);
+    Packet bytes = StartPacket(std::exchange(marker_pending_, false), next_timestamp_);
+    encoder_->EncodeAppend(frame, &bytes);  // the payload is written once, in the packet
+    SendPacket(std::move(bytes));
   }
   next_timestamp_ += encoder_->timestamp_step();
   last_send_us_ = now_us;
@@ -121,12 +122,16 @@ void MediaEndpoint::PlayDeferred(bool all) {
   }
 }
 
-void MediaEndpoint::SendPacket(bool marker, uint32_t timestamp) {
+Packet MediaEndpoint::StartPacket(bool marker, uint32_t timestamp) {
   tx_packet_.marker = marker;
   tx_packet_.sequence = next_sequence_++;
   tx_packet_.timestamp = timestamp;
   Packet bytes = std::exchange(spare_, Packet());
-  SerializeRtpInto(tx_packet_, &bytes);
+  SerializeRtpHeaderInto(tx_packet_, &bytes);
+  return bytes;
+}
+
+void MediaEndpoint::SendPacket(Packet bytes) {
   out_.Send(std::move(bytes));
   ++stats_.packets_sent;
 }
@@ -157,11 +162,12 @@ void MediaEndpoint::SendDtmfTick() {
   event.duration = static_cast<uint16_t>((dtmf_frame_ + 1) * encoder_->timestamp_step());
   event.end = dtmf_frame_ + 1 == dtmf_current_.frames;
   const std::array<uint8_t, kTelephoneEventBytes> payload = SerializeTelephoneEvent(event);
-  tx_packet_.payload.assign(payload.begin(), payload.end());
   tx_packet_.payload_type = config_.dtmf_payload_type;
   const int copies = event.end ? 3 : 1;  // the end packet is repeated against loss
   for (int i = 0; i < copies; ++i) {
-    SendPacket(dtmf_frame_ == 0 && i == 0, dtmf_start_timestamp_);
+    Packet bytes = StartPacket(dtmf_frame_ == 0 && i == 0, dtmf_start_timestamp_);
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+    SendPacket(std::move(bytes));
     ++stats_.dtmf_packets_sent;
   }
   ++dtmf_frame_;

@@ -108,7 +108,9 @@ class MediaEndpoint {
   void PlayOut(int64_t due_us);
   // Plays the deferred frames whose packet is in or whose wait is over (all of them: `all`).
   void PlayDeferred(bool all);
-  void SendPacket(bool marker, uint32_t timestamp);
+  // A packet's header in a reused buffer (the next sequence number), for the payload to follow.
+  Packet StartPacket(bool marker, uint32_t timestamp);
+  void SendPacket(Packet bytes);
   void SendDtmfTick();
   // Counts a received telephone event; returns the key to report ('\0': none, a repeat, or
   // malformed).
@@ -139,7 +141,8 @@ class MediaEndpoint {
   MediaEndpointStats stats_;
   bool marker_pending_ = true;  // the first packet after Start() starts a talkspurt
   int64_t last_send_us_ = -1;   // when the last packet was sent; -1 before the first
-  // Reused every tick so its buffers are allocated once, not per frame.
+  // The header fields of the packets we send (its payload stays empty: payloads are written
+  // straight into the packet).
   RtpPacket tx_packet_;
   // A received packet's buffer, kept for the next packet sent (no bigger than a packet we send
   // could need: a hostile peer's 64 KB datagram is not kept).

@@ -97,12 +97,9 @@ class OpusCodec final : public Codec {
   uint8_t payload_type() const override { return kOpusPayloadType; }
   uint32_t clock_rate_hz() const override { return kOpusRtpClockHz; }
 
-  void Encode(const Frame& frame, std::vector<uint8_t>* payload) override {
-    payload->resize(kMaxOpusFrameBytes);  // no allocation after the first frame
-    if (!EnsureEncoder()) {
-      payload->clear();  // the receiver rejects it and conceals
-      return;
-    }
+  void EncodeAppend(const Frame& frame, std::vector<uint8_t>* out) override {
+    const size_t offset = out->size();
+    if (!EnsureEncoder()) return;  // an empty payload: the receiver rejects it and conceals
     const int16_t* pcm = frame.samples.data();
     if (upsampler_ != nullptr) {
       upsampler_->Process(frame.samples, std::span(pcm_.data(), rate_frame_samples_));
@@ -115,12 +112,14 @@ class OpusCodec final : public Codec {
     // over Opus rose fourfold).
     silent_frames_ = IsDigitalSilence(frame) ? silent_frames_ + 1 : 0;
     if (silent_frames_ > kEncodedSilentFrames && !silence_packet_.empty()) {
-      payload->assign(silence_packet_.begin(), silence_packet_.end());
+      out->insert(out->end(), silence_packet_.begin(), silence_packet_.end());
       return;
     }
+    out->resize(offset + kMaxOpusFrameBytes);  // no allocation after the first frame
     const opus_int32 bytes = opus_encode(encoder_.get(), pcm, rate_frame_samples_,
-                                         payload->data(), static_cast<opus_int32>(payload->size()));
-    payload->resize(bytes > 0 ? static_cast<size_t>(bytes) : 0);
+                                         out->data() + offset,
+                                         static_cast<opus_int32>(kMaxOpusFrameBytes));
+    out->resize(offset + (bytes > 0 ? static_cast<size_t>(bytes) : 0));
   }
 
   bool Decode(std::span<const uint8_t> payload, Frame* out) override {

@@ -105,6 +105,11 @@ std::vector<uint8_t> SerializeRtp(const RtpPacket& packet) {
 }
 
 void SerializeRtpInto(const RtpPacket& packet, std::vector<uint8_t>* out_bytes) {
+  SerializeRtpHeaderInto(packet, out_bytes);
+  out_bytes->insert(out_bytes->end(), packet.payload.begin(), packet.payload.end());
+}
+
+void SerializeRtpHeaderInto(const RtpPacket& packet, std::vector<uint8_t>* out_bytes) {
   CALLSIM_CHECK(packet.csrcs.size() <= kMaxCsrcs);
   CALLSIM_CHECK(packet.extension_data.size() % 4 == 0);
   // Out of contract input still yields a self-consistent packet: CSRCs beyond 15 are dropped and
@@ -129,7 +134,6 @@ void SerializeRtpInto(const RtpPacket& packet, std::vector<uint8_t>* out_bytes) 
     out.insert(out.end(), packet.extension_data.begin(), packet.extension_data.end());
     out.resize(out.size() + (4 * extension_words - packet.extension_data.size()), 0);
   }
-  out.insert(out.end(), packet.payload.begin(), packet.payload.end());
 }
 
 bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error) {

@@ -39,6 +39,9 @@ std::vector<uint8_t> SerializeRtp(const RtpPacket& packet);
 // The same bytes into *out, replacing what it held and reusing its memory (a sender that keeps a
 // buffer allocates nothing per packet).
 void SerializeRtpInto(const RtpPacket& packet, std::vector<uint8_t>* out);
+// The header alone (everything before the payload; packet.payload is ignored), for a sender that
+// then appends the payload where it is (Codec::EncodeAppend).
+void SerializeRtpHeaderInto(const RtpPacket& packet, std::vector<uint8_t>* out);
 
 // Parses `bytes` into `out`. Returns false and sets `error` (if non-null) when the packet is not
 // valid RTP version 2 or its lengths (CSRC count, extension length, padding) do not fit.
