@@ -16,6 +16,10 @@ struct AgentConfig {
   // When the words so far stop mid-sentence ("my number is"), the endpoint waits this long
   // instead (>= endpoint_delay_ms): a clause pause is not the end of the turn.
   double endpoint_max_delay_ms = 1500;
+  // Adaptive endpointing: when the words so far sound finished (a sentence end the STT
+  // punctuated, or a last word that closes a clause) the turn ends this long after the VAD stop
+  // instead of endpoint_delay_ms. Negative: off.
+  double endpoint_finished_delay_ms = -1;
   // A caller who never stops talking still gets an endpoint this long after the turn began.
   double max_turn_ms = 30000;
   // Caller speech over the agent must be voiced this long before the agent stops (noise guard).
@@ -51,6 +55,10 @@ struct AgentConfig {
   int max_reply_sentences = 64;
   // Sentence chunker bound: longer text is cut at its last comma or space.
   int max_sentence_chars = 300;
+  // First audio sooner: the model's first chunk goes to TTS at its first clause mark or once this
+  // many words are complete, instead of at the end of its first sentence (later ones go sentence
+  // by sentence). 0: whole sentences only.
+  int first_clause_words = 0;
   // The STT session is reopened after an error at most this often per call; beyond, the call ends.
   int max_stt_reopens = 3;
 

@@ -31,13 +31,27 @@ void Endpointer::OnSpeechStop(int64_t speech_end_us) {
   if (!in_turn_) return;
   speaking_ = false;
   speech_end_us_ = speech_end_us;
+  if (config_.finished_delay_ms >= 0 && config_.finished_delay_ms < config_.delay_ms) {
+    const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.finished_delay_ms);
+    silence_timer_.At(speech_end_us + silence_us, [this] { OnFinishedDelay(); });
+    return;
+  }
   const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.delay_ms);
   silence_timer_.At(speech_end_us + silence_us, [this] { OnMinDelay(); });
 }
 
+void Endpointer::OnFinishedDelay() {
+  if (Sounds() == TurnSounds::kFinished) {
+    Fire(EndpointReason::kSilence);
+    return;
+  }
+  const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.delay_ms);
+  silence_timer_.At(speech_end_us_ + silence_us, [this] { OnMinDelay(); });
+}
+
 void Endpointer::OnMinDelay() {
   const double extra_ms = config_.max_delay_ms - config_.delay_ms;
-  if (extra_ms <= 0 || !sounds_unfinished_ || !sounds_unfinished_()) {
+  if (extra_ms <= 0 || Sounds() != TurnSounds::kUnfinished) {
     Fire(EndpointReason::kSilence);
     return;
   }

@@ -3,7 +3,9 @@
 // again first, and at the latest max_turn_ms after the turn's first speech start, so a caller who
 // never stops talking still gets an answer. When the minimum delay passes and the owner's
 // `sounds_unfinished` says the words so far stop mid-sentence ("my number is"), the endpointer
-// waits on to max_delay_ms instead: a clause pause is not the end of a turn. Timers run on the
+// waits on to max_delay_ms instead: a clause pause is not the end of a turn. Adaptive (a
+// finished_delay_ms below delay_ms): when finished_delay_ms passes first and the owner's
+// `sounds` says the words so far sound finished, the turn ends then. Timers run on the
 // Scheduler, keyed to audio times, so endpoints are exact and deterministic.
 #pragma once
 
@@ -21,7 +23,14 @@ struct EndpointerConfig {
   double delay_ms = 300;      // the minimum delay: after it, a turn that sounds finished ends
   double max_delay_ms = 1500;  // the delay for a turn that sounds unfinished (>= delay_ms)
   double max_turn_ms = 30000;
+  // Adaptive endpointing: the delay for a turn that sounds finished. Negative (or >= delay_ms):
+  // off, every turn waits at least delay_ms.
+  double finished_delay_ms = -1;
 };
+
+// How the caller's words so far sound: no words yet (unknown), a finished thought, or stopping
+// mid-sentence.
+enum class TurnSounds { kUnknown, kFinished, kUnfinished };
 
 enum class EndpointReason { kSilence, kMaxTurn };
 
@@ -37,8 +46,9 @@ const char* EndpointReasonName(EndpointReason reason);
 class Endpointer {
  public:
   using Callback = std::function<void(const Endpoint&)>;
-  // Asked when the minimum delay has passed: true to wait on to the maximum delay.
-  using UnfinishedFn = std::function<bool()>;
+  // Asked when a delay passes: finished ends the turn at finished_delay_ms (adaptive), unfinished
+  // waits on to max_delay_ms, unknown ends it at delay_ms.
+  using SoundsFn = std::function<TurnSounds()>;
 
   // `on_endpoint` runs from a Scheduler task, after the endpointer has reset itself, so it may
   // call any method (a new turn starts with the next OnSpeechStart).
@@ -54,17 +64,19 @@ class Endpointer {
   void OnSpeechStop(int64_t speech_end_us);
   // Forgets the current turn and cancels its timers.
   void Reset();
-  void set_sounds_unfinished(UnfinishedFn fn) { sounds_unfinished_ = std::move(fn); }
+  void set_sounds(SoundsFn fn) { sounds_ = std::move(fn); }
 
   bool in_turn() const { return in_turn_; }
 
  private:
   void Fire(EndpointReason reason);
+  void OnFinishedDelay();
   void OnMinDelay();
+  TurnSounds Sounds() const { return sounds_ ? sounds_() : TurnSounds::kUnknown; }
 
   EndpointerConfig config_;
   Callback on_endpoint_;
-  UnfinishedFn sounds_unfinished_;
+  SoundsFn sounds_;
   bool in_turn_ = false;
   bool speaking_ = false;
   int64_t turn_start_us_ = 0;

@@ -31,7 +31,31 @@ SentenceChunker::SentenceChunker(size_t max_chars) : max_chars_(std::max<size_t>
 void SentenceChunker::Push(std::string_view token, std::vector<std::string>* out) {
   buffer_.append(token);
   Scan(out);
+  if (first_clause_words_ > 0 && !emitted_any_) CutFirstClause(out);
   CutOverlong(out);
+}
+
+void SentenceChunker::CutFirstClause(std::vector<std::string>* out) {
+  size_t words = 0;
+  bool in_word = false;
+  for (size_t i = 0; i + 1 < buffer_.size(); ++i) {
+    const char c = buffer_[i];
+    const bool space_next = IsSpace(buffer_[i + 1]);
+    if ((c == ',' || c == ';' || c == ':') && space_next) {
+      EmitPrefix(i + 1, out);
+      break;
+    }
+    if (!IsSpace(c)) in_word = true;
+    if (in_word && space_next) {
+      in_word = false;
+      if (++words == first_clause_words_) {
+        EmitPrefix(i + 1, out);
+        break;
+      }
+    }
+  }
+  scan_pos_ = 0;
+  Scan(out);  // the rest may already hold a whole sentence
 }
 
 void SentenceChunker::Flush(std::vector<std::string>* out) {
@@ -42,6 +66,7 @@ void SentenceChunker::Flush(std::vector<std::string>* out) {
 void SentenceChunker::Reset() {
   buffer_.clear();
   scan_pos_ = 0;
+  emitted_any_ = false;
 }
 
 void SentenceChunker::Scan(std::vector<std::string>* out) {
@@ -105,7 +130,10 @@ void SentenceChunker::CutOverlong(std::vector<std::string>* out) {
 
 void SentenceChunker::EmitPrefix(size_t end, std::vector<std::string>* out) {
   const std::string_view sentence = Trim(std::string_view(buffer_).substr(0, end));
-  if (!sentence.empty()) out->emplace_back(sentence);
+  if (!sentence.empty()) {
+    out->emplace_back(sentence);
+    emitted_any_ = true;
+  }
   size_t rest = end;
   while (rest < buffer_.size() && IsSpace(buffer_[rest])) ++rest;
   buffer_.erase(0, rest);

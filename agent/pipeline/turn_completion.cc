@@ -39,4 +39,13 @@ int CountWords(std::string_view text) {
   return words;
 }
 
+TurnSounds HowTurnSounds(std::string_view text) {
+  const size_t last = text.find_last_not_of(" \t\r\n");
+  if (last == std::string_view::npos || CountWords(text) == 0) return TurnSounds::kUnknown;
+  const char mark = text[last];
+  if (mark == ',' || mark == ';' || mark == ':' || mark == '-') return TurnSounds::kUnfinished;
+  if (mark == '.' || mark == '?' || mark == '!') return TurnSounds::kFinished;
+  return SoundsUnfinished(text) ? TurnSounds::kUnfinished : TurnSounds::kFinished;
+}
+
 }  // namespace callsim::agent

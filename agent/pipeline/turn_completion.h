@@ -5,10 +5,17 @@
 
 #include <string_view>
 
+#include "agent/pipeline/endpointer.h"
+
 namespace callsim::agent {
 
 // True when the last word of `text` (normalized) leaves the sentence open. Empty text: false.
 bool SoundsUnfinished(std::string_view text);
+
+// How the caller's words so far sound, for the endpointer. A transcript's own punctuation (an
+// STT that punctuates) decides first: a clause mark (, ; : -) leaves it open, a sentence end
+// (. ? !) closes it; otherwise its last word does (SoundsUnfinished). No words: unknown.
+TurnSounds HowTurnSounds(std::string_view text);
 
 // Words in `text` (normalized), for barge-in word counts.
 int CountWords(std::string_view text);

@@ -26,7 +26,7 @@ std::optional<double> SpanMs(int64_t from_us, int64_t to_us) {
 EndpointerConfig EndpointerConfigFor(const AgentConfig& config) {
   return EndpointerConfig{config.vad.stop_ms, config.endpoint_delay_ms,
                           std::max(config.endpoint_delay_ms, config.endpoint_max_delay_ms),
-                          config.max_turn_ms};
+                          config.max_turn_ms, config.endpoint_finished_delay_ms};
 }
 
 }  // namespace
@@ -69,7 +69,8 @@ VoiceAgent::VoiceAgent(Scheduler& scheduler, AgentConfig config, SttProvider& st
       reply_(scheduler),
       reaper_(scheduler) {
   gate_ = std::make_unique<ToolGate>(scheduler_, config_.tools, no_backends_, own_breakers_);
-  endpointer_.set_sounds_unfinished([this] { return SoundsUnfinished(last_interim_); });
+  chunker_.set_first_clause_words(static_cast<size_t>(std::max(0, config_.first_clause_words)));
+  endpointer_.set_sounds([this] { return HowTurnSounds(last_interim_); });
 }
 
 void VoiceAgent::EnableTools(const ToolBackends& backends, CircuitBreakers& breakers) {
@@ -357,9 +358,11 @@ void VoiceAgent::BeginReply(ReplyKind kind) {
 }
 
 void VoiceAgent::SpeakFixedText(const std::string& text) {
+  // All of it is known: whole sentences (a first clause only helps text that is still coming).
+  SentenceChunker chunker(static_cast<size_t>(config_.max_sentence_chars));
   std::vector<std::string> sentences;
-  chunker_.Push(text, &sentences);
-  chunker_.Flush(&sentences);
+  chunker.Push(text, &sentences);
+  chunker.Flush(&sentences);
   const uint64_t id = reply_.id;
   for (std::string& sentence : sentences) {
     if (reply_.id != id) break;  // a provider failed synchronously and ended the reply

@@ -49,6 +49,7 @@ inline constexpr size_t kMaxMixEntries = 100;
 inline constexpr size_t kMaxThresholdExprs = 100;
 inline constexpr int64_t kMaxToolSteps = 100;       // tools.max_steps_per_turn, breaker failures
 inline constexpr int64_t kMaxBargeInWords = 20;
+inline constexpr int64_t kMaxFirstClauseWords = 50;
 inline constexpr int64_t kMaxSilencePrompts = 10;
 inline constexpr int64_t kMaxRetries = 5;
 

@@ -161,6 +161,8 @@ struct AgentSpec {
   double vad_stop_ms = 250;
   double endpoint_delay_ms = 300;
   double endpoint_max_delay_ms = 1500;
+  double endpoint_finished_delay_ms = -1;  // adaptive endpointing; negative: off
+  int first_clause_words = 0;              // 0: the first sentence goes to TTS whole
   double barge_in_min_ms = 200;
   int barge_in_min_words = 0;
   double false_interruption_timeout_ms = 2000;

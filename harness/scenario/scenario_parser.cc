@@ -135,8 +135,9 @@ void ParseTools(ParseContext& ctx, const Field& f, const std::string& base_dir, 
 }
 
 void ParseAgent(ParseContext& ctx, const Field& f, const std::string& base_dir, AgentSpec* out) {
-  MapReader m(ctx, f, {"greeting", "system_prompt", "vad", "endpointing", "barge_in",
-                       "jitter_buffer", "max_call_ms", "silence", "tools", "fallback"});
+  MapReader m(ctx, f, {"greeting", "system_prompt", "vad", "endpointing", "first_clause_words",
+                       "barge_in", "jitter_buffer", "max_call_ms", "silence", "tools",
+                       "fallback"});
   m.String("greeting", &out->greeting);
   m.String("system_prompt", &out->system_prompt);
   if (std::optional<Field> vad = m.Get("vad")) {
@@ -146,9 +147,17 @@ void ParseAgent(ParseContext& ctx, const Field& f, const std::string& base_dir, 
     v.Number("stop_ms", kPipelineMs, &out->vad_stop_ms);
   }
   if (std::optional<Field> e = m.Get("endpointing")) {
-    MapReader r(ctx, *e, {"delay_ms", "max_delay_ms"});
+    MapReader r(ctx, *e, {"delay_ms", "max_delay_ms", "finished_delay_ms"});
     r.Number("delay_ms", kPipelineMs, &out->endpoint_delay_ms);
     r.Number("max_delay_ms", kPipelineMs, &out->endpoint_max_delay_ms);  // below delay_ms: delay_ms
+    // At or above delay_ms it changes nothing.
+    r.Number("finished_delay_ms", kPipelineMs, &out->endpoint_finished_delay_ms);
+  }
+  if (auto v = m.Get("first_clause_words")) {
+    int64_t words = 0;
+    if (ReadInt(ctx, *v, 0, kMaxFirstClauseWords, &words)) {
+      out->first_clause_words = static_cast<int>(words);
+    }
   }
   if (std::optional<Field> b = m.Get("barge_in")) {
     MapReader r(ctx, *b, {"min_speech_ms", "min_words", "false_interruption_timeout_ms",

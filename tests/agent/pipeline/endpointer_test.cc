@@ -34,6 +34,58 @@ class EndpointerTest : public ::testing::Test {
   Endpointer endpointer_;
 };
 
+// Adaptive: a turn that sounds finished ends finished_delay_ms after the VAD stop; one with no
+// words yet waits delay_ms; one that stops mid-sentence waits max_delay_ms. The cue is asked
+// when each delay passes, so words that arrive in between count.
+TEST(AdaptiveEndpointerTest, EachWayATurnSoundsHasItsDelay) {
+  struct Case {
+    TurnSounds at_finished_delay;
+    TurnSounds at_delay;
+    int64_t endpoint_ms;
+  };
+  const Case cases[] = {
+      {TurnSounds::kFinished, TurnSounds::kFinished, 1350},      // 1000 + 250 + 100
+      {TurnSounds::kUnknown, TurnSounds::kUnknown, 1550},        // 1000 + 250 + 300
+      {TurnSounds::kUnknown, TurnSounds::kFinished, 1550},       // words came late: delay_ms
+      {TurnSounds::kUnfinished, TurnSounds::kUnfinished, 2750},  // 1000 + 250 + 1500
+  };
+  for (const Case& c : cases) {
+    SimScheduler scheduler;
+    std::vector<int64_t> fired;
+    Endpointer endpointer(scheduler,
+                          EndpointerConfig{.vad_stop_ms = 250, .delay_ms = 300,
+                                           .max_delay_ms = 1500, .max_turn_ms = 30000,
+                                           .finished_delay_ms = 100},
+                          [&](const Endpoint&) { fired.push_back(scheduler.NowUs()); });
+    endpointer.set_sounds([&] {
+      return scheduler.NowUs() < 1550 * kMs ? c.at_finished_delay : c.at_delay;
+    });
+    endpointer.OnSpeechStart(0);
+    scheduler.RunUntil(1250 * kMs);
+    endpointer.OnSpeechStop(1000 * kMs);
+    scheduler.RunUntil(10000 * kMs);
+    ASSERT_EQ(fired.size(), 1u);
+    EXPECT_EQ(fired[0], c.endpoint_ms * kMs);
+  }
+}
+
+TEST(AdaptiveEndpointerTest, OffWhenTheFinishedDelayIsNotShorter) {
+  SimScheduler scheduler;
+  std::vector<int64_t> fired;
+  Endpointer endpointer(scheduler,
+                        EndpointerConfig{.vad_stop_ms = 250, .delay_ms = 300,
+                                         .max_delay_ms = 300, .max_turn_ms = 30000,
+                                         .finished_delay_ms = 300},
+                        [&](const Endpoint&) { fired.push_back(scheduler.NowUs()); });
+  endpointer.set_sounds([] { return TurnSounds::kFinished; });
+  endpointer.OnSpeechStart(0);
+  scheduler.RunUntil(1250 * kMs);
+  endpointer.OnSpeechStop(1000 * kMs);
+  scheduler.RunUntil(10000 * kMs);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0], 1550 * kMs);
+}
+
 TEST_F(EndpointerTest, SilenceEndpointAtStopPlusDelay) {
   At(60, [&] { endpointer_.OnSpeechStart(0); });
   At(1260, [&] { endpointer_.OnSpeechStop(1000 * kMs); });  // the VAD needs 260 ms to decide

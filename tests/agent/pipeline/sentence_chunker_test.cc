@@ -40,6 +40,35 @@ TEST(SentenceChunkerTest, EmitsEachSentenceAsSoonAsItEnds) {
   EXPECT_EQ(steps[5], Sentences{"It will arrive."});  // end of stream ends the last one
 }
 
+TEST(SentenceChunkerTest, FirstClauseEndsAfterItsWordsThenSentencesFollow) {
+  SentenceChunker chunker;
+  chunker.set_first_clause_words(3);
+  const auto steps = Feed(chunker, {"Let", " me", " check", " that", " for", " you.", " Your",
+                                    " order", " number", " four", " has", " shipped."});
+  EXPECT_EQ(steps[2], Sentences{});  // "check" may go on ("checking"): two words are complete
+  EXPECT_EQ(steps[3], Sentences{"Let me check"});
+  EXPECT_EQ(steps[6], Sentences{"that for you."});  // sentence by sentence from here
+  EXPECT_EQ(steps[10], Sentences{});                // not cut after three words again
+  EXPECT_EQ(steps[12], Sentences{"Your order number four has shipped."});
+}
+
+TEST(SentenceChunkerTest, FirstClauseEndsAtAClauseMarkOrASentenceEndFirst) {
+  SentenceChunker chunker;
+  chunker.set_first_clause_words(4);
+  EXPECT_EQ(All(Feed(chunker, {"Sure,", " your order", " has shipped. It", " left, today."})),
+            (Sentences{"Sure,", "your order has shipped.", "It left, today."}));
+  EXPECT_EQ(All(Feed(chunker, {"Yes. Your order", " number four five six", " has shipped."})),
+            (Sentences{"Yes.", "Your order number four five six has shipped."}));
+  EXPECT_EQ(All(Feed(chunker, {"It costs 4,567 dollars", " and", " more."})),
+            (Sentences{"It costs 4,567 dollars", "and more."}));  // a digit comma is no mark
+  // Each stream (after Flush or Reset) has a first clause of its own.
+  Sentences out;
+  chunker.Push("One two three four five six", &out);
+  chunker.Reset();
+  chunker.Push("Seven eight nine ten eleven", &out);
+  EXPECT_EQ(out, (Sentences{"One two three four", "Seven eight nine ten"}));
+}
+
 TEST(SentenceChunkerTest, DecimalsDoNotEndASentence) {
   SentenceChunker chunker;
   EXPECT_EQ(All(Feed(chunker, {"It costs 3", ".", "5 dollars. Version 2.0.1 is out."})),

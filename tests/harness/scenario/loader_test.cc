@@ -21,7 +21,8 @@ agent:
   greeting: "Hi, you reached Acme. How can I help?"
   system_prompt: be brief
   vad: { threshold_dbfs: -50, start_ms: 80, stop_ms: 300 }
-  endpointing: { delay_ms: 400 }
+  endpointing: { delay_ms: 400, finished_delay_ms: 120 }
+  first_clause_words: 5
   barge_in: { min_speech_ms: 250 }
   jitter_buffer: { target_ms: 60 }
   max_call_ms: 120000
@@ -104,6 +105,8 @@ TEST(ScenarioLoaderTest, FullScenarioParsesToTypedValues) {
   EXPECT_EQ(s.agent.vad_start_ms, 80);
   EXPECT_EQ(s.agent.vad_stop_ms, 300);
   EXPECT_EQ(s.agent.endpoint_delay_ms, 400);
+  EXPECT_EQ(s.agent.endpoint_finished_delay_ms, 120);
+  EXPECT_EQ(s.agent.first_clause_words, 5);
   EXPECT_EQ(s.agent.barge_in_min_ms, 250);
   EXPECT_EQ(s.agent.jitter_buffer.target_ms, 60);
   EXPECT_EQ(s.agent.max_call_ms, 120000);
@@ -124,7 +127,7 @@ TEST(ScenarioLoaderTest, FullScenarioParsesToTypedValues) {
   ASSERT_EQ(s.turns[0].expect.size(), 1u);
   EXPECT_EQ(s.turns[0].expect[0].kind, Expectation::kAgentSays);
   EXPECT_EQ(s.turns[0].expect[0].contains, "how can i help");
-  EXPECT_EQ(s.turns[0].expect[0].where.line, 21);
+  EXPECT_EQ(s.turns[0].expect[0].where.line, 22);
   EXPECT_EQ(s.turns[0].expect[0].where.column, 17);
   EXPECT_EQ(s.turns[1].user, "i want to check on order number four five six seven");
   EXPECT_EQ(s.turns[1].pause_before_ms, 500);
@@ -133,7 +136,7 @@ TEST(ScenarioLoaderTest, FullScenarioParsesToTypedValues) {
   EXPECT_EQ(s.turns[1].expect[1].kind, Expectation::kTurnLatency);
   EXPECT_EQ(s.turns[1].expect[1].max_ms, 2000);
   EXPECT_EQ(s.turns[1].where.file, path);
-  EXPECT_EQ(s.turns[1].where.line, 22);
+  EXPECT_EQ(s.turns[1].where.line, 23);
   EXPECT_EQ(s.turns[1].where.column, 5);
   ASSERT_TRUE(s.turns[2].barge_in.has_value());
   EXPECT_EQ(s.turns[2].barge_in->after_agent_speech_ms, 800);
