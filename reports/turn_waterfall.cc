@@ -73,6 +73,16 @@ std::optional<agent::TurnSpansEvent> FindTurnSpans(const std::vector<EventRow>& 
 std::vector<WaterfallStage> WaterfallStages(double turn_latency_ms,
                                             const std::optional<agent::TurnSpansEvent>& spans) {
   if (!spans) return {{"not broken down (no stage spans)", turn_latency_ms, false}};
+  if (spans->waterfall && spans->response_ms) {  // the agent's own: overlaps counted once
+    const agent::TurnSpansEvent::Waterfall& w = *spans->waterfall;
+    return {{"endpointing", w.endpointing_ms, false},
+            {"STT final", w.stt_ms, false},
+            {"LLM first token", w.llm_ms, false},
+            {"first sentence", w.first_sentence_ms, false},
+            {"TTS first byte", w.tts_ms, false},
+            {"agent, other", w.other_ms, false},
+            {"network and playout", turn_latency_ms - *spans->response_ms, false}};
+  }
   std::optional<double> sentence_rest;
   if (spans->first_sentence_ms) sentence_rest = *spans->first_sentence_ms - spans->llm_ttft_ms.value_or(0);
   std::vector<WaterfallStage> stages = {

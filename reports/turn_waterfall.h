@@ -3,7 +3,10 @@
 // of the turn latency (measured at the caller's ear) as "network and playout". The stages always
 // sum to the turn latency exactly, so the bar a reader sees is the latency the percentile names.
 //
-// The spans are sequential in the agent: endpointing (end of speech -> endpoint), STT final
+// The reference agent reports its own waterfall (TurnSpansEvent::waterfall: each stage's share of
+// the time to its first audio, overlapped stages counted once, as preemptive generation
+// overlaps the LLM with endpointing); that is drawn when present. Otherwise (an older log, another
+// agent) the spans are taken as sequential in the agent: endpointing (end of speech -> endpoint), STT final
 // (-> final transcript, when the LLM request goes out), LLM first token, the rest of the first
 // sentence (first_sentence_ms counts from the LLM request, so it contains llm_ttft_ms and only
 // the difference is drawn), TTS first byte; whatever else passed before the answer's first audio

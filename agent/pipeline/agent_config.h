@@ -16,9 +16,14 @@ struct AgentConfig {
   // When the words so far stop mid-sentence ("my number is"), the endpoint waits this long
   // instead (>= endpoint_delay_ms): a clause pause is not the end of the turn.
   double endpoint_max_delay_ms = 1500;
+  // Preemptive generation: once the caller's words sound finished (a sentence end the STT
+  // punctuated) and the caller is quiet, the STT is finalized and the LLM (and TTS) start on
+  // those words before the endpoint; the reply plays only once the turn ends on the same words.
+  // If the caller goes on, or the final differs, it is thrown away (counted as wasted).
+  bool preemptive_generation = false;
   // Adaptive endpointing: when the words so far sound finished (a sentence end the STT
-  // punctuated, or a last word that closes a clause) the turn ends this long after the VAD stop
-  // instead of endpoint_delay_ms. Negative: off.
+  // punctuated: it heard the voice fall) the turn ends this long after the VAD stop instead of
+  // endpoint_delay_ms. Negative: off.
   double endpoint_finished_delay_ms = -1;
   // A caller who never stops talking still gets an endpoint this long after the turn began.
   double max_turn_ms = 30000;

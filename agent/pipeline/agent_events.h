@@ -59,6 +59,12 @@ inline constexpr std::string_view kSpeechEnd = "speech_end";  // {kind, played_m
 inline constexpr std::string_view kTurnSpans = "turn_spans";  // TurnSpansEvent
 inline constexpr std::string_view kEmptyReply = "empty_reply";
 inline constexpr std::string_view kReplyCancelled = "reply_cancelled";
+// Preemptive generation: a reply started on the caller's words before the endpoint
+// {words}; used once the turn ended as it assumed {lead_ms: how long before the endpoint it
+// started}; or wasted {reason, tokens, tts_chars}.
+inline constexpr std::string_view kPreemptiveStart = "preemptive_start";
+inline constexpr std::string_view kPreemptiveUsed = "preemptive_used";
+inline constexpr std::string_view kPreemptiveWasted = "preemptive_wasted";
 
 // Tools.
 inline constexpr std::string_view kToolCallProposed = "tool_call_proposed";  // {id, name, args}
@@ -87,7 +93,7 @@ inline constexpr std::string_view kAll[] = {
     kBargeIn, kBargeInIgnored, kFalseInterruption, kSilencePrompt, kSilenceTimeout, kRepeat,
     kLlmRequest, kLlmFirstToken, kLlmDone, kSentence, kSentenceDropped, kTtsRequest, kTtsFirstAudio,
     kTtsAudioDropped, kSpeechStart, kSpeechEnd, kTurnSpans, kEmptyReply, kReplyCancelled,
-    kToolCallProposed, kToolConfirmationRequested, kToolConfirmation, kToolStarted, kToolFiller,
+    kPreemptiveStart, kPreemptiveUsed, kPreemptiveWasted, kToolCallProposed, kToolConfirmationRequested, kToolConfirmation, kToolStarted, kToolFiller,
     kToolResult, kToolAudit, kProviderError, kProviderRetry, kProviderFailover, kProviderGaveUp,
     kProviderReplay, kToolCall, kPostCallReport};
 
@@ -100,7 +106,9 @@ using UsageEvent = CallUsage;
 
 // How long the stages of one answered turn took, in milliseconds: "turn_spans", when the answer
 // starts playing. A span whose ends were not both reached (a repeat is replayed without an LLM
-// request, say) is null in the event and empty here.
+// request, say) is null in the event and empty here. Spans may overlap: with preemptive
+// generation the LLM starts before the endpoint and stt_final_ms is negative (the final came
+// first); the waterfall says what each stage added.
 struct TurnSpansEvent {
   std::optional<double> endpointing_ms;     // end of speech -> endpoint
   std::optional<double> stt_final_ms;       // endpoint -> final transcript
@@ -109,8 +117,32 @@ struct TurnSpansEvent {
   std::optional<double> tts_ttfb_ms;        // first TTS request -> its first audio
   std::optional<double> response_ms;        // end of speech -> the answer's first audio
 
+  // The waterfall: what each stage added to response_ms, overlapped stages counted once. Each
+  // stage adds the time from the later of the end of speech and every earlier stage's end to its
+  // own end, 0 when it was done before (a preemptive LLM request answers before the endpoint,
+  // say); a stage not reached adds 0. The six sum to response_ms. Empty without an end of speech.
+  struct Waterfall {
+    double endpointing_ms = 0;     // -> endpoint
+    double stt_ms = 0;             // -> final transcript
+    double llm_ms = 0;             // -> first token
+    double first_sentence_ms = 0;  // -> first chunk for TTS
+    double tts_ms = 0;             // -> its first audio
+    double other_ms = 0;           // -> the answer's first audio (the frame clock, a tool)
+    bool operator==(const Waterfall&) const = default;
+  };
+  std::optional<Waterfall> waterfall;
+
   bool operator==(const TurnSpansEvent&) const = default;
 };
+
+// The waterfall of `timing`'s stages up to `playing_us` (TurnTiming's fields, -1 when not
+// reached); empty when the end of speech is unknown.
+std::optional<TurnSpansEvent::Waterfall> ComputeWaterfall(int64_t speech_end_us,
+                                                          int64_t endpoint_us, int64_t final_us,
+                                                          int64_t first_token_us,
+                                                          int64_t first_sentence_us,
+                                                          int64_t first_tts_audio_us,
+                                                          int64_t playing_us);
 
 nlohmann::json ToJson(const TurnSpansEvent& spans);
 // Numbers are read as they are; anything else (null, missing, a string) is empty.

@@ -126,6 +126,13 @@ struct Reply {
   int dropped_frames = 0;
   int dropped_sentences = 0;
   bool playing = false;  // its first frame has been played
+  // Preemptive generation: started before the endpoint on `preemptive_text`, and held (nothing
+  // plays, no tool runs, no follow-up) until the turn ends on those words. Tool calls and the
+  // model's end that come meanwhile wait here.
+  bool held = false;
+  std::string preemptive_text;
+  std::vector<ToolCallRequest> held_tool_calls;
+  bool held_done = false;
   TurnTiming timing;
   // Tools: runs of this reply, how many are still running, the messages their results add to
   // the history before the follow-up request, and whether one is due.

@@ -45,7 +45,7 @@ TurnSounds HowTurnSounds(std::string_view text) {
   const char mark = text[last];
   if (mark == ',' || mark == ';' || mark == ':' || mark == '-') return TurnSounds::kUnfinished;
   if (mark == '.' || mark == '?' || mark == '!') return TurnSounds::kFinished;
-  return SoundsUnfinished(text) ? TurnSounds::kUnfinished : TurnSounds::kFinished;
+  return SoundsUnfinished(text) ? TurnSounds::kUnfinished : TurnSounds::kUnknown;
 }
 
 }  // namespace callsim::agent

@@ -12,9 +12,10 @@ namespace callsim::agent {
 // True when the last word of `text` (normalized) leaves the sentence open. Empty text: false.
 bool SoundsUnfinished(std::string_view text);
 
-// How the caller's words so far sound, for the endpointer. A transcript's own punctuation (an
-// STT that punctuates) decides first: a clause mark (, ; : -) leaves it open, a sentence end
-// (. ? !) closes it; otherwise its last word does (SoundsUnfinished). No words: unknown.
+// How the caller's words so far sound, for the endpointer. Only a sentence end the STT
+// punctuated (. ? !: it heard the voice fall) sounds finished: a bare last word proves nothing
+// ("hi" may be followed by the question). A clause mark (, ; : -) or an open last word
+// (SoundsUnfinished) sounds unfinished. Anything else, or no words: unknown.
 TurnSounds HowTurnSounds(std::string_view text);
 
 // Words in `text` (normalized), for barge-in word counts.

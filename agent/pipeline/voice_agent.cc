@@ -108,6 +108,10 @@ void VoiceAgent::OnCallerFrame(const Frame& frame, int64_t frame_start_us) {
   if (!started_ || state_ == AgentState::kEnded) return;
   const double echo_gate_dbfs = echo_guard_.GateDbfs();
   const VadEvent event = vad_.Process(frame, frame_start_us, echo_gate_dbfs);
+  if (vad_.last_frame_voiced()) {
+    preempt_finalized_ = false;  // words after an early final need a final of their own
+    if (reply_.held) CancelReply("caller_resumed");
+  }
   // Echo suppression: audio no louder than the agent's own echo would reach the STT as the
   // agent's words; it gets silence instead (speech over the agent is louder and passes).
   if (stt_) stt_->PushAudio(echo_guard_.SttInput(frame, vad_.last_level_dbfs(), echo_gate_dbfs));
@@ -206,6 +210,7 @@ void VoiceAgent::BeginUserTurn(int64_t start_us, const char* reason) {
   if (!endpointer_.in_turn()) {
     turn_ = TurnTiming{};
     last_interim_.clear();
+    preempt_finalized_ = false;
   }
   SetState(AgentState::kUserSpeaking, reason);
   endpointer_.OnSpeechStart(start_us);
@@ -222,10 +227,74 @@ void VoiceAgent::OnEndpoint(const Endpoint& endpoint) {
         {"turn_ms", JsonNumberOrNull(SpanMs(endpoint.turn_start_us, now_us))}});
   SetState(AgentState::kThinking,
            endpoint.reason == EndpointReason::kMaxTurn ? "max_turn" : "endpoint");
-  ++pending_finals_;
   stall_.MarkProgress();
+  if (std::exchange(preempt_finalized_, false)) {
+    // The STT was finalized when the words sounded finished, and nothing was said since.
+    if (pending_finals_ > 0) {
+      ArmWatchdog();  // its final decides (OnSttFinal)
+    } else if (reply_.held) {
+      ReleasePreemption();
+    } else if (history_.LastIsUser()) {
+      Respond();
+    } else {
+      Emit(agent_events::kEmptyFinal, json::object());
+      SetState(AgentState::kListening, "empty_final");
+      ArmSilenceTimer();
+    }
+    return;
+  }
+  ++pending_finals_;
   if (stt_) stt_->Finalize();
   ArmWatchdog();
+}
+
+void VoiceAgent::MaybePreempt() {
+  if (!config_.preemptive_generation || state_ != AgentState::kUserSpeaking || !stt_) return;
+  // The caller must be quiet, the words must sound finished, and the answer must be the model's
+  // (not a confirmation, a resumed reply or a replay).
+  if (vad_.last_frame_voiced() || barge_.active() || confirmation_.active || resume_.pending() ||
+      (reply_active() && !reply_.held)) {
+    return;
+  }
+  const std::string text = last_interim_;
+  if (HowTurnSounds(text) != TurnSounds::kFinished || IsRepeatRequest(text)) return;
+  if (reply_.held) {
+    if (reply_.preemptive_text == text) return;
+    CancelReply("transcript_changed");
+  }
+  ++pending_finals_;
+  preempt_finalized_ = true;
+  stt_->Finalize();
+  ++preemptive_requests_;
+  Emit(agent_events::kPreemptiveStart, {{"words", CountWords(text)}});
+  BeginReply(ReplyKind::kAnswer);
+  reply_.held = true;
+  reply_.preemptive_text = text;
+  OpenLlmStream(&text);
+}
+
+// The turn ended on the words the held reply answers: it plays, and what waited runs now.
+void VoiceAgent::ReleasePreemption() {
+  reply_.held = false;
+  reply_.timing.speech_end_us = turn_.speech_end_us;
+  reply_.timing.endpoint_us = turn_.endpoint_us;
+  reply_.timing.final_us = turn_.final_us;
+  Emit(agent_events::kPreemptiveUsed,
+       {{"lead_ms", JsonNumberOrNull(SpanMs(reply_.timing.llm_request_us, turn_.endpoint_us))}});
+  resume_.Drop();
+  gate_->BeginTurn();
+  const uint64_t id = reply_.id;
+  const std::vector<ToolCallRequest> calls = std::move(reply_.held_tool_calls);
+  reply_.held_tool_calls.clear();
+  for (const ToolCallRequest& call : calls) {
+    if (reply_.id != id) return;
+    OnToolCall(call);
+  }
+  if (reply_.id == id && reply_.held_done) {
+    SayPendingNotices();
+    if (reply_.id == id) MaybeFollowUp();
+  }
+  if (reply_.id == id) ArmWatchdog();
 }
 
 void VoiceAgent::OpenStt() {
@@ -239,6 +308,7 @@ void VoiceAgent::OpenStt() {
     Emit(agent_events::kSttInterim, {{"words", words}});
     last_interim_ = text;
     OnInterimWords(words);
+    MaybePreempt();
   };
   listener.on_final = [this, generation](const std::string& text) {
     if (generation == stt_generation_) OnSttFinal(text);
@@ -272,7 +342,8 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
   stall_.MarkProgress();
   if (pending_finals_ > 0) --pending_finals_;
   turn_.final_us = scheduler_.NowUs();
-  last_interim_.clear();
+  // An early final (preemptive generation) is how the turn ends so far, for the endpointer.
+  last_interim_ = state_ == AgentState::kUserSpeaking && preempt_finalized_ ? text : "";
   Emit(agent_events::kSttFinal, {{"text", text}});
   if (HasText(text)) {
     history_.Append("user", text);
@@ -281,6 +352,14 @@ void VoiceAgent::OnSttFinal(const std::string& text) {
              !history_.LastIsUser()) {
     Resume("empty_final");
     return;
+  }
+  if (reply_.held && pending_finals_ == 0) {
+    if (NormalizeText(text) != NormalizeText(reply_.preemptive_text)) {
+      CancelReply("transcript_changed");
+    } else if (state_ == AgentState::kThinking) {
+      ReleasePreemption();
+      return;
+    }
   }
   if (pending_finals_ > 0 || state_ != AgentState::kThinking || reply_active()) return;
   // A turn the caller resumed is merged into one user message and answered at its last endpoint,
@@ -311,6 +390,7 @@ void VoiceAgent::FlushDtmf(const char* reason) {
   const std::string text = dtmf_.TakeMessage();
   Emit(agent_events::kDtmfInput, {{"text", text}, {"reason", reason}});
   if (state_ == AgentState::kUserSpeaking || pending_finals_ > 0) {
+    if (reply_.held) CancelReply("dtmf");  // the turn's message is no longer what it answers
     history_.Append("user", text);  // answered with the speech turn it belongs to
     return;
   }
@@ -377,12 +457,20 @@ void VoiceAgent::StartAnswer() {
 
 // A request with the whole history, answered into the reply in progress (the first request of an
 // answer, or the follow-up after tool results).
-void VoiceAgent::OpenLlmStream() {
+void VoiceAgent::OpenLlmStream(const std::string* pending_user) {
   LlmRequest request;
   const std::vector<ChatMessage>& history = history_.messages();
-  request.messages.reserve(history.size() + 1);
+  request.messages.reserve(history.size() + 2);
   request.messages.push_back(ChatMessage{"system", config_.system_prompt, {}, {}});
   request.messages.insert(request.messages.end(), history.begin(), history.end());
+  if (pending_user != nullptr) {  // as the history will hold it once the final is in
+    if (request.messages.back().role == "user") {
+      request.messages.back().content += ' ';
+      request.messages.back().content += *pending_user;
+    } else {
+      request.messages.push_back(ChatMessage{"user", *pending_user, {}, {}});
+    }
+  }
   for (const ChatMessage& message : request.messages) {
     llm_input_chars_ += static_cast<int64_t>(message.content.size());
   }
@@ -446,6 +534,10 @@ void VoiceAgent::OnLlmDone() {
     AddSentence(std::move(sentence));
   }
   if (reply_.id != id) return;
+  if (reply_.held) {  // notices and a follow-up wait for the endpoint
+    reply_.held_done = true;
+    return;
+  }
   SayPendingNotices();
   if (reply_.id == id) MaybeFollowUp();
 }
@@ -516,12 +608,13 @@ void VoiceAgent::OnTtsAudio(size_t index, const TtsFrame& frame) {
 }
 
 bool VoiceAgent::NextOutputFrame(Frame* out) {
-  const bool audio = state_ != AgentState::kEnded && reply_active() && PopReplyFrame(out);
+  const bool audio =
+      state_ != AgentState::kEnded && reply_active() && !reply_.held && PopReplyFrame(out);
   echo_guard_.OnOutputFrame(audio ? out : nullptr);
   if (audio) return true;
   out->samples.fill(0);
   out->concealed = false;
-  if (state_ == AgentState::kEnded || !reply_active()) return false;
+  if (state_ == AgentState::kEnded || !reply_active() || reply_.held) return false;
   if (reply_.Complete()) FinishReply();
   return false;
 }
@@ -549,6 +642,8 @@ void VoiceAgent::EmitTurnSpans() {
   spans.first_sentence_ms = SpanMs(t.llm_request_us, t.first_sentence_us);
   spans.tts_ttfb_ms = SpanMs(t.first_tts_request_us, t.first_tts_audio_us);
   spans.response_ms = SpanMs(t.speech_end_us, now_us);
+  spans.waterfall = ComputeWaterfall(t.speech_end_us, t.endpoint_us, t.final_us, t.first_token_us,
+                                     t.first_sentence_us, t.first_tts_audio_us, now_us);
   Emit(agent_events::kTurnSpans, ToJson(spans));
 }
 
@@ -588,6 +683,17 @@ void VoiceAgent::FinishReply() {
 
 std::string VoiceAgent::CancelReply(const char* reason) {
   if (!reply_active()) return {};
+  if (reply_.held) {  // preemptive work thrown away: paid for, never heard
+    int64_t chars = 0;
+    for (const ReplySegment& segment : reply_.segments) {
+      chars += static_cast<int64_t>(segment.text.size());
+    }
+    ++wasted_llm_requests_;
+    wasted_llm_tokens_ += reply_.llm_tokens;
+    wasted_tts_chars_ += chars;
+    Emit(agent_events::kPreemptiveWasted,
+         {{"reason", reason}, {"tokens", reply_.llm_tokens}, {"tts_chars", chars}});
+  }
   const std::string heard = reply_.Text(/*played_only=*/true);
   if (reply_.playing) {
     Emit(agent_events::kSpeechEnd, {{"kind", ReplyKindName(reply_.kind)},
@@ -635,9 +741,14 @@ void VoiceAgent::OnProviderError(const char* stage, const std::string& error) {
   Emit(agent_events::kProviderError, {{"stage", stage}, {"error", error}});
   if (state_ == AgentState::kEnded) return;
   const std::string_view which(stage);
+  if (reply_.held && which != "stt") {  // the turn goes on; its endpoint asks again
+    CancelReply("provider_error");
+    return;
+  }
   CancelReply("provider_error");
   if (which == "stt") {
     pending_finals_ = 0;
+    preempt_finalized_ = false;
     if (!ReopenStt()) return;
   }
   if (which == "tts") {  // no voice to apologise with
@@ -691,6 +802,7 @@ void VoiceAgent::EndCall(const char* reason) {
   dtmf_.Reset();
   endpointer_.Reset();
   pending_finals_ = 0;
+  preempt_finalized_ = false;
   CloseStt();
   max_call_timer_.Cancel();
   stall_.Cancel();
@@ -705,6 +817,10 @@ void VoiceAgent::EmitUsage() {
   usage.llm_input_tokens = (llm_input_chars_ + 3) / 4;
   usage.llm_output_tokens = llm_output_tokens_;
   usage.tts_chars = tts_chars_;
+  usage.preemptive_requests = preemptive_requests_;
+  usage.wasted_llm_requests = wasted_llm_requests_;
+  usage.wasted_llm_tokens = wasted_llm_tokens_;
+  usage.wasted_tts_chars = wasted_tts_chars_;
   Emit(agent_events::kUsage, ToJson(usage));
 }
 

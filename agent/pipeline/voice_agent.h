@@ -5,6 +5,10 @@
 // (AgentConfig), so the agent never stays silent or stuck forever. Per-frame calls do no
 // allocation and build no strings unless an event is actually emitted.
 //
+// Latency (each a switch in AgentConfig): preemptive generation starts the answer on words that
+// sound finished before the endpoint and holds it until the turn ends on them; adaptive
+// endpointing ends such a turn sooner; the first clause goes to TTS before its sentence ends.
+//
 // Turn-taking: an endpoint waits longer when the words so far stop mid-sentence; a barge-in needs
 // a minimum voiced duration (and optionally a minimum of recognised words), audio no louder than
 // the agent's own echo does not count, and an interruption followed by no words within a timeout
@@ -126,12 +130,18 @@ class VoiceAgent {
   // Answers the user message at the end of the history: a replay for a repeat request, else
   // the LLM.
   void Respond();
+  // Preemptive generation: starts a held answer when the caller's words so far sound finished
+  // and the caller is quiet; plays it once the turn ends on the same words.
+  void MaybePreempt();
+  void ReleasePreemption();
 
   // Reply side.
   void BeginReply(ReplyKind kind);
   void SpeakFixedText(const std::string& text);
   void StartAnswer();
-  void OpenLlmStream();
+  // `pending_user` (preemptive generation): the caller's words not yet in the history, sent as
+  // the last user message.
+  void OpenLlmStream(const std::string* pending_user = nullptr);
   void OnLlmToken(const std::string& token);
   void OnLlmDone();
   void AddSentence(std::string text);
@@ -211,7 +221,12 @@ class VoiceAgent {
   int stt_reopens_ = 0;
   int pending_finals_ = 0;  // Finalize() calls whose final has not arrived yet
   TurnTiming turn_;
-  std::string last_interim_;  // the caller's words so far in this turn (for the endpointer)
+  // The caller's latest words in this turn, since the last final (for the endpointer); after a
+  // final that came before the endpoint (preemptive generation), that final.
+  std::string last_interim_;
+  // Preemptive generation finalized the STT and the caller has said nothing since: the endpoint
+  // needs no final of its own.
+  bool preempt_finalized_ = false;
 
   Reply reply_;
   uint64_t next_reply_id_ = 1;
@@ -230,6 +245,10 @@ class VoiceAgent {
   int64_t llm_input_chars_ = 0;
   int64_t llm_output_tokens_ = 0;
   int64_t tts_chars_ = 0;
+  int64_t preemptive_requests_ = 0;
+  int64_t wasted_llm_requests_ = 0;
+  int64_t wasted_llm_tokens_ = 0;
+  int64_t wasted_tts_chars_ = 0;
 
   CallEndFn on_call_end_;
   // Last: destroyed first, so no parked stream outlives what it was made for.

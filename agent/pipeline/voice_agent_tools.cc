@@ -25,6 +25,10 @@ double RanForMs(const Scheduler& scheduler, const ToolRun& run) {
 
 void VoiceAgent::OnToolCall(const ToolCallRequest& call) {
   stall_.MarkProgress();
+  if (reply_.held) {  // nothing runs before the turn has ended on these words
+    reply_.held_tool_calls.push_back(call);
+    return;
+  }
   Emit(agent_events::kToolCallProposed,
        {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments_json}});
   const bool control = call.name == kEndCallTool || call.name == kTransferCallTool;

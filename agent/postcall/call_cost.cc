@@ -36,7 +36,11 @@ nlohmann::json ToJson(const CallUsage& usage) {
   return {{"stt_audio_s", usage.stt_audio_s},
           {"llm_input_tokens", usage.llm_input_tokens},
           {"llm_output_tokens", usage.llm_output_tokens},
-          {"tts_chars", usage.tts_chars}};
+          {"tts_chars", usage.tts_chars},
+          {"preemptive_requests", usage.preemptive_requests},
+          {"wasted_llm_requests", usage.wasted_llm_requests},
+          {"wasted_llm_tokens", usage.wasted_llm_tokens},
+          {"wasted_tts_chars", usage.wasted_tts_chars}};
 }
 
 void FromJson(const nlohmann::json& detail, CallUsage* usage) {
@@ -44,6 +48,10 @@ void FromJson(const nlohmann::json& detail, CallUsage* usage) {
   usage->llm_input_tokens = JsonInteger(detail, "llm_input_tokens");
   usage->llm_output_tokens = JsonInteger(detail, "llm_output_tokens");
   usage->tts_chars = JsonInteger(detail, "tts_chars");
+  usage->preemptive_requests = JsonInteger(detail, "preemptive_requests");
+  usage->wasted_llm_requests = JsonInteger(detail, "wasted_llm_requests");
+  usage->wasted_llm_tokens = JsonInteger(detail, "wasted_llm_tokens");
+  usage->wasted_tts_chars = JsonInteger(detail, "wasted_tts_chars");
 }
 
 }  // namespace callsim::agent

@@ -29,6 +29,13 @@ struct CallUsage {
   int64_t llm_input_tokens = 0;
   int64_t llm_output_tokens = 0;
   int64_t tts_chars = 0;  // characters synthesized
+  // Preemptive generation: LLM requests started before the endpoint, and what was thrown away
+  // (requests, output tokens, characters synthesized) because the caller went on or said other
+  // words. The wasted tokens and characters are in the totals above too: they were paid for.
+  int64_t preemptive_requests = 0;
+  int64_t wasted_llm_requests = 0;
+  int64_t wasted_llm_tokens = 0;
+  int64_t wasted_tts_chars = 0;
 
   bool operator==(const CallUsage&) const = default;
 };

@@ -372,8 +372,10 @@ void ModemDecoder::EmitWord() {
   DecodedWord& w = words_.emplace_back();
   w.word = vocabulary.WordAt(in_range ? index : kUnknownWordIndex);
   w.vocab_index = in_range ? index : kUnknownWordIndex;
-  w.checksum_ok = digits_heard && symbols_done_ == kSymbolsPerWord && d[3].heard &&
-                  d[3].symbol == CheckSymbol(d[0].symbol, d[1].symbol, d[2].symbol);
+  const int check = CheckSymbol(d[0].symbol, d[1].symbol, d[2].symbol);
+  const bool all_heard = digits_heard && symbols_done_ == kSymbolsPerWord && d[3].heard;
+  w.turn_end = all_heard && d[3].symbol == (check ^ kTurnEndCheckFlip);
+  w.checksum_ok = all_heard && (d[3].symbol == check || w.turn_end);
   w.confidence = std::clamp(
       (min_margin_db - kConfidenceLowDb) / (kConfidenceHighDb - kConfidenceLowDb), 0.0, 1.0);
   w.snr_db = snr_db;

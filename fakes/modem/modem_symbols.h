@@ -1,6 +1,8 @@
 // The word modem's wire format, shared by the encoder and the decoder (internal to fakes/modem).
 // A word is a burst of 4 symbols: 3 base-16 digits of its vocabulary index (most significant
-// first) and a check symbol. A symbol is one of 4 low tones plus one of 4 high tones (the DTMF
+// first) and a check symbol. The last word of an utterance carries its check symbol with the
+// top bit flipped: the voice's turn-yielding cue (the falling end of a turn, as opposed to the
+// level pitch of a pause the speaker will go on after), which the fake STT renders as a period. A symbol is one of 4 low tones plus one of 4 high tones (the DTMF
 // frequencies, all well inside the 300-3,400 Hz telephone band), held for 55 ms.
 #pragma once
 
@@ -45,9 +47,14 @@ inline constexpr int SymbolOf(int low, int high) { return low * 4 + high; }
 // Odd weights are invertible mod 16, so changing any single symbol always changes the check.
 inline constexpr int CheckSymbol(int d0, int d1, int d2) { return (7 + d0 + 3 * d1 + 5 * d2) & 15; }
 
-inline constexpr std::array<int, kSymbolsPerWord> SymbolsOf(int index) {
+// The check symbol of a turn's last word. A corrupted digit still fails both checks unless it
+// moves by 8 (its low tone two steps, its high tone unchanged); an error between neighbouring
+// tones, the common kind, never does.
+inline constexpr int kTurnEndCheckFlip = 8;
+
+inline constexpr std::array<int, kSymbolsPerWord> SymbolsOf(int index, bool turn_end = false) {
   const int d0 = (index >> 8) & 15, d1 = (index >> 4) & 15, d2 = index & 15;
-  return {d0, d1, d2, CheckSymbol(d0, d1, d2)};
+  return {d0, d1, d2, CheckSymbol(d0, d1, d2) ^ (turn_end ? kTurnEndCheckFlip : 0)};
 }
 
 }  // namespace callsim::fakes::modem

@@ -133,9 +133,9 @@ float BurstAmplitude(double level_dbfs) {
 
 // Samples [from, to) of the burst of `vocab_index` (0 <= from < to <= kBurstSamples) into out.
 // Each sample depends on its position alone, so any slice of a burst is the same samples.
-void WriteBurst(int vocab_index, float amplitude, int from, int to, int16_t* out) {
+void WriteBurst(int vocab_index, bool turn_end, float amplitude, int from, int to, int16_t* out) {
   const BurstTables& t = Tables();
-  const std::array<int, kSymbolsPerWord> symbols = SymbolsOf(vocab_index);
+  const std::array<int, kSymbolsPerWord> symbols = SymbolsOf(vocab_index, turn_end);
   for (int s = from / kSymbolSamples; s < kSymbolsPerWord && s * kSymbolSamples < to; ++s) {
     const auto& low = t.tones[LowTone(symbols[s])];
     const auto& high = t.tones[4 + HighTone(symbols[s])];
@@ -156,15 +156,17 @@ void WriteBurst(int vocab_index, float amplitude, int from, int to, int16_t* out
 constexpr size_t kMaxCachedBursts = 512;  // 3.6 MB a thread at most
 using BurstSamples = std::array<int16_t, kBurstSamples>;
 
-const int16_t* CachedBurst(int vocab_index, float amplitude) {
+const int16_t* CachedBurst(int vocab_index, bool turn_end, float amplitude) {
   thread_local std::unordered_map<uint64_t, std::unique_ptr<BurstSamples>> cache;
   uint32_t amplitude_bits;
   std::memcpy(&amplitude_bits, &amplitude, sizeof amplitude_bits);
-  const uint64_t key = (uint64_t{amplitude_bits} << 32) | static_cast<uint32_t>(vocab_index);
+  static_assert(kMaxIndex < (1 << 16));
+  const uint64_t key = (uint64_t{amplitude_bits} << 32) | (turn_end ? uint64_t{1} << 16 : 0) |
+                       static_cast<uint32_t>(vocab_index);
   if (auto it = cache.find(key); it != cache.end()) return it->second->data();
   if (cache.size() >= kMaxCachedBursts) return nullptr;
   auto burst = std::make_unique<BurstSamples>();
-  WriteBurst(vocab_index, amplitude, 0, kBurstSamples, burst->data());
+  WriteBurst(vocab_index, turn_end, amplitude, 0, kBurstSamples, burst->data());
   return cache.emplace(key, std::move(burst)).first->second->data();
 }
 
@@ -185,6 +187,7 @@ SpeechPlan PlanSpeech(std::string_view text, const VoiceProfile& voice, agent::R
     cursor += kBurstSamples;
     if (i < gaps.size()) cursor += gaps[i];
   }
+  plan.words.back().turn_end = true;
   plan.samples = cursor;
   return plan;
 }
@@ -194,8 +197,12 @@ ModemSpeech::ModemSpeech(double level_dbfs)
 
 void ModemSpeech::Append(const SpeechPlan& plan, int64_t offset) {
   offset = std::max(offset, size());
+  // One turn: the words before a pause the speaker goes on after do not yield it.
+  if (!plan.words.empty() && !bursts_.empty()) bursts_.back().turn_end = false;
   bursts_.reserve(bursts_.size() + plan.words.size());
-  for (const WordTiming& word : plan.words) bursts_.push_back({offset + word.start_sample, word.vocab_index});
+  for (const WordTiming& word : plan.words) {
+    bursts_.push_back({offset + word.start_sample, word.vocab_index, word.turn_end});
+  }
   set_size(offset + plan.samples);
 }
 
@@ -210,11 +217,11 @@ void ModemSpeech::Read(int64_t pos, int count, int16_t* out) const {
   for (; it != bursts_.end() && it->start < end; ++it) {
     const int64_t from = std::max(pos, it->start);
     const int64_t to = std::min(end, it->start + kBurstSamples);
-    if (const int16_t* burst = CachedBurst(it->vocab_index, amplitude_)) {
+    if (const int16_t* burst = CachedBurst(it->vocab_index, it->turn_end, amplitude_)) {
       std::memcpy(out + (from - pos), burst + (from - it->start),
                   static_cast<size_t>(to - from) * sizeof(int16_t));
     } else {
-      WriteBurst(it->vocab_index, amplitude_, static_cast<int>(from - it->start),
+      WriteBurst(it->vocab_index, it->turn_end, amplitude_, static_cast<int>(from - it->start),
                  static_cast<int>(to - it->start), out + (from - pos));
     }
   }

@@ -30,6 +30,7 @@ struct WordTiming {
   int vocab_index;   // 0 when the word is not in the vocabulary (sent as "<unk>")
   int64_t start_sample;
   int64_t end_sample;  // one past the burst's last sample
+  bool turn_end = false;  // the utterance's last word: said with the turn-yielding cue
 };
 
 struct ModemAudio {
@@ -54,7 +55,8 @@ class ModemSpeech final : public agent::SampleSource {
  public:
   explicit ModemSpeech(double level_dbfs);
   // The plan's words from `offset` samples on (offset >= size()); the size becomes
-  // offset + plan.samples.
+  // offset + plan.samples. The speech is one turn: only its last word carries the turn-yielding
+  // cue (a plan with words takes it from the word before).
   void Append(const SpeechPlan& plan, int64_t offset);
   // Silence after the last word, to `samples` in all (nothing when the speech is that long).
   void PadTo(int64_t samples);
@@ -65,6 +67,7 @@ class ModemSpeech final : public agent::SampleSource {
   struct Burst {
     int64_t start;
     int vocab_index;
+    bool turn_end;
   };
   float amplitude_;
   std::vector<Burst> bursts_;  // in time order, never overlapping
@@ -85,6 +88,7 @@ struct DecodedWord {
   double concealed_share;  // share of the burst's samples that came from loss concealment
   int64_t start_sample;    // onset as detected, in samples since the decoder started
   int64_t end_sample;
+  bool turn_end = false;   // the check symbol carried the turn-yielding cue (checksum_ok too)
 };
 
 // Streaming decoder for one direction of audio. Lean enough for every frame of every call:

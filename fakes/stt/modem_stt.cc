@@ -112,7 +112,7 @@ class ModemSttSession final : public ModemSttWordsSession {
       }
       transcript_.push_back(SttWord{std::string(vocabulary.WordAt(index)), w.start_sample,
                                     w.end_sample, substituted ? w.confidence * 0.5 : w.confidence,
-                                    w.checksum_ok});
+                                    w.checksum_ok, w.turn_end});
       grew = true;
     }
     return grew;
@@ -199,12 +199,14 @@ ModemStt::ModemStt(agent::Scheduler& scheduler, agent::Rng rng, ModemSttConfig c
     : scheduler_(scheduler), rng_(rng), config_(std::move(config)) {}
 
 std::unique_ptr<agent::SttSession> ModemStt::Open(agent::SttListener listener) {
-  // The words joined by single spaces, as the agent reads a transcript.
+  // The words joined by single spaces, as the agent reads a transcript; a word the voice ended
+  // its turn on is followed by a period.
   auto text = [](const std::vector<SttWord>& words) {
     std::string joined;
     for (const SttWord& w : words) {
       if (!joined.empty()) joined.push_back(' ');
       joined += w.word;
+      if (w.turn_end) joined.push_back('.');
     }
     return joined;
   };

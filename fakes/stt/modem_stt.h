@@ -62,6 +62,9 @@ struct SttWord {
   int64_t end_sample = 0;
   double confidence = 0;  // 0..1: the modem's decoding confidence, lowered for a word heard wrong
   bool modem_checksum_ok = true;  // false: the burst was not clean modem audio
+  // The voice ended its turn on this word (the modem's turn-yielding cue): text transcripts end
+  // it with a period, as an STT that punctuates from prosody would.
+  bool turn_end = false;
 };
 
 // The session's results as words (SttListener gives them as text).

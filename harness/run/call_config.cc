@@ -115,6 +115,7 @@ agent::AgentConfig MakeAgentConfig(const AgentSpec& spec,
   config.endpoint_max_delay_ms = spec.endpoint_max_delay_ms;
   config.endpoint_finished_delay_ms = spec.endpoint_finished_delay_ms;
   config.first_clause_words = spec.first_clause_words;
+  config.preemptive_generation = spec.preemptive_generation;
   config.barge_in_min_ms = spec.barge_in_min_ms;
   config.barge_in_min_words = spec.barge_in_min_words;
   config.false_interruption_timeout_ms = spec.false_interruption_timeout_ms;

@@ -163,6 +163,7 @@ struct AgentSpec {
   double endpoint_max_delay_ms = 1500;
   double endpoint_finished_delay_ms = -1;  // adaptive endpointing; negative: off
   int first_clause_words = 0;              // 0: the first sentence goes to TTS whole
+  bool preemptive_generation = false;
   double barge_in_min_ms = 200;
   int barge_in_min_words = 0;
   double false_interruption_timeout_ms = 2000;

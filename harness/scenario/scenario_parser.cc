@@ -136,8 +136,9 @@ void ParseTools(ParseContext& ctx, const Field& f, const std::string& base_dir, 
 
 void ParseAgent(ParseContext& ctx, const Field& f, const std::string& base_dir, AgentSpec* out) {
   MapReader m(ctx, f, {"greeting", "system_prompt", "vad", "endpointing", "first_clause_words",
-                       "barge_in", "jitter_buffer", "max_call_ms", "silence", "tools",
-                       "fallback"});
+                       "preemptive_generation", "barge_in", "jitter_buffer", "max_call_ms",
+                       "silence", "tools", "fallback"});
+  m.Bool("preemptive_generation", &out->preemptive_generation);
   m.String("greeting", &out->greeting);
   m.String("system_prompt", &out->system_prompt);
   if (std::optional<Field> vad = m.Get("vad")) {

@@ -125,7 +125,12 @@ class FakeStt final : public SttProvider {
   class Session final : public SttSession, public ScheduledStream {
    public:
     Session(FakeStt& owner, SttListener listener)
-        : ScheduledStream(owner.scheduler_), owner_(owner), listener_(std::move(listener)) {}
+        : ScheduledStream(owner.scheduler_), owner_(owner), listener_(std::move(listener)) {
+      for (const auto& [at_ms, text] : owner_.interims) {
+        if (at_ms * kMs < scheduler_.NowUs() || !listener_.on_interim) continue;
+        Schedule(at_ms * kMs, [this, text = text] { listener_.on_interim(text); });
+      }
+    }
     void PushAudio(const Frame&) override { ++owner_.frames_pushed; }
     void Finalize() override {
       ++owner_.finalize_calls;
@@ -152,6 +157,8 @@ class FakeStt final : public SttProvider {
 
   std::vector<std::string> finals;
   size_t next_final = 0;
+  // Interims at absolute times (ms), delivered to a session open at that time.
+  std::vector<std::pair<int64_t, std::string>> interims;
   int64_t final_delay_ms = 150;
   bool fail_on_finalize = false;
   int opens = 0;

@@ -521,5 +521,142 @@ TEST_F(VoiceAgentTest, SameInputsGiveTheSameEventLog) {
   EXPECT_NE(first.find("speech_end"), std::string::npos);
 }
 
+// ---- latency techniques --------------------------------------------------------------------
+
+// The caller speaks 2-3 s; the STT's interim with the turn-yielding period comes at 3.06 s. With
+// preemptive generation the STT is finalized and the LLM asked then, the answer's first sentence
+// is synthesized before the endpoint, and it plays once the turn ends (3.55 s) on those words.
+TEST_F(VoiceAgentTest, PreemptiveAnswerWaitsForTheEndpointThenPlaysAtOnce) {
+  stt_.interims = {{3060, "what is my order status."}};
+  stt_.finals = {"what is my order status."};
+  llm_.scripts = {LlmScript{{{100, "Your order"}, {150, " has shipped."}}, 200}};
+  tts_.delays_ms = {100, 100, 100};
+  tts_.frames = {25, 25, 20};
+  caller_ = {{2000 * kMs, 3000 * kMs}};
+  AgentConfig config;
+  config.preemptive_generation = true;
+  Build(config);
+  StartAndRun(6000);
+
+  ASSERT_EQ(llm_.requests.size(), 1u);
+  EXPECT_EQ(llm_.request_times_us[0], 3060 * kMs);
+  EXPECT_EQ(llm_.requests[0].messages.back().content, "what is my order status.");
+  EXPECT_EQ(Event("preemptive_start").t_us, 3060 * kMs);
+  EXPECT_EQ(stt_.finalize_calls, 1);  // at the interim; the endpoint needs no final of its own
+  // "Your order has shipped." (complete with the model's end, at 3.26 s), while held.
+  EXPECT_EQ(tts_.request_times_us[2], 3260 * kMs);
+  EXPECT_EQ(Event("endpoint").t_us, 3550 * kMs);
+  EXPECT_EQ(Event("preemptive_used").t_us, 3550 * kMs);
+  EXPECT_DOUBLE_EQ(Event("preemptive_used").detail["lead_ms"].get<double>(), 490);
+  // Nothing before the endpoint; then the held audio from the next frame.
+  EXPECT_EQ(FirstPlayed(1002), 3560 * kMs);
+  EXPECT_EQ(Event("speech_start", 1).t_us, 3560 * kMs);
+  EXPECT_EQ(CountPlayed(1002), 20);
+  EXPECT_TRUE(events_.Find("preemptive_wasted", 0) == nullptr);
+  EXPECT_EQ(StatesAfterGreeting(), (Path{"user_speaking", "thinking", "speaking", "listening"}));
+  ASSERT_EQ(agent_->history().size(), 3u);
+  EXPECT_EQ(agent_->history()[1].content, "what is my order status.");
+  agent_->Hangup();
+  const auto& usage = Event("usage").detail;
+  EXPECT_EQ(usage["preemptive_requests"], 1);
+  EXPECT_EQ(usage["wasted_llm_requests"], 0);
+}
+
+// The caller goes on after the preemptive request: it is thrown away and counted, and the words
+// that follow are answered as one message with what came before.
+TEST_F(VoiceAgentTest, PreemptiveAnswerIsWastedWhenTheCallerGoesOn) {
+  stt_.interims = {{3060, "what is my order."}, {4060, "status."}};
+  stt_.finals = {"what is my order.", "status."};
+  llm_.scripts = {LlmScript{{{100, "Your"}, {200, " order."}}, 250},
+                  LlmScript{{{100, "It shipped."}}, 150}};
+  tts_.delays_ms = {100, 100, 100};
+  tts_.frames = {25, 25, 20};
+  caller_ = {{2000 * kMs, 3000 * kMs}, {3300 * kMs, 4000 * kMs}};
+  AgentConfig config;
+  config.preemptive_generation = true;
+  Build(config);
+  StartAndRun(7000);
+
+  ASSERT_EQ(llm_.requests.size(), 2u);
+  EXPECT_EQ(llm_.request_times_us[1], 4060 * kMs);
+  EXPECT_EQ(llm_.requests[1].messages.back().content, "what is my order. status.");
+  const RecordedEvent& wasted = Event("preemptive_wasted");
+  EXPECT_EQ(wasted.t_us, 3320 * kMs);  // the first voiced frame after the pause, [3.30, 3.32)
+  EXPECT_EQ(wasted.detail["reason"], "caller_resumed");
+  EXPECT_EQ(wasted.detail["tokens"], 2);     // "Your" and " order." by then
+  EXPECT_EQ(wasted.detail["tts_chars"], 11);  // "Your order." went to TTS at the model's end
+  EXPECT_EQ(Event("preemptive_used").t_us, 4550 * kMs);
+  EXPECT_EQ(tts_.texts.back(), "It shipped.");
+  EXPECT_EQ(Event("speech_start", 1).t_us, 4560 * kMs);
+  agent_->Hangup();
+  const auto& usage = Event("usage").detail;
+  EXPECT_EQ(usage["preemptive_requests"], 2);
+  EXPECT_EQ(usage["wasted_llm_requests"], 1);
+  EXPECT_EQ(usage["wasted_llm_tokens"], 2);
+  EXPECT_EQ(usage["wasted_tts_chars"], 11);
+}
+
+// A final that differs from the interim the held answer was made for: thrown away at the final,
+// and the endpoint asks again with the final's words.
+TEST_F(VoiceAgentTest, PreemptiveAnswerIsWastedWhenTheFinalDiffers) {
+  stt_.interims = {{3060, "what is my older."}};
+  stt_.finals = {"what is my order."};
+  llm_.scripts = {LlmScript{{{50, "Older?"}}, 60}, LlmScript{{{100, "Your order."}}, 150}};
+  tts_.delays_ms = {100, 100, 100, 100};
+  tts_.frames = {25, 25, 20, 20};
+  caller_ = {{2000 * kMs, 3000 * kMs}};
+  AgentConfig config;
+  config.preemptive_generation = true;
+  Build(config);
+  StartAndRun(6000);
+
+  ASSERT_EQ(llm_.requests.size(), 2u);
+  EXPECT_EQ(Event("preemptive_wasted").t_us, 3210 * kMs);
+  EXPECT_EQ(Event("preemptive_wasted").detail["reason"], "transcript_changed");
+  EXPECT_EQ(Event("preemptive_wasted").detail["tts_chars"], 6);  // "Older?" was synthesized
+  EXPECT_EQ(llm_.request_times_us[1], 3550 * kMs);  // at the endpoint, with the final's words
+  EXPECT_EQ(llm_.requests[1].messages.back().content, "what is my order.");
+  EXPECT_EQ(stt_.finalize_calls, 1);
+  EXPECT_TRUE(events_.Find("preemptive_used", 0) == nullptr);
+  EXPECT_EQ(tts_.texts.back(), "Your order.");
+}
+
+// Words that do not sound finished (no sentence end; an open last word) start nothing early.
+TEST_F(VoiceAgentTest, NoPreemptionBeforeWordsThatSoundFinished) {
+  stt_.interims = {{2500, "my order number is"}, {3060, "my order number is four"}};
+  stt_.finals = {"my order number is four"};
+  llm_.scripts = {LlmScript{{{100, "Thanks."}}, 150}};
+  caller_ = {{2000 * kMs, 3000 * kMs}};
+  AgentConfig config;
+  config.preemptive_generation = true;
+  Build(config);
+  StartAndRun(6000);
+  ASSERT_EQ(llm_.requests.size(), 1u);
+  EXPECT_EQ(llm_.request_times_us[0], 3700 * kMs);  // endpoint 3550 + final 150, as without
+  EXPECT_TRUE(events_.Find("preemptive_start", 0) == nullptr);
+}
+
+// Adaptive endpointing: a punctuated sentence end ends the turn finished_delay_ms after the VAD
+// stop; the same words without it wait the usual delay.
+class AdaptiveEndpointingTest : public VoiceAgentTest,
+                                public ::testing::WithParamInterface<bool> {};
+
+TEST_P(AdaptiveEndpointingTest, FinishedSoundingWordsEndTheTurnSooner) {
+  const bool punctuated = GetParam();
+  const std::string words = punctuated ? "what is my order status." : "what is my order status";
+  stt_.interims = {{2800, words}};
+  stt_.finals = {words};
+  llm_.scripts = {LlmScript{{{100, "Shipped."}}, 150}};
+  caller_ = {{2000 * kMs, 3000 * kMs}};
+  AgentConfig config;
+  config.endpoint_finished_delay_ms = 50;
+  Build(config);
+  StartAndRun(6000);
+  EXPECT_EQ(Event("endpoint").t_us, (punctuated ? 3300 : 3550) * kMs);
+  EXPECT_EQ(llm_.request_times_us.at(0), (punctuated ? 3450 : 3700) * kMs);
+}
+
+INSTANTIATE_TEST_SUITE_P(PunctuatedOrNot, AdaptiveEndpointingTest, ::testing::Bool());
+
 }  // namespace
 }  // namespace callsim::agent

@@ -32,8 +32,10 @@ TEST(CallCostTest, RoundsToABillionthAndPrintsStably) {
   EXPECT_EQ(cost.stt_usd, 0.000071667);
   EXPECT_EQ(ToJson(cost).dump(),
             R"({"llm_usd":0.0,"stt_usd":7.1667e-05,"total_usd":7.1667e-05,"tts_usd":0.0})");
-  EXPECT_EQ(ToJson(CallUsage{1.5, 2, 3, 4}).dump(),
-            R"({"llm_input_tokens":2,"llm_output_tokens":3,"stt_audio_s":1.5,"tts_chars":4})");
+  EXPECT_EQ(ToJson(CallUsage{1.5, 2, 3, 4, 5, 1, 6, 7}).dump(),
+            R"({"llm_input_tokens":2,"llm_output_tokens":3,"preemptive_requests":5,)"
+            R"("stt_audio_s":1.5,"tts_chars":4,"wasted_llm_requests":1,"wasted_llm_tokens":6,)"
+            R"("wasted_tts_chars":7})");
 }
 
 }  // namespace

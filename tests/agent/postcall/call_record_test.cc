@@ -49,10 +49,11 @@ TEST(ToolAuditRecordTest, WrongTypesAndMissingFieldsGetDefaults) {
 }
 
 TEST(CallUsageTest, WritesTheUsageEventsFieldsAndRoundTrips) {
-  const CallUsage usage{12.34, 20001, 999, 1500};
+  const CallUsage usage{12.34, 20001, 999, 1500, 3, 1, 40, 25};
   EXPECT_EQ(ToJson(usage).dump(),
-            R"({"llm_input_tokens":20001,"llm_output_tokens":999,"stt_audio_s":12.34,)"
-            R"("tts_chars":1500})");
+            R"({"llm_input_tokens":20001,"llm_output_tokens":999,"preemptive_requests":3,)"
+            R"("stt_audio_s":12.34,"tts_chars":1500,"wasted_llm_requests":1,)"
+            R"("wasted_llm_tokens":40,"wasted_tts_chars":25})");
   CallUsage back{1, 2, 3, 4};
   FromJson(ToJson(usage), &back);
   EXPECT_EQ(back, usage);

@@ -82,6 +82,11 @@ TEST(WordModemTest, CleanRoundTripGivesBackEveryWord) {
     EXPECT_EQ(got[i].word, known ? words[i] : "<unk>") << i;
     EXPECT_EQ(got[i].vocab_index, audio.words[i].vocab_index);
     EXPECT_TRUE(got[i].checksum_ok);
+    // The voice falls on the utterance's last word, and only there (sentence ends inside the
+    // text keep it level: the speaker goes on).
+    const bool last = i + 1 == words.size();
+    EXPECT_EQ(audio.words[i].turn_end, last) << i;
+    EXPECT_EQ(got[i].turn_end, last) << i;
     EXPECT_DOUBLE_EQ(got[i].snr_db, 60);
     EXPECT_DOUBLE_EQ(got[i].confidence, 1);
     EXPECT_DOUBLE_EQ(got[i].concealed_share, 0);
@@ -131,6 +136,10 @@ TEST(WordModemTest, AppendedPlansAreSpokenAtTheirOffsets) {
   const std::vector<DecodedWord> words = Decode(ToFrames(all, 2));
   ASSERT_EQ(words.size(), 3u);
   EXPECT_EQ(words[2].word, "six");
+  // One turn: "five" is followed by more speech, so only "six" yields it.
+  EXPECT_FALSE(words[1].turn_end);
+  EXPECT_TRUE(words[2].turn_end);
+  EXPECT_TRUE(words[1].checksum_ok);
 }
 
 TEST(WordModemTest, AudioIsBurstsFromFirstToLastWord) {

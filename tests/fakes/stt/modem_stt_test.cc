@@ -153,9 +153,11 @@ TEST(ModemSttTest, InterimsThenOneFinalAtPlausibleTimes) {
 
   ASSERT_EQ(recorder.interims.size(), audio.words.size());
   for (size_t i = 0; i < recorder.interims.size(); ++i) {
-    // Each interim is everything so far, shortly after its word ended.
+    // Each interim is everything so far, shortly after its word ended; the voice falls on the
+    // last word (its turn-yielding cue), which the transcript shows as a period.
     std::string expected;
     for (size_t j = 0; j <= i; ++j) expected += (j ? " " : "") + audio.words[j].word;
+    if (i + 1 == audio.words.size()) expected += ".";
     EXPECT_EQ(recorder.interims[i].text, expected);
     const int64_t word_end_us =
         audio.words[i].end_sample * agent::kMicrosPerSecond / agent::kSampleRateHz;
@@ -163,7 +165,7 @@ TEST(ModemSttTest, InterimsThenOneFinalAtPlausibleTimes) {
     EXPECT_LE(recorder.interims[i].t_us, word_end_us + agent::kFrameUs + 300'000);
   }
   ASSERT_EQ(recorder.finals.size(), 1u);
-  EXPECT_EQ(recorder.finals[0].text, text);
+  EXPECT_EQ(recorder.finals[0].text, text + ".");
   EXPECT_GT(recorder.finals[0].t_us, finalize_us);
   EXPECT_LE(recorder.finals[0].t_us, finalize_us + 1'000'000);
 }

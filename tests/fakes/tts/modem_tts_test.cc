@@ -193,7 +193,7 @@ TEST(ModemTtsTest, TheFakeSttUnderstandsTheFakeTts) {
                                        },
                                        [&] { session->Finalize(); }, nullptr});
   scheduler.RunAll();
-  EXPECT_EQ(final_text, "your order shipped on monday and it should arrive by friday");
+  EXPECT_EQ(final_text, "your order shipped on monday and it should arrive by friday.");
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ TEST(CallerEventsTest, NoKindIsSharedWithTheAgentOrTheCall) {
     EXPECT_TRUE(all.insert(kind).second) << kind;
   }
   for (std::string_view kind : call_events::kAll) EXPECT_TRUE(all.insert(kind).second) << kind;
-  EXPECT_EQ(all.size(), 19u + 49u + 5u);
+  EXPECT_EQ(all.size(), 19u + 52u + 5u);
 }
 
 }  // namespace

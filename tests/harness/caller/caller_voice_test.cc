@@ -56,7 +56,13 @@ TEST(CallerVoiceTest, VariationIsSeededNormalAndClamped) {
 TEST(CallerVoiceTest, UtteranceJoinsSegmentsWithScaledPauses) {
   CallerVoice voice;
   voice.pause_scale = 1.5;
-  const auto one = fakes::EncodeSpeech("my number is", voice.profile, nullptr).samples;
+  // "is" is not the utterance's last word: said without the turn-yielding cue.
+  fakes::SpeechPlan first = fakes::PlanSpeech("my number is", voice.profile, nullptr);
+  first.words.back().turn_end = false;
+  fakes::ModemSpeech first_speech(voice.profile.level_dbfs);
+  first_speech.Append(first, 0);
+  std::vector<int16_t> one(static_cast<size_t>(first_speech.size()));
+  first_speech.Read(0, static_cast<int>(one.size()), one.data());
   const auto two = fakes::EncodeSpeech("four five", voice.profile, nullptr).samples;
   const EncodedUtterance u = EncodeUtterance({{"my number is", 900}, {"four five", 400}}, voice,
                                       nullptr);  // the last pause is dropped

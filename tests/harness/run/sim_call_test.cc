@@ -151,8 +151,9 @@ TEST_F(SimCallTest, ClausePauseEndingMidSentenceIsNotAnEndpoint) {
     EXPECT_FALSE(AgentCutIn(call, 1)) << "seed " << seed;
     const auto finals = call.Events("agent", "stt_final");
     ASSERT_EQ(finals.size(), 1u);
+    // The voice falls on the line's last word only: the STT ends the transcript there.
     EXPECT_EQ(Detail(finals[0])["text"],
-              "i would like to ask about my order number four five six seven");
+              "i would like to ask about my order number four five six seven.");
     EXPECT_TRUE(call.Events("agent", "reply_cancelled").empty());
   }
 }
@@ -180,7 +181,7 @@ TEST_F(SimCallTest, PauseOf900MsInsideAnUtteranceDoesNotEndTheTurnEarly) {
     EXPECT_TRUE(call.Events("agent", "barge_in").empty());
     // Both pieces make the turn's hypothesis.
     EXPECT_EQ(call.record.hypotheses[1],
-              "i would like to ask about my order number four five six seven");
+              "i would like to ask about my order number four five six seven.");
     EXPECT_EQ(
         ComputeWer(call.record.outcomes[1].reference_text, call.record.hypotheses[1]).errors(), 0);
   }
@@ -198,7 +199,7 @@ TEST_F(SimCallTest, PauseOf1500MsLetsTheAgentCutIn) {
     EXPECT_EQ(Detail(call.Events("agent", "sentence")[2])["text"], "Sorry, I did not catch that.");
     EXPECT_EQ(call.Events("agent", "barge_in").size(), 1u);
     EXPECT_EQ(call.record.hypotheses[1],
-              "i would like to ask about my order number four five six seven");
+              "i would like to ask about my order number four five six seven.");
     EXPECT_EQ(call.Failures(), "") << "seed " << seed;  // the final answer was about the order
   }
 }
@@ -242,7 +243,7 @@ TEST_F(SimCallTest, RecordingIsRecognisedByTheStt) {
   const TurnOutcome& o = call.record.outcomes[1];
   EXPECT_TRUE(o.has_user);
   EXPECT_EQ(o.reference_text, words);
-  EXPECT_EQ(call.record.hypotheses[1], words);
+  EXPECT_EQ(call.record.hypotheses[1], words + ".");  // the recording's last word yields the turn
   EXPECT_EQ(ComputeWer(words, call.record.hypotheses[1]).errors(), 0);
 }
 
@@ -271,7 +272,7 @@ TEST_F(SimCallTest, RepeatIsReplayedAndJudged) {
   EXPECT_EQ(call.Events("agent", "repeat").size(), 1u);
   EXPECT_EQ(call.Events("agent", "llm_request").size(), 1u);  // the replay needs no LLM
   EXPECT_EQ(call.record.outcomes[2].heard_text, call.record.outcomes[1].heard_text);
-  EXPECT_EQ(call.record.hypotheses[2], "sorry could you say that again");
+  EXPECT_EQ(call.record.hypotheses[2], "sorry could you say that again.");
 }
 
 TEST_F(SimCallTest, NoReplyPassesAfterSilenceAndFailsWhenTheAgentAnswers) {
