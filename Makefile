@@ -73,21 +73,18 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 demo: build
 	@sh tools/demo.sh $(BUILD_DIR)/callsim . $(DEMO_DB) $(DEMO_SEED) $(BUILD_DIR)/demo-metrics $(DEMO_REPORT)
 
-# The real-time tests over loopback (label wire) mostly wait on the clock: they start as soon as
-# the callsim binary and their own test binary are built, four at a time, beside the rest of the
-# build and then the rest of the tests, and their output follows. The build and the rest (in
-# virtual time) run at a lower priority (nice), so they take the CPU the real-time calls leave.
-# The CPU-heavy ones (label heavy: every bundled scenario in a browser, the CI examples) run
-# after them, so they cannot starve a real-time call.
+# The real-time tests over loopback (label wire) mostly wait on the clock: they run beside the
+# rest, four at a time, and their output follows. The rest run in virtual time at a lower
+# priority (nice), so they take the CPU the real-time calls leave. The CPU-heavy ones (label
+# heavy: every bundled scenario in a browser, the CI examples) run after them, so they cannot
+# starve a real-time call.
 # A fresh build directory has no timings yet: tests/ctest_costs.txt seeds them (ctest's own
 # CTestCostData.txt format), so ctest starts the longest tests first in each lane.
-test: deps-node deps-browser deps $(BUILD_DIR)/CMakeCache.txt
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target callsim callsim_wire_tests
+test: deps-node deps-browser build
 	@mkdir -p $(BUILD_DIR)/Testing/Temporary && \
 	  { [ -f $(BUILD_DIR)/Testing/Temporary/CTestCostData.txt ] || \
 	    cp tests/ctest_costs.txt $(BUILD_DIR)/Testing/Temporary/CTestCostData.txt; }
 	@cd $(BUILD_DIR) && { ctest --output-on-failure -j 4 -L wire > ctest-wire.log 2>&1 & wire=$$!; \
-	  nice -n 10 cmake --build . -j $(JOBS) && \
 	  nice -n 10 ctest --output-on-failure -j $(JOBS) -LE 'wire|heavy'; rest=$$?; wait $$wire; wire_status=$$?; \
 	  echo "== real-time tests over loopback (ctest -L wire)"; cat ctest-wire.log; \
 	  echo "== CPU-heavy tests, after the real-time ones (ctest -L heavy)"; \
