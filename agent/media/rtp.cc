@@ -96,6 +96,19 @@ bool CheckLayout(std::span<const uint8_t> bytes, Layout* layout, std::string* er
   return !has_padding || CheckPadding(bytes, layout, error);
 }
 
+// The header fields and the payload of a packet whose layout passed CheckLayout.
+RtpView ViewOf(std::span<const uint8_t> bytes, const Layout& layout) {
+  const uint8_t* p = bytes.data();
+  RtpView view;
+  view.marker = (p[1] & 0x80) != 0;
+  view.payload_type = p[1] & 0x7F;
+  view.sequence = ReadU16(p + 2);
+  view.timestamp = ReadU32(p + 4);
+  view.ssrc = ReadU32(p + 8);
+  view.payload = bytes.subspan(layout.payload_offset, layout.payload_end - layout.payload_offset);
+  return view;
+}
+
 }  // namespace
 
 std::vector<uint8_t> SerializeRtp(const RtpPacket& packet) {
@@ -140,12 +153,13 @@ bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error
   // Everything is checked first, so a rejected packet leaves `out` untouched.
   Layout layout;
   if (!CheckLayout(bytes, &layout, error)) return false;
+  const RtpView view = ViewOf(bytes, layout);
   const uint8_t* p = bytes.data();
-  out->marker = (p[1] & 0x80) != 0;
-  out->payload_type = p[1] & 0x7F;
-  out->sequence = ReadU16(p + 2);
-  out->timestamp = ReadU32(p + 4);
-  out->ssrc = ReadU32(p + 8);
+  out->marker = view.marker;
+  out->payload_type = view.payload_type;
+  out->sequence = view.sequence;
+  out->timestamp = view.timestamp;
+  out->ssrc = view.ssrc;
   out->csrcs.resize(layout.csrc_count);
   for (size_t i = 0; i < layout.csrc_count; ++i)
     out->csrcs[i] = ReadU32(p + kFixedHeaderBytes + 4 * i);
@@ -157,20 +171,14 @@ bool ParseRtp(std::span<const uint8_t> bytes, RtpPacket* out, std::string* error
   } else {
     out->extension_data.clear();
   }
-  out->payload.assign(p + layout.payload_offset, p + layout.payload_end);
+  out->payload.assign(view.payload.begin(), view.payload.end());
   return true;
 }
 
 bool ParseRtpView(std::span<const uint8_t> bytes, RtpView* out, std::string* error) {
   Layout layout;
   if (!CheckLayout(bytes, &layout, error)) return false;
-  const uint8_t* p = bytes.data();
-  out->marker = (p[1] & 0x80) != 0;
-  out->payload_type = p[1] & 0x7F;
-  out->sequence = ReadU16(p + 2);
-  out->timestamp = ReadU32(p + 4);
-  out->ssrc = ReadU32(p + 8);
-  out->payload = bytes.subspan(layout.payload_offset, layout.payload_end - layout.payload_offset);
+  *out = ViewOf(bytes, layout);
   return true;
 }
 
