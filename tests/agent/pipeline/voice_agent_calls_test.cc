@@ -190,6 +190,28 @@ TEST_F(VoiceAgentCallsTest, EndCallToolHangsUpAfterTheReplyHasPlayed) {
   EXPECT_EQ(call_ends_.size(), 1u);
 }
 
+// A tool the model asks for while its answer is held (preemptive generation) waits for the
+// endpoint: nothing runs on words the caller may still add to.
+TEST_F(VoiceAgentCallsTest, ToolCallOfAHeldAnswerWaitsForTheEndpoint) {
+  stt_.interims = {{1560, "that's all, bye."}};
+  stt_.finals = {"that's all, bye."};
+  llm_.scripts = {
+      LlmScript{{{100, "Goodbye."}}, 150, -1, {ToolCallRequest{"c1", "end_call", "{}"}}}};
+  caller_ = {{1000 * kMs, 1500 * kMs}};
+  AgentConfig config;
+  config.preemptive_generation = true;
+  Build(config);
+  scheduler_.RunUntil(6000 * kMs);
+
+  EXPECT_EQ(Event("preemptive_start").t_us, 1560 * kMs);
+  EXPECT_EQ(llm_.request_times_us.at(0), 1560 * kMs);  // the model proposed end_call at 1.66 s
+  EXPECT_EQ(Event("endpoint").t_us, 2050 * kMs);      // 1500 + 250 + 300
+  EXPECT_EQ(Event("tool_call_proposed").t_us, 2050 * kMs);
+  EXPECT_EQ(Event("preemptive_used").t_us, 2050 * kMs);
+  ASSERT_EQ(call_ends_, (std::vector<std::string>{"agent"}));  // after the goodbye, as without
+  EXPECT_EQ(Event("speech_end", 1).detail["played_ms"], 500);
+}
+
 TEST_F(VoiceAgentCallsTest, TransferToolEndsWithItsTarget) {
   stt_.finals = {"billing please"};
   llm_.scripts = {LlmScript{{{100, "Transferring you now."}},
