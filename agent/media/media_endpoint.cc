@@ -189,9 +189,9 @@ void MediaEndpoint::OnPacket(Packet packet) {
   } else if (parsed) {
     jitter_->Insert(rx, now_us, &packet);  // takes the packet's buffer, hands back an old one
   }
-  // Read: a buffer left over carries our next packet (a steady stream allocates nothing per
-  // packet).
-  // Kept before anything below runs a sink, which may end the call.
+  // Read: the buffer left over (the jitter buffer's old one, or this packet's) carries our next
+  // packet, so a steady stream allocates nothing per packet. Kept before anything below runs a
+  // sink, which may end the call.
   if (packet.capacity() <= kMaxSparePacketBytes && packet.capacity() > spare_.capacity()) {
     spare_ = std::move(packet);
   }

@@ -36,8 +36,12 @@ void Endpointer::OnSpeechStop(int64_t speech_end_us) {
     silence_timer_.At(speech_end_us + silence_us, [this] { OnFinishedDelay(); });
     return;
   }
+  ArmMinDelay();
+}
+
+void Endpointer::ArmMinDelay() {
   const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.delay_ms);
-  silence_timer_.At(speech_end_us + silence_us, [this] { OnMinDelay(); });
+  silence_timer_.At(speech_end_us_ + silence_us, [this] { OnMinDelay(); });
 }
 
 void Endpointer::OnFinishedDelay() {
@@ -45,8 +49,7 @@ void Endpointer::OnFinishedDelay() {
     Fire(EndpointReason::kSilence);
     return;
   }
-  const int64_t silence_us = MsToUs(config_.vad_stop_ms + config_.delay_ms);
-  silence_timer_.At(speech_end_us_ + silence_us, [this] { OnMinDelay(); });
+  ArmMinDelay();
 }
 
 void Endpointer::OnMinDelay() {

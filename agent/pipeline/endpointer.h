@@ -70,6 +70,8 @@ class Endpointer {
 
  private:
   void Fire(EndpointReason reason);
+  // The timer for delay_ms after the VAD stop (speech_end_us_ + vad_stop_ms + delay_ms).
+  void ArmMinDelay();
   void OnFinishedDelay();
   void OnMinDelay();
   TurnSounds Sounds() const { return sounds_ ? sounds_() : TurnSounds::kUnknown; }

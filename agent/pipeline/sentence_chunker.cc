@@ -41,21 +41,19 @@ void SentenceChunker::CutFirstClause(std::vector<std::string>* out) {
   for (size_t i = 0; i + 1 < buffer_.size(); ++i) {
     const char c = buffer_[i];
     const bool space_next = IsSpace(buffer_[i + 1]);
-    if ((c == ',' || c == ';' || c == ':') && space_next) {
-      EmitPrefix(i + 1, out);
-      break;
-    }
     if (!IsSpace(c)) in_word = true;
     if (in_word && space_next) {
       in_word = false;
-      if (++words == first_clause_words_) {
-        EmitPrefix(i + 1, out);
-        break;
-      }
+      ++words;
+    }
+    if (((c == ',' || c == ';' || c == ':') && space_next) || words == first_clause_words_) {
+      EmitPrefix(i + 1, out);
+      scan_pos_ = 0;
+      Scan(out);  // the rest may already hold a whole sentence
+      return;
     }
   }
-  scan_pos_ = 0;
-  Scan(out);  // the rest may already hold a whole sentence
+  // No cut yet: what Scan looked at still holds no sentence end.
 }
 
 void SentenceChunker::Flush(std::vector<std::string>* out) {
