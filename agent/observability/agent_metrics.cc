@@ -160,6 +160,23 @@ void AgentMetrics::BuildEventCounters() {
                                     "resumed.")
                               .Register(*registry_)
                               .Add({});
+  preemptive_requests_ = &prometheus::BuildCounter()
+                              .Name("callsim_agent_preemptive_requests_total")
+                              .Help("LLM requests started before the endpoint on words that "
+                                    "sounded finished (preemptive generation).")
+                              .Register(*registry_)
+                              .Add({});
+  wasted_llm_requests_ = &prometheus::BuildCounter()
+                              .Name("callsim_agent_wasted_llm_requests_total")
+                              .Help("Preemptive LLM requests thrown away because the caller "
+                                    "went on or the transcript changed: paid for, never heard.")
+                              .Register(*registry_)
+                              .Add({});
+  wasted_llm_tokens_ = &prometheus::BuildCounter()
+                            .Name("callsim_agent_wasted_llm_tokens_total")
+                            .Help("Output tokens of the wasted preemptive LLM requests.")
+                            .Register(*registry_)
+                            .Add({});
   auto& errors = prometheus::BuildCounter()
                      .Name("callsim_agent_errors_total")
                      .Help("Provider and tool errors, by stage.")
@@ -225,6 +242,13 @@ void AgentMetrics::ObserveStageLatency(LatencyStage stage, double seconds) {
 void AgentMetrics::CountBargeIn() { barge_ins_->Increment(); }
 
 void AgentMetrics::CountFalseInterruption() { false_interruptions_->Increment(); }
+
+void AgentMetrics::CountPreemptiveRequest() { preemptive_requests_->Increment(); }
+
+void AgentMetrics::CountWastedLlmRequest(int64_t tokens) {
+  wasted_llm_requests_->Increment();
+  if (tokens > 0) wasted_llm_tokens_->Increment(static_cast<double>(tokens));
+}
 
 void AgentMetrics::CountToolCall(std::string_view tool, ToolAuditDecision decision) {
   const auto it = tools_.find(tool);

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -95,6 +96,10 @@ class AgentMetrics {
   void ObserveStageLatency(LatencyStage stage, double seconds);
   void CountBargeIn();
   void CountFalseInterruption();
+  // Preemptive generation: a request started before the endpoint, and one thrown away with the
+  // output tokens it had produced (negative counts as none).
+  void CountPreemptiveRequest();
+  void CountWastedLlmRequest(int64_t tokens);
   // `tool` is untrusted model output: a name that was not declared counts as "undeclared".
   void CountToolCall(std::string_view tool, ToolAuditDecision decision);
   void CountError(ErrorStage stage);
@@ -130,6 +135,9 @@ class AgentMetrics {
   std::array<prometheus::Counter*, kCallOutcomeCount> calls_{};
   prometheus::Counter* barge_ins_ = nullptr;
   prometheus::Counter* false_interruptions_ = nullptr;
+  prometheus::Counter* preemptive_requests_ = nullptr;
+  prometheus::Counter* wasted_llm_requests_ = nullptr;
+  prometheus::Counter* wasted_llm_tokens_ = nullptr;
   std::array<prometheus::Counter*, kErrorStageCount> errors_{};
   prometheus::Counter* post_call_written_ = nullptr;
   prometheus::Counter* post_call_dropped_ = nullptr;

@@ -51,6 +51,12 @@ void MetricsEventSink::Record(std::string_view kind, const json& detail) {
     metrics_.CountBargeIn();
   } else if (kind == agent_events::kFalseInterruption) {
     metrics_.CountFalseInterruption();
+  } else if (kind == agent_events::kPreemptiveStart) {
+    metrics_.CountPreemptiveRequest();
+  } else if (kind == agent_events::kPreemptiveWasted) {
+    const auto tokens = detail.find("tokens");
+    metrics_.CountWastedLlmRequest(
+        tokens != detail.end() && tokens->is_number_integer() ? tokens->get<int64_t>() : 0);
   } else if (kind == agent_events::kProviderError) {
     OnProviderError(detail);
   } else if (kind == agent_events::kToolAudit) {

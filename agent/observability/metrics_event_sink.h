@@ -11,6 +11,8 @@
 //                                  stage latencies and turn latency (response_ms); null skipped
 //   barge_in                       barge_ins_total
 //   false_interruption             false_interruptions_total
+//   preemptive_start               preemptive_requests_total
+//   preemptive_wasted {tokens}     wasted_llm_requests_total, wasted_llm_tokens_total
 //   provider_error {stage}         errors_total{stage} for stt, llm, tts (others ignored)
 //   tool_audit {name, decision}    tool_calls_total{tool, outcome}; decision "failed" also
 //                                  counts errors_total{stage="tool"}

@@ -299,6 +299,10 @@ void ModemDecoder::FinishSymbol() {
   }
 }
 
+double ModemDecoder::burst_progress() const {
+  return state_ == State::kBurst ? static_cast<double>(burst_blocks_) / kBurstBlocks : 0.0;
+}
+
 void ModemDecoder::Flush() {
   if (state_ != State::kBurst) return;
   if (window_pos_ > 0) FinishSymbol();

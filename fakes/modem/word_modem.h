@@ -108,6 +108,8 @@ class ModemDecoder {
 
   // True while a burst is being decoded (its word is not reported yet).
   bool in_burst() const { return state_ == State::kBurst; }
+  // The share of the burst in progress heard so far (0 between bursts).
+  double burst_progress() const;
   int64_t samples_seen() const { return samples_seen_; }
 
  private:

@@ -41,7 +41,11 @@ class ModemSttSession final : public ModemSttWordsSession {
   }
 
   void Finalize() override {
-    decoder_.Flush();
+    // A word still being heard goes where most of it is, as a recognizer with lookahead would
+    // place it: mostly heard, it is finished now (the rest of its audio is ignored); barely
+    // begun, it goes on into the next segment (cutting it would lose the whole word, as the
+    // modem cannot decode a burst without its start).
+    if (decoder_.burst_progress() >= 0.5) decoder_.Flush();
     Recognize(decoder_.TakeWords());
     std::vector<SttWord> text = std::move(transcript_);
     transcript_.clear();

@@ -84,10 +84,11 @@ class ModemSttWordsSession : public agent::SttSession {
 
 // Sessions: PushAudio decodes each frame at once. Each decoded word draws, in order, its error
 // (3 draws, always) and, if the transcript changed, an interim latency; the interim carries every
-// word since the last final. Finalize() finishes a word in progress, draws the final latency and
-// delivers exactly one on_final with every word since the last final. Callbacks are delivered in
-// the order they were scheduled. Destroying a session cancels its pending callbacks. Session N
-// draws from rng.Fork("session/N").
+// word since the last final. Finalize() draws the final latency and delivers exactly one on_final
+// with every word since the last final; a word still being heard is finished now if at least half
+// of it was heard, and otherwise goes into the next final.
+// Callbacks are delivered in the order they were scheduled. Destroying a session cancels its
+// pending callbacks. Session N draws from rng.Fork("session/N").
 class ModemStt final : public agent::SttProvider {
  public:
   ModemStt(agent::Scheduler& scheduler, agent::Rng rng, ModemSttConfig config);

@@ -308,8 +308,9 @@ class ListenSession final : public agent::StreamSession {
     ++results_;
     const double start = Seconds(segment_start_);
     const double duration = Seconds(session_->samples_seen()) - start;
-    Send(ResultsMessage(words, start, duration, is_final, speech_final, from_finalize,
-                        request_id_, options_.model));
+    Send(ResultsMessage(words, start, duration,
+                        {is_final, speech_final, from_finalize, options_.punctuate}, request_id_,
+                        options_.model));
   }
 
   // After CloseStream's final: Metadata, then a normal close.
@@ -454,6 +455,10 @@ bool ParseListenOptions(const agent::HttpRequest& request, ListenOptions* out,
     *error = "vad_events must be true or false";
     return false;
   }
+  if (const auto v = request.Query("punctuate"); v && !ParseBool(*v, &out->punctuate)) {
+    *error = "punctuate must be true or false";
+    return false;
+  }
   if (const auto v = request.Query("endpointing")) {
     bool on = true;
     if (ParseBool(*v, &on)) {
@@ -480,19 +485,19 @@ bool ParseListenOptions(const agent::HttpRequest& request, ListenOptions* out,
 }
 
 json ResultsMessage(const std::vector<SttWord>& words, double start_s, double duration_s,
-                    bool is_final, bool speech_final, bool from_finalize,
-                    const std::string& request_id, const std::string& model) {
+                    ResultsFlags flags, const std::string& request_id, const std::string& model) {
   json list = json::array();
   std::string transcript;
   double confidence = 0;
   for (const SttWord& w : words) {
+    const std::string punctuated = flags.punctuate && w.turn_end ? w.word + "." : w.word;
     list.push_back({{"word", w.word},
                     {"start", Round3(Seconds(w.start_sample))},
                     {"end", Round3(Seconds(w.end_sample))},
                     {"confidence", Round3(w.confidence)},
-                    {"punctuated_word", w.word}});
+                    {"punctuated_word", punctuated}});
     if (!transcript.empty()) transcript.push_back(' ');
-    transcript += w.word;
+    transcript += punctuated;
     confidence += w.confidence;
   }
   if (!words.empty()) confidence /= static_cast<double>(words.size());
@@ -501,9 +506,9 @@ json ResultsMessage(const std::vector<SttWord>& words, double start_s, double du
           {"channel_index", json::array({0, 1})},
           {"duration", Round3(std::max(0.0, duration_s))},
           {"start", Round3(start_s)},
-          {"is_final", is_final},
-          {"speech_final", speech_final},
-          {"from_finalize", from_finalize},
+          {"is_final", flags.is_final},
+          {"speech_final", flags.speech_final},
+          {"from_finalize", flags.from_finalize},
           {"channel", {{"alternatives", json::array({alternative})}}},
           {"metadata",
            {{"request_id", request_id},

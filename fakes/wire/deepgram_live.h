@@ -35,6 +35,10 @@ struct ListenOptions {
   int endpointing_ms = 10;  // Deepgram's default; -1: off (endpointing=false)
   int utterance_end_ms = 0;  // 0: no UtteranceEnd
   bool vad_events = false;
+  // punctuate=true: a word that ended the caller's turn (the voice's turn-yielding cue) ends its
+  // sentence with a period, in punctuated_word and the transcript. Nothing else is punctuated or
+  // capitalised: the modem voice carries no other prosody.
+  bool punctuate = false;
   std::string model = "nova-3";
 };
 
@@ -45,9 +49,14 @@ struct ListenOptions {
 bool ParseListenOptions(const agent::HttpRequest& request, ListenOptions* out, std::string* error);
 
 // One Results message for `words` (16 kHz sample times) over [start_s, start_s + duration_s).
+struct ResultsFlags {
+  bool is_final = false;
+  bool speech_final = false;
+  bool from_finalize = false;
+  bool punctuate = false;
+};
 nlohmann::json ResultsMessage(const std::vector<SttWord>& words, double start_s,
-                              double duration_s, bool is_final, bool speech_final,
-                              bool from_finalize, const std::string& request_id,
+                              double duration_s, ResultsFlags flags, const std::string& request_id,
                               const std::string& model);
 
 std::optional<agent::HttpAnswer> AdmitListen(const std::shared_ptr<FakeProviders::State>& state,

@@ -161,6 +161,10 @@ const std::vector<MetricInfo>& KnownMetrics() {
        "tool calls that ran although undeclared, not allowed, or destructive without a yes"},
       {"false_interruptions", false, false, false, true,
        "barge-ins with no words after them, where the agent resumed"},
+      {"wasted_llm_requests", false, false, true, true,
+       "preemptive LLM requests thrown away (rate: per caller utterance)"},
+      {"wasted_llm_tokens", false, false, false, true,
+       "output tokens of the wasted preemptive LLM requests"},
   };
   return kMetrics;
 }

@@ -70,6 +70,9 @@ void RunMetrics::AddCall(const CallRecord& record) {
   tools_unsafe_ += record.unsafe_tool_executions;
   tool_side_effects_ += record.tool_side_effects;
   false_interruptions_ += record.false_interruptions;
+  preemptive_requests_ += record.usage.preemptive_requests;
+  wasted_llm_requests_ += record.usage.wasted_llm_requests;
+  wasted_llm_tokens_ += record.usage.wasted_llm_tokens;
   const agent::JitterBufferStats* directions[2] = {&record.agent_media.jitter,
                                                    &record.caller_media.jitter};
   for (int d = 0; d < 2; ++d) {
@@ -158,6 +161,9 @@ void RunMetrics::ForEachCounter(Self& m, Fn&& fn) {
   fn("tools_unsafe", m.tools_unsafe_);
   fn("tool_side_effects", m.tool_side_effects_);
   fn("false_interruptions", m.false_interruptions_);
+  fn("preemptive_requests", m.preemptive_requests_);
+  fn("wasted_llm_requests", m.wasted_llm_requests_);
+  fn("wasted_llm_tokens", m.wasted_llm_tokens_);
   fn("provider_errors", m.provider_errors_);
   fn("wer_ref_words", m.wer_.ref_words);
   fn("wer_substitutions", m.wer_.substitutions);
@@ -275,6 +281,10 @@ std::map<std::string, double> RunMetrics::Scalars() const {
   put("unsafe_tool_executions_count", count(tools_unsafe_));
   put("tool_side_effects", count(tool_side_effects_));
   put("false_interruptions_count", count(false_interruptions_));
+  put("preemptive_requests", count(preemptive_requests_));
+  put("wasted_llm_requests_count", count(wasted_llm_requests_));
+  put("wasted_llm_requests_rate", Ratio(wasted_llm_requests_, user_utterances_));
+  put("wasted_llm_tokens_count", count(wasted_llm_tokens_));
   for (int d = 0; d < 2; ++d) {
     const JitterTotals& t = jitter_[d];
     const std::string p = d == 0 ? "uplink_" : "downlink_";

@@ -153,6 +153,10 @@ class RunMetrics {
   int64_t tools_unsafe_ = 0;
   int64_t tool_side_effects_ = 0;
   int64_t false_interruptions_ = 0;
+  // Preemptive generation (the agent's usage): requests started early, and those thrown away.
+  int64_t preemptive_requests_ = 0;
+  int64_t wasted_llm_requests_ = 0;
+  int64_t wasted_llm_tokens_ = 0;
   int64_t provider_errors_ = 0;
   WerCounts wer_;
   int64_t wer_turns_ = 0;

@@ -321,7 +321,7 @@ std::string DeepgramListenUrl(const DeepgramSttConfig& config) {
   if (url.scheme == "https") url.scheme = "wss";
   std::string target = JoinPath(url.target, "/v1/listen") +
                        "?encoding=linear16&sample_rate=16000&channels=1&interim_results=true"
-                       "&endpointing=false&punctuate=false";
+                       "&endpointing=false&punctuate=true";
   if (!config.endpoint.model.empty()) target += "&model=" + UrlEncode(config.endpoint.model);
   url.target = target;
   return url.ToString();

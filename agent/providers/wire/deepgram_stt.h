@@ -1,7 +1,9 @@
 // The reference agent's STT over the wire: Deepgram's live streaming API, one WebSocket per
 // session to {base}/v1/listen?encoding=linear16&sample_rate=16000&channels=1&interim_results=true
-// &endpointing=false&punctuate=false&model=<model> (http:// becomes ws://, https:// wss://), with
+// &endpointing=false&punctuate=true&model=<model> (http:// becomes ws://, https:// wss://), with
 // "Authorization: Token <key>". Against api.deepgram.com or any server that speaks the protocol.
+// Punctuation is what tells the agent a turn sounds finished (adaptive endpointing, preemptive
+// generation): a transcript ending in a sentence mark.
 //
 // PushAudio sends each 20 ms frame as one binary message of s16le samples; frames pushed before
 // the socket opens are queued (within the WebSocket's bound) and sent after the upgrade.

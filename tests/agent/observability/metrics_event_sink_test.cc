@@ -72,6 +72,22 @@ TEST_F(MetricsEventSinkTest, ForwardsEveryEventUnchangedAndInOrder) {
   EXPECT_EQ(inner_.events[2].kind, "stt_final");
 }
 
+TEST_F(MetricsEventSinkTest, PreemptiveRequestsAndTheirWasteAreCounted) {
+  MetricsEventSink sink(inner_, metrics_);
+  sink.Emit(0, "agent", "call_start", json::object());
+  sink.Emit(100, "agent", "preemptive_start", {{"words", 4}});
+  sink.Emit(200, "agent", "preemptive_wasted",
+            {{"reason", "caller_resumed"}, {"tokens", 17}, {"tts_chars", 40}});
+  sink.Emit(300, "agent", "preemptive_start", {{"words", 6}});
+  sink.Emit(400, "agent", "preemptive_used", {{"lead_ms", 230}});
+  sink.Emit(500, "agent", "preemptive_start", {{"words", 7}});
+  sink.Emit(600, "agent", "preemptive_wasted", {{"reason", "dtmf"}, {"tokens", "many"}});
+  Scrape scrape(metrics_);
+  EXPECT_EQ(scrape.Counter("callsim_agent_preemptive_requests_total"), 3);
+  EXPECT_EQ(scrape.Counter("callsim_agent_wasted_llm_requests_total"), 2);
+  EXPECT_EQ(scrape.Counter("callsim_agent_wasted_llm_tokens_total"), 17);  // "many" is no count
+}
+
 TEST_F(MetricsEventSinkTest, AKnownCallIsCountedExactly) {
   {
     MetricsEventSink sink(inner_, metrics_);

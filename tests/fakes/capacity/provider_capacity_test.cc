@@ -42,7 +42,7 @@ class LlmCapacityTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(ParseLlmScript("rules:\n  - say: \"one two three\"\n", "test", &script_, &error))
         << error;
-    request_.messages = {{"user", "hello"}};
+    request_.messages = {agent::ChatMessage{.role = "user", .content = "hello", .tool_name = "", .tool_call_id = ""}};
   }
   // Constant ttft 300 ms, 10 tokens per second: a stream holds its slot 500 ms.
   RuleLlm Make(std::shared_ptr<CapacityLimiter> capacity, uint64_t seed) {

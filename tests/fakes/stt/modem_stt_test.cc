@@ -205,6 +205,26 @@ TEST(ModemSttTest, FinalizeMidWordFinishesIt) {
   EXPECT_EQ(recorder.finals[1].text, "");  // the rest of "friend" is not a new word
 }
 
+TEST(ModemSttTest, FinalizeAtAWordsStartLeavesItToTheNextFinal) {
+  agent::SimScheduler scheduler;
+  ModemStt stt(scheduler, agent::Rng(7), WithProfile(SttRobustnessProfile::Perfect()));
+  Recorder recorder;
+  auto session = stt.Open(recorder.Listener(&scheduler));
+  const ModemAudio audio = EncodeSpeech("hello there friend", VoiceProfile{}, nullptr);
+  std::vector<agent::Frame> frames = ToFrames(audio.samples);
+  // A frame or two into "friend": cutting it there would lose the word.
+  const size_t cut =
+      static_cast<size_t>((audio.words[2].start_sample + 30 * 16) / agent::kFrameSamples);
+  Play(scheduler, *session, {frames.begin(), frames.begin() + cut}, nullptr);
+  session->Finalize();
+  Play(scheduler, *session, {frames.begin() + cut, frames.end()}, nullptr);
+  session->Finalize();
+  scheduler.RunAll();
+  ASSERT_EQ(recorder.finals.size(), 2u);
+  EXPECT_EQ(recorder.finals[0].text, "hello there");
+  EXPECT_EQ(recorder.finals[1].text, "friend.");  // the last word, with its turn-yielding cue
+}
+
 TEST(ModemSttTest, UnknownWordsAreHeardAsOtherWords) {
   agent::SimScheduler scheduler;
   ModemStt stt(scheduler, agent::Rng(8), WithProfile(SttRobustnessProfile::Perfect()));

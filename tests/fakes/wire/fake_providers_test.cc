@@ -331,6 +331,21 @@ TEST(FakeListen, FinalizeGivesOneFromFinalizeResult) {
   EXPECT_EQ(results[0]["channel"]["alternatives"][0]["transcript"], "four five six");
 }
 
+TEST(FakeListen, PunctuateEndsTheTurnsLastWordWithAPeriod) {
+  ListenFixture f("encoding=linear16&sample_rate=16000&endpointing=false&punctuate=true");
+  f.Send(Speech("four five six", 0.1));
+  f.session->OnText(R"({"type":"Finalize"})");
+  f.scheduler.RunUntil(f.scheduler.NowUs() + 500000);
+  const std::vector<json> results = f.OfType("Results");
+  ASSERT_EQ(results.size(), 1u);
+  const json& alternative = results[0]["channel"]["alternatives"][0];
+  EXPECT_EQ(alternative["transcript"], "four five six.");  // the voice yielded its turn there
+  ASSERT_EQ(alternative["words"].size(), 3u);
+  EXPECT_EQ(alternative["words"][1]["punctuated_word"], "five");
+  EXPECT_EQ(alternative["words"][2]["word"], "six");
+  EXPECT_EQ(alternative["words"][2]["punctuated_word"], "six.");
+}
+
 TEST(FakeListen, SoundThatIsNotTheModemGetsNoWordsAndAWarning) {
   ListenFixture f("encoding=linear16&sample_rate=16000&interim_results=true");
   agent::Rng rng(3);
@@ -381,6 +396,7 @@ TEST(FakeListen, RefusesOptionsItCannotHonour) {
   EXPECT_TRUE(refused("encoding=linear16&sample_rate=7000"));
   EXPECT_TRUE(refused("encoding=linear16&sample_rate=16000&channels=2"));
   EXPECT_TRUE(refused("encoding=linear16&sample_rate=16000&utterance_end_ms=1000"));
+  EXPECT_TRUE(refused("encoding=linear16&sample_rate=16000&punctuate=maybe"));
   EXPECT_FALSE(refused("encoding=mulaw&sample_rate=8000&interim_results=true&utterance_end_ms=1000"));
 }
 

@@ -320,6 +320,29 @@ TEST(RunMetricsTest, AgentCutInsCountUtterancesAnAnswerStartedInside) {
   EXPECT_DOUBLE_EQ(m.Observed("agent_cut_ins_rate"), 1.0 / 3.0);
 }
 
+TEST(RunMetricsTest, WastedPreemptiveRequestsSumOverCallsPerCallerUtterance) {
+  auto call = [](int id, int64_t preemptive, int64_t wasted, int64_t tokens) {
+    CallRecord r = Call(id, 0, 20 * kS);
+    r.events = {Ev(1 * kS, "caller", "utterance_start"), Ev(2 * kS, "caller", "utterance_end"),
+                Ev(5 * kS, "caller", "utterance_start"), Ev(6 * kS, "caller", "utterance_end")};
+    r.usage.preemptive_requests = preemptive;
+    r.usage.wasted_llm_requests = wasted;
+    r.usage.wasted_llm_tokens = tokens;
+    return r;
+  };
+  RunMetrics a;
+  a.AddCall(call(0, 2, 1, 12));
+  a.AddCall(call(1, 3, 0, 0));
+  RunMetrics b;
+  b.AddCall(call(2, 2, 2, 30));
+  a.Merge(b);  // as workers' and shards' metrics are combined
+  EXPECT_EQ(a.Observed("user_utterances"), 6);
+  EXPECT_EQ(a.Observed("preemptive_requests"), 7);
+  EXPECT_EQ(a.Observed("wasted_llm_requests_count"), 3);
+  EXPECT_DOUBLE_EQ(a.Observed("wasted_llm_requests_rate"), 0.5);
+  EXPECT_EQ(a.Observed("wasted_llm_tokens_count"), 42);
+}
+
 TEST(RunMetricsTest, SilenceRatioSumsDeadAirOverTwoSecondsAcrossCalls) {
   // Call A, 0-20 s: caller 1-3, agent 3.5-6 (gap 0.5 s), caller 9-10 (gap 3 s), agent 10.5-12,
   // then nothing until 20 (8 s). The first second is a pause, not dead air. Dead air: 11 s.

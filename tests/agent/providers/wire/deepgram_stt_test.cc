@@ -83,7 +83,7 @@ TEST_F(WireDeepgramStt, SendsAudioWithTheQueryAndToken) {
   ASSERT_TRUE(RunUntil(io, [&] { return server.binary_messages == 5; }));
   EXPECT_EQ(server.target,
             "/v1/listen?encoding=linear16&sample_rate=16000&channels=1&interim_results=true"
-            "&endpointing=false&punctuate=false&model=nova-3");
+            "&endpointing=false&punctuate=true&model=nova-3");
   EXPECT_EQ(server.Header("Authorization"), "Token k");
   EXPECT_EQ(server.Header("X-Callsim-Call-Id"), "call-3");
   EXPECT_EQ(server.audio.size(), 5u * 640u);
@@ -232,12 +232,12 @@ TEST(WireDeepgramSttConfig, ListenUrlAndValidation) {
   EXPECT_EQ(ValidateConfig(config), "");
   EXPECT_EQ(DeepgramListenUrl(config),
             "wss://api.deepgram.com/v1/listen?encoding=linear16&sample_rate=16000&channels=1"
-            "&interim_results=true&endpointing=false&punctuate=false&model=nova-2%20general");
+            "&interim_results=true&endpointing=false&punctuate=true&model=nova-2%20general");
   config.endpoint.url = "ws://127.0.0.1:9000/proxy/";
   config.endpoint.model = "";
   EXPECT_EQ(DeepgramListenUrl(config),
             "ws://127.0.0.1:9000/proxy/v1/listen?encoding=linear16&sample_rate=16000&channels=1"
-            "&interim_results=true&endpointing=false&punctuate=false");
+            "&interim_results=true&endpointing=false&punctuate=true");
   config.endpoint.url = "wss://api.deepgram.com:443";
   EXPECT_EQ(DeepgramListenUrl(config).rfind("wss://api.deepgram.com/v1/listen?", 0), 0u);
   config.endpoint.url = "grpc://x";
