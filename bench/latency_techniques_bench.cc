@@ -4,7 +4,8 @@
 // with a fast-provider profile (LLM first token p50 150 / p95 350 ms, TTS first byte p50 80 / p95
 // 160 ms); the cost of preemption as wasted LLM requests and tokens per answered turn; and the
 // waterfall's median share of each stage. Arguments: technique (0 none, 1 preemptive generation,
-// 2 adaptive endpointing, 3 first clause, 4 all three), profile (0 bundled, 1 fast).
+// 2 adaptive endpointing, 3 first clause, 4 all three, 5 all three and the agent's adaptive jitter
+// buffer, as scenarios/fast_agent.yaml runs), profile (0 bundled, 1 fast).
 //   build/callsim_bench --benchmark_filter=LatencyTechniques
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -25,13 +26,16 @@ namespace {
 
 using namespace callsim;
 
-const char* const kTechniques[] = {"none", "preemptive", "adaptive", "first_clause", "all"};
+const char* const kTechniques[] = {"none",         "preemptive", "adaptive",
+                                   "first_clause", "all",        "all+adaptive_jitter_buffer"};
 
 std::vector<std::string> Overrides(int technique, int profile) {
   std::vector<std::string> o = {"load.callers=200", "load.arrival.rate_per_s=5"};
-  if (technique == 1 || technique == 4) o.push_back("agent.preemptive_generation=true");
-  if (technique == 2 || technique == 4) o.push_back("agent.endpointing.finished_delay_ms=0");
-  if (technique == 3 || technique == 4) o.push_back("agent.first_clause_words=4");
+  const bool all = technique >= 4;
+  if (technique == 1 || all) o.push_back("agent.preemptive_generation=true");
+  if (technique == 2 || all) o.push_back("agent.endpointing.finished_delay_ms=0");
+  if (technique == 3 || all) o.push_back("agent.first_clause_words=4");
+  if (technique == 5) o.push_back("agent.jitter_buffer.adaptive=true");
   if (profile == 1) {
     for (const char* s : {"fakes.llm.ttft_ms.p50=150", "fakes.llm.ttft_ms.p95=350",
                           "fakes.tts.ttfb_ms.p50=80", "fakes.tts.ttfb_ms.p95=160"}) {
@@ -102,7 +106,7 @@ void BM_LatencyTechniques(benchmark::State& state) {
 }
 
 BENCHMARK(BM_LatencyTechniques)
-    ->ArgsProduct({{0, 1, 2, 3, 4}, {0, 1}})
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

@@ -124,6 +124,7 @@ void VoiceAgent::OnCallerFrame(const Frame& frame, int64_t frame_start_us) {
     barge_.AddVoicedFrame();
     if (barge_.Confirmed()) BargeIn();
   }
+  if (!vad_.last_frame_voiced() && std::exchange(preempt_waits_for_quiet_, false)) MaybePreempt();
 }
 
 void VoiceAgent::OnVadStart(int64_t start_us, int64_t frame_start_us) {
@@ -211,6 +212,7 @@ void VoiceAgent::BeginUserTurn(int64_t start_us, const char* reason) {
     turn_ = TurnTiming{};
     last_interim_.clear();
     preempt_finalized_ = false;
+    preempt_waits_for_quiet_ = false;
   }
   SetState(AgentState::kUserSpeaking, reason);
   endpointer_.OnSpeechStart(start_us);
@@ -251,7 +253,9 @@ void VoiceAgent::OnEndpoint(const Endpoint& endpoint) {
 void VoiceAgent::MaybePreempt() {
   if (!config_.preemptive_generation || state_ != AgentState::kUserSpeaking || !stt_) return;
   // The caller must be quiet, the words must sound finished, and the answer must be the model's
-  // (not a confirmation, a resumed reply or a replay).
+  // (not a confirmation, a resumed reply or a replay). An interim that came while the last
+  // frame was still voiced (the tail of its own word) is looked at again on the first quiet one.
+  preempt_waits_for_quiet_ = vad_.last_frame_voiced();
   if (vad_.last_frame_voiced() || barge_.active() || confirmation_.active || resume_.pending() ||
       (reply_active() && !reply_.held)) {
     return;

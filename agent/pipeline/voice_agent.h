@@ -227,6 +227,9 @@ class VoiceAgent {
   // Preemptive generation finalized the STT and the caller has said nothing since: the endpoint
   // needs no final of its own.
   bool preempt_finalized_ = false;
+  // The latest interim came while the caller's last frame was voiced: MaybePreempt runs again on
+  // the first quiet frame.
+  bool preempt_waits_for_quiet_ = false;
 
   Reply reply_;
   uint64_t next_reply_id_ = 1;

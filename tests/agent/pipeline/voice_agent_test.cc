@@ -621,6 +621,30 @@ TEST_F(VoiceAgentTest, PreemptiveAnswerIsWastedWhenTheFinalDiffers) {
   EXPECT_EQ(tts_.texts.back(), "Your order.");
 }
 
+// The finished-sounding interim comes while the caller's last word is still being heard: the
+// answer starts on the first quiet frame, not at the next interim (there is none) or the endpoint.
+TEST_F(VoiceAgentTest, PreemptionWaitsForTheFirstQuietFrameNotTheEndpoint) {
+  stt_.interims = {{2990, "what is my order status."}};
+  stt_.finals = {"what is my order status."};
+  llm_.scripts = {LlmScript{{{100, "Your order has shipped."}}, 150}};
+  tts_.delays_ms = {100, 100};
+  tts_.frames = {25, 25};
+  caller_ = {{2000 * kMs, 3000 * kMs}};
+  AgentConfig config;
+  config.preemptive_generation = true;
+  Build(config);
+  StartAndRun(6000);
+
+  ASSERT_EQ(llm_.requests.size(), 1u);
+  EXPECT_EQ(Event("preemptive_start").t_us, 3020 * kMs);  // the frame [3.00, 3.02) is quiet
+  EXPECT_EQ(llm_.request_times_us[0], 3020 * kMs);
+  EXPECT_EQ(stt_.finalize_calls, 1);
+  EXPECT_EQ(Event("preemptive_used").t_us, 3550 * kMs);
+  EXPECT_EQ(Event("speech_start", 1).t_us, 3560 * kMs);
+  agent_->Hangup();
+  EXPECT_EQ(Event("usage").detail["wasted_llm_requests"], 0);
+}
+
 // Words that do not sound finished (no sentence end; an open last word) start nothing early.
 TEST_F(VoiceAgentTest, NoPreemptionBeforeWordsThatSoundFinished) {
   stt_.interims = {{2500, "my order number is"}, {3060, "my order number is four"}};

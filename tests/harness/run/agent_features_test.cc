@@ -158,6 +158,26 @@ TEST_F(AgentFeatures, EchoAtTwentyDbCausesNoFalseBargeIn) {
   EXPECT_GT(Metric(open.run_id, "false_barge_ins_count"), 0);
 }
 
+// The three latency techniques together on the scenarios with clause pauses, tools and barge-ins:
+// every call still passes, the agent starts inside no utterance, and no early answer is wasted.
+TEST_F(AgentFeatures, LatencyTechniquesCutInNowhereAndKeepEveryCallPassing) {
+  const std::vector<std::string> on = {"agent.preemptive_generation=true",
+                                       "agent.endpointing.finished_delay_ms=0",
+                                       "agent.first_clause_words=4"};
+  for (const std::string name : {"tools_guardrails", "payment_pii", "barge_in", "barge_in_words",
+                                 "false_interruption", "dtmf_menu"}) {
+    std::vector<std::string> sets = on;
+    sets.push_back("load.callers=4");
+    const RunResult r = Run(name, sets);
+    EXPECT_EQ(r.exit_code, 0) << name;
+    EXPECT_EQ(r.calls_passed, 4) << name;
+    EXPECT_EQ(Metric(r.run_id, "agent_cut_ins_count"), 0) << name;
+    EXPECT_GT(Metric(r.run_id, "preemptive_requests"), 0) << name;
+    EXPECT_EQ(Metric(r.run_id, "wasted_llm_requests_count"), 0) << name;
+    if (name.rfind("barge_in", 0) == 0) EXPECT_GT(Metric(r.run_id, "barge_in_events"), 0) << name;
+  }
+}
+
 TEST_F(AgentFeatures, CoughIsAFalseInterruptionAndTheAgentResumes) {
   const RunResult r = Run("false_interruption", {"load.callers=3"});
   EXPECT_EQ(r.exit_code, 0);
