@@ -74,7 +74,7 @@ demo: build
 	@sh tools/demo.sh $(BUILD_DIR)/callsim . $(DEMO_DB) $(DEMO_SEED) $(BUILD_DIR)/demo-metrics $(DEMO_REPORT)
 
 # The real-time tests over loopback (label wire) mostly wait on the clock: they run beside the
-# rest, four at a time, and their output follows. The rest run in virtual time at a lower
+# rest, six at a time (a few percent of a core each), and their output follows. The rest run in virtual time at a lower
 # priority (nice), so they take the CPU the real-time calls leave. The CPU-heavy ones (label
 # heavy: every bundled scenario in a browser, the CI examples) run after them, so they cannot
 # starve a real-time call.
@@ -84,7 +84,7 @@ test: deps-node deps-browser build
 	@mkdir -p $(BUILD_DIR)/Testing/Temporary && \
 	  { [ -f $(BUILD_DIR)/Testing/Temporary/CTestCostData.txt ] || \
 	    cp tests/ctest_costs.txt $(BUILD_DIR)/Testing/Temporary/CTestCostData.txt; }
-	@cd $(BUILD_DIR) && { ctest --output-on-failure -j 4 -L wire > ctest-wire.log 2>&1 & wire=$$!; \
+	@cd $(BUILD_DIR) && { ctest --output-on-failure -j 6 -L wire > ctest-wire.log 2>&1 & wire=$$!; \
 	  nice -n 10 ctest --output-on-failure -j $(JOBS) -LE 'wire|heavy'; rest=$$?; wait $$wire; wire_status=$$?; \
 	  echo "== real-time tests over loopback (ctest -L wire)"; cat ctest-wire.log; \
 	  echo "== CPU-heavy tests, after the real-time ones (ctest -L heavy)"; \
