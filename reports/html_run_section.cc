@@ -19,10 +19,6 @@ using harness::CallRow;
 using harness::RunInfo;
 using harness::TurnRow;
 
-std::string Percent(double fraction) {
-  return std::isfinite(fraction) ? FormatFixed(100 * fraction, 1) + "%" : "n/a";
-}
-
 struct CallCounts {
   size_t total = 0, passed = 0, failed = 0, dropped = 0, aborted = 0;
 };

@@ -42,10 +42,6 @@ std::vector<LevelFigures> ReadLevels(const harness::Store& store, int64_t sweep_
   return out;
 }
 
-std::string Percent(double fraction) {
-  return std::isfinite(fraction) ? FormatFixed(100 * fraction, 1) + "%" : "n/a";
-}
-
 std::string ChartsHtml(const SweepRow& sweep, std::vector<LevelFigures> levels) {
   std::sort(levels.begin(), levels.end(), [](const LevelFigures& a, const LevelFigures& b) {
     return a.level.level < b.level.level;

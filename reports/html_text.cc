@@ -97,4 +97,8 @@ std::string FormatFixed(double value, int decimals) {
   return buf;
 }
 
+std::string Percent(double fraction) {
+  return std::isfinite(fraction) ? FormatFixed(100 * fraction, 1) + "%" : "n/a";
+}
+
 }  // namespace callsim::reports

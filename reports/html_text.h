@@ -24,5 +24,7 @@ std::string HtmlText(std::string_view text, size_t max_bytes = 500);
 
 // `value` with `decimals` decimals ("1425.9"); "n/a" for NaN or infinity.
 std::string FormatFixed(double value, int decimals);
+// A fraction as a percentage with one decimal ("12.5%"); "n/a" when not finite.
+std::string Percent(double fraction);
 
 }  // namespace callsim::reports

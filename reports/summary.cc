@@ -28,7 +28,7 @@ std::string Fixed(double value, int decimals) {
   return buf;
 }
 
-std::string Percent(double fraction) {
+std::string PercentTwoDecimals(double fraction) {
   return std::isnan(fraction) ? "n/a" : Fixed(100.0 * fraction, 2) + "%";
 }
 
@@ -118,7 +118,7 @@ std::string WerLine(const std::vector<TurnRow>& turns) {
     i += t.insertions;
     n += t.ref_words;
   }
-  return "WER: " + Percent(CorpusWer(turns)) + "  (S " + std::to_string(s) + " D " +
+  return "WER: " + PercentTwoDecimals(CorpusWer(turns)) + "  (S " + std::to_string(s) + " D " +
          std::to_string(d) + " I " + std::to_string(i) + " N " + std::to_string(n) + ")\n";
 }
 

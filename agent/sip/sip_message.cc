@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <utility>
 
 namespace callsim::agent::sip {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // RFC 3261 token characters (method names, header names).
 bool IsToken(std::string_view s) {
@@ -54,7 +49,7 @@ bool ParseStartLine(std::string_view line, SipMessage* m, std::string* error) {
       return false;
     }
     m->status_code = code;
-    m->reason = std::string(Trim(rest.substr(3)));
+    m->reason = std::string(TrimSpaces(rest.substr(3)));
     return true;
   }
   const size_t sp1 = line.find(' ');
@@ -92,11 +87,11 @@ bool ParseHeaders(const std::vector<std::string_view>& lines, const SipLimits& l
         *error = "a continuation line before any header";
         return false;
       }
-      m->headers.back().value += " " + std::string(Trim(line));
+      m->headers.back().value += " " + std::string(TrimSpaces(line));
       continue;
     }
     const size_t colon = line.find(':');
-    const std::string_view name = colon == std::string_view::npos ? "" : Trim(line.substr(0, colon));
+    const std::string_view name = colon == std::string_view::npos ? "" : TrimSpaces(line.substr(0, colon));
     if (!IsToken(name)) {
       *error = "bad header line (expected NAME: VALUE): \"" + std::string(line.substr(0, 40)) + "\"";
       return false;
@@ -105,7 +100,7 @@ bool ParseHeaders(const std::vector<std::string_view>& lines, const SipLimits& l
       *error = "more than " + std::to_string(limits.max_headers) + " headers";
       return false;
     }
-    m->headers.push_back({std::string(FullHeaderName(name)), std::string(Trim(line.substr(colon + 1)))});
+    m->headers.push_back({std::string(FullHeaderName(name)), std::string(TrimSpaces(line.substr(colon + 1)))});
   }
   for (const SipHeader& h : m->headers) {
     if (HasControl(h.value)) {
@@ -188,7 +183,7 @@ std::vector<std::string> SipMessage::HeaderValues(std::string_view name) const {
       if (!quoted && c == '<') ++angle;
       if (!quoted && c == '>' && angle > 0) --angle;
       if (c == ',' && !quoted && angle == 0) {
-        const std::string_view part = Trim(v.substr(start, i - start));
+        const std::string_view part = TrimSpaces(v.substr(start, i - start));
         if (!part.empty()) out.emplace_back(part);
         start = i + 1;
       }
@@ -262,12 +257,12 @@ std::string SerializeSipMessage(const SipMessage& m) {
 }
 
 std::optional<CSeq> ParseCSeq(std::string_view value) {
-  value = Trim(value);
+  value = TrimSpaces(value);
   const size_t sp = value.find_first_of(" \t");
   if (sp == std::string_view::npos) return std::nullopt;
   CSeq c;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + sp, c.number);
-  const std::string_view method = Trim(value.substr(sp));
+  const std::string_view method = TrimSpaces(value.substr(sp));
   // RFC 3261 section 8.1.1.5: the number is below 2^31.
   if (ec != std::errc() || ptr != value.data() + sp || c.number >= (1u << 31) || !IsToken(method)) {
     return std::nullopt;
@@ -283,10 +278,10 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
   while ((at = value.find(';', at)) != std::string_view::npos) {
     ++at;
     const size_t next = value.find(';', at);
-    const std::string_view item = Trim(value.substr(at, next == std::string_view::npos ? next : next - at));
+    const std::string_view item = TrimSpaces(value.substr(at, next == std::string_view::npos ? next : next - at));
     const size_t eq = item.find('=');
-    if (EqualsNoCase(Trim(item.substr(0, eq)), param)) {
-      return eq == std::string_view::npos ? std::string() : std::string(Trim(item.substr(eq + 1)));
+    if (EqualsNoCase(TrimSpaces(item.substr(0, eq)), param)) {
+      return eq == std::string_view::npos ? std::string() : std::string(TrimSpaces(item.substr(eq + 1)));
     }
   }
   return std::nullopt;
@@ -298,7 +293,24 @@ std::string HeaderUri(std::string_view value) {
     const size_t close = value.find('>', open);
     if (close != std::string_view::npos) return std::string(value.substr(open + 1, close - open - 1));
   }
-  return std::string(Trim(value.substr(0, value.find(';'))));
+  return std::string(TrimSpaces(value.substr(0, value.find(';'))));
+}
+
+std::string TagOf(const SipMessage& m, const char* header) {
+  const std::string* value = m.Header(header);
+  return value ? HeaderParam(*value, "tag").value_or("") : "";
+}
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string SecondsText(int64_t us) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", static_cast<double>(us) / 1e6);
+  return text;
 }
 
 }  // namespace callsim::agent::sip

@@ -76,6 +76,15 @@ std::string HeaderUri(std::string_view value);
 // The branch of the top Via ("" when there is none): the key of a transaction (section 17).
 std::string TopViaBranch(const SipMessage& message);
 
+// The tag parameter of `header` ("From" or "To"); "" when absent.
+std::string TagOf(const SipMessage& message, const char* header);
+
+// `s` without leading and trailing spaces and tabs.
+std::string_view TrimSpaces(std::string_view s);
+
+// A duration for a reason phrase or log line: "1.5 s".
+std::string SecondsText(int64_t us);
+
 // ASCII case-insensitive equality (header names, encoding names).
 bool EqualsNoCase(std::string_view a, std::string_view b);
 

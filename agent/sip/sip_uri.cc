@@ -9,20 +9,14 @@
 namespace callsim::agent::sip {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The URI inside "<...>" (a name-addr), or `uri` itself; nullopt for an unclosed '<'.
 std::optional<std::string_view> Unbracket(std::string_view uri) {
-  uri = Trim(uri);
+  uri = TrimSpaces(uri);
   const size_t open = uri.find('<');
   if (open == std::string_view::npos) return uri;
   const size_t close = uri.find('>', open);
   if (close == std::string_view::npos) return std::nullopt;
-  return Trim(uri.substr(open + 1, close - open - 1));
+  return TrimSpaces(uri.substr(open + 1, close - open - 1));
 }
 
 // What follows "sip:" (case-insensitive); nullopt for any other scheme.

@@ -8,7 +8,7 @@
 namespace callsim::agent::sip {
 namespace {
 
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+constexpr const char* kUacAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
 
 std::string Quoted(const std::string& text) {
   std::string out = "\"";
@@ -19,20 +19,9 @@ std::string Quoted(const std::string& text) {
   return out + "\"";
 }
 
-std::string Seconds(int64_t us) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g s", static_cast<double>(us) / 1e6);
-  return text;
-}
-
 std::optional<CSeq> CSeqOf(const SipMessage& m) {
   const std::string* text = m.Header("CSeq");
   return text ? ParseCSeq(*text) : std::nullopt;
-}
-
-std::string TagOf(const SipMessage& m, const char* header) {
-  const std::string* value = m.Header(header);
-  return value ? HeaderParam(*value, "tag").value_or("") : "";
 }
 
 // A header line we write ourselves from configuration: a token name and a value without line
@@ -102,7 +91,7 @@ bool UacCall::Start(const std::string& sdp_offer, std::string* error) {
                     {"Call-ID", config_.call_id},
                     {"CSeq", "1 INVITE"},
                     {"Contact", "<sip:callsim@" + FormatHostPort(config_.local) + ">"},
-                    {"Allow", kAllow},
+                    {"Allow", kUacAllow},
                     {"User-Agent", config_.user_agent}};
   for (const auto& [name, value] : config_.extra_headers) invite.headers.push_back({name, value});
   invite.headers.push_back({"Content-Type", "application/sdp"});
@@ -198,7 +187,7 @@ void UacCall::OnInviteResponse(const SipMessage& response) {
 
 void UacCall::RingingTooLong() {
   cancel_code_ = 408;
-  cancel_reason_ = "ringing too long: no final answer " + Seconds(config_.max_ringing_us) +
+  cancel_reason_ = "ringing too long: no final answer " + SecondsText(config_.max_ringing_us) +
                    " after the provisional response";
   hangup_requested_ = true;
   state_ = State::kEnding;
@@ -418,7 +407,7 @@ void UacCall::OnPeerRequest(const SipMessage& request, const HostPort& from) {
     bye = true;
   } else if (request.method == "OPTIONS") {
     response = PeerResponse(request, 200, "OK");
-    response.headers.push_back({"Allow", kAllow});
+    response.headers.push_back({"Allow", kUacAllow});
     response.headers.push_back({"Accept", "application/sdp"});
   } else if (request.method == "INFO") {
     response = PeerResponse(request, 200, "OK");

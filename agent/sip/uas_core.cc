@@ -12,24 +12,12 @@
 namespace callsim::agent::sip {
 namespace {
 
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+constexpr const char* kUasAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 // A Warning's text is the peer's bytes in part (a parse error quotes the line): this many
 // characters at most, printable ASCII only.
 constexpr size_t kMaxWarningChars = 120;
 // Lines read from a datagram that did not parse, looking for what a 400 needs.
 constexpr size_t kMaxRecoveryLines = 256;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Seconds(int64_t us) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g s", static_cast<double>(us) / 1e6);
-  return text;
-}
 
 // A Warning header value (RFC 3261 section 20.43) with code 399 and `text` made safe to quote.
 std::string Warning(const std::string& host, std::string_view text) {
@@ -39,11 +27,6 @@ std::string Warning(const std::string& host, std::string_view text) {
     out += (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') ? '?' : c;
   }
   return out + "\"";
-}
-
-std::string TagOf(const SipMessage& m, const char* header) {
-  const std::string* value = m.Header(header);
-  return value ? HeaderParam(*value, "tag").value_or("") : "";
 }
 
 bool IsSipUri(std::string_view uri) {
@@ -97,8 +80,8 @@ std::optional<Addressable> Recover(std::string_view bytes) {
     if (line.empty()) break;  // the end of the headers
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    const std::string_view name = FullHeaderName(Trim(line.substr(0, colon)));
-    const std::string_view value = Trim(line.substr(colon + 1));
+    const std::string_view name = FullHeaderName(TrimSpaces(line.substr(0, colon)));
+    const std::string_view value = TrimSpaces(line.substr(colon + 1));
     const bool clean = !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
       const auto u = static_cast<unsigned char>(c);
       return (u < 0x20 && c != '\t') || u == 0x7f;
@@ -224,14 +207,14 @@ void UasCore::OnRequest(const SipMessage& request, const HostPort& from) {
   } else if (request.method == "OPTIONS") {
     ++stats_.options;
     SipMessage r = Response(request, 200, "OK", Hex(16));
-    r.headers.push_back({"Allow", kAllow});
+    r.headers.push_back({"Allow", kUasAllow});
     r.headers.push_back({"Accept", "application/sdp"});
     r.headers.push_back({"Supported", ""});
     Respond(key, r);
   } else {
     ++stats_.not_allowed;
     SipMessage r = Response(request, 405, "Method Not Allowed", Hex(16));
-    r.headers.push_back({"Allow", kAllow});
+    r.headers.push_back({"Allow", kUasAllow});
     Respond(key, r);
   }
 }
@@ -383,7 +366,7 @@ void UasCore::OnInvite(const std::string& key, const SipMessage& invite, const H
   servers_.at(key).call = id;
   call.unanswered.After(config_.max_unanswered_us, [this, id] {
     RejectCall(id, 500, "Server Internal Error",
-               "not answered within " + Seconds(config_.max_unanswered_us), "not answered");
+               "not answered within " + SecondsText(config_.max_unanswered_us), "not answered");
   });
   if (events_.on_invite) events_.on_invite(id, invite, from);
 }
@@ -453,7 +436,7 @@ bool UasCore::Answer(SipDialogId id, const std::string& sdp_answer) {
   const std::string user = ContactUser(call->invite.request_uri);
   ok.headers.push_back({"Contact", "<sip:" + (user.empty() ? "" : user + "@") +
                                        FormatHostPort(config_.local) + ">"});
-  ok.headers.push_back({"Allow", kAllow});
+  ok.headers.push_back({"Allow", kUasAllow});
   ok.headers.push_back({"Content-Type", "application/sdp"});
   ok.body = sdp_answer;
   call->ok_bytes = SerializeSipMessage(ok);

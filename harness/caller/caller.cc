@@ -22,12 +22,6 @@ using agent::MsToUs;
 
 double UsToMs(int64_t us) { return static_cast<double>(us) / 1000.0; }
 
-std::string FormatMs(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f ms", ms);
-  return buf;
-}
-
 const char* ActionName(Action action) {
   switch (action) {
     case Action::kWait: return "wait";

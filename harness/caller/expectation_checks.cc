@@ -7,13 +7,14 @@
 #include "harness/measure/wer.h"
 
 namespace callsim::harness {
-namespace {
 
 std::string FormatMs(double ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f ms", ms);
   return buf;
 }
+
+namespace {
 
 std::string Quote(const std::string& text) { return "\"" + text + "\""; }
 

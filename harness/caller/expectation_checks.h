@@ -21,6 +21,9 @@ struct AgentToolCall {
   std::string arguments_json;  // as the model produced it: may not even be JSON
 };
 
+// Milliseconds rounded to a whole number for a detail a user reads: "1234 ms".
+std::string FormatMs(double ms);
+
 // kCallEndedByNames' name for `by`, as events and post-call outcomes carry it.
 std::string CallEndedByName(CallEndedBy by);
 

@@ -13,27 +13,15 @@
 namespace callsim::agent::wire {
 namespace {
 
-constexpr size_t kMaxQuotedBytes = 120;
 constexpr size_t kMaxMessageBytes = 1 << 20;
 // The words kept between two finals (some 10 minutes of speech).
 constexpr size_t kMaxFinalsBytes = 64 * 1024;
 // Audio waiting to be written (before the upgrade, or while the server is slow to read): 20 s.
 constexpr size_t kMaxQueuedMessages = 1000 + kMaxPendingFinalizes + 4;
 
-std::string Quote(std::string_view text) {
-  if (text.size() <= kMaxQuotedBytes) return std::string(text);
-  return std::string(text.substr(0, kMaxQuotedBytes)) + "...";
-}
-
 bool BoolAt(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
   return it != object.end() && it->is_boolean() && it->get<bool>();
-}
-
-std::string StringAt(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 // channel.alternatives[0].transcript, or "".
@@ -44,7 +32,7 @@ std::string Transcript(const nlohmann::json& results) {
   if (alternatives == channel->end() || !alternatives->is_array() || alternatives->empty()) {
     return "";
   }
-  return StringAt((*alternatives)[0], "transcript");
+  return JsonStringAt((*alternatives)[0], "transcript");
 }
 
 void AppendWords(std::string* text, const std::string& words) {
@@ -171,10 +159,10 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
     if (dead_ || binary) return;
     const nlohmann::json message = nlohmann::json::parse(data, nullptr, false);
     if (message.is_discarded() || !message.is_object()) {
-      Fail("bad JSON from the server: " + Quote(data));
+      Fail("bad JSON from the server: " + QuoteBounded(data));
       return;
     }
-    const std::string type = StringAt(message, "type");
+    const std::string type = JsonStringAt(message, "type");
     if (type == "Error" || message.contains("err_code")) {
       Fail("server error: " + ErrorMessageFromBody(data));
       return;

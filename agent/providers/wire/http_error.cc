@@ -9,7 +9,7 @@
 namespace callsim::agent::wire {
 namespace {
 
-constexpr size_t kMaxQuotedBytes = 200;
+constexpr size_t kMaxCollapsedBytes = 200;
 
 std::string Collapse(std::string_view text) {
   std::string out;
@@ -23,19 +23,12 @@ std::string Collapse(std::string_view text) {
     if (space) out += ' ';
     space = false;
     out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    if (out.size() >= kMaxQuotedBytes) {
+    if (out.size() >= kMaxCollapsedBytes) {
       out += "...";
       break;
     }
   }
   return out;
-}
-
-std::string StringAt(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get<std::string>();
 }
 
 bool ParseNumber(std::string_view text, double* out) {
@@ -54,10 +47,10 @@ std::string ErrorMessageFromBody(std::string_view body) {
   if (!json.is_discarded() && json.is_object()) {
     if (auto it = json.find("error"); it != json.end()) {
       if (it->is_string()) return Collapse(it->get<std::string>());
-      if (std::string message = StringAt(*it, "message"); !message.empty()) return Collapse(message);
+      if (std::string message = JsonStringAt(*it, "message"); !message.empty()) return Collapse(message);
     }
     for (const char* key : {"err_msg", "message", "detail", "description"}) {
-      if (std::string message = StringAt(json, key); !message.empty()) return Collapse(message);
+      if (std::string message = JsonStringAt(json, key); !message.empty()) return Collapse(message);
     }
   }
   return Collapse(body);
@@ -91,6 +84,18 @@ std::string HttpErrorMessage(int status, std::string_view reason, const Headers&
   std::string text = "HTTP " + std::to_string(status) + ": " + message;
   if (std::string retry = RetryAfterText(headers); !retry.empty()) text += " (" + retry + ")";
   return text;
+}
+
+std::string QuoteBounded(std::string_view text) {
+  constexpr size_t kMaxQuotedBytes = 120;
+  if (text.size() <= kMaxQuotedBytes) return std::string(text);
+  return std::string(text.substr(0, kMaxQuotedBytes)) + "...";
+}
+
+std::string JsonStringAt(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 }  // namespace callsim::agent::wire

@@ -2,12 +2,24 @@
 // words and when it asks to be retried, e.g. "HTTP 429: Rate limit reached (retry after 1.5 s)".
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "agent/providers/wire/url.h"
 
 namespace callsim::agent::wire {
+
+// The most of an error response's body a client reads (the rest is not needed to say why).
+inline constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
+
+// A provider's text quoted in an error: its first 120 bytes, then "..." when there was more.
+std::string QuoteBounded(std::string_view text);
+
+// object[key] when `object` is an object and that member a string; "" otherwise.
+std::string JsonStringAt(const nlohmann::json& object, const char* key);
 
 // The provider's message in an error body: error.message ({"error":{"message":...}}, OpenAI),
 // error as a string, err_msg (Deepgram), message or detail; else the body itself as text (its first

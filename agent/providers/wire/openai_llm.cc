@@ -11,21 +11,8 @@
 namespace callsim::agent::wire {
 namespace {
 
-constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 constexpr size_t kMaxStreamBytes = 16u << 20;
 constexpr size_t kMaxEventBytes = 1u << 20;
-constexpr size_t kMaxQuotedBytes = 120;
-
-std::string Quote(std::string_view text) {
-  if (text.size() <= kMaxQuotedBytes) return std::string(text);
-  return std::string(text.substr(0, kMaxQuotedBytes)) + "...";
-}
-
-std::string StringOr(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 int IntOr(const nlohmann::json& object, const char* key, int fallback) {
   auto it = object.find(key);
@@ -131,7 +118,7 @@ class LlmStreamState : public std::enable_shared_from_this<LlmStreamState> {
     if (event.data.empty()) return;
     const nlohmann::json chunk = nlohmann::json::parse(event.data, nullptr, false);
     if (chunk.is_discarded() || !chunk.is_object()) {
-      Fail("bad JSON in stream: " + Quote(event.data));
+      Fail("bad JSON in stream: " + QuoteBounded(event.data));
       return;
     }
     if (auto error = chunk.find("error"); error != chunk.end() && !error->is_null()) {
@@ -157,14 +144,14 @@ class LlmStreamState : public std::enable_shared_from_this<LlmStreamState> {
       if (auto calls = delta->find("tool_calls"); calls != delta->end() && calls->is_array()) {
         for (const nlohmann::json& fragment : *calls) ToolFragment(fragment);
       }
-      const std::string content = StringOr(*delta, "content");
+      const std::string content = JsonStringAt(*delta, "content");
       if (!content.empty()) {
         ++stats_->tokens;
         if (listener_.on_token) listener_.on_token(content);
         if (!Live()) return;
       }
     }
-    const std::string reason = StringOr(choice, "finish_reason");
+    const std::string reason = JsonStringAt(choice, "finish_reason");
     if (reason.empty()) return;
     finish_reason_ = reason;
     if (reason == "content_filter") {
@@ -179,10 +166,10 @@ class LlmStreamState : public std::enable_shared_from_this<LlmStreamState> {
     const int index = IntOr(fragment, "index", 0);
     if (tool_calls_.size() >= 16 && tool_calls_.find(index) == tool_calls_.end()) return;
     ToolCallRequest& call = tool_calls_[index];
-    if (call.id.empty()) call.id = StringOr(fragment, "id");
+    if (call.id.empty()) call.id = JsonStringAt(fragment, "id");
     if (auto function = fragment.find("function"); function != fragment.end()) {
-      if (call.name.empty()) call.name = StringOr(*function, "name");
-      call.arguments_json += StringOr(*function, "arguments");
+      if (call.name.empty()) call.name = JsonStringAt(*function, "name");
+      call.arguments_json += JsonStringAt(*function, "arguments");
     }
   }
 
@@ -236,11 +223,11 @@ std::string ValidateTools(const nlohmann::json& tools) {
   for (size_t i = 0; i < tools.size(); ++i) {
     const nlohmann::json& tool = tools[i];
     const std::string at = "tools[" + std::to_string(i) + "]";
-    if (!tool.is_object() || StringOr(tool, "type") != "function") {
+    if (!tool.is_object() || JsonStringAt(tool, "type") != "function") {
       return at + " is not {\"type\":\"function\",...}";
     }
     auto function = tool.find("function");
-    if (function == tool.end() || !function->is_object() || StringOr(*function, "name").empty()) {
+    if (function == tool.end() || !function->is_object() || JsonStringAt(*function, "name").empty()) {
       return at + " has no function.name";
     }
   }

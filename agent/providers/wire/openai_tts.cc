@@ -13,7 +13,6 @@
 namespace callsim::agent::wire {
 namespace {
 
-constexpr size_t kMaxErrorBodyBytes = 64 * 1024;
 // 10 minutes of 24 kHz 16-bit audio.
 constexpr size_t kMaxAudioBytes = size_t{kOpenAiPcmRateHz} * 2 * 600;
 constexpr int kInBlock = kOpenAiPcmRateHz * kFrameMs / 1000;  // 480 samples: 20 ms at 24 kHz
