@@ -333,8 +333,8 @@ struct Store::Statements {
 
   Statement begin, commit, savepoint, release, rollback_to;
   Statement insert_run, finish_run, insert_call, insert_turn, insert_expectation, insert_event;
-  Statement insert_tool_call, insert_report, load_tool_calls, load_reports;
-  Statement insert_media, load_media;
+  Statement insert_tool_call, insert_report, insert_media, load_media;
+  Statement load_tool_calls, load_reports;
   Statement upsert_metric, upsert_histogram;
   Statement list_runs, load_run, latest_run, load_calls, load_turns, load_expectations;
   Statement load_failed, load_events, load_events_of_kind, load_metrics, load_histogram;
