@@ -209,8 +209,7 @@ std::unique_ptr<agent::SttSession> ModemStt::Open(agent::SttListener listener) {
     std::string joined;
     for (const SttWord& w : words) {
       if (!joined.empty()) joined.push_back(' ');
-      joined += w.word;
-      if (w.turn_end) joined.push_back('.');
+      joined += w.Punctuated();
     }
     return joined;
   };

@@ -65,6 +65,9 @@ struct SttWord {
   // The voice ended its turn on this word (the modem's turn-yielding cue): text transcripts end
   // it with a period, as an STT that punctuates from prosody would.
   bool turn_end = false;
+
+  // The word as a punctuated transcript writes it: with its period after a turn's last word.
+  std::string Punctuated() const { return turn_end ? word + "." : word; }
 };
 
 // The session's results as words (SttListener gives them as text).

@@ -490,7 +490,7 @@ json ResultsMessage(const std::vector<SttWord>& words, double start_s, double du
   std::string transcript;
   double confidence = 0;
   for (const SttWord& w : words) {
-    const std::string punctuated = flags.punctuate && w.turn_end ? w.word + "." : w.word;
+    const std::string punctuated = flags.punctuate ? w.Punctuated() : w.word;
     list.push_back({{"word", w.word},
                     {"start", Round3(Seconds(w.start_sample))},
                     {"end", Round3(Seconds(w.end_sample))},

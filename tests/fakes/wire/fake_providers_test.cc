@@ -318,12 +318,17 @@ TEST(FakeListen, InterimsThenAnEndpointFinalThenUtteranceEnd) {
   EXPECT_FALSE(f.sent.back().contains("warnings"));
 }
 
-TEST(FakeListen, FinalizeGivesOneFromFinalizeResult) {
-  ListenFixture f("encoding=linear16&sample_rate=16000&endpointing=false");
+// "four five six" then a Finalize on a stream with `extra_query`: every Results message.
+std::vector<json> ResultsOfFinalizedWords(const std::string& extra_query) {
+  ListenFixture f("encoding=linear16&sample_rate=16000&endpointing=false" + extra_query);
   f.Send(Speech("four five six", 0.1));
   f.session->OnText(R"({"type":"Finalize"})");
   f.scheduler.RunUntil(f.scheduler.NowUs() + 500000);
-  const std::vector<json> results = f.OfType("Results");
+  return f.OfType("Results");
+}
+
+TEST(FakeListen, FinalizeGivesOneFromFinalizeResult) {
+  const std::vector<json> results = ResultsOfFinalizedWords("");
   ASSERT_EQ(results.size(), 1u);  // no interims without interim_results
   EXPECT_TRUE(results[0]["is_final"]);
   EXPECT_TRUE(results[0]["from_finalize"]);
@@ -332,11 +337,7 @@ TEST(FakeListen, FinalizeGivesOneFromFinalizeResult) {
 }
 
 TEST(FakeListen, PunctuateEndsTheTurnsLastWordWithAPeriod) {
-  ListenFixture f("encoding=linear16&sample_rate=16000&endpointing=false&punctuate=true");
-  f.Send(Speech("four five six", 0.1));
-  f.session->OnText(R"({"type":"Finalize"})");
-  f.scheduler.RunUntil(f.scheduler.NowUs() + 500000);
-  const std::vector<json> results = f.OfType("Results");
+  const std::vector<json> results = ResultsOfFinalizedWords("&punctuate=true");
   ASSERT_EQ(results.size(), 1u);
   const json& alternative = results[0]["channel"]["alternatives"][0];
   EXPECT_EQ(alternative["transcript"], "four five six.");  // the voice yielded its turn there
