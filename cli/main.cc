@@ -232,6 +232,7 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   harness::RunOptions options;
   if (wire) options.engine = &wire->engine();
   options.workers = wire ? 1 : target.workers;  // a wire engine has its own caller threads
+  options.call_lanes = !target.no_lanes;
   options.seed = run_seed;
   options.shard = shard;
   options.scenario_arg = path;
@@ -359,6 +360,7 @@ int Sweep(const std::string& path, std::optional<uint64_t> seed, const std::stri
     harness::RunOptions o;
     if (wire) o.engine = &wire->engine();
     o.workers = wire ? 1 : target.workers;
+    o.call_lanes = !target.no_lanes;
     if (!wire && target.workers == 0 && levels_at_once > 1) {  // the levels share the cores
       o.workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / levels_at_once);
     }
@@ -620,6 +622,9 @@ int main(int argc, char** argv) {
                     "each runs a slice of the calls and the slices are merged: rows, aggregates "
                     "and hash are those of one thread. With --target: caller threads")
         ->check(CLI::Range(0, 256));
+    cmd->add_flag("--no-lanes", target.no_lanes,
+                  "in virtual time, run every call on the run's one clock instead of each on "
+                  "a lane of its own (slower; the rows are the same): to measure or check lanes");
   };
   add_target_flags(run);
 

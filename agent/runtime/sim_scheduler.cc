@@ -31,6 +31,17 @@ uint64_t SimScheduler::RunUntil(int64_t until_us) {
   return ran;
 }
 
+uint64_t SimScheduler::RunBefore(int64_t until_us) {
+  uint64_t ran = 0;
+  int64_t when_us;
+  while (queue_.Next(&when_us) && when_us < until_us) {
+    RunOne();
+    ++ran;
+  }
+  now_us_ = std::max(now_us_, until_us);
+  return ran;
+}
+
 uint64_t SimScheduler::RunAll(uint64_t max_tasks) {
   uint64_t ran = 0;
   while (ran < max_tasks && RunOne()) ++ran;

@@ -26,13 +26,83 @@ void AddProviderUse(const char* provider, const fakes::CapacityLimiter* limiter,
 
 }  // namespace
 
+// A call on a lane: the SimCall, and the lane it runs on, released when the call goes.
+class VirtualEngine::LaneCall final : public RunCall {
+ public:
+  LaneCall(VirtualEngine& engine, Lane& lane, std::unique_ptr<SimCall> call)
+      : engine_(engine), lane_(lane), call_(std::move(call)) {}
+  ~LaneCall() override {
+    call_.reset();
+    lane_.released = true;
+    if (!engine_.running_) engine_.DropReleased();
+  }
+  void RecordAudio(int64_t max_samples) override { call_->RecordAudio(max_samples); }
+  void Start() override { call_->Start(); }
+  void End(const std::string& reason, CallStatus status) override { call_->End(reason, status); }
+  bool ended() const override { return call_->ended(); }
+
+ private:
+  VirtualEngine& engine_;
+  Lane& lane_;
+  std::unique_ptr<SimCall> call_;
+};
+
+VirtualEngine::~VirtualEngine() = default;
+
 std::unique_ptr<RunCall> VirtualEngine::MakeCall(const PlannedScenario& planned, int call_id,
                                                  const agent::Rng& run_rng,
                                                  const CallServices& services,
                                                  RunCall::FinishedFn on_finished) {
-  return std::make_unique<SimCall>(scheduler_, *planned.scenario, *planned.script, call_id,
-                                   run_rng, services, std::move(on_finished));
+  if (!lanes_) {
+    return std::make_unique<SimCall>(scheduler_, *planned.scenario, *planned.script, call_id,
+                                     run_rng, services, std::move(on_finished));
+  }
+  Lane& lane = *lane_list_.emplace_back(std::make_unique<Lane>(scheduler_.NowUs()));
+  return std::make_unique<LaneCall>(
+      *this, lane,
+      std::make_unique<SimCall>(lane.scheduler, *planned.scenario, *planned.script, call_id,
+                                run_rng, services, std::move(on_finished)));
 }
+
+bool VirtualEngine::UseLanes() {
+  lanes_ = true;
+  return true;
+}
+
+bool VirtualEngine::RunLanes(int64_t until_us, const std::atomic<bool>* abort) {
+  scheduler_.RunBefore(until_us);  // arrivals: each makes its lane, which runs below
+  running_ = true;
+  bool whole = true;
+  for (size_t i = 0; i < lane_list_.size() && whole; ++i) {
+    if (!lane_list_[i]->released) lane_list_[i]->scheduler.RunBefore(until_us);
+    whole = abort == nullptr || !abort->load(std::memory_order_relaxed);
+  }
+  running_ = false;
+  DropReleased();
+  return whole;
+}
+
+void VirtualEngine::Settle() {
+  if (!lanes_) {
+    scheduler_.RunUntil(scheduler_.NowUs());
+    return;
+  }
+  // On lanes the run's own clock holds only arrivals and the end bound: neither is settling.
+  running_ = true;
+  for (size_t i = 0; i < lane_list_.size(); ++i) {
+    Lane& lane = *lane_list_[i];
+    if (!lane.released) lane.scheduler.RunUntil(lane.scheduler.NowUs());
+  }
+  running_ = false;
+  DropReleased();
+}
+
+// A released lane's tasks are gone with it: nothing of its call is left for them to touch.
+void VirtualEngine::DropReleased() {
+  std::erase_if(lane_list_, [](const std::unique_ptr<Lane>& lane) { return lane->released; });
+}
+
+size_t VirtualEngine::live_lanes() const { return lane_list_.size(); }
 
 std::string ConfigJson(const Scenario& s, const RunOptions& options, const RunEngine& engine) {
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
@@ -94,7 +164,9 @@ RunResult ResultOf(int64_t run_id, const FinishedRun& finished, const std::vecto
     result.calls_dropped += static_cast<int>(part.metrics.Observed("dropped_calls_count"));
     result.calls_aborted += static_cast<int>(part.metrics.Observed("aborted_calls_count"));
   }
+  result.lanes = !runs.empty();
   for (const LoadRun* run : runs) {
+    result.lanes = result.lanes && run->lanes();
     result.peak_active_calls += run->peak_active();
     result.virtual_end_us = std::max(result.virtual_end_us, run->virtual_end_us());
     result.stt_capacity += run->capacity("stt");
@@ -126,8 +198,9 @@ RunPart LoadRun::Execute() {
   end_us_ = EndBoundUs();
   scheduler_.At(end_us_, [this] { stop_ = true; });
   next_progress_us_ = std::llround(std::max(0.001, options_.progress_interval_s) * 1e6);
+  lanes_ = LanesFit() && engine_.UseLanes();
   ScheduleArrival(0);
-  const bool aborted = RunLoop();
+  const bool aborted = lanes_ ? RunLanes() : RunLoop();
   const bool at_duration = stop_ && load_.duration_s > 0 &&
                            end_us_ == std::llround(load_.duration_s * 1e6);
   if (aborted) {
@@ -136,7 +209,9 @@ RunPart LoadRun::Execute() {
     EndRemaining(at_duration ? "run duration reached" : "run time limit", CallStatus::kDropped);
   }
   AdmitReports(std::numeric_limits<int64_t>::max());  // the last calls' reports
-  virtual_end_us_ = scheduler_.NowUs();
+  // On lanes the run's clock stops at a window's end; the run ended with its last call.
+  virtual_end_us_ = lanes_ && !aborted && !stop_ ? last_end_us_ : scheduler_.NowUs();
+  if (lanes_) peak_active_ = PeakOfSpans();
   {
     std::unique_lock<std::mutex> lock;
     if (sink_.lock) lock = std::unique_lock<std::mutex>(*sink_.lock);
@@ -227,6 +302,7 @@ void LoadRun::Arrive(int id) {
   ++active_;
   CALLSIM_CHECK(active_ <= options_.max_active_calls);
   peak_active_ = std::max(peak_active_, active_);
+  if (lanes_) span_edges_.emplace_back(scheduler_.NowUs(), +1);
   RunCall& call = *calls_[static_cast<size_t>(id)];
   if (recordings_.Tapes(id)) call.RecordAudio(recordings_.max_samples());
   call.Start();
@@ -253,6 +329,10 @@ void LoadRun::OnFinished(CallRecord record) {
   CALLSIM_CHECK(id < calls_.size() && calls_[id] != nullptr && active_ > 0);
   call_us_sum_ += record.ended_us - record.started_us;
   call_hashes_[id] = record.event_hash;
+  if (lanes_) {
+    span_edges_.emplace_back(record.ended_us, -1);
+    last_end_us_ = std::max(last_end_us_, record.ended_us);
+  }
   metrics_.AddCall(record);
   if (engine_.builds_reports()) EnqueueReport(record);
   record.recording = recordings_.Keep(record);  // written before the row that names it
@@ -267,12 +347,13 @@ void LoadRun::EnqueueReport(const CallRecord& r) {
 }
 
 void LoadRun::AdmitReports(int64_t before_us) {
+  // On one clock the calls end in time order; on lanes, in each window, lane by lane.
+  std::stable_sort(ended_.begin(), ended_.end(), [](const EndedCall& a, const EndedCall& b) {
+    return a.ended_us != b.ended_us ? a.ended_us < b.ended_us : a.call_id < b.call_id;
+  });
   auto end = std::find_if(ended_.begin(), ended_.end(),
                           [&](const EndedCall& c) { return c.ended_us >= before_us; });
   if (end == ended_.begin()) return;
-  std::stable_sort(ended_.begin(), end, [](const EndedCall& a, const EndedCall& b) {
-    return a.ended_us != b.ended_us ? a.ended_us < b.ended_us : a.call_id < b.call_id;
-  });
   const agent::PriceTable prices = agent::PostCallQueueConfig{}.prices;
   for (auto it = ended_.begin(); it != end; ++it) {
     const bool accepted = options_.shard.whole() ? admission_.Offer(it->ended_us) : true;
@@ -306,6 +387,48 @@ bool LoadRun::RunLoop() {
   return false;
 }
 
+// Lanes need calls that share nothing whose sharing is decided as they run: no provider capacity
+// limiter (it queues calls behind each other's requests), no recording (its bound counts across
+// calls), and an active-call bound that no arrival can reach. Circuit breakers are checked after
+// the run (runner.cc): fewer failures in total than the threshold means none could have opened.
+bool LoadRun::LanesFit() const {
+  return !limiters_.stt && !limiters_.llm && !limiters_.tts && !recordings_.on() &&
+         options_.call_lanes &&
+         arrivals_us_.size() <= static_cast<size_t>(std::max(0, options_.max_active_calls));
+}
+
+// The lane loop: every window the arrivals due in it start their calls, then every call runs to
+// the window's end, one after another. The abort flag is read after every call's turn.
+bool LoadRun::RunLanes() {
+  while (!stop_ && (next_arrival_ < arrivals_us_.size() || active_ > 0)) {
+    if (options_.abort && options_.abort->load(std::memory_order_relaxed)) return true;
+    const int64_t now_us = scheduler_.NowUs();
+    if (now_us >= end_us_) {
+      engine_.RunOne();  // the end bound's task: the first due then, as on one clock
+      continue;
+    }
+    const int64_t until_us = std::min(end_us_, (now_us / kLaneWindowUs + 1) * kLaneWindowUs);
+    // Stopped by an abort part way: the calls not yet run this window end at its start.
+    if (!engine_.RunLanes(until_us, options_.abort)) return true;
+    if (!ended_.empty()) AdmitReports(until_us);
+    if (options_.progress && scheduler_.NowUs() >= next_progress_us_) Report(false);
+  }
+  return false;
+}
+
+// The most calls active at once, from when each started and ended; a call that ends at the
+// instant another starts is not counted with it.
+int LoadRun::PeakOfSpans() const {
+  std::vector<std::pair<int64_t, int>> edges = span_edges_;
+  std::sort(edges.begin(), edges.end());  // at one instant, ends (-1) before starts (+1)
+  int active = 0, peak = 0;
+  for (const auto& [at_us, delta] : edges) {
+    active += delta;
+    peak = std::max(peak, active);
+  }
+  return peak;
+}
+
 // Calls still running end now, in call-id order, and their records are stored with `status`.
 // Arrivals still due are not run (NotStarted counts them).
 void LoadRun::EndRemaining(const std::string& reason, CallStatus status) {
@@ -326,7 +449,7 @@ void LoadRun::MarkFailed(const std::string& reason) {
 }
 
 void LoadRun::Report(bool finished) {
-  const int64_t now_us = scheduler_.NowUs();
+  const int64_t now_us = finished ? virtual_end_us_ : scheduler_.NowUs();
   const int64_t interval_us = std::llround(std::max(0.001, options_.progress_interval_s) * 1e6);
   next_progress_us_ = (now_us / interval_us + 1) * interval_us;
   if (!options_.progress) return;

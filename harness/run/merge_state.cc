@@ -281,6 +281,23 @@ std::map<std::string, double> CapacityMetrics(const std::vector<const ProviderUs
   return m;
 }
 
+std::string BreakerCoupling(const std::vector<const MergeState*>& parts) {
+  if (parts.empty()) return "";
+  std::map<std::string, int64_t> failures;
+  for (const MergeState* s : parts) {
+    for (const auto& [backend, n] : s->breaker_failures) failures[backend] += n;
+  }
+  const int threshold = parts.front()->breaker_threshold;
+  for (const auto& [backend, n] : failures) {
+    if (n > 0 && n >= threshold) {
+      return "circuit breaker of " + backend + ": " + std::to_string(n) +
+             " failures together reach its threshold " + std::to_string(threshold) +
+             " (one shared breaker could have opened)";
+    }
+  }
+  return "";
+}
+
 std::string Coupling(const std::vector<const MergeState*>& parts) {
   if (parts.size() <= 1) return "";  // one part is the run itself
   for (const char* provider : kProviderNames) {
@@ -318,18 +335,7 @@ std::string Coupling(const std::vector<const MergeState*>& parts) {
       }
     }
   }
-  std::map<std::string, int64_t> failures;
-  for (const MergeState* s : parts) {
-    for (const auto& [backend, n] : s->breaker_failures) failures[backend] += n;
-  }
-  const int threshold = parts.front()->breaker_threshold;
-  for (const auto& [backend, n] : failures) {
-    if (n > 0 && n >= threshold) {
-      return "circuit breaker of " + backend + ": " + std::to_string(n) +
-             " failures together reach its threshold " + std::to_string(threshold) +
-             " (one shared breaker could have opened)";
-    }
-  }
+  if (std::string breaker = BreakerCoupling(parts); !breaker.empty()) return breaker;
   int64_t peak_sum = 0;
   for (const MergeState* s : parts) peak_sum += s->peak_active_calls;
   const int bound = parts.front()->max_active_calls;

@@ -111,5 +111,9 @@ std::map<std::string, double> CapacityMetrics(const std::vector<const ProviderUs
 // limiter would have queued or refused, no shared breaker could have opened, the active-call
 // bound never refused a call), else the first reason found.
 std::string Coupling(const std::vector<const MergeState*>& parts);
+// The circuit-breaker part of Coupling, for any number of parts (one part: calls that ran apart
+// on lanes, load_run.h): "" when the failures of every back end together stay under the
+// breakers' threshold, so no breaker the calls shared could have opened.
+std::string BreakerCoupling(const std::vector<const MergeState*>& parts);
 
 }  // namespace callsim::harness

@@ -4,6 +4,8 @@
 // WireCalls in real time against an agent at a WebSocket URL.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,6 +42,18 @@ class RunEngine {
   virtual bool builds_reports() const = 0;
   // The harness lateness of every media tick, in microseconds; null in virtual time.
   virtual const Histogram* lateness() const = 0;
+
+  // Call lanes (virtual time only; see VirtualEngine). UseLanes() asks that the calls made from
+  // now on run each on a clock of its own; false when this engine cannot. RunLanes(until_us)
+  // then runs the engine's own tasks due before `until_us` (arrivals), then every lane's, and
+  // leaves each clock there; it stops between two lanes when `abort` is set (and returns false).
+  // Settle() settles every lane.
+  virtual bool UseLanes() { return false; }
+  virtual bool RunLanes(int64_t until_us, const std::atomic<bool>* abort) {
+    (void)until_us;
+    (void)abort;
+    return true;
+  }
 };
 
 }  // namespace callsim::harness

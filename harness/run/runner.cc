@@ -132,33 +132,27 @@ RunResult RunScenario(const RunPlan& plan, const RunOptions& options, Store& sto
   return result;
 }
 
-RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& store,
-                         int64_t run_id, RunEngine& engine) {
-  LoadRun run(plan, options, CallSink{store}, run_id, engine);
-  std::exception_ptr error;
-  std::string reason;
-  try {
-    const std::vector<RunPart> parts = {run.Execute()};
-    const ReportVerdict reports = AdmitPartReports(parts, options.shard);
-    CountReports(options.agent_metrics, reports);
-    RunResult result = ResultOf(
-        run_id, FinishParts(store, run_id, parts, options.shard, plan.main->thresholds, reports),
-        parts, {&run});
-    if (run.recordings().on()) {
-      result.recordings_written = run.recordings().written();
-      result.recordings_failed = run.recordings().failed();
-      result.recordings_folder = run.recordings().run_folder();
-    }
-    return result;
-  } catch (const std::exception& e) {
-    error = std::current_exception();
-    reason = e.what();
-  } catch (...) {
-    error = std::current_exception();
-    reason = "unknown exception";
+namespace {
+
+// The stored outcome of a part that ran to its end (or an abort) as the whole run.
+RunResult FinishOnePart(const RunPlan& plan, const RunOptions& options, Store& store,
+                        int64_t run_id, const LoadRun& run, const std::vector<RunPart>& parts) {
+  const ReportVerdict reports = AdmitPartReports(parts, options.shard);
+  CountReports(options.agent_metrics, reports);
+  RunResult result = ResultOf(
+      run_id, FinishParts(store, run_id, parts, options.shard, plan.main->thresholds, reports),
+      parts, {&run});
+  if (run.recordings().on()) {
+    result.recordings_written = run.recordings().written();
+    result.recordings_failed = run.recordings().failed();
+    result.recordings_folder = run.recordings().run_folder();
   }
-  // Marked failed before the error passes on: the calls the store still buffers and the outcome
-  // commit together (one more lock wait at most).
+  return result;
+}
+
+// Marked failed before the error passes on: the calls the store still buffers and the outcome
+// commit together (one more lock wait at most).
+void MarkFailed(LoadRun& run, const Store& store, int64_t run_id, const std::string& reason) {
   try {
     run.MarkFailed(reason);
   } catch (const StoreError& e) {
@@ -169,7 +163,40 @@ RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& 
                        e.sqlite_code());
     }
   }
-  std::rethrow_exception(error);
+}
+
+}  // namespace
+
+RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& store,
+                         int64_t run_id, RunEngine& engine) {
+  LoadRun run(plan, options, CallSink{store}, run_id, engine);
+  std::exception_ptr error;
+  std::string reason;
+  std::string coupling;  // why calls that ran on lanes run again on one clock
+  try {
+    const std::vector<RunPart> parts = {run.Execute()};
+    if (run.lanes() && !parts.front().aborted) coupling = BreakerCoupling({&parts.front().state});
+    if (coupling.empty()) return FinishOnePart(plan, options, store, run_id, run, parts);
+    // A circuit breaker the calls shared could have opened (load_run.cc, LanesFit): then the
+    // order the calls ran in matters, so they start over, all on the run's one clock.
+    store.DeleteCalls(run_id);
+  } catch (const std::exception& e) {
+    error = std::current_exception();
+    reason = e.what();
+  } catch (...) {
+    error = std::current_exception();
+    reason = "unknown exception";
+  }
+  if (error) {
+    MarkFailed(run, store, run_id, reason);
+    std::rethrow_exception(error);
+  }
+  RunOptions one_clock = options;
+  one_clock.call_lanes = false;
+  VirtualEngine engine_again;
+  RunResult result = RunOnOneWorker(plan, one_clock, store, run_id, engine_again);
+  result.lanes_note = "ran again on one clock: " + coupling;
+  return result;
 }
 
 RunResult RunScenario(const Scenario& scenario, const fakes::LlmScript& script,

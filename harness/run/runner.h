@@ -94,6 +94,10 @@ struct RunOptions {
   // have queued, a shared breaker could have opened), the run runs again on one worker and says
   // why (RunResult::workers_note). Real time (an engine) and recording run on one worker.
   int workers = 1;
+  // Virtual time: whether calls that share nothing may run on lanes, each on a clock of its own
+  // a window at a time (load_run.h, VirtualEngine). The rows are the same either way; false is
+  // for measuring what lanes save.
+  bool call_lanes = true;
   // Called with the run's id as soon as its run row exists (a sweep starts its next level then).
   std::function<void(int64_t run_id)> on_begin;
 };
@@ -123,6 +127,10 @@ struct RunResult {
   std::string recordings_folder;
   int workers = 1;           // the threads the calls ran on
   std::string workers_note;  // why fewer than asked for, when so
+  // Whether the calls ran on lanes (RunOptions::call_lanes), and when they ran again on the run's
+  // one clock after lanes, why (a shared circuit breaker could have opened).
+  bool lanes = false;
+  std::string lanes_note;
 };
 
 // Throws StoreError if the store fails, and passes on any other exception; either way the run is

@@ -158,6 +158,7 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
     store.DeleteCalls(run_id);
     RunOptions one = options;
     one.workers = 1;
+    one.call_lanes = false;  // what coupled the parts would couple lanes too
     VirtualEngine engine;
     RunResult result = RunOnOneWorker(plan, one, store, run_id, engine);
     result.workers_note = "ran again on one worker: " + coupling;

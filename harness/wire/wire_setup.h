@@ -27,6 +27,8 @@ struct TargetFlags {
   // Threads: with a target, caller threads (0: one per core; self: one core less); in virtual
   // time, the run's workers (RunOptions::workers; 0: one per core).
   int workers = 0;
+  // Virtual time: every call on the run's one clock instead of lanes (RunOptions::call_lanes).
+  bool no_lanes = false;
 };
 
 // Whether the flags make SIP calls.

@@ -22,6 +22,30 @@ TEST(SimScheduler, RunsInTimeThenSequenceOrderAndJumpsTime) {
   EXPECT_FALSE(s.RunOne());
 }
 
+// A clock may start late (a call's own clock starts at its arrival); RunBefore stops short of its
+// bound, leaving a task due exactly then for later, and moves the clock to the bound.
+TEST(SimScheduler, StartsAtItsStartTimeAndRunBeforeLeavesTheBoundsTasks) {
+  SimScheduler s(1000);
+  EXPECT_EQ(s.NowUs(), 1000);
+  std::string order;
+  s.At(10, [&] { order += "p"; });  // in the past: runs at 1000
+  s.At(1200, [&] { order += "a"; });
+  s.At(1500, [&] { order += "b"; });
+  int64_t next = 0;
+  ASSERT_TRUE(s.NextDue(&next));
+  EXPECT_EQ(next, 1000);
+  EXPECT_EQ(s.RunBefore(1500), 2u);
+  EXPECT_EQ(order, "pa");
+  EXPECT_EQ(s.NowUs(), 1500);
+  ASSERT_TRUE(s.NextDue(&next));
+  EXPECT_EQ(next, 1500);
+  EXPECT_EQ(s.RunBefore(1400), 0u);  // never backwards
+  EXPECT_EQ(s.NowUs(), 1500);
+  EXPECT_EQ(s.RunBefore(1501), 1u);
+  EXPECT_EQ(order, "pab");
+  EXPECT_FALSE(s.NextDue(&next));
+}
+
 TEST(SimScheduler, CancelledTasksNeverRunAndSlotsAreReusedSafely) {
   SimScheduler s;
   int ran = 0;

@@ -133,6 +133,55 @@ TEST_F(MergeTest, WorkersGiveTheRowsOfOneWorker) {
   }
 }
 
+// Lanes (each call on a clock of its own, all advanced a window at a time) store the rows one
+// clock does: a plain load, barge-ins, DTMF, tools, provider faults, a lossy network, and the
+// bundled mix without its shared LLM capacity.
+TEST_F(MergeTest, LanesGiveTheRowsOfOneClock) {
+  const std::string dir = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"order_status.yaml", {"load.callers=60", "load.arrival.rate_per_s=30"}},
+      {"barge_in.yaml", {}},
+      {"dtmf_menu.yaml", {}},
+      {"tools_guardrails.yaml", {}},
+      {"flaky_providers.yaml", {"load.callers=12"}},
+      {"lossy_network.yaml", {"load.callers=10"}},
+      {"load_1000.yaml", {"load.callers=40", "fakes.llm.capacity.max_concurrent=0",
+                          "fakes.llm.capacity.queue=0"}},
+  };
+  for (const auto& [file, sets] : cases) {
+    SCOPED_TRACE(file);
+    RunOptions one_clock = LoadOptions();
+    one_clock.call_lanes = false;
+    const RunResult single = Run(Db(file + ".one"), one_clock, sets, dir + file);
+    EXPECT_FALSE(single.lanes);
+    const RunResult lanes = Run(Db(file + ".lanes"), LoadOptions(), sets, dir + file);
+    EXPECT_TRUE(lanes.lanes);
+    EXPECT_EQ(lanes.lanes_note, "");
+    EXPECT_EQ(lanes.event_log_hash, single.event_log_hash);
+    EXPECT_EQ(lanes.virtual_end_us, single.virtual_end_us);
+    EXPECT_EQ(lanes.peak_active_calls, single.peak_active_calls);
+    ExpectSameRun(*stores_[stores_.size() - 2], single.run_id, *stores_.back(), lanes.run_id);
+  }
+}
+
+// What calls share keeps them on one clock: a provider capacity limiter (decided before the
+// run); a circuit breaker whose failures reach its threshold (found after it: the run is run
+// again on one clock, and its rows are those of one clock).
+TEST_F(MergeTest, SharedCapacityOrAnOpenableBreakerKeepsTheCallsOnOneClock) {
+  const RunResult limited = Run(Db("limited"), LoadOptions(), {"load.callers=20"});
+  EXPECT_FALSE(limited.lanes);
+
+  const std::string down = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/tools_backend_down.yaml";
+  RunOptions one_clock = LoadOptions();
+  one_clock.call_lanes = false;
+  const RunResult single = Run(Db("down.one"), one_clock, {}, down);
+  const RunResult again = Run(Db("down.lanes"), LoadOptions(), {}, down);
+  EXPECT_FALSE(again.lanes);
+  EXPECT_NE(again.lanes_note.find("circuit breaker of orders"), std::string::npos) << again.lanes_note;
+  ExpectSameRun(*stores_[stores_.size() - 2], single.run_id, *stores_.back(), again.run_id);
+  EXPECT_EQ(stores_.back()->ListRuns().size(), 1u);  // run again into the same run
+}
+
 // The workers' progress reads as one run's: every report counts all the calls, the clock never
 // goes back, and the last report is the finished one with every call done.
 TEST_F(MergeTest, WorkersReportProgressAsOneRun) {
