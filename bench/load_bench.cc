@@ -2,10 +2,13 @@
 // virtual-time run, arriving 100 per second (all within the first 10 s), so about 1,000 calls
 // are active at once. Reports simulated call-seconds per wall-second (budget: 1,000) and per
 // CPU-second, the peak RSS, and the RSS growth per concurrently active call (budget: 1 MiB).
-// The argument is --workers (1 and 2). Run each alone, since peak RSS is the process's
-// high-water mark:
-//   build/callsim_bench --benchmark_filter=Load1000/1
-//   build/callsim_bench --benchmark_filter=Load1000/2
+// The arguments are --workers (1 and 2) and whether the calls run on lanes (1, the default; 0:
+// every call on the run's one clock, --no-lanes). Run each alone, since peak RSS is the
+// process's high-water mark:
+//   build/callsim_bench --benchmark_filter='Load1000/1/1/'
+//   build/callsim_bench --benchmark_filter='Load1000/2/1/'
+//   build/callsim_bench --benchmark_filter='Load1000/1/0/'
+//   build/callsim_bench --benchmark_filter='Load1000/2/0/'
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -64,6 +67,7 @@ void BM_Load1000(benchmark::State& state) {
     options.seed = 7;
     options.scenario_arg = "order_status.yaml";
     options.workers = static_cast<int>(state.range(0));
+    options.call_lanes = state.range(1) != 0;
     const harness::RunResult result = harness::RunScenario(plan, options, *store);
     rss_growth = PeakRssBytes() - rss_before;
     cpu_s += CpuSeconds() - cpu_before;
@@ -79,11 +83,17 @@ void BM_Load1000(benchmark::State& state) {
   state.counters["simulated_call_s"] = simulated_s;
   state.counters["calls"] = calls;
   state.counters["workers"] = static_cast<double>(state.range(0));
+  state.counters["lanes"] = static_cast<double>(state.range(1));
   state.counters["peak_active_calls"] = peak_active;
   state.counters["peak_rss_MiB"] = PeakRssBytes() / (1024.0 * 1024.0);
   state.counters["rss_bytes_per_active_call"] = peak_active ? rss_growth / peak_active : 0;
 }
 
-BENCHMARK(BM_Load1000)->Arg(1)->Arg(2)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Load1000)
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -264,6 +264,56 @@ void AgentMetrics::CountPostCallReport(bool written) {
   (written ? post_call_written_ : post_call_dropped_)->Increment();
 }
 
+// ---- adding another registry's counts ------------------------------------------------------
+
+namespace {
+
+// Adds what `from` observed into `into` (the same buckets): its per-bucket counts and its sum.
+void AddHistogram(prometheus::Histogram& into, const prometheus::Histogram& from) {
+  const prometheus::ClientMetric m = from.Collect();
+  std::vector<double> increments;
+  increments.reserve(m.histogram.bucket.size());
+  uint64_t below = 0;
+  for (const prometheus::ClientMetric::Bucket& b : m.histogram.bucket) {
+    increments.push_back(static_cast<double>(b.cumulative_count - below));
+    below = b.cumulative_count;
+  }
+  into.ObserveMultiple(increments, m.histogram.sample_sum);
+}
+
+void AddCounter(prometheus::Counter* into, const prometheus::Counter* from) {
+  if (from->Value() > 0) into->Increment(from->Value());
+}
+
+}  // namespace
+
+void AgentMetrics::Add(const AgentMetrics& other) {
+  AddHistogram(*turn_latency_, *other.turn_latency_);
+  for (size_t i = 0; i < kLatencyStageCount; ++i) {
+    AddHistogram(*stage_latency_[i], *other.stage_latency_[i]);
+  }
+  active_calls_->Increment(other.active_calls_->Value());
+  for (size_t i = 0; i < kCallOutcomeCount; ++i) AddCounter(calls_[i], other.calls_[i]);
+  for (auto [into, from] : {std::pair{barge_ins_, other.barge_ins_},
+                            std::pair{false_interruptions_, other.false_interruptions_},
+                            std::pair{preemptive_requests_, other.preemptive_requests_},
+                            std::pair{wasted_llm_requests_, other.wasted_llm_requests_},
+                            std::pair{wasted_llm_tokens_, other.wasted_llm_tokens_},
+                            std::pair{post_call_written_, other.post_call_written_},
+                            std::pair{post_call_dropped_, other.post_call_dropped_}}) {
+    AddCounter(into, from);
+  }
+  for (size_t i = 0; i < kErrorStageCount; ++i) AddCounter(errors_[i], other.errors_[i]);
+  // A tool `other` declared and this registry did not counts as undeclared here.
+  auto add_tool = [this](const std::string& name, const ToolCounters& from) {
+    auto it = tools_.find(name);
+    const ToolCounters& into = it != tools_.end() ? it->second : undeclared_tool_;
+    for (size_t d = 0; d < kToolAuditDecisionCount; ++d) AddCounter(into[d], from[d]);
+  };
+  for (const auto& [name, counters] : other.tools_) add_tool(name, counters);
+  add_tool(kUndeclaredTool, other.undeclared_tool_);
+}
+
 // ---- exposition -----------------------------------------------------------------------------
 
 std::string AgentMetrics::Exposition() const {

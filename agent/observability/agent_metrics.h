@@ -105,6 +105,11 @@ class AgentMetrics {
   void CountError(ErrorStage stage);
   void CountPostCallReport(bool written);
 
+  // Adds everything `other` recorded to this registry's series (a run's first attempt, kept
+  // apart until it is known to stand: harness/run/runner.cc). A tool `other` declared that this
+  // registry did not counts as undeclared.
+  void Add(const AgentMetrics& other);
+
   // The text exposition format (what a /metrics scrape returns). Series within a family are
   // sorted by their labels, so the text depends only on what was recorded.
   std::string Exposition() const;

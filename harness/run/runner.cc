@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "harness/run/attempt_metrics.h"
 #include "harness/run/load_run.h"
 #include "harness/run/workers.h"
 #include "harness/scenario/tool_file.h"
@@ -169,14 +170,20 @@ void MarkFailed(LoadRun& run, const Store& store, int64_t run_id, const std::str
 
 RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& store,
                          int64_t run_id, RunEngine& engine) {
-  LoadRun run(plan, options, CallSink{store}, run_id, engine);
+  // A run on lanes may run again (below): the agent metrics get its first attempt's counts only
+  // once it stands.
+  AttemptMetrics attempt(options, options.call_lanes && options.engine == nullptr);
+  LoadRun run(plan, attempt.options(), CallSink{store}, run_id, engine);
   std::exception_ptr error;
   std::string reason;
   std::string coupling;  // why calls that ran on lanes run again on one clock
   try {
     const std::vector<RunPart> parts = {run.Execute()};
     if (run.lanes() && !parts.front().aborted) coupling = BreakerCoupling({&parts.front().state});
-    if (coupling.empty()) return FinishOnePart(plan, options, store, run_id, run, parts);
+    if (coupling.empty()) {
+      attempt.Keep();
+      return FinishOnePart(plan, options, store, run_id, run, parts);
+    }
     // A circuit breaker the calls shared could have opened (load_run.cc, LanesFit): then the
     // order the calls ran in matters, so they start over, all on the run's one clock.
     store.DeleteCalls(run_id);
@@ -188,6 +195,7 @@ RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& 
     reason = "unknown exception";
   }
   if (error) {
+    attempt.Keep();
     MarkFailed(run, store, run_id, reason);
     std::rethrow_exception(error);
   }

@@ -1,6 +1,7 @@
 // Runs a scenario's load in virtual time: calls arrive on the schedule of load.h, each runs the
 // scenario its mix pick names, all share the run's provider capacity limiters, and every call
-// runs to its end on one SimScheduler. Each finished call is stored as it ends (the Store batches
+// runs to its end in virtual time: on a SimScheduler of its own, advanced a window at a time with
+// the others (lanes, load_run.h), or when calls share capacity on the run's one SimScheduler. Each finished call is stored as it ends (the Store batches
 // them), then the run's aggregates, histograms and event-log hash. The same plan and seed give
 // identical rows and the same hash. With RunOptions::record, the calls its policy names are
 // recorded and each kept recording is written before its call's row (recordings.h).
@@ -8,7 +9,8 @@
 // Bounds: at most RunOptions::max_active_calls calls run at once (an arrival beyond is stored as
 // dropped); the run's virtual time ends at load.duration_s when set (calls still running are
 // stored as dropped, "run duration reached") and in any case after the last arrival plus the
-// longest max_call_ms plus 120 s ("run time limit"). The abort flag is read before every task:
+// longest max_call_ms plus 120 s ("run time limit"). The abort flag is read before every task
+// (on lanes, after every call's turn in a window):
 // an abort keeps every finished call, stores the calls in progress as 'aborted' and counts the
 // calls not yet arrived on the run row (calls_not_started) instead of storing a row for each.
 //
@@ -88,11 +90,12 @@ struct RunOptions {
   // Which calls' audio is recorded and where (recordings.h); off by default.
   RecordOptions record;
   // Threads the calls run on (`--workers`; 0: one per core). Worker w of W runs the calls of
-  // slice (I + w*N)/(N*W) of this run's slice I/N into a database of its own beside the store's
-  // file, and the parts are merged into the store (merge.h): the rows, aggregates and hash are
-  // those of one worker. When the parts turn out coupled (merge_state.h: a shared limiter would
-  // have queued, a shared breaker could have opened), the run runs again on one worker and says
-  // why (RunResult::workers_note). Real time (an engine) and recording run on one worker.
+  // slice (I + w*N)/(N*W) of this run's slice I/N on its own clock, storing each call into the
+  // one run as it ends (the store's writes under one lock), and the run's aggregates are made
+  // from the parts (merge.h): the rows, aggregates and hash are those of one worker. When the
+  // parts turn out coupled (merge_state.h: a shared limiter would have queued, a shared breaker
+  // could have opened), the run runs again on one worker and says why
+  // (RunResult::workers_note). Real time (an engine) and recording run on one worker.
   int workers = 1;
   // Virtual time: whether calls that share nothing may run on lanes, each on a clock of its own
   // a window at a time (load_run.h, VirtualEngine). The rows are the same either way; false is

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness/run/attempt_metrics.h"
 #include "harness/run/load_run.h"
 #include "harness/run/run_parts.h"
 
@@ -106,7 +107,9 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
   // Worker w runs slice (I + w*N)/(N*W) of this run's slice I/N, storing into the run as it goes.
   std::mutex store_lock;
   ProgressJoin progress(options.progress, workers);
-  std::vector<RunOptions> part_options(static_cast<size_t>(workers), options);
+  // Coupled parts run again on one worker: the agent metrics get the parts' counts only if not.
+  AttemptMetrics attempt(options, /*apart=*/true);
+  std::vector<RunOptions> part_options(static_cast<size_t>(workers), attempt.options());
   std::vector<std::unique_ptr<VirtualEngine>> engines;
   std::vector<std::unique_ptr<LoadRun>> runs;
   for (int w = 0; w < workers; ++w) {
@@ -133,6 +136,7 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
   for (std::thread& t : threads) t.join();
   for (const std::exception_ptr& e : errors) {
     if (!e) continue;
+    attempt.Keep();
     std::string reason = "unknown exception";
     try {
       std::rethrow_exception(e);
@@ -164,6 +168,7 @@ RunResult RunOnWorkers(const RunPlan& plan, const RunOptions& options, Store& st
     result.workers_note = "ran again on one worker: " + coupling;
     return result;
   }
+  attempt.Keep();
   const ReportVerdict reports = AdmitPartReports(parts, options.shard);
   std::vector<int64_t> dropped;
   for (const std::vector<int64_t>& ids : reports.dropped) dropped.insert(dropped.end(), ids.begin(), ids.end());

@@ -171,6 +171,42 @@ TEST(AgentMetricsTest, UndeclaredToolNamesCollapseIntoOneLabel) {
   EXPECT_EQ(scrape.Counter(kTools, {{"tool", "check_order_status"}, {"outcome", "failed"}}), 0);
 }
 
+// Adding one registry into another gives what recording both into one would: every histogram
+// bucket and sum, the gauge, counters, tools by name (a tool the other registry declared and this
+// one did not counts as undeclared).
+TEST(AgentMetricsTest, AddingARegistryCountsWhatItRecorded) {
+  auto record = [](AgentMetrics& m, int scale, const std::string& tool) {
+    for (int i = 0; i < scale; ++i) {
+      m.CallStarted();
+      m.ObserveTurnLatency(0.25 * (i + 1));  // sums exact in binary: any order gives them
+      m.ObserveStageLatency(LatencyStage::kLlmTtft, 0.0078125 * (i + 1));
+      m.CountBargeIn();
+      m.CountWastedLlmRequest(7);
+      m.CountToolCall(tool, ToolAuditDecision::kExecuted);
+      m.CountError(ErrorStage::kTts);
+      m.CountPostCallReport(i % 2 == 0);
+    }
+    m.CallEnded(CallOutcome::kCallerHangup);
+  };
+  AgentMetrics both({"check_order_status"});
+  record(both, 3, "check_order_status");
+  record(both, 5, "check_order_status");
+  record(both, 2, "undeclared");
+
+  AgentMetrics run({"check_order_status"});
+  record(run, 3, "check_order_status");
+  AgentMetrics attempt({"check_order_status"});
+  record(attempt, 5, "check_order_status");
+  AgentMetrics other_tools({"cancel_order"});
+  record(other_tools, 2, "cancel_order");  // declared there, not in `run`
+  run.Add(attempt);
+  run.Add(other_tools);
+  EXPECT_EQ(run.Exposition(), both.Exposition());
+  Scrape scrape(run);
+  EXPECT_EQ(BucketCount(scrape.Histogram(kTurn, {}), kInf), 10u);
+  EXPECT_EQ(scrape.Counter(kTools, {{"tool", "undeclared"}, {"outcome", "executed"}}), 2);
+}
+
 TEST(AgentMetricsTest, DeclaredToolListIsBoundedAndDeduplicated) {
   std::vector<std::string> names = {"b_tool", "", "a_tool", "b_tool", "undeclared"};
   for (int i = 0; i < 100; ++i) names.push_back("tool_" + std::to_string(i));

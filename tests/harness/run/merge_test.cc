@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/observability/agent_metrics.h"
 #include "harness/run/merge.h"
 #include "harness/run/merge_state.h"
 #include "harness/run/runner.h"
@@ -171,11 +172,17 @@ TEST_F(MergeTest, SharedCapacityOrAnOpenableBreakerKeepsTheCallsOnOneClock) {
   const RunResult limited = Run(Db("limited"), LoadOptions(), {"load.callers=20"});
   EXPECT_FALSE(limited.lanes);
 
+  // The agent metrics count each call once, though the run ran twice.
   const std::string down = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/tools_backend_down.yaml";
+  agent::AgentMetrics one_clock_metrics({"check_order_status"}), again_metrics({"check_order_status"});
   RunOptions one_clock = LoadOptions();
   one_clock.call_lanes = false;
+  one_clock.agent_metrics = &one_clock_metrics;
   const RunResult single = Run(Db("down.one"), one_clock, {}, down);
-  const RunResult again = Run(Db("down.lanes"), LoadOptions(), {}, down);
+  RunOptions lanes = LoadOptions();
+  lanes.agent_metrics = &again_metrics;
+  const RunResult again = Run(Db("down.lanes"), lanes, {}, down);
+  EXPECT_EQ(again_metrics.Exposition(), one_clock_metrics.Exposition());
   EXPECT_FALSE(again.lanes);
   EXPECT_NE(again.lanes_note.find("circuit breaker of orders"), std::string::npos) << again.lanes_note;
   ExpectSameRun(*stores_[stores_.size() - 2], single.run_id, *stores_.back(), again.run_id);
@@ -218,11 +225,16 @@ TEST_F(MergeTest, CoupledWorkersRunAgainOnOneWorker) {
   // Two LLM slots for 40 callers: one shared limiter queues, so the parts are not the run.
   const std::vector<std::string> sets = {"load.callers=40", "fakes.llm.capacity.max_concurrent=2"};
   RunOptions o = LoadOptions();
+  agent::AgentMetrics single_metrics, parallel_metrics;
+  o.agent_metrics = &single_metrics;
   const RunResult single = Run(Db("one"), o, sets);
   ASSERT_GT(single.llm_capacity.queued, 0u);
   o.workers = 2;
+  o.agent_metrics = &parallel_metrics;
   const RunResult parallel = Run(Db("two"), o, sets);
   EXPECT_EQ(parallel.workers, 1);
+  // The agent metrics count each call once, though the run ran twice.
+  EXPECT_EQ(parallel_metrics.Exposition(), single_metrics.Exposition());
   EXPECT_NE(parallel.workers_note.find("llm capacity"), std::string::npos) << parallel.workers_note;
   ExpectSameRun(*stores_.front(), single.run_id, *stores_.back(), parallel.run_id);
 
