@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ inline const std::string& TurnHypothesis(const CallRecord& r, int turn_index) {
 // Prometheus metrics and the declared tools. Null members: the call has its own / none.
 struct CallServices {
   fakes::ProviderLimiters limiters;
+  // When set, a call that runs on a clock of its own (a lane, load_run.h) takes its limiters
+  // from this, made on that clock, instead of `limiters`.
+  std::function<fakes::ProviderLimiters(agent::Scheduler& clock)> own_limiters;
   agent::CircuitBreakers* breakers = nullptr;
   agent::AgentMetrics* metrics = nullptr;
   std::shared_ptr<const std::vector<agent::ToolSpec>> tools;

@@ -58,10 +58,12 @@ std::unique_ptr<RunCall> VirtualEngine::MakeCall(const PlannedScenario& planned,
                                      run_rng, services, std::move(on_finished));
   }
   Lane& lane = *lane_list_.emplace_back(std::make_unique<Lane>(scheduler_.NowUs()));
+  CallServices own = services;
+  if (services.own_limiters) own.limiters = services.own_limiters(lane.scheduler);
   return std::make_unique<LaneCall>(
       *this, lane,
       std::make_unique<SimCall>(lane.scheduler, *planned.scenario, *planned.script, call_id,
-                                run_rng, services, std::move(on_finished)));
+                                run_rng, own, std::move(on_finished)));
 }
 
 bool VirtualEngine::UseLanes() {
@@ -178,6 +180,12 @@ RunResult ResultOf(int64_t run_id, const FinishedRun& finished, const std::vecto
 
 fakes::CapacityStats LoadRun::capacity(const char* provider) const {
   const std::string p = provider;
+  if (lanes_) {
+    for (size_t i = 0; i < 3; ++i) {
+      if (p == kProviderNames[i]) return use_seen_[i] ? lane_uses_[i].stats : fakes::CapacityStats{};
+    }
+    return {};
+  }
   const fakes::CapacityLimiter* limiter = p == "stt"   ? limiters_.stt.get()
                                           : p == "llm" ? limiters_.llm.get()
                                                        : limiters_.tts.get();
@@ -195,6 +203,7 @@ RunPart LoadRun::Execute() {
   }
   call_hashes_.assign(all_arrivals_us.size(), 0);
   calls_.resize(all_arrivals_us.size());
+  lane_limiters_.resize(all_arrivals_us.size());
   end_us_ = EndBoundUs();
   scheduler_.At(end_us_, [this] { stop_ = true; });
   next_progress_us_ = std::llround(std::max(0.001, options_.progress_interval_s) * 1e6);
@@ -211,7 +220,10 @@ RunPart LoadRun::Execute() {
   AdmitReports(std::numeric_limits<int64_t>::max());  // the last calls' reports
   // On lanes the run's clock stops at a window's end; the run ended with its last call.
   virtual_end_us_ = lanes_ && !aborted && !stop_ ? last_end_us_ : scheduler_.NowUs();
-  if (lanes_) peak_active_ = PeakOfSpans();
+  if (lanes_) {
+    peak_active_ = PeakOfSpans();
+    FinishLaneUses();
+  }
   {
     std::unique_lock<std::mutex> lock;
     if (sink_.lock) lock = std::unique_lock<std::mutex>(*sink_.lock);
@@ -238,9 +250,15 @@ MergeState LoadRun::State() const {
   s.arrivals = static_cast<int64_t>(call_hashes_.size());
   s.shard = options_.shard;
   s.counters = metrics_.CountersJson();
-  AddProviderUse("stt", limiters_.stt.get(), &s.providers);
-  AddProviderUse("llm", limiters_.llm.get(), &s.providers);
-  AddProviderUse("tts", limiters_.tts.get(), &s.providers);
+  if (lanes_) {
+    for (size_t i = 0; i < 3; ++i) {
+      if (use_seen_[i]) s.providers.push_back(lane_uses_[i]);
+    }
+  } else {
+    AddProviderUse("stt", limiters_.stt.get(), &s.providers);
+    AddProviderUse("llm", limiters_.llm.get(), &s.providers);
+    AddProviderUse("tts", limiters_.tts.get(), &s.providers);
+  }
   s.breaker_threshold = plan_.main->agent.tools.breaker_failures;
   s.breaker_failures = breakers_.TotalFailures();
   s.max_active_calls = options_.max_active_calls;
@@ -294,6 +312,16 @@ void LoadRun::Arrive(int id) {
   }
   CallServices services;
   services.limiters = limiters_;
+  if (lanes_) {
+    services.own_limiters = [this, id](agent::Scheduler& clock) {
+      fakes::ProviderLimiters& own = lane_limiters_[static_cast<size_t>(id)];
+      const FakesSpec& fakes = plan_.main->fakes;
+      own.stt = MakeLimiter(clock, fakes.stt.capacity);
+      own.llm = MakeLimiter(clock, fakes.llm.capacity);
+      own.tts = MakeLimiter(clock, fakes.tts.capacity);
+      return own;
+    };
+  }
   services.breakers = &breakers_;
   services.metrics = options_.agent_metrics;
   services.tools = planned.tools;
@@ -340,6 +368,41 @@ void LoadRun::OnFinished(CallRecord record) {
   StoreRecord(std::move(record));
   calls_[id].reset();
   --active_;
+  if (lanes_) FoldLaneLimiters(id);
+}
+
+// A call on a lane is gone (its tickets given back): what its own limiters saw joins the part's.
+void LoadRun::FoldLaneLimiters(size_t id) {
+  fakes::ProviderLimiters& own = lane_limiters_[id];
+  const std::pair<fakes::CapacityLimiter*, size_t> limiters[] = {
+      {own.stt.get(), 0}, {own.llm.get(), 1}, {own.tts.get(), 2}};
+  for (const auto& [limiter, index] : limiters) {
+    if (limiter == nullptr) continue;
+    ProviderUse& use = lane_uses_[index];
+    use.config = limiter->config();
+    use.stats += limiter->stats();
+    auto append = [](std::vector<int64_t>& into, const std::vector<int64_t>& more) {
+      into.insert(into.end(), more.begin(), more.end());
+    };
+    append(use.log.requests_us, limiter->log().requests_us);
+    append(use.log.grants_us, limiter->log().grants_us);
+    append(use.log.releases_us, limiter->log().releases_us);
+    use_seen_[index] = true;
+  }
+  own = fakes::ProviderLimiters{};
+}
+
+// The calls' own limiters as one use per provider: the logs in time order, the peak in service
+// that of the logs together (one call's limiter never saw the others' requests).
+void LoadRun::FinishLaneUses() {
+  for (size_t i = 0; i < 3; ++i) {
+    ProviderUse& use = lane_uses_[i];
+    use.provider = kProviderNames[i];
+    std::sort(use.log.requests_us.begin(), use.log.requests_us.end());
+    std::sort(use.log.grants_us.begin(), use.log.grants_us.end());
+    std::sort(use.log.releases_us.begin(), use.log.releases_us.end());
+    use.stats.peak_in_service = fakes::PeakInService(use.log.grants_us, use.log.releases_us);
+  }
 }
 
 void LoadRun::EnqueueReport(const CallRecord& r) {
@@ -387,13 +450,13 @@ bool LoadRun::RunLoop() {
   return false;
 }
 
-// Lanes need calls that share nothing whose sharing is decided as they run: no provider capacity
-// limiter (it queues calls behind each other's requests), no recording (its bound counts across
-// calls), and an active-call bound that no arrival can reach. Circuit breakers are checked after
-// the run (runner.cc): fewer failures in total than the threshold means none could have opened.
+// Lanes need calls whose sharing can be settled: no recording (its bound counts across calls) and
+// an active-call bound that no arrival can reach. Provider capacity and circuit breakers are
+// checked after the run (runner.cc, LanesCoupling): each call had limiters of the full size of
+// its own, and if their logs together never exceed the shared limiter and the breakers' failures
+// stay under the threshold, nothing shared changed any call.
 bool LoadRun::LanesFit() const {
-  return !limiters_.stt && !limiters_.llm && !limiters_.tts && !recordings_.on() &&
-         options_.call_lanes &&
+  return !recordings_.on() && options_.call_lanes &&
          arrivals_us_.size() <= static_cast<size_t>(std::max(0, options_.max_active_calls));
 }
 

@@ -120,6 +120,8 @@ class LoadRun {
   bool LanesFit() const;
   bool RunLanes();
   int PeakOfSpans() const;
+  void FoldLaneLimiters(size_t id);
+  void FinishLaneUses();
   void EndRemaining(const std::string& reason, CallStatus status);
   int NotStarted() const { return static_cast<int>(arrivals_us_.size() - next_arrival_); }
   int64_t EndBoundUs() const;
@@ -166,6 +168,12 @@ class LoadRun {
   int64_t last_end_us_ = 0;                          // on lanes: when the last call ended
   int64_t next_progress_us_ = 0;
   std::vector<std::unique_ptr<RunCall>> calls_;  // by call id; reset once stored
+  // On lanes each call has limiters of its own (by call id, until it ends; declared after the
+  // calls, so they let go of them first), and what they saw is kept per provider (stt, llm,
+  // tts) as the part's use of it.
+  std::vector<fakes::ProviderLimiters> lane_limiters_;
+  ProviderUse lane_uses_[3];
+  bool use_seen_[3] = {false, false, false};
 };
 
 // What RunScenario returns for a run finished from `parts`, each run by the LoadRun of the same

@@ -298,42 +298,53 @@ std::string BreakerCoupling(const std::vector<const MergeState*>& parts) {
   return "";
 }
 
+std::string ProviderCoupling(const std::vector<const ProviderUse*>& uses) {
+  if (uses.empty()) return "";
+  const std::string& provider = uses.front()->provider;
+  const fakes::CapacityConfig& config = uses.front()->config;
+  std::vector<const std::vector<int64_t>*> requests, grants, releases;
+  for (const ProviderUse* u : uses) {
+    const fakes::CapacityStats& st = u->stats;
+    if (st.queued + st.over_capacity + st.rate_limited + st.queue_timeouts > 0) {
+      return provider + " capacity: a part's own limiter already queued or refused requests";
+    }
+    requests.push_back(&u->log.requests_us);
+    grants.push_back(&u->log.grants_us);
+    releases.push_back(&u->log.releases_us);
+  }
+  const int peak = fakes::PeakInService(MergeSorted(grants), MergeSorted(releases));
+  if (config.max_concurrent > 0 && peak > config.max_concurrent) {
+    return provider + " capacity: " + std::to_string(peak) +
+           " requests in service together, over max_concurrent " +
+           std::to_string(config.max_concurrent) + " (one shared limiter would have queued)";
+  }
+  if (config.rate_limit_per_s > 0) {
+    fakes::TokenBucket bucket(config.rate_limit_per_s, 0);
+    for (int64_t t : MergeSorted(requests)) {
+      if (!bucket.Take(t)) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf,
+                      "%s capacity: the requests together exceed rate_limit_per_s %g at %.3f s "
+                      "(one shared limiter would have refused)",
+                      provider.c_str(), config.rate_limit_per_s, static_cast<double>(t) / 1e6);
+        return buf;
+      }
+    }
+  }
+  return "";
+}
+
+std::string LanesCoupling(const MergeState& part) {
+  for (const ProviderUse& use : part.providers) {
+    if (std::string why = ProviderCoupling({&use}); !why.empty()) return why;
+  }
+  return BreakerCoupling({&part});
+}
+
 std::string Coupling(const std::vector<const MergeState*>& parts) {
   if (parts.size() <= 1) return "";  // one part is the run itself
   for (const char* provider : kProviderNames) {
-    const std::vector<const ProviderUse*> uses = ProviderUses(parts, provider);
-    if (uses.empty()) continue;
-    const fakes::CapacityConfig& config = uses.front()->config;
-    std::vector<const std::vector<int64_t>*> requests, grants, releases;
-    for (const ProviderUse* u : uses) {
-      const fakes::CapacityStats& st = u->stats;
-      if (st.queued + st.over_capacity + st.rate_limited + st.queue_timeouts > 0) {
-        return std::string(provider) + " capacity: a part's own limiter already queued or refused "
-               "requests";
-      }
-      requests.push_back(&u->log.requests_us);
-      grants.push_back(&u->log.grants_us);
-      releases.push_back(&u->log.releases_us);
-    }
-    const int peak = fakes::PeakInService(MergeSorted(grants), MergeSorted(releases));
-    if (config.max_concurrent > 0 && peak > config.max_concurrent) {
-      return std::string(provider) + " capacity: " + std::to_string(peak) +
-             " requests in service together, over max_concurrent " +
-             std::to_string(config.max_concurrent) + " (one shared limiter would have queued)";
-    }
-    if (config.rate_limit_per_s > 0) {
-      fakes::TokenBucket bucket(config.rate_limit_per_s, 0);
-      for (int64_t t : MergeSorted(requests)) {
-        if (!bucket.Take(t)) {
-          char buf[160];
-          std::snprintf(buf, sizeof buf,
-                        "%s capacity: the requests together exceed rate_limit_per_s %g at %.3f s "
-                        "(one shared limiter would have refused)",
-                        provider, config.rate_limit_per_s, static_cast<double>(t) / 1e6);
-          return buf;
-        }
-      }
-    }
+    if (std::string why = ProviderCoupling(ProviderUses(parts, provider)); !why.empty()) return why;
   }
   if (std::string breaker = BreakerCoupling(parts); !breaker.empty()) return breaker;
   int64_t peak_sum = 0;

@@ -111,6 +111,14 @@ std::map<std::string, double> CapacityMetrics(const std::vector<const ProviderUs
 // limiter would have queued or refused, no shared breaker could have opened, the active-call
 // bound never refused a call), else the first reason found.
 std::string Coupling(const std::vector<const MergeState*>& parts);
+// The provider part of Coupling, for the uses of one provider (any number, one included: the
+// calls of one part that ran apart on lanes keep one use whose log holds all of theirs): "" when
+// no use's own limiter queued or refused and their logs together never exceed max_concurrent nor
+// the rate limit.
+std::string ProviderCoupling(const std::vector<const ProviderUse*>& uses);
+// Why the calls of `part`, run apart on lanes (load_run.h), are not what one clock would have
+// run: ProviderCoupling for each provider, then BreakerCoupling; "" when they are.
+std::string LanesCoupling(const MergeState& part);
 // The circuit-breaker part of Coupling, for any number of parts (one part: calls that ran apart
 // on lanes, load_run.h): "" when the failures of every back end together stay under the
 // breakers' threshold, so no breaker the calls shared could have opened.

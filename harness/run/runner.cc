@@ -179,13 +179,14 @@ RunResult RunOnOneWorker(const RunPlan& plan, const RunOptions& options, Store& 
   std::string coupling;  // why calls that ran on lanes run again on one clock
   try {
     const std::vector<RunPart> parts = {run.Execute()};
-    if (run.lanes() && !parts.front().aborted) coupling = BreakerCoupling({&parts.front().state});
+    if (run.lanes() && !parts.front().aborted) coupling = LanesCoupling(parts.front().state);
     if (coupling.empty()) {
       attempt.Keep();
       return FinishOnePart(plan, options, store, run_id, run, parts);
     }
-    // A circuit breaker the calls shared could have opened (load_run.cc, LanesFit): then the
-    // order the calls ran in matters, so they start over, all on the run's one clock.
+    // A limiter the calls shared would have queued or refused, or a breaker could have opened
+    // (load_run.cc, LanesFit): then the order the calls ran in matters, so they start over,
+    // all on the run's one clock.
     store.DeleteCalls(run_id);
   } catch (const std::exception& e) {
     error = std::current_exception();

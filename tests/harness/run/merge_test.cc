@@ -148,6 +148,8 @@ TEST_F(MergeTest, LanesGiveTheRowsOfOneClock) {
       {"lossy_network.yaml", {"load.callers=10"}},
       {"load_1000.yaml", {"load.callers=40", "fakes.llm.capacity.max_concurrent=0",
                           "fakes.llm.capacity.queue=0"}},
+      // Its shared LLM capacity never queues at this load: each call's own limiter stands in.
+      {"load_1000.yaml", {"load.callers=150"}},
   };
   for (const auto& [file, sets] : cases) {
     SCOPED_TRACE(file);
@@ -161,16 +163,30 @@ TEST_F(MergeTest, LanesGiveTheRowsOfOneClock) {
     EXPECT_EQ(lanes.event_log_hash, single.event_log_hash);
     EXPECT_EQ(lanes.virtual_end_us, single.virtual_end_us);
     EXPECT_EQ(lanes.peak_active_calls, single.peak_active_calls);
+    EXPECT_EQ(lanes.llm_capacity.requests, single.llm_capacity.requests);
+    EXPECT_EQ(lanes.llm_capacity.peak_in_service, single.llm_capacity.peak_in_service);
     ExpectSameRun(*stores_[stores_.size() - 2], single.run_id, *stores_.back(), lanes.run_id);
+    // The merge state (provider logs, peaks, breaker failures) too: shards of either merge alike.
+    EXPECT_EQ(stores_.back()->LoadMergeState(lanes.run_id),
+              stores_[stores_.size() - 2]->LoadMergeState(single.run_id));
   }
 }
 
-// What calls share keeps them on one clock: a provider capacity limiter (decided before the
-// run); a circuit breaker whose failures reach its threshold (found after it: the run is run
-// again on one clock, and its rows are those of one clock).
-TEST_F(MergeTest, SharedCapacityOrAnOpenableBreakerKeepsTheCallsOnOneClock) {
-  const RunResult limited = Run(Db("limited"), LoadOptions(), {"load.callers=20"});
-  EXPECT_FALSE(limited.lanes);
+// Calls on lanes that turn out to have shared something run again on one clock, and the run's
+// rows are those of one clock: a provider limiter that would have queued, a circuit breaker
+// whose failures reach its threshold.
+TEST_F(MergeTest, CapacityThatWouldQueueOrABreakerThatCouldOpenRunsAgainOnOneClock) {
+  const std::vector<std::string> queueing = {"load.callers=40", "fakes.llm.capacity.max_concurrent=2"};
+  RunOptions shared = LoadOptions();
+  shared.call_lanes = false;
+  const RunResult queued = Run(Db("queued.one"), shared, queueing);
+  ASSERT_GT(queued.llm_capacity.queued, 0u);
+  const RunResult queued_again = Run(Db("queued.lanes"), LoadOptions(), queueing);
+  EXPECT_FALSE(queued_again.lanes);
+  EXPECT_NE(queued_again.lanes_note.find("llm capacity"), std::string::npos)
+      << queued_again.lanes_note;
+  EXPECT_EQ(queued_again.llm_capacity.queued, queued.llm_capacity.queued);
+  ExpectSameRun(*stores_[stores_.size() - 2], queued.run_id, *stores_.back(), queued_again.run_id);
 
   // The agent metrics count each call once, though the run ran twice.
   const std::string down = std::string(CALLSIM_SOURCE_DIR) + "/scenarios/tools_backend_down.yaml";
