@@ -249,6 +249,9 @@ int Run(const std::string& path, std::optional<uint64_t> seed, const std::string
   if (!result.workers_note.empty() && target.workers != 1) {
     std::cerr << "callsim: run " << result.run_id << ": " << result.workers_note << "\n";
   }
+  if (!result.lanes_note.empty()) {  // the calls shared something: the run took twice the time
+    std::cerr << "callsim: run " << result.run_id << ": " << result.lanes_note << "\n";
+  }
   std::cout << reports::RenderSummary(*store, result.run_id) << std::flush;  // before /dev/stdout
   if (!metrics_out.empty() && !metrics.WriteExposition(metrics_out, &error)) {
     std::cerr << "callsim: --metrics-out: " << error << "\n";

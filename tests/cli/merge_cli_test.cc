@@ -1,5 +1,6 @@
 // `callsim run --workers N` and `callsim run --shard I/N` + `callsim merge` as a user runs them:
-// the bundled 1,000-caller load on one and on two workers stores the same run; four shard
+// the bundled 1,000-caller load on one and on two workers, and on one clock (--no-lanes), stores
+// the same run; four shard
 // processes run side by side and merged give the unsharded run, and merge refuses what is not one
 // run with exit 2 and writes nothing.
 #include <gtest/gtest.h>
@@ -54,6 +55,21 @@ TEST_F(MergeCli, OneAndTwoWorkersStoreTheSameBundledLoad) {
   harness::Store& b = Open(Db("two"));
   ASSERT_EQ(a.LoadCalls(1).size(), 1000u);
   harness::testing::ExpectSameRun(a, 1, b, 1);
+  // Lanes (the default) against every call on one clock.
+  const auto one_clock = RunCli("run " + scenario + " --workers 1 --no-lanes --db " + Db("clock"));
+  EXPECT_EQ(one_clock.exit_code, one.exit_code) << one_clock.text;
+  harness::testing::ExpectSameRun(a, 1, Open(Db("clock")), 1);
+}
+
+// Calls on lanes that could have shared a circuit breaker's opening run again on one clock, and
+// the run says so.
+TEST_F(MergeCli, ARunAgainOnOneClockSaysWhy) {
+  const auto r = RunCli("run " + kScenarios + "tools_backend_down.yaml --workers 1 --db " + Db("d"));
+  EXPECT_EQ(r.exit_code, 0) << r.text;
+  EXPECT_NE(r.text.find("run 1: ran again on one clock: circuit breaker of orders"),
+            std::string::npos)
+      << r.text;
+  EXPECT_EQ(Open(Db("d")).LoadCalls(1).size(), 8u);
 }
 
 TEST_F(MergeCli, FourShardProcessesMergeIntoTheWholeRun) {
