@@ -84,7 +84,9 @@ TEST_F(MergeCli, FourShardProcessesMergeIntoTheWholeRun) {
                         "cat shard-*.rc";
   const auto shards = RunShell("sh -c '" + command + "'");
   for (char c : shards.text) {
-    if (c != '\n') EXPECT_TRUE(c == '0' || c == '9') << shards.text;
+    if (c != '\n') {
+      EXPECT_TRUE(c == '0' || c == '9') << shards.text;
+    }
   }
   const auto merged = RunCli("merge " + Db("merged") + " " + Db("shard-4") + " " + Db("shard-2") +
                              " " + Db("shard-1") + " " + Db("shard-3"));

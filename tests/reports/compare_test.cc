@@ -222,7 +222,9 @@ TEST_F(CompareRunsTest, TooFewSamplesGiveNoVerdictAndSaySo) {
   for (const CompareRow& row : r.rows) {
     EXPECT_EQ(row.verdict, Verdict::kNoChange) << row.metric;
     // WER counts words (100 here), the others turns or calls (5).
-    if (row.metric != "wer") EXPECT_NE(row.note.find("need 10"), std::string::npos) << row.metric;
+    if (row.metric != "wer") {
+      EXPECT_NE(row.note.find("need 10"), std::string::npos) << row.metric;
+    }
   }
 }
 

@@ -103,7 +103,7 @@ TEST_F(HtmlReportTest, FailedCallsAreCappedWithATimelineEachAndACountOfTheRest) 
   const int64_t run = Begin("order_status");
   for (int64_t id = 1; id <= 8; ++id) AddCall(run, id, "order_status", id % 4 == 0, 1000 + id);
   store_->FinishRun(run, "completed", "h", 99);
-  const std::string html = Render({run}, FailedCallsOptions{.max_calls = 4});
+  const std::string html = Render({run}, FailedCallsOptions{.max_calls = 4, .recordings_url_prefix = ""});
   // Six calls failed (all but 4 and 8); four are shown.
   EXPECT_NE(html.find("6 calls did not complete their task"), std::string::npos);
   EXPECT_EQ(Count(html, "<article class=\"failed-call\""), 4u);

@@ -77,9 +77,9 @@ TEST(CompareSummaryMd, ArrowsAndVerdictsPerRow) {
   r.now.run_id = 2;
   CompareRow slow{.metric = "turn_latency.p50", .family = "turn_latency", .unit = "ms",
                   .base = 1400, .now = 1550, .change = 150, .ci_low = 110, .ci_high = 190,
-                  .verdict = Verdict::kRegressed};
+                  .verdict = Verdict::kRegressed, .note = ""};
   CompareRow wer{.metric = "wer", .family = "wer", .unit = "%", .base = 4.5, .now = 4.25,
-                 .change = -0.25, .ci_low = -1, .ci_high = 0.5};
+                 .change = -0.25, .ci_low = -1, .ci_high = 0.5, .note = ""};
   r.rows = {slow, wer};
   const std::string md = CompareSummaryMarkdown(r);
   EXPECT_NE(md.find("### 🔴 callsim compare: regressed"), std::string::npos) << md;

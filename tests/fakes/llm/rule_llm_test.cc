@@ -16,8 +16,16 @@ namespace {
 using llm_test::kSupportScript;
 using llm_test::MustParse;
 
+// A message without a tool: role and content.
+agent::ChatMessage Say(const std::string& role, const std::string& content) {
+  agent::ChatMessage m;
+  m.role = role;
+  m.content = content;
+  return m;
+}
+
 agent::LlmRequest UserSays(const std::string& text) {
-  return agent::LlmRequest{{{"system", "be brief"}, {"user", text}}};
+  return agent::LlmRequest{{Say("system", "be brief"), Say("user", text)}};
 }
 
 TEST(LlmMatchTest, FirstMatchingRuleWins) {
@@ -49,13 +57,13 @@ TEST(LlmMatchTest, CatastrophicPatternAnswersPromptly) {
 
 TEST(LlmMatchTest, UsesLastUserMessageAndAfterTool) {
   const LlmScript s = MustParse(kSupportScript);
-  agent::LlmRequest req{{{"user", "refund"}, {"assistant", "ok"}, {"user", "which order"}}};
+  agent::LlmRequest req{{Say("user", "refund"), Say("assistant", "ok"), Say("user", "which order")}};
   EXPECT_EQ(MatchLlmRule(s, req, ""), &s.rules[3]);
-  req.messages.push_back({"tool", R"({"status":"shipped"})"});
+  req.messages.push_back(Say("tool", R"({"status":"shipped"})"));
   EXPECT_EQ(MatchLlmRule(s, req, "check_order_status"), &s.rules[0]);
   // After a tool result only after_tool rules apply: none for this tool, so no rule.
   EXPECT_EQ(MatchLlmRule(s, req, "other_tool"), nullptr);
-  req.messages.push_back({"assistant", "done"});  // last message no longer the tool result
+  req.messages.push_back(Say("assistant", "done"));  // last message no longer the tool result
   EXPECT_EQ(MatchLlmRule(s, req, "check_order_status"), &s.rules[3]);
 }
 
@@ -119,8 +127,8 @@ TEST(RuleLlmTest, AfterToolRuleAnswersTheDeliveredToolAndIdsCount) {
   agent::LlmRequest req = UserSays("order number 1 status");
   auto s1 = llm.Start(req, rec.Listener());
   sched.RunAll();
-  req.messages.push_back({"assistant", "Let me check that for you."});
-  req.messages.push_back({"tool", R"({"status":"shipped"})"});
+  req.messages.push_back(Say("assistant", "Let me check that for you."));
+  req.messages.push_back(Say("tool", R"({"status":"shipped"})"));
   rec.events.clear();
   const int64_t t0 = sched.NowUs();
   auto s2 = llm.Start(req, rec.Listener());

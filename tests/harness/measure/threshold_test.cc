@@ -79,7 +79,9 @@ bool Parses(const std::string& metric, const std::string& text, ThresholdExpr* o
   std::string error;
   const bool ok = ParseThresholdExpr(text, *FindMetric(metric), &expr, &error);
   if (ok && out != nullptr) *out = expr;
-  if (!ok) EXPECT_FALSE(error.empty()) << text;
+  if (!ok) {
+    EXPECT_FALSE(error.empty()) << text;
+  }
   return ok;
 }
 

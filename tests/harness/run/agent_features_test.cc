@@ -174,7 +174,9 @@ TEST_F(AgentFeatures, LatencyTechniquesCutInNowhereAndKeepEveryCallPassing) {
     EXPECT_EQ(Metric(r.run_id, "agent_cut_ins_count"), 0) << name;
     EXPECT_GT(Metric(r.run_id, "preemptive_requests"), 0) << name;
     EXPECT_EQ(Metric(r.run_id, "wasted_llm_requests_count"), 0) << name;
-    if (name.rfind("barge_in", 0) == 0) EXPECT_GT(Metric(r.run_id, "barge_in_events"), 0) << name;
+    if (name.rfind("barge_in", 0) == 0) {
+      EXPECT_GT(Metric(r.run_id, "barge_in_events"), 0) << name;
+    }
   }
 }
 
