@@ -249,7 +249,7 @@ std::string SerializeSdp(const SessionDescription& d) {
                     "\r\ns=callsim\r\nc=IN IP4 " + d.address + "\r\nt=0 0\r\n";
   for (const SdpMedia& m : d.audio) {
     out += "m=audio " + std::to_string(m.port) + " " + m.protocol;
-    for (const SdpFormat& f : m.formats) out += " " + std::to_string(f.payload_type);
+    for (const SdpFormat& f : m.formats) (out += ' ') += std::to_string(f.payload_type);
     out += "\r\n";
     if (!m.address.empty()) out += "c=IN IP4 " + m.address + "\r\n";
     for (const SdpFormat& f : m.formats) out += FormatLines(f);
