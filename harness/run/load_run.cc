@@ -1,6 +1,7 @@
 #include "harness/run/load_run.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -15,6 +16,11 @@ namespace {
 std::shared_ptr<fakes::CapacityLimiter> MakeLimiter(agent::Scheduler& scheduler, const CapacitySpec& c) {
   return fakes::MakeCapacityLimiter(scheduler, c.max_concurrent, c.queue, c.queue_timeout_ms,
                                     c.rate_limit_per_s);
+}
+
+// A part's limiters in kProviderNames order (stt, llm, tts); null where unlimited.
+std::array<fakes::CapacityLimiter*, 3> ByProvider(const fakes::ProviderLimiters& l) {
+  return {l.stt.get(), l.llm.get(), l.tts.get()};
 }
 
 // One limited provider's use, as the run's merge state and capacity metrics take it.
@@ -104,8 +110,6 @@ void VirtualEngine::DropReleased() {
   std::erase_if(lane_list_, [](const std::unique_ptr<Lane>& lane) { return lane->released; });
 }
 
-size_t VirtualEngine::live_lanes() const { return lane_list_.size(); }
-
 std::string ConfigJson(const Scenario& s, const RunOptions& options, const RunEngine& engine) {
   nlohmann::json j = {{"scenario", options.scenario_arg}, {"name", s.name},
                       {"codec", std::string(agent::kCodecNames.Name(s.codec))},
@@ -182,7 +186,7 @@ fakes::CapacityStats LoadRun::capacity(const char* provider) const {
   const std::string p = provider;
   if (lanes_) {
     for (size_t i = 0; i < 3; ++i) {
-      if (p == kProviderNames[i]) return use_seen_[i] ? lane_uses_[i].stats : fakes::CapacityStats{};
+      if (p == kProviderNames[i]) return lane_uses_[i].stats;  // zero when unlimited
     }
     return {};
   }
@@ -251,8 +255,9 @@ MergeState LoadRun::State() const {
   s.shard = options_.shard;
   s.counters = metrics_.CountersJson();
   if (lanes_) {
+    const auto shared = ByProvider(limiters_);
     for (size_t i = 0; i < 3; ++i) {
-      if (use_seen_[i]) s.providers.push_back(lane_uses_[i]);
+      if (shared[i] != nullptr) s.providers.push_back(lane_uses_[i]);
     }
   } else {
     AddProviderUse("stt", limiters_.stt.get(), &s.providers);
@@ -374,20 +379,17 @@ void LoadRun::OnFinished(CallRecord record) {
 // A call on a lane is gone (its tickets given back): what its own limiters saw joins the part's.
 void LoadRun::FoldLaneLimiters(size_t id) {
   fakes::ProviderLimiters& own = lane_limiters_[id];
-  const std::pair<fakes::CapacityLimiter*, size_t> limiters[] = {
-      {own.stt.get(), 0}, {own.llm.get(), 1}, {own.tts.get(), 2}};
-  for (const auto& [limiter, index] : limiters) {
-    if (limiter == nullptr) continue;
-    ProviderUse& use = lane_uses_[index];
-    use.config = limiter->config();
-    use.stats += limiter->stats();
-    auto append = [](std::vector<int64_t>& into, const std::vector<int64_t>& more) {
-      into.insert(into.end(), more.begin(), more.end());
-    };
-    append(use.log.requests_us, limiter->log().requests_us);
-    append(use.log.grants_us, limiter->log().grants_us);
-    append(use.log.releases_us, limiter->log().releases_us);
-    use_seen_[index] = true;
+  const auto limiters = ByProvider(own);
+  auto append = [](std::vector<int64_t>& into, const std::vector<int64_t>& more) {
+    into.insert(into.end(), more.begin(), more.end());
+  };
+  for (size_t i = 0; i < 3; ++i) {
+    if (limiters[i] == nullptr) continue;
+    ProviderUse& use = lane_uses_[i];
+    use.stats += limiters[i]->stats();
+    append(use.log.requests_us, limiters[i]->log().requests_us);
+    append(use.log.grants_us, limiters[i]->log().grants_us);
+    append(use.log.releases_us, limiters[i]->log().releases_us);
   }
   own = fakes::ProviderLimiters{};
 }
@@ -395,9 +397,12 @@ void LoadRun::FoldLaneLimiters(size_t id) {
 // The calls' own limiters as one use per provider: the logs in time order, the peak in service
 // that of the logs together (one call's limiter never saw the others' requests).
 void LoadRun::FinishLaneUses() {
+  const auto shared = ByProvider(limiters_);
   for (size_t i = 0; i < 3; ++i) {
+    if (shared[i] == nullptr) continue;
     ProviderUse& use = lane_uses_[i];
     use.provider = kProviderNames[i];
+    use.config = shared[i]->config();  // every call's own limiter had the same
     std::sort(use.log.requests_us.begin(), use.log.requests_us.end());
     std::sort(use.log.grants_us.begin(), use.log.grants_us.end());
     std::sort(use.log.releases_us.begin(), use.log.releases_us.end());

@@ -52,9 +52,6 @@ class VirtualEngine final : public RunEngine {
   bool UseLanes() override;
   bool RunLanes(int64_t until_us, const std::atomic<bool>* abort) override;
 
-  // Lanes whose call is still held (for tests).
-  size_t live_lanes() const;
-
  private:
   class LaneCall;
   struct Lane {
@@ -170,10 +167,9 @@ class LoadRun {
   std::vector<std::unique_ptr<RunCall>> calls_;  // by call id; reset once stored
   // On lanes each call has limiters of its own (by call id, until it ends; declared after the
   // calls, so they let go of them first), and what they saw is kept per provider (stt, llm,
-  // tts) as the part's use of it.
+  // tts) as the part's use of it. A provider has a use when limiters_ has its limiter.
   std::vector<fakes::ProviderLimiters> lane_limiters_;
   ProviderUse lane_uses_[3];
-  bool use_seen_[3] = {false, false, false};
 };
 
 // What RunScenario returns for a run finished from `parts`, each run by the LoadRun of the same
